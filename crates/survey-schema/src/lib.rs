@@ -1,0 +1,31 @@
+//! # survey-schema
+//!
+//! The first step of the flow: the typed model of a survey questionnaire (metadata, sections,
+//! questions of six kinds, options with stable codes, display conditions) and of respondent
+//! records, plus the JSON Schemas of both. It knows nothing of files exported by survey
+//! platforms, of cleaning, of tables or of reports; every later crate builds on it.
+//!
+//! * [`Questionnaire`] is what a questionnaire file holds; [`Index`] is a checked, indexed
+//!   questionnaire that the rest of the flow uses.
+//! * [`Response`] is one respondent keyed by question id (the JSON form); [`Record`] is the
+//!   same respondent coded by position, which is what aggregation reads.
+//! * [`Index::response_schema`] generates the JSON Schema of a response record;
+//!   [`questionnaire_schema`] is the schema of the questionnaire format itself.
+
+mod index;
+mod load;
+mod model;
+mod record;
+mod response_schema;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+#[cfg(test)]
+mod tests;
+
+pub use index::{Index, MAX_MULTIPLE_OPTIONS, SchemaIssue};
+pub use load::{LoadError, load_questionnaire, parse_questionnaire};
+pub use model::{
+    ChoiceOption, Condition, Label, LabelRepr, Question, QuestionKind, Questionnaire, Section,
+};
+pub use record::{AnswerValue, EncodeIssue, OptionSet, Record, Response, Value};
+pub use response_schema::questionnaire_schema;

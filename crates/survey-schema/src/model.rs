@@ -1,0 +1,343 @@
+//! The questionnaire model: what a survey asks, in what order, and of whom.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A questionnaire: metadata plus ordered sections of questions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Questionnaire {
+    /// Path or URL of the JSON Schema this file follows, for editors.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Stable identifier, e.g. `chima-2025-main`. Lower-case letters, digits and `-`.
+    pub id: String,
+    /// Title as the questionnaire was fielded.
+    pub title: Label,
+    /// Organisation that ran the survey.
+    pub organisation: String,
+    /// Survey year.
+    pub year: u16,
+    /// Wave or round name within the year, e.g. `main` or `ai-special`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wave: Option<String>,
+    /// Language tag of the labels, e.g. `zh-CN`.
+    pub language: String,
+    /// Free notes on how the questionnaire was transcribed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Sections in fielded order.
+    pub sections: Vec<Section>,
+}
+
+/// A text in the questionnaire's language with an optional English rendering.
+///
+/// Written either as a plain string (`"非常了解"`) or as `{"zh": "非常了解", "en": "Very familiar"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(from = "LabelRepr", into = "LabelRepr")]
+#[schemars(with = "LabelRepr")]
+pub struct Label {
+    pub zh: String,
+    pub en: Option<String>,
+}
+
+impl Label {
+    pub fn new(zh: impl Into<String>) -> Self {
+        Label {
+            zh: zh.into(),
+            en: None,
+        }
+    }
+}
+
+impl std::fmt::Display for Label {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.zh)
+    }
+}
+
+/// Wire form of [`Label`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum LabelRepr {
+    /// Just the label in the questionnaire's language.
+    Plain(String),
+    /// The label with an English rendering.
+    Bilingual {
+        zh: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        en: Option<String>,
+    },
+}
+
+impl From<LabelRepr> for Label {
+    fn from(r: LabelRepr) -> Self {
+        match r {
+            LabelRepr::Plain(zh) => Label { zh, en: None },
+            LabelRepr::Bilingual { zh, en } => Label { zh, en },
+        }
+    }
+}
+
+impl From<Label> for LabelRepr {
+    fn from(l: Label) -> Self {
+        match l.en {
+            None => LabelRepr::Plain(l.zh),
+            Some(en) => LabelRepr::Bilingual {
+                zh: l.zh,
+                en: Some(en),
+            },
+        }
+    }
+}
+
+/// A titled group of questions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    pub id: String,
+    pub title: Label,
+    pub questions: Vec<Question>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// One question.
+// `deny_unknown_fields` does not combine with the flattened kind; the loader checks the field
+// names itself (see `load.rs`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Question {
+    /// Stable identifier that reads well in code and narrative, e.g. `law_awareness`.
+    pub id: String,
+    /// The question as asked.
+    pub text: Label,
+    /// What kind of answer it takes.
+    #[serde(flatten)]
+    pub kind: QuestionKind,
+    /// Whether a respondent who is shown the question must answer it.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub required: bool,
+    /// Display condition on earlier answers; when absent the question is shown to everyone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_if: Option<Condition>,
+    /// The answer identifies the respondent (hospital name, organisation code). Identifying
+    /// answers never reach a report or a published table.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub identifying: bool,
+    /// Transcription note (source, known typos kept as published).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The kind of answer a question takes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum QuestionKind {
+    /// Exactly one option.
+    SingleChoice { options: Vec<ChoiceOption> },
+    /// Exactly one option from an ordered scale; options are listed in scale order.
+    Ordinal { options: Vec<ChoiceOption> },
+    /// Any number of options within the selection bounds.
+    MultipleChoice {
+        options: Vec<ChoiceOption>,
+        /// Fewest options an answer may select (at least 1).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_selections: Option<u32>,
+        /// Most options an answer may select.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_selections: Option<u32>,
+    },
+    /// A whole number within optional bounds.
+    Integer {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max: Option<i64>,
+    },
+    /// A number within optional bounds.
+    Number {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min: Option<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max: Option<f64>,
+    },
+    /// Free text.
+    Text {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_length: Option<u32>,
+    },
+}
+
+impl QuestionKind {
+    /// Options of a choice question, empty for the other kinds.
+    pub fn options(&self) -> &[ChoiceOption] {
+        match self {
+            QuestionKind::SingleChoice { options }
+            | QuestionKind::Ordinal { options }
+            | QuestionKind::MultipleChoice { options, .. } => options,
+            _ => &[],
+        }
+    }
+
+    pub fn is_choice(&self) -> bool {
+        matches!(
+            self,
+            QuestionKind::SingleChoice { .. }
+                | QuestionKind::Ordinal { .. }
+                | QuestionKind::MultipleChoice { .. }
+        )
+    }
+
+    pub fn is_single(&self) -> bool {
+        matches!(
+            self,
+            QuestionKind::SingleChoice { .. } | QuestionKind::Ordinal { .. }
+        )
+    }
+
+    pub fn is_multiple(&self) -> bool {
+        matches!(self, QuestionKind::MultipleChoice { .. })
+    }
+
+    /// Short name of the kind as written in questionnaire files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            QuestionKind::SingleChoice { .. } => "single_choice",
+            QuestionKind::Ordinal { .. } => "ordinal",
+            QuestionKind::MultipleChoice { .. } => "multiple_choice",
+            QuestionKind::Integer { .. } => "integer",
+            QuestionKind::Number { .. } => "number",
+            QuestionKind::Text { .. } => "text",
+        }
+    }
+
+    /// Effective (min, max) selections of a multiple-choice question.
+    pub fn selection_bounds(&self) -> (u32, u32) {
+        match self {
+            QuestionKind::MultipleChoice {
+                options,
+                min_selections,
+                max_selections,
+            } => (
+                min_selections.unwrap_or(1).max(1),
+                max_selections.unwrap_or(options.len() as u32),
+            ),
+            QuestionKind::SingleChoice { .. } | QuestionKind::Ordinal { .. } => (1, 1),
+            _ => (0, 0),
+        }
+    }
+}
+
+/// One option of a choice question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChoiceOption {
+    /// Stable code, distinct from the label; what response records store.
+    pub code: String,
+    /// Label as published.
+    pub label: Label,
+    /// Multiple choice only: choosing this option rules out every other (无, 暂无计划, 暂未使用…).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub exclusive: bool,
+    /// "Other, please specify": the respondent may add free text.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub other: bool,
+    /// In count-descending tables, list this option after the ranked ones. Defaults to true for
+    /// `other` and `exclusive` options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned_last: Option<bool>,
+    /// Transcription note, e.g. a typo kept as published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl ChoiceOption {
+    pub fn new(code: impl Into<String>, label: impl Into<String>) -> Self {
+        ChoiceOption {
+            code: code.into(),
+            label: Label::new(label),
+            exclusive: false,
+            other: false,
+            pinned_last: None,
+            note: None,
+        }
+    }
+
+    /// Whether count-descending tables list this option last.
+    pub fn is_pinned_last(&self) -> bool {
+        self.pinned_last.unwrap_or(self.other || self.exclusive)
+    }
+}
+
+/// A display condition on earlier answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Condition {
+    /// The question was shown and answered.
+    Answered { question: String },
+    /// The answer to a choice question includes this option.
+    Chosen { question: String, option: String },
+    /// The answer to a choice question includes at least one of these options.
+    AnyChosen {
+        question: String,
+        options: Vec<String>,
+    },
+    /// The inner condition does not hold.
+    Not(Box<Condition>),
+    /// Every inner condition holds.
+    All(Vec<Condition>),
+    /// At least one inner condition holds.
+    Any(Vec<Condition>),
+}
+
+impl Condition {
+    /// Every (question, option) the condition mentions; option is `None` for `answered`.
+    pub fn references(&self) -> Vec<(&str, Option<&str>)> {
+        let mut out = Vec::new();
+        self.collect(&mut out);
+        out
+    }
+
+    fn collect<'a>(&'a self, out: &mut Vec<(&'a str, Option<&'a str>)>) {
+        match self {
+            Condition::Answered { question } => out.push((question, None)),
+            Condition::Chosen { question, option } => out.push((question, Some(option))),
+            Condition::AnyChosen { question, options } => out.extend(
+                options
+                    .iter()
+                    .map(|o| (question.as_str(), Some(o.as_str()))),
+            ),
+            Condition::Not(c) => c.collect(out),
+            Condition::All(cs) | Condition::Any(cs) => cs.iter().for_each(|c| c.collect(out)),
+        }
+    }
+}
+
+impl Questionnaire {
+    /// All questions in fielded order.
+    pub fn questions(&self) -> impl Iterator<Item = &Question> {
+        self.sections.iter().flat_map(|s| s.questions.iter())
+    }
+}
+
+impl Question {
+    /// Position of an option code within this question.
+    pub fn option_index(&self, code: &str) -> Option<usize> {
+        self.kind.options().iter().position(|o| o.code == code)
+    }
+
+    /// The option that carries "other, please specify" text, if any.
+    pub fn other_option(&self) -> Option<usize> {
+        self.kind.options().iter().position(|o| o.other)
+    }
+}

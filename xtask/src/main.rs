@@ -1,0 +1,125 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+/// Project commands for the CHIMA survey toolkit.
+#[derive(Parser)]
+#[command(name = "cargo xtask", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Regenerate the JSON Schemas in schemas/ and beside every questionnaire.
+    Schemas {
+        /// Only check that the committed schemas are current; exit 1 if not.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Install what the tests need (if missing), then run the whole test suite.
+    Test {
+        /// Extra arguments passed to `cargo test`.
+        #[arg(trailing_var_arg = true)]
+        args: Vec<String>,
+    },
+    /// Validate a responses file (JSON array or JSON Lines) against a questionnaire.
+    Validate {
+        /// The questionnaire file (`*.questionnaire.json`).
+        questionnaire: PathBuf,
+        /// The responses file.
+        responses: PathBuf,
+        /// Print findings as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let root = xtask::workspace_root();
+    match cli.command {
+        Command::Schemas { check } => {
+            if check {
+                let mut stale = Vec::new();
+                for (path, text) in xtask::schemas::generate_all(&root)? {
+                    if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                        stale.push(path);
+                    }
+                }
+                for p in &stale {
+                    eprintln!("stale: {} (run `cargo xtask schemas`)", p.display());
+                }
+                return Ok(if stale.is_empty() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                });
+            }
+            let changed = xtask::schemas::write_all(&root)?;
+            if changed.is_empty() {
+                println!("all schemas are current");
+            }
+            for p in changed {
+                println!("wrote {}", p.strip_prefix(&root).unwrap_or(&p).display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Test { args } => {
+            xtask::setup::test_prerequisites()?;
+            let status = std::process::Command::new(
+                std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()),
+            )
+            .current_dir(&root)
+            .args(["test", "--workspace"])
+            .args(&args)
+            .status()?;
+            Ok(if status.success() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Validate {
+            questionnaire,
+            responses,
+            json,
+        } => {
+            let index = survey_schema::load_questionnaire(&questionnaire)?;
+            let validator = survey_validate::Validator::new(&index);
+            let report = survey_validate::validate_file(&validator, &responses)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                for f in &report.findings {
+                    println!("{}: {f}", responses.display());
+                }
+                println!(
+                    "{}: {} record(s) checked against {}: {} error(s), {} warning(s)",
+                    responses.display(),
+                    report.records,
+                    index.id(),
+                    report.errors(),
+                    report.warnings()
+                );
+            }
+            Ok(if report.errors() > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+    }
+}
