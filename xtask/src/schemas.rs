@@ -6,10 +6,16 @@ use anyhow::{Context, Result};
 
 /// Every generated schema: where it lives and what it must contain.
 pub fn generate_all(root: &Path) -> Result<Vec<(PathBuf, String)>> {
-    let mut out = vec![(
-        root.join("schemas/questionnaire.schema.json"),
-        pretty(&survey_schema::questionnaire_schema()),
-    )];
+    let mut out = vec![
+        (
+            root.join("schemas/questionnaire.schema.json"),
+            pretty(&survey_schema::questionnaire_schema()),
+        ),
+        (
+            root.join("schemas/aggregate-results.schema.json"),
+            pretty(&survey_aggregate::Results::json_schema()),
+        ),
+    ];
     for q in questionnaire_files(root)? {
         let index = survey_schema::load_questionnaire(&q)?;
         out.push((response_schema_path(&q), pretty(&index.response_schema())));
