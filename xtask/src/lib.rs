@@ -5,6 +5,7 @@
 
 pub mod schemas;
 pub mod setup;
+pub mod synth;
 
 use std::path::{Path, PathBuf};
 

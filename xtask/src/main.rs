@@ -20,6 +20,12 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Regenerate a report folder's synthetic example data from its synth.json.
+    Synth {
+        /// The report folder.
+        #[arg(long, default_value = "reports/chima-2025-data-security")]
+        report: PathBuf,
+    },
     /// Install what the tests need (if missing), then run the whole test suite.
     Test {
         /// Extra arguments passed to `cargo test`.
@@ -73,6 +79,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("all schemas are current");
             }
             for p in changed {
+                println!("wrote {}", p.strip_prefix(&root).unwrap_or(&p).display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Synth { report } => {
+            let report = if report.is_absolute() {
+                report
+            } else {
+                root.join(report)
+            };
+            for p in xtask::synth::run(&report)? {
                 println!("wrote {}", p.strip_prefix(&root).unwrap_or(&p).display());
             }
             Ok(ExitCode::SUCCESS)

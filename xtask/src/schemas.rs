@@ -15,6 +15,22 @@ pub fn generate_all(root: &Path) -> Result<Vec<(PathBuf, String)>> {
             root.join("schemas/aggregate-results.schema.json"),
             pretty(&survey_aggregate::Results::json_schema()),
         ),
+        (
+            root.join("schemas/import-mapping.schema.json"),
+            pretty(&schema_of::<survey_import::Mapping>()),
+        ),
+        (
+            root.join("schemas/cleaning-rules.schema.json"),
+            pretty(&schema_of::<survey_clean::Rules>()),
+        ),
+        (
+            root.join("schemas/published-tables.schema.json"),
+            pretty(&survey_published::Published::json_schema()),
+        ),
+        (
+            root.join("schemas/synth.schema.json"),
+            pretty(&schema_of::<survey_synth::SynthSpec>()),
+        ),
     ];
     for q in questionnaire_files(root)? {
         let index = survey_schema::load_questionnaire(&q)?;
@@ -60,6 +76,10 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
         .collect();
     v.sort();
     Ok(v)
+}
+
+fn schema_of<T: schemars::JsonSchema>() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(T)).expect("a schema serialises")
 }
 
 fn pretty(v: &serde_json::Value) -> String {

@@ -1,0 +1,196 @@
+//! # survey-import
+//!
+//! The second step of the flow: reads what a survey platform exported into coded
+//! [`Record`]s of a questionnaire, streaming, one row at a time.
+//!
+//! * Files: CSV (UTF-8 with or without BOM, or GB18030/GBK as Excel on Chinese Windows writes
+//!   it; the encoding is detected and reported), Excel (.xlsx, legacy .xls), JSON arrays and
+//!   JSON Lines of response records.
+//! * Layouts: 问卷星 “下载答卷数据” in text mode (按文本) and code mode (按序号), tied to the
+//!   questionnaire by a [`Mapping`] file; and response records keyed by question id.
+//!
+//! Every problem is an [`ImportError`] naming the file, row, column and value. Nothing is
+//! dropped silently: a column or option text the mapping cannot place is an error. Checking the
+//! records against the questionnaire's rules and cleaning them are later steps.
+
+mod json;
+pub mod mapping;
+pub mod table;
+pub mod wjx;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use mapping::{Layout, Mapping, WjxMode};
+use survey_schema::{Index, Record};
+
+/// A located problem with an input file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportError {
+    pub file: PathBuf,
+    /// Row as a spreadsheet shows it (header = 1), or line of a JSON file.
+    pub row: Option<usize>,
+    /// Column letter and header, or question id.
+    pub column: Option<String>,
+    pub value: Option<String>,
+    pub message: String,
+}
+
+impl ImportError {
+    pub fn file(file: &Path, message: impl Into<String>) -> ImportError {
+        ImportError {
+            file: file.to_owned(),
+            row: None,
+            column: None,
+            value: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(r) = self.row {
+            write!(f, ": row {r}")?;
+        }
+        if let Some(c) = &self.column {
+            write!(f, ", column {c}")?;
+        }
+        if let Some(v) = &self.value {
+            let shown: String = if v.chars().count() > 60 {
+                v.chars().take(57).collect::<String>() + "..."
+            } else {
+                v.clone()
+            };
+            write!(f, ", value {shown:?}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+/// What the platform recorded about a submission besides its answers. Only the cleaning step
+/// and its log use it; it never reaches a table or a report.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Meta {
+    /// Row (or line) the record came from.
+    pub row: usize,
+    /// Submission time as exported, e.g. `2026/4/18 08:00:00`.
+    pub submitted_at: Option<String>,
+    /// Completion time in seconds.
+    pub duration_secs: Option<f64>,
+    pub source: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// One imported respondent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Imported {
+    pub record: Record,
+    pub meta: Meta,
+}
+
+/// What was read and how.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SourceInfo {
+    pub file: PathBuf,
+    /// `csv`, `xlsx`, `xls`, `json`, `jsonl`.
+    pub format: &'static str,
+    /// CSV only: the encoding detected.
+    pub encoding: Option<&'static str>,
+    /// `wjx-text`, `wjx-code` or `records`.
+    pub layout: &'static str,
+    pub bytes: u64,
+}
+
+/// A streaming import: iterate to get records one by one.
+pub struct Importer<'a> {
+    pub info: SourceInfo,
+    inner: Box<dyn Iterator<Item = Result<Imported, ImportError>> + 'a>,
+}
+
+impl Iterator for Importer<'_> {
+    type Item = Result<Imported, ImportError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.inner.next()
+    }
+}
+
+/// Open an export for import. The mapping is checked against the questionnaire and the
+/// file's header against the mapping before any row is read.
+pub fn open<'a>(
+    index: &'a Index,
+    mapping: &Mapping,
+    mapping_path: &Path,
+    path: &Path,
+) -> Result<Importer<'a>, ImportError> {
+    mapping.check(index, mapping_path)?;
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if ext == "json" || ext == "jsonl" || ext == "ndjson" {
+        return json::open(index, path);
+    }
+    if mapping.layout == Layout::Records {
+        return Err(ImportError::file(
+            path,
+            "the mapping's layout is `records`, which reads .json or .jsonl files",
+        ));
+    }
+    let table = table::open_table(path, mapping.sheet.as_deref())?;
+    let plan = wjx::Plan::new(index, mapping, &table.headers, path)?;
+    let info = SourceInfo {
+        file: path.to_owned(),
+        format: table.format,
+        encoding: table.encoding,
+        layout: if plan.mode == WjxMode::Code {
+            "wjx-code"
+        } else {
+            "wjx-text"
+        },
+        bytes: table.size,
+    };
+    let rows = table.rows;
+    let inner = rows.map(move |r| {
+        let (row, cells) = r?;
+        let (record, meta) = plan.decode(index, row, &cells)?;
+        Ok(Imported { record, meta })
+    });
+    Ok(Importer {
+        info,
+        inner: Box::new(inner),
+    })
+}
+
+/// Import a whole file, collecting every record or the errors (up to `max_errors`).
+pub fn read_all(
+    index: &Index,
+    mapping: &Mapping,
+    mapping_path: &Path,
+    path: &Path,
+    max_errors: usize,
+) -> Result<(SourceInfo, Vec<Imported>), Vec<ImportError>> {
+    let importer = open(index, mapping, mapping_path, path).map_err(|e| vec![e])?;
+    let info = importer.info.clone();
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for r in importer {
+        match r {
+            Ok(x) => out.push(x),
+            Err(e) => {
+                errors.push(e);
+                if errors.len() >= max_errors {
+                    break;
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok((info, out))
+    } else {
+        Err(errors)
+    }
+}

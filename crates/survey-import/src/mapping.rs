@@ -1,0 +1,240 @@
+//! The mapping file: how an export's columns tie to a questionnaire's questions.
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use survey_schema::Index;
+
+use crate::ImportError;
+
+/// How the export lays out its answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Layout {
+    /// 问卷星 “下载答卷数据”: metadata columns, then questions headed `N、题干`.
+    Wjx,
+    /// Response records keyed by question id (JSON array or JSON Lines).
+    Records,
+}
+
+/// Which of 问卷星's two download modes a file is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WjxMode {
+    /// Decide from the headers: `第N题(选项)` columns mean code mode.
+    #[default]
+    Auto,
+    /// 按文本: option texts, multiple choice joined with `┋`.
+    Text,
+    /// 按序号: option numbers, multiple choice as 0/1 columns.
+    Code,
+}
+
+fn default_id_column() -> String {
+    "序号".into()
+}
+
+/// Names of 问卷星's metadata columns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MetadataColumns {
+    pub submitted_at: String,
+    pub duration: String,
+    pub source: String,
+    pub source_detail: String,
+    pub ip: String,
+}
+
+impl Default for MetadataColumns {
+    fn default() -> Self {
+        MetadataColumns {
+            submitted_at: "提交答卷时间".into(),
+            duration: "所用时间".into(),
+            source: "来源".into(),
+            source_detail: "来源详情".into(),
+            ip: "来自IP".into(),
+        }
+    }
+}
+
+/// Cell values that stand for a missing answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MissingValues {
+    /// The question was not shown (问卷星: `-2` in code mode, `(跳过)` in text mode).
+    pub not_shown: Vec<String>,
+    /// Shown but not answered (问卷星: `-3`, `(空)`, an empty cell).
+    pub skipped: Vec<String>,
+}
+
+impl Default for MissingValues {
+    fn default() -> Self {
+        MissingValues {
+            not_shown: vec!["-2".into(), "(跳过)".into()],
+            skipped: vec!["-3".into(), "(空)".into(), "".into()],
+        }
+    }
+}
+
+/// Ties an export's columns to a questionnaire. Lives in the report folder, e.g.
+/// `import/main.mapping.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Id of the questionnaire the export answers.
+    pub questionnaire: String,
+    pub layout: Layout,
+    /// 问卷星 download mode.
+    #[serde(default)]
+    pub mode: WjxMode,
+    /// Worksheet to read from a workbook; the first one when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    /// Column holding the respondent id.
+    #[serde(default = "default_id_column")]
+    pub respondent_id: String,
+    #[serde(default)]
+    pub metadata: MetadataColumns,
+    /// Further columns to read past (e.g. 总分).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore_columns: Vec<String>,
+    /// 问卷星 question number (the `N` of `N、题干`) → question id.
+    #[serde(default)]
+    pub questions: IndexMap<String, String>,
+    /// Per question id: export option text → option code, where the export's wording differs
+    /// from the questionnaire's label (e.g. `其他【请注明】` → `other`).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub option_aliases: IndexMap<String, IndexMap<String, String>>,
+    /// Per question id: export option number → option code, where 问卷星's numbering differs
+    /// from the questionnaire's option order. By default option N is the questionnaire's N-th.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub option_numbers: IndexMap<String, IndexMap<String, String>>,
+    #[serde(default)]
+    pub missing: MissingValues,
+    /// Questions of the questionnaire that the export does not carry (recorded as not shown).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub absent_questions: Vec<String>,
+}
+
+impl Mapping {
+    /// A mapping for response records keyed by question id.
+    pub fn records(questionnaire: &str) -> Mapping {
+        Mapping {
+            schema: None,
+            questionnaire: questionnaire.into(),
+            layout: Layout::Records,
+            mode: WjxMode::Auto,
+            sheet: None,
+            respondent_id: default_id_column(),
+            metadata: MetadataColumns::default(),
+            ignore_columns: vec![],
+            questions: IndexMap::new(),
+            option_aliases: IndexMap::new(),
+            option_numbers: IndexMap::new(),
+            missing: MissingValues::default(),
+            absent_questions: vec![],
+        }
+    }
+
+    /// Read a mapping file.
+    pub fn load(path: &Path) -> Result<Mapping, ImportError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ImportError::file(path, format!("cannot read the mapping: {e}")))?;
+        serde_json::from_str(&text).map_err(|e| ImportError {
+            file: path.to_owned(),
+            row: Some(e.line()),
+            column: Some(format!("character {}", e.column())),
+            value: None,
+            message: format!("not a valid mapping: {e}"),
+        })
+    }
+
+    /// Check the mapping against its questionnaire: every question it names exists, every
+    /// option code it names exists. `path` is used in messages.
+    pub fn check(&self, index: &Index, path: &Path) -> Result<(), ImportError> {
+        let mut problems = Vec::new();
+        if self.questionnaire != index.id() {
+            problems.push(format!(
+                "names questionnaire `{}` but is used with `{}`",
+                self.questionnaire,
+                index.id()
+            ));
+        }
+        let mut seen = std::collections::HashMap::new();
+        for (n, qid) in &self.questions {
+            if n.parse::<u32>().is_err() {
+                problems.push(format!("`{n}` is not a 问卷星 question number"));
+            }
+            if index.get(qid).is_none() {
+                problems.push(format!(
+                    "question number {n} maps to `{qid}`, which is not a question of {}",
+                    index.id()
+                ));
+            }
+            if let Some(other) = seen.insert(qid.clone(), n.clone()) {
+                problems.push(format!(
+                    "question `{qid}` is mapped from both number {other} and number {n}"
+                ));
+            }
+        }
+        let check_codes = |what: &str,
+                           table: &IndexMap<String, IndexMap<String, String>>,
+                           problems: &mut Vec<String>| {
+            for (qid, map) in table {
+                match index.get(qid) {
+                    None => problems.push(format!(
+                        "{what} names `{qid}`, which is not a question of {}",
+                        index.id()
+                    )),
+                    Some(q) => {
+                        for (k, code) in map {
+                            if q.option_index(code).is_none() {
+                                problems.push(format!("{what} of `{qid}` maps `{k}` to `{code}`, which is not one of its options"));
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        check_codes("option_aliases", &self.option_aliases, &mut problems);
+        check_codes("option_numbers", &self.option_numbers, &mut problems);
+        for qid in &self.absent_questions {
+            if index.get(qid).is_none() {
+                problems.push(format!(
+                    "absent_questions names `{qid}`, which is not a question of {}",
+                    index.id()
+                ));
+            }
+        }
+        if self.layout == Layout::Wjx {
+            for q in index.questions() {
+                if !seen.contains_key(&q.id) && !self.absent_questions.contains(&q.id) {
+                    problems.push(format!(
+                        "question `{}` has no 问卷星 number; map it under `questions` or list it in `absent_questions`",
+                        q.id
+                    ));
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ImportError::file(
+                path,
+                format!(
+                    "the mapping does not fit the questionnaire:\n  - {}",
+                    problems.join("\n  - ")
+                ),
+            ))
+        }
+    }
+}
+
+/// Where a mapping file's relative paths are resolved.
+pub fn mapping_dir(path: &Path) -> PathBuf {
+    path.parent().map(Path::to_owned).unwrap_or_default()
+}

@@ -1,0 +1,769 @@
+//! 问卷星 “下载答卷数据” layouts, text mode (按文本) and code mode (按序号), both directions.
+//!
+//! Text mode: a column `N、题干` per question; single choice as the option text; multiple
+//! choice as option texts joined with `┋`; "other" free text inside `〖…〗` after the option
+//! text (`其他【请注明】〖军事国防〗`).
+//!
+//! Code mode: single choice as the option number (`7`, or `7.0` after a spreadsheet round
+//! trip); multiple choice as one 0/1 column per option headed `第N题(选项文本)`, the option
+//! text running from the first `(` to the last `)`; other text as `N^文本` or `N〖文本〗`.
+//!
+//! In both, `-2`/`(跳过)` mean not shown and `-3`/`(空)`/empty mean shown but not answered
+//! (configurable in the mapping).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use survey_schema::{Index, OptionSet, QuestionKind, Record, Value};
+
+use crate::mapping::{Mapping, WjxMode};
+use crate::table::column_name;
+use crate::{ImportError, Meta};
+
+/// The multiple-choice separator 问卷星 writes in text mode.
+pub const MULTI_SEPARATOR: char = '┋';
+
+/// Trim spaces, tabs and full-width spaces.
+fn clean(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}')
+}
+
+/// `N、题干` → N.
+pub fn question_number(header: &str) -> Option<u32> {
+    let h = clean(header);
+    let (n, _) = h.split_once('、')?;
+    clean(n).parse().ok()
+}
+
+/// `第N题(选项文本)` → (N, 选项文本); the option text runs from the first `(` to the last `)`.
+pub fn code_column(header: &str) -> Option<(u32, &str)> {
+    let h = clean(header);
+    let rest = h.strip_prefix('第')?;
+    let (n, rest) = rest.split_once('题')?;
+    let n: u32 = clean(n).parse().ok()?;
+    let rest = clean(rest);
+    let first = rest.chars().next()?;
+    let last = rest.chars().next_back()?;
+    if !matches!(first, '(' | '（')
+        || !matches!(last, ')' | '）')
+        || rest.len() < first.len_utf8() + last.len_utf8()
+    {
+        return None;
+    }
+    Some((
+        n,
+        clean(&rest[first.len_utf8()..rest.len() - last.len_utf8()]),
+    ))
+}
+
+#[derive(Debug)]
+enum Slot {
+    Single { q: usize, col: usize },
+    MultiText { q: usize, col: usize },
+    MultiCode { q: usize, cols: Vec<(usize, usize)> },
+    Number { q: usize, col: usize },
+    Text { q: usize, col: usize },
+}
+
+/// How the columns of one export map onto a questionnaire.
+#[derive(Debug)]
+pub struct Plan {
+    pub mode: WjxMode,
+    file: PathBuf,
+    headers: Vec<String>,
+    id_col: usize,
+    submitted: Option<usize>,
+    duration: Option<usize>,
+    source: Option<usize>,
+    ip: Option<usize>,
+    slots: Vec<Slot>,
+    /// Per question: option text → option position (labels and aliases).
+    texts: Vec<HashMap<String, usize>>,
+    /// Per question: 问卷星 option number → option position.
+    numbers: Vec<HashMap<u32, usize>>,
+    not_shown: Vec<String>,
+    skipped: Vec<String>,
+    questions: usize,
+}
+
+impl Plan {
+    /// Place every column of the header, or say which one cannot be placed.
+    pub fn new(
+        index: &Index,
+        mapping: &Mapping,
+        headers: &[String],
+        file: &Path,
+    ) -> Result<Plan, ImportError> {
+        let err_col = |c: usize, message: String| ImportError {
+            file: file.to_owned(),
+            row: Some(1),
+            column: Some(column_name(c, headers)),
+            value: Some(headers[c].clone()),
+            message,
+        };
+        let mut first_seen: HashMap<&str, usize> = HashMap::new();
+        for (c, h) in headers.iter().enumerate() {
+            if let Some(prev) = first_seen.insert(clean(h), c) {
+                return Err(err_col(
+                    c,
+                    format!(
+                        "duplicate header: column {} has the same name",
+                        column_name(prev, headers)
+                    ),
+                ));
+            }
+        }
+        let mode = match mapping.mode {
+            WjxMode::Auto if headers.iter().any(|h| code_column(h).is_some()) => WjxMode::Code,
+            WjxMode::Auto => WjxMode::Text,
+            m => m,
+        };
+        let by_number: HashMap<u32, usize> = mapping
+            .questions
+            .iter()
+            .filter_map(|(n, qid)| Some((n.parse().ok()?, index.position(qid)?)))
+            .collect();
+        let find = |name: &str| headers.iter().position(|h| clean(h) == name);
+        let id_col = find(&mapping.respondent_id).ok_or_else(|| {
+            ImportError::file(
+                file,
+                format!(
+                    "has no respondent id column «{}» (set `respondent_id` in the mapping)",
+                    mapping.respondent_id
+                ),
+            )
+        })?;
+        let meta = &mapping.metadata;
+        let meta_cols = [
+            &mapping.respondent_id,
+            &meta.submitted_at,
+            &meta.duration,
+            &meta.source,
+            &meta.source_detail,
+            &meta.ip,
+        ];
+        let mut texts = Vec::new();
+        let mut numbers = Vec::new();
+        for q in index.questions() {
+            let mut t = HashMap::new();
+            let mut n = HashMap::new();
+            for (i, o) in q.kind.options().iter().enumerate() {
+                t.insert(o.label.zh.clone(), i);
+                n.insert(i as u32 + 1, i);
+            }
+            if let Some(aliases) = mapping.option_aliases.get(&q.id) {
+                for (text, code) in aliases {
+                    if let Some(i) = q.option_index(code) {
+                        t.insert(text.clone(), i);
+                    }
+                }
+            }
+            if let Some(nums) = mapping.option_numbers.get(&q.id) {
+                n.clear();
+                for (num, code) in nums {
+                    if let (Ok(k), Some(i)) = (num.parse::<u32>(), q.option_index(code)) {
+                        n.insert(k, i);
+                    }
+                }
+            }
+            texts.push(t);
+            numbers.push(n);
+        }
+        let mut single_cols: HashMap<usize, usize> = HashMap::new();
+        let mut multi_cols: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
+        for (c, h) in headers.iter().enumerate() {
+            let name = clean(h);
+            if meta_cols.iter().any(|m| m.as_str() == name)
+                || mapping.ignore_columns.iter().any(|m| m == name)
+            {
+                continue;
+            }
+            if let Some((n, opt)) = code_column(h) {
+                let q = *by_number.get(&n).ok_or_else(|| {
+                    err_col(
+                        c,
+                        format!("question number {n} is not in the mapping's `questions`"),
+                    )
+                })?;
+                let qq = index.question(q);
+                if !qq.kind.is_multiple() {
+                    return Err(err_col(
+                        c,
+                        format!(
+                            "a 第N题(…) column belongs to a multiple-choice question, but `{}` is {}",
+                            qq.id,
+                            qq.kind.name()
+                        ),
+                    ));
+                }
+                let o = *texts[q].get(opt).ok_or_else(|| {
+                    err_col(c, format!("option text «{opt}» is not an option of `{}` (add it to the mapping's option_aliases)", qq.id))
+                })?;
+                let cols = multi_cols.entry(q).or_default();
+                if let Some(&(prev, _)) = cols.iter().find(|(_, oo)| *oo == o) {
+                    return Err(err_col(
+                        c,
+                        format!(
+                            "option «{opt}» of `{}` already has column {}",
+                            qq.id,
+                            column_name(prev, headers)
+                        ),
+                    ));
+                }
+                cols.push((c, o));
+                continue;
+            }
+            if let Some(n) = question_number(h) {
+                let q = *by_number.get(&n).ok_or_else(|| {
+                    err_col(
+                        c,
+                        format!("question number {n} is not in the mapping's `questions`"),
+                    )
+                })?;
+                if let Some(prev) = single_cols.insert(q, c) {
+                    return Err(err_col(
+                        c,
+                        format!(
+                            "question number {n} already has column {}",
+                            column_name(prev, headers)
+                        ),
+                    ));
+                }
+                continue;
+            }
+            return Err(err_col(c, "this column cannot be placed: it is neither a 问卷星 metadata column, nor `N、题干`, nor `第N题(选项)`, nor listed in ignore_columns".into()));
+        }
+        let mut slots = Vec::new();
+        for (q, question) in index.questions().iter().enumerate() {
+            let single = single_cols.get(&q).copied();
+            let multi = multi_cols.remove(&q);
+            let slot = match (&question.kind, single, multi, mode) {
+                (_, Some(_), Some(_), _) => {
+                    return Err(ImportError::file(
+                        file,
+                        format!(
+                            "question `{}` has both an `N、题干` column and 第N题(…) columns",
+                            question.id
+                        ),
+                    ));
+                }
+                (QuestionKind::MultipleChoice { .. }, None, Some(cols), _) => {
+                    Slot::MultiCode { q, cols }
+                }
+                (QuestionKind::MultipleChoice { .. }, Some(col), None, WjxMode::Text) => {
+                    Slot::MultiText { q, col }
+                }
+                (QuestionKind::MultipleChoice { .. }, Some(col), None, _) => {
+                    return Err(err_col(
+                        col,
+                        format!(
+                            "`{}` is multiple choice; in code mode it needs one 第N题(选项) column per option",
+                            question.id
+                        ),
+                    ));
+                }
+                (
+                    QuestionKind::SingleChoice { .. } | QuestionKind::Ordinal { .. },
+                    Some(col),
+                    None,
+                    _,
+                ) => Slot::Single { q, col },
+                (
+                    QuestionKind::Integer { .. } | QuestionKind::Number { .. },
+                    Some(col),
+                    None,
+                    _,
+                ) => Slot::Number { q, col },
+                (QuestionKind::Text { .. }, Some(col), None, _) => Slot::Text { q, col },
+                (_, None, None, _) if mapping.absent_questions.contains(&question.id) => continue,
+                (_, None, None, _) => {
+                    let n = mapping
+                        .questions
+                        .iter()
+                        .find(|(_, id)| **id == question.id)
+                        .map(|(n, _)| n.clone())
+                        .unwrap_or_default();
+                    return Err(ImportError::file(
+                        file,
+                        format!(
+                            "question `{}` (问卷星 number {n}) has no column in the export",
+                            question.id
+                        ),
+                    ));
+                }
+                _ => unreachable!(),
+            };
+            slots.push(slot);
+        }
+        Ok(Plan {
+            mode,
+            file: file.to_owned(),
+            headers: headers.to_vec(),
+            id_col,
+            submitted: find(&meta.submitted_at),
+            duration: find(&meta.duration),
+            source: find(&meta.source),
+            ip: find(&meta.ip),
+            slots,
+            texts,
+            numbers,
+            not_shown: mapping.missing.not_shown.clone(),
+            skipped: mapping.missing.skipped.clone(),
+            questions: index.len(),
+        })
+    }
+
+    fn missing(&self, cell: &str) -> Option<Value> {
+        let c = clean(cell);
+        if self.not_shown.iter().any(|m| m == c) {
+            Some(Value::NotShown)
+        } else if self.skipped.iter().any(|m| m == c) {
+            Some(Value::Skipped)
+        } else {
+            None
+        }
+    }
+
+    /// Decode one data row into a record and its metadata.
+    pub fn decode(
+        &self,
+        index: &Index,
+        row: usize,
+        cells: &[String],
+    ) -> Result<(Record, Meta), ImportError> {
+        let err = |c: usize, message: String| ImportError {
+            file: self.file.clone(),
+            row: Some(row),
+            column: Some(column_name(c, &self.headers)),
+            value: Some(cells[c].clone()),
+            message,
+        };
+        let id = clean(&cells[self.id_col]).to_owned();
+        if id.is_empty() {
+            return Err(err(self.id_col, "the respondent id is empty".into()));
+        }
+        let mut record = Record::blank(id, self.questions);
+        for slot in &self.slots {
+            match *slot {
+                Slot::Single { q, col } => {
+                    let cell = &cells[col];
+                    if let Some(v) = self.missing(cell) {
+                        record.values[q] = v;
+                        continue;
+                    }
+                    let (o, other) = match self.mode {
+                        WjxMode::Code => self.code_choice(q, cell).map_err(|m| err(col, m))?,
+                        _ => self.text_choice(q, cell).map_err(|m| err(col, m))?,
+                    };
+                    record.values[q] = Value::Choice(o as u16);
+                    self.other(index, &mut record, q, o, other)
+                        .map_err(|m| err(col, m))?;
+                }
+                Slot::MultiText { q, col } => {
+                    let cell = &cells[col];
+                    if let Some(v) = self.missing(cell) {
+                        record.values[q] = v;
+                        continue;
+                    }
+                    let mut set = OptionSet::default();
+                    for part in cell.split(MULTI_SEPARATOR) {
+                        let (o, other) = self.text_choice(q, part).map_err(|m| err(col, m))?;
+                        if set.contains(o) {
+                            return Err(err(
+                                col,
+                                format!("option «{}» is listed twice", clean(part)),
+                            ));
+                        }
+                        set.insert(o);
+                        self.other(index, &mut record, q, o, other)
+                            .map_err(|m| err(col, m))?;
+                    }
+                    record.values[q] = Value::Choices(set);
+                }
+                Slot::MultiCode { q, ref cols } => {
+                    let mut set = OptionSet::default();
+                    let mut missing: Option<(Value, usize)> = None;
+                    let mut answered: Option<usize> = None;
+                    for &(col, o) in cols {
+                        let cell = &cells[col];
+                        if let Some(v) = self.missing(cell) {
+                            if let Some((prev, pc)) = &missing
+                                && *prev != v
+                            {
+                                return Err(err(
+                                    col,
+                                    format!(
+                                        "disagrees with column {}, which marks the question {}",
+                                        column_name(*pc, &self.headers),
+                                        describe(prev)
+                                    ),
+                                ));
+                            }
+                            missing = Some((v, col));
+                            continue;
+                        }
+                        answered = Some(col);
+                        let (flag, other) = split_other(clean(cell));
+                        match parse_number(flag) {
+                            Some(1.0) => {
+                                set.insert(o);
+                                self.other(index, &mut record, q, o, other)
+                                    .map_err(|m| err(col, m))?;
+                            }
+                            Some(x) if x == 0.0 && other.is_none() => {}
+                            _ => {
+                                return Err(err(
+                                    col,
+                                    "expected 0 or 1 (chosen or not), or a missing-value code"
+                                        .into(),
+                                ));
+                            }
+                        }
+                    }
+                    record.values[q] = match (missing, answered) {
+                        (Some((_, mc)), Some(ac)) => {
+                            return Err(err(
+                                ac,
+                                format!(
+                                    "column {} marks this question as missing, yet this column answers it",
+                                    column_name(mc, &self.headers)
+                                ),
+                            ));
+                        }
+                        (Some((v, _)), None) => v,
+                        _ => Value::Choices(set),
+                    };
+                }
+                Slot::Number { q, col } => {
+                    let cell = &cells[col];
+                    record.values[q] = match self.missing(cell) {
+                        Some(v) => v,
+                        None => Value::Number(parse_number(clean(cell)).ok_or_else(|| {
+                            err(col, format!("`{}` takes a number", index.question(q).id))
+                        })?),
+                    };
+                }
+                Slot::Text { q, col } => {
+                    let cell = &cells[col];
+                    record.values[q] = match self.missing(cell) {
+                        Some(v) => v,
+                        None => Value::Text(clean(cell).to_owned()),
+                    };
+                }
+            }
+        }
+        let get = |c: Option<usize>| {
+            c.map(|c| clean(&cells[c]).to_owned())
+                .filter(|s| !s.is_empty())
+        };
+        let duration_secs = match self.duration {
+            Some(c) if !clean(&cells[c]).is_empty() => {
+                Some(parse_duration(&cells[c]).ok_or_else(|| {
+                    err(
+                        c,
+                        "expected a completion time such as `80秒` or `1分20秒`".into(),
+                    )
+                })?)
+            }
+            _ => None,
+        };
+        Ok((
+            record,
+            Meta {
+                row,
+                submitted_at: get(self.submitted),
+                duration_secs,
+                source: get(self.source),
+                ip: get(self.ip),
+            },
+        ))
+    }
+
+    fn text_choice<'c>(&self, q: usize, cell: &'c str) -> Result<(usize, Option<&'c str>), String> {
+        let (label, other) = split_other(clean(cell));
+        let label = clean(label);
+        match self.texts[q].get(label) {
+            Some(&o) => Ok((o, other)),
+            None => Err(format!(
+                "«{label}» is not an option text of this question (add it to the mapping's option_aliases)"
+            )),
+        }
+    }
+
+    fn code_choice<'c>(&self, q: usize, cell: &'c str) -> Result<(usize, Option<&'c str>), String> {
+        let (num, other) = split_other(clean(cell));
+        let k = parse_number(num)
+            .filter(|x| x.fract() == 0.0 && *x >= 1.0)
+            .ok_or_else(|| "expected an option number (code mode)".to_string())?;
+        match self.numbers[q].get(&(k as u32)) {
+            Some(&o) => Ok((o, other)),
+            None => Err(format!(
+                "option number {k} does not exist; this question has {} options",
+                self.numbers[q].len()
+            )),
+        }
+    }
+
+    fn other(
+        &self,
+        index: &Index,
+        record: &mut Record,
+        q: usize,
+        o: usize,
+        text: Option<&str>,
+    ) -> Result<(), String> {
+        if let Some(t) = text {
+            let opt = &index.question(q).kind.options()[o];
+            if !opt.other {
+                return Err(format!(
+                    "carries free text 〖{t}〗 on «{}», which is not an “other, please specify” option",
+                    opt.label.zh
+                ));
+            }
+            if !t.is_empty() {
+                record.other_text.push((q as u16, t.to_owned()));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn describe(v: &Value) -> &'static str {
+    match v {
+        Value::NotShown => "not shown",
+        _ => "skipped",
+    }
+}
+
+/// `其他【请注明】〖军事国防〗` → (`其他【请注明】`, Some(`军事国防`)); also `7^军事国防`.
+fn split_other(cell: &str) -> (&str, Option<&str>) {
+    if let (Some(a), Some(b)) = (cell.find('〖'), cell.rfind('〗'))
+        && b > a
+    {
+        return (&cell[..a], Some(&cell[a + '〖'.len_utf8()..b]));
+    }
+    if let Some((n, t)) = cell.split_once('^')
+        && parse_number(clean(n)).is_some()
+    {
+        return (n, Some(t));
+    }
+    (cell, None)
+}
+
+/// `7`, `7.0`, ` 7 ` → 7.0.
+pub fn parse_number(s: &str) -> Option<f64> {
+    clean(s).parse::<f64>().ok().filter(|x| x.is_finite())
+}
+
+/// `80秒`, `80`, `1分20秒`, `1小时2分3秒` → seconds.
+pub fn parse_duration(s: &str) -> Option<f64> {
+    let s = clean(s);
+    if let Some(x) = parse_number(s) {
+        return Some(x);
+    }
+    let mut total = 0.0;
+    let mut num = String::new();
+    let mut any = false;
+    for ch in s.chars() {
+        if ch.is_ascii_digit() || ch == '.' {
+            num.push(ch);
+            continue;
+        }
+        let unit = match ch {
+            '秒' => 1.0,
+            '分' => 60.0,
+            '时' => 3600.0,
+            '小' => continue,
+            _ => return None,
+        };
+        total += num.parse::<f64>().ok()? * unit;
+        num.clear();
+        any = true;
+    }
+    (any && num.is_empty()).then_some(total)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing: the inverse, for example data and test fixtures.
+
+/// Write records in a 问卷星 layout: the header row, then one row per record.
+pub struct WjxWriter<'a> {
+    index: &'a Index,
+    mode: WjxMode,
+    /// (question number, question position) in 问卷星 order.
+    order: Vec<(String, usize)>,
+    /// Per question: option position → text written (an alias if the mapping has one).
+    texts: Vec<Vec<String>>,
+    /// Per question: option position → 问卷星 option number.
+    numbers: Vec<Vec<u32>>,
+    mapping: &'a Mapping,
+}
+
+impl<'a> WjxWriter<'a> {
+    pub fn new(index: &'a Index, mapping: &'a Mapping, mode: WjxMode) -> WjxWriter<'a> {
+        let mut order: Vec<(String, usize)> = mapping
+            .questions
+            .iter()
+            .filter_map(|(n, qid)| Some((n.clone(), index.position(qid)?)))
+            .collect();
+        order.sort_by_key(|(n, _)| n.parse::<u32>().unwrap_or(u32::MAX));
+        let texts = index
+            .questions()
+            .iter()
+            .map(|q| {
+                q.kind
+                    .options()
+                    .iter()
+                    .map(|o| {
+                        mapping
+                            .option_aliases
+                            .get(&q.id)
+                            .and_then(|a| {
+                                a.iter()
+                                    .find(|(_, code)| **code == o.code)
+                                    .map(|(t, _)| t.clone())
+                            })
+                            .unwrap_or_else(|| o.label.zh.clone())
+                    })
+                    .collect()
+            })
+            .collect();
+        let numbers = index
+            .questions()
+            .iter()
+            .map(|q| {
+                q.kind
+                    .options()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, o)| {
+                        mapping
+                            .option_numbers
+                            .get(&q.id)
+                            .and_then(|m| {
+                                m.iter()
+                                    .find(|(_, code)| **code == o.code)
+                                    .and_then(|(n, _)| n.parse().ok())
+                            })
+                            .unwrap_or(i as u32 + 1)
+                    })
+                    .collect()
+            })
+            .collect();
+        WjxWriter {
+            index,
+            mode: if mode == WjxMode::Auto {
+                WjxMode::Text
+            } else {
+                mode
+            },
+            order,
+            texts,
+            numbers,
+            mapping,
+        }
+    }
+
+    pub fn headers(&self) -> Vec<String> {
+        let m = &self.mapping.metadata;
+        let mut h = vec![
+            self.mapping.respondent_id.clone(),
+            m.submitted_at.clone(),
+            m.duration.clone(),
+            m.source.clone(),
+            m.source_detail.clone(),
+            m.ip.clone(),
+        ];
+        for (n, q) in &self.order {
+            let question = self.index.question(*q);
+            if self.mode == WjxMode::Code && question.kind.is_multiple() {
+                for t in &self.texts[*q] {
+                    h.push(format!("第{n}题({t})"));
+                }
+            } else {
+                h.push(format!("{n}、{}", question.text.zh));
+            }
+        }
+        h
+    }
+
+    fn missing(&self, v: &Value) -> String {
+        let i = usize::from(self.mode == WjxMode::Text);
+        match v {
+            Value::NotShown => self
+                .mapping
+                .missing
+                .not_shown
+                .get(i)
+                .cloned()
+                .unwrap_or_default(),
+            _ => self
+                .mapping
+                .missing
+                .skipped
+                .get(i)
+                .cloned()
+                .unwrap_or_default(),
+        }
+    }
+
+    /// One record's row.
+    pub fn row(&self, record: &Record, meta: &Meta) -> Vec<String> {
+        let mut row = vec![
+            record.id.clone(),
+            meta.submitted_at.clone().unwrap_or_default(),
+            meta.duration_secs
+                .map(|d| format!("{d}秒"))
+                .unwrap_or_default(),
+            meta.source.clone().unwrap_or_default(),
+            String::new(),
+            meta.ip.clone().unwrap_or_default(),
+        ];
+        for (_, q) in &self.order {
+            let q = *q;
+            let v = &record.values[q];
+            let other = record.other_text(q);
+            let with_other = |o: usize, base: String| match other {
+                Some(t) if self.index.question(q).kind.options()[o].other => {
+                    format!("{base}〖{t}〗")
+                }
+                _ => base,
+            };
+            match (v, self.mode) {
+                (Value::Choices(set), WjxMode::Code) => {
+                    for o in 0..self.texts[q].len() {
+                        row.push(if set.contains(o) {
+                            with_other(o, "1".into())
+                        } else {
+                            "0".into()
+                        });
+                    }
+                }
+                (Value::NotShown | Value::Skipped, WjxMode::Code)
+                    if self.index.question(q).kind.is_multiple() =>
+                {
+                    for _ in 0..self.texts[q].len() {
+                        row.push(self.missing(v));
+                    }
+                }
+                (Value::NotShown | Value::Skipped, _) => row.push(self.missing(v)),
+                (Value::Choice(o), WjxMode::Code) => row.push(with_other(
+                    *o as usize,
+                    self.numbers[q][*o as usize].to_string(),
+                )),
+                (Value::Choice(o), _) => {
+                    row.push(with_other(*o as usize, self.texts[q][*o as usize].clone()))
+                }
+                (Value::Choices(set), _) => row.push(
+                    set.iter()
+                        .map(|o| with_other(o, self.texts[q][o].clone()))
+                        .collect::<Vec<_>>()
+                        .join(&MULTI_SEPARATOR.to_string()),
+                ),
+                (Value::Number(x), _) => row.push(format!("{x}")),
+                (Value::Text(t), _) => row.push(t.clone()),
+            }
+        }
+        row
+    }
+}
