@@ -313,11 +313,14 @@ impl Plan {
         })
     }
 
-    fn missing(&self, cell: &str) -> Option<Value> {
+    /// The missing value a cell stands for. Numeric markers (`-2`, `-3`) only apply to choice
+    /// questions: in a number or text answer they are answers.
+    fn missing(&self, cell: &str, choice: bool) -> Option<Value> {
         let c = clean(cell);
-        if self.not_shown.iter().any(|m| m == c) {
+        let applies = |m: &&String| choice || parse_number(m).is_none();
+        if self.not_shown.iter().filter(applies).any(|m| m == c) {
             Some(Value::NotShown)
-        } else if self.skipped.iter().any(|m| m == c) {
+        } else if self.skipped.iter().filter(applies).any(|m| m == c) {
             Some(Value::Skipped)
         } else {
             None
@@ -347,7 +350,7 @@ impl Plan {
             match *slot {
                 Slot::Single { q, col } => {
                     let cell = &cells[col];
-                    if let Some(v) = self.missing(cell) {
+                    if let Some(v) = self.missing(cell, true) {
                         record.values[q] = v;
                         continue;
                     }
@@ -361,7 +364,7 @@ impl Plan {
                 }
                 Slot::MultiText { q, col } => {
                     let cell = &cells[col];
-                    if let Some(v) = self.missing(cell) {
+                    if let Some(v) = self.missing(cell, true) {
                         record.values[q] = v;
                         continue;
                     }
@@ -386,7 +389,7 @@ impl Plan {
                     let mut answered: Option<usize> = None;
                     for &(col, o) in cols {
                         let cell = &cells[col];
-                        if let Some(v) = self.missing(cell) {
+                        if let Some(v) = self.missing(cell, true) {
                             if let Some((prev, pc)) = &missing
                                 && *prev != v
                             {
@@ -436,7 +439,7 @@ impl Plan {
                 }
                 Slot::Number { q, col } => {
                     let cell = &cells[col];
-                    record.values[q] = match self.missing(cell) {
+                    record.values[q] = match self.missing(cell, false) {
                         Some(v) => v,
                         None => Value::Number(parse_number(clean(cell)).ok_or_else(|| {
                             err(col, format!("`{}` takes a number", index.question(q).id))
@@ -445,7 +448,7 @@ impl Plan {
                 }
                 Slot::Text { q, col } => {
                     let cell = &cells[col];
-                    record.values[q] = match self.missing(cell) {
+                    record.values[q] = match self.missing(cell, false) {
                         Some(v) => v,
                         None => Value::Text(clean(cell).to_owned()),
                     };
@@ -687,24 +690,18 @@ impl<'a> WjxWriter<'a> {
         h
     }
 
-    fn missing(&self, v: &Value) -> String {
-        let i = usize::from(self.mode == WjxMode::Text);
-        match v {
-            Value::NotShown => self
-                .mapping
-                .missing
-                .not_shown
-                .get(i)
-                .cloned()
-                .unwrap_or_default(),
-            _ => self
-                .mapping
-                .missing
-                .skipped
-                .get(i)
-                .cloned()
-                .unwrap_or_default(),
-        }
+    /// The marker for a missing answer: numeric codes for choice questions in code mode, text
+    /// markers otherwise (a number or text answer could itself be `-2`).
+    fn missing(&self, v: &Value, choice: bool) -> String {
+        let numeric = self.mode == WjxMode::Code && choice;
+        let list = match v {
+            Value::NotShown => &self.mapping.missing.not_shown,
+            _ => &self.mapping.missing.skipped,
+        };
+        list.iter()
+            .find(|m| parse_number(m).is_some() == numeric)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// One record's row.
@@ -743,10 +740,12 @@ impl<'a> WjxWriter<'a> {
                     if self.index.question(q).kind.is_multiple() =>
                 {
                     for _ in 0..self.texts[q].len() {
-                        row.push(self.missing(v));
+                        row.push(self.missing(v, true));
                     }
                 }
-                (Value::NotShown | Value::Skipped, _) => row.push(self.missing(v)),
+                (Value::NotShown | Value::Skipped, _) => {
+                    row.push(self.missing(v, self.index.question(q).kind.is_choice()))
+                }
                 (Value::Choice(o), WjxMode::Code) => row.push(with_other(
                     *o as usize,
                     self.numbers[q][*o as usize].to_string(),

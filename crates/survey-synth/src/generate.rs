@@ -58,7 +58,20 @@ pub fn generate(index: &Index, targets: &Targets, seed: u64) -> Result<Vec<Recor
         }
         if let Some(text) = &t.text {
             for &r in answerers {
-                records[r].values[qi] = Value::Text(text.replace("{n}", &format!("{:04}", r + 1)));
+                let value = text.replace("{n}", &format!("{:04}", r + 1));
+                if let QuestionKind::Text {
+                    max_length: Some(m),
+                } = q.kind
+                    && value.chars().count() > m as usize
+                {
+                    return Err(err(
+                        &q.id,
+                        format!(
+                            "pattern `{text}` gives `{value}`, longer than the {m} characters allowed"
+                        ),
+                    ));
+                }
+                records[r].values[qi] = Value::Text(value);
             }
         }
         if let Some(o) = q.other_option()
