@@ -20,6 +20,15 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Build a report folder into target/reports/<id>/ (PDF, Typst sources, tables, cleaning logs).
+    BuildReport {
+        /// The report folder.
+        #[arg(long, default_value = xtask::report::DEFAULT_REPORT)]
+        report: PathBuf,
+        /// Print where the time went.
+        #[arg(long)]
+        timings: bool,
+    },
     /// Regenerate a report folder's synthetic example data from its synth.json.
     Synth {
         /// The report folder.
@@ -80,6 +89,47 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             for p in changed {
                 println!("wrote {}", p.strip_prefix(&root).unwrap_or(&p).display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BuildReport { report, timings } => {
+            let report = if report.is_absolute() {
+                report
+            } else {
+                root.join(report)
+            };
+            let typst = xtask::setup::typst()?;
+            let say = |s: &str| eprintln!("{s}");
+            let r = xtask::report::build(
+                &root,
+                &report,
+                &root.join("target/reports"),
+                &typst,
+                Some(&say),
+            )?;
+            for w in &r.warnings {
+                eprintln!("typst: {w}");
+            }
+            let out = r
+                .out_dir
+                .strip_prefix(&root)
+                .unwrap_or(&r.out_dir)
+                .display()
+                .to_string();
+            println!(
+                "built {}: {out}/report.pdf, tables.json, tables.xlsx, tables/*.csv, report.typ",
+                r.id
+            );
+            if timings {
+                let t = &r.timings;
+                println!(
+                    "timings: import {:.3}s, clean {:.3}s, aggregate {:.3}s, render {:.3}s, typst {:.3}s",
+                    t.import.as_secs_f64(),
+                    t.clean.as_secs_f64(),
+                    t.aggregate.as_secs_f64(),
+                    t.render.as_secs_f64(),
+                    t.typst.as_secs_f64()
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

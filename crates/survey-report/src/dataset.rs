@@ -1,6 +1,7 @@
 //! A dataset: one questionnaire's export, imported, cleaned and aggregated.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,16 @@ pub struct Dataset {
     pub aggregate: Aggregate,
     /// Every input file with its SHA-256, for provenance.
     pub inputs: Vec<(PathBuf, String)>,
+    /// Time spent reading rows (both passes), checking and cleaning, and aggregating.
+    pub timings: DatasetTimings,
+}
+
+/// Where loading a dataset spent its time.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DatasetTimings {
+    pub import: std::time::Duration,
+    pub clean: std::time::Duration,
+    pub aggregate: std::time::Duration,
 }
 
 /// Called with (bytes of the file, rows read so far) as rows are read.
@@ -49,22 +60,32 @@ impl Dataset {
         crosstabs: &[CrossTabSpec],
         progress: Option<Progress>,
     ) -> Result<Dataset, ReportError> {
+        let input = |e: &dyn std::fmt::Display| ReportError::Input(e.to_string());
         let qpath = dir.join(&decl.questionnaire);
-        let index = survey_schema::load_questionnaire(&qpath)
-            .map_err(|e| ReportError::Input(e.to_string()))?;
+        let index = survey_schema::load_questionnaire(&qpath).map_err(|e| input(&e))?;
         let mpath = dir.join(&decl.mapping);
-        let mapping = Mapping::load(&mpath).map_err(|e| ReportError::Input(e.to_string()))?;
+        let mapping = Mapping::load(&mpath).map_err(|e| input(&e))?;
         let rpath = dir.join(&decl.cleaning);
-        let rules = Rules::load(&rpath, &index).map_err(|e| ReportError::Input(e.to_string()))?;
+        let rules = Rules::load(&rpath, &index).map_err(|e| input(&e))?;
         let dpath = dir.join(&decl.data);
+        let mut timings = DatasetTimings::default();
+
+        // Pass 1: import and clean.
         let mut cleaner = Cleaner::new(&index, &rules);
-        let importer = survey_import::open(&index, &mapping, &mpath, &dpath)
-            .map_err(|e| ReportError::Input(e.to_string()))?;
+        let t = Instant::now();
+        let mut importer =
+            survey_import::open(&index, &mapping, &mpath, &dpath).map_err(|e| input(&e))?;
+        timings.import += t.elapsed();
         let source = importer.info.clone();
         let mut n = 0u64;
-        for item in importer {
-            let item = item.map_err(|e| ReportError::Input(e.to_string()))?;
+        loop {
+            let t = Instant::now();
+            let Some(item) = importer.next() else { break };
+            timings.import += t.elapsed();
+            let item = item.map_err(|e| input(&e))?;
+            let t = Instant::now();
             cleaner.add(&item);
+            timings.clean += t.elapsed();
             n += 1;
             if let Some(p) = progress
                 && n.is_multiple_of(4096)
@@ -72,21 +93,34 @@ impl Dataset {
                 p(source.bytes, n);
             }
         }
+        drop(importer);
+        let t = Instant::now();
         let cleaning = cleaner
             .finish()
             .map_err(|e| ReportError::Input(format!("{}: {e}", dpath.display())))?;
+        timings.clean += t.elapsed();
+
+        // Pass 2: import again and aggregate the valid rows.
         let mut aggregate = Aggregate::new(&index, crosstabs)
             .map_err(|e| ReportError::Input(format!("{}: {e}", decl.name)))?;
-        for item in survey_import::open(&index, &mapping, &mpath, &dpath)
-            .map_err(|e| ReportError::Input(e.to_string()))?
-        {
-            let item = item.map_err(|e| ReportError::Input(e.to_string()))?;
+        let t = Instant::now();
+        let mut importer =
+            survey_import::open(&index, &mapping, &mpath, &dpath).map_err(|e| input(&e))?;
+        timings.import += t.elapsed();
+        loop {
+            let t = Instant::now();
+            let Some(item) = importer.next() else { break };
+            timings.import += t.elapsed();
+            let item = item.map_err(|e| input(&e))?;
+            let t = Instant::now();
             if cleaning.is_kept(item.meta.row) {
                 aggregate
                     .add(&item.record)
                     .map_err(|e| ReportError::Input(format!("{}: {e}", dpath.display())))?;
             }
+            timings.aggregate += t.elapsed();
         }
+        drop(importer);
         let inputs = [qpath, mpath, rpath, dpath]
             .into_iter()
             .map(|p| {
@@ -101,6 +135,7 @@ impl Dataset {
             cleaning,
             aggregate,
             inputs,
+            timings,
         })
     }
 }

@@ -1,0 +1,163 @@
+//! Compiling the Typst source to PDF with the typst CLI, offline and reproducibly: only the
+//! project's fonts, a fixed creation timestamp, and font warnings treated as errors.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// How to run typst.
+pub struct Compile<'a> {
+    /// The typst executable.
+    pub typst: &'a Path,
+    /// Project root for typst (`--root`): the folder holding the source.
+    pub root: &'a Path,
+    pub input: &'a Path,
+    pub output: &'a Path,
+    /// The only fonts the document may use.
+    pub font_dir: &'a Path,
+    /// Creation timestamp (seconds since the Unix epoch) written into the PDF.
+    pub timestamp: i64,
+    /// e.g. `a-2b`.
+    pub pdf_standard: Option<&'a str>,
+}
+
+/// Why typst could not produce the PDF.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    #[error("cannot run typst at {}: {source}", path.display())]
+    Spawn {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("typst failed:\n{0}")]
+    Failed(String),
+    #[error("typst could not find a font the document asks for (the build only uses fonts/):\n{0}")]
+    UnknownFont(String),
+    #[error("the fonts in {} lack characters the document prints: {}", dir.display(), describe(missing))]
+    Coverage {
+        dir: PathBuf,
+        missing: Vec<(String, Vec<char>)>,
+    },
+    #[error("cannot read the fonts in {}: {message}", dir.display())]
+    Fonts { dir: PathBuf, message: String },
+}
+
+fn describe(missing: &[(String, Vec<char>)]) -> String {
+    missing
+        .iter()
+        .map(|(font, chars)| {
+            let list: String = chars
+                .iter()
+                .take(40)
+                .map(|c| format!("{c}(U+{:04X}) ", *c as u32))
+                .collect();
+            format!(
+                "{font}: {}{}",
+                list,
+                if chars.len() > 40 { "…" } else { "" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Compile; returns typst's remaining warnings. "unknown font family" is an error.
+pub fn compile(c: &Compile) -> Result<Vec<String>, CompileError> {
+    let mut cmd = Command::new(c.typst);
+    cmd.arg("compile")
+        .arg("--root")
+        .arg(c.root)
+        .arg("--ignore-system-fonts")
+        .arg("--ignore-embedded-fonts")
+        .arg("--font-path")
+        .arg(c.font_dir)
+        .arg("--creation-timestamp")
+        .arg(c.timestamp.to_string())
+        .arg("--diagnostic-format")
+        .arg("short")
+        .env_remove("TYPST_FONT_PATHS")
+        .env("SOURCE_DATE_EPOCH", c.timestamp.to_string());
+    if let Some(s) = c.pdf_standard {
+        cmd.arg("--pdf-standard").arg(s);
+    }
+    cmd.arg(c.input).arg(c.output);
+    let out = cmd.output().map_err(|source| CompileError::Spawn {
+        path: c.typst.to_owned(),
+        source,
+    })?;
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let warnings: Vec<String> = stderr
+        .lines()
+        .filter(|l| l.contains("warning"))
+        .map(str::to_owned)
+        .collect();
+    let font_warnings: Vec<&String> = warnings
+        .iter()
+        .filter(|w| w.contains("unknown font family"))
+        .collect();
+    if !out.status.success() {
+        return Err(CompileError::Failed(stderr));
+    }
+    if !font_warnings.is_empty() {
+        return Err(CompileError::UnknownFont(
+            font_warnings
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ));
+    }
+    Ok(warnings)
+}
+
+/// Check that every font file in `dir` has a glyph for each character.
+pub fn check_coverage(dir: &Path, chars: &BTreeSet<char>) -> Result<usize, CompileError> {
+    let err = |message: String| CompileError::Fonts {
+        dir: dir.to_owned(),
+        message,
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| err(e.to_string()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("otf" | "ttf")))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(err("no .otf or .ttf files".into()));
+    }
+    let mut missing = Vec::new();
+    for f in &files {
+        let data = std::fs::read(f).map_err(|e| err(format!("{}: {e}", f.display())))?;
+        let face =
+            ttf_parser::Face::parse(&data, 0).map_err(|e| err(format!("{}: {e}", f.display())))?;
+        let lacks: Vec<char> = chars
+            .iter()
+            .copied()
+            .filter(|c| !c.is_control() && face.glyph_index(*c).is_none())
+            .collect();
+        if !lacks.is_empty() {
+            missing.push((
+                f.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                lacks,
+            ));
+        }
+    }
+    if missing.is_empty() {
+        Ok(files.len())
+    } else {
+        Err(CompileError::Coverage {
+            dir: dir.to_owned(),
+            missing,
+        })
+    }
+}
+
+/// `typst --version` output, e.g. `typst 0.15.1 (…)`.
+pub fn version(typst: &Path) -> Option<String> {
+    let out = Command::new(typst).arg("--version").output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}

@@ -1,0 +1,84 @@
+//! Number formatting as a Chinese survey report prints it: half-up rounding (四舍五入) computed
+//! exactly on the count and base, never on a rounded float.
+
+/// `count / base` as a percentage with `decimals` places, rounded half up exactly:
+/// `percent(210, 720, 2)` → `"29.17%"`. `"—"` when the base is zero.
+pub fn percent(count: u64, base: u64, decimals: u32) -> String {
+    match percent_number(count, base, decimals) {
+        Some(s) => format!("{s}%"),
+        None => "—".into(),
+    }
+}
+
+/// As [`percent`] without the `%` sign.
+pub fn percent_number(count: u64, base: u64, decimals: u32) -> Option<String> {
+    if base == 0 {
+        return None;
+    }
+    let scale = 10u128.pow(decimals);
+    let num = count as u128 * 100 * scale;
+    let den = base as u128;
+    // half up: floor((2·num + den) / (2·den))
+    let scaled = (2 * num + den) / (2 * den);
+    Some(fixed(scaled, decimals))
+}
+
+/// A float percentage (e.g. a weighted share or a difference) with `decimals` places, half up.
+pub fn percent_f64(p: f64, decimals: u32) -> String {
+    format!("{}%", number_f64(p, decimals))
+}
+
+/// A float with `decimals` places, half away from zero.
+pub fn number_f64(x: f64, decimals: u32) -> String {
+    if !x.is_finite() {
+        return "—".into();
+    }
+    let scale = 10f64.powi(decimals as i32);
+    // Nudge by a relative epsilon so 0.125 (stored as 0.12499999…) still rounds up.
+    let v = (x.abs() * scale * (1.0 + 1e-12)).round() as u128;
+    let s = fixed(v, decimals);
+    if x < 0.0 && v != 0 {
+        format!("-{s}")
+    } else {
+        s
+    }
+}
+
+fn fixed(scaled: u128, decimals: u32) -> String {
+    if decimals == 0 {
+        return scaled.to_string();
+    }
+    let scale = 10u128.pow(decimals);
+    format!(
+        "{}.{:0width$}",
+        scaled / scale,
+        scaled % scale,
+        width = decimals as usize
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn published_examples() {
+        assert_eq!(percent(210, 720, 2), "29.17%");
+        assert_eq!(percent(399, 720, 2), "55.42%");
+        assert_eq!(percent(46, 720, 2), "6.39%");
+        assert_eq!(percent(702, 720, 1), "97.5%");
+        assert_eq!(percent(432, 720, 2), "60.00%");
+        assert_eq!(percent(0, 720, 2), "0.00%");
+        assert_eq!(percent(1, 0, 2), "—");
+    }
+
+    #[test]
+    fn ties_round_half_up() {
+        // 1/8 = 12.5% exactly: one decimal keeps it, zero decimals rounds up to 13.
+        assert_eq!(percent(1, 8, 0), "13%");
+        // 9/720 = 1.25% exactly: 1.3, not the banker's 1.2.
+        assert_eq!(percent(9, 720, 1), "1.3%");
+        assert_eq!(number_f64(0.125, 2), "0.13");
+        assert_eq!(number_f64(-2.5, 0), "-3");
+    }
+}

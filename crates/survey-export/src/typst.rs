@@ -1,0 +1,115 @@
+//! Writing Typst source safely: every string from a questionnaire, a spec or an answer becomes
+//! an escaped Typst string literal, never markup.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+/// A Typst string literal holding `s` exactly: `#read("/etc/passwd")` stays text.
+pub fn lit(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A Typst document being written. Text goes in only through [`Doc::text`] (or [`lit`] via
+/// [`Doc::str`]), which escapes it and records its characters for the font-coverage check.
+#[derive(Debug, Default, Clone)]
+pub struct Doc {
+    src: String,
+    chars: BTreeSet<char>,
+}
+
+impl Doc {
+    pub fn new() -> Doc {
+        Doc::default()
+    }
+
+    /// A string literal for `s`, recording its characters.
+    pub fn str(&mut self, s: &str) -> String {
+        self.chars.extend(s.chars().filter(|c| !c.is_whitespace()));
+        lit(s)
+    }
+
+    /// Content holding `s` as text: `[#"…"]`.
+    pub fn text(&mut self, s: &str) -> String {
+        format!("[#{}]", self.str(s))
+    }
+
+    /// Append Typst code the crate itself wrote (no outside strings in it).
+    pub fn raw(&mut self, code: &str) {
+        self.src.push_str(code);
+    }
+
+    pub fn line(&mut self, code: &str) {
+        self.src.push_str(code);
+        self.src.push('\n');
+    }
+
+    pub fn source(&self) -> &str {
+        &self.src
+    }
+
+    /// Every visible character the document prints.
+    pub fn chars(&self) -> &BTreeSet<char> {
+        &self.chars
+    }
+
+    /// Record characters the template prints itself (e.g. "表", "图").
+    pub fn note_chars(&mut self, s: &str) {
+        self.chars.extend(s.chars().filter(|c| !c.is_whitespace()));
+    }
+}
+
+/// A label for cross-references, built from a string (so any table number is safe).
+pub fn label(doc: &mut Doc, name: &str) -> String {
+    format!("label({})", doc.str(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn escapes() {
+        assert_eq!(
+            lit(r#"#read("/etc/passwd")"#),
+            r##""#read(\"/etc/passwd\")""##
+        );
+        assert_eq!(lit("a\\b\nc\u{7}"), r#""a\\b\nc\u{7}""#);
+        assert_eq!(lit("*粗体* $x$ @ref <l>"), "\"*粗体* $x$ @ref <l>\"");
+    }
+
+    proptest! {
+        /// Whatever the input, the literal is one token: it starts and ends with a quote and
+        /// every inner quote and backslash is escaped.
+        #[test]
+        fn literals_never_end_early(s in ".*") {
+            let l = lit(&s);
+            prop_assert!(l.starts_with('"') && l.ends_with('"'));
+            let inner = &l[1..l.len() - 1];
+            let mut escaped = false;
+            for c in inner.chars() {
+                if escaped { escaped = false; continue; }
+                if c == '\\' { escaped = true; continue; }
+                prop_assert!(c != '"', "unescaped quote in {}", l);
+                prop_assert!(!c.is_control(), "raw control char in {}", l);
+            }
+            prop_assert!(!escaped);
+        }
+    }
+}

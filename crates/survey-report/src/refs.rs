@@ -1,0 +1,341 @@
+//! References from narrative to computed figures.
+//!
+//! | form | prints |
+//! |---|---|
+//! | `{main.collected}`, `{main.valid}`, `{main.excluded}` | the cleaning funnel |
+//! | `{main.law_awareness.base}` (`not_shown`, `skipped`, `options`, `answered_options`) | a question's base and counts |
+//! | `{main.law_awareness.very.count}` / `.pct` / `.pct1` / `.pct0` / `.label` / `.rank` | one option |
+//! | `{main.law_awareness.very+somewhat.pct1}` | the sum of several options |
+//! | `{main.law_impact.any(capability,staff_and_process).pct}` | the share choosing at least one of them |
+//! | `{main.law_impact.top1.label}` (`top2`, …) | the k-th most chosen option (options pinned last excluded) |
+//! | `{main.province.where(count>=21,count<=50).n}` / `.labels` / `.count` | the options meeting every condition |
+//! | `{main.law_training.yes.pct - main.law_training.no.pct}` | a difference, in percentage points |
+//! | `{ref:tbl:3.1.1}`, `{ref:fig:3.1.1}` | a cross-reference, printed 表3.1.1 / 图3.1.1 |
+//!
+//! `pct` has two decimals, like the tables; `pct1` one; `pct0` none; all round half up.
+
+use indexmap::IndexMap;
+use survey_aggregate::{FrequencyTable, RowOrder};
+use survey_export::fmt;
+
+use crate::dataset::Dataset;
+
+/// What a reference evaluates to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resolved {
+    Text(String),
+    /// A number that a difference can use: (value as a percent or count, decimals, is percent).
+    Number {
+        text: String,
+        value: f64,
+        decimals: u32,
+        percent: bool,
+    },
+    /// A cross-reference to a table or figure.
+    CrossRef {
+        kind: String,
+        number: String,
+    },
+}
+
+impl Resolved {
+    pub fn text(&self) -> String {
+        match self {
+            Resolved::Text(t) | Resolved::Number { text: t, .. } => t.clone(),
+            Resolved::CrossRef { kind, number } => {
+                format!("{}{number}", if kind == "tbl" { "表" } else { "图" })
+            }
+        }
+    }
+}
+
+fn number(count: u64, base: u64, stat: &str) -> Result<Resolved, String> {
+    let d = match stat {
+        "pct" => 2,
+        "pct1" => 1,
+        "pct0" => 0,
+        "count" => {
+            return Ok(Resolved::Number {
+                text: count.to_string(),
+                value: count as f64,
+                decimals: 0,
+                percent: false,
+            });
+        }
+        other => {
+            return Err(format!(
+                "unknown statistic `{other}`; use count, pct, pct1 or pct0"
+            ));
+        }
+    };
+    Ok(Resolved::Number {
+        text: fmt::percent(count, base, d),
+        value: if base == 0 {
+            f64::NAN
+        } else {
+            count as f64 * 100.0 / base as f64
+        },
+        decimals: d,
+        percent: true,
+    })
+}
+
+/// Evaluate one reference against the loaded datasets.
+pub fn resolve(expr: &str, datasets: &IndexMap<String, Dataset>) -> Result<Resolved, String> {
+    let expr = expr.trim();
+    if let Some(rest) = expr.strip_prefix("ref:") {
+        let (kind, number) = rest
+            .split_once(':')
+            .ok_or("a cross-reference is written ref:tbl:<number> or ref:fig:<number>")?;
+        if kind != "tbl" && kind != "fig" {
+            return Err(format!(
+                "unknown cross-reference kind `{kind}`; use tbl or fig"
+            ));
+        }
+        if !survey_export::blocks::valid_number(number) {
+            return Err(format!("`{number}` is not a table or figure number"));
+        }
+        return Ok(Resolved::CrossRef {
+            kind: kind.into(),
+            number: number.into(),
+        });
+    }
+    if let Some((a, b)) = expr.split_once(" - ") {
+        let (a, b) = (resolve(a, datasets)?, resolve(b, datasets)?);
+        return match (a, b) {
+            (
+                Resolved::Number {
+                    value: x,
+                    decimals: d1,
+                    percent: p1,
+                    ..
+                },
+                Resolved::Number {
+                    value: y,
+                    decimals: d2,
+                    percent: p2,
+                    ..
+                },
+            ) if p1 == p2 => {
+                let d = d1.max(d2);
+                Ok(Resolved::Number {
+                    text: fmt::number_f64(x - y, d),
+                    value: x - y,
+                    decimals: d,
+                    percent: false,
+                })
+            }
+            _ => Err(
+                "a difference needs two numbers of the same kind (two percentages or two counts)"
+                    .into(),
+            ),
+        };
+    }
+    let parts: Vec<&str> = expr.split('.').collect();
+    let ds = datasets.get(parts[0]).ok_or_else(|| {
+        format!(
+            "unknown dataset `{}`; the report has {}",
+            parts[0],
+            datasets
+                .keys()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })?;
+    let f = &ds.cleaning.funnel;
+    if parts.len() == 2 {
+        let n = match parts[1] {
+            "collected" => f.collected,
+            "valid" => f.valid,
+            "excluded" => f.collected - f.valid,
+            "records" => ds.aggregate.records(),
+            other => {
+                return Err(format!(
+                    "unknown dataset figure `{other}`; use collected, valid, excluded or records"
+                ));
+            }
+        };
+        return Ok(Resolved::Number {
+            text: n.to_string(),
+            value: n as f64,
+            decimals: 0,
+            percent: false,
+        });
+    }
+    if parts.len() < 2 || parts.len() > 4 {
+        return Err("a reference reads dataset.question[.option].statistic".into());
+    }
+    let qid = parts[1];
+    let q = ds
+        .index
+        .get(qid)
+        .ok_or_else(|| format!("dataset `{}` has no question `{qid}`", ds.name))?;
+    if !q.kind.is_choice() {
+        return Err(format!(
+            "`{qid}` is a {} question; references read choice questions",
+            q.kind.name()
+        ));
+    }
+    let table = ds
+        .aggregate
+        .frequency(&ds.index, qid, RowOrder::Questionnaire)
+        .map_err(|e| e.to_string())?;
+    if parts.len() == 3 {
+        let n = match parts[2] {
+            "base" => table.base,
+            "not_shown" => table.not_shown,
+            "skipped" => table.skipped,
+            "options" => table.rows.len() as u64,
+            "answered_options" => table.rows.iter().filter(|r| r.count > 0).count() as u64,
+            "responses" => table.responses,
+            other => {
+                return Err(format!(
+                    "unknown question figure `{other}`; use base, not_shown, skipped, options, answered_options or responses"
+                ));
+            }
+        };
+        return Ok(Resolved::Number {
+            text: n.to_string(),
+            value: n as f64,
+            decimals: 0,
+            percent: false,
+        });
+    }
+    let (sel, stat) = (parts[2], parts[3]);
+    selection(ds, &table, sel, stat)
+}
+
+fn option<'t>(
+    table: &'t FrequencyTable,
+    code: &str,
+) -> Result<(usize, &'t survey_aggregate::FrequencyRow), String> {
+    table
+        .rows
+        .iter()
+        .enumerate()
+        .find(|(_, r)| r.code == code)
+        .ok_or_else(|| {
+            format!(
+                "`{}` has no option `{code}`; its options are {}",
+                table.question,
+                table
+                    .rows
+                    .iter()
+                    .map(|r| r.code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+}
+
+/// Options in count-descending order, pinned ones excluded, ties in questionnaire order.
+fn ranked(table: &FrequencyTable) -> Vec<&survey_aggregate::FrequencyRow> {
+    let mut v: Vec<_> = table.rows.iter().filter(|r| !r.pinned_last).collect();
+    v.sort_by_key(|r| std::cmp::Reverse(r.count));
+    v
+}
+
+fn selection(
+    ds: &Dataset,
+    table: &FrequencyTable,
+    sel: &str,
+    stat: &str,
+) -> Result<Resolved, String> {
+    let base = table.base;
+    if let Some(k) = sel
+        .strip_prefix("top")
+        .and_then(|k| k.parse::<usize>().ok())
+    {
+        let r = ranked(table);
+        let row = r
+            .get(k.wrapping_sub(1))
+            .ok_or_else(|| format!("`{}` has no option ranked {k}", table.question))?;
+        return match stat {
+            "label" => Ok(Resolved::Text(row.label.clone())),
+            s => number(row.count, base, s),
+        };
+    }
+    if let Some(inner) = sel.strip_prefix("any(").and_then(|s| s.strip_suffix(')')) {
+        let codes: Vec<&str> = inner.split(',').map(str::trim).collect();
+        for c in &codes {
+            option(table, c)?;
+        }
+        let f = ds
+            .aggregate
+            .any_of(&ds.index, &table.question, &codes)
+            .map_err(|e| e.to_string())?;
+        return number(f.count, f.base, stat);
+    }
+    if let Some(inner) = sel.strip_prefix("where(").and_then(|s| s.strip_suffix(')')) {
+        let mut rows: Vec<&survey_aggregate::FrequencyRow> = table.rows.iter().collect();
+        for cond in inner.split(',').map(str::trim) {
+            let (op, n) = ["<=", ">=", "<", ">", "="]
+                .iter()
+                .find_map(|op| cond.strip_prefix("count").and_then(|r| r.trim().strip_prefix(op)).map(|n| (*op, n.trim())))
+                .ok_or_else(|| format!("condition `{cond}` should read count>=N, count<=N, count>N, count<N or count=N"))?;
+            let n: u64 = n
+                .parse()
+                .map_err(|_| format!("`{n}` in `{cond}` is not a whole number"))?;
+            rows.retain(|r| match op {
+                "<=" => r.count <= n,
+                ">=" => r.count >= n,
+                "<" => r.count < n,
+                ">" => r.count > n,
+                _ => r.count == n,
+            });
+        }
+        rows.sort_by_key(|r| std::cmp::Reverse(r.count));
+        return match stat {
+            "n" => Ok(Resolved::Number {
+                text: rows.len().to_string(),
+                value: rows.len() as f64,
+                decimals: 0,
+                percent: false,
+            }),
+            "labels" => Ok(Resolved::Text(
+                rows.iter()
+                    .map(|r| r.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join("、"),
+            )),
+            s => number(rows.iter().map(|r| r.count).sum(), base, s),
+        };
+    }
+    let codes: Vec<&str> = sel.split('+').map(str::trim).collect();
+    if codes.len() > 1 {
+        let mut count = 0;
+        for c in &codes {
+            count += option(table, c)?.1.count;
+        }
+        return match stat {
+            "label" => Ok(Resolved::Text(
+                codes
+                    .iter()
+                    .map(|c| option(table, c).map(|(_, r)| r.label.clone()))
+                    .collect::<Result<Vec<_>, _>>()?
+                    .join("、"),
+            )),
+            s => number(count, base, s),
+        };
+    }
+    let (_, row) = option(table, sel)?;
+    match stat {
+        "label" => Ok(Resolved::Text(row.label.clone())),
+        "rank" => {
+            if row.pinned_last {
+                return Err(format!(
+                    "option `{sel}` is listed last (其他/无-style) and has no rank"
+                ));
+            }
+            let rank = 1 + ranked(table).iter().filter(|o| o.count > row.count).count();
+            Ok(Resolved::Number {
+                text: rank.to_string(),
+                value: rank as f64,
+                decimals: 0,
+                percent: false,
+            })
+        }
+        s => number(row.count, base, s),
+    }
+}

@@ -1,0 +1,197 @@
+//! The report spec (`report.toml`): what the report is, its datasets, and its ordered blocks.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::dataset::DatasetDecl;
+
+/// A problem in the spec, located by file, line, block and field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpecError {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    /// e.g. `block 12 (table 3.1.1)`.
+    pub block: Option<String>,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+        }
+        if let Some(b) = &self.block {
+            write!(f, ": {b}")?;
+        }
+        if let Some(x) = &self.field {
+            write!(f, ", field `{x}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// The report as a whole.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSpec {
+    /// Report id: the output folder `target/reports/<id>/`.
+    pub id: String,
+    pub title: String,
+    /// Author as written into the PDF's metadata.
+    pub author: String,
+    /// Date of the edition, `YYYY-MM-DD`: the PDF's fixed creation timestamp.
+    pub date: String,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// PDF standard to enforce, e.g. `a-2b`.
+    #[serde(default)]
+    pub pdf_standard: Option<String>,
+    pub datasets: Vec<DatasetDecl>,
+    /// Blocks in print order; each has a `kind`.
+    pub blocks: Vec<toml::Spanned<toml::Table>>,
+}
+
+/// A block's raw parameters with where it stands.
+pub struct RawBlock {
+    pub index: usize,
+    pub line: usize,
+    pub kind: String,
+    pub params: toml::Table,
+}
+
+impl RawBlock {
+    /// `block 12 (table 3.1.1)`.
+    pub fn describe(&self) -> String {
+        let tag = ["number", "question", "file", "title"]
+            .iter()
+            .find_map(|k| self.params.get(*k).and_then(|v| v.as_str()))
+            .map(|s| format!(" {s}"))
+            .unwrap_or_default();
+        format!("block {} ({}{tag})", self.index + 1, self.kind)
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+impl ReportSpec {
+    /// Read `report.toml` and split its blocks.
+    pub fn load(path: &Path) -> Result<(ReportSpec, Vec<RawBlock>), SpecError> {
+        let err = |line: Option<usize>, message: String| SpecError {
+            file: path.to_owned(),
+            line,
+            block: None,
+            field: None,
+            message,
+        };
+        let text =
+            std::fs::read_to_string(path).map_err(|e| err(None, format!("cannot read: {e}")))?;
+        let spec: ReportSpec = toml::from_str(&text).map_err(|e| {
+            let line = e.span().map(|s| line_of(&text, s.start));
+            err(line, e.message().to_owned())
+        })?;
+        if spec.id.is_empty()
+            || !spec
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(SpecError {
+                field: Some("id".into()),
+                ..err(
+                    None,
+                    "the report id names the output folder: use letters, digits, `-` and `_`"
+                        .into(),
+                )
+            });
+        }
+        if date_timestamp(&spec.date).is_none() {
+            return Err(SpecError {
+                field: Some("date".into()),
+                ..err(
+                    None,
+                    format!("`{}` is not a date written YYYY-MM-DD", spec.date),
+                )
+            });
+        }
+        let mut names = std::collections::HashSet::new();
+        for d in &spec.datasets {
+            if !names.insert(d.name.clone()) {
+                return Err(err(None, format!("dataset `{}` is declared twice", d.name)));
+            }
+        }
+        let mut raw = Vec::new();
+        for (index, b) in spec.blocks.iter().enumerate() {
+            let line = line_of(&text, b.span().start);
+            let mut params = b.get_ref().clone();
+            let kind = match params.remove("kind") {
+                Some(toml::Value::String(k)) => k,
+                _ => {
+                    return Err(SpecError {
+                        file: path.to_owned(),
+                        line: Some(line),
+                        block: Some(format!("block {}", index + 1)),
+                        field: Some("kind".into()),
+                        message: "every block needs a `kind` (a string)".into(),
+                    });
+                }
+            };
+            raw.push(RawBlock {
+                index,
+                line,
+                kind,
+                params,
+            });
+        }
+        Ok((spec, raw))
+    }
+
+    /// The fixed creation timestamp: midnight UTC of `date`.
+    pub fn timestamp(&self) -> i64 {
+        date_timestamp(&self.date).expect("checked on load")
+    }
+}
+
+/// Seconds since the Unix epoch of `YYYY-MM-DD` at 00:00 UTC.
+pub fn date_timestamp(date: &str) -> Option<i64> {
+    let mut it = date.split('-');
+    let (y, m, d): (i64, i64, i64) = (
+        it.next()?.parse().ok()?,
+        it.next()?.parse().ok()?,
+        it.next()?.parse().ok()?,
+    );
+    if it.next().is_some()
+        || !(1..=12).contains(&m)
+        || !(1..=31).contains(&d)
+        || !(1970..=9999).contains(&y)
+    {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some((era * 146_097 + doe - 719_468) * 86_400)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(date_timestamp("1970-01-01"), Some(0));
+        assert_eq!(date_timestamp("2025-07-01"), Some(1_751_328_000));
+        assert_eq!(date_timestamp("2025-13-01"), None);
+        assert_eq!(date_timestamp("2025/07/01"), None);
+    }
+}
