@@ -10,6 +10,7 @@ use survey_report::{BuildOptions, Output, Registry, Timings};
 pub const DEFAULT_REPORT: &str = "reports/chima-2025-data-security";
 
 /// What a build produced.
+#[derive(Debug)]
 pub struct Report {
     pub id: String,
     pub out_dir: PathBuf,

@@ -28,6 +28,10 @@ pub fn generate_all(root: &Path) -> Result<Vec<(PathBuf, String)>> {
             pretty(&survey_published::Published::json_schema()),
         ),
         (
+            root.join("schemas/tables.schema.json"),
+            pretty(&survey_export::files::TablesFile::json_schema()),
+        ),
+        (
             root.join("schemas/synth.schema.json"),
             pretty(&schema_of::<survey_synth::SynthSpec>()),
         ),

@@ -22,6 +22,7 @@ impl Registry {
             .register::<TableBlock>("table")
             .register::<ChartBlock>("chart")
             .register::<CrossTabBlock>("crosstab")
+            .register::<NumericSummary>("numeric_summary")
             .register::<Funnel>("funnel")
             .register::<Methodology>("methodology")
             .register::<DataAppendix>("data_appendix")
@@ -630,6 +631,89 @@ impl Block for CrossTabBlock {
             title: self.caption.clone(),
             table: ct,
         });
+        Ok(())
+    }
+}
+
+/// A numbered summary of numeric questions: n, mean, quartiles, extremes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NumericSummary {
+    pub dataset: String,
+    pub questions: Vec<String>,
+    #[serde(default)]
+    pub number: Option<String>,
+    pub caption: String,
+}
+
+impl Block for NumericSummary {
+    fn declares(&self) -> Vec<(String, String)> {
+        self.number
+            .iter()
+            .map(|n| ("tbl".to_owned(), n.clone()))
+            .collect()
+    }
+
+    fn render(&self, cx: &mut Context) -> Result<(), String> {
+        let d = cx.dataset(&self.dataset)?;
+        let number = cx.number("tbl", self.number.as_deref())?;
+        let n = cx.doc.str(&number);
+        let cap = cx.doc.str(&self.caption);
+        let h: Vec<String> = [
+            "题目",
+            "N",
+            "均值",
+            "最小值",
+            "下四分位数",
+            "中位数",
+            "上四分位数",
+            "最大值",
+        ]
+        .iter()
+        .map(|h| format!("[#{}]", cx.doc.str(h)))
+        .collect();
+        let mut cells = Vec::new();
+        for qid in &self.questions {
+            let q = d
+                .index
+                .get(qid)
+                .ok_or_else(|| format!("dataset `{}` has no question `{qid}`", self.dataset))?;
+            if q.identifying {
+                return Err(format!(
+                    "`{qid}` identifies respondents; it is never tabulated"
+                ));
+            }
+            let s = d
+                .aggregate
+                .numeric(&d.index, qid)
+                .map_err(|e| e.to_string())?;
+            let f = |x: Option<f64>| {
+                x.map(|v| fmt::number_f64(v, 2))
+                    .unwrap_or_else(|| "—".into())
+            };
+            for v in [
+                q.text.zh.clone(),
+                s.n.to_string(),
+                f(s.mean),
+                f(s.min),
+                f(s.q1),
+                f(s.median),
+                f(s.q3),
+                f(s.max),
+            ] {
+                cells.push(format!("[#{}]", cx.doc.str(&v)));
+            }
+        }
+        cx.doc.line(&format!(
+            "#numbered(table, [#\"表\"], {n}, [#{cap}], table(columns: (1fr, auto, auto, auto, auto, auto, auto, auto), align: (left + horizon, ..(right + horizon,) * 7), table.header({}), {})){}",
+            h.join(", "),
+            cells.join(", "),
+            blocks::label_for("tbl", &number)
+        ));
+        let note = cx
+            .doc
+            .str("N为作答的应答者人数；四分位数按相邻次序统计量线性插值（R默认的第7种定义）。");
+        cx.doc.line(&format!("#block(above: -0.9em, below: 1.2em, width: 100%, align(right, text(font: sans, size: 7.5pt, fill: luma(110), {note})))"));
         Ok(())
     }
 }

@@ -79,6 +79,16 @@ pub fn submissions(
             return Err(err(&q.id, "identifying questions must be text questions"));
         }
     }
+    // A duplicate-answers rule must catch only the planted duplicates: make genuine answer
+    // vectors distinct by swapping answers between respondents, which keeps every count.
+    let mut valid = valid;
+    if rules
+        .rules
+        .iter()
+        .any(|r| matches!(r, RuleSpec::DuplicateAnswers { .. }))
+    {
+        make_distinct(index, &mut valid, &mut rng)?;
+    }
     // Every submission gets its own number n; all its identifying answers share it.
     let mut counter = 0u64;
     let identify = |r: &mut Record, counter: &mut u64| {
@@ -291,4 +301,77 @@ fn is_referenced(index: &Index, qid: &str) -> bool {
         .iter()
         .filter_map(|q| q.show_if.as_ref())
         .any(|c| c.references().iter().any(|(q, _)| *q == qid))
+}
+
+/// The non-identifying answers of a record, as a comparable key.
+fn answer_key(index: &Index, r: &Record) -> String {
+    let mut key = String::new();
+    for (i, v) in r.values.iter().enumerate() {
+        if !index.question(i).identifying {
+            key.push_str(&format!("{v:?}|"));
+        }
+    }
+    let mut others: Vec<&(u16, String)> = r
+        .other_text
+        .iter()
+        .filter(|(q, _)| !index.question(*q as usize).identifying)
+        .collect();
+    others.sort();
+    key.push_str(&format!("{others:?}"));
+    key
+}
+
+/// Swap answers between respondents until no two share every non-identifying answer. Only
+/// questions shown to everyone that no display condition mentions are swapped, so every
+/// count and every display state stays as it was.
+fn make_distinct(
+    index: &Index,
+    recs: &mut [Record],
+    rng: &mut ChaCha8Rng,
+) -> Result<(), SynthError> {
+    let swappable: Vec<usize> = (0..index.len())
+        .filter(|&i| {
+            let q = index.question(i);
+            !q.identifying && q.show_if.is_none() && !is_referenced(index, &q.id)
+        })
+        .collect();
+    for _round in 0..1000 {
+        let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let mut clash = None;
+        for (k, r) in recs.iter().enumerate() {
+            if let Some(&first) = seen.get(&answer_key(index, r)) {
+                clash = Some((first, k));
+                break;
+            }
+            seen.insert(answer_key(index, r), k);
+        }
+        let Some((_, k)) = clash else { return Ok(()) };
+        if swappable.is_empty() || recs.len() < 2 {
+            break;
+        }
+        let q = swappable[rng.random_range(0..swappable.len())];
+        let j = rng.random_range(0..recs.len());
+        if j == k || recs[j].values[q] == recs[k].values[q] {
+            continue;
+        }
+        let vk = recs[k].values[q].clone();
+        recs[k].values[q] = std::mem::replace(&mut recs[j].values[q], vk);
+        let take = |r: &mut Record| {
+            let t: Vec<(u16, String)> = r
+                .other_text
+                .iter()
+                .filter(|(x, _)| *x as usize == q)
+                .cloned()
+                .collect();
+            r.other_text.retain(|(x, _)| *x as usize != q);
+            t
+        };
+        let (tk, tj) = (take(&mut recs[k]), take(&mut recs[j]));
+        recs[k].other_text.extend(tj);
+        recs[j].other_text.extend(tk);
+    }
+    Err(err(
+        "(plan)",
+        "cannot make the genuine respondents' answers distinct, so a duplicate-answers rule would exclude some of them; add questions or respondents' variety",
+    ))
 }

@@ -1,0 +1,341 @@
+//! End to end: the shipped raw data to the finished PDF, with the typst CLI. Never skipped:
+//! `cargo xtask test` installs typst and poppler-utils before running this.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use survey_published::Published;
+use workspace_tests::{chima, root};
+
+fn typst() -> PathBuf {
+    xtask::setup::typst().expect("the pinned typst (cargo xtask test installs it)")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("e2e-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn build(report: &Path, out: &Path) -> anyhow::Result<xtask::report::Report> {
+    xtask::report::build(&root(), report, out, &typst(), None)
+}
+
+fn tool(cmd: &str, args: &[&str]) -> String {
+    let o = Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd} (poppler-utils; cargo xtask test installs it): {e}"));
+    assert!(
+        o.status.success(),
+        "{cmd} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// pdftotext output with all whitespace removed (CJK text gets spaces between scripts).
+fn text_of(pdf: &Path) -> String {
+    tool("pdftotext", &[pdf.to_str().unwrap(), "-"])
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+fn squash(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for e in walk(dir) {
+        out.insert(
+            e.strip_prefix(dir).unwrap().display().to_string(),
+            std::fs::read(&e).unwrap(),
+        );
+    }
+    out
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            v.extend(walk(&p));
+        } else {
+            v.push(p);
+        }
+    }
+    v.sort();
+    v
+}
+
+#[test]
+fn chima_report_from_raw_exports_to_pdf() {
+    let out1 = tmp("a");
+    let r = build(&chima(), &out1).unwrap();
+    let dir = r.out_dir.clone();
+    let pdf = dir.join("report.pdf");
+    for f in [
+        "report.pdf",
+        "report.typ",
+        "tables.json",
+        "tables.xlsx",
+        "cleaning-log-main.csv",
+        "cleaning-log-ai.csv",
+        "tables/table-3.1.1.csv",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} missing");
+    }
+
+    // Page count and PDF properties.
+    let info = tool("pdfinfo", &[pdf.to_str().unwrap()]);
+    let pages: u32 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!((38..=60).contains(&pages), "{pages} pages");
+    assert!(info.contains("Tagged:          yes"), "{info}");
+    assert!(info.contains("Page size:       595.276 x 841.89 pts (A4)"));
+    assert!(
+        info.contains("CreationDate:    Tue Jul  1 00:00:00 2025 UTC"),
+        "{info}"
+    );
+    let fonts = tool("pdffonts", &[pdf.to_str().unwrap()]);
+    assert!(
+        fonts.lines().skip(2).all(|l| l.contains("NotoS")),
+        "only the project's fonts:\n{fonts}"
+    );
+
+    // The text layer carries every caption and a sample of computed numbers.
+    let text = text_of(&pdf);
+    let published = Published::load(&chima().join("published/tables.json")).unwrap();
+    for t in &published.tables {
+        assert!(
+            text.contains(&squash(&format!("表{} {}", t.number, t.caption))),
+            "table {} caption missing",
+            t.number
+        );
+        if let Some(f) = &t.figure {
+            assert!(
+                text.contains(&squash(&format!("图{} {}", f.number, f.caption))),
+                "figure {} caption missing",
+                f.number
+            );
+        }
+    }
+    assert!(text.contains(&squash("图2.3_1 各行政区域参与调查医院数量分布")));
+    for n in [
+        "共回收答卷769份",
+        "有效答卷720份",
+        "29.17%",
+        "97.5%",
+        "55.42%",
+        "86.53%",
+        "比例[N=720]",
+        "比例[N=176]",
+        "编写说明",
+        "课题组织架构",
+        "政策与管理建议",
+        "方法与数据说明",
+    ] {
+        assert!(text.contains(&squash(n)), "text lacks {n}");
+    }
+    // Privacy: no respondent identifier reaches the report or the tables.
+    let tables_json = std::fs::read_to_string(dir.join("tables.json")).unwrap();
+    let csvs: String = walk(&dir.join("tables"))
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    for secret in [
+        "合成示例医院",
+        "SYNTH0",
+        "192.0.2.",
+        "198.51.100.",
+        "203.0.113.",
+        "2025/3/",
+    ] {
+        assert!(!text.contains(secret), "the PDF prints {secret}");
+        assert!(
+            !tables_json.contains(secret) && !csvs.contains(secret),
+            "the tables hold {secret}"
+        );
+    }
+    assert!(
+        std::fs::read_to_string(dir.join("cleaning-log-main.csv"))
+            .unwrap()
+            .starts_with("# CONFIDENTIAL")
+    );
+
+    // tables.json: valid against its schema, and every count is the published count.
+    let json: serde_json::Value = serde_json::from_str(&tables_json).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schemas/tables.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let v = jsonschema::validator_for(&schema).unwrap();
+    assert!(
+        v.is_valid(&json),
+        "{:?}",
+        v.iter_errors(&json)
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+    );
+    let tables: survey_export::files::TablesFile = serde_json::from_value(json).unwrap();
+    assert_eq!(tables.report, "chima-2025-data-security");
+    assert_eq!(tables.tables.len(), 38);
+    for t in &published.tables {
+        let ours = tables
+            .tables
+            .iter()
+            .find(|x| x.number == t.number)
+            .unwrap_or_else(|| panic!("table {} missing from tables.json", t.number));
+        assert_eq!(ours.base, t.base, "table {}", t.number);
+        for row in &t.rows {
+            let got = ours.rows.iter().find(|r| r.code == row.option).unwrap();
+            assert_eq!(got.count, row.count, "table {} «{}»", t.number, row.label);
+            assert_eq!(got.percent, Some(row.count as f64 * 100.0 / t.base as f64));
+        }
+    }
+    // 2.3_5 prints the bed counts in scale order, not the published string sort.
+    let beds: Vec<&str> = tables
+        .tables
+        .iter()
+        .find(|t| t.number == "2.3_5")
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| r.label.as_str())
+        .collect();
+    assert_eq!(
+        beds,
+        [
+            "≤250",
+            "251-500",
+            "501-1000",
+            "1001-2000",
+            "2001-3000",
+            "3001-5000",
+            "大于5000"
+        ]
+    );
+
+    // Same inputs, same bytes.
+    let out2 = tmp("b");
+    let r2 = build(&chima(), &out2).unwrap();
+    let (a, b) = (files(&dir), files(&r2.out_dir));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (k, bytes) in &a {
+        assert!(bytes == &b[k], "{k} differs between two builds");
+    }
+    std::fs::remove_dir_all(&out1).unwrap();
+    std::fs::remove_dir_all(&out2).unwrap();
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_failed_build_names_the_place_and_keeps_the_last_good_pdf() {
+    let src = tmp("src");
+    copy_dir(&root().join("reports/chima-2026-ai-followup"), &src);
+    let out = tmp("out");
+    let good = build(&src, &out).unwrap();
+    let pdf = std::fs::read(good.out_dir.join("report.pdf")).unwrap();
+
+    // A narrative reference to a missing option: the file, line and column, and nothing replaced.
+    let narr = src.join("narrative/report.md");
+    let text = std::fs::read_to_string(&narr).unwrap();
+    std::fs::write(
+        &narr,
+        text.replace("{f.uses_llm.yes.pct}", "{f.uses_llm.maybe.pct}"),
+    )
+    .unwrap();
+    let e = build(&src, &out).unwrap_err().to_string();
+    assert!(
+        e.contains("narrative/report.md:5:") && e.contains("`uses_llm` has no option `maybe`"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read(good.out_dir.join("report.pdf")).unwrap(), pdf);
+    std::fs::write(&narr, &text).unwrap();
+
+    // A spec error names the file, the block and the field.
+    let spec = src.join("report.toml");
+    let t = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(
+        &spec,
+        t.replacen("question = \"level\"", "qestion = \"level\"", 1),
+    )
+    .unwrap();
+    let e = build(&src, &out).unwrap_err().to_string();
+    assert!(
+        e.contains("report.toml:")
+            && e.contains("block 5 (table")
+            && e.contains("field `qestion`")
+            && e.contains("unknown field"),
+        "{e}"
+    );
+    std::fs::write(&spec, &t).unwrap();
+
+    // A character the fonts do not cover fails the build and is named.
+    std::fs::write(&narr, text.replace("本次跟踪调查", "本次𠀀跟踪调查")).unwrap();
+    let e = build(&src, &out).unwrap_err().to_string();
+    assert!(
+        e.contains("lack characters") && e.contains("U+20000"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read(good.out_dir.join("report.pdf")).unwrap(), pdf);
+}
+
+#[test]
+fn strings_from_questionnaires_and_specs_are_text_never_markup() {
+    let out = tmp("inj");
+    let r = build(&root().join("tests/fixtures/injection"), &out).unwrap();
+    let raw = tool(
+        "pdftotext",
+        &[r.out_dir.join("report.pdf").to_str().unwrap(), "-"],
+    );
+    assert!(raw.contains("#read(\"/etc/passwd\")"), "{raw}");
+    assert!(raw.contains("]#panic(\"boom\")["), "{raw}");
+    assert!(raw.contains("*不是粗体* $x^2$ <lbl> @ref"), "{raw}");
+    assert!(!raw.contains("root:"), "the file was read");
+    let src = std::fs::read_to_string(r.out_dir.join("report.typ")).unwrap();
+    assert!(src.contains(r##""#read(\"/etc/passwd\")""##));
+}
+
+#[test]
+fn the_second_report_builds_with_no_code_of_its_own() {
+    let out = tmp("followup");
+    let r = build(&root().join("reports/chima-2026-ai-followup"), &out).unwrap();
+    let text = text_of(&r.out_dir.join("report.pdf"));
+    assert!(text.contains(&squash("答卷清洗过程")));
+    assert!(text.contains("不同级别医院的制度制定情况"));
+    let tables: survey_export::files::TablesFile =
+        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
+            .unwrap();
+    let controls = tables
+        .tables
+        .iter()
+        .find(|t| t.question == "llm_controls")
+        .unwrap();
+    // Shown only to hospitals using or piloting a large model: the base says so.
+    assert_eq!(controls.base + controls.not_shown, 60);
+    assert!(controls.not_shown > 0);
+    assert_eq!(tables.crosstabs.len(), 1);
+}
