@@ -29,6 +29,13 @@ enum Command {
         #[arg(long)]
         timings: bool,
     },
+    /// Audit a publication: its numbers against themselves, its narrative against its tables,
+    /// both against the data. Writes target/reports/<id>/audit.json.
+    Audit {
+        /// The report folder (with published/tables.json and published/claims.json).
+        #[arg(long, default_value = xtask::report::DEFAULT_REPORT)]
+        report: PathBuf,
+    },
     /// Regenerate a report folder's synthetic example data from its synth.json.
     Synth {
         /// The report folder.
@@ -131,6 +138,45 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     t.typst.as_secs_f64()
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { report } => {
+            let report = if report.is_absolute() {
+                report
+            } else {
+                root.join(report)
+            };
+            let (audit, path) = xtask::report::audit(&report, &root.join("target/reports"))?;
+            let c = &audit.checked;
+            println!(
+                "audited {} tables ({} rows) and {} narrative claims ({} from outside the survey, not checkable)",
+                c.tables, c.rows, c.claims, c.external_claims
+            );
+            for (area, title) in [
+                (
+                    survey_audit::Area::Publication,
+                    "the publication against itself",
+                ),
+                (survey_audit::Area::Data, "the publication against the data"),
+                (survey_audit::Area::Presentation, "presentation"),
+            ] {
+                let fs: Vec<_> = audit.findings.iter().filter(|f| f.area == area).collect();
+                println!("\n{title}: {} finding(s)", fs.len());
+                for f in fs {
+                    println!(
+                        "  {}\n    printed {}, recomputed {} — {:?}: {}",
+                        f.location, f.published, f.recomputed, f.cause, f.explanation
+                    );
+                }
+            }
+            println!("\nby cause:");
+            for (cause, n) in audit.by_cause() {
+                println!("  {n:>3}  {cause:?} ({})", cause.zh());
+            }
+            println!(
+                "wrote {}",
+                path.strip_prefix(&root).unwrap_or(&path).display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Synth { report } => {

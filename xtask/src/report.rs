@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use indexmap::IndexMap;
 use survey_report::{BuildOptions, Output, Registry, Timings};
 
 /// The CHIMA 2025 report folder, relative to the workspace root.
@@ -33,22 +32,30 @@ pub fn build(
 ) -> Result<Report> {
     let typst_version = survey_export::compile::version(typst).unwrap_or_else(|| "typst".into());
     let registry = Registry::with_builtins();
-    let extras = IndexMap::new();
     let opts = BuildOptions {
         toolkit_version: toolkit_version(),
         typst_version,
-        extras,
         progress,
     };
     let mut built = survey_report::build(report_dir, &registry, &opts)?;
     let out_dir = out_root.join(&built.spec.id);
+    // A report folder that transcribes a publication gets its audit beside the PDF.
+    let mut extra_files = Vec::new();
+    if let Some((tables, claims)) = published_files(report_dir) {
+        let audit = survey_report::audit::run(report_dir, tables, claims, &built.datasets)
+            .map_err(anyhow::Error::msg)?;
+        extra_files.push((
+            "audit.json".to_owned(),
+            (serde_json::to_string_pretty(&audit)? + "\n").into_bytes(),
+        ));
+    }
     let warnings = survey_report::write(
         &mut built,
         &Output {
             dir: &out_dir,
             typst,
             fonts: &root.join("fonts"),
-            extra_files: Vec::new(),
+            extra_files,
         },
     )?;
     Ok(Report {
@@ -57,4 +64,37 @@ pub fn build(
         warnings,
         timings: built.timings,
     })
+}
+
+/// `published/tables.json` (and `published/claims.json`) when the folder has them.
+pub fn published_files(report_dir: &Path) -> Option<(&'static str, Option<&'static str>)> {
+    report_dir.join("published/tables.json").is_file().then(|| {
+        (
+            "published/tables.json",
+            report_dir
+                .join("published/claims.json")
+                .is_file()
+                .then_some("published/claims.json"),
+        )
+    })
+}
+
+/// `cargo xtask audit`: audit the publication transcribed in a report folder, print the
+/// findings and write `audit.json` to the report's output folder.
+pub fn audit(report_dir: &Path, out_root: &Path) -> Result<(survey_audit::Audit, PathBuf)> {
+    let (tables, claims) = published_files(report_dir).ok_or_else(|| {
+        anyhow::anyhow!(
+            "{}: no published/tables.json to audit",
+            report_dir.display()
+        )
+    })?;
+    let (spec, datasets) = survey_report::load_datasets(report_dir)?;
+    let audit = survey_report::audit::run(report_dir, tables, claims, &datasets)
+        .map_err(anyhow::Error::msg)?;
+    let path = out_root.join(&spec.id).join("audit.json");
+    survey_import::table::write_atomic(
+        &path,
+        (serde_json::to_string_pretty(&audit)? + "\n").as_bytes(),
+    )?;
+    Ok((audit, path))
 }

@@ -32,6 +32,14 @@ pub fn generate_all(root: &Path) -> Result<Vec<(PathBuf, String)>> {
             pretty(&survey_export::files::TablesFile::json_schema()),
         ),
         (
+            root.join("schemas/published-claims.schema.json"),
+            pretty(&survey_published::Claims::json_schema()),
+        ),
+        (
+            root.join("schemas/audit.schema.json"),
+            pretty(&survey_audit::Audit::json_schema()),
+        ),
+        (
             root.join("schemas/synth.schema.json"),
             pretty(&schema_of::<survey_synth::SynthSpec>()),
         ),

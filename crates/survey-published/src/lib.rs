@@ -4,7 +4,8 @@
 //! number, caption, base and, per row, the published label, count and percentage string, each
 //! tied to a questionnaire option and citing where it stands. It is the reference that example
 //! data is generated to match and that audits compare against. It depends only on
-//! `survey-schema` (to check that every row names a real option).
+//! `survey-schema` (to check that every row names a real option). It also holds the
+//! narrative's claims ([`Claims`]): each count or percentage the prose states, as data.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -174,5 +175,91 @@ impl Published {
 
     pub fn json_schema() -> serde_json::Value {
         serde_json::to_value(schemars::schema_for!(Published)).expect("schema serialises")
+    }
+}
+
+/// What a narrative claim states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimKind {
+    /// The options' combined count over the table's base, as a percentage.
+    Share,
+    /// The options' combined count.
+    Count,
+    /// The options are the leading ones, in this order.
+    Top,
+    /// The options' combined share exceeds the value.
+    ShareAbove,
+    /// The table's base.
+    Base,
+    /// Submissions collected for a questionnaire.
+    Collected,
+    /// Valid submissions for a questionnaire.
+    Valid,
+    /// How many options of a question have at least one respondent.
+    OptionsAnswered,
+    /// How many options of a question have a count within [min, max].
+    OptionsWhere,
+    /// A pointer to tables or figures.
+    Reference,
+    /// A figure from outside the survey, not checkable against it.
+    External,
+}
+
+/// One claim of the narrative (the claim, not the sentence).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Claim {
+    pub id: String,
+    /// Where it stands, e.g. `seed line 312 (03 数据安全认知情况)`.
+    pub cited_at: String,
+    /// The words that carry the claim.
+    pub text: String,
+    pub kind: ClaimKind,
+    /// The value as printed, e.g. `70.83%`, `399`, `capability, staff_and_process`.
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub questionnaire: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<u64>,
+    /// For references: the tables or figures named, as printed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The narrative's claims, `published/claims.json` in a report folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Claims {
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    pub source: String,
+    pub note: String,
+    pub claims: Vec<Claim>,
+}
+
+impl Claims {
+    pub fn load(path: &Path) -> Result<Claims, PublishedError> {
+        let err = |message: String| PublishedError {
+            path: path.display().to_string(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
+        serde_json::from_str(&text)
+            .map_err(|e| err(format!("line {} column {}: {e}", e.line(), e.column())))
+    }
+
+    pub fn json_schema() -> serde_json::Value {
+        serde_json::to_value(schemars::schema_for!(Claims)).expect("schema serialises")
     }
 }

@@ -93,8 +93,6 @@ pub struct Context<'a> {
     /// Tables as printed, for tables.json / CSV / XLSX.
     pub tables: Vec<TableEntry>,
     pub crosstabs: Vec<CrossTabEntry>,
-    /// Results other tools put at the report's disposal (e.g. `audit`), by name.
-    pub extras: &'a IndexMap<String, serde_json::Value>,
     narratives: HashMap<PathBuf, Narrative>,
     used_numbers: HashSet<(String, String)>,
     auto: HashMap<String, u32>,
@@ -108,7 +106,6 @@ impl<'a> Context<'a> {
         spec: &'a ReportSpec,
         datasets: &'a IndexMap<String, Dataset>,
         provenance: &'a Provenance,
-        extras: &'a IndexMap<String, serde_json::Value>,
     ) -> Context<'a> {
         Context {
             dir,
@@ -118,7 +115,6 @@ impl<'a> Context<'a> {
             doc: Doc::new(),
             tables: Vec::new(),
             crosstabs: Vec::new(),
-            extras,
             narratives: HashMap::new(),
             used_numbers: HashSet::new(),
             auto: HashMap::new(),

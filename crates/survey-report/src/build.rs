@@ -40,8 +40,6 @@ pub struct Built {
 pub struct BuildOptions<'a> {
     pub toolkit_version: String,
     pub typst_version: String,
-    /// Results of other tools a block may print, e.g. `audit`.
-    pub extras: IndexMap<String, serde_json::Value>,
     pub progress: Option<&'a dyn Fn(&str)>,
 }
 
@@ -115,6 +113,16 @@ fn provenance_files(dir: &Path) -> Result<Vec<(String, String)>, ReportError> {
     Ok(out)
 }
 
+/// Read a report folder's spec and load its datasets (no cross-tabs), e.g. for an audit.
+pub fn load_datasets(dir: &Path) -> Result<(ReportSpec, IndexMap<String, Dataset>), ReportError> {
+    let (spec, _) = ReportSpec::load(&dir.join("report.toml")).map_err(ReportError::Spec)?;
+    let mut datasets = IndexMap::new();
+    for decl in &spec.datasets {
+        datasets.insert(decl.name.clone(), Dataset::load(dir, decl, &[], None)?);
+    }
+    Ok((spec, datasets))
+}
+
 /// Build a report folder into Typst source and tables (no PDF yet).
 pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Built, ReportError> {
     let say = |s: &str| {
@@ -158,7 +166,7 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
         typst: opts.typst_version.clone(),
         files: provenance_files(dir)?,
     };
-    let mut cx = Context::new(dir, &spec, &datasets, &provenance, &opts.extras);
+    let mut cx = Context::new(dir, &spec, &datasets, &provenance);
     cx.declare_forward(
         blocks
             .iter()

@@ -26,7 +26,8 @@ impl Registry {
             .register::<Funnel>("funnel")
             .register::<Methodology>("methodology")
             .register::<DataAppendix>("data_appendix")
-            .register::<PageBreak>("page_break");
+            .register::<PageBreak>("page_break")
+            .register::<crate::audit::AuditBlock>("audit");
         r
     }
 }

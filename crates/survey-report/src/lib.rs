@@ -9,6 +9,7 @@
 //! spec parameters) registered in a [`Registry`] under a name; the builder core never changes.
 //! Narrative numbers are references to computed figures ([`refs`]), never typed by hand.
 
+pub mod audit;
 pub mod block;
 pub mod build;
 mod builtin;
@@ -18,7 +19,7 @@ pub mod refs;
 pub mod spec;
 
 pub use block::{Block, Context, Provenance, Registry};
-pub use build::{BuildOptions, Built, Output, Timings, build, parse_blocks, write};
+pub use build::{BuildOptions, Built, Output, Timings, build, load_datasets, parse_blocks, write};
 pub use builtin::*;
 pub use dataset::{Dataset, DatasetDecl};
 pub use spec::{ReportSpec, SpecError};
