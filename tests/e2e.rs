@@ -337,5 +337,17 @@ fn the_second_report_builds_with_no_code_of_its_own() {
     // Shown only to hospitals using or piloting a large model: the base says so.
     assert_eq!(controls.base + controls.not_shown, 60);
     assert!(controls.not_shown > 0);
-    assert_eq!(tables.crosstabs.len(), 1);
+    // A cross-tab by hospital level with intervals, a test and suppression; a weighted one.
+    assert_eq!(tables.crosstabs.len(), 2);
+    for s in [
+        "Pearsonχ²=",
+        "95%置信区间（Wilson）",
+        "小格保护",
+        "<5",
+        "Rao–Scott二阶校正F=",
+        "迭代比例拟合（raking）",
+        "Kish有效样本量",
+    ] {
+        assert!(text.contains(s), "the follow-up report lacks {s}");
+    }
 }

@@ -23,6 +23,7 @@ fn datasets() -> Vec<Dataset> {
             &chima(),
             &decl("main", "synthetic-main-wjx-text.xlsx"),
             &[],
+            false,
             None,
         )
         .unwrap(),
@@ -30,6 +31,7 @@ fn datasets() -> Vec<Dataset> {
             &chima(),
             &decl("ai", "synthetic-ai-wjx-code-gb18030.csv"),
             &[],
+            false,
             None,
         )
         .unwrap(),

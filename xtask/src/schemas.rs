@@ -40,6 +40,10 @@ pub fn generate_all(root: &Path) -> Result<Vec<(PathBuf, String)>> {
             pretty(&survey_audit::Audit::json_schema()),
         ),
         (
+            root.join("schemas/margins.schema.json"),
+            pretty(&schema_of::<survey_stats::rake::MarginsSpec>()),
+        ),
+        (
             root.join("schemas/synth.schema.json"),
             pretty(&schema_of::<survey_synth::SynthSpec>()),
         ),

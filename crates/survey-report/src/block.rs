@@ -89,6 +89,8 @@ pub struct Context<'a> {
     pub spec: &'a ReportSpec,
     pub datasets: &'a IndexMap<String, Dataset>,
     pub provenance: &'a Provenance,
+    /// Raked weights declared in the spec, by name.
+    pub weights: &'a IndexMap<String, crate::weights::WeightSet>,
     pub doc: Doc,
     /// Tables as printed, for tables.json / CSV / XLSX.
     pub tables: Vec<TableEntry>,
@@ -106,12 +108,14 @@ impl<'a> Context<'a> {
         spec: &'a ReportSpec,
         datasets: &'a IndexMap<String, Dataset>,
         provenance: &'a Provenance,
+        weights: &'a IndexMap<String, crate::weights::WeightSet>,
     ) -> Context<'a> {
         Context {
             dir,
             spec,
             datasets,
             provenance,
+            weights,
             doc: Doc::new(),
             tables: Vec::new(),
             crosstabs: Vec::new(),

@@ -118,7 +118,10 @@ pub fn load_datasets(dir: &Path) -> Result<(ReportSpec, IndexMap<String, Dataset
     let (spec, _) = ReportSpec::load(&dir.join("report.toml")).map_err(ReportError::Spec)?;
     let mut datasets = IndexMap::new();
     for decl in &spec.datasets {
-        datasets.insert(decl.name.clone(), Dataset::load(dir, decl, &[], None)?);
+        datasets.insert(
+            decl.name.clone(),
+            Dataset::load(dir, decl, &[], false, None)?,
+        );
     }
     Ok((spec, datasets))
 }
@@ -146,7 +149,8 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
     for decl in &spec.datasets {
         say(&format!("reading dataset {} ({})", decl.name, decl.data));
         let cts = needs.get(&decl.name).cloned().unwrap_or_default();
-        let d = Dataset::load(dir, decl, &cts, None)?;
+        let keep = spec.weights.iter().any(|w| w.dataset == decl.name);
+        let d = Dataset::load(dir, decl, &cts, keep, None)?;
         timings.import += d.timings.import;
         timings.clean += d.timings.clean;
         timings.aggregate += d.timings.aggregate;
@@ -160,13 +164,14 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
             )));
         }
     }
+    let weights = crate::weights::compute(dir, &spec.weights, &datasets)?;
     let t0 = Instant::now();
     let provenance = Provenance {
         toolkit: opts.toolkit_version.clone(),
         typst: opts.typst_version.clone(),
         files: provenance_files(dir)?,
     };
-    let mut cx = Context::new(dir, &spec, &datasets, &provenance);
+    let mut cx = Context::new(dir, &spec, &datasets, &provenance, &weights);
     cx.declare_forward(
         blocks
             .iter()

@@ -1,9 +1,9 @@
 //! The built-in block kinds.
 
 use serde::Deserialize;
-use survey_aggregate::{CrossTabSpec, FrequencyTable, RowOrder};
+use survey_aggregate::{FrequencyTable, RowOrder};
 use survey_export::blocks::{self, Chart, ChartStyle, Row, Table};
-use survey_export::files::{CrossTabEntry, TableEntry, TableRow};
+use survey_export::files::{TableEntry, TableRow};
 use survey_export::fmt;
 use survey_export::typst::lit;
 
@@ -21,7 +21,8 @@ impl Registry {
             .register::<Toc>("toc")
             .register::<TableBlock>("table")
             .register::<ChartBlock>("chart")
-            .register::<CrossTabBlock>("crosstab")
+            .register::<crate::stats_blocks::CrossTabBlock>("crosstab")
+            .register::<crate::stats_blocks::WeightedTable>("weighted_table")
             .register::<NumericSummary>("numeric_summary")
             .register::<Funnel>("funnel")
             .register::<Methodology>("methodology")
@@ -305,7 +306,7 @@ impl From<Order> for RowOrder {
     }
 }
 
-fn frequency(
+pub(crate) fn frequency(
     cx: &Context,
     dataset: &str,
     question: &str,
@@ -515,123 +516,6 @@ impl Block for ChartBlock {
                 note: note.as_deref(),
             },
         );
-        Ok(())
-    }
-}
-
-/// What a cross-tab prints in its cells.
-#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq)]
-#[serde(rename_all = "snake_case")]
-pub enum Show {
-    #[default]
-    ColPercent,
-    RowPercent,
-    Count,
-}
-
-/// A numbered cross-tab of a question by a categorical question.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CrossTabBlock {
-    pub dataset: String,
-    pub row: String,
-    pub col: String,
-    #[serde(default)]
-    pub number: Option<String>,
-    pub caption: String,
-    #[serde(default)]
-    pub show: Show,
-}
-
-impl Block for CrossTabBlock {
-    fn crosstabs(&self) -> Vec<(String, CrossTabSpec)> {
-        vec![(
-            self.dataset.clone(),
-            CrossTabSpec {
-                row: self.row.clone(),
-                col: self.col.clone(),
-            },
-        )]
-    }
-
-    fn declares(&self) -> Vec<(String, String)> {
-        self.number
-            .iter()
-            .map(|n| ("tbl".to_owned(), n.clone()))
-            .collect()
-    }
-
-    fn render(&self, cx: &mut Context) -> Result<(), String> {
-        let d = cx.dataset(&self.dataset)?;
-        for q in [&self.row, &self.col] {
-            match d.index.get(q) {
-                None => return Err(format!("dataset `{}` has no question `{q}`", self.dataset)),
-                Some(qq) if qq.identifying => {
-                    return Err(format!(
-                        "`{q}` identifies respondents; it is never tabulated"
-                    ));
-                }
-                _ => {}
-            }
-        }
-        let ct = d
-            .aggregate
-            .crosstab(&d.index, &self.row, &self.col)
-            .map_err(|e| e.to_string())?;
-        let number = cx.number("tbl", self.number.as_deref())?;
-        let n = cx.doc.str(&number);
-        let cap = cx.doc.str(&self.caption);
-        let rq = d.index.get(&self.row).expect("checked").text.zh.clone();
-        let mut header = vec![format!("[#{}]", cx.doc.str(&rq))];
-        for (c, l) in ct.col_labels.iter().enumerate() {
-            header.push(format!(
-                "[#{}]",
-                cx.doc.str(&format!("{l}\n(N={})", ct.col_bases[c]))
-            ));
-        }
-        header.push(format!(
-            "[#{}]",
-            cx.doc.str(&format!("合计\n(N={})", ct.total))
-        ));
-        let mut cells = Vec::new();
-        for (r, label) in ct.row_labels.iter().enumerate() {
-            cells.push(format!("[#{}]", cx.doc.str(label)));
-            for c in 0..ct.col_labels.len() {
-                let v = match self.show {
-                    Show::Count => ct.counts[r][c].to_string(),
-                    Show::ColPercent => fmt::percent(ct.counts[r][c], ct.col_bases[c], 1),
-                    Show::RowPercent => fmt::percent(ct.counts[r][c], ct.row_bases[r], 1),
-                };
-                cells.push(format!("[#{}]", cx.doc.str(&v)));
-            }
-            let total = match self.show {
-                Show::Count | Show::RowPercent => ct.row_bases[r].to_string(),
-                Show::ColPercent => fmt::percent(ct.row_bases[r], ct.total, 1),
-            };
-            cells.push(format!("[#{}]", cx.doc.str(&total)));
-        }
-        let cols = ct.col_labels.len() + 2;
-        cx.doc.line(&format!(
-            "#numbered(table, [#\"表\"], {n}, [#{cap}], table(columns: (1fr, {}), align: (left + horizon, {}), table.header({}), {})){}",
-            vec!["auto"; cols - 1].join(", "),
-            vec!["right + horizon"; cols - 1].join(", "),
-            header.join(", "),
-            cells.join(", "),
-            blocks::label_for("tbl", &number)
-        ));
-        let what = match self.show {
-            Show::ColPercent => "单元格为列百分比（占该列应答者的比例）",
-            Show::RowPercent => "单元格为行百分比",
-            Show::Count => "单元格为人数",
-        };
-        let note = cx.doc.str(&format!("{what}；N为同时回答两题的应答者。"));
-        cx.doc.line(&format!("#block(above: -0.9em, below: 1.2em, width: 100%, align(right, text(font: sans, size: 7.5pt, fill: luma(110), {note})))"));
-        cx.crosstabs.push(CrossTabEntry {
-            number,
-            dataset: self.dataset.clone(),
-            title: self.caption.clone(),
-            table: ct,
-        });
         Ok(())
     }
 }

@@ -36,6 +36,8 @@ pub struct Dataset {
     pub aggregate: Aggregate,
     /// Every input file with its SHA-256, for provenance.
     pub inputs: Vec<(PathBuf, String)>,
+    /// The valid records, kept only when asked for (weighting needs them); empty otherwise.
+    pub records: Vec<survey_schema::Record>,
     /// Time spent reading rows (both passes), checking and cleaning, and aggregating.
     pub timings: DatasetTimings,
 }
@@ -58,6 +60,7 @@ impl Dataset {
         dir: &Path,
         decl: &DatasetDecl,
         crosstabs: &[CrossTabSpec],
+        keep_records: bool,
         progress: Option<Progress>,
     ) -> Result<Dataset, ReportError> {
         let input = |e: &dyn std::fmt::Display| ReportError::Input(e.to_string());
@@ -101,6 +104,7 @@ impl Dataset {
         timings.clean += t.elapsed();
 
         // Pass 2: import again and aggregate the valid rows.
+        let mut records = Vec::new();
         let mut aggregate = Aggregate::new(&index, crosstabs)
             .map_err(|e| ReportError::Input(format!("{}: {e}", decl.name)))?;
         let t = Instant::now();
@@ -117,6 +121,9 @@ impl Dataset {
                 aggregate
                     .add(&item.record)
                     .map_err(|e| ReportError::Input(format!("{}: {e}", dpath.display())))?;
+                if keep_records {
+                    records.push(item.record);
+                }
             }
             timings.aggregate += t.elapsed();
         }
@@ -129,6 +136,7 @@ impl Dataset {
             })
             .collect::<Result<Vec<_>, ReportError>>()?;
         Ok(Dataset {
+            records,
             name: decl.name.clone(),
             index,
             source,

@@ -17,6 +17,8 @@ pub mod dataset;
 pub mod narrative;
 pub mod refs;
 pub mod spec;
+pub mod stats_blocks;
+pub mod weights;
 
 pub use block::{Block, Context, Provenance, Registry};
 pub use build::{BuildOptions, Built, Output, Timings, build, load_datasets, parse_blocks, write};

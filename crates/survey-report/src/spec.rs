@@ -53,6 +53,9 @@ pub struct ReportSpec {
     #[serde(default)]
     pub pdf_standard: Option<String>,
     pub datasets: Vec<DatasetDecl>,
+    /// Weights to rake the datasets to population margins.
+    #[serde(default)]
+    pub weights: Vec<crate::weights::WeightsDecl>,
     /// Blocks in print order; each has a `kind`.
     pub blocks: Vec<toml::Spanned<toml::Table>>,
 }

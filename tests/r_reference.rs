@@ -1,0 +1,232 @@
+//! survey-stats against R (base R and the survey package) on the same data, to 1e-9 where the
+//! method is the same. R is required: `cargo xtask test` installs r-base-core and r-cran-survey.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::process::Command;
+
+use survey_stats::hypothesis::{WeightedCells, fisher_2x2, pearson, rao_scott};
+use survey_stats::intervals::{self, ProportionSums};
+use survey_stats::rake::{Variable, rake, trim};
+
+/// A reproducible data set: three categorical variables and a positive weight.
+struct Data {
+    a: Vec<usize>, // 3 categories
+    b: Vec<usize>, // 2 categories
+    c: Vec<usize>, // 4 categories
+    w: Vec<f64>,
+}
+
+fn data(n: usize) -> Data {
+    let mut s: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    let mut d = Data {
+        a: vec![],
+        b: vec![],
+        c: vec![],
+        w: vec![],
+    };
+    for _ in 0..n {
+        let a = (next() % 100) as usize;
+        let a = if a < 50 {
+            0
+        } else if a < 80 {
+            1
+        } else {
+            2
+        };
+        // b and c lean on a, so the tests have something to find.
+        let b = usize::from(next() % 100 < 30 + 20 * a as u64);
+        let c = ((next() % 4) as usize + a) % 4;
+        let w = 0.5 + (next() % 2500) as f64 / 1000.0;
+        d.a.push(a);
+        d.b.push(b);
+        d.c.push(c);
+        d.w.push(w);
+    }
+    d
+}
+
+const R_SCRIPT: &str = r#"
+suppressMessages(library(survey))
+d <- read.csv(commandArgs(TRUE)[1])
+out <- function(k, v) cat(k, sprintf("%.17g", v), "\n")
+d$y <- as.numeric(d$a == 1)
+x <- sum(d$y); n <- nrow(d)
+out("wilson", prop.test(x, n, correct = FALSE)$conf.int)
+out("cp", binom.test(x, n)$conf.int)
+srs <- svydesign(ids = ~1, data = d)
+out("logit_srs", attr(svyciprop(~y, srs, method = "xlogit"), "ci"))
+wd <- svydesign(ids = ~1, weights = ~w, data = d)
+out("logit_w", attr(svyciprop(~y, wd, method = "xlogit"), "ci"))
+out("beta_w", attr(svyciprop(~y, wd, method = "beta"), "ci"))
+out("p_w", coef(svymean(~y, wd)))
+out("var_w", vcov(svymean(~y, wd)))
+ct <- chisq.test(table(d$a, d$c), correct = FALSE)
+out("chisq", c(ct$statistic, ct$p.value))
+ft <- fisher.test(table(d$b[d$a != 2], d$a[d$a != 2]))
+out("fisher", ft$p.value)
+d$af <- factor(d$a); d$cf <- factor(d$c)
+wd <- svydesign(ids = ~1, weights = ~w, data = d)
+rsF <- svychisq(~af + cf, wd, statistic = "F")
+out("rs_f", c(rsF$statistic, rsF$parameter, rsF$p.value))
+rsC <- svychisq(~af + cf, wd, statistic = "Chisq")
+out("rs_chisq", rsC$p.value)
+u <- svydesign(ids = ~1, data = d)
+pa <- data.frame(af = factor(0:2), Freq = c(0.3, 0.45, 0.25) * n)
+pc <- data.frame(cf = factor(0:3), Freq = c(0.1, 0.2, 0.3, 0.4) * n)
+rk <- rake(u, list(~af, ~cf), list(pa, pc), control = list(maxit = 100, epsilon = 1e-10))
+out("rake", weights(rk))
+m <- mean(weights(rk))
+tr <- trimWeights(rk, upper = 1.6 * m, lower = 0.6 * m)
+out("trim", weights(tr))
+"#;
+
+fn run_r(csv: &str) -> HashMap<String, Vec<f64>> {
+    let dir = std::env::temp_dir().join(format!("r-ref-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("d.csv");
+    let script = dir.join("ref.R");
+    std::fs::write(&data, csv).unwrap();
+    std::fs::write(&script, R_SCRIPT).unwrap();
+    let out = Command::new("Rscript")
+        .arg(&script)
+        .arg(&data)
+        .output()
+        .expect(
+            "Rscript must be installed (cargo xtask test installs r-base-core and r-cran-survey)",
+        );
+    assert!(
+        out.status.success(),
+        "R failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut it = l.split_whitespace();
+            let k = it.next()?.to_owned();
+            Some((k, it.map(|v| v.parse().unwrap()).collect()))
+        })
+        .collect()
+}
+
+fn close(name: &str, ours: f64, r: f64) {
+    let tol = 1e-9 * (1.0 + r.abs());
+    assert!(
+        (ours - r).abs() <= tol,
+        "{name}: ours {ours:.17} R {r:.17} (diff {:.3e})",
+        (ours - r).abs()
+    );
+}
+
+#[test]
+// The data are parallel columns indexed by respondent, as R sees them.
+#[allow(clippy::needless_range_loop)]
+fn matches_r_to_1e9() {
+    let n = 400;
+    let d = data(n);
+    let mut csv = String::from("a,b,c,w\n");
+    for i in 0..n {
+        writeln!(csv, "{},{},{},{:.3}", d.a[i], d.b[i], d.c[i], d.w[i]).unwrap();
+    }
+    // R reads the weights as printed; use the same values.
+    let w: Vec<f64> = d.w.iter().map(|x| (x * 1000.0).round() / 1000.0).collect();
+    let r = run_r(&csv);
+
+    // Intervals, unweighted.
+    let x = d.a.iter().filter(|&&a| a == 1).count() as u64;
+    let wil = intervals::wilson(x, n as u64, 0.95).unwrap();
+    close("wilson lower", wil.lower, r["wilson"][0]);
+    close("wilson upper", wil.upper, r["wilson"][1]);
+    let cp = intervals::clopper_pearson(x, n as u64, 0.95).unwrap();
+    close("cp lower", cp.lower, r["cp"][0]);
+    close("cp upper", cp.upper, r["cp"][1]);
+    let lg = intervals::logit(x, n as u64, 0.95).unwrap();
+    close("logit lower", lg.lower, r["logit_srs"][0]);
+    close("logit upper", lg.upper, r["logit_srs"][1]);
+
+    // Intervals, weighted.
+    let mut s = ProportionSums::default();
+    for i in 0..n {
+        s.add(w[i], d.a[i] == 1);
+    }
+    let wp = s.finish().unwrap();
+    close("weighted p", wp.estimate, r["p_w"][0]);
+    close("weighted variance", wp.variance, r["var_w"][0]);
+    let lw = wp.logit(0.95).unwrap();
+    close("weighted logit lower", lw.lower, r["logit_w"][0]);
+    close("weighted logit upper", lw.upper, r["logit_w"][1]);
+    let bw = wp.clopper_pearson(0.95).unwrap();
+    close("Korn-Graubard lower", bw.lower, r["beta_w"][0]);
+    close("Korn-Graubard upper", bw.upper, r["beta_w"][1]);
+
+    // Pearson chi-square of a × c.
+    let mut t = vec![vec![0.0; 4]; 3];
+    for i in 0..n {
+        t[d.a[i]][d.c[i]] += 1.0;
+    }
+    let chi = pearson(&t).unwrap();
+    close("chi-square", chi.statistic, r["chisq"][0]);
+    close("chi-square p", chi.p_value, r["chisq"][1]);
+
+    // Fisher's exact test of b × a among a ∈ {0, 1}.
+    let mut f = [[0u64; 2]; 2];
+    for i in 0..n {
+        if d.a[i] != 2 {
+            f[d.b[i]][d.a[i]] += 1;
+        }
+    }
+    close(
+        "fisher p",
+        fisher_2x2(f[0][0], f[0][1], f[1][0], f[1][1]),
+        r["fisher"][0],
+    );
+
+    // Rao-Scott, weighted a × c.
+    let mut cells = WeightedCells::new(3, 4);
+    for i in 0..n {
+        cells.add(d.a[i], d.c[i], w[i]);
+    }
+    let rs = rao_scott(&cells).unwrap();
+    close("Rao-Scott F", rs.f_statistic, r["rs_f"][0]);
+    close("Rao-Scott ndf", rs.d0, r["rs_f"][1]);
+    close("Rao-Scott ddf", rs.d0 * (n as f64 - 1.0), r["rs_f"][2]);
+    close("Rao-Scott F p", rs.f_p_value, r["rs_f"][3]);
+    close("Rao-Scott chisq p", rs.chisq_p_value, r["rs_chisq"][0]);
+
+    // Raking to two margins, then trimming.
+    let nf = n as f64;
+    let vars = vec![
+        Variable {
+            name: "a".into(),
+            categories: (0..3).map(|k| k.to_string()).collect(),
+            of_respondent: d.a.iter().map(|&a| Some(a)).collect(),
+            targets: [0.3, 0.45, 0.25].iter().map(|s| Some(s * nf)).collect(),
+        },
+        Variable {
+            name: "c".into(),
+            categories: (0..4).map(|k| k.to_string()).collect(),
+            of_respondent: d.c.iter().map(|&c| Some(c)).collect(),
+            targets: [0.1, 0.2, 0.3, 0.4].iter().map(|s| Some(s * nf)).collect(),
+        },
+    ];
+    let raked = rake(&vars, &vec![1.0; n], 1e-10, 100, None).unwrap();
+    assert!(raked.converged);
+    assert_eq!(r["rake"].len(), n);
+    for (i, (a, b)) in raked.weights.iter().zip(&r["rake"]).enumerate() {
+        close(&format!("raked weight {i}"), *a, *b);
+    }
+    let mut trimmed = raked.weights.clone();
+    let mean = trimmed.iter().sum::<f64>() / nf;
+    let moved = trim(&mut trimmed, 0.6 * mean, 1.6 * mean);
+    assert!(moved > 0, "the test should trim something");
+    for (i, (a, b)) in trimmed.iter().zip(&r["trim"]).enumerate() {
+        close(&format!("trimmed weight {i}"), *a, *b);
+    }
+}
