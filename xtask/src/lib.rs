@@ -3,6 +3,7 @@
 //! The project's commands (`cargo xtask …`), kept as a library so that tests can run exactly
 //! what the commands run. It sits at the top of the flow and only wires the crates together.
 
+pub mod bench;
 pub mod report;
 pub mod schemas;
 pub mod setup;

@@ -36,6 +36,24 @@ enum Command {
         #[arg(long, default_value = xtask::report::DEFAULT_REPORT)]
         report: PathBuf,
     },
+    /// Write N synthetic respondents of the CHIMA main questionnaire as a 问卷星 code-mode CSV.
+    BenchData {
+        #[arg(long)]
+        n: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Time reading a bench file and computing every table of the report; print JSON.
+    BenchTables {
+        #[arg(long)]
+        file: PathBuf,
+        /// Worker threads (default: the number of CPUs).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Write the tables (base and counts by 问卷星 question number) here, for comparison.
+        #[arg(long)]
+        tables: Option<PathBuf>,
+    },
     /// Regenerate a report folder's synthetic example data from its synth.json.
     Synth {
         /// The report folder.
@@ -176,6 +194,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!(
                 "wrote {}",
                 path.strip_prefix(&root).unwrap_or(&path).display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchData { n, out } => {
+            xtask::bench::data(&root, n, &out)?;
+            println!("wrote {} ({} respondents)", out.display(), n);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchTables { file, threads, tables } => {
+            let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+            let (elapsed, t) = xtask::bench::tables(&root, &file, threads)?;
+            if let Some(p) = tables {
+                std::fs::write(&p, serde_json::to_string(&t)?)?;
+            }
+            println!(
+                "{}",
+                serde_json::json!({"engine": "rust", "threads": threads, "seconds": elapsed.as_secs_f64(), "peak_rss_kib": xtask::bench::peak_rss_kib(), "tables": t.len()})
             );
             Ok(ExitCode::SUCCESS)
         }

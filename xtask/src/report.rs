@@ -32,12 +32,27 @@ pub fn build(
 ) -> Result<Report> {
     let typst_version = survey_export::compile::version(typst).unwrap_or_else(|| "typst".into());
     let registry = Registry::with_builtins();
-    let opts = BuildOptions {
-        toolkit_version: toolkit_version(),
-        typst_version,
-        progress,
+    // A progress bar for large exports on an interactive terminal (none in CI logs).
+    use std::io::IsTerminal;
+    let bar: std::cell::RefCell<Option<indicatif::ProgressBar>> = std::cell::RefCell::new(None);
+    let on_rows = |name: &str, bytes: u64, n: u64| {
+        if bytes < 32 << 20 || !std::io::stderr().is_terminal() {
+            return;
+        }
+        let mut b = bar.borrow_mut();
+        let pb = b.get_or_insert_with(|| {
+            let pb = indicatif::ProgressBar::new_spinner();
+            pb.set_style(indicatif::ProgressStyle::with_template("{spinner} {msg} {pos} rows ({per_sec})").expect("a valid template"));
+            pb
+        });
+        pb.set_message(format!("reading {name}"));
+        pb.set_position(n);
     };
+    let opts = BuildOptions { toolkit_version: toolkit_version(), typst_version, progress, rows: Some(&on_rows) };
     let mut built = survey_report::build(report_dir, &registry, &opts)?;
+    if let Some(pb) = bar.borrow_mut().take() {
+        pb.finish_and_clear();
+    }
     let out_dir = out_root.join(&built.spec.id);
     // A report folder that transcribes a publication gets its audit beside the PDF.
     let mut extra_files = Vec::new();

@@ -63,6 +63,17 @@ fn describe(missing: &[(String, Vec<char>)]) -> String {
 
 /// Compile; returns typst's remaining warnings. "unknown font family" is an error.
 pub fn compile(c: &Compile) -> Result<Vec<String>, CompileError> {
+    start(c)?.wait()
+}
+
+/// A typst run under way: other work can go on until [`Running::wait`].
+pub struct Running {
+    child: std::process::Child,
+    typst: PathBuf,
+}
+
+/// Start typst in the background.
+pub fn start(c: &Compile) -> Result<Running, CompileError> {
     let mut cmd = Command::new(c.typst);
     cmd.arg("compile")
         .arg("--root")
@@ -76,38 +87,32 @@ pub fn compile(c: &Compile) -> Result<Vec<String>, CompileError> {
         .arg("--diagnostic-format")
         .arg("short")
         .env_remove("TYPST_FONT_PATHS")
-        .env("SOURCE_DATE_EPOCH", c.timestamp.to_string());
+        .env("SOURCE_DATE_EPOCH", c.timestamp.to_string())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     if let Some(s) = c.pdf_standard {
         cmd.arg("--pdf-standard").arg(s);
     }
     cmd.arg(c.input).arg(c.output);
-    let out = cmd.output().map_err(|source| CompileError::Spawn {
-        path: c.typst.to_owned(),
-        source,
-    })?;
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let warnings: Vec<String> = stderr
-        .lines()
-        .filter(|l| l.contains("warning"))
-        .map(str::to_owned)
-        .collect();
-    let font_warnings: Vec<&String> = warnings
-        .iter()
-        .filter(|w| w.contains("unknown font family"))
-        .collect();
-    if !out.status.success() {
-        return Err(CompileError::Failed(stderr));
+    let child = cmd.spawn().map_err(|source| CompileError::Spawn { path: c.typst.to_owned(), source })?;
+    Ok(Running { child, typst: c.typst.to_owned() })
+}
+
+impl Running {
+    /// Wait for typst; its warnings, or why it failed.
+    pub fn wait(self) -> Result<Vec<String>, CompileError> {
+        let out = self.child.wait_with_output().map_err(|source| CompileError::Spawn { path: self.typst.clone(), source })?;
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let warnings: Vec<String> = stderr.lines().filter(|l| l.contains("warning")).map(str::to_owned).collect();
+        if !out.status.success() {
+            return Err(CompileError::Failed(stderr));
+        }
+        let font_warnings: Vec<&String> = warnings.iter().filter(|w| w.contains("unknown font family")).collect();
+        if !font_warnings.is_empty() {
+            return Err(CompileError::UnknownFont(font_warnings.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n")));
+        }
+        Ok(warnings)
     }
-    if !font_warnings.is_empty() {
-        return Err(CompileError::UnknownFont(
-            font_warnings
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join("\n"),
-        ));
-    }
-    Ok(warnings)
 }
 
 /// Check that every font file in `dir` has a glyph for each character.

@@ -15,6 +15,7 @@
 
 mod json;
 pub mod mapping;
+pub mod parallel;
 pub mod table;
 pub mod wjx;
 

@@ -20,6 +20,30 @@ use crate::mapping::{Mapping, WjxMode};
 use crate::table::column_name;
 use crate::{ImportError, Meta};
 
+/// A row's cells, by column.
+pub trait Cells {
+    fn cell(&self, i: usize) -> &str;
+    fn count(&self) -> usize;
+}
+
+impl Cells for [&str] {
+    fn cell(&self, i: usize) -> &str {
+        self[i]
+    }
+    fn count(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Cells for csv::StringRecord {
+    fn cell(&self, i: usize) -> &str {
+        self.get(i).unwrap_or_default()
+    }
+    fn count(&self) -> usize {
+        self.len()
+    }
+}
+
 /// The multiple-choice separator 问卷星 writes in text mode.
 pub const MULTI_SEPARATOR: char = '┋';
 
@@ -80,10 +104,14 @@ pub struct Plan {
     /// Per question: option text → option position (labels and aliases).
     texts: Vec<HashMap<String, usize>>,
     /// Per question: 问卷星 option number → option position.
-    numbers: Vec<HashMap<u32, usize>>,
+    numbers: Vec<Vec<Option<usize>>>,
     not_shown: Vec<String>,
     skipped: Vec<String>,
     questions: usize,
+    /// Questions decoded as text (their buffers are reused between rows).
+    text_slot: Vec<bool>,
+    /// Some missing-value marker starts with a digit (so digits need the full check).
+    digit_markers: bool,
 }
 
 impl Plan {
@@ -167,7 +195,13 @@ impl Plan {
                 }
             }
             texts.push(t);
-            numbers.push(n);
+            // Indexed by option number, for a lookup without hashing on every cell.
+            let size = n.keys().max().map_or(0, |k| *k as usize + 1);
+            let mut by_number = vec![None; size];
+            for (k, i) in n {
+                by_number[k as usize] = Some(i);
+            }
+            numbers.push(by_number);
         }
         let mut single_cols: HashMap<usize, usize> = HashMap::new();
         let mut multi_cols: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
@@ -295,6 +329,7 @@ impl Plan {
             };
             slots.push(slot);
         }
+        let text_slot = (0..index.len()).map(|q| slots.iter().any(|s| matches!(s, Slot::Text { q: t, .. } if *t == q))).collect();
         Ok(Plan {
             mode,
             file: file.to_owned(),
@@ -310,12 +345,21 @@ impl Plan {
             not_shown: mapping.missing.not_shown.clone(),
             skipped: mapping.missing.skipped.clone(),
             questions: index.len(),
+            text_slot,
+            digit_markers: mapping.missing.not_shown.iter().chain(&mapping.missing.skipped).any(|m| m.starts_with(|c: char| c.is_ascii_digit())),
         })
     }
 
     /// The missing value a cell stands for. Numeric markers (`-2`, `-3`) only apply to choice
     /// questions: in a number or text answer they are answers.
     fn missing(&self, cell: &str, choice: bool) -> Option<Value> {
+        // Fast path: a plain number other than a marker (most cells of a code-mode export).
+        if let Some(&b) = cell.as_bytes().first()
+            && b.is_ascii_digit()
+            && !self.digit_markers
+        {
+            return None;
+        }
         let c = clean(cell);
         let applies = |m: &&String| choice || parse_number(m).is_none();
         if self.not_shown.iter().filter(applies).any(|m| m == c) {
@@ -328,28 +372,57 @@ impl Plan {
     }
 
     /// Decode one data row into a record and its metadata.
-    pub fn decode(
-        &self,
-        index: &Index,
-        row: usize,
-        cells: &[String],
-    ) -> Result<(Record, Meta), ImportError> {
+    pub fn decode(&self, index: &Index, row: usize, cells: &[String]) -> Result<(Record, Meta), ImportError> {
+        let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+        let mut record = Record::blank(String::new(), self.questions);
+        let mut meta = Meta::default();
+        self.decode_into(index, row, cells.as_slice(), &mut record, &mut meta)?;
+        Ok((record, meta))
+    }
+
+    /// Number of columns the header has.
+    pub fn width(&self) -> usize {
+        self.headers.len()
+    }
+
+    /// Decode one data row into `record`, reusing its buffers (the fast path for large files).
+    pub fn decode_into<C: Cells + ?Sized>(&self, index: &Index, row: usize, cells: &C, record: &mut Record, meta: &mut Meta) -> Result<(), ImportError> {
         let err = |c: usize, message: String| ImportError {
             file: self.file.clone(),
             row: Some(row),
             column: Some(column_name(c, &self.headers)),
-            value: Some(cells[c].clone()),
+            value: Some(cells.cell(c).to_string()),
             message,
         };
-        let id = clean(&cells[self.id_col]).to_owned();
+        if cells.count() != self.headers.len() {
+            return Err(ImportError {
+                file: self.file.clone(),
+                row: Some(row),
+                column: None,
+                value: None,
+                message: format!("the row has {} fields but the header has {} (a ragged row)", cells.count(), self.headers.len()),
+            });
+        }
+        let id = clean(cells.cell(self.id_col));
         if id.is_empty() {
             return Err(err(self.id_col, "the respondent id is empty".into()));
         }
-        let mut record = Record::blank(id, self.questions);
+        record.id.clear();
+        record.id.push_str(id);
+        record.other_text.clear();
+        if record.values.len() != self.questions {
+            record.values = vec![Value::NotShown; self.questions];
+        }
+        // Every slot writes its question; keep text buffers of text questions for reuse.
+        for (i, v) in record.values.iter_mut().enumerate() {
+            if !(self.text_slot[i] && matches!(v, Value::Text(_))) {
+                *v = Value::NotShown;
+            }
+        }
         for slot in &self.slots {
             match *slot {
                 Slot::Single { q, col } => {
-                    let cell = &cells[col];
+                    let cell = cells.cell(col);
                     if let Some(v) = self.missing(cell, true) {
                         record.values[q] = v;
                         continue;
@@ -359,11 +432,11 @@ impl Plan {
                         _ => self.text_choice(q, cell).map_err(|m| err(col, m))?,
                     };
                     record.values[q] = Value::Choice(o as u16);
-                    self.other(index, &mut record, q, o, other)
+                    self.other(index, record, q, o, other)
                         .map_err(|m| err(col, m))?;
                 }
                 Slot::MultiText { q, col } => {
-                    let cell = &cells[col];
+                    let cell = cells.cell(col);
                     if let Some(v) = self.missing(cell, true) {
                         record.values[q] = v;
                         continue;
@@ -378,7 +451,7 @@ impl Plan {
                             ));
                         }
                         set.insert(o);
-                        self.other(index, &mut record, q, o, other)
+                        self.other(index, record, q, o, other)
                             .map_err(|m| err(col, m))?;
                     }
                     record.values[q] = Value::Choices(set);
@@ -388,7 +461,20 @@ impl Plan {
                     let mut missing: Option<(Value, usize)> = None;
                     let mut answered: Option<usize> = None;
                     for &(col, o) in cols {
-                        let cell = &cells[col];
+                        let cell = cells.cell(col);
+                        // Fast path: plain 0 or 1.
+                        match cell.as_bytes() {
+                            b"0" if !self.digit_markers => {
+                                answered = Some(col);
+                                continue;
+                            }
+                            b"1" if !self.digit_markers => {
+                                answered = Some(col);
+                                set.insert(o);
+                                continue;
+                            }
+                            _ => {}
+                        }
                         if let Some(v) = self.missing(cell, true) {
                             if let Some((prev, pc)) = &missing
                                 && *prev != v
@@ -410,7 +496,7 @@ impl Plan {
                         match parse_number(flag) {
                             Some(1.0) => {
                                 set.insert(o);
-                                self.other(index, &mut record, q, o, other)
+                                self.other(index, record, q, o, other)
                                     .map_err(|m| err(col, m))?;
                             }
                             Some(x) if x == 0.0 && other.is_none() => {}
@@ -438,7 +524,7 @@ impl Plan {
                     };
                 }
                 Slot::Number { q, col } => {
-                    let cell = &cells[col];
+                    let cell = cells.cell(col);
                     record.values[q] = match self.missing(cell, false) {
                         Some(v) => v,
                         None => Value::Number(parse_number(clean(cell)).ok_or_else(|| {
@@ -447,39 +533,40 @@ impl Plan {
                     };
                 }
                 Slot::Text { q, col } => {
-                    let cell = &cells[col];
-                    record.values[q] = match self.missing(cell, false) {
-                        Some(v) => v,
-                        None => Value::Text(clean(cell).to_owned()),
-                    };
+                    let cell = cells.cell(col);
+                    match (self.missing(cell, false), &mut record.values[q]) {
+                        (Some(v), slot) => *slot = v,
+                        (None, Value::Text(t)) => {
+                            t.clear();
+                            t.push_str(clean(cell));
+                        }
+                        (None, slot) => *slot = Value::Text(clean(cell).to_owned()),
+                    }
                 }
             }
         }
-        let get = |c: Option<usize>| {
-            c.map(|c| clean(&cells[c]).to_owned())
-                .filter(|s| !s.is_empty())
-        };
-        let duration_secs = match self.duration {
-            Some(c) if !clean(&cells[c]).is_empty() => {
-                Some(parse_duration(&cells[c]).ok_or_else(|| {
-                    err(
-                        c,
-                        "expected a completion time such as `80秒` or `1分20秒`".into(),
-                    )
-                })?)
+        // Metadata, reusing the strings of the previous row.
+        let put = |slot: &mut Option<String>, c: Option<usize>| {
+            let v = c.map(|c| clean(cells.cell(c))).unwrap_or_default();
+            if v.is_empty() {
+                *slot = None;
+            } else {
+                let s = slot.get_or_insert_with(String::new);
+                s.clear();
+                s.push_str(v);
             }
+        };
+        meta.row = row;
+        put(&mut meta.submitted_at, self.submitted);
+        put(&mut meta.source, self.source);
+        put(&mut meta.ip, self.ip);
+        meta.duration_secs = match self.duration {
+            Some(c) if !clean(cells.cell(c)).is_empty() => Some(
+                parse_duration(cells.cell(c)).ok_or_else(|| err(c, "expected a completion time such as `80秒` or `1分20秒`".into()))?,
+            ),
             _ => None,
         };
-        Ok((
-            record,
-            Meta {
-                row,
-                submitted_at: get(self.submitted),
-                duration_secs,
-                source: get(self.source),
-                ip: get(self.ip),
-            },
-        ))
+        Ok(())
     }
 
     fn text_choice<'c>(&self, q: usize, cell: &'c str) -> Result<(usize, Option<&'c str>), String> {
@@ -494,15 +581,22 @@ impl Plan {
     }
 
     fn code_choice<'c>(&self, q: usize, cell: &'c str) -> Result<(usize, Option<&'c str>), String> {
+        // Fast path: a plain option number.
+        if !cell.is_empty() && cell.len() <= 4 && cell.bytes().all(|b| b.is_ascii_digit()) {
+            let k: u32 = cell.parse().unwrap_or(0);
+            if let Some(&Some(o)) = self.numbers[q].get(k as usize) {
+                return Ok((o, None));
+            }
+        }
         let (num, other) = split_other(clean(cell));
         let k = parse_number(num)
             .filter(|x| x.fract() == 0.0 && *x >= 1.0)
             .ok_or_else(|| "expected an option number (code mode)".to_string())?;
-        match self.numbers[q].get(&(k as u32)) {
-            Some(&o) => Ok((o, other)),
-            None => Err(format!(
+        match self.numbers[q].get(k as usize) {
+            Some(&Some(o)) => Ok((o, other)),
+            _ => Err(format!(
                 "option number {k} does not exist; this question has {} options",
-                self.numbers[q].len()
+                self.numbers[q].iter().filter(|x| x.is_some()).count()
             )),
         }
     }
@@ -561,6 +655,12 @@ pub fn parse_number(s: &str) -> Option<f64> {
 /// `80秒`, `80`, `1分20秒`, `1小时2分3秒` → seconds.
 pub fn parse_duration(s: &str) -> Option<f64> {
     let s = clean(s);
+    if let Some(n) = s.strip_suffix('秒')
+        && !n.is_empty()
+        && n.bytes().all(|b| b.is_ascii_digit())
+    {
+        return n.parse::<u64>().ok().map(|v| v as f64);
+    }
     if let Some(x) = parse_number(s) {
         return Some(x);
     }

@@ -50,6 +50,9 @@ pub struct DatasetTimings {
     pub aggregate: std::time::Duration,
 }
 
+/// Exports up to this many rows are held in memory between the two passes.
+const HOLD_ROWS: usize = 50_000;
+
 /// Called with (bytes of the file, rows read so far) as rows are read.
 pub type Progress<'a> = &'a dyn Fn(u64, u64);
 
@@ -81,6 +84,9 @@ impl Dataset {
         timings.import += t.elapsed();
         let source = importer.info.clone();
         let mut n = 0u64;
+        // A small export is kept from the first pass rather than read twice; past the cap the
+        // second pass reads the file again, so memory stays bounded.
+        let mut held: Option<Vec<survey_import::Imported>> = Some(Vec::new());
         loop {
             let t = Instant::now();
             let Some(item) = importer.next() else { break };
@@ -89,6 +95,13 @@ impl Dataset {
             let t = Instant::now();
             cleaner.add(&item);
             timings.clean += t.elapsed();
+            if let Some(h) = &mut held {
+                if h.len() < HOLD_ROWS {
+                    h.push(item);
+                } else {
+                    held = None;
+                }
+            }
             n += 1;
             if let Some(p) = progress
                 && n.is_multiple_of(4096)
@@ -108,12 +121,14 @@ impl Dataset {
         let mut aggregate = Aggregate::new(&index, crosstabs)
             .map_err(|e| ReportError::Input(format!("{}: {e}", decl.name)))?;
         let t = Instant::now();
-        let mut importer =
-            survey_import::open(&index, &mapping, &mpath, &dpath).map_err(|e| input(&e))?;
+        let mut second: Box<dyn Iterator<Item = Result<survey_import::Imported, survey_import::ImportError>>> = match held {
+            Some(h) => Box::new(h.into_iter().map(Ok)),
+            None => Box::new(survey_import::open(&index, &mapping, &mpath, &dpath).map_err(|e| input(&e))?),
+        };
         timings.import += t.elapsed();
         loop {
             let t = Instant::now();
-            let Some(item) = importer.next() else { break };
+            let Some(item) = second.next() else { break };
             timings.import += t.elapsed();
             let item = item.map_err(|e| input(&e))?;
             let t = Instant::now();
@@ -127,7 +142,7 @@ impl Dataset {
             }
             timings.aggregate += t.elapsed();
         }
-        drop(importer);
+        drop(second);
         let inputs = [qpath, mpath, rpath, dpath]
             .into_iter()
             .map(|p| {

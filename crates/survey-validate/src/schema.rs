@@ -37,16 +37,7 @@ impl<'a> Validator<'a> {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .unwrap_or_else(|| format!("(record {record_no})"));
-        let mut out = Vec::new();
-        for e in self.schema.iter_errors(value) {
-            self.translate(
-                &respondent,
-                e.instance_path().as_str(),
-                e.kind(),
-                e.instance(),
-                &mut out,
-            );
-        }
+        let mut out = self.schema_findings(&respondent, value);
         // The cross-field rules run on whatever part of the record can be coded, so that a
         // record the schema rejects still has its other problems reported.
         if let Ok(response) = serde_json::from_value::<Response>(value.clone()) {
@@ -65,7 +56,26 @@ impl<'a> Validator<'a> {
     /// Schema as a response file would.
     pub fn validate_record(&self, record_no: usize, record: &Record) -> Vec<Finding> {
         let json = serde_json::to_value(self.index.decode(record)).expect("a response serialises");
-        self.validate_json(record_no, None, &json)
+        let respondent = if record.id.is_empty() { format!("(record {record_no})") } else { record.id.clone() };
+        // A coded record codes fully, so the cross-field rules read it directly.
+        let mut out = self.schema_findings(&respondent, &json);
+        out.extend(check_record_except(self.index, record, &[]));
+        for f in &mut out {
+            f.record = record_no;
+        }
+        out
+    }
+
+    /// What the JSON Schema finds, in plain words (nothing for a valid record, cheaply).
+    fn schema_findings(&self, respondent: &str, value: &Json) -> Vec<Finding> {
+        let mut out = Vec::new();
+        if self.schema.is_valid(value) {
+            return out;
+        }
+        for e in self.schema.iter_errors(value) {
+            self.translate(respondent, e.instance_path().as_str(), e.kind(), e.instance(), &mut out);
+        }
+        out
     }
 
     fn translate(
