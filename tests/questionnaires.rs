@@ -95,3 +95,36 @@ fn validate_command_reports_and_fails_on_errors() {
     );
     assert!(report.errors() > 0);
 }
+
+/// The example file the README points newcomers to: A001 and A002 are clean, A003 and A004
+/// carry the mistakes the README describes, and each is reported where it is.
+#[test]
+fn shipped_example_responses_show_each_kind_of_mistake() {
+    use survey_validate::Rule;
+    let index = load_questionnaire(&chima().join("questionnaires/ai.questionnaire.json")).unwrap();
+    let v = survey_validate::Validator::new(&index);
+    let report =
+        survey_validate::validate_file(&v, &chima().join("examples/ai-responses.example.jsonl"))
+            .unwrap();
+    let got: Vec<(String, Rule, Option<String>)> = report
+        .findings
+        .iter()
+        .map(|f| (f.respondent.clone(), f.rule, f.question.clone()))
+        .collect();
+    let want = |id: &str, rule: Rule, q: &str| {
+        assert!(
+            got.contains(&(id.into(), rule, Some(q.into()))),
+            "{id} {rule:?} {q} not in {got:?}"
+        )
+    };
+    want("A003", Rule::UnknownOption, "hospital_level");
+    want("A003", Rule::RequiredMissing, "ai_investment");
+    want("A003", Rule::ExclusiveCombined, "ai_scenarios");
+    want("A004", Rule::MissingAnswer, "ai_investment");
+    want("A004", Rule::OtherTextWithoutOther, "ai_challenges");
+    assert!(
+        got.iter().all(|(id, _, _)| id != "A001" && id != "A002"),
+        "clean examples flagged: {got:?}"
+    );
+    assert_eq!((report.errors(), report.findings.len()), (4, 5));
+}
