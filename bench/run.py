@@ -32,7 +32,7 @@ def main():
     results = {}
     for n in SIZES:
         data = os.path.join(ROOT, f"target/bench/main-{n}.csv")
-        if not os.path.exists(data):
+        if not (os.path.exists(data) and os.path.exists(data[: -len(".csv")] + ".layout.json")):
             subprocess.run([XTASK, "bench-data", "--n", str(n), "--out", data], check=True)
         engines = {
             "toolkit (2 threads)": lambda out: [XTASK, "bench-tables", "--file", data, "--threads", "2", "--tables", out],

@@ -24,25 +24,50 @@ pub struct Chima {
 pub fn chima(root: &Path) -> Result<Chima> {
     let report = root.join(crate::report::DEFAULT_REPORT);
     let spec = crate::synth::load_spec(&report)?;
-    let q = spec.questionnaires.iter().find(|q| q.questionnaire == "main").context("synth.json has no main questionnaire")?;
-    let index = survey_schema::load_questionnaire(&report.join("questionnaires/main.questionnaire.json"))?;
+    let q = spec
+        .questionnaires
+        .iter()
+        .find(|q| q.questionnaire == "main")
+        .context("synth.json has no main questionnaire")?;
+    let index =
+        survey_schema::load_questionnaire(&report.join("questionnaires/main.questionnaire.json"))?;
     let targets = crate::synth::targets(&report, &spec, q, &index)?;
     let mapping_path = report.join("import/main.mapping.json");
     let mut mapping = Mapping::load(&mapping_path)?;
     // The report's export is in text mode; bench files are in code mode. Let the header decide.
     mapping.mode = WjxMode::Auto;
-    Ok(Chima { index, mapping, mapping_path, targets })
+    Ok(Chima {
+        index,
+        mapping,
+        mapping_path,
+        targets,
+    })
 }
 
 /// Scale counts to `n` respondents keeping their proportions: largest remainders, so that the
 /// counts of a single-choice question still add up to `n`.
-fn scale(counts: &IndexMap<String, u64>, from: u64, n: u64, exact_total: bool) -> IndexMap<String, u64> {
-    let exact: Vec<(String, f64)> = counts.iter().map(|(k, &c)| (k.clone(), c as f64 * n as f64 / from as f64)).collect();
-    let mut out: IndexMap<String, u64> = exact.iter().map(|(k, x)| (k.clone(), x.floor() as u64)).collect();
+fn scale(
+    counts: &IndexMap<String, u64>,
+    from: u64,
+    n: u64,
+    exact_total: bool,
+) -> IndexMap<String, u64> {
+    let exact: Vec<(String, f64)> = counts
+        .iter()
+        .map(|(k, &c)| (k.clone(), c as f64 * n as f64 / from as f64))
+        .collect();
+    let mut out: IndexMap<String, u64> = exact
+        .iter()
+        .map(|(k, x)| (k.clone(), x.floor() as u64))
+        .collect();
     if exact_total {
         let short = n - out.values().sum::<u64>();
         let mut order: Vec<&(String, f64)> = exact.iter().collect();
-        order.sort_by(|a, b| (b.1 - b.1.floor()).total_cmp(&(a.1 - a.1.floor())).then(a.0.cmp(&b.0)));
+        order.sort_by(|a, b| {
+            (b.1 - b.1.floor())
+                .total_cmp(&(a.1 - a.1.floor()))
+                .then(a.0.cmp(&b.0))
+        });
         for (k, _) in order.into_iter().take(short as usize) {
             *out.get_mut(k).expect("same keys") += 1;
         }
@@ -58,10 +83,16 @@ fn scale(counts: &IndexMap<String, u64>, from: u64, n: u64, exact_total: bool) -
 pub fn data(root: &Path, n: u64, out: &Path) -> Result<()> {
     let c = chima(root)?;
     let from = c.targets.respondents;
-    let mut t = Targets { respondents: n, questions: IndexMap::new() };
+    let mut t = Targets {
+        respondents: n,
+        questions: IndexMap::new(),
+    };
     for (qid, qt) in &c.targets.questions {
         let q = c.index.get(qid).context("target of an unknown question")?;
-        let mut s = QuestionTarget { text: qt.text.clone(), ..QuestionTarget::default() };
+        let mut s = QuestionTarget {
+            text: qt.text.clone(),
+            ..QuestionTarget::default()
+        };
         if !qt.counts.is_empty() {
             s.counts = scale(&qt.counts, from, n, q.kind.is_single());
         }
@@ -73,19 +104,30 @@ pub fn data(root: &Path, n: u64, out: &Path) -> Result<()> {
         std::fs::create_dir_all(d)?;
     }
     let tmp = out.with_extension("csv.tmp");
-    let mut w = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?));
+    let mut w = csv::Writer::from_writer(std::io::BufWriter::with_capacity(
+        1 << 20,
+        std::fs::File::create(&tmp)?,
+    ));
     w.write_record(writer.headers())?;
     for (k, r) in records.iter().enumerate() {
         let meta = Meta {
             row: k + 2,
-            submitted_at: Some(format!("2025/3/{} {:02}:{:02}:{:02}", 3 + k % 28, k % 24, k % 60, (k * 7) % 60)),
+            submitted_at: Some(format!(
+                "2025/3/{} {:02}:{:02}:{:02}",
+                3 + k % 28,
+                k % 24,
+                k % 60,
+                (k * 7) % 60
+            )),
             duration_secs: Some(120.0 + (k % 900) as f64),
             source: Some("链接".into()),
             ip: Some(format!("203.0.113.{}", 1 + k % 250)),
         };
         w.write_record(writer.row(r, &meta))?;
     }
-    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?.flush()?;
+    w.into_inner()
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .flush()?;
     std::fs::rename(&tmp, out)?;
     // What the peers need to know of the questionnaire: which 问卷星 numbers to tabulate,
     // single choice with how many options, or multiple choice.
@@ -96,12 +138,18 @@ pub fn data(root: &Path, n: u64, out: &Path) -> Result<()> {
             layout.insert(num.clone(), serde_json::json!({"kind": if q.kind.is_multiple() { "multiple" } else { "single" }, "options": q.kind.options().len()}));
         }
     }
-    std::fs::write(out.with_extension("layout.json"), serde_json::to_string_pretty(&layout)?)?;
+    std::fs::write(
+        out.with_extension("layout.json"),
+        serde_json::to_string_pretty(&layout)?,
+    )?;
     Ok(())
 }
 
+/// Per 问卷星 question number: (base, count per option in questionnaire order).
+pub type TableCounts = IndexMap<String, (u64, Vec<u64>)>;
+
 /// One timed run: the file read on `threads` workers and every table of the report computed.
-pub fn tables(root: &Path, file: &Path, threads: usize) -> Result<(Duration, IndexMap<String, (u64, Vec<u64>)>)> {
+pub fn tables(root: &Path, file: &Path, threads: usize) -> Result<(Duration, TableCounts)> {
     let c = chima(root)?;
     let t0 = Instant::now();
     let (_, states) = survey_import::parallel::fold_csv(
@@ -112,7 +160,13 @@ pub fn tables(root: &Path, file: &Path, threads: usize) -> Result<(Duration, Ind
         threads,
         || Aggregate::new(&c.index, &[]).expect("no cross-tabs"),
         |agg, rec, meta| {
-            agg.add(rec).map_err(|e| survey_import::ImportError { file: file.to_owned(), row: Some(meta.row), column: None, value: None, message: e.to_string() })
+            agg.add(rec).map_err(|e| survey_import::ImportError {
+                file: file.to_owned(),
+                row: Some(meta.row),
+                column: None,
+                value: None,
+                message: e.to_string(),
+            })
         },
     )?;
     let mut it = states.into_iter();
@@ -126,7 +180,10 @@ pub fn tables(root: &Path, file: &Path, threads: usize) -> Result<(Duration, Ind
         let q = c.index.get(qid).expect("mapped");
         if q.kind.is_choice() && !q.identifying {
             let f = agg.frequency(&c.index, qid, RowOrder::Questionnaire)?;
-            out.insert(num.clone(), (f.base, f.rows.iter().map(|r| r.count).collect()));
+            out.insert(
+                num.clone(),
+                (f.base, f.rows.iter().map(|r| r.count).collect()),
+            );
         }
     }
     Ok((t0.elapsed(), out))
@@ -135,5 +192,7 @@ pub fn tables(root: &Path, file: &Path, threads: usize) -> Result<(Duration, Ind
 /// Peak resident memory of this process so far (Linux), in KiB.
 pub fn peak_rss_kib() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    s.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.split_whitespace().next()?.parse().ok())
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
 }

@@ -202,8 +202,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("wrote {} ({} respondents)", out.display(), n);
             Ok(ExitCode::SUCCESS)
         }
-        Command::BenchTables { file, threads, tables } => {
-            let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+        Command::BenchTables {
+            file,
+            threads,
+            tables,
+        } => {
+            let threads = threads.unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1)
+            });
             let (elapsed, t) = xtask::bench::tables(&root, &file, threads)?;
             if let Some(p) = tables {
                 std::fs::write(&p, serde_json::to_string(&t)?)?;

@@ -42,13 +42,21 @@ pub fn build(
         let mut b = bar.borrow_mut();
         let pb = b.get_or_insert_with(|| {
             let pb = indicatif::ProgressBar::new_spinner();
-            pb.set_style(indicatif::ProgressStyle::with_template("{spinner} {msg} {pos} rows ({per_sec})").expect("a valid template"));
+            pb.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {msg} {pos} rows ({per_sec})")
+                    .expect("a valid template"),
+            );
             pb
         });
         pb.set_message(format!("reading {name}"));
         pb.set_position(n);
     };
-    let opts = BuildOptions { toolkit_version: toolkit_version(), typst_version, progress, rows: Some(&on_rows) };
+    let opts = BuildOptions {
+        toolkit_version: toolkit_version(),
+        typst_version,
+        progress,
+        rows: Some(&on_rows),
+    };
     let mut built = survey_report::build(report_dir, &registry, &opts)?;
     if let Some(pb) = bar.borrow_mut().take() {
         pb.finish_and_clear();

@@ -28,14 +28,6 @@ impl Patterns {
         }
     }
 
-    #[inline]
-    fn add(&mut self, bits: u64) {
-        match self {
-            Patterns::Dense(v) => v[bits as usize] += 1,
-            Patterns::Sparse(m) => *m.entry(bits).or_insert(0) += 1,
-        }
-    }
-
     fn merge(&mut self, other: &Patterns) {
         match (self, other) {
             (Patterns::Dense(a), Patterns::Dense(b)) => {
@@ -93,6 +85,44 @@ pub(crate) struct QAcc {
     pub not_shown: u64,
     pub skipped: u64,
     pub data: Data,
+}
+
+impl QAcc {
+    /// Count (or, with `add` false, uncount) one answer. False, and nothing changed, when the
+    /// answer does not fit the question.
+    #[inline]
+    fn apply(&mut self, v: &Value, add: bool) -> bool {
+        let step = |n: &mut u64| if add { *n += 1 } else { *n -= 1 };
+        match (v, &mut self.data) {
+            (Value::NotShown, _) => step(&mut self.not_shown),
+            (Value::Skipped, _) => step(&mut self.skipped),
+            (Value::Choice(c), Data::Single(counts)) => match counts.get_mut(*c as usize) {
+                Some(n) => step(n),
+                None => return false,
+            },
+            (Value::Choices(s), Data::Multi(Patterns::Dense(p))) => match p.get_mut(s.0 as usize) {
+                Some(n) => step(n),
+                None => return false,
+            },
+            (Value::Choices(s), Data::Multi(Patterns::Sparse(m))) => {
+                let n = m.entry(s.0).or_insert(0);
+                step(n);
+                if *n == 0 {
+                    m.remove(&s.0);
+                }
+            }
+            (Value::Number(x), Data::Numeric(m)) if x.is_finite() => {
+                let n = m.entry(Num(*x)).or_insert(0);
+                step(n);
+                if *n == 0 {
+                    m.remove(&Num(*x));
+                }
+            }
+            (Value::Text(_), Data::Text(n)) => step(n),
+            _ => return false,
+        }
+        true
+    }
 }
 
 /// Which cross-tabulations to accumulate (they need the joint answers, so they are declared
@@ -224,18 +254,13 @@ impl Aggregate {
                 found: record.values.len(),
             });
         }
-        // Check first so that a bad record changes nothing.
-        for (i, (v, q)) in record.values.iter().zip(&self.questions).enumerate() {
-            let ok = match (v, &q.data) {
-                (Value::NotShown | Value::Skipped, _) => true,
-                (Value::Choice(c), Data::Single(counts)) => (*c as usize) < counts.len(),
-                (Value::Choices(s), Data::Multi(Patterns::Dense(p))) => (s.0 as usize) < p.len(),
-                (Value::Choices(_), Data::Multi(Patterns::Sparse(_))) => true,
-                (Value::Number(x), Data::Numeric(_)) => x.is_finite(),
-                (Value::Text(_), Data::Text(_)) => true,
-                _ => false,
-            };
-            if !ok {
+        // One pass that checks and counts each answer; a bad answer undoes the ones before it,
+        // so that a bad record changes nothing.
+        for (i, v) in record.values.iter().enumerate() {
+            if !self.questions[i].apply(v, true) {
+                for (j, w) in record.values[..i].iter().enumerate() {
+                    self.questions[j].apply(w, false);
+                }
                 return Err(AggregateError::ValueKind {
                     respondent: record.id.clone(),
                     position: i,
@@ -243,25 +268,13 @@ impl Aggregate {
                 });
             }
         }
-        self.add_unchecked(record);
+        self.records += 1;
+        self.add_crosstabs(record);
         Ok(())
     }
 
-    /// Add a record already known to fit (see [`Aggregate::add`]).
-    #[inline]
-    fn add_unchecked(&mut self, record: &Record) {
-        self.records += 1;
-        for (v, q) in record.values.iter().zip(self.questions.iter_mut()) {
-            match (v, &mut q.data) {
-                (Value::NotShown, _) => q.not_shown += 1,
-                (Value::Skipped, _) => q.skipped += 1,
-                (Value::Choice(c), Data::Single(counts)) => counts[*c as usize] += 1,
-                (Value::Choices(s), Data::Multi(p)) => p.add(s.0),
-                (Value::Number(x), Data::Numeric(m)) => *m.entry(Num(*x)).or_insert(0) += 1,
-                (Value::Text(_), Data::Text(n)) => *n += 1,
-                _ => unreachable!("checked by add"),
-            }
-        }
+    /// Count a record's answers in the declared cross-tabs.
+    fn add_crosstabs(&mut self, record: &Record) {
         for ct in &mut self.crosstabs {
             let (r, c) = (&record.values[ct.row], &record.values[ct.col]);
             if !(r.is_answered() && c.is_answered()) {

@@ -133,6 +133,20 @@ fn records_that_do_not_fit_are_errors_and_change_nothing() {
     let e = agg.add(&bad).unwrap_err();
     assert!(e.to_string().starts_with("respondent X: answer #0"), "{e}");
     assert_eq!(agg, before);
+    // A bad answer late in the record undoes the answers counted before it.
+    let late = Record {
+        id: "Z".into(),
+        values: vec![
+            Value::Choice(0),
+            Value::Choice(1),
+            Value::Choices([0].into_iter().collect()),
+            Value::Text("x".into()),
+        ],
+        other_text: vec![],
+    };
+    let e = agg.add(&late).unwrap_err();
+    assert!(e.to_string().starts_with("respondent Z: answer #3"), "{e}");
+    assert_eq!(agg, before);
     let short = Record {
         id: "Y".into(),
         values: vec![Value::Skipped],

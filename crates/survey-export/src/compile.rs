@@ -94,22 +94,47 @@ pub fn start(c: &Compile) -> Result<Running, CompileError> {
         cmd.arg("--pdf-standard").arg(s);
     }
     cmd.arg(c.input).arg(c.output);
-    let child = cmd.spawn().map_err(|source| CompileError::Spawn { path: c.typst.to_owned(), source })?;
-    Ok(Running { child, typst: c.typst.to_owned() })
+    let child = cmd.spawn().map_err(|source| CompileError::Spawn {
+        path: c.typst.to_owned(),
+        source,
+    })?;
+    Ok(Running {
+        child,
+        typst: c.typst.to_owned(),
+    })
 }
 
 impl Running {
     /// Wait for typst; its warnings, or why it failed.
     pub fn wait(self) -> Result<Vec<String>, CompileError> {
-        let out = self.child.wait_with_output().map_err(|source| CompileError::Spawn { path: self.typst.clone(), source })?;
+        let out = self
+            .child
+            .wait_with_output()
+            .map_err(|source| CompileError::Spawn {
+                path: self.typst.clone(),
+                source,
+            })?;
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        let warnings: Vec<String> = stderr.lines().filter(|l| l.contains("warning")).map(str::to_owned).collect();
+        let warnings: Vec<String> = stderr
+            .lines()
+            .filter(|l| l.contains("warning"))
+            .map(str::to_owned)
+            .collect();
         if !out.status.success() {
             return Err(CompileError::Failed(stderr));
         }
-        let font_warnings: Vec<&String> = warnings.iter().filter(|w| w.contains("unknown font family")).collect();
+        let font_warnings: Vec<&String> = warnings
+            .iter()
+            .filter(|w| w.contains("unknown font family"))
+            .collect();
         if !font_warnings.is_empty() {
-            return Err(CompileError::UnknownFont(font_warnings.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n")));
+            return Err(CompileError::UnknownFont(
+                font_warnings
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ));
         }
         Ok(warnings)
     }

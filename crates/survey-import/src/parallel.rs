@@ -15,7 +15,7 @@ use survey_schema::{Index, Record};
 
 use crate::mapping::{Layout, Mapping};
 use crate::table::detect_encoding;
-use crate::wjx::Plan;
+use crate::wjx::{Cells, Plan};
 use crate::{ImportError, Meta, SourceInfo, WjxMode};
 
 /// Bytes per block handed to a worker.
@@ -25,6 +25,8 @@ struct Block {
     /// Spreadsheet row number of the block's first record.
     first_row: usize,
     bytes: Vec<u8>,
+    /// Whether any `"` occurs (else every line is a record split at its commas).
+    quotes: bool,
 }
 
 /// Fold `f` over every record of a 问卷星 CSV export, on `threads` workers each starting from
@@ -67,7 +69,10 @@ where
     let block = block.max(1);
     mapping.check(index, mapping_path)?;
     if mapping.layout != Layout::Wjx {
-        return Err(ImportError::file(path, "the parallel reader reads 问卷星 CSV exports"));
+        return Err(ImportError::file(
+            path,
+            "the parallel reader reads 问卷星 CSV exports",
+        ));
     }
     let io = |e: std::io::Error| ImportError::file(path, format!("cannot read: {e}"));
     let size = std::fs::metadata(path).map_err(io)?.len();
@@ -75,18 +80,31 @@ where
         return Err(ImportError::file(path, "the file is empty"));
     }
     let mut file = std::fs::File::open(path).map_err(io)?;
-    let mut carry: Vec<u8> = Vec::with_capacity(block * 2);
-    fill(&mut file, &mut carry, block.max(64 * 1024)).map_err(io)?;
+    let mut carry: Vec<u8> = Vec::with_capacity(block + 64 * 1024);
+    (&mut file)
+        .take(block.max(64 * 1024) as u64)
+        .read_to_end(&mut carry)
+        .map_err(io)?;
     let (encoding, enc_name) = detect_encoding(&carry[..carry.len().min(64 * 1024)]);
     if encoding != encoding_rs::UTF_8 && encoding != encoding_rs::GB18030 {
-        return Err(ImportError::file(path, format!("the parallel reader reads UTF-8 or GB18030, not {enc_name}")));
+        return Err(ImportError::file(
+            path,
+            format!("the parallel reader reads UTF-8 or GB18030, not {enc_name}"),
+        ));
     }
     if carry.starts_with(&[0xEF, 0xBB, 0xBF]) {
         carry.drain(..3);
     }
     // The header: the first record.
-    let (header_end, _) = cut(&carry, false).ok_or_else(|| ImportError::file(path, "the file has no complete header row"))?;
-    let header_text = decode(&carry[..header_end], encoding).ok_or_else(|| ImportError { file: path.to_owned(), row: Some(1), column: None, value: None, message: format!("the header is not valid {enc_name}") })?;
+    let (header_end, _) = cut(&carry, false)
+        .ok_or_else(|| ImportError::file(path, "the file has no complete header row"))?;
+    let header_text = decode(&carry[..header_end], encoding).ok_or_else(|| ImportError {
+        file: path.to_owned(),
+        row: Some(1),
+        column: None,
+        value: None,
+        message: format!("the header is not valid {enc_name}"),
+    })?;
     let headers: Vec<String> = csv::ReaderBuilder::new()
         .has_headers(false)
         .from_reader(header_text.as_bytes())
@@ -100,7 +118,11 @@ where
         file: path.to_owned(),
         format: "csv",
         encoding: Some(enc_name),
-        layout: if plan.mode == WjxMode::Code { "wjx-code" } else { "wjx-text" },
+        layout: if plan.mode == WjxMode::Code {
+            "wjx-code"
+        } else {
+            "wjx-text"
+        },
         bytes: size,
     };
     carry.drain(..header_end);
@@ -108,6 +130,8 @@ where
     let threads = threads.max(1);
     let (tx, rx) = mpsc::sync_channel::<Block>(threads * 2);
     let rx = Arc::new(Mutex::new(rx));
+    // Workers hand their block buffers back, so the reader reuses memory already paged in.
+    let (give_back, pool) = mpsc::channel::<Vec<u8>>();
     let stop = AtomicBool::new(false);
     let first_error: Mutex<Option<ImportError>> = Mutex::new(None);
     let fail = |e: ImportError| {
@@ -122,12 +146,14 @@ where
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 let rx = Arc::clone(&rx);
+                let give_back = give_back.clone();
                 let (plan, init, f, stop, fail) = (&plan, &init, &f, &stop, &fail);
                 scope.spawn(move || {
                     let mut state = init();
                     let mut record = Record::blank(String::new(), index.len());
                     let mut meta = Meta::default();
-                    let mut fields = csv::StringRecord::new();
+                    let mut out = vec![0u8; 1 << 16];
+                    let mut ends = vec![0usize; 256];
                     loop {
                         let block = match rx.lock().expect("no panics hold this lock").recv() {
                             Ok(b) => b,
@@ -136,45 +162,74 @@ where
                         if stop.load(Ordering::Relaxed) {
                             continue;
                         }
-                        // UTF-8 is checked record by record as the CSV reader reads it.
-                        let text = if encoding == encoding_rs::UTF_8 { Some(std::borrow::Cow::Borrowed(&block.bytes[..])) } else { decode(&block.bytes, encoding).map(|t| match t {
-                            std::borrow::Cow::Borrowed(b) => std::borrow::Cow::Borrowed(b.as_bytes()),
-                            std::borrow::Cow::Owned(s) => std::borrow::Cow::Owned(s.into_bytes()),
-                        }) };
+                        // The block is checked or decoded to UTF-8 once, as a whole.
+                        let text = decode(&block.bytes, encoding);
                         let Some(text) = text else {
-                            fail(ImportError { file: path.to_owned(), row: Some(block.first_row), column: None, value: None, message: format!("a row from here on is not valid {enc_name}") });
+                            fail(ImportError {
+                                file: path.to_owned(),
+                                row: Some(block.first_row),
+                                column: None,
+                                value: None,
+                                message: format!("a row from here on is not valid {enc_name}"),
+                            });
                             continue;
                         };
-                        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&text[..]);
                         let mut row = block.first_row;
-                        loop {
-                            match reader.read_record(&mut fields) {
-                                Ok(false) => break,
-                                Ok(true) => {}
-                                Err(e) => {
-                                    fail(ImportError { file: path.to_owned(), row: Some(row), column: None, value: None, message: format!("not readable as CSV: {e}") });
-                                    break;
-                                }
+                        let text: &str = &text;
+                        let mut rest: &str = text;
+                        while !rest.is_empty() {
+                            let line_end = memchr::memchr(b'\n', rest.as_bytes())
+                                .map_or(rest.len(), |i| i + 1);
+                            let line = &rest[..line_end];
+                            let plain =
+                                !block.quotes || memchr::memchr(b'"', line.as_bytes()).is_none();
+                            let quoted_text;
+                            let (data, nend, used): (&str, usize, usize) = if plain {
+                                // Fast path: no quotes, so fields are the bytes between commas.
+                                let (body, n) = split_plain(line, &mut ends);
+                                (body, n, line.len())
+                            } else {
+                                // Quoted fields (commas, quotes, newlines inside): csv_core reads one record.
+                                let (nout, nend, used) =
+                                    read_quoted(rest.as_bytes(), &mut out, &mut ends);
+                                // Unquoting removes ASCII bytes only, so the text stays valid.
+                                quoted_text = std::str::from_utf8(&out[..nout]).unwrap_or_default();
+                                (quoted_text, nend, used)
+                            };
+                            let rest_after = &rest[used..];
+                            let cells = crate::wjx::RawRow {
+                                data,
+                                ends: &ends[..nend],
+                                gap: usize::from(plain),
+                            };
+                            // Lines holding nothing are not records, as for the sequential reader.
+                            if nend == 0 || (nend == 1 && cells.bytes(0).is_empty()) {
+                                rest = rest_after;
+                                continue;
                             }
-                            let outcome = plan.decode_into(index, row, &fields, &mut record, &mut meta).and_then(|()| f(&mut state, &record, &meta));
+                            let outcome = plan
+                                .decode_raw(index, row, &cells, &mut record, &mut meta)
+                                .and_then(|()| f(&mut state, &record, &meta));
                             if let Err(e) = outcome {
                                 fail(e);
                                 break;
                             }
+                            rest = rest_after;
                             row += 1;
                         }
+                        let _ = give_back.send(block.bytes);
                     }
                     state
                 })
             })
             .collect();
-        // This thread reads and cuts blocks.
+        // This thread reads and cuts blocks: read about a block, send it up to its last complete
+        // record, keep the tail (less than one record) for the next.
         let mut next_row = 2;
-        let mut in_quotes = false;
         let mut eof = false;
         loop {
-            if !eof && carry.len() < block {
-                match fill(&mut file, &mut carry, block) {
+            if !eof {
+                match (&mut file).take(block as u64).read_to_end(&mut carry) {
                     Ok(0) => eof = true,
                     Ok(_) => {}
                     Err(e) => {
@@ -186,23 +241,29 @@ where
             if stop.load(Ordering::Relaxed) || carry.is_empty() {
                 break;
             }
-            let window = &carry[..carry.len().min(block)];
-            let found = cut_block(window, in_quotes).or_else(|| if window.len() < carry.len() { cut_block(&carry, in_quotes) } else { None });
-            let (end, records, quotes_after) = match found {
-                Some(c) => c,
-                // No complete record in a full buffer: read more, or take the tail at the end.
-                None if eof => (carry.len(), count_records(&carry, in_quotes).0 + 1, false),
-                None => {
-                    if fill(&mut file, &mut carry, block).map_err(io).map_err(&fail).is_err() {
-                        break;
-                    }
-                    continue;
-                }
+            // Blocks start at record boundaries, so they start outside quotes.
+            let scan = scan_block(&carry);
+            let (end, records) = match scan.last_end {
+                Some(end) => (end, scan.records),
+                None if eof => (carry.len(), scan.records + 1),
+                // A record longer than what was read: read on.
+                None => continue,
             };
-            let rest = carry.split_off(end);
-            let bytes = std::mem::replace(&mut carry, rest);
-            in_quotes = quotes_after;
-            if tx.send(Block { first_row: next_row, bytes }).is_err() {
+            let mut next = pool
+                .try_recv()
+                .unwrap_or_else(|_| Vec::with_capacity(block + 64 * 1024));
+            next.clear();
+            next.extend_from_slice(&carry[end..]);
+            carry.truncate(end);
+            let bytes = std::mem::replace(&mut carry, next);
+            if tx
+                .send(Block {
+                    first_row: next_row,
+                    bytes,
+                    quotes: scan.quotes,
+                })
+                .is_err()
+            {
                 break;
             }
             next_row += records;
@@ -211,7 +272,11 @@ where
             }
         }
         drop(tx);
-        workers.into_iter().map(|w| w.join().expect("a worker panicked")).collect()
+        drop(give_back);
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a worker panicked"))
+            .collect()
     });
     match first_error.into_inner().expect("no panics hold this lock") {
         Some(e) => Err(e),
@@ -219,25 +284,16 @@ where
     }
 }
 
-/// Read up to `n` more bytes onto the end of `buf`.
-fn fill(file: &mut std::fs::File, buf: &mut Vec<u8>, n: usize) -> std::io::Result<usize> {
-    let start = buf.len();
-    buf.resize(start + n, 0);
-    let mut got = 0;
-    while got < n {
-        let k = file.read(&mut buf[start + got..])?;
-        if k == 0 {
-            break;
-        }
-        got += k;
-    }
-    buf.truncate(start + got);
-    Ok(got)
-}
-
-fn decode<'b>(bytes: &'b [u8], encoding: &'static encoding_rs::Encoding) -> Option<std::borrow::Cow<'b, str>> {
+fn decode<'b>(
+    bytes: &'b [u8],
+    encoding: &'static encoding_rs::Encoding,
+) -> Option<std::borrow::Cow<'b, str>> {
+    // UTF-8 needs only a check; GB18030 is decoded (its separators are single bytes too).
     if encoding == encoding_rs::UTF_8 {
-        return std::str::from_utf8(bytes).ok().map(std::borrow::Cow::Borrowed);
+        // SIMD validation: this check is on every byte of the file.
+        return simdutf8::basic::from_utf8(bytes)
+            .ok()
+            .map(std::borrow::Cow::Borrowed);
     }
     let (text, malformed) = encoding.decode_without_bom_handling(bytes);
     (!malformed).then_some(text)
@@ -255,35 +311,99 @@ fn cut(buf: &[u8], mut in_quotes: bool) -> Option<(usize, bool)> {
     None
 }
 
-/// Records (non-empty lines outside quotes) in `buf`, and the quote state at its end.
-fn count_records(buf: &[u8], mut in_quotes: bool) -> (usize, bool) {
-    let mut n = 0;
-    let mut line_start = 0;
+/// One pass over a block that starts at a record boundary.
+struct Scan {
+    /// End of the last complete record (just past its newline).
+    last_end: Option<usize>,
+    /// Records (non-empty lines outside quotes) up to `last_end`.
+    records: usize,
+    quotes: bool,
+}
+
+fn scan_block(buf: &[u8]) -> Scan {
+    let mut in_quotes = false;
+    let mut quotes = false;
+    let (mut records, mut line_start, mut last_end) = (0, 0, None);
     for i in memchr::memchr2_iter(b'"', b'\n', buf) {
         if buf[i] == b'"' {
             in_quotes = !in_quotes;
+            quotes = true;
         } else if !in_quotes {
             if buf[line_start..i].iter().any(|&b| b != b'\r') {
-                n += 1;
+                records += 1;
             }
             line_start = i + 1;
-        }
-    }
-    (n, in_quotes)
-}
-
-/// Cut `buf` after its last complete record: (end, records in it, quote state after it).
-fn cut_block(buf: &[u8], in_quotes: bool) -> Option<(usize, usize, bool)> {
-    let mut q = in_quotes;
-    let mut last_end = None;
-    for i in memchr::memchr2_iter(b'"', b'\n', buf) {
-        if buf[i] == b'"' {
-            q = !q;
-        } else if !q {
             last_end = Some(i + 1);
         }
     }
-    let end = last_end?;
-    let (records, after) = count_records(&buf[..end], in_quotes);
-    Some((end, records, after))
+    Scan {
+        last_end,
+        records,
+        quotes,
+    }
+}
+
+/// The positions of the commas of a line without quotes, and its end, into `ends`; returns the
+/// line without its `\r\n` or `\n`, and the number of fields.
+fn split_plain<'l>(line: &'l str, ends: &mut Vec<usize>) -> (&'l str, usize) {
+    let mut body = line.strip_suffix('\n').unwrap_or(line);
+    body = body.strip_suffix('\r').unwrap_or(body);
+    let bytes = body.as_bytes();
+    if ends.len() < bytes.len() + 1 {
+        ends.resize(bytes.len() + 1, 0);
+    }
+    const LO: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const COMMAS: u64 = 0x2c2c_2c2c_2c2c_2c2c;
+    let mut n = 0;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        // Eight bytes at a time: the high bit of each byte of `hits` is set where a comma is.
+        let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes")) ^ COMMAS;
+        let mut hits = !(((x & LO) + LO) | x | LO);
+        while hits != 0 {
+            ends[n] = base + (hits.trailing_zeros() / 8) as usize;
+            n += 1;
+            hits &= hits - 1;
+        }
+        base += 8;
+    }
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        if b == b',' {
+            ends[n] = base + i;
+            n += 1;
+        }
+    }
+    ends[n] = bytes.len();
+    (body, n + 1)
+}
+
+/// Read one record that holds quotes with `csv_core`. Returns (bytes, fields, input used).
+fn read_quoted(input: &[u8], out: &mut Vec<u8>, ends: &mut Vec<usize>) -> (usize, usize, usize) {
+    let mut reader = csv_core::Reader::new();
+    if ends.len() < 256 {
+        ends.resize(256, 0);
+    }
+    let (mut nout, mut nend, mut used) = (0, 0, 0);
+    loop {
+        let (res, nin, o, e) =
+            reader.read_record(&input[used..], &mut out[nout..], &mut ends[nend..]);
+        used += nin;
+        nout += o;
+        nend += e;
+        match res {
+            csv_core::ReadRecordResult::OutputFull => out.resize(out.len() * 2, 0),
+            csv_core::ReadRecordResult::OutputEndsFull => ends.resize(ends.len() * 2, 0),
+            csv_core::ReadRecordResult::Record | csv_core::ReadRecordResult::End => {
+                return (nout, nend, used.max(1));
+            }
+            // Out of input inside the record: the block ends here; flush it.
+            csv_core::ReadRecordResult::InputEmpty if used >= input.len() => {
+                let (res, _, o, e) = reader.read_record(&[], &mut out[nout..], &mut ends[nend..]);
+                let _ = res;
+                return (nout + o, nend + e, input.len());
+            }
+            csv_core::ReadRecordResult::InputEmpty => {}
+        }
+    }
 }

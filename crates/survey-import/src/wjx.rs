@@ -23,6 +23,10 @@ use crate::{ImportError, Meta};
 /// A row's cells, by column.
 pub trait Cells {
     fn cell(&self, i: usize) -> &str;
+    /// The cell's bytes (the fast paths look at these without making a `str`).
+    fn bytes(&self, i: usize) -> &[u8] {
+        self.cell(i).as_bytes()
+    }
     fn count(&self) -> usize;
 }
 
@@ -35,12 +39,34 @@ impl Cells for [&str] {
     }
 }
 
-impl Cells for csv::StringRecord {
+/// A record's fields as ranges of `data`: field i ends at `ends[i]` and the next starts `gap`
+/// bytes later (1 for a line split at its commas, 0 for `csv_core`'s output). Fields end at
+/// ASCII separators, so every field of valid text is valid text.
+pub struct RawRow<'a> {
+    pub data: &'a str,
+    pub ends: &'a [usize],
+    pub gap: usize,
+}
+
+impl Cells for RawRow<'_> {
     fn cell(&self, i: usize) -> &str {
-        self.get(i).unwrap_or_default()
+        let start = if i == 0 {
+            0
+        } else {
+            self.ends[i - 1] + self.gap
+        };
+        self.data.get(start..self.ends[i]).unwrap_or_default()
+    }
+    fn bytes(&self, i: usize) -> &[u8] {
+        let start = if i == 0 {
+            0
+        } else {
+            self.ends[i - 1] + self.gap
+        };
+        &self.data.as_bytes()[start..self.ends[i]]
     }
     fn count(&self) -> usize {
-        self.len()
+        self.ends.len()
     }
 }
 
@@ -49,7 +75,20 @@ pub const MULTI_SEPARATOR: char = '┋';
 
 /// Trim spaces, tabs and full-width spaces.
 fn clean(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}')
+    // Fast path: nothing to trim when both ends are visible ASCII or the start of a non-space
+    // multi-byte character (a full-width space starts with 0xE3 0x80 0x80).
+    let b = s.as_bytes();
+    let plain = |x: u8| x.is_ascii_graphic() || (x >= 0xC0 && x != 0xE3);
+    match (b.first(), b.last()) {
+        (Some(&f), Some(&l))
+            if plain(f)
+                && (l.is_ascii_graphic()
+                    || (l >= 0x80 && !s.ends_with('\u{3000}') && !s.ends_with('\u{a0}'))) =>
+        {
+            s
+        }
+        _ => s.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}'),
+    }
 }
 
 /// `N、题干` → N.
@@ -105,13 +144,25 @@ pub struct Plan {
     texts: Vec<HashMap<String, usize>>,
     /// Per question: 问卷星 option number → option position.
     numbers: Vec<Vec<Option<usize>>>,
-    not_shown: Vec<String>,
-    skipped: Vec<String>,
+    /// Missing-value markers, each with whether it is numeric (those apply to choices only).
+    not_shown: Vec<(String, bool)>,
+    skipped: Vec<(String, bool)>,
     questions: usize,
     /// Questions decoded as text (their buffers are reused between rows).
     text_slot: Vec<bool>,
     /// Some missing-value marker starts with a digit (so digits need the full check).
     digit_markers: bool,
+    /// Multiple-choice questions decoded from 0/1 columns.
+    multi_qs: Vec<usize>,
+    /// Fast path of code-mode rows: the 0/1 columns of each multiple-choice question, which
+    /// 问卷星 writes side by side: (first column, index into `multi_qs`, options in column order);
+    fast_multi: Vec<(usize, usize, Vec<u32>)>,
+    /// the 0/1 columns of questions whose columns are not side by side: (column, index, option);
+    fast_multi_loose: Vec<(usize, usize, u32)>,
+    /// (column, question) of every code column of a single-choice question,
+    fast_single: Vec<(usize, usize)>,
+    /// (column, question) of every text column; `None` when some column needs the full path.
+    fast_text: Option<Vec<(usize, usize)>>,
 }
 
 impl Plan {
@@ -329,7 +380,47 @@ impl Plan {
             };
             slots.push(slot);
         }
-        let text_slot = (0..index.len()).map(|q| slots.iter().any(|s| matches!(s, Slot::Text { q: t, .. } if *t == q))).collect();
+        let text_slot = (0..index.len())
+            .map(|q| {
+                slots
+                    .iter()
+                    .any(|s| matches!(s, Slot::Text { q: t, .. } if *t == q))
+            })
+            .collect();
+        let mut multi_qs = Vec::new();
+        let mut fast_multi = Vec::new();
+        let mut fast_multi_loose = Vec::new();
+        let mut fast_single = Vec::new();
+        let mut fast_text = Some(Vec::new());
+        for slot in &slots {
+            match *slot {
+                Slot::Single { q, col } if mode == WjxMode::Code => fast_single.push((col, q)),
+                Slot::MultiCode { q, ref cols } => {
+                    let first = cols[0].0;
+                    if first > 0 && cols.iter().enumerate().all(|(j, &(c, _))| c == first + j) {
+                        fast_multi.push((
+                            first,
+                            multi_qs.len(),
+                            cols.iter().map(|&(_, o)| o as u32).collect(),
+                        ));
+                    } else {
+                        for &(col, o) in cols {
+                            fast_multi_loose.push((col, multi_qs.len(), o as u32));
+                        }
+                    }
+                    multi_qs.push(q);
+                }
+                Slot::Text { q, col } => {
+                    if let Some(t) = &mut fast_text {
+                        t.push((col, q));
+                    }
+                }
+                // Numbers and text-mode answers take the full path.
+                Slot::Single { .. } | Slot::MultiText { .. } | Slot::Number { .. } => {
+                    fast_text = None
+                }
+            }
+        }
         Ok(Plan {
             mode,
             file: file.to_owned(),
@@ -342,11 +433,31 @@ impl Plan {
             slots,
             texts,
             numbers,
-            not_shown: mapping.missing.not_shown.clone(),
-            skipped: mapping.missing.skipped.clone(),
+            not_shown: mapping
+                .missing
+                .not_shown
+                .iter()
+                .map(|m| (m.clone(), parse_number(m).is_some()))
+                .collect(),
+            skipped: mapping
+                .missing
+                .skipped
+                .iter()
+                .map(|m| (m.clone(), parse_number(m).is_some()))
+                .collect(),
             questions: index.len(),
             text_slot,
-            digit_markers: mapping.missing.not_shown.iter().chain(&mapping.missing.skipped).any(|m| m.starts_with(|c: char| c.is_ascii_digit())),
+            multi_qs,
+            fast_multi,
+            fast_multi_loose,
+            fast_single,
+            fast_text,
+            digit_markers: mapping
+                .missing
+                .not_shown
+                .iter()
+                .chain(&mapping.missing.skipped)
+                .any(|m| m.starts_with(|c: char| c.is_ascii_digit())),
         })
     }
 
@@ -361,10 +472,13 @@ impl Plan {
             return None;
         }
         let c = clean(cell);
-        let applies = |m: &&String| choice || parse_number(m).is_none();
-        if self.not_shown.iter().filter(applies).any(|m| m == c) {
+        let hit = |list: &[(String, bool)]| {
+            list.iter()
+                .any(|(m, numeric)| (choice || !numeric) && m == c)
+        };
+        if hit(&self.not_shown) {
             Some(Value::NotShown)
-        } else if self.skipped.iter().filter(applies).any(|m| m == c) {
+        } else if hit(&self.skipped) {
             Some(Value::Skipped)
         } else {
             None
@@ -372,7 +486,12 @@ impl Plan {
     }
 
     /// Decode one data row into a record and its metadata.
-    pub fn decode(&self, index: &Index, row: usize, cells: &[String]) -> Result<(Record, Meta), ImportError> {
+    pub fn decode(
+        &self,
+        index: &Index,
+        row: usize,
+        cells: &[String],
+    ) -> Result<(Record, Meta), ImportError> {
         let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
         let mut record = Record::blank(String::new(), self.questions);
         let mut meta = Meta::default();
@@ -385,8 +504,94 @@ impl Plan {
         self.headers.len()
     }
 
+    /// Decode a row of plain cells column by column (codes, 0/1 flags and text, no missing
+    /// markers, no other-text); anything else goes to [`Plan::decode_into`], which reports errors.
+    pub fn decode_raw(
+        &self,
+        index: &Index,
+        row: usize,
+        cells: &RawRow,
+        record: &mut Record,
+        meta: &mut Meta,
+    ) -> Result<(), ImportError> {
+        const MAX_MULTI: usize = 64;
+        let Some(texts) = &self.fast_text else {
+            return self.decode_into(index, row, cells, record, meta);
+        };
+        if self.digit_markers
+            || cells.count() != self.headers.len()
+            || record.values.len() != self.questions
+            || self.multi_qs.len() > MAX_MULTI
+        {
+            return self.decode_into(index, row, cells, record, meta);
+        }
+        let (data, ends, gap) = (cells.data.as_bytes(), cells.ends, cells.gap);
+        let start = |col: usize| if col == 0 { 0 } else { ends[col - 1] + gap };
+        let mut bits = [0u64; MAX_MULTI];
+        for (first, m, options) in &self.fast_multi {
+            // k one-byte fields side by side span exactly 2k−1 bytes (k−1 commas between).
+            let k = options.len();
+            let p = start(*first);
+            if gap != 1 || ends[first + k - 1] != p + 2 * k - 1 {
+                return self.decode_into(index, row, cells, record, meta);
+            }
+            let mut set = 0u64;
+            for (j, &o) in options.iter().enumerate() {
+                match data[p + 2 * j] {
+                    b'0' => {}
+                    b'1' => set |= 1 << o,
+                    _ => return self.decode_into(index, row, cells, record, meta),
+                }
+            }
+            bits[m & (MAX_MULTI - 1)] |= set;
+        }
+        for &(col, m, o) in &self.fast_multi_loose {
+            let s = start(col);
+            if ends[col] != s + 1 {
+                return self.decode_into(index, row, cells, record, meta);
+            }
+            match data[s] {
+                b'0' => {}
+                b'1' => bits[m & (MAX_MULTI - 1)] |= 1 << o,
+                _ => return self.decode_into(index, row, cells, record, meta),
+            }
+        }
+        for &(col, q) in &self.fast_single {
+            match self.plain_number(q, &data[start(col)..ends[col]]) {
+                Some(o) => record.values[q] = Value::Choice(o as u16),
+                None => return self.decode_into(index, row, cells, record, meta),
+            }
+        }
+        for &(col, q) in texts {
+            let t = cells.cell(col);
+            let c = clean(t);
+            if c.is_empty() || self.missing(t, false).is_some() {
+                return self.decode_into(index, row, cells, record, meta);
+            }
+            match &mut record.values[q] {
+                Value::Text(buf) => {
+                    buf.clear();
+                    buf.push_str(c);
+                }
+                v => *v = Value::Text(c.to_owned()),
+            }
+        }
+        for (m, &q) in self.multi_qs.iter().enumerate() {
+            record.values[q] = Value::Choices(OptionSet(bits[m]));
+        }
+        record.other_text.clear();
+        self.id_and_meta(row, cells, record, meta)
+    }
+
     /// Decode one data row into `record`, reusing its buffers (the fast path for large files).
-    pub fn decode_into<C: Cells + ?Sized>(&self, index: &Index, row: usize, cells: &C, record: &mut Record, meta: &mut Meta) -> Result<(), ImportError> {
+    pub fn decode_into<C: Cells + ?Sized>(
+        &self,
+        index: &Index,
+        row: usize,
+        cells: &C,
+        record: &mut Record,
+        meta: &mut Meta,
+    ) -> Result<(), ImportError> {
         let err = |c: usize, message: String| ImportError {
             file: self.file.clone(),
             row: Some(row),
@@ -400,15 +605,13 @@ impl Plan {
                 row: Some(row),
                 column: None,
                 value: None,
-                message: format!("the row has {} fields but the header has {} (a ragged row)", cells.count(), self.headers.len()),
+                message: format!(
+                    "the row has {} fields but the header has {} (a ragged row)",
+                    cells.count(),
+                    self.headers.len()
+                ),
             });
         }
-        let id = clean(cells.cell(self.id_col));
-        if id.is_empty() {
-            return Err(err(self.id_col, "the respondent id is empty".into()));
-        }
-        record.id.clear();
-        record.id.push_str(id);
         record.other_text.clear();
         if record.values.len() != self.questions {
             record.values = vec![Value::NotShown; self.questions];
@@ -422,6 +625,13 @@ impl Plan {
         for slot in &self.slots {
             match *slot {
                 Slot::Single { q, col } => {
+                    // Fast path: a plain option number in code mode.
+                    if self.mode == WjxMode::Code
+                        && let Some(o) = self.plain_number(q, cells.bytes(col))
+                    {
+                        record.values[q] = Value::Choice(o as u16);
+                        continue;
+                    }
                     let cell = cells.cell(col);
                     if let Some(v) = self.missing(cell, true) {
                         record.values[q] = v;
@@ -461,9 +671,8 @@ impl Plan {
                     let mut missing: Option<(Value, usize)> = None;
                     let mut answered: Option<usize> = None;
                     for &(col, o) in cols {
-                        let cell = cells.cell(col);
                         // Fast path: plain 0 or 1.
-                        match cell.as_bytes() {
+                        match cells.bytes(col) {
                             b"0" if !self.digit_markers => {
                                 answered = Some(col);
                                 continue;
@@ -475,6 +684,7 @@ impl Plan {
                             }
                             _ => {}
                         }
+                        let cell = cells.cell(col);
                         if let Some(v) = self.missing(cell, true) {
                             if let Some((prev, pc)) = &missing
                                 && *prev != v
@@ -545,7 +755,30 @@ impl Plan {
                 }
             }
         }
-        // Metadata, reusing the strings of the previous row.
+        self.id_and_meta(row, cells, record, meta)
+    }
+
+    /// The respondent id and the platform's metadata of a row, reusing the previous strings.
+    fn id_and_meta<C: Cells + ?Sized>(
+        &self,
+        row: usize,
+        cells: &C,
+        record: &mut Record,
+        meta: &mut Meta,
+    ) -> Result<(), ImportError> {
+        let err = |c: usize, message: String| ImportError {
+            file: self.file.clone(),
+            row: Some(row),
+            column: Some(column_name(c, &self.headers)),
+            value: Some(cells.cell(c).to_string()),
+            message,
+        };
+        let id = clean(cells.cell(self.id_col));
+        if id.is_empty() {
+            return Err(err(self.id_col, "the respondent id is empty".into()));
+        }
+        record.id.clear();
+        record.id.push_str(id);
         let put = |slot: &mut Option<String>, c: Option<usize>| {
             let v = c.map(|c| clean(cells.cell(c))).unwrap_or_default();
             if v.is_empty() {
@@ -561,9 +794,14 @@ impl Plan {
         put(&mut meta.source, self.source);
         put(&mut meta.ip, self.ip);
         meta.duration_secs = match self.duration {
-            Some(c) if !clean(cells.cell(c)).is_empty() => Some(
-                parse_duration(cells.cell(c)).ok_or_else(|| err(c, "expected a completion time such as `80秒` or `1分20秒`".into()))?,
-            ),
+            Some(c) if !clean(cells.cell(c)).is_empty() => {
+                Some(parse_duration(cells.cell(c)).ok_or_else(|| {
+                    err(
+                        c,
+                        "expected a completion time such as `80秒` or `1分20秒`".into(),
+                    )
+                })?)
+            }
             _ => None,
         };
         Ok(())
@@ -578,6 +816,18 @@ impl Plan {
                 "«{label}» is not an option text of this question (add it to the mapping's option_aliases)"
             )),
         }
+    }
+
+    /// The option of a cell that is just digits naming an existing option, when no missing
+    /// marker starts with a digit.
+    fn plain_number(&self, q: usize, b: &[u8]) -> Option<usize> {
+        if self.digit_markers || b.is_empty() || b.len() > 4 || !b.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let k = b
+            .iter()
+            .fold(0usize, |acc, d| acc * 10 + (d - b'0') as usize);
+        self.numbers[q].get(k).copied().flatten()
     }
 
     fn code_choice<'c>(&self, q: usize, cell: &'c str) -> Result<(usize, Option<&'c str>), String> {

@@ -542,12 +542,17 @@ fn the_parallel_reader_agrees_with_the_sequential_one() {
         })
         .collect();
     for mode in [WjxMode::Text, WjxMode::Code] {
-        for enc in [CsvEncoding::Utf8, CsvEncoding::Utf8Bom, CsvEncoding::Gb18030] {
+        for enc in [
+            CsvEncoding::Utf8,
+            CsvEncoding::Utf8Bom,
+            CsvEncoding::Gb18030,
+        ] {
             let (h, r) = rows(&idx, mode, &many);
             let p = tmp(&format!("par-{mode:?}-{enc:?}.csv"));
             write_csv(&p, &h, &r, enc).unwrap();
             let (_, seq) = import(&p).unwrap();
-            let want: Vec<(usize, Record)> = seq.into_iter().map(|i| (i.meta.row, i.record)).collect();
+            let want: Vec<(usize, Record)> =
+                seq.into_iter().map(|i| (i.meta.row, i.record)).collect();
             for (threads, block) in [(1, 1 << 20), (3, 97), (2, 13)] {
                 let (info, states) = survey_import::parallel::fold_csv_blocks(
                     &idx,
@@ -565,8 +570,18 @@ fn the_parallel_reader_agrees_with_the_sequential_one() {
                 .unwrap();
                 let mut got: Vec<(usize, Record)> = states.into_iter().flatten().collect();
                 got.sort_by_key(|(row, _)| *row);
-                assert_eq!(got, want, "{mode:?} {enc:?} threads {threads} block {block}");
-                assert_eq!(info.layout, if mode == WjxMode::Code { "wjx-code" } else { "wjx-text" });
+                assert_eq!(
+                    got, want,
+                    "{mode:?} {enc:?} threads {threads} block {block}"
+                );
+                assert_eq!(
+                    info.layout,
+                    if mode == WjxMode::Code {
+                        "wjx-code"
+                    } else {
+                        "wjx-text"
+                    }
+                );
             }
         }
     }
@@ -575,17 +590,33 @@ fn the_parallel_reader_agrees_with_the_sequential_one() {
 #[test]
 fn the_parallel_reader_reports_the_row_of_a_bad_cell() {
     let idx = index();
-    let many: Vec<Record> = (0..30).map(|k| {
-        let mut r = expected()[k % 4].clone();
-        r.id = (k + 1).to_string();
-        r
-    }).collect();
+    let many: Vec<Record> = (0..30)
+        .map(|k| {
+            let mut r = expected()[k % 4].clone();
+            r.id = (k + 1).to_string();
+            r
+        })
+        .collect();
     let (h, mut r) = rows(&idx, WjxMode::Text, &many);
     let c = h.iter().position(|x| x.starts_with("2、")).unwrap();
     r[20][c] = "三级甲等医院".into();
     let p = tmp("par-bad.csv");
     write_csv(&p, &h, &r, CsvEncoding::Utf8).unwrap();
-    let e = survey_import::parallel::fold_csv_blocks(&idx, &mapping(), Path::new("m.json"), &p, 2, 50, || (), |_, _, _| Ok(())).unwrap_err();
+    let e = survey_import::parallel::fold_csv_blocks(
+        &idx,
+        &mapping(),
+        Path::new("m.json"),
+        &p,
+        2,
+        50,
+        || (),
+        |_, _, _| Ok(()),
+    )
+    .unwrap_err();
     assert_eq!(e.row, Some(22));
-    assert!(e.to_string().contains("«三级甲等医院» is not an option text"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("«三级甲等医院» is not an option text"),
+        "{e}"
+    );
 }

@@ -36,13 +36,16 @@ pub struct Built {
     pub timings: Timings,
 }
 
+/// Row progress callback: (dataset, file bytes read, rows read).
+pub type RowsProgress<'a> = &'a dyn Fn(&str, u64, u64);
+
 /// What the builder needs besides the report folder.
 pub struct BuildOptions<'a> {
     pub toolkit_version: String,
     pub typst_version: String,
     pub progress: Option<&'a dyn Fn(&str)>,
     /// Called every few thousand rows while a dataset is read: (dataset, file bytes, rows).
-    pub rows: Option<&'a dyn Fn(&str, u64, u64)>,
+    pub rows: Option<RowsProgress<'a>>,
 }
 
 /// Parse the spec's blocks with the registry; every bad block is reported.
@@ -153,8 +156,16 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
         let cts = needs.get(&decl.name).cloned().unwrap_or_default();
         let keep = spec.weights.iter().any(|w| w.dataset == decl.name);
         let name = decl.name.clone();
-        let rows = opts.rows.map(|f| move |bytes: u64, n: u64| f(&name, bytes, n));
-        let d = Dataset::load(dir, decl, &cts, keep, rows.as_ref().map(|f| f as &dyn Fn(u64, u64)))?;
+        let rows = opts
+            .rows
+            .map(|f| move |bytes: u64, n: u64| f(&name, bytes, n));
+        let d = Dataset::load(
+            dir,
+            decl,
+            &cts,
+            keep,
+            rows.as_ref().map(|f| f as &dyn Fn(u64, u64)),
+        )?;
         timings.import += d.timings.import;
         timings.clean += d.timings.clean;
         timings.aggregate += d.timings.aggregate;
@@ -250,7 +261,9 @@ pub fn write(built: &mut Built, out: &Output) -> Result<Vec<String>, ReportError
     let _ = std::fs::remove_dir_all(&staging);
     let result = (|| -> Result<Vec<String>, ReportError> {
         std::fs::create_dir_all(staging.join("tables")).map_err(|e| io(&staging, e))?;
-        let put = |rel: &str, bytes: &[u8]| std::fs::write(staging.join(rel), bytes).map_err(|e| io(&staging.join(rel), e));
+        let put = |rel: &str, bytes: &[u8]| {
+            std::fs::write(staging.join(rel), bytes).map_err(|e| io(&staging.join(rel), e))
+        };
         put("report.typ", built.source.as_bytes())?;
         check_coverage(out.fonts, &built.chars).map_err(|e| ReportError::Output(e.to_string()))?;
         // typst runs while the table files are written.
@@ -268,18 +281,32 @@ pub fn write(built: &mut Built, out: &Output) -> Result<Vec<String>, ReportError
         let files = (|| -> Result<(), ReportError> {
             put("tables.json", built.tables.to_json().as_bytes())?;
             for t in &built.tables.tables {
-                put(&format!("tables/{}", TablesFile::csv_name(&t.number)), &TablesFile::table_csv(t))?;
+                put(
+                    &format!("tables/{}", TablesFile::csv_name(&t.number)),
+                    &TablesFile::table_csv(t),
+                )?;
             }
-            put("tables.xlsx", &built.tables.xlsx(&built.spec.title).map_err(ReportError::Output)?)?;
+            put(
+                "tables.xlsx",
+                &built
+                    .tables
+                    .xlsx(&built.spec.title)
+                    .map_err(ReportError::Output)?,
+            )?;
             for (n, d) in &built.datasets {
-                put(&format!("cleaning-log-{n}.csv"), d.cleaning.log_csv().as_bytes())?;
+                put(
+                    &format!("cleaning-log-{n}.csv"),
+                    d.cleaning.log_csv().as_bytes(),
+                )?;
             }
             for (n, b) in &out.extra_files {
                 put(n, b)?;
             }
             Ok(())
         })();
-        let warnings = running.wait().map_err(|e| ReportError::Output(e.to_string()));
+        let warnings = running
+            .wait()
+            .map_err(|e| ReportError::Output(e.to_string()));
         files?;
         let warnings = warnings?;
         built.timings.typst = t0.elapsed();

@@ -121,9 +121,13 @@ impl Dataset {
         let mut aggregate = Aggregate::new(&index, crosstabs)
             .map_err(|e| ReportError::Input(format!("{}: {e}", decl.name)))?;
         let t = Instant::now();
-        let mut second: Box<dyn Iterator<Item = Result<survey_import::Imported, survey_import::ImportError>>> = match held {
+        let mut second: Box<
+            dyn Iterator<Item = Result<survey_import::Imported, survey_import::ImportError>>,
+        > = match held {
             Some(h) => Box::new(h.into_iter().map(Ok)),
-            None => Box::new(survey_import::open(&index, &mapping, &mpath, &dpath).map_err(|e| input(&e))?),
+            None => Box::new(
+                survey_import::open(&index, &mapping, &mpath, &dpath).map_err(|e| input(&e))?,
+            ),
         };
         timings.import += t.elapsed();
         loop {

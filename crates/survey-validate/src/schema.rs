@@ -56,7 +56,11 @@ impl<'a> Validator<'a> {
     /// Schema as a response file would.
     pub fn validate_record(&self, record_no: usize, record: &Record) -> Vec<Finding> {
         let json = serde_json::to_value(self.index.decode(record)).expect("a response serialises");
-        let respondent = if record.id.is_empty() { format!("(record {record_no})") } else { record.id.clone() };
+        let respondent = if record.id.is_empty() {
+            format!("(record {record_no})")
+        } else {
+            record.id.clone()
+        };
         // A coded record codes fully, so the cross-field rules read it directly.
         let mut out = self.schema_findings(&respondent, &json);
         out.extend(check_record_except(self.index, record, &[]));
@@ -73,7 +77,13 @@ impl<'a> Validator<'a> {
             return out;
         }
         for e in self.schema.iter_errors(value) {
-            self.translate(respondent, e.instance_path().as_str(), e.kind(), e.instance(), &mut out);
+            self.translate(
+                respondent,
+                e.instance_path().as_str(),
+                e.kind(),
+                e.instance(),
+                &mut out,
+            );
         }
         out
     }
