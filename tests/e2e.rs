@@ -350,4 +350,22 @@ fn the_second_report_builds_with_no_code_of_its_own() {
     ] {
         assert!(text.contains(s), "the follow-up report lacks {s}");
     }
+    // Table 2.2 asks for a Wilson interval per option: each row's interval, from its own count
+    // and base, is printed.
+    assert!(text.contains(&squash("置信区间为Wilson法95%区间")));
+    for row in &controls.rows {
+        let i = survey_stats::intervals::interval(
+            survey_stats::intervals::Method::Wilson,
+            row.count,
+            controls.base,
+            0.95,
+        )
+        .unwrap();
+        let want = format!(
+            "[{},{}]",
+            survey_export::fmt::number_f64(i.lower * 100.0, 1),
+            survey_export::fmt::number_f64(i.upper * 100.0, 1)
+        );
+        assert!(text.contains(&want), "no interval {want} for {}", row.label);
+    }
 }

@@ -23,6 +23,8 @@ pub struct Table<'a> {
     pub rows: &'a [Row],
     /// A note printed under the table (bases, not shown, skipped).
     pub note: Option<&'a str>,
+    /// An optional fourth column (e.g. a confidence interval): its header and one cell per row.
+    pub extra: Option<(&'a str, &'a [String])>,
 }
 
 /// The `<tbl-…>` / `<fig-…>` label of a table or figure number. Numbers are checked by the
@@ -43,21 +45,51 @@ pub fn valid_number(n: &str) -> bool {
 pub fn table(doc: &mut Doc, t: &Table) {
     let number = doc.str(t.number);
     let caption = doc.str(t.caption);
-    let [h0, h1, h2] = t.headers.map(|h| doc.str(h));
+    let mut headers: Vec<String> = t
+        .headers
+        .iter()
+        .map(|h| format!("[#{}]", doc.str(h)))
+        .collect();
+    if let Some((h, _)) = t.extra {
+        headers.push(format!("[#{}]", doc.str(h)));
+    }
     let mut cells = String::new();
-    for r in t.rows {
+    for (i, r) in t.rows.iter().enumerate() {
         let l = doc.str(&r.label);
         let c = doc.str(&r.count.to_string());
         let p = doc.str(&r.percent);
-        cells.push_str(&format!("    [#{l}], [#{c}], [#{p}],\n"));
+        cells.push_str(&format!("    [#{l}], [#{c}], [#{p}],"));
+        if let Some((_, extra)) = t.extra {
+            let e = doc.str(extra.get(i).map(String::as_str).unwrap_or("—"));
+            cells.push_str(&format!(" [#{e}],"));
+        }
+        cells.push('\n');
     }
+    let (columns, align) = if t.extra.is_some() {
+        (
+            "(1fr, auto, auto, auto)",
+            "(left + horizon, right + horizon, right + horizon, right + horizon)",
+        )
+    } else {
+        (
+            "(1fr, auto, auto)",
+            "(left + horizon, right + horizon, right + horizon)",
+        )
+    };
     doc.line(&format!(
-        "#numbered(table, [#\"表\"], {number}, [#{caption}], table(\n  columns: (1fr, auto, auto),\n  align: (left + horizon, right + horizon, right + horizon),\n  table.header([#{h0}], [#{h1}], [#{h2}]),\n{cells})){}",
+        "#numbered(table, [#\"表\"], {number}, [#{caption}], table(\n  columns: {columns},\n  align: {align},\n  table.header({}),\n{cells})){}",
+        headers.join(", "),
         label_for("tbl", t.number)
     ));
     if let Some(n) = t.note {
+        // A short base note sits under the numbers; one that runs past a line reads from the left.
+        let side = if n.chars().count() > 50 {
+            "left"
+        } else {
+            "right"
+        };
         let n = doc.str(n);
-        doc.line(&format!("#block(above: -0.9em, below: 1.2em, width: 100%, align(right, text(font: sans, size: 7.5pt, fill: luma(110), {n})))"));
+        doc.line(&format!("#block(above: -0.9em, below: 1.2em, width: 100%, align({side}, text(font: sans, size: 7.5pt, fill: luma(110), {n})))"));
     }
 }
 
@@ -292,9 +324,11 @@ mod tests {
                 headers: ["a", "b", "c"],
                 rows: &rows,
                 note: None,
+                extra: Some(("95%置信区间", &["#sys.exit()".to_owned()])),
             },
         );
         let src = doc.source();
+        assert!(src.contains(r##"[#"#sys.exit()"]"##), "{src}");
         assert!(src.contains(r##"[#"#read(\"/etc/passwd\")"]"##), "{src}");
         assert!(src.contains(r##"[#"]#panic()["]"##), "{src}");
     }

@@ -7,7 +7,10 @@ use survey_export::files::{TableEntry, TableRow};
 use survey_export::fmt;
 use survey_export::typst::lit;
 
+use survey_stats::intervals::{self, Method};
+
 use crate::block::{Block, Context, Registry};
+use crate::stats_blocks;
 
 impl Registry {
     /// Every built-in kind.
@@ -372,6 +375,12 @@ pub struct TableBlock {
     pub header: Option<String>,
     #[serde(default)]
     pub order: Order,
+    /// Print a confidence interval for each option's share (`wilson`, `logit`,
+    /// `clopper_pearson`); none when absent.
+    #[serde(default)]
+    pub intervals: Option<Method>,
+    #[serde(default = "stats_blocks::default_level")]
+    pub level: f64,
 }
 
 impl Block for TableBlock {
@@ -388,7 +397,32 @@ impl Block for TableBlock {
         let header = self.header.clone().unwrap_or_else(|| t.text.clone());
         let pct_header = format!("比例[N={}]", t.base);
         let rows = rows(&t, false);
-        let note = base_note(&t);
+        let mut note = base_note(&t);
+        let ci = match self.intervals {
+            Some(m) => {
+                stats_blocks::check_level(self.level)?;
+                let cells: Vec<String> = t
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        stats_blocks::interval_text(intervals::interval(
+                            m, r.count, t.base, self.level,
+                        ))
+                    })
+                    .collect();
+                let level = fmt::number_f64(self.level * 100.0, 0);
+                let what = format!(
+                    "置信区间为{}法{level}%区间（%），按简单随机抽样计算，未计入非概率抽样的偏差",
+                    m.zh()
+                );
+                note = Some(match note {
+                    Some(n) => format!("{n}；{what}"),
+                    None => what,
+                });
+                Some((format!("{level}%置信区间"), cells))
+            }
+            None => None,
+        };
         blocks::table(
             &mut cx.doc,
             &Table {
@@ -397,6 +431,7 @@ impl Block for TableBlock {
                 headers: [&header, "数量", &pct_header],
                 rows: &rows,
                 note: note.as_deref(),
+                extra: ci.as_ref().map(|(h, c)| (h.as_str(), c.as_slice())),
             },
         );
         cx.tables.push(TableEntry {

@@ -28,8 +28,17 @@ pub enum Show {
 fn default_suppress() -> u64 {
     5
 }
-fn default_level() -> f64 {
+pub(crate) fn default_level() -> f64 {
     0.95
+}
+
+/// A confidence level must lie strictly between 0 and 1.
+pub(crate) fn check_level(level: f64) -> Result<(), String> {
+    if level > 0.0 && level < 1.0 {
+        Ok(())
+    } else {
+        Err(format!("level {level} is not between 0 and 1"))
+    }
 }
 
 /// A numbered cross-tab of a question by a categorical question, optionally with confidence
@@ -73,7 +82,7 @@ fn p_value(p: f64) -> String {
     }
 }
 
-fn interval_text(i: Option<Interval>) -> String {
+pub(crate) fn interval_text(i: Option<Interval>) -> String {
     match i {
         Some(i) => format!(
             "[{}, {}]",
@@ -150,9 +159,7 @@ impl Block for CrossTabBlock {
                 _ => {}
             }
         }
-        if !(self.level > 0.0 && self.level < 1.0) {
-            return Err(format!("level {} is not between 0 and 1", self.level));
-        }
+        check_level(self.level)?;
         let ws = weight_set(cx, &self.weights, &self.dataset)?;
         let ct = d
             .aggregate
@@ -396,6 +403,7 @@ impl Block for WeightedTable {
     }
 
     fn render(&self, cx: &mut Context) -> Result<(), String> {
+        check_level(self.level)?;
         let t = frequency(cx, &self.dataset, &self.question, self.order)?;
         let ws = weight_set(cx, &Some(self.weights.clone()), &self.dataset)?.expect("named");
         let d = cx.dataset(&self.dataset)?;
