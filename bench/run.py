@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
-"""Time the report's tables on 100k and 1M synthetic respondents: this toolkit (2 threads and
-1 thread) against pandas and polars on the same file, in the same run. Writes BENCHMARKS.md.
+"""Two benchmarks, each written to its own section of BENCHMARKS.md:
 
-Run through bench/run.sh, which installs pandas and polars from PyPI into target/bench/venv.
+- tables: the report's tables on 100k and 1M synthetic respondents, this toolkit (2 threads and
+  1 thread) against pandas and polars on the same file, in the same run;
+- report: `cargo xtask build-report` end to end against typst alone compiling the same source.
+
+PARTS (default "tables report") picks which to run. Run through bench/run.sh, which installs
+pandas and polars from PyPI into target/bench/venv.
 """
+import re
 import json
 import os
 import platform
@@ -16,6 +21,24 @@ XTASK = os.path.join(ROOT, "target/release/xtask")
 PY = os.path.join(ROOT, "target/bench/venv/bin/python")
 SIZES = [int(x) for x in os.environ.get("N_LIST", "100000 1000000").split()]
 RUNS = int(os.environ.get("RUNS", "5"))
+REPORT_RUNS = int(os.environ.get("REPORT_RUNS", "11"))
+PARTS = os.environ.get("PARTS", "tables report").split()
+BENCH_MD = os.path.join(ROOT, "BENCHMARKS.md")
+
+
+def write_section(name, lines):
+    """Replace the section between <!-- name:start --> and <!-- name:end --> in BENCHMARKS.md."""
+    text = open(BENCH_MD).read() if os.path.exists(BENCH_MD) else "# Benchmarks\n"
+    block = f"<!-- {name}:start -->\n" + "\n".join(lines).strip() + f"\n<!-- {name}:end -->"
+    pat = re.compile(rf"<!-- {name}:start -->.*?<!-- {name}:end -->", re.S)
+    text = pat.sub(lambda _: block, text) if pat.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    with open(BENCH_MD, "w") as f:
+        f.write(text)
+    print("\n".join(lines))
+
+
+def machine():
+    return f"{os.cpu_count()} CPUs, {platform.machine()}, Linux {platform.release()}"
 
 
 def timed(cmd):
@@ -28,7 +51,7 @@ def timed(cmd):
     return json.loads(line), rss
 
 
-def main():
+def tables():
     results = {}
     for n in SIZES:
         data = os.path.join(ROOT, f"target/bench/main-{n}.csv")
@@ -56,7 +79,7 @@ def main():
         print(f"n={n}: all engines computed the same {len(ref)} tables", flush=True)
 
     lines = [
-        "# Benchmarks",
+        "## Tables: toolkit against pandas and polars",
         "",
         "Every table of the CHIMA 2025 report's main questionnaire (29 choice questions, 175",
         "columns) computed from a 问卷星 code-mode CSV of synthetic respondents: this toolkit",
@@ -70,7 +93,7 @@ def main():
         "",
         f"Reproduce: `bench/run.sh` (installs pandas and polars from PyPI; {RUNS} runs per engine and size).",
         "",
-        f"Machine: {os.cpu_count()} CPUs, {platform.machine()}, Linux {platform.release()}, Python {platform.python_version()}; "
+        f"Machine: {machine()}, Python {platform.python_version()}; "
         f"pandas {subprocess.run([PY, '-c', 'import pandas; print(pandas.__version__)'], capture_output=True, text=True).stdout.strip()}, "
         f"polars {subprocess.run([PY, '-c', 'import polars; print(polars.__version__)'], capture_output=True, text=True).stdout.strip()}.",
         "",
@@ -90,9 +113,54 @@ def main():
                 f"{med['pandas'] / med[name]:.1f}× | {med['polars'] / med[name]:.2f}× |"
             )
     lines += ["", "A ratio above 1 means the engine is that many times faster than pandas (or polars).", ""]
-    with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
-        f.write("\n".join(lines))
-    print("\n".join(lines))
+    write_section("tables", lines)
+
+
+def report():
+    p = subprocess.run([XTASK, "bench-report", "--runs", str(REPORT_RUNS)], capture_output=True, text=True, cwd=ROOT)
+    if p.returncode != 0:
+        sys.exit(f"bench-report failed:\n{p.stdout}\n{p.stderr}")
+    b = json.loads(p.stdout.strip().splitlines()[-1])
+    own = b["build"] - b["typst_in_build"]
+    rows = [
+        ("whole build (`cargo xtask build-report`'s work, in process)", b["build"]),
+        ("import (the report's raw exports)", b["import"]),
+        ("validate and clean", b["clean"]),
+        ("aggregate", b["aggregate"]),
+        ("render Typst source and tables", b["render"]),
+        ("typst, as the build runs it", b["typst_in_build"]),
+        ("peer: typst alone on the same report.typ", b["typst_alone"]),
+    ]
+    lines = [
+        "## Report: raw exports to PDF",
+        "",
+        f"`cargo xtask bench-report` builds `{b['report']}` ({b['pages']} pages) {b['runs']} times in one",
+        "process and, after each build, runs typst alone on the same `report.typ` with the same flags",
+        "(the peer); each peer PDF is checked byte-identical to the build's. Medians of the runs;",
+        "stages are the builder's own timings (writing tables and checking font coverage overlap",
+        "typst, so stages do not add up to the whole).",
+        "",
+        f"Reproduce: `PARTS=report bench/run.sh` (or `cargo xtask bench-report --runs {b['runs']}`). Machine: {machine()}.",
+        "",
+        "| stage | median seconds | share of whole build |",
+        "|---|---:|---:|",
+    ]
+    for name, v in rows:
+        lines.append(f"| {name} | {v:.3f} | {100 * v / b['build']:.0f}% |")
+    lines += [
+        "",
+        f"The whole build takes {b['build'] / b['typst_alone']:.2f}× the time of typst alone; everything"
+        f" that is not typst costs {own:.3f} s, {100 * own / b['build']:.0f}% of the build.",
+        "",
+    ]
+    write_section("report", lines)
+
+
+def main():
+    if "tables" in PARTS:
+        tables()
+    if "report" in PARTS:
+        report()
 
 
 if __name__ == "__main__":

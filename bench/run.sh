@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Benchmark the report's tables against pandas and polars; writes BENCHMARKS.md.
-# N_LIST (default "100000 1000000") and RUNS (default 5) may be set in the environment.
+# Benchmark the report: its tables against pandas and polars, and the whole build against typst
+# alone; writes BENCHMARKS.md. PARTS ("tables report"), N_LIST, RUNS and REPORT_RUNS may be set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv target/bench/venv

@@ -196,3 +196,113 @@ pub fn peak_rss_kib() -> Option<u64> {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
 }
+
+/// Medians, in seconds, of `runs` full builds of a report and of typst alone on its source.
+#[derive(Debug, serde::Serialize)]
+pub struct ReportBench {
+    pub report: String,
+    pub runs: usize,
+    pub pages: Option<usize>,
+    /// `cargo xtask build-report`'s work, in process: raw exports to PDF, tables and logs.
+    pub build: f64,
+    pub import: f64,
+    pub clean: f64,
+    pub aggregate: f64,
+    pub render: f64,
+    /// typst as the build runs it (overlapping with writing the tables).
+    pub typst_in_build: f64,
+    /// The peer: the same typst on the same `report.typ` with the same flags, nothing else.
+    pub typst_alone: f64,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Build `report_dir` `runs` times into a scratch folder, interleaved with typst alone compiling
+/// the same source, and return the medians.
+pub fn report(root: &Path, report_dir: &Path, typst: &Path, runs: usize) -> Result<ReportBench> {
+    anyhow::ensure!(runs > 0, "--runs must be at least 1");
+    let scratch = root.join("target/bench/report");
+    let mut cols: [Vec<f64>; 7] = Default::default();
+    let mut pages = None;
+    for _ in 0..runs {
+        let t0 = Instant::now();
+        let r = crate::report::build(root, report_dir, &scratch, typst, None)?;
+        let wall = t0.elapsed().as_secs_f64();
+        let t = &r.timings;
+        for (c, v) in cols.iter_mut().zip([
+            wall,
+            t.import.as_secs_f64(),
+            t.clean.as_secs_f64(),
+            t.aggregate.as_secs_f64(),
+            t.render.as_secs_f64(),
+            t.typst.as_secs_f64(),
+        ]) {
+            c.push(v);
+        }
+        let spec = survey_report::spec::ReportSpec::load(&report_dir.join("report.toml"))
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .0;
+        let pdf = scratch.join("typst-alone.pdf");
+        let t0 = Instant::now();
+        survey_export::compile::compile(&survey_export::compile::Compile {
+            typst,
+            root: &r.out_dir,
+            input: &r.out_dir.join("report.typ"),
+            output: &pdf,
+            font_dir: &root.join("fonts"),
+            timestamp: spec.timestamp(),
+            pdf_standard: spec.pdf_standard.as_deref(),
+        })?;
+        cols[6].push(t0.elapsed().as_secs_f64());
+        let bytes = std::fs::read(&pdf)?;
+        anyhow::ensure!(
+            bytes == std::fs::read(r.out_dir.join("report.pdf"))?,
+            "typst alone made a different PDF from the build's"
+        );
+        pages = count_pages(&pdf);
+    }
+    let [
+        build,
+        import,
+        clean,
+        aggregate,
+        render,
+        typst_in_build,
+        typst_alone,
+    ] = cols.map(median);
+    Ok(ReportBench {
+        report: report_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        runs,
+        pages,
+        build,
+        import,
+        clean,
+        aggregate,
+        render,
+        typst_in_build,
+        typst_alone,
+    })
+}
+
+/// Pages in a PDF, from poppler's `pdfinfo` when it is installed.
+fn count_pages(pdf: &Path) -> Option<usize> {
+    let out = std::process::Command::new("pdfinfo")
+        .arg(pdf)
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|v| v.trim().parse().ok())
+}

@@ -54,6 +54,15 @@ enum Command {
         #[arg(long)]
         tables: Option<PathBuf>,
     },
+    /// Time full report builds against typst alone on the same source; print JSON medians.
+    BenchReport {
+        /// The report folder.
+        #[arg(long, default_value = xtask::report::DEFAULT_REPORT)]
+        report: PathBuf,
+        /// Builds to time (the median is reported).
+        #[arg(long, default_value_t = 11)]
+        runs: usize,
+    },
     /// Regenerate a report folder's synthetic example data from its synth.json.
     Synth {
         /// The report folder.
@@ -220,6 +229,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "{}",
                 serde_json::json!({"engine": "rust", "threads": threads, "seconds": elapsed.as_secs_f64(), "peak_rss_kib": xtask::bench::peak_rss_kib(), "tables": t.len()})
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchReport { report, runs } => {
+            let report = if report.is_absolute() {
+                report
+            } else {
+                root.join(report)
+            };
+            let typst = xtask::setup::typst()?;
+            let b = xtask::bench::report(&root, &report, &typst, runs)?;
+            println!("{}", serde_json::to_string(&b)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Synth { report } => {
