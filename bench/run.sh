@@ -3,6 +3,12 @@
 # alone; writes BENCHMARKS.md. PARTS ("tables report"), N_LIST, RUNS and REPORT_RUNS may be set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Peak memory comes from GNU time (Debian's `time` package).
+if [ ! -x /usr/bin/time ]; then
+  echo "installing GNU time (apt-get)" >&2
+  SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq time
+fi
 python3 -m venv target/bench/venv
 target/bench/venv/bin/pip install --quiet --disable-pip-version-check pandas polars
 cargo build --release --quiet -p xtask
