@@ -590,13 +590,7 @@ impl Plan {
         record: &mut Record,
         meta: &mut Meta,
     ) -> Result<(), ImportError> {
-        let err = |c: usize, message: String| ImportError {
-            file: self.file.clone(),
-            row: Some(row),
-            column: Some(column_name(c, &self.headers)),
-            value: Some(cells.cell(c).to_string()),
-            message,
-        };
+        let err = |c: usize, message: String| self.cell_error(row, c, cells.cell(c), message);
         if cells.count() != self.headers.len() {
             return Err(ImportError {
                 file: self.file.clone(),
@@ -756,6 +750,17 @@ impl Plan {
         self.id_and_meta(row, cells, record, meta)
     }
 
+    /// An error located at a cell of this export: file, row, column header and value.
+    fn cell_error(&self, row: usize, col: usize, value: &str, message: String) -> ImportError {
+        ImportError {
+            file: self.file.clone(),
+            row: Some(row),
+            column: Some(column_name(col, &self.headers)),
+            value: Some(value.to_string()),
+            message,
+        }
+    }
+
     /// The respondent id and the platform's metadata of a row, reusing the previous strings.
     fn id_and_meta<C: Cells + ?Sized>(
         &self,
@@ -764,13 +769,7 @@ impl Plan {
         record: &mut Record,
         meta: &mut Meta,
     ) -> Result<(), ImportError> {
-        let err = |c: usize, message: String| ImportError {
-            file: self.file.clone(),
-            row: Some(row),
-            column: Some(column_name(c, &self.headers)),
-            value: Some(cells.cell(c).to_string()),
-            message,
-        };
+        let err = |c: usize, message: String| self.cell_error(row, c, cells.cell(c), message);
         let id = clean(cells.cell(self.id_col));
         if id.is_empty() {
             return Err(err(self.id_col, "the respondent id is empty".into()));
