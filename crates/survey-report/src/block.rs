@@ -33,6 +33,15 @@ pub trait Block {
     fn render(&self, cx: &mut Context) -> Result<(), String>;
 }
 
+/// What [`Block::declares`] returns for a block that prints one optionally numbered `tbl` or
+/// `fig`.
+pub fn declare(kind: &str, number: &Option<String>) -> Vec<(String, String)> {
+    number
+        .iter()
+        .map(|n| (kind.to_owned(), n.clone()))
+        .collect()
+}
+
 type Parser = Box<dyn Fn(toml::Table) -> Result<Box<dyn Block>, String>>;
 
 /// Block kinds by name.

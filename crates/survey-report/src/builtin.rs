@@ -9,7 +9,7 @@ use survey_export::typst::lit;
 
 use survey_stats::intervals::{self, Method};
 
-use crate::block::{Block, Context, Registry};
+use crate::block::{Block, Context, Registry, declare};
 use crate::stats_blocks;
 
 impl Registry {
@@ -385,10 +385,7 @@ pub struct TableBlock {
 
 impl Block for TableBlock {
     fn declares(&self) -> Vec<(String, String)> {
-        self.number
-            .iter()
-            .map(|n| ("tbl".to_owned(), n.clone()))
-            .collect()
+        declare("tbl", &self.number)
     }
 
     fn render(&self, cx: &mut Context) -> Result<(), String> {
@@ -499,10 +496,7 @@ pub struct ChartBlock {
 
 impl Block for ChartBlock {
     fn declares(&self) -> Vec<(String, String)> {
-        self.number
-            .iter()
-            .map(|n| ("fig".to_owned(), n.clone()))
-            .collect()
+        declare("fig", &self.number)
     }
 
     fn render(&self, cx: &mut Context) -> Result<(), String> {
@@ -568,10 +562,7 @@ pub struct NumericSummary {
 
 impl Block for NumericSummary {
     fn declares(&self) -> Vec<(String, String)> {
-        self.number
-            .iter()
-            .map(|n| ("tbl".to_owned(), n.clone()))
-            .collect()
+        declare("tbl", &self.number)
     }
 
     fn render(&self, cx: &mut Context) -> Result<(), String> {
@@ -655,10 +646,7 @@ pub struct Funnel {
 
 impl Block for Funnel {
     fn declares(&self) -> Vec<(String, String)> {
-        self.number
-            .iter()
-            .map(|n| ("tbl".to_owned(), n.clone()))
-            .collect()
+        declare("tbl", &self.number)
     }
 
     fn render(&self, cx: &mut Context) -> Result<(), String> {

@@ -11,7 +11,7 @@ use survey_stats::hypothesis::{WeightedCells, fisher_2x2, pearson, rao_scott};
 use survey_stats::intervals::{self, Interval, Method, ProportionSums};
 use survey_stats::suppress::suppress;
 
-use crate::block::{Block, Context};
+use crate::block::{Block, Context, declare};
 use crate::builtin::{Order, frequency};
 use crate::weights::WeightSet;
 
@@ -138,10 +138,7 @@ impl Block for CrossTabBlock {
     }
 
     fn declares(&self) -> Vec<(String, String)> {
-        self.number
-            .iter()
-            .map(|n| ("tbl".to_owned(), n.clone()))
-            .collect()
+        declare("tbl", &self.number)
     }
 
     // The cell loop reads several parallel arrays (counts, bases, weighted sums, suppression).
@@ -396,10 +393,7 @@ pub struct WeightedTable {
 
 impl Block for WeightedTable {
     fn declares(&self) -> Vec<(String, String)> {
-        self.number
-            .iter()
-            .map(|n| ("tbl".to_owned(), n.clone()))
-            .collect()
+        declare("tbl", &self.number)
     }
 
     fn render(&self, cx: &mut Context) -> Result<(), String> {
