@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use survey_print::{CellValue, PrintedRow, TablesFile};
 use survey_published::Published;
 use workspace_tests::{chima, root};
 
@@ -42,6 +43,22 @@ fn text_of(pdf: &Path) -> String {
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect()
+}
+
+/// The count in a frequency table's row.
+fn count_of(r: &PrintedRow) -> u64 {
+    match r.cells[1].value {
+        CellValue::Count { count } => count,
+        ref v => panic!("not a count: {v:?}"),
+    }
+}
+
+/// The unrounded share in a frequency table's row.
+fn percent_of(r: &PrintedRow) -> f64 {
+    match r.cells[2].value {
+        CellValue::Percent { percent } => percent,
+        ref v => panic!("not a percentage: {v:?}"),
+    }
 }
 
 fn squash(s: &str) -> String {
@@ -187,31 +204,50 @@ fn chima_report_from_raw_exports_to_pdf() {
             .map(|e| e.to_string())
             .collect::<Vec<_>>()
     );
-    let tables: survey_export::files::TablesFile = serde_json::from_value(json).unwrap();
+    let tables: TablesFile = serde_json::from_value(json).unwrap();
     assert_eq!(tables.report, "chima-2025-data-security");
-    assert_eq!(tables.tables.len(), 38);
+    // The 38 frequency tables of the publication, and the cleaning funnel of the appendix.
+    assert_eq!(
+        tables
+            .tables
+            .iter()
+            .filter(|t| t.kind == survey_print::TableKind::Frequency)
+            .count(),
+        38
+    );
+    assert_eq!(tables.tables.len(), 39);
     for t in &published.tables {
         let ours = tables
             .tables
             .iter()
-            .find(|x| x.number == t.number)
+            .find(|x| x.number.as_deref() == Some(t.number.as_str()))
             .unwrap_or_else(|| panic!("table {} missing from tables.json", t.number));
-        assert_eq!(ours.base, t.base, "table {}", t.number);
+        assert_eq!(ours.base.as_ref().unwrap().n, t.base, "table {}", t.number);
         for row in &t.rows {
-            let got = ours.rows.iter().find(|r| r.code == row.option).unwrap();
-            assert_eq!(got.count, row.count, "table {} «{}»", t.number, row.label);
-            assert_eq!(got.percent, Some(row.count as f64 * 100.0 / t.base as f64));
+            let got = ours
+                .rows
+                .iter()
+                .find(|r| r.code.as_deref() == Some(row.option.as_str()))
+                .unwrap();
+            assert_eq!(
+                count_of(got),
+                row.count,
+                "table {} «{}»",
+                t.number,
+                row.label
+            );
+            assert_eq!(percent_of(got), row.count as f64 * 100.0 / t.base as f64);
         }
     }
     // 2.3_5 prints the bed counts in scale order, not the published string sort.
     let beds: Vec<&str> = tables
         .tables
         .iter()
-        .find(|t| t.number == "2.3_5")
+        .find(|t| t.number.as_deref() == Some("2.3_5"))
         .unwrap()
         .rows
         .iter()
-        .map(|r| r.label.as_str())
+        .map(|r| r.cells[0].text.as_str())
         .collect();
     assert_eq!(
         beds,
@@ -269,7 +305,7 @@ fn a_failed_build_names_the_place_and_keeps_the_last_good_pdf() {
     .unwrap();
     let e = build(&src, &out).unwrap_err().to_string();
     assert!(
-        e.contains("narrative/report.md:5:") && e.contains("`uses_llm` has no option `maybe`"),
+        e.contains("narrative/report.md:15:") && e.contains("`uses_llm` has no option `maybe`"),
         "{e}"
     );
     assert_eq!(std::fs::read(good.out_dir.join("report.pdf")).unwrap(), pdf);
@@ -278,20 +314,35 @@ fn a_failed_build_names_the_place_and_keeps_the_last_good_pdf() {
     // A spec error names the file, the block and the field.
     let spec = src.join("report.toml");
     let t = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, t.replacen("subtitle = ", "subtitel = ", 1)).unwrap();
+    let e = build(&src, &out).unwrap_err().to_string();
+    assert!(
+        e.contains("report.toml:")
+            && e.contains("block 1 (cover")
+            && e.contains("field `subtitel`")
+            && e.contains("unknown field"),
+        "{e}"
+    );
+    // A wrong type names the field, not the value.
+    std::fs::write(&spec, t.replacen("edition = \"2026\"", "edition = 2.1", 1)).unwrap();
+    let e = build(&src, &out).unwrap_err().to_string();
+    assert!(
+        e.contains("field `edition`") && e.contains("invalid type"),
+        "{e}"
+    );
+    std::fs::write(&spec, &t).unwrap();
+    // A block written in the narrative is located at its line there.
     std::fs::write(
-        &spec,
-        t.replacen("question = \"level\"", "qestion = \"level\"", 1),
+        &narr,
+        text.replace("@table level {caption", "@table level {captoin"),
     )
     .unwrap();
     let e = build(&src, &out).unwrap_err().to_string();
     assert!(
-        e.contains("report.toml:")
-            && e.contains("block 5 (table")
-            && e.contains("field `qestion`")
-            && e.contains("unknown field"),
+        e.contains("narrative/report.md:7") && e.contains("field `captoin`"),
         "{e}"
     );
-    std::fs::write(&spec, &t).unwrap();
+    std::fs::write(&narr, &text).unwrap();
 
     // A character the fonts do not cover fails the build and is named.
     std::fs::write(&narr, text.replace("本次跟踪调查", "本次𠀀跟踪调查")).unwrap();
@@ -326,19 +377,27 @@ fn the_second_report_builds_with_no_code_of_its_own() {
     let text = text_of(&r.out_dir.join("report.pdf"));
     assert!(text.contains(&squash("答卷清洗过程")));
     assert!(text.contains("不同级别医院的制度制定情况"));
-    let tables: survey_export::files::TablesFile =
+    let tables: TablesFile =
         serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
             .unwrap();
     let controls = tables
         .tables
         .iter()
-        .find(|t| t.question == "llm_controls")
+        .find(|t| t.questions == ["llm_controls"])
         .unwrap();
     // Shown only to hospitals using or piloting a large model: the base says so.
-    assert_eq!(controls.base + controls.not_shown, 60);
-    assert!(controls.not_shown > 0);
+    let base = controls.base.as_ref().unwrap();
+    assert_eq!(base.n + base.not_shown, 60);
+    assert!(base.not_shown > 0);
     // A cross-tab by hospital level with intervals, a test and suppression; a weighted one.
-    assert_eq!(tables.crosstabs.len(), 2);
+    assert_eq!(
+        tables
+            .tables
+            .iter()
+            .filter(|t| t.kind == survey_print::TableKind::CrossTab)
+            .count(),
+        2
+    );
     for s in [
         "Pearsonχ²=",
         "95%置信区间（Wilson）",
@@ -356,16 +415,20 @@ fn the_second_report_builds_with_no_code_of_its_own() {
     for row in &controls.rows {
         let i = survey_stats::intervals::interval(
             survey_stats::intervals::Method::Wilson,
-            row.count,
-            controls.base,
+            count_of(row),
+            base.n,
             0.95,
         )
         .unwrap();
         let want = format!(
             "[{},{}]",
-            survey_export::fmt::number_f64(i.lower * 100.0, 1),
-            survey_export::fmt::number_f64(i.upper * 100.0, 1)
+            survey_print::fmt::number_f64(i.lower * 100.0, 1),
+            survey_print::fmt::number_f64(i.upper * 100.0, 1)
         );
-        assert!(text.contains(&want), "no interval {want} for {}", row.label);
+        assert!(
+            text.contains(&want),
+            "no interval {want} for {}",
+            row.cells[0].text
+        );
     }
 }

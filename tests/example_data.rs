@@ -3,7 +3,9 @@
 
 use indexmap::IndexMap;
 use survey_aggregate::RowOrder;
+use survey_import::{SourceFormat, SourceLayout};
 use survey_published::Published;
+use survey_report::folder::Folder;
 use survey_report::{Dataset, DatasetDecl};
 use workspace_tests::chima;
 
@@ -18,9 +20,10 @@ fn decl(name: &str, data: &str) -> DatasetDecl {
 }
 
 fn datasets() -> Vec<Dataset> {
+    let folder = Folder::open(&chima()).unwrap();
     vec![
         Dataset::load(
-            &chima(),
+            &folder,
             &decl("main", "synthetic-main-wjx-text.xlsx"),
             &[],
             false,
@@ -28,7 +31,7 @@ fn datasets() -> Vec<Dataset> {
         )
         .unwrap(),
         Dataset::load(
-            &chima(),
+            &folder,
             &decl("ai", "synthetic-ai-wjx-code-gb18030.csv"),
             &[],
             false,
@@ -75,7 +78,7 @@ fn the_funnel_is_769_to_720_and_176_to_176() {
         .funnel
         .steps
         .iter()
-        .map(|s| (s.rule.as_str(), s.excluded))
+        .map(|s| (s.rule.name(), s.excluded))
         .collect();
     assert_eq!(per_rule["duplicate_identifier"], 21);
     assert_eq!(per_rule["duplicate_answers"], 5);
@@ -83,15 +86,15 @@ fn the_funnel_is_769_to_720_and_176_to_176() {
     assert_eq!(per_rule["min_duration"], 8);
     assert_eq!(main.cleaning.log.len(), 49);
     assert!(main.cleaning.log_csv().starts_with("# CONFIDENTIAL"));
-    assert_eq!(main.source.format, "xlsx");
-    assert_eq!(main.source.layout, "wjx-text");
+    assert_eq!(main.source.format, SourceFormat::Xlsx);
+    assert_eq!(main.source.layout, SourceLayout::WjxText);
     let ai = &ds[1];
     assert_eq!(
         (ai.cleaning.funnel.collected, ai.cleaning.funnel.valid),
         (176, 176)
     );
     assert_eq!(ai.source.encoding, Some("GB18030"));
-    assert_eq!(ai.source.layout, "wjx-code");
+    assert_eq!(ai.source.layout, SourceLayout::WjxCode);
 }
 
 #[test]

@@ -22,9 +22,16 @@ enum Command {
     },
     /// Build a report folder into target/reports/<id>/ (PDF, Typst sources, tables, cleaning logs).
     BuildReport {
-        /// The report folder.
-        #[arg(long, default_value = xtask::report::DEFAULT_REPORT)]
-        report: PathBuf,
+        /// The report folder (relative to the current folder; default: the CHIMA 2025 report).
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Write into <out>/<id>/ instead of the workspace's target/reports/<id>/.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Also write internal/unsuppressed.json: the counts behind suppressed cells
+        /// (CONFIDENTIAL, never to be published).
+        #[arg(long)]
+        internal: bool,
         /// Print where the time went.
         #[arg(long)]
         timings: bool,
@@ -32,9 +39,12 @@ enum Command {
     /// Audit a publication: its numbers against themselves, its narrative against its tables,
     /// both against the data. Writes target/reports/<id>/audit.json.
     Audit {
-        /// The report folder (with published/tables.json and published/claims.json).
-        #[arg(long, default_value = xtask::report::DEFAULT_REPORT)]
-        report: PathBuf,
+        /// The report folder, whose report.toml names the publication under `[audit]`.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Write into <out>/<id>/ instead of target/reports/<id>/.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Write N synthetic respondents of the CHIMA main questionnaire as a 问卷星 code-mode CSV.
     BenchData {
@@ -57,8 +67,8 @@ enum Command {
     /// Time full report builds against typst alone on the same source; print JSON medians.
     BenchReport {
         /// The report folder.
-        #[arg(long, default_value = xtask::report::DEFAULT_REPORT)]
-        report: PathBuf,
+        #[arg(long)]
+        report: Option<PathBuf>,
         /// Builds to time (the median is reported).
         #[arg(long, default_value_t = 11)]
         runs: usize,
@@ -66,8 +76,8 @@ enum Command {
     /// Regenerate a report folder's synthetic example data from its synth.json.
     Synth {
         /// The report folder.
-        #[arg(long, default_value = "reports/chima-2025-data-security")]
-        report: PathBuf,
+        #[arg(long)]
+        report: Option<PathBuf>,
     },
     /// Install what the tests need (if missing), then run the whole test suite.
     Test {
@@ -94,6 +104,24 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// A path from the command line, relative to the folder the command was run in (`cargo run`,
+/// which `cargo xtask` is, keeps the caller's working folder).
+fn from_cwd(p: PathBuf) -> PathBuf {
+    if p.is_absolute() {
+        return p;
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    cwd.join(p)
+}
+
+/// The report folder given, or the CHIMA 2025 report of this workspace.
+fn report_dir(root: &std::path::Path, given: Option<PathBuf>) -> PathBuf {
+    match given {
+        Some(p) => from_cwd(p),
+        None => root.join(xtask::report::DEFAULT_REPORT),
     }
 }
 
@@ -126,33 +154,38 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::BuildReport { report, timings } => {
-            let report = if report.is_absolute() {
-                report
-            } else {
-                root.join(report)
-            };
+        Command::BuildReport {
+            report,
+            out,
+            internal,
+            timings,
+        } => {
+            let report = report_dir(&root, report);
+            let out_root = out
+                .map(from_cwd)
+                .unwrap_or_else(|| root.join("target/reports"));
             let typst = xtask::setup::typst()?;
             let say = |s: &str| eprintln!("{s}");
-            let r = xtask::report::build(
+            let r = xtask::report::build_with(
                 &root,
                 &report,
-                &root.join("target/reports"),
+                &out_root,
                 &typst,
                 Some(&say),
+                &xtask::report::Extras { internal },
             )?;
             for w in &r.warnings {
                 eprintln!("typst: {w}");
             }
-            let out = r
-                .out_dir
-                .strip_prefix(&root)
-                .unwrap_or(&r.out_dir)
-                .display()
-                .to_string();
+            let out = r.out_dir.display();
+            println!("built {}: {out}/report.pdf", r.id);
             println!(
-                "built {}: {out}/report.pdf, tables.json, tables.xlsx, tables/*.csv, report.typ",
-                r.id
+                "  also in {out}/: tables.json, tables.xlsx, tables/*.csv, report.typ, cleaning-log-*.csv (CONFIDENTIAL){}",
+                if internal {
+                    ", internal/unsuppressed.json (CONFIDENTIAL)"
+                } else {
+                    ""
+                }
             );
             if timings {
                 let t = &r.timings;
@@ -167,13 +200,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit { report } => {
-            let report = if report.is_absolute() {
-                report
-            } else {
-                root.join(report)
-            };
-            let (audit, path) = xtask::report::audit(&report, &root.join("target/reports"))?;
+        Command::Audit { report, out } => {
+            let report = report_dir(&root, report);
+            let out_root = out
+                .map(from_cwd)
+                .unwrap_or_else(|| root.join("target/reports"));
+            let (audit, path) = xtask::report::audit(&report, &out_root)?;
             let c = &audit.checked;
             println!(
                 "audited {} tables ({} rows) and {} narrative claims ({} from outside the survey, not checkable)",
@@ -200,10 +232,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             for (cause, n) in audit.by_cause() {
                 println!("  {n:>3}  {cause:?} ({})", cause.zh());
             }
-            println!(
-                "wrote {}",
-                path.strip_prefix(&root).unwrap_or(&path).display()
-            );
+            println!("wrote {}", path.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::BenchData { n, out } => {
@@ -232,22 +261,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::BenchReport { report, runs } => {
-            let report = if report.is_absolute() {
-                report
-            } else {
-                root.join(report)
-            };
+            let report = report_dir(&root, report);
             let typst = xtask::setup::typst()?;
             let b = xtask::bench::report(&root, &report, &typst, runs)?;
             println!("{}", serde_json::to_string(&b)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Synth { report } => {
-            let report = if report.is_absolute() {
-                report
-            } else {
-                root.join(report)
-            };
+            let report = report_dir(&root, report);
             for p in xtask::synth::run(&report)? {
                 println!("wrote {}", p.strip_prefix(&root).unwrap_or(&p).display());
             }
@@ -259,7 +280,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()),
             )
             .current_dir(&root)
-            .args(["test", "--workspace"])
+            .args(["test", "--workspace", "--no-fail-fast"])
             .args(&args)
             .status()?;
             Ok(if status.success() {

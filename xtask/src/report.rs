@@ -22,6 +22,13 @@ pub fn toolkit_version() -> String {
     format!("v{}", env!("CARGO_PKG_VERSION"))
 }
 
+/// Choices of a build beyond where it reads and writes.
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    /// Also write the CONFIDENTIAL `internal/unsuppressed.json`.
+    pub internal: bool,
+}
+
 /// Build a report folder with the pinned typst into `<out_root>/<id>/`.
 pub fn build(
     root: &Path,
@@ -30,7 +37,26 @@ pub fn build(
     typst: &Path,
     progress: Option<&dyn Fn(&str)>,
 ) -> Result<Report> {
-    let typst_version = survey_export::compile::version(typst).unwrap_or_else(|| "typst".into());
+    build_with(
+        root,
+        report_dir,
+        out_root,
+        typst,
+        progress,
+        &Extras::default(),
+    )
+}
+
+/// As [`build`], with extras.
+pub fn build_with(
+    root: &Path,
+    report_dir: &Path,
+    out_root: &Path,
+    typst: &Path,
+    progress: Option<&dyn Fn(&str)>,
+    extras: &Extras,
+) -> Result<Report> {
+    let typst_version = typst_version(typst);
     let registry = Registry::with_builtins();
     // A progress bar for large exports on an interactive terminal (none in CI logs).
     use std::io::IsTerminal;
@@ -62,16 +88,7 @@ pub fn build(
         pb.finish_and_clear();
     }
     let out_dir = out_root.join(&built.spec.id);
-    // A report folder that transcribes a publication gets its audit beside the PDF.
-    let mut extra_files = Vec::new();
-    if let Some((tables, claims)) = published_files(report_dir) {
-        let audit = survey_report::audit::run(report_dir, tables, claims, &built.datasets)
-            .map_err(anyhow::Error::msg)?;
-        extra_files.push((
-            "audit.json".to_owned(),
-            (serde_json::to_string_pretty(&audit)? + "\n").into_bytes(),
-        ));
-    }
+    let extra_files = Vec::new();
     let warnings = survey_report::write(
         &mut built,
         &Output {
@@ -79,6 +96,7 @@ pub fn build(
             typst,
             fonts: &root.join("fonts"),
             extra_files,
+            internal: extras.internal,
         },
     )?;
     Ok(Report {
@@ -89,31 +107,28 @@ pub fn build(
     })
 }
 
-/// `published/tables.json` (and `published/claims.json`) when the folder has them.
-pub fn published_files(report_dir: &Path) -> Option<(&'static str, Option<&'static str>)> {
-    report_dir.join("published/tables.json").is_file().then(|| {
-        (
-            "published/tables.json",
-            report_dir
-                .join("published/claims.json")
-                .is_file()
-                .then_some("published/claims.json"),
-        )
-    })
+/// `typst 0.15.1`: the version as the provenance note prints it (a build without git metadata
+/// says "(unknown commit)", which is noise to a reader).
+pub fn typst_version(typst: &Path) -> String {
+    let v = survey_export::compile::version(typst).unwrap_or_else(|| "typst".into());
+    match v.split_once(" (") {
+        Some((head, _)) => head.trim().to_owned(),
+        None => v.trim().to_owned(),
+    }
 }
 
-/// `cargo xtask audit`: audit the publication transcribed in a report folder, print the
+/// `cargo xtask audit`: audit the publication named by the spec's `[audit]`, print the
 /// findings and write `audit.json` to the report's output folder.
 pub fn audit(report_dir: &Path, out_root: &Path) -> Result<(survey_audit::Audit, PathBuf)> {
-    let (tables, claims) = published_files(report_dir).ok_or_else(|| {
+    let (spec, folder, datasets) = survey_report::load_datasets(report_dir)?;
+    let decl = spec.audit.as_ref().ok_or_else(|| {
         anyhow::anyhow!(
-            "{}: no published/tables.json to audit",
-            report_dir.display()
+            "{}: the spec names no publication to audit (add `[audit]` with `tables = \"published/tables.json\"`)",
+            report_dir.join("report.toml").display()
         )
     })?;
-    let (spec, datasets) = survey_report::load_datasets(report_dir)?;
-    let audit = survey_report::audit::run(report_dir, tables, claims, &datasets)
-        .map_err(anyhow::Error::msg)?;
+    let audit =
+        survey_report::blocks::audit::run(&folder, decl, &datasets).map_err(anyhow::Error::msg)?;
     let path = out_root.join(&spec.id).join("audit.json");
     survey_import::table::write_atomic(
         &path,

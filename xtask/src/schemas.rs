@@ -29,7 +29,7 @@ pub fn generate_all(root: &Path) -> Result<Vec<(PathBuf, String)>> {
         ),
         (
             root.join("schemas/tables.schema.json"),
-            pretty(&survey_export::files::TablesFile::json_schema()),
+            pretty(&survey_print::TablesFile::json_schema()),
         ),
         (
             root.join("schemas/published-claims.schema.json"),

@@ -18,7 +18,7 @@
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use survey_export::fmt::percent_number;
+use survey_print::fmt::percent_number;
 use survey_published::{ClaimKind, Claims, Published, PublishedTable};
 use survey_schema::{Index, QuestionKind};
 

@@ -3,7 +3,7 @@
 
 use indexmap::IndexMap;
 use survey_audit::{Area, Audit, Cause, Computed, audit};
-use survey_export::fmt::percent;
+use survey_print::fmt::percent;
 use survey_published::{Claim, ClaimKind, Claims, Published, PublishedRow, PublishedTable};
 use survey_schema::{Index, parse_questionnaire};
 

@@ -81,30 +81,78 @@ pub enum RuleSpec {
     },
 }
 
-impl RuleSpec {
+/// Which rule, without its settings: what the log and the funnel name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    DuplicateIdentifier,
+    DuplicateAnswers,
+    Incomplete,
+    MinDuration,
+    ExclusiveViolation,
+    Invalid,
+}
+
+impl RuleKind {
     /// Stable name used in the log and the funnel.
-    pub fn name(&self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
-            RuleSpec::DuplicateIdentifier { .. } => "duplicate_identifier",
-            RuleSpec::DuplicateAnswers { .. } => "duplicate_answers",
-            RuleSpec::Incomplete { .. } => "incomplete",
-            RuleSpec::MinDuration { .. } => "min_duration",
-            RuleSpec::ExclusiveViolation { .. } => "exclusive_violation",
-            RuleSpec::Invalid { .. } => "invalid",
+            RuleKind::DuplicateIdentifier => "duplicate_identifier",
+            RuleKind::DuplicateAnswers => "duplicate_answers",
+            RuleKind::Incomplete => "incomplete",
+            RuleKind::MinDuration => "min_duration",
+            RuleKind::ExclusiveViolation => "exclusive_violation",
+            RuleKind::Invalid => "invalid",
+        }
+    }
+}
+
+impl Action {
+    /// As the log writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Exclude => "excluded",
+            Action::Flag => "flagged",
+        }
+    }
+}
+
+impl RuleSpec {
+    /// Which rule this is.
+    pub fn kind(&self) -> RuleKind {
+        match self {
+            RuleSpec::DuplicateIdentifier { .. } => RuleKind::DuplicateIdentifier,
+            RuleSpec::DuplicateAnswers { .. } => RuleKind::DuplicateAnswers,
+            RuleSpec::Incomplete { .. } => RuleKind::Incomplete,
+            RuleSpec::MinDuration { .. } => RuleKind::MinDuration,
+            RuleSpec::ExclusiveViolation { .. } => RuleKind::ExclusiveViolation,
+            RuleSpec::Invalid { .. } => RuleKind::Invalid,
         }
     }
 
-    /// What the rule does, in words (for the funnel and the methodology note).
-    pub fn describe(&self) -> String {
+    /// Stable name used in the log and the funnel.
+    pub fn name(&self) -> &'static str {
+        self.kind().name()
+    }
+
+    /// What the rule does, in words (for the funnel and the methodology note); questions are
+    /// named by their text.
+    pub fn describe(&self, index: &Index) -> String {
         match self {
             RuleSpec::DuplicateIdentifier { question, keep } => {
-                format!("重复提交（{question} 相同），保留{}", keep_zh(*keep))
+                let q = index
+                    .get(question)
+                    .map(|q| q.text.zh.clone())
+                    .unwrap_or_else(|| question.clone());
+                format!("重复提交（“{q}”相同），保留{}", keep_zh(*keep))
             }
             RuleSpec::DuplicateAnswers { keep } => {
                 format!("答案完全相同的重复答卷，保留{}", keep_zh(*keep))
             }
             RuleSpec::Incomplete { .. } => "必答题未作答的不完整答卷".into(),
-            RuleSpec::MinDuration { seconds, .. } => format!("作答用时少于{seconds}秒"),
+            RuleSpec::MinDuration { seconds, .. } => {
+                format!("作答用时不足{seconds}秒（恰为{seconds}秒的保留）")
+            }
             RuleSpec::ExclusiveViolation { .. } => "互斥选项与其他选项同时选择".into(),
             RuleSpec::Invalid { .. } => "其他不符合问卷规则的答卷".into(),
         }
@@ -143,12 +191,20 @@ pub enum CleanError {
 impl Rules {
     /// Read and check a rules file against its questionnaire.
     pub fn load(path: &Path, index: &Index) -> Result<Rules, CleanError> {
+        let text = std::fs::read_to_string(path).map_err(|e| CleanError::Rules {
+            path: path.display().to_string(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Rules::parse(&text, path, index)
+    }
+
+    /// Parse and check rules from their JSON text; `path` is used in messages.
+    pub fn parse(text: &str, path: &Path, index: &Index) -> Result<Rules, CleanError> {
         let err = |message: String| CleanError::Rules {
             path: path.display().to_string(),
             message,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
-        let rules: Rules = serde_json::from_str(&text).map_err(|e| {
+        let rules: Rules = serde_json::from_str(text).map_err(|e| {
             err(format!(
                 "line {} column {}: not valid cleaning rules: {e}",
                 e.line(),
@@ -210,16 +266,15 @@ pub struct LogEntry {
     pub respondent: String,
     /// Row of the export.
     pub row: usize,
-    pub rule: String,
-    /// `excluded` or `flagged`.
-    pub action: String,
+    pub rule: RuleKind,
+    pub action: Action,
     pub evidence: String,
 }
 
 /// One step of the funnel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FunnelStep {
-    pub rule: String,
+    pub rule: RuleKind,
     /// The rule in words.
     pub description: String,
     pub excluded: u64,
@@ -440,8 +495,8 @@ impl<'a> Cleaner<'a> {
             .rules
             .iter()
             .map(|r| FunnelStep {
-                rule: r.name().into(),
-                description: r.describe(),
+                rule: r.kind(),
+                description: r.describe(self.index),
                 excluded: 0,
                 flagged: 0,
             })
@@ -454,8 +509,8 @@ impl<'a> Cleaner<'a> {
                 log.push(LogEntry {
                     respondent: self.seen[i].id.clone(),
                     row: self.seen[i].row,
-                    rule: self.rules.rules[*ri].name().into(),
-                    action: "excluded".into(),
+                    rule: self.rules.rules[*ri].kind(),
+                    action: Action::Exclude,
                     evidence: ev.clone(),
                 });
             }
@@ -468,8 +523,8 @@ impl<'a> Cleaner<'a> {
                 log.push(LogEntry {
                     respondent: self.seen[i].id.clone(),
                     row: self.seen[i].row,
-                    rule: self.rules.rules[ri].name().into(),
-                    action: "flagged".into(),
+                    rule: self.rules.rules[ri].kind(),
+                    action: Action::Flag,
                     evidence: ev,
                 });
             }
@@ -580,8 +635,8 @@ impl Cleaning {
             w.write_record([
                 e.respondent.as_str(),
                 &e.row.to_string(),
-                &e.rule,
-                &e.action,
+                e.rule.name(),
+                e.action.name(),
                 &e.evidence,
             ])
             .expect("in-memory write");

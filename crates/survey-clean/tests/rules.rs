@@ -1,6 +1,6 @@
 //! Each cleaning rule, its evidence, the order of rules, keep policies and the funnel.
 
-use survey_clean::{Action, Keep, RuleSpec, Rules, clean};
+use survey_clean::{Action, Keep, RuleKind, RuleSpec, Rules, clean};
 use survey_import::{Imported, Meta};
 use survey_schema::{Index, OptionSet, Record, Value, parse_questionnaire};
 
@@ -135,7 +135,7 @@ fn identical_answers_are_duplicates_whatever_the_identifier() {
     )
     .unwrap();
     assert_eq!(c.kept_rows, vec![2, 4]);
-    assert_eq!(c.log[0].rule, "duplicate_answers");
+    assert_eq!(c.log[0].rule, RuleKind::DuplicateAnswers);
 }
 
 #[test]
@@ -200,7 +200,7 @@ fn exclusive_violations_are_flagged_or_excluded_as_declared() {
         (flag.funnel.steps[0].excluded, flag.funnel.steps[0].flagged),
         (0, 1)
     );
-    assert_eq!(flag.log[0].action, "flagged");
+    assert_eq!(flag.log[0].action, Action::Flag);
     let excl = clean(
         &idx,
         &rules(vec![RuleSpec::ExclusiveViolation {

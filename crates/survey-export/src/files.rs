@@ -1,148 +1,201 @@
-//! The report's tables as files: `tables.json`, one CSV per table, `tables.xlsx`.
+//! The report's tables as files: `tables.json`, one CSV per table, `tables.xlsx`. All three are
+//! written from the printed tables, so a cell the PDF hides is hidden in every file.
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use survey_print::{CellValue, ColumnKind, PrintedTable, TablesFile};
 
-/// One row of a published table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct TableRow {
-    /// Option code in the questionnaire.
-    pub code: String,
-    pub label: String,
-    pub count: u64,
-    /// Percent of the base, unrounded.
-    pub percent: Option<f64>,
+/// File name of a table's CSV.
+pub fn csv_name(number: &str) -> String {
+    format!("table-{number}.csv")
 }
 
-/// One table as the report prints it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct TableEntry {
-    /// Number as the report prints it, e.g. `3.1.1`.
-    pub number: String,
-    /// Dataset (questionnaire short name) the table comes from.
-    pub dataset: String,
-    pub question: String,
-    pub title: String,
-    /// Respondents shown the question who answered it.
-    pub base: u64,
-    pub not_shown: u64,
-    pub skipped: u64,
-    /// Rows in printed order.
-    pub rows: Vec<TableRow>,
+/// One output column of a table file: which printed column, and which part of its cells.
+#[derive(Clone, Copy, PartialEq)]
+enum Part {
+    Value,
+    Lower,
+    Upper,
 }
 
-/// A cross-tab as the report prints it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct CrossTabEntry {
-    pub number: String,
-    pub dataset: String,
-    pub title: String,
-    pub table: survey_aggregate::CrossTab,
-}
-
-/// `tables.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct TablesFile {
-    /// Report id.
-    pub report: String,
-    pub tables: Vec<TableEntry>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub crosstabs: Vec<CrossTabEntry>,
-}
-
-impl TablesFile {
-    pub fn json_schema() -> serde_json::Value {
-        serde_json::to_value(schemars::schema_for!(TablesFile)).expect("schema serialises")
-    }
-
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("tables serialise") + "\n"
-    }
-
-    /// File name of a table's CSV.
-    pub fn csv_name(number: &str) -> String {
-        format!("table-{number}.csv")
-    }
-
-    /// One table as CSV (UTF-8 with BOM, so that Excel opens the Chinese text correctly).
-    pub fn table_csv(t: &TableEntry) -> Vec<u8> {
-        let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
-        w.write_record(["code", "label", "count", "percent", "base"])
-            .expect("in-memory write");
-        for r in &t.rows {
-            let p = r.percent.map(|p| format!("{p}")).unwrap_or_default();
-            w.write_record([
-                r.code.as_str(),
-                &r.label,
-                &r.count.to_string(),
-                &p,
-                &t.base.to_string(),
-            ])
-            .expect("in-memory write");
-        }
-        w.into_inner().expect("in-memory write")
-    }
-
-    /// Every table in one workbook: an index sheet, then one sheet per table. Reproducible: the
-    /// document timestamps are fixed.
-    pub fn xlsx(&self, title: &str) -> Result<Vec<u8>, String> {
-        use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
-        let e = |x: rust_xlsxwriter::XlsxError| x.to_string();
-        let mut wb = Workbook::new();
-        let when = ExcelDateTime::from_ymd(2025, 1, 1).map_err(e)?;
-        wb.set_properties(
-            &DocProperties::new()
-                .set_title(title)
-                .set_creation_datetime(&when),
-        );
-        let bold = Format::new().set_bold();
-        let pct = Format::new().set_num_format("0.00");
-        let index = wb.add_worksheet();
-        index.set_name("目录").map_err(e)?;
-        for (c, h) in ["表号", "标题", "数据集", "题目", "样本量(N)"]
-            .iter()
-            .enumerate()
+/// The file columns of a table: a value column per printed column, and lower/upper columns
+/// where cells carry intervals.
+fn file_columns(t: &PrintedTable) -> Vec<(usize, Part, String)> {
+    let mut out = Vec::new();
+    for (i, c) in t.columns.iter().enumerate() {
+        let cells = || t.rows.iter().filter_map(move |r| r.cells.get(i));
+        if c.kind == ColumnKind::Interval
+            || cells().all(|x| matches!(x.value, CellValue::Interval { .. }))
+                && cells().next().is_some()
         {
-            index
-                .write_string_with_format(0, c as u16, *h, &bold)
+            out.push((i, Part::Lower, format!("{}（下限）", c.header)));
+            out.push((i, Part::Upper, format!("{}（上限）", c.header)));
+            continue;
+        }
+        out.push((i, Part::Value, c.header.clone()));
+        if cells().any(|x| x.interval.is_some()) {
+            out.push((i, Part::Lower, format!("{}（区间下限）", c.header)));
+            out.push((i, Part::Upper, format!("{}（区间上限）", c.header)));
+        }
+    }
+    out
+}
+
+/// A cell of a table file: a number (unrounded) or text. Suppressed cells give their marker.
+enum Out {
+    Num(f64),
+    Text(String),
+    Empty,
+}
+
+fn out_cell(c: &survey_print::Cell, part: Part) -> Out {
+    match (part, &c.value) {
+        (Part::Value, CellValue::Count { count }) => Out::Num(*count as f64),
+        (Part::Value, CellValue::Percent { percent }) => Out::Num(*percent),
+        (Part::Value, CellValue::Number { value }) => Out::Num(*value),
+        (Part::Value, CellValue::Missing) => Out::Empty,
+        (Part::Value, _) => Out::Text(c.text.clone()),
+        (_, CellValue::Interval { lower, upper }) => {
+            Out::Num(if part == Part::Lower { *lower } else { *upper })
+        }
+        (_, CellValue::Suppressed { .. }) => Out::Text(c.text.clone()),
+        (_, _) => match &c.interval {
+            Some(iv) => Out::Num(if part == Part::Lower {
+                iv.lower
+            } else {
+                iv.upper
+            }),
+            None => Out::Empty,
+        },
+    }
+}
+
+/// One table as CSV (UTF-8 with BOM, so that Excel opens the Chinese text correctly): a `code`
+/// column for option rows, then the printed columns; percentages unrounded.
+pub fn table_csv(t: &PrintedTable) -> Vec<u8> {
+    let cols = file_columns(t);
+    let coded = t.rows.iter().any(|r| r.code.is_some());
+    let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    let mut header: Vec<String> = Vec::new();
+    if coded {
+        header.push("code".into());
+    }
+    header.extend(cols.iter().map(|(_, _, h)| h.clone()));
+    w.write_record(&header).expect("in-memory write");
+    for r in &t.rows {
+        let mut rec: Vec<String> = Vec::new();
+        if coded {
+            rec.push(r.code.clone().unwrap_or_default());
+        }
+        for (i, part, _) in &cols {
+            rec.push(match r.cells.get(*i).map(|c| out_cell(c, *part)) {
+                Some(Out::Num(x)) => format!("{x}"),
+                Some(Out::Text(s)) => s,
+                Some(Out::Empty) | None => String::new(),
+            });
+        }
+        w.write_record(&rec).expect("in-memory write");
+    }
+    w.into_inner().expect("in-memory write")
+}
+
+/// Every published table in one workbook: an index sheet, then one sheet per table with its
+/// notes under it. Reproducible: the document timestamps are fixed.
+pub fn xlsx(file: &TablesFile, title: &str) -> Result<Vec<u8>, String> {
+    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
+    let e = |x: rust_xlsxwriter::XlsxError| x.to_string();
+    let mut wb = Workbook::new();
+    let when = ExcelDateTime::from_ymd(2025, 1, 1).map_err(e)?;
+    wb.set_properties(
+        &DocProperties::new()
+            .set_title(title)
+            .set_creation_datetime(&when),
+    );
+    let bold = Format::new().set_bold();
+    let pct = Format::new().set_num_format("0.00");
+    let small = Format::new().set_italic();
+    let index = wb.add_worksheet();
+    index.set_name("目录").map_err(e)?;
+    for (c, h) in ["表号", "标题", "数据集", "题目", "样本量(N)"]
+        .iter()
+        .enumerate()
+    {
+        index
+            .write_string_with_format(0, c as u16, *h, &bold)
+            .map_err(e)?;
+    }
+    let tables: Vec<&PrintedTable> = file.tables.iter().filter(|t| t.published()).collect();
+    for (i, t) in tables.iter().enumerate() {
+        let r = i as u32 + 1;
+        index
+            .write_string(
+                r,
+                0,
+                format!("表{}", t.number.as_deref().unwrap_or_default()),
+            )
+            .map_err(e)?;
+        index
+            .write_string(r, 1, t.caption.as_deref().unwrap_or_default())
+            .map_err(e)?;
+        index
+            .write_string(r, 2, t.dataset.as_deref().unwrap_or_default())
+            .map_err(e)?;
+        index
+            .write_string(r, 3, t.questions.join(" × "))
+            .map_err(e)?;
+        if let Some(b) = &t.base {
+            index.write_number(r, 4, b.n as f64).map_err(e)?;
+        }
+    }
+    index.set_column_width(1, 60).map_err(e)?;
+    let mut used = std::collections::HashSet::new();
+    for t in tables {
+        let number = t.number.as_deref().unwrap_or_default();
+        let ws = wb.add_worksheet();
+        let mut name = sheet_name(number);
+        while !used.insert(name.clone()) {
+            name = format!("{}_", name.chars().take(30).collect::<String>());
+        }
+        ws.set_name(&name).map_err(e)?;
+        ws.write_string_with_format(
+            0,
+            0,
+            format!("表{number} {}", t.caption.as_deref().unwrap_or_default()),
+            &bold,
+        )
+        .map_err(e)?;
+        let cols = file_columns(t);
+        for (c, (_, _, h)) in cols.iter().enumerate() {
+            ws.write_string_with_format(1, c as u16, h, &bold)
                 .map_err(e)?;
         }
-        for (i, t) in self.tables.iter().enumerate() {
-            let r = i as u32 + 1;
-            index
-                .write_string(r, 0, format!("表{}", t.number))
-                .map_err(e)?;
-            index.write_string(r, 1, &t.title).map_err(e)?;
-            index.write_string(r, 2, &t.dataset).map_err(e)?;
-            index.write_string(r, 3, &t.question).map_err(e)?;
-            index.write_number(r, 4, t.base as f64).map_err(e)?;
-        }
-        index.set_column_width(1, 60).map_err(e)?;
-        for t in &self.tables {
-            let ws = wb.add_worksheet();
-            ws.set_name(sheet_name(&t.number)).map_err(e)?;
-            ws.write_string_with_format(0, 0, format!("表{} {}", t.number, t.title), &bold)
-                .map_err(e)?;
-            for (c, h) in ["选项", "数量", &format!("比例(%)[N={}]", t.base)]
-                .iter()
-                .enumerate()
-            {
-                ws.write_string_with_format(1, c as u16, *h, &bold)
-                    .map_err(e)?;
-            }
-            for (i, row) in t.rows.iter().enumerate() {
-                let r = i as u32 + 2;
-                ws.write_string(r, 0, &row.label).map_err(e)?;
-                ws.write_number(r, 1, row.count as f64).map_err(e)?;
-                if let Some(p) = row.percent {
-                    ws.write_number_with_format(r, 2, p, &pct).map_err(e)?;
+        for (ri, row) in t.rows.iter().enumerate() {
+            let r = ri as u32 + 2;
+            for (c, (i, part, _)) in cols.iter().enumerate() {
+                let kind = t.columns[*i].kind;
+                match row.cells.get(*i).map(|x| out_cell(x, *part)) {
+                    Some(Out::Num(x)) if kind == ColumnKind::Count && *part == Part::Value => {
+                        ws.write_number(r, c as u16, x).map_err(e)?;
+                    }
+                    Some(Out::Num(x)) => {
+                        ws.write_number_with_format(r, c as u16, x, &pct)
+                            .map_err(e)?;
+                    }
+                    Some(Out::Text(s)) => {
+                        ws.write_string(r, c as u16, s).map_err(e)?;
+                    }
+                    Some(Out::Empty) | None => {}
                 }
             }
-            ws.set_column_width(0, 56).map_err(e)?;
-            ws.set_column_width(2, 16).map_err(e)?;
         }
-        wb.save_to_buffer().map_err(e)
+        if let Some(n) = t.note_text() {
+            ws.write_string_with_format(t.rows.len() as u32 + 3, 0, n, &small)
+                .map_err(e)?;
+        }
+        ws.set_column_width(0, 48).map_err(e)?;
+        for c in 1..cols.len() {
+            ws.set_column_width(c as u16, 16).map_err(e)?;
+        }
     }
+    wb.save_to_buffer().map_err(e)
 }
 
 /// A worksheet name for a table number: at most 31 characters, none of `[]:*?/\`.
@@ -152,4 +205,41 @@ fn sheet_name(number: &str) -> String {
         .filter(|c| !"[]:*?/\\".contains(*c))
         .collect();
     clean.chars().take(31).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use survey_print::{Cell, Column, PrintedRow, SuppressionReason, TableKind};
+
+    #[test]
+    fn csv_writes_values_and_markers_never_hidden_counts() {
+        let mut t = PrintedTable::new(
+            TableKind::CrossTab,
+            vec![
+                Column::new("选项", ColumnKind::Label),
+                Column::new("甲", ColumnKind::Percent),
+            ],
+        );
+        t.number = Some("1".into());
+        t.rows.push(PrintedRow::option(
+            "a",
+            vec![
+                Cell::text("A"),
+                Cell::percent_of(1, 3, 1).with_interval(1.0, 80.0, 1),
+            ],
+        ));
+        t.rows.push(PrintedRow::option(
+            "b",
+            vec![
+                Cell::text("B"),
+                Cell::suppressed(SuppressionReason::Small, "<5"),
+            ],
+        ));
+        let csv = String::from_utf8(table_csv(&t)).unwrap();
+        assert_eq!(
+            csv.trim_start_matches('\u{feff}'),
+            "code,选项,甲,甲（区间下限）,甲（区间上限）\na,A,33.333333333333336,1,80\nb,B,<5,<5,<5\n"
+        );
+    }
 }

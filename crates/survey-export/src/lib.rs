@@ -1,20 +1,20 @@
 //! # survey-export
 //!
-//! The last step of the flow: computed tables out.
+//! The last step of the flow: a computed report out, as Typst, PDF and table files.
 //!
+//! * [`draw`]: a [`survey_print::Document`] as Typst — one general drawer for every printed
+//!   table, one per chart style, and the page furniture (cover, parts, contents, back cover);
 //! * [`typst`]: writing Typst source where every outside string is an escaped string literal;
 //! * [`template`]: the page style (A4, serif body, sans headings, running headers);
-//! * [`blocks`]: numbered tables and charts drawn with Typst's own primitives (no packages);
-//! * [`fmt`]: percentages rounded half up, exactly, as reports print them;
-//! * [`files`]: `tables.json` (with its JSON Schema), one CSV per table, `tables.xlsx`;
+//! * [`files`]: `tables.json`, one CSV per table and `tables.xlsx`, from the same printed tables;
 //! * [`compile`]: the typst CLI run offline with only the project's fonts and a fixed timestamp,
 //!   and a check that those fonts cover every character printed.
 //!
-//! It reads `survey-aggregate`'s result types and knows nothing of report specs or narratives.
+//! It draws what it is given: it computes no statistic, reads no questionnaire, spec or data,
+//! and decides nothing about what is hidden — suppressed cells arrive as markers.
 
-pub mod blocks;
 pub mod compile;
+pub mod draw;
 pub mod files;
-pub mod fmt;
 pub mod template;
 pub mod typst;

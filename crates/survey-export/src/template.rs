@@ -128,11 +128,15 @@ const STYLE: &str = r##"
 }
 
 // Numbered figures and tables whose numbers are printed as published (表2.3_2, 图3.1.1).
-#let numbered(kind, supplement, number, caption, body) = figure(
+#let numbered(kind, supplement, number, caption, body, alt: none) = figure(
   kind: kind,
   supplement: supplement,
   numbering: _ => number,
   caption: caption,
+  alt: alt,
   body,
 )
+
+// A bar chart's category label: its lines sit close together, apart from the next label.
+#let bar-label(l) = block(par(leading: 0.32em, justify: false, text(size: 8pt, l)))
 "##;

@@ -25,8 +25,8 @@ pub fn lit(s: &str) -> String {
     out
 }
 
-/// A Typst document being written. Text goes in only through [`Doc::text`] (or [`lit`] via
-/// [`Doc::str`]), which escapes it and records its characters for the font-coverage check.
+/// A Typst document being written. Text goes in only through [`Doc::str`], which escapes it
+/// and records its characters for the font-coverage check.
 #[derive(Debug, Default, Clone)]
 pub struct Doc {
     src: String,
@@ -40,13 +40,8 @@ impl Doc {
 
     /// A string literal for `s`, recording its characters.
     pub fn str(&mut self, s: &str) -> String {
-        self.chars.extend(s.chars().filter(|c| !c.is_whitespace()));
+        self.chars.extend(s.chars().filter(|c| printed(*c)));
         lit(s)
-    }
-
-    /// Content holding `s` as text: `[#"…"]`.
-    pub fn text(&mut self, s: &str) -> String {
-        format!("[#{}]", self.str(s))
     }
 
     /// Append Typst code the crate itself wrote (no outside strings in it).
@@ -70,13 +65,16 @@ impl Doc {
 
     /// Record characters the template prints itself (e.g. "表", "图").
     pub fn note_chars(&mut self, s: &str) {
-        self.chars.extend(s.chars().filter(|c| !c.is_whitespace()));
+        self.chars.extend(s.chars().filter(|c| printed(*c)));
     }
 }
 
-/// A label for cross-references, built from a string (so any table number is safe).
-pub fn label(doc: &mut Doc, name: &str) -> String {
-    format!("label({})", doc.str(name))
+/// Whether a character needs a glyph: not whitespace, not a control or format character
+/// (zero-width space and joiners only steer line breaking).
+fn printed(c: char) -> bool {
+    !c.is_whitespace()
+        && !c.is_control()
+        && !matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
 }
 
 #[cfg(test)]

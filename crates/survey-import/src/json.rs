@@ -80,9 +80,9 @@ pub(crate) fn open<'a>(index: &'a Index, path: &Path) -> Result<Importer<'a>, Im
         return Ok(Importer {
             info: SourceInfo {
                 file: file.clone(),
-                format: "json",
+                format: crate::SourceFormat::Json,
                 encoding: Some("UTF-8"),
-                layout: "records",
+                layout: crate::SourceLayout::Records,
                 bytes,
             },
             inner: Box::new(items.into_iter()),
@@ -107,9 +107,9 @@ pub(crate) fn open<'a>(index: &'a Index, path: &Path) -> Result<Importer<'a>, Im
     Ok(Importer {
         info: SourceInfo {
             file: path.to_owned(),
-            format: "jsonl",
+            format: crate::SourceFormat::Jsonl,
             encoding: Some("UTF-8"),
-            layout: "records",
+            layout: crate::SourceLayout::Records,
             bytes,
         },
         inner: Box::new(lines),

@@ -93,16 +93,63 @@ pub struct Imported {
     pub meta: Meta,
 }
 
+/// A file format the importer reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceFormat {
+    Csv,
+    Xlsx,
+    Xls,
+    Ods,
+    Json,
+    Jsonl,
+}
+
+impl SourceFormat {
+    /// As users name it: `CSV`, `XLSX`…
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceFormat::Csv => "CSV",
+            SourceFormat::Xlsx => "XLSX",
+            SourceFormat::Xls => "XLS",
+            SourceFormat::Ods => "ODS",
+            SourceFormat::Json => "JSON",
+            SourceFormat::Jsonl => "JSON Lines",
+        }
+    }
+}
+
+/// How the answers are laid out in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceLayout {
+    /// 问卷星 按文本.
+    WjxText,
+    /// 问卷星 按序号.
+    WjxCode,
+    /// Response records keyed by question id.
+    Records,
+}
+
+impl SourceLayout {
+    /// In Chinese, for the methodology note.
+    pub fn zh(self) -> &'static str {
+        match self {
+            SourceLayout::WjxText => "问卷星按文本下载",
+            SourceLayout::WjxCode => "问卷星按序号下载",
+            SourceLayout::Records => "逐条记录",
+        }
+    }
+}
+
 /// What was read and how.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SourceInfo {
     pub file: PathBuf,
-    /// `csv`, `xlsx`, `xls`, `json`, `jsonl`.
-    pub format: &'static str,
+    pub format: SourceFormat,
     /// CSV only: the encoding detected.
     pub encoding: Option<&'static str>,
-    /// `wjx-text`, `wjx-code` or `records`.
-    pub layout: &'static str,
+    pub layout: SourceLayout,
     pub bytes: u64,
 }
 
@@ -148,9 +195,9 @@ pub fn open<'a>(
         format: table.format,
         encoding: table.encoding,
         layout: if plan.mode == WjxMode::Code {
-            "wjx-code"
+            SourceLayout::WjxCode
         } else {
-            "wjx-text"
+            SourceLayout::WjxText
         },
         bytes: table.size,
     };

@@ -1,6 +1,6 @@
 //! The mapping file: how an export's columns tie to a questionnaire's questions.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
@@ -144,7 +144,12 @@ impl Mapping {
     pub fn load(path: &Path) -> Result<Mapping, ImportError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ImportError::file(path, format!("cannot read the mapping: {e}")))?;
-        serde_json::from_str(&text).map_err(|e| ImportError {
+        Mapping::parse(&text, path)
+    }
+
+    /// Parse a mapping from its JSON text; `path` is used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Mapping, ImportError> {
+        serde_json::from_str(text).map_err(|e| ImportError {
             file: path.to_owned(),
             row: Some(e.line()),
             column: Some(format!("character {}", e.column())),
@@ -232,9 +237,4 @@ impl Mapping {
             ))
         }
     }
-}
-
-/// Where a mapping file's relative paths are resolved.
-pub fn mapping_dir(path: &Path) -> PathBuf {
-    path.parent().map(Path::to_owned).unwrap_or_default()
 }

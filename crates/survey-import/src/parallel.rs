@@ -116,12 +116,12 @@ where
     let plan = Plan::new(index, mapping, &headers, path)?;
     let info = SourceInfo {
         file: path.to_owned(),
-        format: "csv",
+        format: crate::SourceFormat::Csv,
         encoding: Some(enc_name),
         layout: if plan.mode == WjxMode::Code {
-            "wjx-code"
+            crate::SourceLayout::WjxCode
         } else {
-            "wjx-text"
+            crate::SourceLayout::WjxText
         },
         bytes: size,
     };

@@ -15,8 +15,7 @@ pub type Rows = Box<dyn Iterator<Item = Result<(usize, Vec<String>), ImportError
 pub struct Table {
     pub headers: Vec<String>,
     pub rows: Rows,
-    /// `csv`, `xlsx`, `xls`, `ods`.
-    pub format: &'static str,
+    pub format: crate::SourceFormat,
     /// Text encoding (CSV only), e.g. `UTF-8`, `UTF-8 with BOM`, `GB18030`.
     pub encoding: Option<&'static str>,
     /// Bytes in the file, for progress reports.
@@ -125,7 +124,7 @@ fn open_csv(path: &Path, size: u64) -> Result<Table, ImportError> {
     Ok(Table {
         headers,
         rows: Box::new(rows),
-        format: "csv",
+        format: crate::SourceFormat::Csv,
         encoding: Some(name),
         size,
     })
@@ -212,9 +211,9 @@ fn open_workbook(path: &Path, sheet: Option<&str>, size: u64) -> Result<Table, I
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .as_deref()
     {
-        Some("xls") => "xls",
-        Some("ods") => "ods",
-        _ => "xlsx",
+        Some("xls") => crate::SourceFormat::Xls,
+        Some("ods") => crate::SourceFormat::Ods,
+        _ => crate::SourceFormat::Xlsx,
     };
     // Spreadsheet row numbers count from the sheet's first row, even if it is blank.
     let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);

@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use survey_import::table::{CsvEncoding, detect_encoding, write_csv, write_xlsx};
 use survey_import::wjx::{WjxWriter, code_column, parse_duration, question_number};
 use survey_import::{Imported, Mapping, Meta, WjxMode, read_all};
+use survey_import::{SourceFormat, SourceLayout};
 use survey_schema::{Index, Record, Value, load_questionnaire};
 
 fn fixtures() -> PathBuf {
@@ -38,7 +39,7 @@ fn expected() -> Vec<Record> {
         10,
     )
     .unwrap();
-    assert_eq!(info.layout, "records");
+    assert_eq!(info.layout, SourceLayout::Records);
     items.into_iter().map(|i| i.record).collect()
 }
 
@@ -100,9 +101,9 @@ fn every_layout_and_encoding_reads_back_the_same_records() {
             assert_eq!(
                 info.layout,
                 if mode == WjxMode::Code {
-                    "wjx-code"
+                    SourceLayout::WjxCode
                 } else {
-                    "wjx-text"
+                    SourceLayout::WjxText
                 }
             );
             let got: Vec<Record> = items.iter().map(|i| i.record.clone()).collect();
@@ -116,7 +117,7 @@ fn every_layout_and_encoding_reads_back_the_same_records() {
         let p = tmp(&format!("{mode:?}.xlsx"));
         write_xlsx(&p, "Sheet1", &h, &r).unwrap();
         let (info, items) = import(&p).unwrap();
-        assert_eq!(info.format, "xlsx");
+        assert_eq!(info.format, SourceFormat::Xlsx);
         assert_eq!(
             items.iter().map(|i| i.record.clone()).collect::<Vec<_>>(),
             records,
@@ -152,8 +153,15 @@ fn legacy_xls_in_both_modes() {
     let records = expected();
     for name in ["text", "code"] {
         let (info, items) = import(&fixtures().join(format!("wjx-{name}.xls"))).unwrap();
-        assert_eq!(info.format, "xls");
-        assert_eq!(info.layout, format!("wjx-{name}"));
+        assert_eq!(info.format, SourceFormat::Xls);
+        assert_eq!(
+            info.layout,
+            if name == "code" {
+                SourceLayout::WjxCode
+            } else {
+                SourceLayout::WjxText
+            }
+        );
         assert_eq!(
             items.iter().map(|i| i.record.clone()).collect::<Vec<_>>(),
             records,
@@ -171,7 +179,7 @@ fn json_arrays_and_lines_import_alike() {
     std::fs::write(&p, array).unwrap();
     let (info, items) =
         read_all(&idx, &Mapping::records(idx.id()), Path::new("m"), &p, 10).unwrap();
-    assert_eq!(info.format, "json");
+    assert_eq!(info.format, SourceFormat::Json);
     assert_eq!(
         items.iter().map(|i| i.record.clone()).collect::<Vec<_>>(),
         expected()
@@ -577,9 +585,9 @@ fn the_parallel_reader_agrees_with_the_sequential_one() {
                 assert_eq!(
                     info.layout,
                     if mode == WjxMode::Code {
-                        "wjx-code"
+                        SourceLayout::WjxCode
                     } else {
-                        "wjx-text"
+                        SourceLayout::WjxText
                     }
                 );
             }

@@ -1,53 +1,81 @@
 //! Blocks are plugins: a kind is a type implementing [`Block`] and `Deserialize` (its spec
 //! parameters), registered under a name. The builder knows blocks only through this trait.
+//!
+//! A block computes; it never draws. It pushes computed [`Element`]s — printed tables and
+//! figures, paragraphs with their numbers resolved — into the [`Context`], and `survey-export`
+//! draws them.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 
 use indexmap::IndexMap;
 use serde::de::DeserializeOwned;
 use survey_aggregate::CrossTabSpec;
-use survey_export::files::{CrossTabEntry, TableEntry};
-use survey_export::typst::Doc;
+use survey_print::{Element, Inline, NumberKind};
 
 use crate::dataset::Dataset;
+use crate::folder::Folder;
 use crate::narrative::{Narrative, Para, Run};
 use crate::refs::{Resolved, resolve};
 use crate::spec::ReportSpec;
 
+/// What a block can look at before any data is read.
+pub struct Env<'a> {
+    pub folder: &'a Folder,
+    pub registry: &'a Registry,
+    pub(crate) narratives: &'a std::cell::RefCell<HashMap<String, Narrative>>,
+}
+
+impl Env<'_> {
+    /// A narrative file of the report folder, parsed once.
+    pub fn narrative(&self, file: &str) -> Result<Narrative, String> {
+        if let Some(n) = self.narratives.borrow().get(file) {
+            return Ok(n.clone());
+        }
+        let text = self.folder.read_text(file)?;
+        let n = Narrative::parse(&text, &self.folder.shown(file)).map_err(|e| e.to_string())?;
+        self.narratives
+            .borrow_mut()
+            .insert(file.to_owned(), n.clone());
+        Ok(n)
+    }
+}
+
 /// One block of a report.
 pub trait Block {
-    /// Cross-tabs this block needs accumulated during aggregation, as (dataset, spec).
-    fn crosstabs(&self) -> Vec<(String, CrossTabSpec)> {
-        Vec::new()
+    /// Cross-tabs this block needs accumulated during aggregation, as (dataset, spec); `None`
+    /// for the report's default dataset.
+    fn crosstabs(&self, _env: &Env) -> Result<Vec<(Option<String>, CrossTabSpec)>, String> {
+        Ok(Vec::new())
     }
 
-    /// Table (`tbl`) and figure (`fig`) numbers this block prints, so that narrative earlier
-    /// in the report may refer to them.
-    fn declares(&self) -> Vec<(String, String)> {
-        Vec::new()
+    /// Compute the block's elements and push them into the context. An error is a plain
+    /// sentence; the builder adds the file and the block.
+    fn build(&self, cx: &mut Context) -> Result<(), String>;
+}
+
+/// Why a block's parameters do not parse: the field concerned, if any, and what is wrong.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamError {
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for ParamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.field {
+            Some(x) => write!(f, "field `{x}`: {}", self.message),
+            None => f.write_str(&self.message),
+        }
     }
-
-    /// Write the block into the document. An error is a plain sentence; the builder adds the
-    /// file and the block.
-    fn render(&self, cx: &mut Context) -> Result<(), String>;
 }
 
-/// What [`Block::declares`] returns for a block that prints one optionally numbered `tbl` or
-/// `fig`.
-pub fn declare(kind: &str, number: &Option<String>) -> Vec<(String, String)> {
-    number
-        .iter()
-        .map(|n| (kind.to_owned(), n.clone()))
-        .collect()
-}
-
-type Parser = Box<dyn Fn(toml::Table) -> Result<Box<dyn Block>, String>>;
+type Parser = Box<dyn Fn(toml::Table) -> Result<Box<dyn Block>, ParamError>>;
 
 /// Block kinds by name.
 #[derive(Default)]
 pub struct Registry {
-    kinds: BTreeMap<String, Parser>,
+    kinds: BTreeMap<String, (Parser, Option<&'static str>)>,
 }
 
 impl Registry {
@@ -58,14 +86,42 @@ impl Registry {
 
     /// Register block type `B` under `kind`; its fields are the spec parameters.
     pub fn register<B: Block + DeserializeOwned + 'static>(&mut self, kind: &str) -> &mut Registry {
+        self.insert::<B>(kind, None)
+    }
+
+    /// As [`Registry::register`], with the field a narrative directive may give without its
+    /// name (`@question law_awareness` sets `question`).
+    pub fn register_positional<B: Block + DeserializeOwned + 'static>(
+        &mut self,
+        kind: &str,
+        field: &'static str,
+    ) -> &mut Registry {
+        self.insert::<B>(kind, Some(field))
+    }
+
+    fn insert<B: Block + DeserializeOwned + 'static>(
+        &mut self,
+        kind: &str,
+        positional: Option<&'static str>,
+    ) -> &mut Registry {
         self.kinds.insert(
             kind.to_owned(),
-            Box::new(|params| {
-                toml::Value::Table(params)
-                    .try_into::<B>()
-                    .map(|b| Box::new(b) as Box<dyn Block>)
-                    .map_err(|e| e.message().to_owned())
-            }),
+            (
+                Box::new(|params| {
+                    serde_path_to_error::deserialize::<_, B>(toml::Value::Table(params))
+                        .map(|b| Box::new(b) as Box<dyn Block>)
+                        .map_err(|e| {
+                            let path = e.path().to_string();
+                            let message = e.into_inner().message().to_owned();
+                            let (named, message) = crate::field_of(&message);
+                            ParamError {
+                                field: named.or((path != "." && !path.is_empty()).then_some(path)),
+                                message,
+                            }
+                        })
+                }),
+                positional,
+            ),
         );
         self
     }
@@ -74,12 +130,47 @@ impl Registry {
         self.kinds.keys().map(String::as_str)
     }
 
-    pub(crate) fn parse(
+    /// The field a directive of `kind` may give positionally.
+    pub fn positional(&self, kind: &str) -> Option<&'static str> {
+        self.kinds.get(kind).and_then(|(_, p)| *p)
+    }
+
+    /// Parse a block of `kind`; `None` if no such kind is registered.
+    pub fn parse(
         &self,
         kind: &str,
         params: toml::Table,
-    ) -> Option<Result<Box<dyn Block>, String>> {
-        self.kinds.get(kind).map(|p| p(params))
+    ) -> Option<Result<Box<dyn Block>, ParamError>> {
+        self.kinds.get(kind).map(|(p, _)| p(params))
+    }
+
+    /// The block a narrative directive stands for.
+    pub fn directive(&self, d: &crate::narrative::Directive) -> Result<Box<dyn Block>, String> {
+        let mut params = d.params.clone();
+        if let Some(value) = &d.positional {
+            let field = self.positional(&d.kind).ok_or_else(|| {
+                format!(
+                    "`{value}`: a `{}` directive takes its fields in braces, e.g. {{field = \"…\"}}",
+                    d.kind
+                )
+            })?;
+            if params.contains_key(field) {
+                return Err(format!("`{field}` is given twice"));
+            }
+            params.insert(field.to_owned(), toml::Value::String(value.clone()));
+        }
+        self.parse_known(&d.kind, params)
+    }
+
+    /// Parse a kind or say which kinds exist.
+    pub fn parse_known(&self, kind: &str, params: toml::Table) -> Result<Box<dyn Block>, String> {
+        match self.parse(kind, params) {
+            Some(r) => r.map_err(|e| e.to_string()),
+            None => Err(format!(
+                "unknown block kind `{kind}`; known kinds: {}",
+                self.kinds().collect::<Vec<_>>().join(", ")
+            )),
+        }
     }
 }
 
@@ -88,73 +179,204 @@ impl Registry {
 pub struct Provenance {
     pub toolkit: String,
     pub typst: String,
-    /// Every file of the report folder with its SHA-256, relative paths.
-    pub files: Vec<(String, String)>,
 }
 
-/// What a block renders with.
+/// A cross-reference waiting for every number of the document to be known.
+struct PendingRef {
+    kind: NumberKind,
+    target: String,
+    at: String,
+}
+
+/// Structure-aware automatic numbers: `3.1.2` is the second numbered item of section 1 of
+/// part 03; appendix parts count A, B, …
+#[derive(Default)]
+struct Numbering {
+    part: Option<String>,
+    appendices: u32,
+    section: u32,
+    item: u32,
+    /// Every number used, by kind.
+    used: HashMap<(NumberKind, String), ()>,
+    /// Keys (question ids) of numbered elements → their numbers, by kind.
+    keys: HashMap<(NumberKind, String), Vec<String>>,
+}
+
+impl Numbering {
+    fn part(&mut self, number: &str) {
+        let n = number.trim_start_matches('0');
+        self.part = Some(
+            if !number.is_empty() && number.chars().all(|c| c.is_ascii_digit()) {
+                if n.is_empty() { "0".into() } else { n.into() }
+            } else {
+                self.appendices += 1;
+                char::from(b'A' + ((self.appendices - 1) % 26) as u8).to_string()
+            },
+        );
+        self.section = 0;
+        self.item = 0;
+    }
+
+    fn section(&mut self) {
+        self.section += 1;
+        self.item = 0;
+    }
+
+    fn candidate(&self, item: u32) -> String {
+        match (&self.part, self.section) {
+            (Some(p), 0) => format!("{p}.{item}"),
+            (Some(p), s) => format!("{p}.{s}.{item}"),
+            (None, _) => item.to_string(),
+        }
+    }
+}
+
+/// What a block builds with.
 pub struct Context<'a> {
-    pub dir: &'a Path,
+    pub folder: &'a Folder,
     pub spec: &'a ReportSpec,
     pub datasets: &'a IndexMap<String, Dataset>,
     pub provenance: &'a Provenance,
     /// Raked weights declared in the spec, by name.
     pub weights: &'a IndexMap<String, crate::weights::WeightSet>,
-    pub doc: Doc,
-    /// Tables as printed, for tables.json / CSV / XLSX.
-    pub tables: Vec<TableEntry>,
-    pub crosstabs: Vec<CrossTabEntry>,
-    narratives: HashMap<PathBuf, Narrative>,
-    used_numbers: HashSet<(String, String)>,
-    auto: HashMap<String, u32>,
-    forward: HashSet<(String, String)>,
-    pub(crate) parts_seen: u32,
+    pub registry: &'a Registry,
+    /// The audit of the publication the spec names, computed once by the builder.
+    pub audit: Option<&'a survey_audit::Audit>,
+    elements: Vec<Element>,
+    numbering: Numbering,
+    refs: Vec<PendingRef>,
+    narratives: &'a std::cell::RefCell<HashMap<String, Narrative>>,
+    /// Where the block being built stands, for messages (`file:line`).
+    pub(crate) location: Vec<String>,
+    /// The row order of every numbered table and figure, for the methodology note.
+    pub(crate) orders: Vec<(crate::blocks::Order, NumberKind, String)>,
+    /// Elements completed once the whole document is built: (position, what).
+    pub(crate) deferred: Vec<(usize, Deferred)>,
+    /// Unsuppressed counts behind suppressed tables, for the internal file only.
+    pub(crate) internal: Vec<InternalTable>,
+}
+
+/// The counts behind a table some of whose cells are suppressed. Never published: written
+/// only to `internal/unsuppressed.json`, and only when asked for.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InternalTable {
+    pub number: String,
+    pub dataset: String,
+    pub crosstab: survey_aggregate::CrossTab,
+}
+
+/// What the builder takes from a context once every block is built.
+pub(crate) struct Finished {
+    pub elements: Vec<Element>,
+    pub deferred: Vec<(usize, Deferred)>,
+    pub orders: Vec<(crate::blocks::Order, NumberKind, String)>,
+    pub internal: Vec<InternalTable>,
+}
+
+/// An element filled in once every block has been built, because it describes the whole
+/// report (which orders the tables use, which files were read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Deferred {
+    /// The paragraph stating how table rows are ordered.
+    Orders,
+    /// The table of input files and their checksums.
+    Provenance,
 }
 
 impl<'a> Context<'a> {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
-        dir: &'a Path,
+        folder: &'a Folder,
         spec: &'a ReportSpec,
         datasets: &'a IndexMap<String, Dataset>,
         provenance: &'a Provenance,
         weights: &'a IndexMap<String, crate::weights::WeightSet>,
+        registry: &'a Registry,
+        audit: Option<&'a survey_audit::Audit>,
+        narratives: &'a std::cell::RefCell<HashMap<String, Narrative>>,
     ) -> Context<'a> {
         Context {
-            dir,
+            folder,
             spec,
             datasets,
             provenance,
             weights,
-            doc: Doc::new(),
-            tables: Vec::new(),
-            crosstabs: Vec::new(),
-            narratives: HashMap::new(),
-            used_numbers: HashSet::new(),
-            auto: HashMap::new(),
-            forward: HashSet::new(),
-            parts_seen: 0,
+            registry,
+            audit,
+            elements: Vec::new(),
+            numbering: Numbering::default(),
+            refs: Vec::new(),
+            narratives,
+            location: Vec::new(),
+            orders: Vec::new(),
+            deferred: Vec::new(),
+            internal: Vec::new(),
         }
     }
 
-    pub fn dataset(&self, name: &str) -> Result<&'a Dataset, String> {
-        self.datasets.get(name).ok_or_else(|| {
-            format!(
-                "no dataset `{name}`; the spec declares {}",
-                self.datasets
-                    .keys()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })
+    /// Keep the unsuppressed counts of a table for the internal file.
+    pub fn keep_internal(&mut self, t: InternalTable) {
+        self.internal.push(t);
     }
 
-    /// The number a table or figure prints: the one given, or the next of its kind. A number
-    /// used twice is an error.
-    pub fn number(&mut self, kind: &str, given: Option<&str>) -> Result<String, String> {
+    /// Record the row order a numbered table or figure uses.
+    pub fn note_order(&mut self, order: crate::blocks::Order, kind: NumberKind, number: &str) {
+        self.orders.push((order, kind, number.to_owned()));
+    }
+
+    /// Push an element that is completed after the whole document is built.
+    pub(crate) fn push_deferred(&mut self, what: Deferred, placeholder: Element) {
+        self.deferred.push((self.elements.len(), what));
+        self.elements.push(placeholder);
+    }
+
+    /// The dataset a block names, or the report's default dataset (the spec's
+    /// `default_dataset`, else the first declared).
+    pub fn dataset(&self, name: Option<&str>) -> Result<(&'a str, &'a Dataset), String> {
+        let name = match name {
+            Some(n) => n,
+            None => self
+                .spec
+                .default_dataset()
+                .ok_or("the report declares no dataset")?,
+        };
+        self.datasets
+            .get_key_value(name)
+            .map(|(k, v)| (k.as_str(), v))
+            .ok_or_else(|| {
+                format!(
+                    "no dataset `{name}`; the spec declares {}",
+                    self.datasets
+                        .keys()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+    }
+
+    /// Add an element to the document.
+    pub fn push(&mut self, e: Element) {
+        match &e {
+            Element::Part { number, .. } => self.numbering.part(number),
+            Element::Heading { level: 2, .. } => self.numbering.section(),
+            _ => {}
+        }
+        self.elements.push(e);
+    }
+
+    /// The number a table and/or figure prints: the one given, or the next automatic number
+    /// of where the block stands (shared by a figure and its table). `keys` (question ids)
+    /// let narrative refer to it before its number is known. A number used twice is an error.
+    pub fn number(
+        &mut self,
+        given: Option<&str>,
+        kinds: &[NumberKind],
+        keys: &[&str],
+    ) -> Result<String, String> {
         let n = match given {
             Some(n) => {
-                if !survey_export::blocks::valid_number(n) {
+                if !survey_print::valid_number(n) {
                     return Err(format!(
                         "number `{n}` may hold only letters, digits, `.`, `_` and `-`"
                     ));
@@ -162,61 +384,64 @@ impl<'a> Context<'a> {
                 n.to_owned()
             }
             None => loop {
-                let c = self.auto.entry(kind.to_owned()).or_insert(0);
-                *c += 1;
-                let n = c.to_string();
-                if !self.used_numbers.contains(&(kind.to_owned(), n.clone())) {
+                self.numbering.item += 1;
+                let n = self.numbering.candidate(self.numbering.item);
+                if !kinds
+                    .iter()
+                    .any(|k| self.numbering.used.contains_key(&(*k, n.clone())))
+                {
                     break n;
                 }
             },
         };
-        if !self.used_numbers.insert((kind.to_owned(), n.clone())) {
-            return Err(format!(
-                "{} number {n} is used twice",
-                if kind == "tbl" { "table" } else { "figure" }
-            ));
+        for k in kinds {
+            if self.numbering.used.insert((*k, n.clone()), ()).is_some() {
+                return Err(format!("{} number {n} is used twice", k.en()));
+            }
+            for key in keys {
+                self.numbering
+                    .keys
+                    .entry((*k, (*key).to_owned()))
+                    .or_default()
+                    .push(n.clone());
+            }
         }
         Ok(n)
     }
 
     /// A narrative file of the report folder, parsed once.
-    pub fn narrative(&mut self, file: &str) -> Result<&Narrative, String> {
-        let path = self.dir.join(file);
-        if !self.narratives.contains_key(&path) {
-            let n = Narrative::load(&path).map_err(|e| e.to_string())?;
-            self.narratives.insert(path.clone(), n);
+    pub fn narrative(&mut self, file: &str) -> Result<Narrative, String> {
+        Env {
+            folder: self.folder,
+            registry: self.registry,
+            narratives: self.narratives,
         }
-        Ok(&self.narratives[&path])
+        .narrative(file)
     }
 
-    /// Typst content for runs of narrative text, with every reference resolved.
-    pub fn runs(&mut self, file: &Path, runs: &[Run]) -> Result<String, String> {
-        let mut out = String::new();
+    /// Runs of narrative text with every data reference resolved; cross-references are
+    /// checked once the whole document is built.
+    pub fn inlines(&mut self, file: &std::path::Path, runs: &[Run]) -> Result<Vec<Inline>, String> {
+        let mut out = Vec::new();
         for r in runs {
             match r {
-                Run::Text(t) => out.push_str(&format!("#{}", self.doc.str(t))),
-                Run::Strong(inner) => {
-                    let c = self.runs(file, inner)?;
-                    out.push_str(&format!("#strong[{c}]"));
-                }
+                Run::Text(t) => out.push(Inline::text(t.clone())),
+                Run::Strong(inner) => out.push(Inline::Strong {
+                    inlines: self.inlines(file, inner)?,
+                }),
                 Run::Ref { expr, line, column } => match resolve(expr, self.datasets) {
-                    Ok(Resolved::CrossRef { kind, number }) => {
-                        if !self.used_numbers.contains(&(kind.clone(), number.clone()))
-                            && !self.will_define(&kind, &number)
-                        {
-                            return Err(format!(
-                                "{}:{line}:{column}: {{{expr}}}: the report has no {} {number}",
-                                file.display(),
-                                if kind == "tbl" { "table" } else { "figure" }
-                            ));
-                        }
-                        self.doc.note_chars("表图");
-                        out.push_str(&format!(
-                            "#ref({})",
-                            survey_export::blocks::label_for(&kind, &number)
-                        ));
+                    Ok(Resolved::CrossRef { kind, target }) => {
+                        self.refs.push(PendingRef {
+                            kind,
+                            target: target.clone(),
+                            at: format!("{}:{line}:{column}: {{{expr}}}", file.display()),
+                        });
+                        out.push(Inline::Ref {
+                            kind,
+                            number: target,
+                        });
                     }
-                    Ok(v) => out.push_str(&format!("#{}", self.doc.str(&v.text()))),
+                    Ok(v) => out.push(Inline::text(v.text())),
                     Err(e) => {
                         return Err(format!(
                             "{}:{line}:{column}: {{{expr}}}: {e}",
@@ -229,36 +454,119 @@ impl<'a> Context<'a> {
         Ok(out)
     }
 
-    /// Write paragraphs of narrative.
-    pub fn paras(&mut self, file: &Path, paras: &[Para]) -> Result<(), String> {
+    /// Write narrative: paragraphs, lists, headings, and directives (blocks written in the
+    /// text, `@question law_awareness {chart = "donut"}`).
+    pub fn paras(&mut self, file: &std::path::Path, paras: &[Para]) -> Result<(), String> {
         for p in paras {
             match p {
                 Para::Para(runs) => {
-                    let c = self.runs(file, runs)?;
-                    self.doc.line(&format!("#par[{c}]\n"));
+                    let inl = self.inlines(file, runs)?;
+                    self.push(Element::Paragraph(inl));
                 }
                 Para::List(items) => {
                     let mut parts = Vec::new();
                     for it in items {
-                        parts.push(format!("[{}]", self.runs(file, it)?));
+                        parts.push(self.inlines(file, it)?);
                     }
-                    self.doc.line(&format!("#list({})\n", parts.join(", ")));
+                    self.push(Element::List(parts));
+                }
+                Para::Heading { level, title, .. } => self.push(Element::Heading {
+                    level: *level,
+                    title: title.clone(),
+                    outlined: true,
+                    new_page: false,
+                }),
+                Para::Directive(d) => {
+                    let at = format!("{}:{}", file.display(), d.line);
+                    let block = self
+                        .registry
+                        .directive(d)
+                        .map_err(|e| format!("{at}: @{}: {e}", d.kind))?;
+                    self.location.push(at.clone());
+                    let r = block.build(self);
+                    self.location.pop();
+                    r.map_err(|e| format!("{at}: @{}: {e}", d.kind))?;
                 }
             }
         }
         Ok(())
     }
 
-    /// Numbers that later blocks will define (cross-references may point forward).
-    fn will_define(&self, kind: &str, number: &str) -> bool {
-        self.forward.contains(&(kind.to_owned(), number.to_owned()))
+    /// Resolve cross-references by number or key, and hand over the elements with the
+    /// deferred ones and the recorded orders.
+    pub(crate) fn finish(mut self) -> Result<Finished, Vec<String>> {
+        let mut errors = Vec::new();
+        let mut map: HashMap<(NumberKind, String), String> = HashMap::new();
+        for r in &self.refs {
+            if self
+                .numbering
+                .used
+                .contains_key(&(r.kind, r.target.clone()))
+            {
+                continue;
+            }
+            match self.numbering.keys.get(&(r.kind, r.target.clone())) {
+                Some(ns) if ns.len() == 1 => {
+                    map.insert((r.kind, r.target.clone()), ns[0].clone());
+                }
+                Some(ns) => errors.push(format!(
+                    "{}: `{}` names {} {}s ({}); refer to one by its number",
+                    r.at,
+                    r.target,
+                    ns.len(),
+                    r.kind.en(),
+                    ns.join(", ")
+                )),
+                None => errors.push(format!(
+                    "{}: the report has no {} numbered or keyed `{}`",
+                    r.at,
+                    r.kind.en(),
+                    r.target
+                )),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        fn fix(els: &mut [Element], map: &HashMap<(NumberKind, String), String>) {
+            fn inl(v: &mut [Inline], map: &HashMap<(NumberKind, String), String>) {
+                for i in v {
+                    match i {
+                        Inline::Ref { kind, number } => {
+                            if let Some(n) = map.get(&(*kind, number.clone())) {
+                                *number = n.clone();
+                            }
+                        }
+                        Inline::Strong { inlines } => inl(inlines, map),
+                        Inline::Text { .. } => {}
+                    }
+                }
+            }
+            for e in els {
+                match e {
+                    Element::Paragraph(v) => inl(v, map),
+                    Element::List(items) => items.iter_mut().for_each(|v| inl(v, map)),
+                    Element::KeepTogether(inner) => fix(inner, map),
+                    _ => {}
+                }
+            }
+        }
+        fix(&mut self.elements, &map);
+        Ok(Finished {
+            elements: self.elements,
+            deferred: self.deferred,
+            orders: self.orders,
+            internal: self.internal,
+        })
     }
-}
 
-/// Numbers every block declares, collected before rendering so that narrative can refer
-/// forward. Filled by the builder.
-impl Context<'_> {
-    pub(crate) fn declare_forward(&mut self, set: HashSet<(String, String)>) {
-        self.forward = set;
+    /// Where the current block stands, for messages.
+    pub fn location(&self) -> Option<&str> {
+        self.location.last().map(String::as_str)
+    }
+
+    /// A file path as shown in messages.
+    pub fn shown(&self, rel: &str) -> PathBuf {
+        self.folder.shown(rel)
     }
 }

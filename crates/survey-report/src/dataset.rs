@@ -1,6 +1,5 @@
 //! A dataset: one questionnaire's export, imported, cleaned and aggregated.
 
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use schemars::JsonSchema;
@@ -11,6 +10,7 @@ use survey_import::{Mapping, SourceInfo};
 use survey_schema::Index;
 
 use crate::ReportError;
+use crate::folder::Folder;
 
 /// A dataset as the report spec declares it; paths are relative to the report folder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -34,8 +34,6 @@ pub struct Dataset {
     pub source: SourceInfo,
     pub cleaning: Cleaning,
     pub aggregate: Aggregate,
-    /// Every input file with its SHA-256, for provenance.
-    pub inputs: Vec<(PathBuf, String)>,
     /// The valid records, kept only when asked for (weighting needs them); empty otherwise.
     pub records: Vec<survey_schema::Record>,
     /// Time spent reading rows (both passes), checking and cleaning, and aggregating.
@@ -60,20 +58,35 @@ impl Dataset {
     /// Import the export twice, streaming: the first pass decides which rows are valid, the
     /// second aggregates them. No pass holds every record in memory.
     pub fn load(
-        dir: &Path,
+        folder: &Folder,
         decl: &DatasetDecl,
         crosstabs: &[CrossTabSpec],
         keep_records: bool,
         progress: Option<Progress>,
     ) -> Result<Dataset, ReportError> {
         let input = |e: &dyn std::fmt::Display| ReportError::Input(e.to_string());
-        let qpath = dir.join(&decl.questionnaire);
-        let index = survey_schema::load_questionnaire(&qpath).map_err(|e| input(&e))?;
-        let mpath = dir.join(&decl.mapping);
-        let mapping = Mapping::load(&mpath).map_err(|e| input(&e))?;
-        let rpath = dir.join(&decl.cleaning);
-        let rules = Rules::load(&rpath, &index).map_err(|e| input(&e))?;
-        let dpath = dir.join(&decl.data);
+        let qpath = folder.shown(&decl.questionnaire);
+        let text = folder
+            .read_text(&decl.questionnaire)
+            .map_err(ReportError::Input)?;
+        let index = survey_schema::parse_questionnaire(&text, &qpath).map_err(|e| input(&e))?;
+        let mpath = folder.shown(&decl.mapping);
+        let text = folder
+            .read_text(&decl.mapping)
+            .map_err(ReportError::Input)?;
+        let mapping = Mapping::parse(&text, &mpath).map_err(|e| input(&e))?;
+        let rpath = folder.shown(&decl.cleaning);
+        let text = folder
+            .read_text(&decl.cleaning)
+            .map_err(ReportError::Input)?;
+        let rules = Rules::parse(&text, &rpath, &index).map_err(|e| input(&e))?;
+        let real = folder
+            .resolve_data(&decl.data)
+            .map_err(ReportError::Input)?;
+        folder
+            .record(&decl.data, &real)
+            .map_err(ReportError::Input)?;
+        let dpath = real;
         let mut timings = DatasetTimings::default();
 
         // Pass 1: import and clean.
@@ -147,13 +160,6 @@ impl Dataset {
             timings.aggregate += t.elapsed();
         }
         drop(second);
-        let inputs = [qpath, mpath, rpath, dpath]
-            .into_iter()
-            .map(|p| {
-                let digest = sha256_file(&p)?;
-                Ok((p, digest))
-            })
-            .collect::<Result<Vec<_>, ReportError>>()?;
         Ok(Dataset {
             records,
             name: decl.name.clone(),
@@ -161,28 +167,7 @@ impl Dataset {
             source,
             cleaning,
             aggregate,
-            inputs,
             timings,
         })
     }
-}
-
-/// Hex SHA-256 of a file, read in chunks.
-pub fn sha256_file(path: &Path) -> Result<String, ReportError> {
-    use sha2::{Digest, Sha256};
-    use std::io::Read;
-    let mut f = std::fs::File::open(path)
-        .map_err(|e| ReportError::Input(format!("{}: cannot read: {e}", path.display())))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let k = f
-            .read(&mut buf)
-            .map_err(|e| ReportError::Input(format!("{}: cannot read: {e}", path.display())))?;
-        if k == 0 {
-            break;
-        }
-        h.update(&buf[..k]);
-    }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }

@@ -2,10 +2,16 @@
 //! computed figures, never typed by hand.
 //!
 //! A file is plain text. Paragraphs are separated by blank lines; a line starting with `- `
-//! is a list item; `**…**` is bold; a line `@passage name` starts a named passage that a spec
-//! block can print on its own; lines starting with `//` are comments. A reference is written in
-//! braces, e.g. `{main.law_awareness.very.pct}`; see [`crate::refs`] for the forms. `{{` and
-//! `}}` print literal braces.
+//! is a list item; `**…**` is bold; `## 标题` and `### 标题` are headings (`#` level 1);
+//! a line `@passage name` starts a named passage that a spec block can print on its own;
+//! lines starting with `//` are comments. A reference is written in braces, e.g.
+//! `{main.law_awareness.very.pct}`; see [`crate::refs`] for the forms. `{{` and `}}` print
+//! literal braces.
+//!
+//! A line `@kind …` is a directive: any block of the spec written where it prints, e.g.
+//! `@question law_awareness {number = "3.1.1", chart = "donut"}`. After the kind comes an
+//! optional bare value for the kind's main field (the question, a part's number…) and an
+//! optional TOML inline table of further fields.
 
 use std::path::{Path, PathBuf};
 
@@ -22,11 +28,27 @@ pub enum Run {
     },
 }
 
-/// A paragraph or a list.
+/// A block written in the text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Directive {
+    pub kind: String,
+    /// The bare value after the kind, for the kind's main field.
+    pub positional: Option<String>,
+    pub params: toml::Table,
+    pub line: usize,
+}
+
+/// A paragraph, a list, a heading or a directive.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Para {
     Para(Vec<Run>),
     List(Vec<Vec<Run>>),
+    Heading {
+        level: u8,
+        title: String,
+        line: usize,
+    },
+    Directive(Directive),
 }
 
 /// A named part of a narrative file.
@@ -131,6 +153,33 @@ impl Narrative {
                 });
                 continue;
             }
+            if let Some((level, title)) = heading(t) {
+                let out = &mut passages.last_mut().expect("one passage").paras;
+                flush(&mut para, &mut list, out)?;
+                if title.is_empty() {
+                    return Err(NarrativeError {
+                        file: path.to_owned(),
+                        line: n,
+                        column: 1,
+                        message: "a heading needs a title after the `#`s".into(),
+                    });
+                }
+                out.push(Para::Heading {
+                    level,
+                    title: title.to_owned(),
+                    line: n,
+                });
+                continue;
+            }
+            if let Some(rest) = t.strip_prefix('@')
+                && rest.starts_with(|c: char| c.is_ascii_lowercase())
+            {
+                let out = &mut passages.last_mut().expect("one passage").paras;
+                flush(&mut para, &mut list, out)?;
+                let col = line.len() - line.trim_start().len() + 2;
+                out.push(Para::Directive(directive(rest, n, col, path)?));
+                continue;
+            }
             if t.is_empty() {
                 flush(
                     &mut para,
@@ -194,6 +243,79 @@ impl Narrative {
                 .map(|p| p.paras.iter().collect()),
         }
     }
+}
+
+/// `## 标题` → (2, "标题"); up to three levels.
+fn heading(t: &str) -> Option<(u8, &str)> {
+    let hashes = t.chars().take_while(|&c| c == '#').count();
+    if !(1..=3).contains(&hashes) {
+        return None;
+    }
+    let rest = &t[hashes..];
+    if !rest.starts_with(' ') && !rest.is_empty() {
+        return None;
+    }
+    Some((hashes as u8, rest.trim()))
+}
+
+/// `question law_awareness {number = "3.1.1"}` (after the `@`) → a directive.
+fn directive(
+    rest: &str,
+    line: usize,
+    col: usize,
+    path: &Path,
+) -> Result<Directive, NarrativeError> {
+    let err = |column: usize, message: String| NarrativeError {
+        file: path.to_owned(),
+        line,
+        column,
+        message,
+    };
+    let kind_len = rest
+        .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+        .unwrap_or(rest.len());
+    let kind = &rest[..kind_len];
+    let mut tail = rest[kind_len..].trim_start();
+    let mut at = col + rest.len() - tail.len();
+    let mut positional = None;
+    if !tail.is_empty() && !tail.starts_with('{') {
+        let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
+        let end = tail[..end].find('{').unwrap_or(end);
+        positional = Some(tail[..end].trim_matches('"').to_owned());
+        tail = tail[end..].trim_start();
+        at = col + rest.len() - tail.len();
+    }
+    let params = if tail.is_empty() {
+        toml::Table::new()
+    } else {
+        if !tail.starts_with('{') || !tail.ends_with('}') {
+            return Err(err(
+                at,
+                format!(
+                    "after `@{kind}` come an optional value and an optional {{field = value, …}}; found «{}»",
+                    crate::short(tail, 60)
+                ),
+            ));
+        }
+        let doc = format!("x = {tail}");
+        let v: toml::Table = toml::from_str(&doc).map_err(|e| {
+            let c = e.span().map(|s| s.start.saturating_sub(4)).unwrap_or(0);
+            err(
+                at + tail[..c.min(tail.len())].chars().count(),
+                format!("in the fields of `@{kind}`: {}", e.message()),
+            )
+        })?;
+        match v.get("x") {
+            Some(toml::Value::Table(t)) => t.clone(),
+            _ => return Err(err(at, "expected {field = value, …}".into())),
+        }
+    };
+    Ok(Directive {
+        kind: kind.to_owned(),
+        positional,
+        params,
+        line,
+    })
 }
 
 /// Parse the lines of one paragraph (each tagged with line·100000+column) into runs. Lines of
@@ -318,6 +440,39 @@ mod tests {
         let Para::List(items) = p[1] else { panic!() };
         assert_eq!(items.len(), 2);
         assert_eq!(items[1], vec![Run::Text("二是{字面}".into())]);
+    }
+
+    #[test]
+    fn headings_and_directives() {
+        let text = "@part 03 {title = \"调查主要发现\"}\n\n## 数据安全认知情况\n正文\n@question law_awareness {number = \"3.1.1\", chart = \"donut\"}\n### 小节\n@toc\n";
+        let n = Narrative::parse(text, Path::new("n.md")).unwrap();
+        let p = n.passage(None).unwrap();
+        let Para::Directive(d) = p[0] else {
+            panic!("{p:?}")
+        };
+        assert_eq!(d.kind, "part");
+        assert_eq!(d.positional.as_deref(), Some("03"));
+        assert_eq!(d.params["title"].as_str(), Some("调查主要发现"));
+        assert!(
+            matches!(p[1], Para::Heading { level: 2, title, .. } if title == "数据安全认知情况")
+        );
+        assert!(matches!(p[2], Para::Para(_)));
+        let Para::Directive(q) = p[3] else { panic!() };
+        assert_eq!((q.kind.as_str(), q.line), ("question", 5));
+        assert_eq!(q.params["chart"].as_str(), Some("donut"));
+        assert!(matches!(p[4], Para::Heading { level: 3, .. }));
+        let Para::Directive(t) = p[5] else { panic!() };
+        assert!(t.positional.is_none() && t.params.is_empty());
+    }
+
+    #[test]
+    fn a_bad_directive_says_where() {
+        let e = Narrative::parse("正文\n\n@question q {number = 3.1.1}\n", Path::new("n.md"))
+            .unwrap_err();
+        assert!(e.to_string().starts_with("n.md:3:"), "{e}");
+        assert!(e.to_string().contains("`@question`"), "{e}");
+        let e = Narrative::parse("@table q number = 1\n", Path::new("n.md")).unwrap_err();
+        assert!(e.to_string().contains("{field = value"), "{e}");
     }
 
     #[test]

@@ -11,12 +11,13 @@
 //! | `{main.province.where(count>=21,count<=50).n}` / `.labels` / `.count` | the options meeting every condition |
 //! | `{main.law_training.yes.pct - main.law_training.no.pct}` | a difference, in percentage points |
 //! | `{ref:tbl:3.1.1}`, `{ref:fig:3.1.1}` | a cross-reference, printed 表3.1.1 / 图3.1.1 |
+//! | `{ref:tbl:law_awareness}` | the table (or `fig`: figure) of a question, by its id |
 //!
 //! `pct` has two decimals, like the tables; `pct1` one; `pct0` none; all round half up.
 
 use indexmap::IndexMap;
 use survey_aggregate::{FrequencyTable, RowOrder};
-use survey_export::fmt;
+use survey_print::{NumberKind, fmt};
 
 use crate::dataset::Dataset;
 
@@ -31,10 +32,10 @@ pub enum Resolved {
         decimals: u32,
         percent: bool,
     },
-    /// A cross-reference to a table or figure.
+    /// A cross-reference to a table or figure, by number or by the question id it shows.
     CrossRef {
-        kind: String,
-        number: String,
+        kind: NumberKind,
+        target: String,
     },
 }
 
@@ -42,9 +43,7 @@ impl Resolved {
     pub fn text(&self) -> String {
         match self {
             Resolved::Text(t) | Resolved::Number { text: t, .. } => t.clone(),
-            Resolved::CrossRef { kind, number } => {
-                format!("{}{number}", if kind == "tbl" { "表" } else { "图" })
-            }
+            Resolved::CrossRef { kind, target } => format!("{}{target}", kind.zh()),
         }
     }
 }
@@ -84,20 +83,19 @@ fn number(count: u64, base: u64, stat: &str) -> Result<Resolved, String> {
 pub fn resolve(expr: &str, datasets: &IndexMap<String, Dataset>) -> Result<Resolved, String> {
     let expr = expr.trim();
     if let Some(rest) = expr.strip_prefix("ref:") {
-        let (kind, number) = rest
+        let (kind, target) = rest
             .split_once(':')
-            .ok_or("a cross-reference is written ref:tbl:<number> or ref:fig:<number>")?;
-        if kind != "tbl" && kind != "fig" {
+            .ok_or("a cross-reference is written ref:tbl:<number or question id> or ref:fig:<…>")?;
+        let kind = NumberKind::from_short(kind)
+            .ok_or_else(|| format!("unknown cross-reference kind `{kind}`; use tbl or fig"))?;
+        if !survey_print::valid_number(target) {
             return Err(format!(
-                "unknown cross-reference kind `{kind}`; use tbl or fig"
+                "`{target}` is not a table or figure number, nor a question id"
             ));
         }
-        if !survey_export::blocks::valid_number(number) {
-            return Err(format!("`{number}` is not a table or figure number"));
-        }
         return Ok(Resolved::CrossRef {
-            kind: kind.into(),
-            number: number.into(),
+            kind,
+            target: target.into(),
         });
     }
     if let Some((a, b)) = expr.split_once(" - ") {

@@ -53,11 +53,33 @@ pub struct ReportSpec {
     #[serde(default)]
     pub pdf_standard: Option<String>,
     pub datasets: Vec<DatasetDecl>,
+    /// The dataset blocks use when they name none; the first declared when absent.
+    #[serde(default)]
+    pub default_dataset: Option<String>,
+    /// Data files may lie outside the report folder (absolute paths or `..`). Everything else
+    /// a report names always lies inside it.
+    #[serde(default)]
+    pub allow_outside_data: bool,
+    /// A publication to audit against itself and the data (`published/tables.json`…); the
+    /// audit runs once per build and writes `audit.json`; an `audit` block prints it.
+    #[serde(default)]
+    pub audit: Option<AuditDecl>,
     /// Weights to rake the datasets to population margins.
     #[serde(default)]
     pub weights: Vec<crate::weights::WeightsDecl>,
     /// Blocks in print order; each has a `kind`.
     pub blocks: Vec<toml::Spanned<toml::Table>>,
+}
+
+/// `[audit]` in `report.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditDecl {
+    /// The publication's tables as printed (`survey-published` format).
+    pub tables: String,
+    /// Its narrative claims, if transcribed.
+    #[serde(default)]
+    pub claims: Option<String>,
 }
 
 /// A block's raw parameters with where it stands.
@@ -71,7 +93,7 @@ pub struct RawBlock {
 impl RawBlock {
     /// `block 12 (table 3.1.1)`.
     pub fn describe(&self) -> String {
-        let tag = ["number", "question", "file", "title"]
+        let tag = ["number", "question", "file", "title", "row"]
             .iter()
             .find_map(|k| self.params.get(*k).and_then(|v| v.as_str()))
             .map(|s| format!(" {s}"))
@@ -87,6 +109,18 @@ fn line_of(text: &str, offset: usize) -> usize {
 impl ReportSpec {
     /// Read `report.toml` and split its blocks.
     pub fn load(path: &Path) -> Result<(ReportSpec, Vec<RawBlock>), SpecError> {
+        let text = std::fs::read_to_string(path).map_err(|e| SpecError {
+            file: path.to_owned(),
+            line: None,
+            block: None,
+            field: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        ReportSpec::parse(&text, path)
+    }
+
+    /// Parse the text of `report.toml` (`path` is used in messages).
+    pub fn parse(text: &str, path: &Path) -> Result<(ReportSpec, Vec<RawBlock>), SpecError> {
         let err = |line: Option<usize>, message: String| SpecError {
             file: path.to_owned(),
             line,
@@ -94,11 +128,18 @@ impl ReportSpec {
             field: None,
             message,
         };
-        let text =
-            std::fs::read_to_string(path).map_err(|e| err(None, format!("cannot read: {e}")))?;
-        let spec: ReportSpec = toml::from_str(&text).map_err(|e| {
-            let line = e.span().map(|s| line_of(&text, s.start));
+        let de = toml::de::Deserializer::parse(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
             err(line, e.message().to_owned())
+        })?;
+        let spec: ReportSpec = serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = e.path().to_string();
+            let inner = e.into_inner();
+            let line = inner.span().map(|s| line_of(text, s.start));
+            SpecError {
+                field: (field != "." && !field.is_empty()).then_some(field),
+                ..err(line, inner.message().to_owned())
+            }
         })?;
         if spec.id.is_empty()
             || !spec
@@ -130,9 +171,17 @@ impl ReportSpec {
                 return Err(err(None, format!("dataset `{}` is declared twice", d.name)));
             }
         }
+        if let Some(d) = &spec.default_dataset
+            && !names.contains(d)
+        {
+            return Err(SpecError {
+                field: Some("default_dataset".into()),
+                ..err(None, format!("`{d}` is not a declared dataset"))
+            });
+        }
         let mut raw = Vec::new();
         for (index, b) in spec.blocks.iter().enumerate() {
-            let line = line_of(&text, b.span().start);
+            let line = line_of(text, b.span().start);
             let mut params = b.get_ref().clone();
             let kind = match params.remove("kind") {
                 Some(toml::Value::String(k)) => k,
@@ -154,6 +203,13 @@ impl ReportSpec {
             });
         }
         Ok((spec, raw))
+    }
+
+    /// The dataset blocks use when they name none.
+    pub fn default_dataset(&self) -> Option<&str> {
+        self.default_dataset
+            .as_deref()
+            .or_else(|| self.datasets.first().map(|d| d.name.as_str()))
     }
 
     /// The fixed creation timestamp: midnight UTC of `date`.

@@ -1,7 +1,5 @@
 //! Weights declared in the spec: raking of a dataset's valid respondents to population margins.
 
-use std::path::Path;
-
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -10,6 +8,7 @@ use survey_stats::rake::{MarginsSpec, Raked, Variable, rake};
 
 use crate::ReportError;
 use crate::dataset::Dataset;
+use crate::folder::Folder;
 
 /// `[[weights]]` in `report.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -33,13 +32,13 @@ pub struct WeightSet {
 
 /// Rake every declared weight set.
 pub fn compute(
-    dir: &Path,
+    folder: &Folder,
     decls: &[WeightsDecl],
     datasets: &IndexMap<String, Dataset>,
 ) -> Result<IndexMap<String, WeightSet>, ReportError> {
     let mut out = IndexMap::new();
     for decl in decls {
-        let path = dir.join(&decl.margins);
+        let path = folder.shown(&decl.margins);
         let err = |m: String| ReportError::Input(format!("{}: {m}", path.display()));
         let d = datasets.get(&decl.dataset).ok_or_else(|| {
             err(format!(
@@ -47,7 +46,9 @@ pub fn compute(
                 decl.name, decl.dataset
             ))
         })?;
-        let text = std::fs::read_to_string(&path).map_err(|e| err(format!("cannot read: {e}")))?;
+        let text = folder
+            .read_text(&decl.margins)
+            .map_err(ReportError::Input)?;
         let spec: MarginsSpec = serde_json::from_str(&text)
             .map_err(|e| err(format!("line {} column {}: {e}", e.line(), e.column())))?;
         let mut vars = Vec::new();

@@ -9,10 +9,13 @@
 //! * [`hypothesis`]: Pearson's chi-square (with a small-expected warning), Fisher's exact 2×2,
 //!   Rao–Scott corrections for weighted tables;
 //! * [`rake`]: raking to population margins with convergence checks, trimming, Kish's n and deff;
-//! * [`suppress`]: primary and secondary small-cell suppression.
+//! * [`suppress`]: primary and secondary small-cell suppression;
+//! * [`disclosure`]: what an intruder can work out about hidden cells from everything printed
+//!   (integer linear programming).
 //!
 //! It takes counts, weights and category codes, and knows nothing of files or reports.
 
+pub mod disclosure;
 pub mod hypothesis;
 pub mod intervals;
 pub mod rake;

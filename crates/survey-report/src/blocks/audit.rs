@@ -1,16 +1,20 @@
 //! The audit of a publication, run on the report's datasets, and the block that prints it as
 //! an appendix (数据核对说明).
 
-use std::path::Path;
-
 use indexmap::IndexMap;
 use serde::Deserialize;
 use survey_aggregate::RowOrder;
 use survey_audit::{Area, Audit, Computed};
 use survey_published::{Claims, Published};
 
+use survey_print::{
+    Cell, Column, ColumnKind, Element, Inline, PrintedRow, PrintedTable, TableKind,
+};
+
 use crate::block::{Block, Context};
 use crate::dataset::Dataset;
+use crate::folder::Folder;
+use crate::spec::AuditDecl;
 
 /// Counts and funnels of the loaded datasets, for the audit.
 pub fn computed(datasets: &IndexMap<String, Dataset>) -> Computed {
@@ -43,17 +47,22 @@ pub fn computed(datasets: &IndexMap<String, Dataset>) -> Computed {
     c
 }
 
-/// Audit the publication transcribed in a report folder (`published/tables.json` and, if
-/// present, `published/claims.json`) against itself and the datasets.
+/// Audit the publication the spec names (`[audit]`: its tables and, if given, its claims)
+/// against itself and the datasets. Runs once per build; the `audit` block prints the result.
 pub fn run(
-    dir: &Path,
-    tables: &str,
-    claims: Option<&str>,
+    folder: &Folder,
+    decl: &AuditDecl,
     datasets: &IndexMap<String, Dataset>,
 ) -> Result<Audit, String> {
-    let published = Published::load(&dir.join(tables)).map_err(|e| e.to_string())?;
-    let claims = match claims {
-        Some(c) => Some(Claims::load(&dir.join(c)).map_err(|e| e.to_string())?),
+    let real = folder.resolve(&decl.tables)?;
+    folder.record(&decl.tables, &real)?;
+    let published = Published::load(&real).map_err(|e| e.to_string())?;
+    let claims = match &decl.claims {
+        Some(c) => {
+            let real = folder.resolve(c)?;
+            folder.record(c, &real)?;
+            Some(Claims::load(&real).map_err(|e| e.to_string())?)
+        }
         None => None,
     };
     let questionnaires: IndexMap<String, survey_schema::Index> = datasets
@@ -63,7 +72,8 @@ pub fn run(
     let problems = published.check(&questionnaires);
     if !problems.is_empty() {
         return Err(format!(
-            "{tables} does not fit the questionnaires:\n  - {}",
+            "{} does not fit the questionnaires:\n  - {}",
+            folder.shown(&decl.tables).display(),
             problems.join("\n  - ")
         ));
     }
@@ -75,23 +85,16 @@ pub fn run(
     ))
 }
 
-fn default_tables() -> String {
-    "published/tables.json".into()
-}
-
-/// The audit as an appendix.
+/// The audit as an appendix; the publication it audits is the spec's `[audit]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AuditBlock {
-    #[serde(default = "default_tables")]
-    pub tables: String,
-    #[serde(default)]
-    pub claims: Option<String>,
-}
+pub struct AuditBlock {}
 
 impl Block for AuditBlock {
-    fn render(&self, cx: &mut Context) -> Result<(), String> {
-        let audit = run(cx.dir, &self.tables, self.claims.as_deref(), cx.datasets)?;
+    fn build(&self, cx: &mut Context) -> Result<(), String> {
+        let audit = cx
+            .audit
+            .ok_or("an `audit` block prints the audit of the publication named by `[audit]` in report.toml, and the spec has none")?;
         let ck = &audit.checked;
         let by_area = |a: Area| audit.findings.iter().filter(|f| f.area == a).count();
         let causes: Vec<String> = audit
@@ -115,42 +118,48 @@ impl Block for AuditBlock {
                 causes.join("，")
             }
         );
-        let t = cx.doc.str(&intro);
-        cx.doc.line(&format!("#par({t})"));
+        cx.push(Element::Paragraph(vec![Inline::text(intro)]));
         for (area, title) in [
             (Area::Publication, "发表版内部核对"),
             (Area::Data, "与答卷数据比对"),
             (Area::Presentation, "排版与引用"),
         ] {
-            let rows: Vec<&survey_audit::Finding> =
+            let found: Vec<&survey_audit::Finding> =
                 audit.findings.iter().filter(|f| f.area == area).collect();
-            if rows.is_empty() {
+            if found.is_empty() {
                 continue;
             }
-            let h = cx.doc.str(title);
-            cx.doc
-                .line(&format!("#heading(level: 3, outlined: false, {h})"));
-            let mut cells = Vec::new();
-            for f in rows {
-                let location = printed_location(&f.location);
-                for v in [
-                    location.as_str(),
-                    f.published.as_str(),
-                    f.recomputed.as_str(),
-                    f.cause.zh(),
-                ] {
-                    cells.push(format!("[#{}]", cx.doc.str(v)));
-                }
-            }
-            let hh: Vec<String> = ["位置", "发表值", "复算值", "可能原因"]
+            cx.push(Element::Heading {
+                level: 3,
+                title: title.to_owned(),
+                outlined: false,
+                new_page: false,
+            });
+            let rows = found
                 .iter()
-                .map(|x| format!("[#{}]", cx.doc.str(x)))
+                .map(|f| {
+                    PrintedRow::new(vec![
+                        Cell::text(printed_location(&f.location)),
+                        Cell::text(&f.published),
+                        Cell::text(&f.recomputed),
+                        Cell::text(f.cause.zh()),
+                    ])
+                })
                 .collect();
-            cx.doc.line(&format!(
-                "#block(breakable: true, {{ set text(size: 7.5pt); table(columns: (34%, 1fr, 1fr, 24%), align: (left + horizon, right + horizon, right + horizon, left + horizon), table.header({}), {}) }})",
-                hh.join(", "),
-                cells.join(", ")
-            ));
+            let t = PrintedTable {
+                rows,
+                compact: true,
+                ..PrintedTable::new(
+                    TableKind::Audit,
+                    vec![
+                        Column::new("位置", ColumnKind::Label),
+                        Column::new("发表值", ColumnKind::Text),
+                        Column::new("复算值", ColumnKind::Text),
+                        Column::new("可能原因", ColumnKind::Text),
+                    ],
+                )
+            };
+            cx.push(Element::Table(Box::new(t)));
         }
         Ok(())
     }

@@ -44,6 +44,24 @@ pub fn number_f64(x: f64, decimals: u32) -> String {
     }
 }
 
+/// An interval in percent as printed: `[27.9, 61.7]`.
+pub fn interval(lower: f64, upper: f64, decimals: u32) -> String {
+    format!(
+        "[{}, {}]",
+        number_f64(lower, decimals),
+        number_f64(upper, decimals)
+    )
+}
+
+/// A p-value as printed: `p=0.034`, `p<0.001`.
+pub fn p_value(p: f64) -> String {
+    if p < 0.001 {
+        "p<0.001".into()
+    } else {
+        format!("p={}", number_f64(p, 3))
+    }
+}
+
 fn fixed(scaled: u128, decimals: u32) -> String {
     if decimals == 0 {
         return scaled.to_string();

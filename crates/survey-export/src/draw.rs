@@ -1,0 +1,685 @@
+//! Drawing a computed [`Document`] as Typst: one general table drawer for every printed table,
+//! one drawer per chart style, and the page furniture (cover, parts, contents, back cover).
+//! Every string enters as an escaped literal through [`Doc::str`].
+
+use survey_print::{
+    AxisUnit, BackCover, Cell, ChartStyle, ColumnKind, Committee, Cover, Document, Element, Image,
+    Inline, NumberKind, PrintedFigure, PrintedTable, RowRole,
+};
+
+use crate::template::{BAR, Meta, PALETTE, preamble};
+use crate::typst::Doc;
+
+/// The Typst source of a document, the characters it prints, and the files it includes.
+pub struct Source {
+    pub text: String,
+    pub chars: std::collections::BTreeSet<char>,
+    /// Images to write beside the source, as (path relative to the source, bytes).
+    pub assets: Vec<(String, Vec<u8>)>,
+}
+
+/// The `<tbl-…>` / `<fig-…>` label of a table or figure number. Numbers hold only letters,
+/// digits, `.`, `_` and `-` (checked when they are given), so the label is valid Typst.
+pub fn label_for(kind: NumberKind, number: &str) -> String {
+    debug_assert!(survey_print::valid_number(number));
+    format!("<{}-{number}>", kind.short())
+}
+
+/// Draw a whole document.
+pub fn document(d: &Document) -> Source {
+    let mut doc = Doc::new();
+    preamble(
+        &mut doc,
+        &Meta {
+            title: &d.meta.title,
+            author: &d.meta.author,
+            keywords: &d.meta.keywords,
+        },
+    );
+    let mut st = State::default();
+    for e in &d.elements {
+        element(&mut doc, &mut st, e);
+    }
+    Source {
+        text: doc.source().to_owned(),
+        chars: doc.chars().clone(),
+        assets: st.assets,
+    }
+}
+
+/// Draw one figure on a page of its own size, for charts as images (SVG, PNG).
+pub fn standalone_figure(f: &PrintedFigure) -> Source {
+    let mut doc = Doc::new();
+    preamble(
+        &mut doc,
+        &Meta {
+            title: &f.caption,
+            author: "",
+            keywords: &[],
+        },
+    );
+    doc.line("#set page(width: 16cm, height: auto, margin: 0.4cm, header: none, footer: none, numbering: none)");
+    figure(&mut doc, f);
+    Source {
+        text: doc.source().to_owned(),
+        chars: doc.chars().clone(),
+        assets: Vec::new(),
+    }
+}
+
+#[derive(Default)]
+struct State {
+    parts_seen: u32,
+    assets: Vec<(String, Vec<u8>)>,
+}
+
+fn element(doc: &mut Doc, st: &mut State, e: &Element) {
+    match e {
+        Element::Cover(c) => cover(doc, st, c),
+        Element::BackCover(b) => back_cover(doc, st, b),
+        Element::Part { number, title } => {
+            if st.parts_seen == 0 {
+                doc.line("#set page(numbering: \"1\")");
+                doc.line("#counter(page).update(1)");
+            }
+            st.parts_seen += 1;
+            doc.note_chars("PART");
+            let n = doc.str(number);
+            let t = doc.str(title);
+            doc.line(&format!("#part({n}, {t})\n"));
+        }
+        Element::Heading {
+            level,
+            title,
+            outlined,
+            new_page,
+        } => {
+            if *new_page {
+                doc.line("#pagebreak(weak: true)");
+            }
+            let t = doc.str(title);
+            doc.line(&format!(
+                "#heading(level: {level}, outlined: {outlined}, {t})"
+            ));
+        }
+        Element::Paragraph(inl) => {
+            let c = inlines(doc, inl);
+            doc.line(&format!("#par[{c}]\n"));
+        }
+        Element::List(items) => {
+            let parts: Vec<String> = items
+                .iter()
+                .map(|it| format!("[{}]", inlines(doc, it)))
+                .collect();
+            doc.line(&format!("#list({})\n", parts.join(", ")));
+        }
+        Element::Toc { title, depth } => {
+            let t = doc.str(title);
+            doc.line("#pagebreak(weak: true)");
+            doc.line(&format!(
+                "#outline(title: {t}, depth: {depth}, indent: 2em)"
+            ));
+        }
+        Element::PageBreak => doc.line("#pagebreak(weak: true)"),
+        Element::Table(t) => table(doc, t),
+        Element::Figure(f) => figure(doc, f),
+        Element::KeepTogether(inner) => {
+            // Each element but the last sticks to the next: if the next does not fit on the
+            // page, they move on together. A group taller than a page breaks as it must.
+            let n = inner.len();
+            for (i, e) in inner.iter().enumerate() {
+                if i + 1 < n {
+                    doc.line("#block(sticky: true, width: 100%)[");
+                    element(doc, st, e);
+                    doc.line("]");
+                } else {
+                    element(doc, st, e);
+                }
+            }
+        }
+        Element::Committee(c) => committee(doc, c),
+        Element::Image(i) => {
+            let img = image(doc, st, i);
+            match &i.caption {
+                Some(c) => {
+                    let c = doc.str(c);
+                    doc.line(&format!(
+                        "#align(center, stack(dir: ttb, spacing: 0.5em, {img}, text(font: sans, size: 8pt, fill: luma(90), {c})))"
+                    ));
+                }
+                None => doc.line(&format!("#align(center, {img})")),
+            }
+        }
+    }
+}
+
+/// Typst content for runs of text.
+fn inlines(doc: &mut Doc, runs: &[Inline]) -> String {
+    let mut out = String::new();
+    for r in runs {
+        match r {
+            Inline::Text { text } => out.push_str(&format!("#{}", doc.str(text))),
+            Inline::Strong { inlines: inner } => {
+                let c = inlines(doc, inner);
+                out.push_str(&format!("#strong[{c}]"));
+            }
+            Inline::Ref { kind, number } => {
+                doc.note_chars(kind.zh());
+                doc.note_chars(number);
+                out.push_str(&format!("#ref({})", label_for(*kind, number)));
+            }
+        }
+    }
+    out
+}
+
+/// A string whose last characters cannot be split from each other across lines, so that a
+/// caption or header never ends with one character alone on its last line.
+fn unbroken_end(doc: &mut Doc, s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let tail = 3;
+    let cjk = |c: char| matches!(c as u32, 0x3000..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF | 0x20000..=0x3FFFF);
+    if chars.len() <= tail + 2 || !chars[chars.len() - tail..].iter().all(|&c| cjk(c)) {
+        return format!("#{}", doc.str(s));
+    }
+    let head: String = chars[..chars.len() - tail].iter().collect();
+    let end: String = chars[chars.len() - tail..].iter().collect();
+    format!("#{}#box({})", doc.str(&head), doc.str(&end))
+}
+
+fn cell_content(doc: &mut Doc, c: &Cell, total: bool) -> String {
+    let v = doc.str(&c.text);
+    let v = if total { format!("strong({v})") } else { v };
+    match &c.interval {
+        Some(iv) => {
+            let iv = doc.str(&iv.text);
+            format!("[#{v}\\ #text(size: 6.5pt, fill: luma(100), {iv})]")
+        }
+        None => format!("[#{v}]"),
+    }
+}
+
+/// Any printed table: numbered tables as captioned figures, lists as compact small print.
+pub fn table(doc: &mut Doc, t: &PrintedTable) {
+    let columns: Vec<&str> = t
+        .columns
+        .iter()
+        .map(|c| match c.kind {
+            ColumnKind::Label => "1fr",
+            _ => "auto",
+        })
+        .collect();
+    let align: Vec<&str> = t
+        .columns
+        .iter()
+        .map(|c| {
+            if c.kind.numeric() {
+                "right + horizon"
+            } else {
+                "left + horizon"
+            }
+        })
+        .collect();
+    let headers: Vec<String> = t
+        .columns
+        .iter()
+        .map(|c| format!("[{}]", unbroken_end(doc, &c.header)))
+        .collect();
+    let mut cells = String::new();
+    for r in &t.rows {
+        cells.push_str("    ");
+        for (i, c) in r.cells.iter().enumerate() {
+            let small = t.columns.get(i).is_some_and(|k| k.kind == ColumnKind::Code);
+            let content = cell_content(doc, c, r.role == RowRole::Total);
+            if small {
+                cells.push_str(&format!("text(size: 6.5pt, {content}), "));
+            } else {
+                cells.push_str(&format!("{content}, "));
+            }
+        }
+        cells.push('\n');
+    }
+    let grid = format!(
+        "table(\n  columns: ({}),\n  align: ({}),\n  table.header({}),\n{cells})",
+        columns.join(", ") + if columns.len() == 1 { "," } else { "" },
+        align.join(", ") + if align.len() == 1 { "," } else { "" },
+        headers.join(", "),
+    );
+    match (&t.number, t.compact) {
+        (Some(number), _) => {
+            let n = doc.str(number);
+            let caption = unbroken_end(doc, t.caption.as_deref().unwrap_or_default());
+            doc.line(&format!(
+                "#numbered(table, [#\"表\"], {n}, [{caption}], {grid}){}",
+                label_for(NumberKind::Table, number)
+            ));
+        }
+        (None, true) => {
+            doc.line(&format!(
+                "#block(breakable: true, {{ set text(size: 7.5pt); {grid} }})"
+            ));
+        }
+        (None, false) => doc.line(&format!("#block(below: 1.2em, {grid})")),
+    }
+    if let Some(n) = t.note_text() {
+        note(doc, &n);
+    }
+}
+
+/// A note under a table: a short one sits under the numbers, a longer one reads from the left.
+fn note(doc: &mut Doc, n: &str) {
+    let side = if n.chars().count() > 50 {
+        "left"
+    } else {
+        "right"
+    };
+    let n = doc.str(n);
+    doc.line(&format!("#block(above: -0.9em, below: 1.2em, width: 100%, align({side}, text(font: sans, size: 7.5pt, fill: luma(110), {n})))"));
+}
+
+fn axis_label(v: f64, unit: AxisUnit) -> String {
+    let s = if (v - v.round()).abs() < 1e-9 {
+        format!("{}", v.round() as i64)
+    } else {
+        format!("{v:.1}")
+    };
+    match unit {
+        AxisUnit::Percent => format!("{s}%"),
+        AxisUnit::Count => s,
+    }
+}
+
+/// A numbered chart with its caption below.
+pub fn figure(doc: &mut Doc, f: &PrintedFigure) {
+    let body = match f.style {
+        ChartStyle::Bars => bars(doc, f),
+        ChartStyle::GroupedBars => grouped_bars(doc, f),
+        ChartStyle::Columns => columns(doc, f),
+        ChartStyle::Donut => donut(doc, f),
+    };
+    let title = match &f.title {
+        Some(t) => {
+            let t = doc.str(t);
+            format!(
+                "align(center, block(below: 0.8em, text(font: sans, size: 9.5pt, weight: \"bold\", {t}))),"
+            )
+        }
+        None => String::new(),
+    };
+    let note = match &f.note {
+        Some(n) => {
+            let n = doc.str(n);
+            format!("align(right, text(font: sans, size: 7.5pt, fill: luma(110), {n})),")
+        }
+        None => String::new(),
+    };
+    let caption = unbroken_end(doc, &f.caption);
+    // The text alternative is not printed; it is read out by assistive technology.
+    let alt = crate::typst::lit(&f.alt);
+    let chart = format!(
+        "block(width: 100%, inset: (x: 4pt, y: 8pt), stroke: 0.4pt + luma(215), radius: 2pt, {{\n  set text(font: sans, size: 8pt)\n  stack(dir: ttb, spacing: 0.5em, {title}\n{body},\n{note})\n}})"
+    );
+    match &f.number {
+        Some(number) => {
+            let n = doc.str(number);
+            doc.line(&format!(
+                "#numbered(image, [#\"图\"], {n}, [{caption}], {chart}, alt: {alt}){}",
+                label_for(NumberKind::Figure, number)
+            ));
+        }
+        None => doc.line(&format!(
+            "#figure(kind: image, supplement: none, numbering: none, caption: [{caption}], alt: {alt}, {chart})"
+        )),
+    }
+}
+
+fn bars(doc: &mut Doc, f: &PrintedFigure) -> String {
+    let max = f.axis.max;
+    let mut cells = String::new();
+    for c in &f.categories {
+        let l = doc.str(&c.label);
+        let (value, text) = c
+            .bars
+            .first()
+            .map(|b| (b.value.unwrap_or(0.0), b.text.as_str()))
+            .unwrap_or((0.0, "—"));
+        let v = doc.str(text);
+        // Bars take the left 84% of their column, leaving room for the value after the longest.
+        let w = (value / max * 84.0).clamp(0.0, 84.0);
+        cells.push_str(&format!(
+            "    bar-label({l}), [#box(width: {w:.3}%, height: 9pt, fill: rgb(\"{BAR}\"), baseline: 1.5pt)#h(3pt)#text(size: 7.5pt, {v})],\n"
+        ));
+    }
+    format!(
+        "  grid(columns: (34%, 1fr), column-gutter: 8pt, row-gutter: 7pt, align: (right + horizon, left + horizon),\n{cells}    [], {}\n  )",
+        ticks(doc, f.axis.max, f.axis.unit)
+    )
+}
+
+fn ticks(doc: &mut Doc, max: f64, unit: AxisUnit) -> String {
+    let ticks: Vec<String> = [0.0, 0.25, 0.5, 0.75, 1.0]
+        .iter()
+        .map(|k| {
+            let s = doc.str(&axis_label(max * k, unit));
+            format!("place(dx: {:.1}%, dy: 0pt, move(dx: -1em, box(width: 2em, align(center, text(size: 6.5pt, fill: luma(110), {s})))))", k * 84.0)
+        })
+        .collect();
+    format!(
+        "block(width: 100%, height: 1.1em, {{ place(line(length: 84%, stroke: 0.4pt + luma(160))); {} }})",
+        ticks.join("; ")
+    )
+}
+
+fn grouped_bars(doc: &mut Doc, f: &PrintedFigure) -> String {
+    let max = f.axis.max;
+    let mut cells = String::new();
+    for c in &f.categories {
+        let l = doc.str(&c.label);
+        let mut stack = Vec::new();
+        for (i, b) in c.bars.iter().enumerate() {
+            let v = doc.str(&b.text);
+            let colour = PALETTE[i % PALETTE.len()];
+            let w = (b.value.unwrap_or(0.0) / max * 84.0).clamp(0.0, 84.0);
+            stack.push(format!(
+                "[#box(width: {w:.3}%, height: 7pt, fill: rgb(\"{colour}\"), baseline: 1pt)#h(3pt)#text(size: 7pt, {v})]"
+            ));
+        }
+        cells.push_str(&format!(
+            "    bar-label({l}), stack(dir: ttb, spacing: 2pt, {}),\n",
+            stack.join(", ")
+        ));
+    }
+    let mut legend = Vec::new();
+    for (i, s) in f.series.iter().enumerate() {
+        let s = doc.str(s);
+        legend.push(format!(
+            "box(width: 8pt, height: 8pt, fill: rgb(\"{}\")), text(size: 8pt, {s})",
+            PALETTE[i % PALETTE.len()]
+        ));
+    }
+    format!(
+        "  align(center, grid(columns: {}, column-gutter: 6pt, align: horizon, {})),\n  grid(columns: (34%, 1fr), column-gutter: 8pt, row-gutter: 8pt, align: (right + horizon, left + horizon),\n{cells}    [], {}\n  )",
+        f.series.len() * 2,
+        legend.join(", "),
+        ticks(doc, max, f.axis.unit)
+    )
+}
+
+fn columns(doc: &mut Doc, f: &PrintedFigure) -> String {
+    let max = f.axis.max;
+    let n = f.categories.len().max(1);
+    let mut bars = String::new();
+    let mut labels = String::new();
+    for c in &f.categories {
+        let (value, text) = c
+            .bars
+            .first()
+            .map(|b| (b.value.unwrap_or(0.0), b.text.as_str()))
+            .unwrap_or((0.0, "—"));
+        let v = doc.str(text);
+        let h = (value / max * 100.0).clamp(0.0, 100.0);
+        bars.push_str(&format!(
+            "    align(center + bottom, stack(dir: ttb, spacing: 3pt, text(size: 7.5pt, {v}), box(width: 60%, height: {h:.3}% * 3.6cm, fill: rgb(\"{BAR}\")))),\n"
+        ));
+        let l = doc.str(&c.label);
+        labels.push_str(&format!(
+            "    align(center + top, text(size: 7.5pt, {l})),\n"
+        ));
+    }
+    format!(
+        "  grid(columns: ({}), rows: (4.3cm, auto), row-gutter: 4pt, column-gutter: 4pt,\n{bars}{labels}  )",
+        vec!["1fr"; n].join(", ")
+    )
+}
+
+/// Points of an annulus sector from angle a0 to a1 (radians, clockwise from 12 o'clock).
+fn sector(cx: f64, cy: f64, r_out: f64, r_in: f64, a0: f64, a1: f64) -> Vec<(f64, f64)> {
+    let steps = (((a1 - a0) / (2.0f64.to_radians())).ceil() as usize).max(1);
+    let pt = |r: f64, a: f64| (cx + r * a.sin(), cy - r * a.cos());
+    let mut pts: Vec<(f64, f64)> = (0..=steps)
+        .map(|k| pt(r_out, a0 + (a1 - a0) * k as f64 / steps as f64))
+        .collect();
+    pts.extend(
+        (0..=steps)
+            .rev()
+            .map(|k| pt(r_in, a0 + (a1 - a0) * k as f64 / steps as f64)),
+    );
+    pts
+}
+
+fn donut(doc: &mut Doc, f: &PrintedFigure) -> String {
+    let value = |c: &survey_print::Category| c.bars.first().and_then(|b| b.value).unwrap_or(0.0);
+    let total: f64 = f.categories.iter().map(value).sum();
+    let (size, r_out, r_in) = (120.0, 58.0, 34.0);
+    let mut shapes = String::new();
+    let mut a = 0.0f64;
+    for (i, c) in f.categories.iter().enumerate() {
+        let v = value(c);
+        if total <= 0.0 || v <= 0.0 {
+            continue;
+        }
+        let sweep = v / total * std::f64::consts::TAU;
+        let pts = sector(size / 2.0, size / 2.0, r_out, r_in, a, a + sweep);
+        let mut path = format!("curve.move(({:.2}pt, {:.2}pt))", pts[0].0, pts[0].1);
+        for p in &pts[1..] {
+            path.push_str(&format!(", curve.line(({:.2}pt, {:.2}pt))", p.0, p.1));
+        }
+        shapes.push_str(&format!(
+            "      place(curve(fill: rgb(\"{}\"), stroke: 0.8pt + white, {path}, curve.close()))\n",
+            PALETTE[i % PALETTE.len()]
+        ));
+        a += sweep;
+    }
+    let mut legend = String::new();
+    for (i, c) in f.categories.iter().enumerate() {
+        let l = doc.str(&c.label);
+        let v = doc.str(c.bars.first().map(|b| b.text.as_str()).unwrap_or("—"));
+        legend.push_str(&format!(
+            "      box(width: 8pt, height: 8pt, fill: rgb(\"{}\")), text(size: 8pt, {l}), text(size: 8pt, {v}),\n",
+            PALETTE[i % PALETTE.len()]
+        ));
+    }
+    format!(
+        "  align(center, grid(columns: (auto, auto), column-gutter: 1.2cm, align: horizon,\n    box(width: {size}pt, height: {size}pt, {{\n{shapes}    }}),\n    grid(columns: (auto, auto, auto), column-gutter: 6pt, row-gutter: 6pt, align: (horizon, left + horizon, right + horizon),\n{legend}    )\n  ))"
+    )
+}
+
+fn cover(doc: &mut Doc, st: &mut State, c: &Cover) {
+    let title = doc.str(&c.title);
+    let org = doc.str(&c.organisation);
+    let sub = c.subtitle.as_deref().map(|s| doc.str(s));
+    let edition = c.edition.as_deref().map(|s| doc.str(s));
+    let note = c.note.as_deref().map(|s| doc.str(s));
+    doc.line("#set page(numbering: none)");
+    doc.line("#page(margin: 0pt, header: none, footer: none, {");
+    doc.line("  place(top + left, rect(width: 100%, height: 42%, fill: accent))");
+    doc.line("  place(top + left, dx: 2.6cm, dy: 4.2cm, block(width: 15.5cm, {");
+    doc.line("    set par(first-line-indent: 0em, justify: false)");
+    doc.line(&format!(
+        "    text(font: sans, size: 30pt, weight: \"bold\", fill: white, {title})"
+    ));
+    if let Some(s) = sub {
+        doc.line(&format!(
+            "    v(0.6em); text(font: sans, size: 14pt, fill: white, {s})"
+        ));
+    }
+    doc.line("    v(0.8em); line(length: 5cm, stroke: 2pt + white)");
+    doc.line("  }))");
+    doc.line("  place(top + left, dx: 2.6cm, dy: 17.5cm, block(width: 15.5cm, {");
+    doc.line("    set par(first-line-indent: 0em, justify: false)");
+    doc.line(&format!(
+        "    text(font: sans, size: 14pt, weight: \"bold\", fill: accent, {org})"
+    ));
+    if let Some(e) = edition {
+        doc.line(&format!(
+            "    v(0.5em); text(font: sans, size: 12pt, fill: luma(80), {e})"
+        ));
+    }
+    doc.line("  }))");
+    if let Some(logo) = &c.logo {
+        let img = image(doc, st, logo);
+        doc.line(&format!(
+            "  place(top + right, dx: -2.6cm, dy: 17.3cm, {img})"
+        ));
+    }
+    if let Some(n) = note {
+        doc.line(&format!(
+            "  place(bottom + left, dx: 2.6cm, dy: -2.2cm, block(width: 15.8cm, inset: 8pt, stroke: 0.6pt + rgb(\"#c75146\"), radius: 2pt, {{ set par(first-line-indent: 0em); text(font: sans, size: 8.5pt, fill: rgb(\"#8a2f26\"), {n}) }}))"
+        ));
+    }
+    doc.line("})");
+    doc.line("#set page(numbering: \"I\")");
+    doc.line("#counter(page).update(1)");
+}
+
+fn back_cover(doc: &mut Doc, st: &mut State, b: &BackCover) {
+    let org = doc.str(&b.organisation);
+    let lines: Vec<String> = b.lines.iter().map(|l| doc.str(l)).collect();
+    let images: Vec<String> = b.images.iter().map(|i| image(doc, st, i)).collect();
+    let captions: Vec<String> = b
+        .images
+        .iter()
+        .map(|i| {
+            let c = doc.str(i.caption.as_deref().unwrap_or_default());
+            format!("text(size: 8pt, fill: white, {c})")
+        })
+        .collect();
+    doc.line("#pagebreak(weak: true, to: \"even\")");
+    doc.line("#page(margin: 0pt, header: none, footer: none, numbering: none, fill: accent, {");
+    doc.line("  set par(first-line-indent: 0em, justify: false)");
+    doc.line("  place(bottom + left, dx: 2.6cm, dy: -3cm, block(width: 15.8cm, {");
+    if !images.is_empty() {
+        let cells: Vec<String> = images
+            .iter()
+            .zip(&captions)
+            .map(|(i, c)| {
+                format!("stack(dir: ttb, spacing: 0.4em, box(fill: white, inset: 3pt, {i}), {c})")
+            })
+            .collect();
+        doc.line(&format!(
+            "    stack(dir: ltr, spacing: 1cm, {})",
+            cells.join(", ")
+        ));
+        doc.line("    v(1.2em)");
+    }
+    doc.line(&format!(
+        "    text(font: sans, size: 13pt, weight: \"bold\", fill: white, {org})"
+    ));
+    for l in lines {
+        doc.line(&format!(
+            "    linebreak(); text(font: sans, size: 9pt, fill: white, {l})"
+        ));
+    }
+    doc.line("  }))");
+    doc.line("})");
+}
+
+/// An image as Typst; its bytes are written beside the source.
+fn image(doc: &mut Doc, st: &mut State, i: &Image) -> String {
+    let path = format!("assets/{}", i.name);
+    if !st.assets.iter().any(|(p, _)| *p == path) {
+        st.assets.push((path.clone(), i.bytes.clone()));
+    }
+    let p = crate::typst::lit(&path);
+    let alt = doc.str(&i.alt);
+    format!("image({p}, width: {:.2}cm, alt: {alt})", i.width_cm)
+}
+
+fn committee(doc: &mut Doc, c: &Committee) {
+    doc.line("#block(inset: (left: 2em), {");
+    doc.line("  set par(first-line-indent: 0em, spacing: 0.7em)");
+    for g in &c.groups {
+        let role = doc.str(&g.role);
+        doc.line(&format!("  block(above: 1.1em, below: 0.6em, text(font: sans, weight: \"bold\", fill: accent, {role}))"));
+        for m in &g.members {
+            let names = doc.str(&m.names.join("、"));
+            match &m.organisation {
+                Some(o) => {
+                    let o = doc.str(o);
+                    doc.line(&format!(
+                        "  par(hanging-indent: 2em, [#{o}#h(1em)#{names}])"
+                    ));
+                }
+                None => doc.line(&format!("  par([#{names}])")),
+            }
+        }
+    }
+    for n in &c.notes {
+        let n = doc.str(n);
+        doc.line(&format!(
+            "  block(above: 1.2em, text(size: 9.5pt, fill: luma(80), {n}))"
+        ));
+    }
+    doc.line("})");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use survey_print::{Axis, Bar, Category, Column, PrintedRow, TableKind};
+
+    #[test]
+    fn donut_sectors_close_on_themselves() {
+        let pts = sector(60.0, 60.0, 58.0, 34.0, 0.0, std::f64::consts::PI);
+        let first = pts[0];
+        assert!(
+            (first.0 - 60.0).abs() < 1e-9 && (first.1 - 2.0).abs() < 1e-9,
+            "starts at 12 o'clock"
+        );
+        let last = pts.last().unwrap();
+        assert!(
+            (last.0 - 60.0).abs() < 1e-9 && (last.1 - 26.0).abs() < 1e-9,
+            "ends on the inner ring at 12 o'clock"
+        );
+    }
+
+    #[test]
+    fn outside_strings_only_enter_as_literals() {
+        let mut t = PrintedTable::new(
+            TableKind::Frequency,
+            vec![
+                Column::new("a", ColumnKind::Label),
+                Column::new("95%置信区间", ColumnKind::Interval),
+            ],
+        );
+        t.number = Some("1".into());
+        t.caption = Some("]#panic()[".into());
+        t.rows.push(PrintedRow::new(vec![
+            Cell::text("#read(\"/etc/passwd\")"),
+            Cell::text("#sys.exit()"),
+        ]));
+        let f = PrintedFigure {
+            number: Some("1".into()),
+            caption: "#read(\"/etc/passwd\")".into(),
+            title: None,
+            style: ChartStyle::Bars,
+            axis: Axis {
+                unit: AxisUnit::Percent,
+                max: 100.0,
+            },
+            series: vec!["".into()],
+            categories: vec![Category {
+                label: "$x$ <l> @r".into(),
+                code: None,
+                bars: vec![Bar {
+                    value: Some(10.0),
+                    text: "10%".into(),
+                }],
+            }],
+            note: None,
+            alt: "\")#panic(\"".into(),
+            dataset: None,
+            questions: vec![],
+        };
+        let d = Document {
+            meta: Default::default(),
+            elements: vec![Element::Table(Box::new(t)), Element::Figure(Box::new(f))],
+        };
+        let src = document(&d).text;
+        assert!(src.contains(r##"[#"#sys.exit()"]"##), "{src}");
+        assert!(src.contains(r##"[#"#read(\"/etc/passwd\")"]"##), "{src}");
+        assert!(src.contains(r##"#"]#panic()["##), "{src}");
+        assert!(src.contains(r##""\")#panic(\"""##), "{src}");
+        assert!(src.contains(r##""$x$ <l> @r""##), "{src}");
+    }
+}

@@ -1,0 +1,100 @@
+//! The built-in blocks, by family. Each computes printed elements; none draws.
+//!
+//! * [`front`]: cover, back cover, parts, headings, narrative, committee, contents, images;
+//! * [`tables`]: frequency tables, charts, the figure-and-table of a question, numeric summaries;
+//! * [`inference`]: cross-tabs with intervals, tests and suppression; weighted tables;
+//! * [`notes`]: the cleaning funnel, the methodology note, the data appendix;
+//! * [`audit`]: the audit of a publication as an appendix.
+
+pub mod audit;
+pub mod front;
+pub mod inference;
+pub mod notes;
+pub mod tables;
+
+use serde::Deserialize;
+use survey_aggregate::{FrequencyTable, RowOrder};
+use survey_schema::Question;
+
+use crate::block::Context;
+use crate::dataset::Dataset;
+
+/// How rows are ordered, as written in a spec.
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    /// As the options stand in the questionnaire.
+    #[default]
+    Questionnaire,
+    /// Scale order (ordinal questions are listed in scale order; the same as questionnaire).
+    Natural,
+    /// Most chosen first; 其他/无-style options last.
+    CountDescending,
+}
+
+impl From<Order> for RowOrder {
+    fn from(o: Order) -> RowOrder {
+        match o {
+            Order::Questionnaire => RowOrder::Questionnaire,
+            Order::Natural => RowOrder::Natural,
+            Order::CountDescending => RowOrder::CountDescending,
+        }
+    }
+}
+
+impl Order {
+    /// The order in words, for the methodology note.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Order::Questionnaire | Order::Natural => "按问卷中的选项顺序（有序量表按量级顺序）",
+            Order::CountDescending => "按选择人数从多到少，“其他”“无”等选项列于最后",
+        }
+    }
+}
+
+/// A question of a dataset that may be tabulated.
+pub(crate) fn tabulable<'a>(
+    d: &'a Dataset,
+    dataset: &str,
+    qid: &str,
+) -> Result<&'a Question, String> {
+    let q = d
+        .index
+        .get(qid)
+        .ok_or_else(|| format!("dataset `{dataset}` has no question `{qid}`"))?;
+    if q.identifying {
+        return Err(format!(
+            "`{qid}` identifies respondents; it is never tabulated"
+        ));
+    }
+    Ok(q)
+}
+
+/// The frequency table of a question, with the dataset's name and the dataset.
+pub(crate) fn frequency<'a>(
+    cx: &mut Context<'a>,
+    dataset: Option<&str>,
+    question: &str,
+    order: Order,
+) -> Result<(&'a str, &'a Dataset, FrequencyTable), String> {
+    let (name, d) = cx.dataset(dataset)?;
+    tabulable(d, name, question)?;
+    let t = d
+        .aggregate
+        .frequency(&d.index, question, order.into())
+        .map_err(|e| e.to_string())?;
+    Ok((name, d, t))
+}
+
+pub(crate) fn default_level() -> f64 {
+    0.95
+}
+
+/// A confidence level must lie strictly between 0 and 1.
+pub(crate) fn check_level(level: f64) -> Result<(), String> {
+    if level > 0.0 && level < 1.0 {
+        Ok(())
+    } else {
+        Err(format!("level {level} is not between 0 and 1"))
+    }
+}

@@ -1,0 +1,314 @@
+//! Notes on the data: the cleaning funnel, the methodology note (with the files the report was
+//! built from), and the data appendix.
+
+use serde::Deserialize;
+use survey_aggregate::RowOrder;
+use survey_print::{
+    Cell, CellValue, Column, ColumnKind, Element, Inline, NumberKind, PrintedRow, PrintedTable,
+    TableKind,
+};
+
+use super::Order;
+use crate::block::{Block, Context, Deferred};
+
+fn funnel_caption() -> String {
+    "数据清洗过程".into()
+}
+
+/// The cleaning funnel of a dataset: collected → excluded per rule → valid.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Funnel {
+    #[serde(default)]
+    pub dataset: Option<String>,
+    #[serde(default)]
+    pub number: Option<String>,
+    #[serde(default = "funnel_caption")]
+    pub caption: String,
+}
+
+/// `−21` (a true minus sign) for a step that removed 21 submissions; `0` when it removed none.
+fn removed(n: u64) -> Cell {
+    Cell {
+        text: if n == 0 {
+            "0".into()
+        } else {
+            format!("−{n}")
+        },
+        value: CellValue::Count { count: n },
+        interval: None,
+    }
+}
+
+impl Block for Funnel {
+    fn build(&self, cx: &mut Context) -> Result<(), String> {
+        let (name, d) = cx.dataset(self.dataset.as_deref())?;
+        let f = &d.cleaning.funnel;
+        let number = cx.number(self.number.as_deref(), &[NumberKind::Table], &[])?;
+        let columns = vec![
+            Column::new("步骤", ColumnKind::Label),
+            Column::new("剔除", ColumnKind::Count),
+            Column::new("答卷数", ColumnKind::Count),
+        ];
+        let mut rows = vec![PrintedRow::new(vec![
+            Cell::text("收集答卷"),
+            Cell::text(""),
+            Cell::count(f.collected),
+        ])];
+        for s in &f.steps {
+            let mut label = s.description.clone();
+            if s.flagged > 0 {
+                label.push_str(&format!("（另标记{}份）", s.flagged));
+            }
+            rows.push(PrintedRow::option(
+                s.rule.name(),
+                vec![Cell::text(label), removed(s.excluded), Cell::text("")],
+            ));
+        }
+        rows.push(PrintedRow::total(vec![
+            Cell::text("有效答卷"),
+            Cell::text(""),
+            Cell::count(f.valid),
+        ]));
+        let t = PrintedTable {
+            number: Some(number),
+            caption: Some(self.caption.clone()),
+            dataset: Some(name.to_owned()),
+            rows,
+            ..PrintedTable::new(TableKind::Funnel, columns)
+        };
+        cx.push(Element::Table(Box::new(t)));
+        Ok(())
+    }
+}
+
+/// The methodology note: data and cleaning, how each base is defined, provenance.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Methodology {
+    /// What the data are (e.g. that they are synthetic), printed first.
+    pub data_note: String,
+}
+
+fn sub(cx: &mut Context, t: &str) {
+    cx.push(Element::Heading {
+        level: 3,
+        title: t.to_owned(),
+        outlined: false,
+        new_page: false,
+    });
+}
+
+fn para(cx: &mut Context, t: impl Into<String>) {
+    cx.push(Element::Paragraph(vec![Inline::text(t)]));
+}
+
+impl Block for Methodology {
+    fn build(&self, cx: &mut Context) -> Result<(), String> {
+        para(cx, &self.data_note);
+        sub(cx, "数据与清洗");
+        for (name, d) in cx.datasets.iter() {
+            let f = &d.cleaning.funnel;
+            let enc = d
+                .source
+                .encoding
+                .map(|e| format!("，编码{e}"))
+                .unwrap_or_default();
+            let file = d
+                .source
+                .file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let mut text = format!(
+                "数据集“{name}”（问卷：{}）读自{file}（{}格式，{}{enc}）。共收集答卷{}份",
+                d.index.questionnaire().title.zh,
+                d.source.format.name(),
+                d.source.layout.zh(),
+                f.collected
+            );
+            for s in f.steps.iter().filter(|s| s.excluded > 0 || s.flagged > 0) {
+                text.push_str(&format!("，按“{}”规则剔除{}份", s.description, s.excluded));
+                if s.flagged > 0 {
+                    text.push_str(&format!("、标记{}份", s.flagged));
+                }
+            }
+            text.push_str(&format!("，得到有效答卷{}份。", f.valid));
+            para(cx, text);
+        }
+        sub(cx, "基数与比例");
+        for t in [
+            "各表表头中的N为该题的基数：看到该题并作答的有效应答者人数。因显示条件未看到该题的应答者（未显示）与看到但未作答的应答者（未作答）均不计入基数；如有此类情况，表下注明人数。",
+            "单选题各选项比例之和为100%（各项四舍五入后合计可能相差0.01个百分点）；多选题的比例为选择该项的应答者占基数的比例，各项之和可超过100%。所有比例由人数与基数直接计算，按四舍五入保留两位小数；正文中的合计比例（如“有所了解”）由合计人数计算，而非由各项的舍入值相加。",
+        ] {
+            para(cx, t);
+        }
+        cx.push_deferred(Deferred::Orders, Element::Paragraph(Vec::new()));
+        sub(cx, "来源与可复现性");
+        let prov = cx.provenance.clone();
+        para(
+            cx,
+            format!(
+                "本报告由 CHIMA 调查工具包 {} 从报告文件夹中的问卷、原始导出、清洗规则与正文文件自动生成，排版使用 {}。相同的输入文件生成逐字节相同的PDF与表格文件。报告读取的各输入文件及其SHA-256校验值如下：",
+                prov.toolkit, prov.typst
+            ),
+        );
+        let table = PrintedTable {
+            compact: true,
+            ..PrintedTable::new(
+                TableKind::Provenance,
+                vec![
+                    Column::new("文件", ColumnKind::Label),
+                    Column::new("SHA-256", ColumnKind::Code),
+                ],
+            )
+        };
+        cx.push_deferred(Deferred::Provenance, Element::Table(Box::new(table)));
+        Ok(())
+    }
+}
+
+/// The paragraph that states how the rows of the report's tables and figures are ordered.
+pub(crate) fn orders_paragraph(orders: &[(Order, NumberKind, String)]) -> Element {
+    let mut text = String::from("表中选项顺序：");
+    let same = |o: Order| matches!(o, Order::Questionnaire | Order::Natural);
+    let by_count: Vec<String> = orders
+        .iter()
+        .filter(|(o, _, _)| !same(*o))
+        .map(|(_, k, n)| format!("{}{n}", k.zh()))
+        .collect();
+    if orders.is_empty() {
+        text.push_str("本报告没有选项表。");
+    } else if by_count.is_empty() {
+        text.push_str(&format!("各表、图均{}。", Order::Questionnaire.zh()));
+    } else if by_count.len() == orders.len() {
+        text.push_str(&format!("各表、图均{}。", Order::CountDescending.zh()));
+    } else {
+        text.push_str(&format!(
+            "各表、图{}；{}{}。",
+            Order::Questionnaire.zh(),
+            by_count.join("、"),
+            Order::CountDescending.zh()
+        ));
+    }
+    Element::Paragraph(vec![Inline::text(text)])
+}
+
+/// The rows of the provenance table: every file read, with its SHA-256. File names break
+/// after `_`, `-`, `/` and `.` so that long export names wrap instead of running off the page.
+pub(crate) fn provenance_rows(reads: &[(String, String)]) -> Vec<PrintedRow> {
+    reads
+        .iter()
+        .map(|(f, h)| {
+            let mut shown = String::new();
+            for c in f.chars() {
+                shown.push(c);
+                if matches!(c, '_' | '-' | '/' | '.') {
+                    shown.push('\u{200B}');
+                }
+            }
+            PrintedRow::new(vec![Cell::text(shown), Cell::text(h)])
+        })
+        .collect()
+}
+
+/// Every question of every dataset with its base: the data appendix.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataAppendix {
+    #[serde(default)]
+    pub datasets: Option<Vec<String>>,
+}
+
+impl Block for DataAppendix {
+    fn build(&self, cx: &mut Context) -> Result<(), String> {
+        let names: Vec<String> = match &self.datasets {
+            Some(v) => v.clone(),
+            None => cx.datasets.keys().cloned().collect(),
+        };
+        for name in names {
+            let (name, d) = cx.dataset(Some(&name))?;
+            sub(
+                cx,
+                &format!("{}（{}）", d.index.questionnaire().title.zh, name),
+            );
+            let mut rows = Vec::new();
+            for (i, q) in d.index.questions().iter().enumerate() {
+                let kind = match q.kind {
+                    survey_schema::QuestionKind::SingleChoice { .. } => "单选",
+                    survey_schema::QuestionKind::Ordinal { .. } => "单选（有序）",
+                    survey_schema::QuestionKind::MultipleChoice { .. } => "多选",
+                    survey_schema::QuestionKind::Integer { .. }
+                    | survey_schema::QuestionKind::Number { .. } => "数值",
+                    survey_schema::QuestionKind::Text { .. } => "填空",
+                };
+                let dash = || Cell::text("—");
+                let (base, ns, sk) = if q.identifying {
+                    (dash(), dash(), dash())
+                } else if q.kind.is_choice() {
+                    let t = d
+                        .aggregate
+                        .frequency(&d.index, &q.id, RowOrder::Questionnaire)
+                        .map_err(|e| e.to_string())?;
+                    (
+                        Cell::count(t.base),
+                        Cell::count(t.not_shown),
+                        Cell::count(t.skipped),
+                    )
+                } else if matches!(
+                    q.kind,
+                    survey_schema::QuestionKind::Integer { .. }
+                        | survey_schema::QuestionKind::Number { .. }
+                ) {
+                    let s = d
+                        .aggregate
+                        .numeric(&d.index, &q.id)
+                        .map_err(|e| e.to_string())?;
+                    (
+                        Cell::count(s.n),
+                        Cell::count(s.not_shown),
+                        Cell::count(s.skipped),
+                    )
+                } else {
+                    (dash(), dash(), dash())
+                };
+                let text = if q.identifying {
+                    format!("{}（识别信息，不作统计）", q.text.zh)
+                } else {
+                    q.text.zh.clone()
+                };
+                rows.push(PrintedRow::option(
+                    &q.id,
+                    vec![
+                        Cell::count(i as u64 + 1),
+                        Cell::text(text),
+                        Cell::text(&q.id),
+                        Cell::text(kind),
+                        base,
+                        ns,
+                        sk,
+                    ],
+                ));
+            }
+            let t = PrintedTable {
+                dataset: Some(name.to_owned()),
+                rows,
+                compact: true,
+                ..PrintedTable::new(
+                    TableKind::Variables,
+                    vec![
+                        Column::new("序", ColumnKind::Count),
+                        Column::new("题目", ColumnKind::Label),
+                        Column::new("题目标识", ColumnKind::Text),
+                        Column::new("题型", ColumnKind::Text),
+                        Column::new("N", ColumnKind::Count),
+                        Column::new("未显示", ColumnKind::Count),
+                        Column::new("未作答", ColumnKind::Count),
+                    ],
+                )
+            };
+            cx.push(Element::Table(Box::new(t)));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,242 @@
+//! The report folder as untrusted input: every file it names resolves inside it, symbolic
+//! links included, and only regular files are read. Every read is recorded with its SHA-256,
+//! so the provenance note lists exactly the files the report was built from.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+/// Files larger than this are refused as inputs other than data (narrative, spec, mapping…).
+pub const MAX_TEXT_BYTES: u64 = 64 << 20;
+
+/// A report folder.
+#[derive(Debug)]
+pub struct Folder {
+    /// As given (for messages).
+    shown: PathBuf,
+    /// Canonical (symbolic links resolved).
+    root: PathBuf,
+    /// Data files may lie outside the folder (the spec says so explicitly).
+    outside_data: bool,
+    /// Every file read: path as named → SHA-256.
+    reads: RefCell<BTreeMap<String, String>>,
+}
+
+impl Folder {
+    /// Open a report folder.
+    pub fn open(dir: &Path) -> Result<Folder, String> {
+        let root = dir
+            .canonicalize()
+            .map_err(|e| format!("{}: cannot open the report folder: {e}", dir.display()))?;
+        if !root.is_dir() {
+            return Err(format!("{}: not a folder", dir.display()));
+        }
+        Ok(Folder {
+            shown: dir.to_owned(),
+            root,
+            outside_data: false,
+            reads: RefCell::new(BTreeMap::new()),
+        })
+    }
+
+    /// Allow data files outside the folder (`allow_outside_data = true` in the spec).
+    pub fn allow_outside_data(&mut self, yes: bool) {
+        self.outside_data = yes;
+    }
+
+    /// The folder as the user named it.
+    pub fn path(&self) -> &Path {
+        &self.shown
+    }
+
+    /// The folder with symbolic links resolved.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `rel` as shown in messages: the folder as given joined with the name.
+    pub fn shown(&self, rel: &str) -> PathBuf {
+        self.shown.join(rel)
+    }
+
+    /// Resolve a path the report folder names to a regular file inside it.
+    pub fn resolve(&self, rel: &str) -> Result<PathBuf, String> {
+        self.resolve_in(rel, false)
+    }
+
+    /// As [`Folder::resolve`], for a data file (which the spec may allow outside the folder).
+    pub fn resolve_data(&self, rel: &str) -> Result<PathBuf, String> {
+        self.resolve_in(rel, self.outside_data)
+    }
+
+    fn resolve_in(&self, rel: &str, outside_ok: bool) -> Result<PathBuf, String> {
+        let shown = self.shown(rel);
+        let p = Path::new(rel);
+        if rel.trim().is_empty() {
+            return Err(format!("{}: an empty path", self.shown.display()));
+        }
+        if !outside_ok {
+            if p.is_absolute() || p.has_root() {
+                return Err(format!(
+                    "{rel}: an absolute path; files of a report are named relative to its folder {} (set `allow_outside_data = true` in report.toml to read data from elsewhere)",
+                    self.shown.display()
+                ));
+            }
+            if p.components().any(|c| matches!(c, Component::ParentDir)) {
+                return Err(format!(
+                    "{rel}: `..` leads out of the report folder {}; files of a report must lie inside it",
+                    self.shown.display()
+                ));
+            }
+        }
+        let joined = if p.is_absolute() {
+            p.to_owned()
+        } else {
+            self.root.join(p)
+        };
+        let real = joined
+            .canonicalize()
+            .map_err(|e| format!("{}: {e}", shown.display()))?;
+        if !outside_ok && !real.starts_with(&self.root) {
+            return Err(format!(
+                "{}: a symbolic link to {}, outside the report folder; a report reads only files inside its folder",
+                shown.display(),
+                real.display()
+            ));
+        }
+        let meta = std::fs::metadata(&real).map_err(|e| format!("{}: {e}", shown.display()))?;
+        if !meta.is_file() {
+            let what = if meta.is_dir() {
+                "a folder"
+            } else {
+                "not a regular file (a device, pipe or socket)"
+            };
+            return Err(format!(
+                "{}: {what}; a report reads regular files only",
+                shown.display()
+            ));
+        }
+        Ok(real)
+    }
+
+    /// Read a text input (spec, narrative, mapping…), recording it.
+    pub fn read_text(&self, rel: &str) -> Result<String, String> {
+        let bytes = self.read(rel)?;
+        String::from_utf8(bytes).map_err(|e| {
+            format!(
+                "{}: not UTF-8 text (byte {} is invalid); save the file as UTF-8",
+                self.shown(rel).display(),
+                e.utf8_error().valid_up_to()
+            )
+        })
+    }
+
+    /// Read a small input file whole, recording it.
+    pub fn read(&self, rel: &str) -> Result<Vec<u8>, String> {
+        let real = self.resolve(rel)?;
+        let shown = self.shown(rel);
+        let f = std::fs::File::open(&real).map_err(|e| format!("{}: {e}", shown.display()))?;
+        let meta = f
+            .metadata()
+            .map_err(|e| format!("{}: {e}", shown.display()))?;
+        if !meta.is_file() {
+            return Err(format!("{}: not a regular file", shown.display()));
+        }
+        if meta.len() > MAX_TEXT_BYTES {
+            return Err(format!(
+                "{}: {} bytes; inputs other than data are limited to {} MiB",
+                shown.display(),
+                meta.len(),
+                MAX_TEXT_BYTES >> 20
+            ));
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        f.take(MAX_TEXT_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("{}: {e}", shown.display()))?;
+        let digest = hex(&Sha256::digest(&bytes));
+        self.reads.borrow_mut().insert(rel.to_owned(), digest);
+        Ok(bytes)
+    }
+
+    /// Record a file read elsewhere (a data file streamed by the importer), hashing it.
+    pub fn record(&self, rel: &str, real: &Path) -> Result<(), String> {
+        let digest =
+            sha256_file(real).map_err(|e| format!("{}: {e}", self.shown(rel).display()))?;
+        self.reads.borrow_mut().insert(rel.to_owned(), digest);
+        Ok(())
+    }
+
+    /// Every file read so far, by name as the spec gives it, with its SHA-256.
+    pub fn reads(&self) -> Vec<(String, String)> {
+        self.reads
+            .borrow()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Hex SHA-256 of a file, read in chunks.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let k = f.read(&mut buf)?;
+        if k == 0 {
+            break;
+        }
+        h.update(&buf[..k]);
+    }
+    Ok(hex(&h.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp() -> PathBuf {
+        let d = std::env::temp_dir().join(format!(
+            "folder-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(d.join("data")).unwrap();
+        d
+    }
+
+    #[test]
+    fn names_stay_inside_the_folder() {
+        let d = tmp();
+        std::fs::write(d.join("a.md"), "x").unwrap();
+        let f = Folder::open(&d).unwrap();
+        assert!(f.read_text("a.md").is_ok());
+        assert!(f.resolve("../a.md").unwrap_err().contains("leads out"));
+        assert!(f.resolve("/etc/passwd").unwrap_err().contains("absolute"));
+        assert!(f.resolve("data").unwrap_err().contains("a folder"));
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("/etc/passwd", d.join("data/leak.csv")).unwrap();
+            assert!(
+                f.resolve("data/leak.csv")
+                    .unwrap_err()
+                    .contains("outside the report folder")
+            );
+            std::os::unix::fs::symlink("/dev/zero", d.join("zero.md")).unwrap();
+            assert!(f.read("zero.md").is_err());
+        }
+        assert_eq!(f.reads().len(), 1);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}

@@ -1,0 +1,323 @@
+//! Disclosure audit: what an intruder can work out about hidden cells from everything printed.
+//!
+//! The intruder's knowledge is a set of non-negative integer unknowns (the hidden cells), each
+//! within bounds (a cell printed `<5` lies in 1..=4), tied by linear equations (a printed row
+//! total minus its printed cells equals the sum of its hidden cells; a weighted percentage is
+//! a linear combination of counts with known weights). For each unknown, the smallest and the
+//! largest value consistent with all of it is found by integer linear programming
+//! (`good_lp` with the pure-Rust `microlp` solver). A hidden cell whose smallest and largest
+//! values coincide is disclosed.
+
+use good_lp::{
+    Expression, ProblemVariables, ResolutionError, Solution, SolverModel, Variable, microlp,
+    variable,
+};
+
+/// What an intruder knows about some hidden cells.
+#[derive(Debug, Clone, Default)]
+pub struct Knowledge {
+    /// Per unknown: lower and upper bound (`None` above: unbounded).
+    bounds: Vec<(f64, Option<f64>)>,
+    /// Σ coef·x = value.
+    equations: Vec<(Vec<(usize, f64)>, f64)>,
+    /// Whether the unknowns are counts (integers); weighted totals are not.
+    integer: Vec<bool>,
+}
+
+/// The range each unknown can take.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Range {
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Range {
+    /// Whether the value is pinned down (to within `tol`).
+    pub fn disclosed(&self, tol: f64) -> bool {
+        self.max - self.min <= tol
+    }
+}
+
+impl Knowledge {
+    pub fn new() -> Knowledge {
+        Knowledge::default()
+    }
+
+    /// Add an unknown count within `min..=max`; returns its index.
+    pub fn count(&mut self, min: u64, max: Option<u64>) -> usize {
+        self.bounds.push((min as f64, max.map(|m| m as f64)));
+        self.integer.push(true);
+        self.bounds.len() - 1
+    }
+
+    /// Add an unknown real quantity (a weighted total) within bounds; returns its index.
+    pub fn real(&mut self, min: f64, max: Option<f64>) -> usize {
+        self.bounds.push((min, max));
+        self.integer.push(false);
+        self.bounds.len() - 1
+    }
+
+    /// Σ coef·unknown = value.
+    pub fn equation(&mut self, terms: Vec<(usize, f64)>, value: f64) {
+        self.equations.push((terms, value));
+    }
+
+    pub fn len(&self) -> usize {
+        self.bounds.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bounds.is_empty()
+    }
+
+    fn solve(&self, target: usize, maximise: bool) -> Result<f64, String> {
+        let mut vars = ProblemVariables::new();
+        let xs: Vec<Variable> = self
+            .bounds
+            .iter()
+            .zip(&self.integer)
+            .map(|(&(lo, hi), &int)| {
+                let mut v = variable().min(lo);
+                if let Some(h) = hi {
+                    v = v.max(h);
+                }
+                if int {
+                    v = v.integer();
+                }
+                vars.add(v)
+            })
+            .collect();
+        let objective: Expression = xs[target].into();
+        let mut model = if maximise {
+            vars.maximise(objective).using(microlp)
+        } else {
+            vars.minimise(objective).using(microlp)
+        };
+        for (terms, value) in &self.equations {
+            let mut e = Expression::with_capacity(terms.len());
+            for &(i, c) in terms {
+                e.add_mul(c, xs[i]);
+            }
+            model = model.with(e.eq(*value));
+        }
+        match model.solve() {
+            Ok(s) => Ok(s.value(xs[target])),
+            // Unbounded above: the cell is certainly not pinned down.
+            Err(ResolutionError::Unbounded) => Ok(if maximise {
+                f64::INFINITY
+            } else {
+                f64::NEG_INFINITY
+            }),
+            Err(e) => Err(format!("the disclosure audit could not be solved: {e}")),
+        }
+    }
+
+    /// The range of every unknown.
+    pub fn ranges(&self) -> Result<Vec<Range>, String> {
+        (0..self.len())
+            .map(|i| {
+                Ok(Range {
+                    min: self.solve(i, false)?,
+                    max: self.solve(i, true)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// How a table's total is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// The number itself.
+    Printed,
+    /// As `<threshold`: the reader knows it lies in 1..threshold.
+    Small,
+    /// Hidden to protect a small cell (no bound beyond ≥ 0).
+    Hidden,
+}
+
+/// A two-way table as printed: which cells and totals show, and which sums hold.
+#[derive(Debug, Clone)]
+pub struct PrintedTable<'a> {
+    pub counts: &'a [Vec<u64>],
+    pub hidden: &'a [Vec<bool>],
+    /// Hidden cells printed as `<threshold` (the reader knows they lie in 1..threshold, or in
+    /// 0..threshold when their row or column total is small too).
+    pub small: &'a [Vec<bool>],
+    pub row_totals: &'a [(u64, Shown)],
+    pub col_totals: &'a [(u64, Shown)],
+    /// A row total is the sum of the row's cells (the column question is single choice).
+    pub rows_add_up: bool,
+    /// A column total is the sum of the column's cells (the row question is single choice).
+    pub cols_add_up: bool,
+    /// The grand total, printed.
+    pub grand: Option<u64>,
+    pub threshold: u64,
+}
+
+/// The intruder's knowledge of a printed table: every visible cell and total is known; hidden
+/// cells are unknowns (small ones within 1..threshold), hidden totals too; every sum that holds
+/// is an equation. Returns the knowledge and, per hidden cell, its unknown's index.
+pub fn table_knowledge(t: &PrintedTable) -> (Knowledge, Vec<(usize, usize, usize)>) {
+    let r = t.counts.len();
+    let c = t.counts.first().map_or(0, Vec::len);
+    let small_max = Some(t.threshold.saturating_sub(1).max(1));
+    let mut k = Knowledge::new();
+    let mut cells = Vec::new();
+    // Each cell: a known value or an unknown.
+    let mut cell = vec![vec![Term::Known(0.0); c]; r];
+    for (i, line) in cell.iter_mut().enumerate() {
+        for (j, slot) in line.iter_mut().enumerate() {
+            *slot = if t.hidden[i][j] {
+                // `<5` says 1..5, except in a line whose total is itself small: zeros there are
+                // hidden with the rest of the line.
+                let in_small_line =
+                    t.row_totals[i].1 == Shown::Small || t.col_totals[j].1 == Shown::Small;
+                let v = if t.small[i][j] {
+                    k.count(if in_small_line { 0 } else { 1 }, small_max)
+                } else {
+                    k.count(0, None)
+                };
+                cells.push((i, j, v));
+                Term::Unknown(v)
+            } else {
+                Term::Known(t.counts[i][j] as f64)
+            };
+        }
+    }
+    let total = |k: &mut Knowledge, (v, shown): (u64, Shown)| match shown {
+        Shown::Printed => Term::Known(v as f64),
+        Shown::Small => Term::Unknown(k.count(1, small_max)),
+        Shown::Hidden => Term::Unknown(k.count(0, None)),
+    };
+    let rows: Vec<Term> = t.row_totals.iter().map(|&x| total(&mut k, x)).collect();
+    let cols: Vec<Term> = t.col_totals.iter().map(|&x| total(&mut k, x)).collect();
+    // Σ terms = total, as Σ unknowns − unknown total = known total − Σ knowns.
+    let sum_to = |k: &mut Knowledge, parts: Vec<Term>, whole: Term| {
+        let mut terms = Vec::new();
+        let mut rhs = 0.0;
+        for p in parts {
+            match p {
+                Term::Known(x) => rhs -= x,
+                Term::Unknown(u) => terms.push((u, 1.0)),
+            }
+        }
+        match whole {
+            Term::Known(x) => rhs += x,
+            Term::Unknown(u) => terms.push((u, -1.0)),
+        }
+        if !terms.is_empty() {
+            k.equation(terms, rhs);
+        }
+    };
+    if t.rows_add_up {
+        for i in 0..r {
+            sum_to(&mut k, cell[i].clone(), rows[i]);
+        }
+        if let Some(g) = t.grand {
+            sum_to(&mut k, rows.clone(), Term::Known(g as f64));
+        }
+    }
+    if t.cols_add_up {
+        for j in 0..c {
+            sum_to(&mut k, (0..r).map(|i| cell[i][j]).collect(), cols[j]);
+        }
+        if let Some(g) = t.grand {
+            sum_to(&mut k, cols.clone(), Term::Known(g as f64));
+        }
+    }
+    (k, cells)
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Term {
+    Known(f64),
+    Unknown(usize),
+}
+
+/// The hidden cells of a printed table that its printed numbers pin down.
+pub fn disclosed_cells(t: &PrintedTable) -> Result<Vec<(usize, usize)>, String> {
+    let (k, cells) = table_knowledge(t);
+    if cells.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ranges = k.ranges()?;
+    Ok(cells
+        .iter()
+        .filter(|&&(_, _, v)| ranges[v].disclosed(1e-6))
+        .map(|&(i, j, _)| (i, j))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn printed<'a>(
+        counts: &'a [Vec<u64>],
+        hidden: &'a [Vec<bool>],
+        small: &'a [Vec<bool>],
+        rows: &'a [(u64, Shown)],
+        cols: &'a [(u64, Shown)],
+    ) -> PrintedTable<'a> {
+        PrintedTable {
+            counts,
+            hidden,
+            small,
+            row_totals: rows,
+            col_totals: cols,
+            rows_add_up: true,
+            cols_add_up: true,
+            grand: Some(counts.iter().flatten().sum()),
+            threshold: 5,
+        }
+    }
+
+    #[test]
+    fn one_hidden_cell_in_a_row_is_disclosed() {
+        let counts = vec![vec![10, 3, 7], vec![8, 9, 6]];
+        let hidden = vec![vec![false, true, false], vec![false, false, false]];
+        let rows = [(20, Shown::Printed), (23, Shown::Printed)];
+        let cols = [
+            (18, Shown::Printed),
+            (12, Shown::Printed),
+            (13, Shown::Printed),
+        ];
+        let t = printed(&counts, &hidden, &hidden, &rows, &cols);
+        assert_eq!(disclosed_cells(&t).unwrap(), vec![(0, 1)]);
+        let (k, _) = table_knowledge(&t);
+        assert_eq!(k.ranges().unwrap()[0].min, 3.0);
+    }
+
+    #[test]
+    fn a_rectangle_of_hidden_cells_is_not() {
+        let counts = vec![vec![10, 3, 7], vec![8, 9, 6]];
+        let hidden = vec![vec![true, true, false], vec![true, true, false]];
+        let small = vec![vec![false, true, false], vec![false, false, false]];
+        let rows = [(20, Shown::Printed), (23, Shown::Printed)];
+        let cols = [
+            (18, Shown::Printed),
+            (12, Shown::Printed),
+            (13, Shown::Printed),
+        ];
+        let t = printed(&counts, &hidden, &small, &rows, &cols);
+        assert!(disclosed_cells(&t).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_zero_row_gives_its_neighbours_away_unless_a_total_is_hidden() {
+        // Column 1's total is small, so its cells are hidden; row 1 is all zeros.
+        let counts = vec![vec![5, 4, 5], vec![0, 0, 0]];
+        let hidden = vec![vec![false, true, false], vec![false, true, false]];
+        let small = hidden.clone();
+        let rows = [(14, Shown::Printed), (0, Shown::Printed)];
+        let mut cols = [(5, Shown::Printed), (4, Shown::Small), (5, Shown::Printed)];
+        let t = printed(&counts, &hidden, &small, &rows, &cols);
+        assert!(!disclosed_cells(&t).unwrap().is_empty());
+        cols[2].1 = Shown::Hidden;
+        let hidden2 = vec![vec![false, true, true], vec![false, true, true]];
+        let t = printed(&counts, &hidden2, &small, &rows, &cols);
+        let d = disclosed_cells(&t).unwrap();
+        assert!(!d.contains(&(0, 1)), "{d:?}");
+    }
+}
