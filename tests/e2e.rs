@@ -126,7 +126,10 @@ fn chima_report_from_raw_exports_to_pdf() {
     );
     let fonts = tool("pdffonts", &[pdf.to_str().unwrap()]);
     assert!(
-        fonts.lines().skip(2).all(|l| l.contains("NotoS")),
+        fonts
+            .lines()
+            .skip(2)
+            .all(|l| l.contains("NotoS") || l.contains("HanaMin")),
         "only the project's fonts:\n{fonts}"
     );
 
@@ -344,11 +347,14 @@ fn a_failed_build_names_the_place_and_keeps_the_last_good_pdf() {
     );
     std::fs::write(&narr, &text).unwrap();
 
-    // A character the fonts do not cover fails the build and is named.
-    std::fs::write(&narr, text.replace("本次跟踪调查", "本次𠀀跟踪调查")).unwrap();
+    // A character no bundled font covers fails the build; the message names it, the text it
+    // stands in, and what to do.
+    std::fs::write(&narr, text.replace("本次跟踪调查", "本次😀跟踪调查")).unwrap();
     let e = build(&src, &out).unwrap_err().to_string();
     assert!(
-        e.contains("lack characters") && e.contains("U+20000"),
+        e.contains("U+1F600")
+            && e.contains("本次😀跟踪调查")
+            && e.contains("change it where it comes from"),
         "{e}"
     );
     assert_eq!(std::fs::read(good.out_dir.join("report.pdf")).unwrap(), pdf);

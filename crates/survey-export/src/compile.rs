@@ -33,32 +33,34 @@ pub enum CompileError {
     Failed(String),
     #[error("typst could not find a font the document asks for (the build only uses fonts/):\n{0}")]
     UnknownFont(String),
-    #[error("the fonts in {} lack characters the document prints: {}", dir.display(), describe(missing))]
+    #[error("no font in {} has a glyph for {}. Such a character (an emoji, a private-use or newly encoded character) cannot be printed: change it where it comes from (the questionnaire, the data or the narrative, at the place shown), or add a font that has it to fonts/ and to the font lists in crates/survey-export/src/template.rs (see fonts/README.md)", dir.display(), describe(missing, places))]
     Coverage {
         dir: PathBuf,
-        missing: Vec<(String, Vec<char>)>,
+        missing: Vec<char>,
+        /// Where each character is printed, when known.
+        places: Vec<(char, String)>,
     },
     #[error("cannot read the fonts in {}: {message}", dir.display())]
     Fonts { dir: PathBuf, message: String },
 }
 
-fn describe(missing: &[(String, Vec<char>)]) -> String {
-    missing
+fn describe(missing: &[char], places: &[(char, String)]) -> String {
+    let mut out: Vec<String> = missing
         .iter()
-        .map(|(font, chars)| {
-            let list: String = chars
+        .take(20)
+        .map(|c| {
+            let at = places
                 .iter()
-                .take(40)
-                .map(|c| format!("{c}(U+{:04X}) ", *c as u32))
-                .collect();
-            format!(
-                "{font}: {}{}",
-                list,
-                if chars.len() > 40 { "…" } else { "" }
-            )
+                .find(|(p, _)| p == c)
+                .map(|(_, t)| format!(" in “{t}”"))
+                .unwrap_or_default();
+            format!("{c} (U+{:04X}){at}", *c as u32)
         })
-        .collect::<Vec<_>>()
-        .join("; ")
+        .collect();
+    if missing.len() > 20 {
+        out.push(format!("and {} more", missing.len() - 20));
+    }
+    out.join("; ")
 }
 
 /// Compile; returns typst's remaining warnings. "unknown font family" is an error.
@@ -140,7 +142,9 @@ impl Running {
     }
 }
 
-/// Check that every font file in `dir` has a glyph for each character.
+/// Check that the fonts in `dir` together have a glyph for each character; returns how many
+/// font files there are. The document lists its families with fallbacks, so a character is
+/// printable when any bundled font has it.
 pub fn check_coverage(dir: &Path, chars: &BTreeSet<char>) -> Result<usize, CompileError> {
     let err = |message: String| CompileError::Fonts {
         dir: dir.to_owned(),
@@ -155,33 +159,47 @@ pub fn check_coverage(dir: &Path, chars: &BTreeSet<char>) -> Result<usize, Compi
     if files.is_empty() {
         return Err(err("no .otf or .ttf files".into()));
     }
-    let mut missing = Vec::new();
+    let mut left: Vec<char> = chars.iter().copied().filter(|c| !c.is_control()).collect();
     for f in &files {
+        if left.is_empty() {
+            break;
+        }
         let data = std::fs::read(f).map_err(|e| err(format!("{}: {e}", f.display())))?;
         let face =
             ttf_parser::Face::parse(&data, 0).map_err(|e| err(format!("{}: {e}", f.display())))?;
-        let lacks: Vec<char> = chars
-            .iter()
-            .copied()
-            .filter(|c| !c.is_control() && face.glyph_index(*c).is_none())
-            .collect();
-        if !lacks.is_empty() {
-            missing.push((
-                f.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                lacks,
-            ));
-        }
+        left.retain(|c| face.glyph_index(*c).is_none());
     }
-    if missing.is_empty() {
+    if left.is_empty() {
         Ok(files.len())
     } else {
         Err(CompileError::Coverage {
             dir: dir.to_owned(),
-            missing,
+            missing: left,
+            places: Vec::new(),
         })
     }
+}
+
+/// Where each missing character first occurs in the Typst source: the text around it.
+pub fn places(source: &str, missing: &[char]) -> Vec<(char, String)> {
+    missing
+        .iter()
+        .map(|&c| {
+            let place = source
+                .lines()
+                .find(|l| l.contains(c))
+                .map(|l| {
+                    // The string literal holding it, or the characters around it.
+                    let i = l.find(c).unwrap_or(0);
+                    let start = l[..i].rfind('"').map(|s| s + 1).unwrap_or(0);
+                    let end = l[i..].find('"').map(|e| i + e).unwrap_or(l.len());
+                    let text: String = l[start..end].chars().take(40).collect();
+                    text
+                })
+                .unwrap_or_default();
+            (c, place)
+        })
+        .collect()
 }
 
 /// `typst --version` output, e.g. `typst 0.15.1 (…)`.

@@ -58,7 +58,20 @@ pub fn write(built: &mut Built, out: &Output) -> Result<Vec<String>, ReportError
         for (rel, bytes) in &source.assets {
             put(rel, bytes)?;
         }
-        check_coverage(out.fonts, &source.chars).map_err(|e| ReportError::Output(e.to_string()))?;
+        check_coverage(out.fonts, &source.chars).map_err(|e| {
+            ReportError::Output(match e {
+                survey_export::compile::CompileError::Coverage { dir, missing, .. } => {
+                    let places = survey_export::compile::places(&source.text, &missing);
+                    survey_export::compile::CompileError::Coverage {
+                        dir,
+                        missing,
+                        places,
+                    }
+                    .to_string()
+                }
+                e => e.to_string(),
+            })
+        })?;
         // typst runs while the table files are written.
         let t0 = Instant::now();
         let running = start(&Compile {
