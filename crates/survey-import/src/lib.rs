@@ -13,6 +13,7 @@
 //! dropped silently: a column or option text the mapping cannot place is an error. Checking the
 //! records against the questionnaire's rules and cleaning them are later steps.
 
+pub mod headers;
 mod json;
 pub mod mapping;
 pub mod parallel;
@@ -46,6 +47,15 @@ impl ImportError {
             value: None,
             message: message.into(),
         }
+    }
+}
+
+/// A value shown in a message, cut to `max` characters.
+pub fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() > max {
+        s.chars().take(max.saturating_sub(1)).collect::<String>() + "…"
+    } else {
+        s.to_owned()
     }
 }
 

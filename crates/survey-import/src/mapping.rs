@@ -60,21 +60,38 @@ impl Default for MetadataColumns {
 }
 
 /// Cell values that stand for a missing answer.
+///
+/// In real 问卷星 downloads a question skipped by display logic is `(跳过)` in text mode and `-3`
+/// in code mode (in every option column of a multiple-choice question); an optional question
+/// left empty is `(空)` (in both modes for open text) or `-2`, or an empty cell.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MissingValues {
-    /// The question was not shown (问卷星: `-2` in code mode, `(跳过)` in text mode).
+    /// The question was not shown (问卷星: `(跳过)`, `-3`).
     pub not_shown: Vec<String>,
-    /// Shown but not answered (问卷星: `-3`, `(空)`, an empty cell).
+    /// Shown but not answered (问卷星: `(空)`, `-2`, an empty cell).
     pub skipped: Vec<String>,
 }
 
 impl Default for MissingValues {
     fn default() -> Self {
         MissingValues {
-            not_shown: vec!["-2".into(), "(跳过)".into()],
-            skipped: vec!["-3".into(), "(空)".into(), "".into()],
+            not_shown: vec!["(跳过)".into(), "-3".into()],
+            skipped: vec!["(空)".into(), "-2".into(), "".into()],
         }
+    }
+}
+
+/// A key of the mapping's `questions`: `7`, or `7.2` for a matrix row or a blank.
+pub fn valid_key(k: &str) -> bool {
+    let mut parts = k.split('.');
+    let ok = |p: Option<&str>| {
+        p.is_some_and(|p| !p.is_empty() && p.len() <= 6 && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    match (parts.next(), parts.next(), parts.next()) {
+        (a, None, None) => ok(a),
+        (a, b @ Some(_), None) => ok(a) && ok(b),
+        _ => false,
     }
 }
 
@@ -99,10 +116,12 @@ pub struct Mapping {
     pub respondent_id: String,
     #[serde(default)]
     pub metadata: MetadataColumns,
-    /// Further columns to read past (e.g. 总分).
+    /// Further columns to read past. The standard 问卷星 columns (序号, 提交答卷时间, 所用时间,
+    /// 来源, 来源详情, 来自IP, 总分) are recognised without being listed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ignore_columns: Vec<String>,
-    /// 问卷星 question number (the `N` of `N、题干`) → question id.
+    /// 问卷星 question number (the `N` of `N、题干`) → question id; `N.k` for the k-th column
+    /// of a question spread over several (the rows of a matrix, the blanks of a fill-in).
     #[serde(default)]
     pub questions: IndexMap<String, String>,
     /// Per question id: export option text → option code, where the export's wording differs
@@ -171,8 +190,10 @@ impl Mapping {
         }
         let mut seen = std::collections::HashMap::new();
         for (n, qid) in &self.questions {
-            if n.parse::<u32>().is_err() {
-                problems.push(format!("`{n}` is not a 问卷星 question number"));
+            if !valid_key(n) {
+                problems.push(format!(
+                    "`{n}` is not a 问卷星 question number (`7`, or `7.2` for the second row of a matrix or blank)"
+                ));
             }
             if index.get(qid).is_none() {
                 problems.push(format!(

@@ -91,34 +91,6 @@ fn clean(s: &str) -> &str {
     }
 }
 
-/// `N、题干` → N.
-pub fn question_number(header: &str) -> Option<u32> {
-    let h = clean(header);
-    let (n, _) = h.split_once('、')?;
-    clean(n).parse().ok()
-}
-
-/// `第N题(选项文本)` → (N, 选项文本); the option text runs from the first `(` to the last `)`.
-pub fn code_column(header: &str) -> Option<(u32, &str)> {
-    let h = clean(header);
-    let rest = h.strip_prefix('第')?;
-    let (n, rest) = rest.split_once('题')?;
-    let n: u32 = clean(n).parse().ok()?;
-    let rest = clean(rest);
-    let first = rest.chars().next()?;
-    let last = rest.chars().next_back()?;
-    if !matches!(first, '(' | '（')
-        || !matches!(last, ')' | '）')
-        || rest.len() < first.len_utf8() + last.len_utf8()
-    {
-        return None;
-    }
-    Some((
-        n,
-        clean(&rest[first.len_utf8()..rest.len() - last.len_utf8()]),
-    ))
-}
-
 #[derive(Debug)]
 enum Slot {
     Single { q: usize, col: usize },
@@ -193,15 +165,21 @@ impl Plan {
                 ));
             }
         }
+        let roles = crate::headers::classify(
+            headers,
+            &mapping.metadata,
+            &mapping.respondent_id,
+            &mapping.ignore_columns,
+        );
         let mode = match mapping.mode {
-            WjxMode::Auto if headers.iter().any(|h| code_column(h).is_some()) => WjxMode::Code,
+            WjxMode::Auto if crate::headers::has_option_columns(&roles) => WjxMode::Code,
             WjxMode::Auto => WjxMode::Text,
             m => m,
         };
-        let by_number: HashMap<u32, usize> = mapping
+        let by_key: HashMap<&str, usize> = mapping
             .questions
             .iter()
-            .filter_map(|(n, qid)| Some((n.parse().ok()?, index.position(qid)?)))
+            .filter_map(|(n, qid)| Some((n.as_str(), index.position(qid)?)))
             .collect();
         let find = |name: &str| headers.iter().position(|h| clean(h) == name);
         let id_col = find(&mapping.respondent_id).ok_or_else(|| {
@@ -214,14 +192,6 @@ impl Plan {
             )
         })?;
         let meta = &mapping.metadata;
-        let meta_cols = [
-            &mapping.respondent_id,
-            &meta.submitted_at,
-            &meta.duration,
-            &meta.source,
-            &meta.source_detail,
-            &meta.ip,
-        ];
         let mut texts = Vec::new();
         let mut numbers = Vec::new();
         for q in index.questions() {
@@ -257,67 +227,67 @@ impl Plan {
         }
         let mut single_cols: HashMap<usize, usize> = HashMap::new();
         let mut multi_cols: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
-        for (c, h) in headers.iter().enumerate() {
-            let name = clean(h);
-            if meta_cols.iter().any(|m| m.as_str() == name)
-                || mapping.ignore_columns.iter().any(|m| m == name)
-            {
-                continue;
-            }
-            if let Some((n, opt)) = code_column(h) {
-                let q = *by_number.get(&n).ok_or_else(|| {
-                    err_col(
-                        c,
-                        format!("question number {n} is not in the mapping's `questions`"),
-                    )
-                })?;
-                let qq = index.question(q);
-                if !qq.kind.is_multiple() {
-                    return Err(err_col(
-                        c,
-                        format!(
-                            "a 第N题(…) column belongs to a multiple-choice question, but `{}` is {}",
-                            qq.id,
-                            qq.kind.name()
-                        ),
-                    ));
+        let not_mapped = |key: &str| {
+            format!(
+                "question {key} is not in the mapping's `questions` (add \"{key}\": \"<question id>\", or list the column in `ignore_columns`)"
+            )
+        };
+        for (c, role) in roles.iter().enumerate() {
+            use crate::headers::Role;
+            match role {
+                Role::Meta | Role::Ignored => {}
+                Role::Option { number, option, .. } => {
+                    let key = number.to_string();
+                    let q = *by_key
+                        .get(key.as_str())
+                        .ok_or_else(|| err_col(c, not_mapped(&key)))?;
+                    let qq = index.question(q);
+                    if !qq.kind.is_multiple() {
+                        return Err(err_col(
+                            c,
+                            format!(
+                                "an option column belongs to a multiple-choice question, but `{}` is {}",
+                                qq.id,
+                                qq.kind.name()
+                            ),
+                        ));
+                    }
+                    let o = *texts[q].get(option.as_str()).ok_or_else(|| {
+                        err_col(c, format!("option text «{}» is not an option of `{}` (add it to the mapping's option_aliases)", crate::shorten(option, 60), qq.id))
+                    })?;
+                    let cols = multi_cols.entry(q).or_default();
+                    if let Some(&(prev, _)) = cols.iter().find(|(_, oo)| *oo == o) {
+                        return Err(err_col(
+                            c,
+                            format!(
+                                "option «{}» of `{}` already has column {}",
+                                crate::shorten(option, 60),
+                                qq.id,
+                                column_name(prev, headers)
+                            ),
+                        ));
+                    }
+                    cols.push((c, o));
                 }
-                let o = *texts[q].get(opt).ok_or_else(|| {
-                    err_col(c, format!("option text «{opt}» is not an option of `{}` (add it to the mapping's option_aliases)", qq.id))
-                })?;
-                let cols = multi_cols.entry(q).or_default();
-                if let Some(&(prev, _)) = cols.iter().find(|(_, oo)| *oo == o) {
-                    return Err(err_col(
-                        c,
-                        format!(
-                            "option «{opt}» of `{}` already has column {}",
-                            qq.id,
-                            column_name(prev, headers)
-                        ),
-                    ));
+                Role::Question { key, .. } => {
+                    let q = *by_key
+                        .get(key.as_str())
+                        .ok_or_else(|| err_col(c, not_mapped(key)))?;
+                    if let Some(prev) = single_cols.insert(q, c) {
+                        return Err(err_col(
+                            c,
+                            format!(
+                                "`{}` already has column {}",
+                                index.question(q).id,
+                                column_name(prev, headers)
+                            ),
+                        ));
+                    }
                 }
-                cols.push((c, o));
-                continue;
-            }
-            if let Some(n) = question_number(h) {
-                let q = *by_number.get(&n).ok_or_else(|| {
-                    err_col(
-                        c,
-                        format!("question number {n} is not in the mapping's `questions`"),
-                    )
-                })?;
-                if let Some(prev) = single_cols.insert(q, c) {
-                    return Err(err_col(
-                        c,
-                        format!(
-                            "question number {n} already has column {}",
-                            column_name(prev, headers)
-                        ),
-                    ));
+                Role::Unknown => {
+                    return Err(err_col(c, "this column cannot be placed: it is neither a 问卷星 metadata column, nor `N、题干`, nor an option column `N、(选项)` / `第N题(选项)`; list it in the mapping's `ignore_columns` to read past it".into()));
                 }
-                continue;
             }
-            return Err(err_col(c, "this column cannot be placed: it is neither a 问卷星 metadata column, nor `N、题干`, nor `第N题(选项)`, nor listed in ignore_columns".into()));
         }
         let mut slots = Vec::new();
         for (q, question) in index.questions().iter().enumerate() {
@@ -328,7 +298,7 @@ impl Plan {
                     return Err(ImportError::file(
                         file,
                         format!(
-                            "question `{}` has both an `N、题干` column and 第N题(…) columns",
+                            "question `{}` has both an `N、题干` column and option columns",
                             question.id
                         ),
                     ));
@@ -343,7 +313,7 @@ impl Plan {
                     return Err(err_col(
                         col,
                         format!(
-                            "`{}` is multiple choice; in code mode it needs one 第N题(选项) column per option",
+                            "`{}` is multiple choice; in code mode it needs one column per option (`N、题干(选项1)`, `N、(选项2)`…)",
                             question.id
                         ),
                     ));
@@ -947,6 +917,7 @@ pub struct WjxWriter<'a> {
     /// Per question: option position → 问卷星 option number.
     numbers: Vec<Vec<u32>>,
     mapping: &'a Mapping,
+    legacy: bool,
 }
 
 impl<'a> WjxWriter<'a> {
@@ -1011,7 +982,15 @@ impl<'a> WjxWriter<'a> {
             texts,
             numbers,
             mapping,
+            legacy: false,
         }
+    }
+
+    /// Write code-mode option columns in the older `第N题(选项)` form instead of
+    /// `N、题干(选项1)`, `N、(选项2)`….
+    pub fn legacy_headers(mut self, yes: bool) -> WjxWriter<'a> {
+        self.legacy = yes;
+        self
     }
 
     pub fn headers(&self) -> Vec<String> {
@@ -1027,8 +1006,12 @@ impl<'a> WjxWriter<'a> {
         for (n, q) in &self.order {
             let question = self.index.question(*q);
             if self.mode == WjxMode::Code && question.kind.is_multiple() {
-                for t in &self.texts[*q] {
-                    h.push(format!("第{n}题({t})"));
+                for (k, t) in self.texts[*q].iter().enumerate() {
+                    h.push(match (self.legacy, k) {
+                        (true, _) => format!("第{n}题({t})"),
+                        (false, 0) => format!("{n}、{}({t})", question.text.zh),
+                        (false, _) => format!("{n}、({t})"),
+                    });
                 }
             } else {
                 h.push(format!("{n}、{}", question.text.zh));

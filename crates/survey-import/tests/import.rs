@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
+use survey_import::headers::legacy_option;
 use survey_import::table::{CsvEncoding, detect_encoding, write_csv, write_xlsx};
-use survey_import::wjx::{WjxWriter, code_column, parse_duration, question_number};
+use survey_import::wjx::{WjxWriter, parse_duration};
 use survey_import::{Imported, Mapping, Meta, WjxMode, read_all};
 use survey_import::{SourceFormat, SourceLayout};
 use survey_schema::{Index, Record, Value, load_questionnaire};
@@ -196,22 +197,22 @@ fn missing_values_stay_distinct_from_not_chosen() {
     assert_eq!(
         recs[1].values[ai],
         Value::NotShown,
-        "-2 / (跳过): not shown"
+        "-3 / (跳过): not shown"
     );
-    assert_eq!(recs[1].values[staff], Value::Skipped, "-3 / (空): skipped");
+    assert_eq!(recs[1].values[staff], Value::Skipped, "-2 / (空): skipped");
     assert_eq!(recs[3].values[ai], Value::Skipped);
     // not chosen: record 1 chose anomaly only
     assert!(matches!(recs[0].values[ai], Value::Choices(s) if s.len() == 1));
-    // and in code mode the 0/1 columns carry -2 for every option of a question not shown
+    // and in code mode the 0/1 columns carry -3 for every option of a question not shown
     let (h, r) = rows(&idx, WjxMode::Code, &recs);
     let cols: Vec<usize> = h
         .iter()
         .enumerate()
-        .filter(|(_, x)| x.starts_with("第7题"))
+        .filter(|(_, x)| x.starts_with("7、"))
         .map(|(i, _)| i)
         .collect();
     assert_eq!(cols.len(), 2);
-    assert!(cols.iter().all(|&c| r[1][c] == "-2") && cols.iter().all(|&c| r[3][c] == "-3"));
+    assert!(cols.iter().all(|&c| r[1][c] == "-3") && cols.iter().all(|&c| r[3][c] == "-2"));
 }
 
 #[test]
@@ -236,18 +237,15 @@ fn code_mode_reads_float_codes_and_messy_headers() {
 
 #[test]
 fn header_parsing() {
-    assert_eq!(question_number("12、医院名称"), Some(12));
-    assert_eq!(question_number("\t 3、 题干 "), Some(3));
-    assert_eq!(question_number("序号"), None);
     assert_eq!(
-        code_column("第5题(数据泄露防护(DLP)中的智能识别与阻断)"),
+        legacy_option("第5题(数据泄露防护(DLP)中的智能识别与阻断)"),
         Some((5, "数据泄露防护(DLP)中的智能识别与阻断"))
     );
     assert_eq!(
-        code_column("第10题(其他【请注明】)"),
+        legacy_option("第10题(其他【请注明】)"),
         Some((10, "其他【请注明】"))
     );
-    assert_eq!(code_column("第5题"), None);
+    assert_eq!(legacy_option("第5题"), None);
     assert_eq!(parse_duration("80秒"), Some(80.0));
     assert_eq!(parse_duration("1分20秒"), Some(80.0));
     assert_eq!(parse_duration("八十秒"), None);
@@ -381,7 +379,7 @@ fn unknown_option_code_in_code_mode() {
     let e = first_error(&p);
     assert!(e.contains("row 2, column J «4、开放床位数», value \"9\": option number 9 does not exist; this question has 7 options"), "{e}");
     r[0][c] = "2".into();
-    let multi = h.iter().position(|x| x.starts_with("第5题")).unwrap();
+    let multi = h.iter().position(|x| x.starts_with("5、")).unwrap();
     r[1][multi] = "yes".into();
     let p = tmp("code-multi.csv");
     write_csv(&p, &h, &r, CsvEncoding::Utf8).unwrap();
@@ -425,7 +423,7 @@ fn duplicate_and_unplaceable_headers() {
         "{e}"
     );
     let p = text_csv(|h, _| h[7] = "12、多余的题".into());
-    assert!(first_error(&p).contains("question number 12 is not in the mapping"));
+    assert!(first_error(&p).contains("question 12 is not in the mapping"));
 }
 
 #[test]
