@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod report;
+pub mod scaffold;
 pub mod schemas;
 pub mod setup;
 pub mod synth;

@@ -36,6 +36,23 @@ enum Command {
         #[arg(long)]
         timings: bool,
     },
+    /// Draft a report folder from a 问卷星 download: questionnaire, mapping, cleaning rules,
+    /// report spec, narrative skeleton, and REVIEW.md listing every guess. Then build it with
+    /// `cargo xtask build-report --report <dir>`.
+    NewReport {
+        /// The report folder to create (relative to the current folder).
+        dir: PathBuf,
+        /// The 问卷星 download (下载答卷数据: 按文本 or 按序号, .xlsx or .csv).
+        #[arg(long)]
+        from: PathBuf,
+        /// The questionnaire as 问卷星 plain text (批量导入 format): question types and option
+        /// order come from it instead of being guessed from the data.
+        #[arg(long)]
+        questionnaire: Option<PathBuf>,
+        /// Replace the folder if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Audit a publication: its numbers against themselves, its narrative against its tables,
     /// both against the data. Writes target/reports/<id>/audit.json.
     Audit {
@@ -198,6 +215,38 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     t.typst.as_secs_f64()
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::NewReport {
+            dir,
+            from,
+            questionnaire,
+            force,
+        } => {
+            let dir = from_cwd(dir);
+            let d = xtask::scaffold::new_report(
+                &dir,
+                &from_cwd(from),
+                questionnaire.map(from_cwd).as_deref(),
+                force,
+            )?;
+            println!(
+                "drafted {} from {} submissions: {} questions ({} mode)",
+                dir.display(),
+                d.rows,
+                d.questions,
+                if d.mode == survey_import::WjxMode::Code {
+                    "code, 按序号"
+                } else {
+                    "text, 按文本"
+                }
+            );
+            println!(
+                "  {} guesses to confirm are listed in {}",
+                d.guesses.len(),
+                dir.join("REVIEW.md").display()
+            );
+            println!("next: cargo xtask build-report --report {}", dir.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { report, out } => {

@@ -137,6 +137,10 @@ pub struct Mapping {
     /// Questions of the questionnaire that the export does not carry (recorded as not shown).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub absent_questions: Vec<String>,
+    /// Questions whose not-shown markers (`(跳过)`, `-3`) are read as shown but not answered,
+    /// because the questionnaire declares no display condition that explains them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skips_as_unanswered: Vec<String>,
 }
 
 impl Mapping {
@@ -156,6 +160,7 @@ impl Mapping {
             option_numbers: IndexMap::new(),
             missing: MissingValues::default(),
             absent_questions: vec![],
+            skips_as_unanswered: vec![],
         }
     }
 
@@ -228,12 +233,17 @@ impl Mapping {
         };
         check_codes("option_aliases", &self.option_aliases, &mut problems);
         check_codes("option_numbers", &self.option_numbers, &mut problems);
-        for qid in &self.absent_questions {
-            if index.get(qid).is_none() {
-                problems.push(format!(
-                    "absent_questions names `{qid}`, which is not a question of {}",
-                    index.id()
-                ));
+        for (field, list) in [
+            ("absent_questions", &self.absent_questions),
+            ("skips_as_unanswered", &self.skips_as_unanswered),
+        ] {
+            for qid in list {
+                if index.get(qid).is_none() {
+                    problems.push(format!(
+                        "{field} names `{qid}`, which is not a question of {}",
+                        index.id()
+                    ));
+                }
             }
         }
         if self.layout == Layout::Wjx {

@@ -68,6 +68,11 @@ pub fn detect_encoding(sample: &[u8]) -> (&'static encoding_rs::Encoding, &'stat
     }
 }
 
+/// Text in GB18030 (a questionnaire saved by Chinese Windows tools), decoded.
+pub fn decode_gb18030(bytes: &[u8]) -> String {
+    encoding_rs::GB18030.decode(bytes).0.into_owned()
+}
+
 fn open_csv(path: &Path, size: u64) -> Result<Table, ImportError> {
     let io = |e: std::io::Error| ImportError::file(path, format!("cannot read: {e}"));
     let mut file = File::open(path).map_err(io)?;

@@ -122,6 +122,8 @@ pub struct Plan {
     questions: usize,
     /// Questions decoded as text (their buffers are reused between rows).
     text_slot: Vec<bool>,
+    /// Questions whose not-shown markers count as unanswered (no display condition declared).
+    skips_as_unanswered: Vec<usize>,
     /// Some missing-value marker starts with a digit (so digits need the full check).
     digit_markers: bool,
     /// Multiple-choice questions decoded from 0/1 columns.
@@ -420,6 +422,11 @@ impl Plan {
                 .collect(),
             questions: index.len(),
             text_slot,
+            skips_as_unanswered: mapping
+                .skips_as_unanswered
+                .iter()
+                .filter_map(|q| index.position(q))
+                .collect(),
             multi_qs,
             fast_multi,
             fast_multi_loose,
@@ -715,6 +722,11 @@ impl Plan {
                         (None, slot) => *slot = Value::Text(clean(cell).to_owned()),
                     }
                 }
+            }
+        }
+        for &q in &self.skips_as_unanswered {
+            if record.values[q] == Value::NotShown {
+                record.values[q] = Value::Skipped;
             }
         }
         self.id_and_meta(row, cells, record, meta)

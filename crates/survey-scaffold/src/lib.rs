@@ -1,0 +1,1481 @@
+//! # survey-scaffold
+//!
+//! A first report from a 问卷星 download, before anyone writes a line of JSON: it reads the
+//! download (text or code mode, XLSX or CSV in any encoding) and, when given, the
+//! questionnaire's plain text ([`wjxtext`]), and drafts a complete report folder —
+//! questionnaire, mapping, cleaning rules, report spec with a chart and a table per question,
+//! a narrative whose every number is a reference — and `REVIEW.md`, which lists every guess
+//! (question kinds, option order, scales, exclusive options, identifying questions, display
+//! conditions, the too-fast threshold) for the analyst to confirm.
+//!
+//! It only proposes: the draft is ordinary files that the builder reads like any report folder.
+//! It knows the 问卷星 layout through `survey-import` and the rules through `survey-clean`, and
+//! nothing of aggregation or printing.
+
+pub mod wjxtext;
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use survey_clean::{Action, Keep, RuleSpec, Rules};
+use survey_import::headers::{Role, classify, clean};
+use survey_import::mapping::{Layout, Mapping, MetadataColumns, MissingValues, WjxMode};
+use survey_schema::{
+    ChoiceOption, Condition, Label, Question, QuestionKind, Questionnaire, Section,
+};
+
+use crate::wjxtext::{TextKind, TextQuestionnaire};
+
+/// Rows read to draft the questionnaire (the whole export is read by the build).
+pub const MAX_ROWS: usize = 100_000;
+
+/// Why no draft could be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ScaffoldError {
+    #[error("{0}")]
+    Import(#[from] survey_import::ImportError),
+    #[error("{file}: {message}")]
+    Questionnaire { file: PathBuf, message: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// What to draft from.
+pub struct Options<'a> {
+    pub download: &'a Path,
+    /// 问卷星's plain-text questionnaire (批量导入 format), for types and option order.
+    pub questionnaire_text: Option<&'a Path>,
+    /// The report id (the output folder's name); from the folder name when absent.
+    pub id: String,
+}
+
+/// A drafted report folder: files by relative path, plus what the analyst should check.
+pub struct Draft {
+    pub files: Vec<(String, Vec<u8>)>,
+    /// One line per guess (also in REVIEW.md).
+    pub guesses: Vec<String>,
+    pub questions: usize,
+    pub rows: usize,
+    pub mode: WjxMode,
+}
+
+/// A coded cell while drafting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Val {
+    NotShown,
+    Skipped,
+    /// Options chosen (bit k: option k).
+    Chosen(u64),
+    /// A number or text answer.
+    Given,
+}
+
+/// How a drafted question reads its column(s).
+#[derive(Debug, Clone)]
+enum Coder {
+    /// Code-mode multiple choice: one 0/1 column per option.
+    Options(Vec<usize>),
+    /// Text mode: option texts (`┋`-joined when multiple) → option.
+    Texts {
+        col: usize,
+        multi: bool,
+        labels: HashMap<String, usize>,
+    },
+    /// Code mode: option numbers 1..=k.
+    Codes {
+        col: usize,
+        k: usize,
+    },
+    Number(usize),
+    Text(usize),
+}
+
+struct DraftQ {
+    key: String,
+    id: String,
+    /// Why the kind was chosen.
+    why: String,
+    text: String,
+    kind: QuestionKind,
+    required: bool,
+    identifying: bool,
+    show_if: Option<Condition>,
+    coder: Coder,
+    /// Data texts that differ from the label they stand for (text → code).
+    aliases: IndexMap<String, String>,
+}
+
+fn is_not_shown(s: &str) -> bool {
+    matches!(s, "(跳过)" | "-3")
+}
+fn is_skipped(s: &str) -> bool {
+    matches!(s, "(空)" | "-2" | "")
+}
+
+/// `其他【请注明】〖军事国防〗` → (`其他【请注明】`, true).
+fn strip_other(s: &str) -> (&str, bool) {
+    match (s.find('〖'), s.rfind('〗')) {
+        (Some(a), Some(b)) if b > a => (clean(&s[..a]), true),
+        _ => (clean(s), false),
+    }
+}
+
+fn numeric(s: &str) -> Option<f64> {
+    s.trim().parse::<f64>().ok().filter(|x| x.is_finite())
+}
+
+/// The report id from a folder name: lower-case letters, digits and `-`.
+pub fn id_from(name: &str) -> String {
+    let mut id = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            id.push(c.to_ascii_lowercase());
+        } else if !id.ends_with('-') && !id.is_empty() {
+            id.push('-');
+        }
+    }
+    let id = id.trim_matches('-').to_owned();
+    if id.is_empty() || !id.starts_with(|c: char| c.is_ascii_lowercase()) {
+        format!("survey-{id}").trim_end_matches('-').to_owned()
+    } else {
+        id
+    }
+}
+
+/// The survey's title from a download's file name: `392817465_按文本_医院网络安全调查_600_600.xlsx`
+/// → `医院网络安全调查`.
+pub fn title_from_file(path: &Path) -> Option<String> {
+    let stem = path.file_stem()?.to_string_lossy().into_owned();
+    let parts: Vec<&str> = stem.split('_').collect();
+    let keep: Vec<&str> = parts
+        .iter()
+        .copied()
+        .filter(|p| {
+            !p.is_empty()
+                && !p.chars().all(|c| c.is_ascii_digit())
+                && !matches!(*p, "按文本" | "按序号" | "按选项序号" | "按分数")
+        })
+        .collect();
+    let t = keep.join("_");
+    (!t.is_empty()).then_some(t)
+}
+
+/// Keywords of questions that identify a respondent.
+const IDENTIFYING: &[&str] = &[
+    "名称",
+    "姓名",
+    "信用代码",
+    "机构代码",
+    "组织机构",
+    "联系人",
+    "联系电话",
+    "电话",
+    "手机",
+    "邮箱",
+    "身份证",
+    "地址",
+    "单位全称",
+];
+
+/// Wording of open questions.
+fn asks_for_text(text: &str) -> bool {
+    [
+        "建议",
+        "意见",
+        "原因",
+        "请说明",
+        "请描述",
+        "请填写",
+        "请简述",
+        "看法",
+        "想法",
+        "备注",
+    ]
+    .iter()
+    .any(|k| text.contains(k))
+}
+
+/// Labels that usually rule out every other option.
+fn looks_exclusive(label: &str) -> bool {
+    let l = clean(label);
+    l == "无"
+        || [
+            "暂无",
+            "尚未",
+            "没有",
+            "都没有",
+            "均无",
+            "均未",
+            "以上都不",
+            "以上均无",
+            "以上均不",
+            "不清楚",
+            "无此",
+        ]
+        .iter()
+        .any(|p| l.starts_with(p))
+}
+
+/// A rank for scale labels (higher = more), when every label has one.
+fn scale_rank(label: &str) -> Option<i32> {
+    let l = clean(label);
+    const STRONG_NEG: &[&str] = &["非常不", "很不", "完全不", "极不", "根本不"];
+    const WEAK_NEG: &[&str] = &["不太", "比较不", "较不", "不大"];
+    const MID: &[&str] = &["一般", "中立", "说不清", "不确定", "普通"];
+    const WEAK_POS: &[&str] = &["比较", "较为", "较", "基本", "了解一点", "有点", "偶尔"];
+    const STRONG_POS: &[&str] = &["非常", "很", "十分", "完全", "极其", "经常"];
+    if STRONG_NEG.iter().any(|p| l.starts_with(p)) {
+        return Some(1);
+    }
+    if WEAK_NEG.iter().any(|p| l.starts_with(p)) {
+        return Some(2);
+    }
+    if MID.iter().any(|p| l.starts_with(p)) {
+        return Some(3);
+    }
+    if l.starts_with('不') || l.starts_with("没有") || l == "从不" {
+        return Some(1);
+    }
+    if STRONG_POS.iter().any(|p| l.starts_with(p)) {
+        return Some(5);
+    }
+    if WEAK_POS.iter().any(|p| l.starts_with(p)) {
+        return Some(4);
+    }
+    if ["满意", "同意", "重要", "了解", "熟悉", "有效"].contains(&l) {
+        return Some(4);
+    }
+    None
+}
+
+/// The first number in a label, for ordering bands (`≤250`, `251-500`, `大于5000`); labels
+/// meaning "at most" sort before equal numbers.
+fn band_key(label: &str) -> Option<(f64, i32)> {
+    let l = clean(label);
+    let start = l.find(|c: char| c.is_ascii_digit())?;
+    let digits: String = l[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let v: f64 = digits.parse().ok()?;
+    let low = ["≤", "<", "小于", "低于", "不足", "以下", "少于", "不到"]
+        .iter()
+        .any(|p| l.contains(p));
+    let high = ["≥", ">", "大于", "以上", "超过", "多于"]
+        .iter()
+        .any(|p| l.contains(p));
+    Some((
+        v,
+        if low {
+            -1
+        } else if high {
+            1
+        } else {
+            0
+        },
+    ))
+}
+
+/// An order for the options of a scale or banded question, if every label gives one.
+fn ordinal_order(labels: &[String]) -> Option<Vec<usize>> {
+    if labels.len() < 3 {
+        return None;
+    }
+    let mut idx: Vec<usize> = (0..labels.len()).collect();
+    if let Some(keys) = labels
+        .iter()
+        .map(|l| band_key(l))
+        .collect::<Option<Vec<_>>>()
+    {
+        idx.sort_by(|&a, &b| {
+            keys[a]
+                .0
+                .partial_cmp(&keys[b].0)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(keys[a].1.cmp(&keys[b].1))
+        });
+        return Some(idx);
+    }
+    let ranks: Vec<i32> = labels
+        .iter()
+        .map(|l| scale_rank(l))
+        .collect::<Option<_>>()?;
+    let mut distinct = ranks.clone();
+    distinct.sort();
+    distinct.dedup();
+    if distinct.len() < 3 {
+        return None;
+    }
+    idx.sort_by_key(|&i| std::cmp::Reverse(ranks[i]));
+    Some(idx)
+}
+
+/// The label in the questionnaire text a data value stands for, ignoring `【请注明】`-style notes
+/// and spaces.
+fn match_label(value: &str, labels: &[String]) -> Option<usize> {
+    let norm = |s: &str| -> String {
+        let mut s = clean(s).to_owned();
+        for note in ["【请注明】", "(请注明)", "（请注明）", "请注明", "：", ":"] {
+            s = s.replace(note, "");
+        }
+        s.chars().filter(|c| !c.is_whitespace()).collect()
+    };
+    let v = norm(value);
+    labels
+        .iter()
+        .position(|l| clean(l) == clean(value))
+        .or_else(|| labels.iter().position(|l| norm(l) == v))
+}
+
+/// Draft a report folder.
+pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
+    let text_q: Option<TextQuestionnaire> = match opts.questionnaire_text {
+        Some(p) => {
+            let bytes = std::fs::read(p).map_err(|e| ScaffoldError::Questionnaire {
+                file: p.to_owned(),
+                message: format!("cannot read: {e}"),
+            })?;
+            let text = decode_text(&bytes);
+            Some(
+                wjxtext::parse(&text).map_err(|message| ScaffoldError::Questionnaire {
+                    file: p.to_owned(),
+                    message,
+                })?,
+            )
+        }
+        None => None,
+    };
+    let table = survey_import::table::open_table(opts.download, None)?;
+    let headers = table.headers.clone();
+    let format = table.format;
+    let encoding = table.encoding;
+    let meta = MetadataColumns::default();
+    let roles = classify(&headers, &meta, "序号", &[]);
+    let find = |name: &str| headers.iter().position(|h| clean(h) == name);
+    if find("序号").is_none() {
+        return Err(ScaffoldError::Other(format!(
+            "{}: has no 序号 column; a 问卷星 download (下载答卷数据) starts with 序号, 提交答卷时间, 所用时间 …",
+            opts.download.display()
+        )));
+    }
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut total_rows = 0usize;
+    for r in table.rows {
+        let (_, cells) = r?;
+        total_rows += 1;
+        if rows.len() < MAX_ROWS {
+            rows.push(cells);
+        }
+    }
+    if rows.is_empty() {
+        return Err(ScaffoldError::Other(format!(
+            "{}: the export holds a header but no answers; download it again once responses have come in",
+            opts.download.display()
+        )));
+    }
+    let mut guesses: Vec<String> = Vec::new();
+    let file_name = opts
+        .download
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "export.csv".into());
+    let hint_code = file_name.contains("按序号") || file_name.contains("按选项序号");
+    let hint_text = file_name.contains("按文本");
+    let code_mode = survey_import::headers::has_option_columns(&roles) || hint_code;
+    // Group the columns by question.
+    struct Group {
+        key: String,
+        number: u32,
+        text: Option<String>,
+        note: Option<String>,
+        cols: Vec<(usize, Option<String>)>,
+        options: bool,
+    }
+    let mut groups: Vec<Group> = Vec::new();
+    let mut ignore_columns = Vec::new();
+    for (c, role) in roles.iter().enumerate() {
+        match role {
+            Role::Meta | Role::Ignored => {}
+            Role::Unknown => {
+                ignore_columns.push(clean(&headers[c]).to_owned());
+                guesses.push(format!(
+                    "Column {} «{}» is not a 问卷星 question or metadata column; the mapping reads past it (`ignore_columns`).",
+                    survey_import::table::column_name(c, &headers),
+                    clean(&headers[c])
+                ));
+            }
+            Role::Option {
+                number,
+                option,
+                text,
+            } => match groups.iter_mut().find(|g| g.options && g.number == *number) {
+                Some(g) => {
+                    g.cols.push((c, Some(option.clone())));
+                    if g.text.is_none() {
+                        g.text = text.clone();
+                    }
+                }
+                None => groups.push(Group {
+                    key: number.to_string(),
+                    number: *number,
+                    text: text.clone(),
+                    note: None,
+                    cols: vec![(c, Some(option.clone()))],
+                    options: true,
+                }),
+            },
+            Role::Question {
+                key,
+                number,
+                text,
+                note,
+            } => groups.push(Group {
+                key: key.clone(),
+                number: *number,
+                text: Some(text.clone()),
+                note: note.clone(),
+                cols: vec![(c, None)],
+                options: false,
+            }),
+        }
+    }
+    if groups.is_empty() {
+        return Err(ScaffoldError::Other(format!(
+            "{}: no question columns (`N、题干`) found",
+            opts.download.display()
+        )));
+    }
+    let col_values = |c: usize| {
+        rows.iter()
+            .map(move |r| r.get(c).map(|s| s.as_str()).unwrap_or(""))
+    };
+    // Matrix stems: `题干—行1` gives the stem for the rows after it.
+    let mut stems: HashMap<u32, String> = HashMap::new();
+    let mut qs: Vec<DraftQ> = Vec::new();
+    for g in &groups {
+        let id = format!("q{}", g.key.replace('.', "_"));
+        // Option columns holding ranks (2, 3…) rather than 0/1: a ranking question.
+        if g.options
+            && g.cols.iter().any(|&(c, _)| {
+                col_values(c).map(clean).any(|v| {
+                    !is_not_shown(v) && !is_skipped(v) && !matches!(strip_other(v).0, "0" | "1")
+                })
+            })
+        {
+            for &(c, _) in &g.cols {
+                ignore_columns.push(clean(&headers[c]).to_owned());
+            }
+            guesses.push(format!(
+                "第{}题 holds ranks in its option columns (a ranking question, 排序题), which this toolkit does not tabulate; its columns are read past (`ignore_columns`).",
+                g.key
+            ));
+            continue;
+        }
+        let tq = text_q.as_ref().and_then(|t| t.question(g.number));
+        let row_index: Option<usize> = g
+            .key
+            .split_once('.')
+            .and_then(|(_, k)| k.parse::<usize>().ok())
+            .map(|k| k - 1);
+        let raw_text = g.text.clone().unwrap_or_default();
+        let text = match row_index {
+            Some(k) => {
+                let (stem, row) = match raw_text.split_once('—') {
+                    Some((s, r)) => {
+                        stems.insert(g.number, clean(s).to_owned());
+                        (clean(s).to_owned(), clean(r).to_owned())
+                    }
+                    None => (
+                        stems
+                            .get(&g.number)
+                            .cloned()
+                            .or_else(|| tq.map(|t| t.text.clone()))
+                            .unwrap_or_default(),
+                        clean(&raw_text).to_owned(),
+                    ),
+                };
+                let row = tq.and_then(|t| t.rows.get(k).cloned()).unwrap_or(row);
+                if stem.is_empty() {
+                    row
+                } else {
+                    format!("{stem}：{row}")
+                }
+            }
+            None => tq
+                .map(|t| t.text.clone())
+                .unwrap_or_else(|| clean(&raw_text).to_owned()),
+        };
+        let text = if text.is_empty() {
+            format!("第{}题", g.key)
+        } else {
+            text
+        };
+        let mut aliases = IndexMap::new();
+        let (kind, coder, why) = if g.options {
+            // Code-mode multiple choice: options from the headers, in order.
+            let labels: Vec<String> = match tq {
+                Some(t) if t.options.len() == g.cols.len() => t.options.clone(),
+                _ => g
+                    .cols
+                    .iter()
+                    .map(|(_, o)| o.clone().unwrap_or_default())
+                    .collect(),
+            };
+            (
+                QuestionKind::MultipleChoice {
+                    options: options(&labels),
+                    min_selections: None,
+                    max_selections: None,
+                },
+                Coder::Options(g.cols.iter().map(|(c, _)| *c).collect()),
+                "multiple choice: one 0/1 column per option".to_owned(),
+            )
+        } else {
+            let c = g.cols[0].0;
+            let answered: Vec<&str> = col_values(c)
+                .map(clean)
+                .filter(|v| !is_not_shown(v) && !is_skipped(v))
+                .collect();
+            let multi_sep = answered.iter().any(|v| v.contains('┋'));
+            let all_numeric = !answered.is_empty() && answered.iter().all(|v| numeric(v).is_some());
+            let all_ints = all_numeric
+                && answered
+                    .iter()
+                    .all(|v| numeric(v).is_some_and(|x| x.fract() == 0.0));
+            let max_int = answered
+                .iter()
+                .filter_map(|v| numeric(v))
+                .fold(0.0f64, f64::max);
+            // Distinct labels in order of first appearance (other text stripped).
+            let mut distinct: Vec<String> = Vec::new();
+            let mut counts: HashMap<String, usize> = HashMap::new();
+            let mut other_labels: Vec<String> = Vec::new();
+            for v in &answered {
+                let parts: Vec<&str> = if multi_sep {
+                    v.split('┋').collect()
+                } else {
+                    vec![v]
+                };
+                for p in parts {
+                    let (label, other) = strip_other(p);
+                    if other && !other_labels.iter().any(|o| o == label) {
+                        other_labels.push(label.to_owned());
+                    }
+                    if !counts.contains_key(label) {
+                        distinct.push(label.to_owned());
+                    }
+                    *counts.entry(label.to_owned()).or_default() += 1;
+                }
+            }
+            let text_kind = tq.map(|t| {
+                if row_index.is_some() && t.kind == TextKind::MatrixSingle {
+                    TextKind::Single
+                } else {
+                    t.kind.clone()
+                }
+            });
+            let from_text: Option<Vec<String>> = tq
+                .filter(|t| !t.options.is_empty())
+                .map(|t| t.options.clone());
+            match text_kind {
+                Some(TextKind::Multiple) => {
+                    let mut labels = from_text.unwrap_or_default();
+                    add_unlisted(&mut labels, &distinct, &mut aliases, &mut guesses, &id);
+                    (
+                        QuestionKind::MultipleChoice {
+                            options: options(&labels),
+                            min_selections: None,
+                            max_selections: None,
+                        },
+                        Coder::Texts {
+                            col: c,
+                            multi: true,
+                            labels: HashMap::new(),
+                        },
+                        "multiple choice (questionnaire text)".to_owned(),
+                    )
+                }
+                Some(TextKind::Single | TextKind::Scale | TextKind::MatrixSingle) => {
+                    let mut labels = from_text.unwrap_or_default();
+                    let codes = all_ints
+                        && max_int >= 1.0
+                        && max_int as usize <= labels.len().max(1)
+                        && !hint_text;
+                    if !codes {
+                        add_unlisted(&mut labels, &distinct, &mut aliases, &mut guesses, &id);
+                    }
+                    let scale = matches!(text_kind, Some(TextKind::Scale | TextKind::MatrixSingle))
+                        || ordinal_order(&labels).is_some();
+                    let opts = options(&labels);
+                    (
+                        if scale {
+                            QuestionKind::Ordinal { options: opts }
+                        } else {
+                            QuestionKind::SingleChoice { options: opts }
+                        },
+                        if codes {
+                            Coder::Codes {
+                                col: c,
+                                k: labels.len(),
+                            }
+                        } else {
+                            Coder::Texts {
+                                col: c,
+                                multi: false,
+                                labels: HashMap::new(),
+                            }
+                        },
+                        format!(
+                            "{} (questionnaire text)",
+                            if scale {
+                                "single choice on a scale"
+                            } else {
+                                "single choice"
+                            }
+                        ),
+                    )
+                }
+                Some(TextKind::FillIn | TextKind::MultiFill) | None
+                    if all_numeric
+                        && (!code_mode
+                            || text_kind.is_some()
+                            || max_int > 30.0
+                            || distinct.len() > 30) =>
+                {
+                    (
+                        if all_ints {
+                            QuestionKind::Integer {
+                                min: None,
+                                max: None,
+                            }
+                        } else {
+                            QuestionKind::Number {
+                                min: None,
+                                max: None,
+                            }
+                        },
+                        Coder::Number(c),
+                        "a number: every answer is numeric".to_owned(),
+                    )
+                }
+                Some(TextKind::FillIn | TextKind::MultiFill) => (
+                    QuestionKind::Text { max_length: None },
+                    Coder::Text(c),
+                    "free text (questionnaire text)".to_owned(),
+                ),
+                Some(TextKind::Ranking | TextKind::Other(_)) => {
+                    guesses.push(format!(
+                        "`{id}` (第{}题) is a {} question, which this toolkit does not tabulate; it is kept as text and never printed.",
+                        g.key,
+                        match &text_kind { Some(TextKind::Other(t)) => t.clone(), _ => "排序题".into() }
+                    ));
+                    (
+                        QuestionKind::Text { max_length: None },
+                        Coder::Text(c),
+                        "kept as text".to_owned(),
+                    )
+                }
+                None if multi_sep => {
+                    let labels = distinct.clone();
+                    guesses.push(format!(
+                        "`{id}` (第{}题): the option order is the order answers first appear in the data; put the options in questionnaire order in questionnaires/main.questionnaire.json (or draft again with --questionnaire).",
+                        g.key
+                    ));
+                    (
+                        QuestionKind::MultipleChoice {
+                            options: options(&labels),
+                            min_selections: None,
+                            max_selections: None,
+                        },
+                        Coder::Texts {
+                            col: c,
+                            multi: true,
+                            labels: HashMap::new(),
+                        },
+                        "multiple choice: answers are joined with ┋".to_owned(),
+                    )
+                }
+                None if code_mode && all_ints && (1.0..=30.0).contains(&max_int) => {
+                    let k = max_int as usize;
+                    let labels: Vec<String> = (1..=k).map(|i| format!("选项{i}")).collect();
+                    guesses.push(format!(
+                        "`{id}` (第{}题): a code-mode download holds option numbers, not texts; its {k} options are named 选项1…选项{k}. Give their texts in the questionnaire, or draft again with --questionnaire <问卷文本.txt>.",
+                        g.key
+                    ));
+                    (
+                        QuestionKind::SingleChoice {
+                            options: options(&labels),
+                        },
+                        Coder::Codes { col: c, k },
+                        "single choice: option numbers 1…k".to_owned(),
+                    )
+                }
+                // Open questions by their wording, and answers too long to be options.
+                None if asks_for_text(&text)
+                    || answered.iter().map(|v| v.chars().count()).sum::<usize>()
+                        > 16 * answered.len().max(1)
+                    || answered.iter().any(|v| v.contains('→')) =>
+                {
+                    if answered.iter().any(|v| v.contains('→')) {
+                        guesses.push(format!(
+                            "`{id}` (第{}题) holds answers joined with → (a ranking question, 排序题), which this toolkit does not tabulate; it is kept as text and never printed.",
+                            g.key
+                        ));
+                    }
+                    (
+                        QuestionKind::Text { max_length: None },
+                        Coder::Text(c),
+                        "free text: an open question".to_owned(),
+                    )
+                }
+                // In a code-mode download a choice question holds numbers; text is text.
+                None if !code_mode
+                    && !distinct.is_empty()
+                    && distinct.len() <= 30
+                    && (answered.len() < 20 || distinct.len() * 4 <= answered.len()) =>
+                {
+                    let mut labels = distinct.clone();
+                    let order = ordinal_order(&labels);
+                    let why = match &order {
+                        Some(o) => {
+                            labels = o.iter().map(|&i| distinct[i].clone()).collect();
+                            guesses.push(format!(
+                                "`{id}` (第{}题) looks like a scale; its options are put in scale order ({}) and it is tabulated as ordinal. Check the order.",
+                                g.key,
+                                labels.join(" / ")
+                            ));
+                            "single choice on a scale (labels)".to_owned()
+                        }
+                        None => {
+                            guesses.push(format!(
+                                "`{id}` (第{}题): the option order is the order answers first appear in the data; put the options in questionnaire order (or draft again with --questionnaire).",
+                                g.key
+                            ));
+                            "single choice: few distinct answers".to_owned()
+                        }
+                    };
+                    let opts = options(&labels);
+                    (
+                        if order.is_some() {
+                            QuestionKind::Ordinal { options: opts }
+                        } else {
+                            QuestionKind::SingleChoice { options: opts }
+                        },
+                        Coder::Texts {
+                            col: c,
+                            multi: false,
+                            labels: HashMap::new(),
+                        },
+                        why,
+                    )
+                }
+                _ => (
+                    QuestionKind::Text { max_length: None },
+                    Coder::Text(c),
+                    "free text: many different answers".to_owned(),
+                ),
+            }
+        };
+        let identifying = matches!(kind, QuestionKind::Text { .. })
+            && IDENTIFYING.iter().any(|k| text.contains(k));
+        if identifying {
+            guesses.push(format!(
+                "`{id}` «{}» identifies the respondent: it is used to find duplicate submissions and never tabulated or printed.",
+                short(&text, 30)
+            ));
+        }
+        let why = match &g.note {
+            Some(n) => format!("{why}; the header says {n}"),
+            None => why,
+        };
+        qs.push(DraftQ {
+            key: g.key.clone(),
+            id,
+            why,
+            text,
+            kind,
+            required: true,
+            identifying,
+            show_if: None,
+            coder,
+            aliases,
+        });
+    }
+    // Code every row, for required-ness, exclusive options and display conditions.
+    for q in &mut qs {
+        if let Coder::Texts { labels, .. } = &mut q.coder {
+            for (i, o) in q.kind.options().iter().enumerate() {
+                labels.insert(o.label.zh.clone(), i);
+            }
+            for (text, code) in &q.aliases {
+                if let Some(i) = q.kind.options().iter().position(|o| o.code == *code) {
+                    labels.insert(text.clone(), i);
+                }
+            }
+        }
+    }
+    let vals: Vec<Vec<Val>> = qs
+        .iter()
+        .map(|q| rows.iter().map(|r| code(&q.coder, r)).collect())
+        .collect();
+    for (qi, q) in qs.iter_mut().enumerate() {
+        let skipped = vals[qi].iter().filter(|v| **v == Val::Skipped).count();
+        if skipped > 0 {
+            q.required = false;
+            if !matches!(q.kind, QuestionKind::Text { .. }) {
+                guesses.push(format!(
+                    "`{}` (第{}题) was left unanswered in {skipped} submission(s), so it is marked optional (`\"required\": false`); if it was required, those submissions are incomplete.",
+                    q.id, q.key
+                ));
+            }
+        }
+        if let QuestionKind::MultipleChoice { options, .. } = &mut q.kind {
+            for (k, o) in options.iter_mut().enumerate() {
+                if !looks_exclusive(&o.label.zh) || o.other {
+                    continue;
+                }
+                let with_others = vals[qi]
+                    .iter()
+                    .filter(|v| matches!(v, Val::Chosen(b) if b & (1 << k) != 0 && *b != 1 << k))
+                    .count();
+                if with_others == 0 {
+                    o.exclusive = true;
+                    guesses.push(format!(
+                        "`{}`: «{}» is taken as exclusive (it rules out the other options): its label says so and no submission combines it with others.",
+                        q.id, o.label.zh
+                    ));
+                } else {
+                    guesses.push(format!(
+                        "`{}`: «{}» reads like an exclusive option, but {with_others} submission(s) chose it with others, so it is left non-exclusive. Mark it `\"exclusive\": true` if the questionnaire enforced it (those submissions are then excluded).",
+                        q.id, o.label.zh
+                    ));
+                }
+            }
+        }
+    }
+    // Display conditions: a question not shown to some respondents is shown exactly to those
+    // who chose one of some options of an earlier choice question.
+    let mut skips_as_unanswered = Vec::new();
+    for qi in 0..qs.len() {
+        if !vals[qi].contains(&Val::NotShown) {
+            continue;
+        }
+        let shown: Vec<bool> = vals[qi].iter().map(|v| *v != Val::NotShown).collect();
+        let mut found = None;
+        for pi in (0..qi).rev() {
+            let n = qs[pi].kind.options().len();
+            if n == 0 || n > 64 {
+                continue;
+            }
+            let chosen = |r: usize| match vals[pi][r] {
+                Val::Chosen(b) => b,
+                _ => 0,
+            };
+            // Options every chooser of which was shown the question.
+            let set: u64 = (0..n)
+                .filter(|&k| {
+                    let who: Vec<usize> = (0..rows.len())
+                        .filter(|&r| chosen(r) & (1 << k) != 0)
+                        .collect();
+                    !who.is_empty() && who.iter().all(|&r| shown[r])
+                })
+                .fold(0u64, |acc, k| acc | 1 << k);
+            if set == 0 {
+                continue;
+            }
+            if (0..rows.len()).all(|r| shown[r] == (chosen(r) & set != 0)) {
+                found = Some((pi, set));
+                break;
+            }
+        }
+        match found {
+            Some((pi, set)) => {
+                let opts: Vec<String> = qs[pi]
+                    .kind
+                    .options()
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| set & (1 << k) != 0)
+                    .map(|(_, o)| o.code.clone())
+                    .collect();
+                let labels: Vec<String> = qs[pi]
+                    .kind
+                    .options()
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| set & (1 << k) != 0)
+                    .map(|(_, o)| format!("«{}»", o.label.zh))
+                    .collect();
+                guesses.push(format!(
+                    "`{}` (第{}题) was skipped by display logic for some respondents; it is taken to be shown only to those who chose {} in `{}` (第{}题), which every submission agrees with.",
+                    qs[qi].id, qs[qi].key, labels.join(" or "), qs[pi].id, qs[pi].key
+                ));
+                qs[qi].show_if = Some(Condition::AnyChosen {
+                    question: qs[pi].id.clone(),
+                    options: opts,
+                });
+            }
+            None => {
+                guesses.push(format!(
+                    "`{}` (第{}题) was skipped by display logic for some respondents, and no earlier answer explains when; until a `show_if` is added, those skips count as unanswered (`skips_as_unanswered` in the mapping).",
+                    qs[qi].id, qs[qi].key
+                ));
+                skips_as_unanswered.push(qs[qi].id.clone());
+            }
+        }
+    }
+    // The questionnaire.
+    let title = text_q
+        .as_ref()
+        .and_then(|t| t.title.clone())
+        .or_else(|| title_from_file(opts.download))
+        .unwrap_or_else(|| "问卷调查".into());
+    let qid = format!("{}-main", opts.id);
+    let questionnaire = Questionnaire {
+        schema: None,
+        id: qid.clone(),
+        title: Label::new(title.clone()),
+        organisation: "（请填写组织调查的单位）".into(),
+        year: 2026,
+        wave: None,
+        language: "zh-CN".into(),
+        note: Some(format!(
+            "由 cargo xtask new-report 从 {file_name} 起草{}；题型与选项见 REVIEW.md。",
+            if text_q.is_some() {
+                "（题型与选项顺序取自问卷文本）"
+            } else {
+                ""
+            }
+        )),
+        sections: vec![Section {
+            id: "main".into(),
+            title: Label::new(title.clone()),
+            questions: qs
+                .iter()
+                .map(|q| Question {
+                    id: q.id.clone(),
+                    text: Label::new(q.text.clone()),
+                    kind: q.kind.clone(),
+                    required: q.required,
+                    show_if: q.show_if.clone(),
+                    identifying: q.identifying,
+                    note: None,
+                })
+                .collect(),
+        }],
+    };
+    if let Err(issues) = survey_schema::Index::new(questionnaire.clone()) {
+        return Err(ScaffoldError::Other(format!(
+            "the drafted questionnaire does not hold together: {}",
+            issues
+                .iter()
+                .map(|i| format!("{}: {}", i.location, i.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )));
+    }
+    let mapping = Mapping {
+        schema: None,
+        questionnaire: qid.clone(),
+        layout: Layout::Wjx,
+        mode: if code_mode {
+            WjxMode::Code
+        } else {
+            WjxMode::Text
+        },
+        sheet: None,
+        respondent_id: "序号".into(),
+        metadata: MetadataColumns::default(),
+        ignore_columns,
+        questions: qs.iter().map(|q| (q.key.clone(), q.id.clone())).collect(),
+        option_aliases: qs
+            .iter()
+            .filter(|q| !q.aliases.is_empty())
+            .map(|q| (q.id.clone(), q.aliases.clone()))
+            .collect(),
+        option_numbers: IndexMap::new(),
+        missing: MissingValues::default(),
+        absent_questions: Vec::new(),
+        skips_as_unanswered,
+    };
+    // Cleaning rules.
+    let mut rules = Vec::new();
+    let id_q = qs.iter().filter(|q| q.identifying).min_by_key(|q| {
+        if q.text.contains("代码") || q.text.contains("编号") {
+            0
+        } else {
+            1
+        }
+    });
+    if let Some(q) = id_q {
+        rules.push(RuleSpec::DuplicateIdentifier {
+            question: q.id.clone(),
+            keep: Keep::Last,
+        });
+        guesses.push(format!(
+            "Duplicate submissions are found by `{}` «{}» (spaces and case ignored); the last one submitted is kept.",
+            q.id,
+            short(&q.text, 30)
+        ));
+    }
+    rules.push(RuleSpec::DuplicateAnswers { keep: Keep::First });
+    rules.push(RuleSpec::Incomplete {
+        action: Action::Exclude,
+    });
+    let durations: Vec<f64> = match find(&meta.duration) {
+        Some(c) => rows
+            .iter()
+            .filter_map(|r| r.get(c).and_then(|s| survey_import::wjx::parse_duration(s)))
+            .collect(),
+        None => Vec::new(),
+    };
+    if !durations.is_empty() {
+        let mut d = durations.clone();
+        d.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        let median = d[d.len() / 2];
+        let seconds = ((median / 3.0 / 10.0).floor() * 10.0).max(30.0);
+        let caught = d.iter().filter(|x| **x < seconds).count();
+        rules.push(RuleSpec::MinDuration {
+            seconds,
+            action: Action::Exclude,
+        });
+        guesses.push(format!(
+            "Submissions faster than {seconds} s (a third of the median {median} s, rounded down, at least 30 s) are excluded as too fast: {caught} of {} in the download. Adjust `seconds` in cleaning/main.rules.json.",
+            d.len()
+        ));
+    }
+    if qs
+        .iter()
+        .any(|q| q.kind.options().iter().any(|o| o.exclusive))
+    {
+        rules.push(RuleSpec::ExclusiveViolation {
+            action: Action::Exclude,
+        });
+    }
+    rules.push(RuleSpec::Invalid {
+        action: Action::Exclude,
+    });
+    let rules = Rules {
+        schema: None,
+        rules,
+    };
+    // The report and its narrative.
+    let data_rel = format!("data/{file_name}");
+    let report_toml = report_toml(&opts.id, &title, &data_rel);
+    let narrative = narrative(&qs);
+    let review = review(
+        opts,
+        &file_name,
+        format.name(),
+        encoding,
+        code_mode,
+        total_rows,
+        rows.len(),
+        &qs,
+        &guesses,
+    );
+    let pretty = |v: serde_json::Value| serde_json::to_string_pretty(&v).expect("JSON") + "\n";
+    let download_bytes = std::fs::read(opts.download).map_err(|e| {
+        ScaffoldError::Other(format!("{}: cannot read: {e}", opts.download.display()))
+    })?;
+    let files = vec![
+        ("report.toml".to_owned(), report_toml.into_bytes()),
+        (
+            "questionnaires/main.questionnaire.json".to_owned(),
+            pretty(serde_json::to_value(&questionnaire).expect("serialises")).into_bytes(),
+        ),
+        (
+            "import/main.mapping.json".to_owned(),
+            pretty(serde_json::to_value(&mapping).expect("serialises")).into_bytes(),
+        ),
+        (
+            "cleaning/main.rules.json".to_owned(),
+            pretty(serde_json::to_value(&rules).expect("serialises")).into_bytes(),
+        ),
+        ("narrative/report.md".to_owned(), narrative.into_bytes()),
+        ("REVIEW.md".to_owned(), review.into_bytes()),
+        (data_rel, download_bytes),
+    ];
+    Ok(Draft {
+        files,
+        guesses,
+        questions: qs.len(),
+        rows: total_rows,
+        mode: if code_mode {
+            WjxMode::Code
+        } else {
+            WjxMode::Text
+        },
+    })
+}
+
+/// Text of a questionnaire file: UTF-8 (with or without BOM), else GB18030.
+fn decode_text(bytes: &[u8]) -> String {
+    let b = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => survey_import::table::decode_gb18030(b),
+    }
+}
+
+fn short(s: &str, n: usize) -> String {
+    survey_import::shorten(s, n)
+}
+
+/// Options with codes `o1`, `o2`…; "其他" options take free text.
+fn options(labels: &[String]) -> Vec<ChoiceOption> {
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut o = ChoiceOption::new(format!("o{}", i + 1), l.clone());
+            o.other = clean(l).starts_with("其他") || clean(l).starts_with("其它");
+            o
+        })
+        .collect()
+}
+
+/// Values in the data that the questionnaire text does not list: matched to a label ignoring
+/// notes such as 【请注明】 (an alias), or added as options (a guess to review).
+fn add_unlisted(
+    labels: &mut Vec<String>,
+    seen: &[String],
+    aliases: &mut IndexMap<String, String>,
+    guesses: &mut Vec<String>,
+    id: &str,
+) {
+    for v in seen {
+        if labels.iter().any(|l| clean(l) == clean(v)) {
+            continue;
+        }
+        match match_label(v, labels) {
+            Some(i) => {
+                aliases.insert(v.clone(), format!("o{}", i + 1));
+            }
+            None => {
+                labels.push(v.clone());
+                guesses.push(format!(
+                    "`{id}`: the answer «{v}» is not an option in the questionnaire text; it is added as an option. Correct the text or the questionnaire."
+                ));
+            }
+        }
+    }
+}
+
+/// One row's answer to a drafted question.
+fn code(coder: &Coder, row: &[String]) -> Val {
+    let cell = |c: usize| clean(row.get(c).map(String::as_str).unwrap_or(""));
+    match coder {
+        Coder::Options(cols) => {
+            let mut bits = 0u64;
+            let mut any = false;
+            for (k, &c) in cols.iter().enumerate() {
+                let v = cell(c);
+                if is_not_shown(v) {
+                    return Val::NotShown;
+                }
+                if is_skipped(v) {
+                    continue;
+                }
+                any = true;
+                if strip_other(v).0 == "1" || numeric(strip_other(v).0) == Some(1.0) {
+                    bits |= 1 << k;
+                }
+            }
+            if any { Val::Chosen(bits) } else { Val::Skipped }
+        }
+        Coder::Texts { col, multi, labels } => {
+            let v = cell(*col);
+            if is_not_shown(v) {
+                return Val::NotShown;
+            }
+            if is_skipped(v) {
+                return Val::Skipped;
+            }
+            let parts: Vec<&str> = if *multi {
+                v.split('┋').collect()
+            } else {
+                vec![v]
+            };
+            let mut bits = 0u64;
+            for p in parts {
+                if let Some(&k) = labels.get(strip_other(p).0)
+                    && k < 64
+                {
+                    bits |= 1 << k;
+                }
+            }
+            Val::Chosen(bits)
+        }
+        Coder::Codes { col, k } => {
+            let v = cell(*col);
+            if is_not_shown(v) {
+                return Val::NotShown;
+            }
+            if is_skipped(v) {
+                return Val::Skipped;
+            }
+            match numeric(strip_other(v).0) {
+                Some(x) if x >= 1.0 && (x as usize) <= *k && x < 65.0 => {
+                    Val::Chosen(1 << (x as usize - 1))
+                }
+                _ => Val::Given,
+            }
+        }
+        Coder::Number(c) | Coder::Text(c) => {
+            let v = cell(*c);
+            if is_not_shown(v) {
+                Val::NotShown
+            } else if is_skipped(v) {
+                Val::Skipped
+            } else {
+                Val::Given
+            }
+        }
+    }
+}
+
+fn toml_str(s: &str) -> String {
+    serde_json::to_string(s).expect("a string serialises")
+}
+
+fn report_toml(id: &str, title: &str, data: &str) -> String {
+    format!(
+        r#"# Drafted by `cargo xtask new-report`. What the report is and where its data are; what it
+# prints, in order, is written in narrative/report.md. Check REVIEW.md before publishing.
+
+id = {id}
+title = {title}
+author = "（请填写编写单位）"
+date = "2026-01-01"
+keywords = []
+pdf_standard = "a-2b"
+
+[[datasets]]
+name = "main"
+questionnaire = "questionnaires/main.questionnaire.json"
+data = {data}
+mapping = "import/main.mapping.json"
+cleaning = "cleaning/main.rules.json"
+
+[[blocks]]
+kind = "cover"
+title = {title}
+organisation = "（请填写组织调查的单位）"
+note = "初稿：本报告由工具包从问卷星下载数据自动起草，题型、选项顺序、清洗规则与正文均待确认（见报告文件夹中的 REVIEW.md）。确认后删去本说明。"
+
+[[blocks]]
+kind = "narrative"
+file = "narrative/report.md"
+"#,
+        id = toml_str(id),
+        title = toml_str(title),
+        data = toml_str(data),
+    )
+}
+
+/// A narrative skeleton: one sentence and a figure-and-table per tabulated question, every
+/// number a reference.
+fn narrative(qs: &[DraftQ]) -> String {
+    let mut s = String::new();
+    s.push_str("// Drafted by `cargo xtask new-report`: rewrite the sentences; keep numbers as {references}.\n\n@toc\n\n@part 01 {title = \"调查概况\"}\n\n本次调查共回收答卷{main.collected}份，按清洗规则剔除{main.excluded}份后，有效答卷{main.valid}份。清洗规则与剔除情况见附录。\n\n@part 02 {title = \"调查结果\"}\n\n");
+    let mut numeric = Vec::new();
+    for q in qs.iter().filter(|q| !q.identifying) {
+        let id = &q.id;
+        match &q.kind {
+            QuestionKind::SingleChoice { options } | QuestionKind::Ordinal { options } => {
+                let _ = writeln!(s, "## {}\n", heading(&q.text, &q.key));
+                let ranked = options.iter().filter(|o| !o.is_pinned_last()).count();
+                if ranked >= 1 {
+                    let _ = writeln!(
+                        s,
+                        "在回答本题的{{main.{id}.base}}份有效答卷中，选择“{{main.{id}.top1.label}}”的最多，占{{main.{id}.top1.pct}}（{{ref:fig:{id}}}、{{ref:tbl:{id}}}）。\n"
+                    );
+                }
+                let _ = writeln!(s, "@question {id}\n");
+            }
+            QuestionKind::MultipleChoice { options, .. } => {
+                let _ = writeln!(s, "## {}\n", heading(&q.text, &q.key));
+                let ranked = options.iter().filter(|o| !o.is_pinned_last()).count();
+                if ranked >= 2 {
+                    let _ = writeln!(
+                        s,
+                        "本题为多选题。在回答本题的{{main.{id}.base}}份有效答卷中，选择最多的是“{{main.{id}.top1.label}}”（{{main.{id}.top1.pct}}），其次是“{{main.{id}.top2.label}}”（{{main.{id}.top2.pct}}）（{{ref:fig:{id}}}、{{ref:tbl:{id}}}）。\n"
+                    );
+                } else if ranked == 1 {
+                    let _ = writeln!(
+                        s,
+                        "本题为多选题。在回答本题的{{main.{id}.base}}份有效答卷中，选择“{{main.{id}.top1.label}}”的占{{main.{id}.top1.pct}}（{{ref:fig:{id}}}、{{ref:tbl:{id}}}）。\n"
+                    );
+                }
+                let _ = writeln!(s, "@question {id}\n");
+            }
+            QuestionKind::Integer { .. } | QuestionKind::Number { .. } => numeric.push(id.clone()),
+            QuestionKind::Text { .. } => {}
+        }
+    }
+    if !numeric.is_empty() {
+        let list: Vec<String> = numeric.iter().map(|q| toml_str(q)).collect();
+        let _ = writeln!(
+            s,
+            "## 数值题\n\n@numeric_summary {{questions = [{}], caption = \"数值题的分布\"}}\n",
+            list.join(", ")
+        );
+    }
+    s.push_str("@part 附录 {title = \"方法与数据\"}\n\n@methodology {data_note = \"本报告的数据来自问卷星答卷下载。调查为网上自填，没有抽样设计，结果反映参与者的情况，不能直接推断总体。\"}\n\n@funnel\n\n@data_appendix\n");
+    s
+}
+
+/// A heading from a question text: the text itself, cut at 40 characters.
+fn heading(text: &str, key: &str) -> String {
+    let t: String = text.chars().filter(|c| *c != '\n').collect();
+    if t.chars().count() > 40 {
+        format!("{}…", t.chars().take(39).collect::<String>())
+    } else if t.is_empty() {
+        format!("第{key}题")
+    } else {
+        t
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn review(
+    opts: &Options,
+    file_name: &str,
+    format: &str,
+    encoding: Option<&str>,
+    code_mode: bool,
+    total_rows: usize,
+    read_rows: usize,
+    qs: &[DraftQ],
+    guesses: &[String],
+) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# Review before publishing\n");
+    let _ = writeln!(
+        s,
+        "`cargo xtask new-report` drafted this folder from `{file_name}` ({format}{}, {} mode, {total_rows} submissions{}){}. It builds as it is:\n\n```sh\ncargo xtask build-report --report <this folder>\n```\n\nbut everything below is a guess from the data. Confirm or correct each item in the file named, build again, and delete the draft notice from the cover (`note` in report.toml).\n",
+        encoding.map(|e| format!(", {e}")).unwrap_or_default(),
+        if code_mode {
+            "code (按序号)"
+        } else {
+            "text (按文本)"
+        },
+        if read_rows < total_rows {
+            format!("; the first {read_rows} were read to draft it")
+        } else {
+            String::new()
+        },
+        match opts.questionnaire_text {
+            Some(p) => format!(
+                " and the questionnaire text `{}`",
+                p.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            ),
+            None => String::new(),
+        }
+    );
+    let _ = writeln!(
+        s,
+        "## Questions (`questionnaires/main.questionnaire.json`)\n"
+    );
+    let _ = writeln!(
+        s,
+        "| 题 | id | kind | why | required | text | options |\n|---|---|---|---|---|---|---|"
+    );
+    for q in qs {
+        let opts: Vec<String> = q
+            .kind
+            .options()
+            .iter()
+            .map(|o| {
+                let mut l = o.label.zh.clone();
+                if o.exclusive {
+                    l.push_str(" (exclusive)");
+                }
+                if o.other {
+                    l.push_str(" (other)");
+                }
+                l
+            })
+            .collect();
+        let kind = if q.identifying {
+            "text, identifying".to_owned()
+        } else {
+            q.kind.name().to_owned()
+        };
+        let _ = writeln!(
+            s,
+            "| {} | `{}` | {kind} | {} | {} | {} | {} |",
+            q.key,
+            q.id,
+            q.why,
+            if q.required { "yes" } else { "no" },
+            short(&q.text, 40).replace('|', "｜"),
+            short(&opts.join(" / "), 80).replace('|', "｜")
+        );
+    }
+    let _ = writeln!(s, "\n## Guesses to confirm\n");
+    if guesses.is_empty() {
+        let _ = writeln!(s, "None: the questionnaire text decided every question.");
+    }
+    for g in guesses {
+        let _ = writeln!(s, "- {g}");
+    }
+    let _ = writeln!(
+        s,
+        "\n## What else to fill in\n\n- `report.toml`: `author`, `date` (the edition date, printed in the PDF's metadata), the cover's `organisation`.\n- `questionnaires/main.questionnaire.json`: `organisation`, `year`; option codes (`o1`, `o2`…) may be renamed to words, together with the references in `narrative/report.md`.\n- `narrative/report.md`: the sentences are placeholders around computed numbers; write the report's own text, keeping numbers as `{{references}}` (see docs/new-survey.md).\n- Free-text answers are never printed; identifying answers are used only to find duplicates.\n"
+    );
+    let _ = write!(
+        s,
+        "\nQuestion numbers in `import/main.mapping.json` are 问卷星's (`N` of `N、题干`; `N.k` for the k-th column of a matrix or of a fill-in with several blanks).\n"
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_titles() {
+        assert_eq!(id_from("我的调查 2026"), "survey-2026");
+        assert_eq!(id_from("cyber-2026_survey"), "cyber-2026-survey");
+        assert_eq!(
+            title_from_file(Path::new("392817465_按文本_医院网络安全调查_600_600.xlsx")).as_deref(),
+            Some("医院网络安全调查")
+        );
+    }
+
+    #[test]
+    fn scales_and_bands_are_ordered() {
+        let l: Vec<String> = ["不了解", "非常了解", "了解一点"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let o = ordinal_order(&l).unwrap();
+        assert_eq!(
+            o.iter().map(|&i| l[i].as_str()).collect::<Vec<_>>(),
+            ["非常了解", "了解一点", "不了解"]
+        );
+        let b: Vec<String> = ["501-1000", "≤250", "大于5000", "251-500"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let o = ordinal_order(&b).unwrap();
+        assert_eq!(
+            o.iter().map(|&i| b[i].as_str()).collect::<Vec<_>>(),
+            ["≤250", "251-500", "501-1000", "大于5000"]
+        );
+        let n: Vec<String> = ["北京", "上海", "广东"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert!(ordinal_order(&n).is_none());
+        assert!(looks_exclusive("暂无计划"));
+        assert!(!looks_exclusive("数据备份"));
+    }
+}

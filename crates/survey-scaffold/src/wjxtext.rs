@@ -1,0 +1,307 @@
+//! 问卷星's plain-text questionnaire format (批量导入 / 文本导入), read for the question types
+//! and the option order a download cannot give:
+//!
+//! ```text
+//! 1. 您的性别*[单选题]
+//! 男
+//! 女
+//!
+//! 4. 请评价以下方面[矩阵单选题]
+//! 非常不满意 不满意 一般 满意 非常满意
+//! 食堂
+//! 宿舍
+//! ```
+//!
+//! A blank line ends a question; the type tag in brackets ends its first line; `*` marks a
+//! required question and `（选填）` an optional one; the lines after it are options, or for a
+//! matrix the column labels (separated by spaces) and then one row per line. The format of
+//! 问卷星's API (`行：`/`列：` blocks with `- ` items) is read too. Questions are numbered in
+//! order, as 问卷星 numbers them, unless the line gives a number.
+
+/// A question type as the text names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextKind {
+    Single,
+    Multiple,
+    /// 填空题, 问答题.
+    FillIn,
+    /// 多项填空题: several blanks, one column each.
+    MultiFill,
+    /// 矩阵单选题, 矩阵量表题: one single-choice column per row.
+    MatrixSingle,
+    /// 量表题, 评分单选: a single choice on a scale.
+    Scale,
+    /// 排序题.
+    Ranking,
+    /// Any other tag, kept as written.
+    Other(String),
+}
+
+/// One question of the text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextQuestion {
+    pub number: u32,
+    pub text: String,
+    pub kind: TextKind,
+    /// `Some(true)` with `*`, `Some(false)` with `（选填）`.
+    pub required: Option<bool>,
+    pub options: Vec<String>,
+    /// Matrix rows.
+    pub rows: Vec<String>,
+    /// 1-based line of the question in the file.
+    pub line: usize,
+}
+
+/// A parsed questionnaire text.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TextQuestionnaire {
+    /// The first line, when it is not a question (the survey's title).
+    pub title: Option<String>,
+    pub questions: Vec<TextQuestion>,
+}
+
+impl TextQuestionnaire {
+    pub fn question(&self, number: u32) -> Option<&TextQuestion> {
+        self.questions.iter().find(|q| q.number == number)
+    }
+}
+
+fn kind_of(tag: &str) -> Option<TextKind> {
+    let t = tag.trim();
+    Some(match t {
+        "单选题" | "下拉框" | "判断题" => TextKind::Single,
+        "多选题" => TextKind::Multiple,
+        "填空题" | "问答题" | "简答题" => TextKind::FillIn,
+        "多项填空题" | "表格题" => TextKind::MultiFill,
+        "矩阵题" | "矩阵单选题" | "矩阵量表题" | "矩阵反向量表题" => {
+            TextKind::MatrixSingle
+        }
+        "量表题" | "反向量表题" | "评分单选" | "NPS量表" => TextKind::Scale,
+        "排序题" => TextKind::Ranking,
+        "段落说明" | "分页栏" | "标签" => return None,
+        other if other.ends_with('题') => TextKind::Other(other.to_owned()),
+        _ => return None,
+    })
+}
+
+/// The last `[…]` or `【…】` of a line that names a type: (line without it, kind or `None` for
+/// a section break / paragraph).
+fn tag(line: &str) -> Option<(String, Option<TextKind>)> {
+    for (open, close) in [('[', ']'), ('【', '】')] {
+        if let Some(end) = line.rfind(close)
+            && let Some(start) = line[..end].rfind(open)
+        {
+            let inner = &line[start + open.len_utf8()..end];
+            if inner.ends_with('题')
+                || matches!(
+                    inner.trim(),
+                    "段落说明" | "分页栏" | "标签" | "下拉框" | "评分单选" | "NPS量表"
+                )
+            {
+                let mut rest = String::new();
+                rest.push_str(&line[..start]);
+                rest.push_str(&line[end + close.len_utf8()..]);
+                return Some((rest, kind_of(inner)));
+            }
+        }
+    }
+    None
+}
+
+/// `1. 题干` / `1、题干` / `Q1:题干` → (Some(1), 题干).
+fn number_prefix(s: &str) -> (Option<u32>, &str) {
+    let t = s.trim_start();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    if digits > 0 && digits <= 4 {
+        let rest = &t[digits..];
+        for sep in [". ", ".", "、", "．", "）", ")"] {
+            if let Some(r) = rest.strip_prefix(sep) {
+                return (t[..digits].parse().ok(), r.trim_start());
+            }
+        }
+    }
+    (None, t)
+}
+
+/// Strip `Q1:` / `Q1：` before a title.
+fn strip_q(s: &str) -> &str {
+    let t = s.trim_start();
+    if let Some(r) = t.strip_prefix(['Q', 'q']) {
+        let d = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
+        if d > 0 {
+            let rest = &r[d..];
+            for sep in [":", "：", ".", "、"] {
+                if let Some(x) = rest.strip_prefix(sep) {
+                    return x.trim_start();
+                }
+            }
+        }
+    }
+    t
+}
+
+/// Parse the text of a questionnaire.
+pub fn parse(text: &str) -> Result<TextQuestionnaire, String> {
+    let mut out = TextQuestionnaire::default();
+    let mut next = 1u32;
+    let lines: Vec<&str> = text.lines().collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i].trim().trim_start_matches('\u{feff}');
+        if line.is_empty() {
+            i += 1;
+            continue;
+        }
+        match tag(line) {
+            None => {
+                // Not a question: the title (first such line) or an explanation.
+                if out.title.is_none() && out.questions.is_empty() {
+                    out.title = Some(line.to_owned());
+                }
+                i += 1;
+                while i < lines.len()
+                    && !lines[i].trim().is_empty()
+                    && tag(lines[i].trim()).is_none()
+                {
+                    i += 1;
+                }
+            }
+            Some((_, None)) => {
+                i += 1;
+                while i < lines.len()
+                    && !lines[i].trim().is_empty()
+                    && tag(lines[i].trim()).is_none()
+                {
+                    i += 1;
+                }
+            }
+            Some((head, Some(kind))) => {
+                let line_no = i + 1;
+                let (num, title) = number_prefix(&head);
+                let mut title = strip_q(title).trim().to_owned();
+                let mut required = None;
+                if title.contains('*') {
+                    required = Some(true);
+                    title = title.replace('*', "").trim().to_owned();
+                }
+                for optional in ["（选填）", "(选填)"] {
+                    if title.contains(optional) || head.contains(optional) {
+                        required = Some(false);
+                        title = title.replace(optional, "").trim().to_owned();
+                    }
+                }
+                let number = num.unwrap_or(next);
+                next = number + 1;
+                i += 1;
+                let mut body = Vec::new();
+                while i < lines.len() && !lines[i].trim().is_empty() {
+                    if tag(lines[i].trim()).is_some() {
+                        break;
+                    }
+                    body.push(lines[i].trim().to_owned());
+                    i += 1;
+                }
+                let (options, rows) = match kind {
+                    TextKind::MatrixSingle => matrix_body(&body),
+                    TextKind::FillIn | TextKind::MultiFill => (Vec::new(), Vec::new()),
+                    _ => (
+                        body.iter()
+                            .map(|b| b.trim_start_matches("- ").trim().to_owned())
+                            .filter(|b| !b.is_empty())
+                            .collect(),
+                        Vec::new(),
+                    ),
+                };
+                if matches!(
+                    kind,
+                    TextKind::Single | TextKind::Multiple | TextKind::Scale
+                ) && options.is_empty()
+                {
+                    return Err(format!(
+                        "line {line_no}: the question «{title}» is a choice question but lists no options on the lines after it"
+                    ));
+                }
+                out.questions.push(TextQuestion {
+                    number,
+                    text: title,
+                    kind,
+                    required,
+                    options,
+                    rows,
+                    line: line_no,
+                });
+            }
+        }
+    }
+    if out.questions.is_empty() {
+        return Err("no question found: a question line ends with its type in brackets, e.g. `1. 您的性别[单选题]`".into());
+    }
+    Ok(out)
+}
+
+/// A matrix body: web form (column labels on the first line, then rows) or API form (`行：`,
+/// `- item`, `列：`, or a `1~5` scale).
+fn matrix_body(body: &[String]) -> (Vec<String>, Vec<String>) {
+    if body
+        .iter()
+        .any(|b| b.starts_with("行") || b.starts_with("列"))
+    {
+        let (mut rows, mut cols) = (Vec::new(), Vec::new());
+        let mut in_rows = true;
+        for b in body {
+            if b.starts_with("行") {
+                in_rows = true;
+            } else if b.starts_with("列") {
+                in_rows = false;
+            } else if let Some(item) = b.strip_prefix("- ") {
+                if in_rows {
+                    rows.push(item.trim().to_owned());
+                } else {
+                    cols.push(item.trim().to_owned());
+                }
+            } else if let Some((a, z)) = b.split_once('~')
+                && let (Ok(a), Ok(z)) = (a.trim().parse::<i32>(), z.trim().parse::<i32>())
+            {
+                cols = (a..=z).map(|k| k.to_string()).collect();
+            }
+        }
+        return (cols, rows);
+    }
+    match body.split_first() {
+        Some((first, rest)) => (
+            first.split_whitespace().map(str::to_owned).collect(),
+            rest.to_vec(),
+        ),
+        None => (Vec::new(), Vec::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_web_import_format() {
+        let t = "校园调查\n\n1. 您的性别*[单选题]\n男\n女\n\n2. Q2:您的年龄[填空题]\n\n\n3. 您平时通过哪些渠道了解新闻？*[多选题]\n微信公众号\n微博\n其他\n\n4. 请评价以下方面[矩阵单选题]\n非常不满意 不满意 一般 满意 非常满意\n食堂\n宿舍\n\n[分页栏]\n\n5. 您还有什么建议？[填空题]（选填）\n";
+        let q = parse(t).unwrap();
+        assert_eq!(q.title.as_deref(), Some("校园调查"));
+        assert_eq!(q.questions.len(), 5);
+        assert_eq!(q.questions[0].text, "您的性别");
+        assert_eq!(q.questions[0].required, Some(true));
+        assert_eq!(q.questions[0].options, ["男", "女"]);
+        assert_eq!(q.questions[1].text, "您的年龄");
+        assert_eq!(q.questions[1].kind, TextKind::FillIn);
+        assert_eq!(q.questions[2].kind, TextKind::Multiple);
+        assert_eq!(q.questions[3].kind, TextKind::MatrixSingle);
+        assert_eq!(q.questions[3].options.len(), 5);
+        assert_eq!(q.questions[3].rows, ["食堂", "宿舍"]);
+        assert_eq!(q.questions[4].number, 5);
+        assert_eq!(q.questions[4].required, Some(false));
+    }
+
+    #[test]
+    fn a_choice_question_without_options_is_refused() {
+        let e = parse("1. 医院级别[单选题]\n\n2. 其他[填空题]\n").unwrap_err();
+        assert!(e.starts_with("line 1:"), "{e}");
+    }
+}

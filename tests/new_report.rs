@@ -1,0 +1,256 @@
+//! From a 问卷星 download to a first report, as a newcomer goes: `new-report` drafts the folder,
+//! `build-report` builds it with no edits, for a download in each of the four layouts (按文本 and
+//! 按序号, XLSX and CSV, the code-mode CSV in GB18030 with the modern option headers and 总分).
+//! Every count in the tables equals an independent tally of the raw file — read here with the
+//! csv, encoding_rs and calamine crates, not the toolkit's importer — over the submissions the
+//! cleaning log keeps. Every choice question gets a chart and a table; the label with 喆, 堃 and
+//! 𠮷 reaches the PDF. And the real-world header variants of tests/fixtures/wjx-real/ each draft
+//! and build.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use survey_print::{CellValue, TableKind, TablesFile};
+use workspace_tests::root;
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("new-report-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn fixtures() -> PathBuf {
+    root().join("tests/fixtures/hospital-survey")
+}
+
+/// Draft and build; the built report's folder.
+fn draft_and_build(download: &Path, questionnaire: Option<&Path>, name: &str) -> PathBuf {
+    let base = tmp(name);
+    let dir = base.join("report");
+    xtask::scaffold::new_report(&dir, download, questionnaire, false).unwrap();
+    let typst = xtask::setup::typst().expect("the pinned typst (cargo xtask test installs it)");
+    let r = xtask::report::build(&root(), &dir, &base.join("out"), &typst, None)
+        .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+    r.out_dir
+}
+
+/// The raw rows of a download, as text, with spreadsheet row numbers.
+fn raw(path: &Path) -> (Vec<String>, Vec<(usize, Vec<String>)>) {
+    let ext = path.extension().unwrap().to_string_lossy().to_string();
+    let mut all: Vec<Vec<String>> = if ext == "csv" {
+        let bytes = std::fs::read(path).unwrap();
+        let text = if let Some(b) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+            String::from_utf8(b.to_vec()).unwrap()
+        } else {
+            match String::from_utf8(bytes.clone()) {
+                Ok(s) => s,
+                Err(_) => encoding_rs::GB18030.decode(&bytes).0.into_owned(),
+            }
+        };
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.as_bytes())
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect()
+    } else {
+        use calamine::Reader;
+        let mut wb = calamine::open_workbook_auto(path).unwrap();
+        let sheet = wb.sheet_names()[0].clone();
+        let range = wb.worksheet_range(&sheet).unwrap();
+        range
+            .rows()
+            .map(|r| {
+                r.iter()
+                    .map(|d| match d {
+                        calamine::Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+                        calamine::Data::Int(i) => i.to_string(),
+                        calamine::Data::Empty => String::new(),
+                        other => other.to_string(),
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let headers = all.remove(0);
+    let rows = all
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| (i + 2, r))
+        .collect();
+    (headers, rows)
+}
+
+/// Rows the cleaning excluded, from the log.
+fn excluded(out: &Path) -> BTreeSet<usize> {
+    let text = std::fs::read_to_string(out.join("cleaning-log-main.csv")).unwrap();
+    let body: String = text.lines().skip(1).collect::<Vec<_>>().join("\n");
+    let mut r = csv::Reader::from_reader(body.as_bytes());
+    let row = r
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "row")
+        .unwrap();
+    let action = r
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "action")
+        .unwrap();
+    r.records()
+        .map(|x| x.unwrap())
+        .filter(|x| &x[action] == "excluded")
+        .map(|x| x[row].parse().unwrap())
+        .collect()
+}
+
+/// The questionnaire's options, from the plain text.
+fn text_options() -> BTreeMap<u32, Vec<String>> {
+    let q = survey_scaffold::wjxtext::parse(
+        &std::fs::read_to_string(fixtures().join("问卷文本.txt")).unwrap(),
+    )
+    .unwrap();
+    q.questions
+        .into_iter()
+        .map(|q| (q.number, q.options))
+        .collect()
+}
+
+/// An independent tally: question number → label → count, over the kept rows.
+fn tally(
+    download: &Path,
+    keep: &dyn Fn(usize) -> bool,
+    code: bool,
+) -> BTreeMap<u32, BTreeMap<String, u64>> {
+    let (headers, rows) = raw(download);
+    let labels = text_options();
+    let number = |h: &str| -> Option<u32> { h.split('、').next()?.trim().parse().ok() };
+    let mut out: BTreeMap<u32, BTreeMap<String, u64>> = BTreeMap::new();
+    let strip = |s: &str| -> String { s.split('〖').next().unwrap().trim().to_owned() };
+    for (row, cells) in rows.iter().filter(|(r, _)| keep(*r)) {
+        let _ = row;
+        let mut option_k: BTreeMap<u32, usize> = BTreeMap::new();
+        for (c, h) in headers.iter().enumerate() {
+            let Some(n) = number(h) else { continue };
+            let Some(opts) = labels.get(&n).filter(|o| !o.is_empty()) else {
+                continue;
+            };
+            let v = cells[c].trim();
+            let multi = matches!(n, 7 | 10 | 12);
+            if code && multi {
+                let k = option_k.entry(n).or_insert(0);
+                if v == "1" {
+                    *out.entry(n)
+                        .or_default()
+                        .entry(opts[*k].clone())
+                        .or_default() += 1;
+                }
+                *k += 1;
+            } else if code {
+                if let Ok(k) = v.parse::<usize>()
+                    && k >= 1
+                {
+                    *out.entry(n)
+                        .or_default()
+                        .entry(opts[k - 1].clone())
+                        .or_default() += 1;
+                }
+            } else if !matches!(v, "(跳过)" | "(空)" | "") {
+                for part in v.split('┋') {
+                    *out.entry(n).or_default().entry(strip(part)).or_default() += 1;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_download_in_each_layout_becomes_a_report_with_no_edits() {
+    let txt = fixtures().join("问卷文本.txt");
+    for (file, code) in [
+        ("392817465_按文本_医院网络安全状况调查_308_308.xlsx", false),
+        ("392817465_按文本_医院网络安全状况调查_308_308.csv", false),
+        ("392817465_按序号_医院网络安全状况调查_308_308.xlsx", true),
+        ("392817465_按序号_医院网络安全状况调查_308_308.csv", true),
+    ] {
+        let download = fixtures().join(file);
+        // Code-mode downloads carry option numbers only: the questionnaire text names them.
+        let out = draft_and_build(&download, code.then_some(txt.as_path()), file);
+        let tables: TablesFile =
+            serde_json::from_str(&std::fs::read_to_string(out.join("tables.json")).unwrap())
+                .unwrap();
+        let gone = excluded(&out);
+        assert!(
+            !gone.is_empty(),
+            "{file}: the duplicates and fast submissions are cleaned"
+        );
+        let want = tally(&download, &|r| !gone.contains(&r), code);
+        // Every choice question has a chart and a table, and its counts are the tally's.
+        for (n, counts) in &want {
+            let qid = format!("q{n}");
+            let t = tables
+                .tables
+                .iter()
+                .find(|t| t.kind == TableKind::Frequency && t.questions == [qid.clone()])
+                .unwrap_or_else(|| panic!("{file}: no table of {qid}"));
+            assert!(
+                tables.figures.iter().any(|f| f.questions == [qid.clone()]),
+                "{file}: no chart of {qid}"
+            );
+            for r in &t.rows {
+                let label = &r.cells[0].text;
+                let CellValue::Count { count } = r.cells[1].value else {
+                    panic!("{file}: {qid} «{label}» has no count")
+                };
+                assert_eq!(
+                    count,
+                    counts.get(label).copied().unwrap_or(0),
+                    "{file}: {qid} «{label}»"
+                );
+            }
+            let printed: u64 = t
+                .rows
+                .iter()
+                .map(|r| match r.cells[1].value {
+                    CellValue::Count { count } => count,
+                    _ => 0,
+                })
+                .sum();
+            assert_eq!(printed, counts.values().sum::<u64>(), "{file}: {qid} total");
+        }
+        assert_eq!(want.len(), 10, "{file}: ten choice questions tallied");
+        // The rare characters of an option label print.
+        let pdf = std::process::Command::new("pdftotext")
+            .args([out.join("report.pdf").to_str().unwrap(), "-"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&pdf.stdout);
+        assert!(
+            text.contains("𠮷林喆堃院区"),
+            "{file}: the label is missing from the PDF"
+        );
+        // Names and codes of hospitals never reach an output.
+        let all_tables = std::fs::read_to_string(out.join("tables.json")).unwrap();
+        assert!(!all_tables.contains("示例医院") && !text.contains("示例医院"));
+    }
+}
+
+#[test]
+fn every_real_header_variant_drafts_and_builds() {
+    let dir = root().join("tests/fixtures/wjx-real");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if !matches!(p.extension().and_then(|x| x.to_str()), Some("csv" | "xlsx")) {
+            continue;
+        }
+        let name = p.file_stem().unwrap().to_string_lossy().to_string();
+        let out = draft_and_build(&p, None, &name);
+        assert!(out.join("report.pdf").is_file(), "{name}");
+        n += 1;
+    }
+    assert!(n >= 8, "{n} real-variant fixtures");
+}
