@@ -117,12 +117,17 @@ fn no_output_publishes_a_count_the_pdf_hides() {
                 .map(|h| h.trim_start_matches('\u{feff}').to_owned())
                 .collect();
             let csv_rows: Vec<csv::StringRecord> = csv.records().map(|r| r.unwrap()).collect();
-            let sheet = survey_import::table::open_table(
-                &dir.join("tables.xlsx"),
-                Some(&format!("表{number}")),
-            )
-            .unwrap();
-            let xlsx_rows: Vec<Vec<String>> = sheet.rows.map(|r| r.unwrap().1).collect();
+            let xlsx_rows: Vec<Vec<String>> = {
+                use calamine::Reader;
+                let mut wb = calamine::open_workbook_auto(dir.join("tables.xlsx")).unwrap();
+                let range = wb.worksheet_range(&format!("表{number}")).unwrap();
+                // Skip the title row: the headers, then the cells.
+                range
+                    .rows()
+                    .skip(1)
+                    .map(|r| r.iter().map(|d| d.to_string()).collect())
+                    .collect()
+            };
             let mut hidden = vec![vec![false; nc]; nr];
             let mut small = vec![vec![false; nc]; nr];
             let mut markers = 0;

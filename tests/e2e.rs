@@ -155,7 +155,6 @@ fn chima_report_from_raw_exports_to_pdf() {
         "共回收答卷769份",
         "有效答卷720份",
         "29.17%",
-        "97.5%",
         "55.42%",
         "86.53%",
         "比例[N=720]",
@@ -166,6 +165,40 @@ fn chima_report_from_raw_exports_to_pdf() {
         "方法与数据说明",
     ] {
         assert!(text.contains(&squash(n)), "text lacks {n}");
+    }
+    // One percentage format: two decimals everywhere (axis ticks are whole percentages).
+    // Option labels may hold percentages of their own (“低于0.1%”); they are not ours.
+    let mut scrubbed = text.clone();
+    for q in ["main", "ai"] {
+        let idx = survey_schema::load_questionnaire(
+            &chima().join(format!("questionnaires/{q}.questionnaire.json")),
+        )
+        .unwrap();
+        for question in idx.questions() {
+            for o in question.kind.options() {
+                scrubbed = scrubbed.replace(&squash(&o.label.zh), "");
+            }
+        }
+    }
+    let chars: Vec<char> = scrubbed.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        if *c != '%' {
+            continue;
+        }
+        let mut j = i;
+        while j > 0 && chars[j - 1].is_ascii_digit() {
+            j -= 1;
+        }
+        let mut k = j;
+        if k > 0 && chars[k - 1] == '.' {
+            k -= 1;
+            while k > 0 && chars[k - 1].is_ascii_digit() {
+                k -= 1;
+            }
+            let decimals = i - j;
+            let shown: String = chars[k..=i].iter().collect();
+            assert_eq!(decimals, 2, "a percentage printed as {shown}");
+        }
     }
     // Privacy: no respondent identifier reaches the report or the tables.
     let tables_json = std::fs::read_to_string(dir.join("tables.json")).unwrap();

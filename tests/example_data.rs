@@ -93,7 +93,10 @@ fn the_funnel_is_769_to_720_and_176_to_176() {
         (ai.cleaning.funnel.collected, ai.cleaning.funnel.valid),
         (176, 176)
     );
-    assert_eq!(ai.source.encoding, Some("GB18030"));
+    assert_eq!(
+        ai.source.encoding,
+        Some(survey_import::encoding::TextEncoding::Gb18030)
+    );
     assert_eq!(ai.source.layout, SourceLayout::WjxCode);
 }
 

@@ -4,6 +4,7 @@
 //! what the commands run. It sits at the top of the flow and only wires the crates together.
 
 pub mod bench;
+pub mod fuzz;
 pub mod report;
 pub mod scaffold;
 pub mod schemas;

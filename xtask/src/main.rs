@@ -96,6 +96,19 @@ enum Command {
         #[arg(long)]
         report: Option<PathBuf>,
     },
+    /// Fuzz the readers of untrusted input with mutated seeds for a bounded time; crashing
+    /// inputs are saved under target/fuzz/<target>/. Prints JSON, one line per target.
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60.0)]
+        seconds: f64,
+        /// Targets to run (default: all).
+        #[arg(long)]
+        target: Vec<String>,
+        /// Seed of the mutations.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Install what the tests need (if missing), then run the whole test suite.
     Test {
         /// Extra arguments passed to `cargo test`.
@@ -322,6 +335,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("wrote {}", p.strip_prefix(&root).unwrap_or(&p).display());
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Fuzz {
+            seconds,
+            target,
+            seed,
+        } => {
+            let targets: Vec<String> = if target.is_empty() {
+                xtask::fuzz::TARGETS.iter().map(|s| s.to_string()).collect()
+            } else {
+                target
+            };
+            let mut crashed = false;
+            for t in &targets {
+                let o = xtask::fuzz::run(&root, t, seconds, seed)?;
+                crashed |= o.crashes > 0;
+                println!("{}", serde_json::to_string(&o)?);
+            }
+            Ok(if crashed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Test { args } => {
             xtask::setup::test_prerequisites()?;

@@ -186,6 +186,16 @@ pub enum CleanError {
         "{count} submission(s) break questionnaire rules that no cleaning rule handles; declare an `incomplete`, `exclusive_violation` or `invalid` rule, or fix the data. First: {first}"
     )]
     Unhandled { count: usize, first: String },
+    #[error(
+        "rows {first_row} and {row} have the same respondent id «{id}» (序号); every submission needs its own, or the cleaning log cannot say which one it means"
+    )]
+    DuplicateRespondent {
+        id: String,
+        first_row: usize,
+        row: usize,
+    },
+    #[error("the export has a header but no submissions")]
+    Empty,
 }
 
 impl Rules {
@@ -296,6 +306,9 @@ pub struct Cleaner<'a> {
     validator: Validator<'a>,
     id_questions: Vec<usize>,
     seen: Vec<Footprint>,
+    /// Respondent ids seen (128-bit fingerprints) → row; the first id seen twice.
+    ids: HashMap<u128, usize>,
+    duplicate_id: Option<(String, usize, usize)>,
 }
 
 impl<'a> Cleaner<'a> {
@@ -314,12 +327,22 @@ impl<'a> Cleaner<'a> {
             validator: Validator::new(index),
             id_questions,
             seen: Vec::new(),
+            ids: HashMap::new(),
+            duplicate_id: None,
         }
     }
 
     /// Record one submission's footprint.
     pub fn add(&mut self, item: &Imported) {
         let rec = &item.record;
+        let fp = fingerprint(&rec.id);
+        if let Some(&first) = self.ids.get(&fp) {
+            if self.duplicate_id.is_none() {
+                self.duplicate_id = Some((rec.id.clone(), first, item.meta.row));
+            }
+        } else {
+            self.ids.insert(fp, item.meta.row);
+        }
         let mut h = DefaultHasher::new();
         for (i, v) in rec.values.iter().enumerate() {
             if self.index.question(i).identifying {
@@ -370,7 +393,13 @@ impl<'a> Cleaner<'a> {
 
     /// Apply the rules in order.
     pub fn finish(self) -> Result<Cleaning, CleanError> {
+        if let Some((id, first_row, row)) = self.duplicate_id {
+            return Err(CleanError::DuplicateRespondent { id, first_row, row });
+        }
         let n = self.seen.len();
+        if n == 0 {
+            return Err(CleanError::Empty);
+        }
         let mut decided: Vec<Option<(usize, Action, String)>> = vec![None; n];
         let mut flags: Vec<(usize, usize, String)> = Vec::new();
         let mut id_rule = 0;
@@ -573,6 +602,15 @@ fn covers(rule: &RuleSpec, check: Check) -> bool {
         RuleSpec::Invalid { .. } => true,
         _ => false,
     }
+}
+
+/// A 128-bit fingerprint of a string (two independent 64-bit hashes).
+fn fingerprint(s: &str) -> u128 {
+    let mut a = DefaultHasher::new();
+    s.hash(&mut a);
+    let mut b = DefaultHasher::new();
+    (0x9E37_79B9_7F4A_7C15u64, s).hash(&mut b);
+    (u128::from(a.finish()) << 64) | u128::from(b.finish())
 }
 
 fn hash_value(v: &Value, h: &mut DefaultHasher) {

@@ -81,7 +81,7 @@ pub(crate) fn open<'a>(index: &'a Index, path: &Path) -> Result<Importer<'a>, Im
             info: SourceInfo {
                 file: file.clone(),
                 format: crate::SourceFormat::Json,
-                encoding: Some("UTF-8"),
+                encoding: Some(crate::encoding::TextEncoding::Utf8),
                 layout: crate::SourceLayout::Records,
                 bytes,
             },
@@ -108,7 +108,7 @@ pub(crate) fn open<'a>(index: &'a Index, path: &Path) -> Result<Importer<'a>, Im
         info: SourceInfo {
             file: path.to_owned(),
             format: crate::SourceFormat::Jsonl,
-            encoding: Some("UTF-8"),
+            encoding: Some(crate::encoding::TextEncoding::Utf8),
             layout: crate::SourceLayout::Records,
             bytes,
         },

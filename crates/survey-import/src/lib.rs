@@ -13,6 +13,7 @@
 //! dropped silently: a column or option text the mapping cannot place is an error. Checking the
 //! records against the questionnaire's rules and cleaning them are later steps.
 
+pub mod encoding;
 pub mod headers;
 mod json;
 pub mod mapping;
@@ -158,7 +159,7 @@ pub struct SourceInfo {
     pub file: PathBuf,
     pub format: SourceFormat,
     /// CSV only: the encoding detected.
-    pub encoding: Option<&'static str>,
+    pub encoding: Option<encoding::TextEncoding>,
     pub layout: SourceLayout,
     pub bytes: u64,
 }

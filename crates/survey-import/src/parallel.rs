@@ -14,7 +14,6 @@ use std::sync::{Arc, Mutex, mpsc};
 use survey_schema::{Index, Record};
 
 use crate::mapping::{Layout, Mapping};
-use crate::table::detect_encoding;
 use crate::wjx::{Cells, Plan};
 use crate::{ImportError, Meta, SourceInfo, WjxMode};
 
@@ -85,7 +84,8 @@ where
         .take(block.max(64 * 1024) as u64)
         .read_to_end(&mut carry)
         .map_err(io)?;
-    let (encoding, enc_name) = detect_encoding(&carry[..carry.len().min(64 * 1024)]);
+    let enc = crate::encoding::sniff(path)?;
+    let (encoding, enc_name) = (enc.encoding(), enc.name());
     if encoding != encoding_rs::UTF_8 && encoding != encoding_rs::GB18030 {
         return Err(ImportError::file(
             path,
@@ -117,7 +117,7 @@ where
     let info = SourceInfo {
         file: path.to_owned(),
         format: crate::SourceFormat::Csv,
-        encoding: Some(enc_name),
+        encoding: Some(enc),
         layout: if plan.mode == WjxMode::Code {
             crate::SourceLayout::WjxCode
         } else {

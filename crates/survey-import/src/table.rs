@@ -1,7 +1,7 @@
 //! Tabular files (CSV in any common encoding, XLSX, XLS) as a header and a stream of rows.
 
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use calamine::{Data, Reader};
@@ -16,8 +16,8 @@ pub struct Table {
     pub headers: Vec<String>,
     pub rows: Rows,
     pub format: crate::SourceFormat,
-    /// Text encoding (CSV only), e.g. `UTF-8`, `UTF-8 with BOM`, `GB18030`.
-    pub encoding: Option<&'static str>,
+    /// Text encoding (CSV only).
+    pub encoding: Option<crate::encoding::TextEncoding>,
     /// Bytes in the file, for progress reports.
     pub size: u64,
 }
@@ -46,28 +46,6 @@ pub fn open_table(path: &Path, sheet: Option<&str>) -> Result<Table, ImportError
     }
 }
 
-/// The encoding of a CSV file: a BOM decides; otherwise UTF-8 if the first 64 KiB are valid
-/// UTF-8 (a character cut at the end of the sample is allowed), else GB18030 (the superset
-/// of GBK that Excel on Chinese Windows writes).
-pub fn detect_encoding(sample: &[u8]) -> (&'static encoding_rs::Encoding, &'static str) {
-    if sample.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        return (encoding_rs::UTF_8, "UTF-8 with BOM");
-    }
-    if sample.starts_with(&[0xFF, 0xFE]) {
-        return (encoding_rs::UTF_16LE, "UTF-16LE");
-    }
-    if sample.starts_with(&[0xFE, 0xFF]) {
-        return (encoding_rs::UTF_16BE, "UTF-16BE");
-    }
-    match std::str::from_utf8(sample) {
-        Ok(_) => (encoding_rs::UTF_8, "UTF-8"),
-        Err(e) if e.error_len().is_none() && sample.len() - e.valid_up_to() < 4 => {
-            (encoding_rs::UTF_8, "UTF-8")
-        }
-        Err(_) => (encoding_rs::GB18030, "GB18030"),
-    }
-}
-
 /// Text in GB18030 (a questionnaire saved by Chinese Windows tools), decoded.
 pub fn decode_gb18030(bytes: &[u8]) -> String {
     encoding_rs::GB18030.decode(bytes).0.into_owned()
@@ -75,21 +53,11 @@ pub fn decode_gb18030(bytes: &[u8]) -> String {
 
 fn open_csv(path: &Path, size: u64) -> Result<Table, ImportError> {
     let io = |e: std::io::Error| ImportError::file(path, format!("cannot read: {e}"));
-    let mut file = File::open(path).map_err(io)?;
-    let mut sample = vec![0u8; 64 * 1024];
-    let mut n = 0;
-    while n < sample.len() {
-        let k = file.read(&mut sample[n..]).map_err(io)?;
-        if k == 0 {
-            break;
-        }
-        n += k;
-    }
-    sample.truncate(n);
-    let (encoding, name) = detect_encoding(&sample);
-    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    let enc = crate::encoding::sniff(path)?;
+    let name = enc.name();
+    let file = File::open(path).map_err(io)?;
     let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
-        .encoding(Some(encoding))
+        .encoding(Some(enc.encoding()))
         .bom_override(true)
         .build(BufReader::with_capacity(1 << 16, file));
     let reader = csv::ReaderBuilder::new()
@@ -130,7 +98,7 @@ fn open_csv(path: &Path, size: u64) -> Result<Table, ImportError> {
         headers,
         rows: Box::new(rows),
         format: crate::SourceFormat::Csv,
-        encoding: Some(name),
+        encoding: Some(enc),
         size,
     })
 }
@@ -181,16 +149,210 @@ pub fn column_name(c: usize, headers: &[String]) -> String {
         n = (n - 1) / 26;
     }
     match headers.get(c) {
-        Some(h) if !h.trim().is_empty() => format!("{letters} «{}»", h.trim()),
+        Some(h) if !h.trim().is_empty() => {
+            format!("{letters} «{}»", crate::shorten(h.trim(), 40))
+        }
         _ => letters,
     }
 }
 
-fn open_workbook(path: &Path, sheet: Option<&str>, size: u64) -> Result<Table, ImportError> {
-    let mut wb = calamine::open_workbook_auto(path)
+/// An XLSX part may decompress to at most this (a zip bomb is refused before it is read).
+pub const MAX_XLSX_PART: u64 = 4 << 30;
+
+/// Legacy .xls and .ods files are read whole; larger ones are refused (export CSV or XLSX).
+pub const MAX_WHOLE_WORKBOOK: u64 = 64 << 20;
+
+/// Rows of a workbook sheet are streamed this many at a time from the reading thread.
+const ROWS_IN_FLIGHT: usize = 256;
+
+/// The widest row a sheet may have (Excel's own limit).
+const MAX_COLUMNS: u32 = 16_384;
+
+/// Refuse a workbook whose parts would decompress to more than [`MAX_XLSX_PART`].
+fn check_zip(path: &Path) -> Result<(), ImportError> {
+    let f = File::open(path).map_err(|e| ImportError::file(path, format!("cannot read: {e}")))?;
+    let mut z = zip::ZipArchive::new(BufReader::new(f))
+        .map_err(|e| ImportError::file(path, format!("not a readable workbook: {e}")))?;
+    for i in 0..z.len() {
+        let entry = z
+            .by_index_raw(i)
+            .map_err(|e| ImportError::file(path, format!("not a readable workbook: {e}")))?;
+        if entry.size() > MAX_XLSX_PART {
+            return Err(ImportError::file(
+                path,
+                format!(
+                    "part {} would decompress to {} bytes; a workbook larger than {} GiB is refused (export CSV)",
+                    crate::shorten(
+                        &entry.name().map(|n| n.into_owned()).unwrap_or_default(),
+                        60
+                    ),
+                    entry.size(),
+                    MAX_XLSX_PART >> 30
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// An XLSX sheet streamed row by row from a reading thread: memory holds a few hundred rows,
+/// however large the sheet.
+fn open_xlsx(path: &Path, sheet: Option<&str>, size: u64) -> Result<Table, ImportError> {
+    use calamine::Reader;
+    check_zip(path)?;
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(path)
         .map_err(|e| ImportError::file(path, format!("not a readable workbook: {e}")))?;
     let names = wb.sheet_names();
-    let name = match sheet {
+    let name = pick_sheet(path, &names, sheet)?;
+    let (tx, rx) =
+        std::sync::mpsc::sync_channel::<Result<(usize, Vec<String>), ImportError>>(ROWS_IN_FLIGHT);
+    let file: PathBuf = path.to_owned();
+    let sheet_name = name.clone();
+    std::thread::spawn(move || {
+        let err = |m: String| ImportError::file(&file, m);
+        let mut reader = match wb.worksheet_cells_reader(&sheet_name) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = tx.send(Err(err(format!(
+                    "cannot read worksheet `{sheet_name}`: {e}"
+                ))));
+                return;
+            }
+        };
+        let mut row: Option<u32> = None;
+        let mut cells: Vec<String> = Vec::new();
+        let mut headers: Vec<String> = Vec::new();
+        let emit = |r: u32, cells: &mut Vec<String>, headers: &mut Vec<String>| -> bool {
+            let line = r as usize + 1;
+            let out = std::mem::take(cells);
+            if headers.is_empty() && line == 1 {
+                *headers = out.clone();
+            }
+            tx.send(Ok((line, out))).is_ok()
+        };
+        loop {
+            let cell = match reader.next_cell() {
+                Ok(Some(c)) => c,
+                Ok(None) => break,
+                Err(e) => {
+                    let _ = tx.send(Err(err(format!(
+                        "cannot read worksheet `{sheet_name}`: {e}"
+                    ))));
+                    return;
+                }
+            };
+            let (r, c) = cell.get_position();
+            if c >= MAX_COLUMNS {
+                let _ = tx.send(Err(ImportError {
+                    file: file.clone(),
+                    row: Some(r as usize + 1),
+                    column: None,
+                    value: None,
+                    message: format!("a cell in column {} (beyond Excel's last column)", c + 1),
+                }));
+                return;
+            }
+            match row {
+                Some(cur) if cur == r => {}
+                Some(cur) if r < cur => {
+                    let _ = tx.send(Err(ImportError {
+                        file: file.clone(),
+                        row: Some(r as usize + 1),
+                        column: None,
+                        value: None,
+                        message: "the sheet's rows are out of order".into(),
+                    }));
+                    return;
+                }
+                Some(cur) => {
+                    if !emit(cur, &mut cells, &mut headers) {
+                        return;
+                    }
+                    row = Some(r);
+                }
+                None => row = Some(r),
+            }
+            let data: Data = cell.get_value().clone().into();
+            match cell_text(&data) {
+                Ok(t) => {
+                    if cells.len() <= c as usize {
+                        cells.resize(c as usize + 1, String::new());
+                    }
+                    cells[c as usize] = t;
+                }
+                Err(m) => {
+                    let _ = tx.send(Err(ImportError {
+                        file: file.clone(),
+                        row: Some(r as usize + 1),
+                        column: Some(column_name(c as usize, &headers)),
+                        value: Some(crate::shorten(&format!("{data}"), 60)),
+                        message: m,
+                    }));
+                    return;
+                }
+            }
+        }
+        if let Some(cur) = row {
+            emit(cur, &mut cells, &mut headers);
+        }
+    });
+    // The header: the first row that arrives; blank rows before it are skipped like any blank.
+    let mut rows = rx.into_iter();
+    let (first_line, headers) = loop {
+        match rows.next() {
+            None => {
+                return Err(ImportError::file(
+                    path,
+                    format!("worksheet `{name}` is empty"),
+                ));
+            }
+            Some(Err(e)) => return Err(e),
+            Some(Ok((line, cells))) if cells.iter().all(|c| c.is_empty()) => {
+                let _ = line;
+                continue;
+            }
+            Some(Ok((line, cells))) => break (line, cells),
+        }
+    };
+    let width = headers.len();
+    let file: PathBuf = path.to_owned();
+    let hdrs = headers.clone();
+    let body = rows.filter_map(move |r| match r {
+        Err(e) => Some(Err(e)),
+        Ok((line, mut cells)) => {
+            // Trailing blank rows of a sheet are not records.
+            if cells.iter().all(|c| c.is_empty()) {
+                return None;
+            }
+            if cells.len() > width {
+                if cells[width..].iter().any(|c| !c.is_empty()) {
+                    return Some(Err(ImportError {
+                        file: file.clone(),
+                        row: Some(line),
+                        column: Some(column_name(width, &hdrs)),
+                        value: None,
+                        message: format!("the row has cells beyond the header's {width} columns"),
+                    }));
+                }
+                cells.truncate(width);
+            }
+            cells.resize(width, String::new());
+            Some(Ok((line, cells)))
+        }
+    });
+    let _ = first_line;
+    Ok(Table {
+        headers,
+        rows: Box::new(body),
+        format: crate::SourceFormat::Xlsx,
+        encoding: None,
+        size,
+    })
+}
+
+/// The worksheet to read: the one named, or the first.
+fn pick_sheet(path: &Path, names: &[String], sheet: Option<&str>) -> Result<String, ImportError> {
+    match sheet {
         Some(s) => {
             if !names.iter().any(|n| n == s) {
                 return Err(ImportError::file(
@@ -201,13 +363,37 @@ fn open_workbook(path: &Path, sheet: Option<&str>, size: u64) -> Result<Table, I
                     ),
                 ));
             }
-            s.to_owned()
+            Ok(s.to_owned())
         }
         None => names
             .first()
             .cloned()
-            .ok_or_else(|| ImportError::file(path, "the workbook has no worksheets"))?,
-    };
+            .ok_or_else(|| ImportError::file(path, "the workbook has no worksheets")),
+    }
+}
+
+fn open_workbook(path: &Path, sheet: Option<&str>, size: u64) -> Result<Table, ImportError> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if ext == "xlsx" || ext == "xlsm" {
+        return open_xlsx(path, sheet, size);
+    }
+    if size > MAX_WHOLE_WORKBOOK {
+        return Err(ImportError::file(
+            path,
+            format!(
+                "a .{ext} file is read whole, and this one is {} MiB; save it as .xlsx or CSV (larger than {} MiB is refused)",
+                size >> 20,
+                MAX_WHOLE_WORKBOOK >> 20
+            ),
+        ));
+    }
+    let mut wb = calamine::open_workbook_auto(path)
+        .map_err(|e| ImportError::file(path, format!("not a readable workbook: {e}")))?;
+    let names = wb.sheet_names();
+    let name = pick_sheet(path, &names, sheet)?;
     let range = wb
         .worksheet_range(&name)
         .map_err(|e| ImportError::file(path, format!("cannot read worksheet `{name}`: {e}")))?;

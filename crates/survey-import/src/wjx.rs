@@ -626,7 +626,10 @@ impl Plan {
                         if set.contains(o) {
                             return Err(err(
                                 col,
-                                format!("option «{}» is listed twice", clean(part)),
+                                format!(
+                                    "option «{}» is listed twice",
+                                    crate::shorten(clean(part), 60)
+                                ),
                             ));
                         }
                         set.insert(o);
@@ -777,7 +780,7 @@ impl Plan {
                 Some(parse_duration(cells.cell(c)).ok_or_else(|| {
                     err(
                         c,
-                        "expected a completion time such as `80秒` or `1分20秒`".into(),
+                        "expected a completion time of zero or more seconds, such as `80秒`, `1分20秒` or `80`".into(),
                     )
                 })?)
             }
@@ -792,7 +795,8 @@ impl Plan {
         match self.texts[q].get(label) {
             Some(&o) => Ok((o, other)),
             None => Err(format!(
-                "«{label}» is not an option text of this question (add it to the mapping's option_aliases)"
+                "«{}» is not an option text of this question (add it to the mapping's option_aliases)",
+                crate::shorten(label, 60)
             )),
         }
     }
@@ -842,7 +846,8 @@ impl Plan {
             let opt = &index.question(q).kind.options()[o];
             if !opt.other {
                 return Err(format!(
-                    "carries free text 〖{t}〗 on «{}», which is not an “other, please specify” option",
+                    "carries free text 〖{}〗 on «{}», which is not an “other, please specify” option",
+                    crate::shorten(t, 40),
                     opt.label.zh
                 ));
             }
@@ -891,7 +896,7 @@ pub fn parse_duration(s: &str) -> Option<f64> {
         return n.parse::<u64>().ok().map(|v| v as f64);
     }
     if let Some(x) = parse_number(s) {
-        return Some(x);
+        return (x >= 0.0).then_some(x);
     }
     let mut total = 0.0;
     let mut num = String::new();

@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
+use survey_import::encoding::{TextEncoding, sniff};
 use survey_import::headers::legacy_option;
-use survey_import::table::{CsvEncoding, detect_encoding, write_csv, write_xlsx};
+use survey_import::table::{CsvEncoding, write_csv, write_xlsx};
 use survey_import::wjx::{WjxWriter, parse_duration};
 use survey_import::{Imported, Mapping, Meta, WjxMode, read_all};
 use survey_import::{SourceFormat, SourceLayout};
@@ -90,9 +91,9 @@ fn every_layout_and_encoding_reads_back_the_same_records() {
     for mode in [WjxMode::Text, WjxMode::Code] {
         let (h, r) = rows(&idx, mode, &records);
         let cases = [
-            ("utf8.csv", CsvEncoding::Utf8, "UTF-8"),
-            ("bom.csv", CsvEncoding::Utf8Bom, "UTF-8 with BOM"),
-            ("gbk.csv", CsvEncoding::Gb18030, "GB18030"),
+            ("utf8.csv", CsvEncoding::Utf8, TextEncoding::Utf8),
+            ("bom.csv", CsvEncoding::Utf8Bom, TextEncoding::Utf8Bom),
+            ("gbk.csv", CsvEncoding::Gb18030, TextEncoding::Gb18030),
         ];
         for (name, enc, label) in cases {
             let p = tmp(&format!("{mode:?}-{name}"));
@@ -253,13 +254,18 @@ fn header_parsing() {
 
 #[test]
 fn encoding_detection() {
-    assert_eq!(detect_encoding(b"\xEF\xBB\xBFabc").1, "UTF-8 with BOM");
-    assert_eq!(detect_encoding("序号,名称".as_bytes()).1, "UTF-8");
+    let p = tmp("bom-detect.csv");
+    std::fs::write(&p, b"\xEF\xBB\xBFabc").unwrap();
+    assert_eq!(sniff(&p).unwrap(), TextEncoding::Utf8Bom);
+    std::fs::write(&p, "序号,名称".as_bytes()).unwrap();
+    assert_eq!(sniff(&p).unwrap(), TextEncoding::Utf8);
     let (gbk, _, _) = encoding_rs::GB18030.encode("序号,名称");
-    assert_eq!(detect_encoding(&gbk).1, "GB18030");
-    // A UTF-8 character cut by the end of the sample is still UTF-8.
-    let cut = &"医院".as_bytes()[..4];
-    assert_eq!(detect_encoding(cut).1, "UTF-8");
+    std::fs::write(&p, &gbk).unwrap();
+    assert_eq!(sniff(&p).unwrap(), TextEncoding::Gb18030);
+    // A file larger than one read, with a character cut at the read's end, is still UTF-8.
+    let big = "医".repeat(400_000);
+    std::fs::write(&p, big.as_bytes()).unwrap();
+    assert_eq!(sniff(&p).unwrap(), TextEncoding::Utf8);
 }
 
 // ---------------------------------------------------------------- bad input
@@ -477,7 +483,7 @@ fn undecodable_bytes_are_refused() {
     std::fs::write(&p, &bytes).unwrap();
     let e = first_error(&p);
     assert!(
-        e.contains("row 6, column B «提交答卷时间»") && e.contains("not valid GB18030"),
+        e.contains("row 6, column B «提交答卷时间»") && e.contains("neither UTF-8 nor GB18030"),
         "{e}"
     );
 }

@@ -26,27 +26,103 @@ pub struct Output<'a> {
 /// The first key of `internal/unsuppressed.json`.
 pub const INTERNAL_NOTICE: &str = "CONFIDENTIAL: unsuppressed counts behind cells the report hides. For the survey team only; never publish this file.";
 
-/// Write every output into a staging folder, compile the PDF there, and only then replace
-/// the output folder: a failed build leaves the last good report in place.
+/// Hold the report's lock: a second build of the same report waits, saying who holds it.
+fn lock(parent: &Path, name: &str) -> Result<std::fs::File, ReportError> {
+    use std::io::{Read, Seek, Write};
+    let path = parent.join(format!(".{name}.lock"));
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| ReportError::Output(format!("cannot write into {}: {e}", parent.display())))?;
+    match f.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = f.read_to_string(&mut holder);
+            eprintln!(
+                "waiting for another build of {name} (process {}) to finish…",
+                holder.trim()
+            );
+            f.lock()
+                .map_err(|e| ReportError::Output(format!("{}: {e}", path.display())))?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(ReportError::Output(format!("{}: {e}", path.display())));
+        }
+    }
+    let _ = f.set_len(0);
+    let _ = f.rewind();
+    let _ = write!(f, "{}", std::process::id());
+    Ok(f)
+}
+
+/// Remove what killed builds left behind (staging and old folders). Only called while holding
+/// the report's lock, so no other build is using them.
+fn clean_leftovers(parent: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let n = e.file_name().to_string_lossy().into_owned();
+        if n.starts_with(&format!(".{name}.staging-")) || n.starts_with(&format!(".{name}.old-")) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// Put `new` where `dir` is, without a moment when `dir` is absent: swap the two folders in one
+/// step (Linux `renameat2(RENAME_EXCHANGE)`), then remove the old one. Where the system cannot
+/// swap, rename the old one aside first.
+fn swap_in(new: &Path, dir: &Path, old: &Path) -> std::io::Result<()> {
+    if !dir.exists() {
+        return std::fs::rename(new, dir);
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        if renameat_with(CWD, new, CWD, dir, RenameFlags::EXCHANGE).is_ok() {
+            // `new` now holds the previous report.
+            let _ = std::fs::remove_dir_all(new);
+            return Ok(());
+        }
+    }
+    std::fs::rename(dir, old)?;
+    std::fs::rename(new, dir)?;
+    let _ = std::fs::remove_dir_all(old);
+    Ok(())
+}
+
+/// Write every output into a staging folder, compile the PDF there, and only then swap it in
+/// for the output folder: a failed build leaves the last good report in place.
 pub fn write(built: &mut Built, out: &Output) -> Result<Vec<String>, ReportError> {
     let io = |p: &Path, e: std::io::Error| ReportError::Output(format!("{}: {e}", p.display()));
     let parent = out
         .dir
         .parent()
         .ok_or_else(|| ReportError::Output("the output folder has no parent".into()))?;
-    std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+    std::fs::create_dir_all(parent)
+        .map_err(|e| ReportError::Output(format!("cannot create {}: {e}", parent.display())))?;
     let name = out
         .dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let _lock = lock(parent, &name)?;
+    clean_leftovers(parent, &name);
     let staging = parent.join(format!(".{name}.staging-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
     let t_draw = Instant::now();
     let source = draw::document(&built.document);
     built.timings.render += t_draw.elapsed();
+    if let Err(e) = std::fs::create_dir_all(staging.join("tables")) {
+        return Err(ReportError::Output(format!(
+            "cannot write the report into {}: {e}",
+            parent.display()
+        )));
+    }
     let result = (|| -> Result<Vec<String>, ReportError> {
-        std::fs::create_dir_all(staging.join("tables")).map_err(|e| io(&staging, e))?;
         let put = |rel: &str, bytes: &[u8]| {
             let p = staging.join(rel);
             if let Some(d) = p.parent() {
@@ -133,12 +209,7 @@ pub fn write(built: &mut Built, out: &Output) -> Result<Vec<String>, ReportError
     match result {
         Ok(w) => {
             let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&old);
-            if out.dir.exists() {
-                std::fs::rename(out.dir, &old).map_err(|e| io(out.dir, e))?;
-            }
-            std::fs::rename(&staging, out.dir).map_err(|e| io(out.dir, e))?;
-            let _ = std::fs::remove_dir_all(&old);
+            swap_in(&staging, out.dir, &old).map_err(|e| io(out.dir, e))?;
             Ok(w)
         }
         Err(e) => {
@@ -147,17 +218,15 @@ pub fn write(built: &mut Built, out: &Output) -> Result<Vec<String>, ReportError
             let _ = std::fs::remove_dir_all(&failed);
             let kept = std::fs::rename(&staging, &failed).is_ok();
             let _ = std::fs::remove_dir_all(&staging);
-            let msg = e.to_string().replace(
-                &format!(".{name}.staging-{}", std::process::id()),
-                &format!(".{name}.failed"),
-            );
+            let staged = format!(".{name}.staging-{}", std::process::id());
             Err(ReportError::Output(if kept {
                 format!(
-                    "{msg}\n(the generated sources are kept in {} for inspection)",
+                    "{}\n(the generated sources are kept in {} for inspection)",
+                    e.to_string().replace(&staged, &format!(".{name}.failed")),
                     failed.display()
                 )
             } else {
-                msg
+                e.to_string()
             }))
         }
     }

@@ -1069,7 +1069,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         opts,
         &file_name,
         format.name(),
-        encoding,
+        encoding.map(|e| e.name()),
         code_mode,
         total_rows,
         rows.len(),

@@ -17,7 +17,7 @@ mod file;
 mod rules;
 mod schema;
 
-pub use file::{FileError, FileReport, validate_file, validate_text};
+pub use file::{FileError, FileReport, validate_file, validate_reader, validate_text};
 pub use rules::check_record;
 pub use schema::Validator;
 

@@ -112,7 +112,7 @@ impl Block for Methodology {
             let enc = d
                 .source
                 .encoding
-                .map(|e| format!("，编码{e}"))
+                .map(|e| format!("，编码{}", e.name()))
                 .unwrap_or_default();
             let file = d
                 .source

@@ -1,0 +1,326 @@
+//! Which encoding a CSV export is in, decided for the whole file with evidence.
+//!
+//! 问卷星 and Excel write UTF-8 (with or without a byte-order mark) or, on Chinese Windows,
+//! GB18030/GBK. Every byte of the file is looked at: a file that is valid UTF-8 throughout is
+//! UTF-8; a file whose non-ASCII text is mostly valid UTF-8 but has some bytes that are not holds
+//! rows from two sources, and is refused at the first such row and column; otherwise the file is
+//! GB18030, and a cell that is itself well-formed UTF-8 Chinese inside it (a row pasted from a
+//! UTF-8 file) is refused too — decoding it as GB18030 would silently garble it.
+
+use std::io::Read;
+use std::path::Path;
+
+use crate::ImportError;
+
+/// A text encoding of a CSV export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum TextEncoding {
+    Utf8,
+    Utf8Bom,
+    Gb18030,
+    Utf16Le,
+    Utf16Be,
+}
+
+impl TextEncoding {
+    /// As users name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            TextEncoding::Utf8 => "UTF-8",
+            TextEncoding::Utf8Bom => "UTF-8 with BOM",
+            TextEncoding::Gb18030 => "GB18030",
+            TextEncoding::Utf16Le => "UTF-16LE",
+            TextEncoding::Utf16Be => "UTF-16BE",
+        }
+    }
+
+    pub fn encoding(self) -> &'static encoding_rs::Encoding {
+        match self {
+            TextEncoding::Utf8 | TextEncoding::Utf8Bom => encoding_rs::UTF_8,
+            TextEncoding::Gb18030 => encoding_rs::GB18030,
+            TextEncoding::Utf16Le => encoding_rs::UTF_16LE,
+            TextEncoding::Utf16Be => encoding_rs::UTF_16BE,
+        }
+    }
+}
+
+const CHUNK: usize = 1 << 20;
+
+/// Decide the encoding of a CSV file, reading all of it.
+pub fn sniff(path: &Path) -> Result<TextEncoding, ImportError> {
+    let io = |e: std::io::Error| ImportError::file(path, format!("cannot read: {e}"));
+    let mut f = std::fs::File::open(path).map_err(io)?;
+    let mut buf = vec![0u8; CHUNK + 4];
+    let mut carry = 0usize;
+    let mut offset = 0u64; // bytes of the file before buf[0]
+    let mut first = true;
+    let mut bom = false;
+    // Evidence: valid multi-byte UTF-8 characters, invalid positions, the first of those.
+    let (mut multibyte, mut invalid) = (0u64, 0u64);
+    let mut first_invalid: Option<u64> = None;
+    loop {
+        let n = read_full(&mut f, &mut buf[carry..carry + CHUNK]).map_err(io)?;
+        let len = carry + n;
+        if first {
+            first = false;
+            if buf[..len].starts_with(&[0xFF, 0xFE]) {
+                return Ok(TextEncoding::Utf16Le);
+            }
+            if buf[..len].starts_with(&[0xFE, 0xFF]) {
+                return Ok(TextEncoding::Utf16Be);
+            }
+            bom = buf[..len].starts_with(&[0xEF, 0xBB, 0xBF]);
+        }
+        let at_end = n == 0 || len < CHUNK;
+        let data = &buf[..len];
+        // Fast path: the chunk is valid UTF-8 (but for a character cut at its end).
+        let (valid_len, tail) = match simdutf8::compat::from_utf8(data) {
+            Ok(_) => (len, 0),
+            Err(e) if e.error_len().is_none() && !at_end => {
+                (e.valid_up_to(), len - e.valid_up_to())
+            }
+            Err(_) => {
+                // Slow path: count the evidence in this chunk.
+                let mut i = 0;
+                while i < len {
+                    let b = data[i];
+                    if b < 0x80 {
+                        i += 1;
+                        continue;
+                    }
+                    let need = match b {
+                        0xC2..=0xDF => 2,
+                        0xE0..=0xEF => 3,
+                        0xF0..=0xF4 => 4,
+                        _ => 0,
+                    };
+                    if need > 0 && i + need > len && !at_end {
+                        break; // cut at the chunk's end: carried over
+                    }
+                    if need > 0
+                        && i + need <= len
+                        && std::str::from_utf8(&data[i..i + need]).is_ok()
+                    {
+                        multibyte += 1;
+                        i += need;
+                    } else {
+                        invalid += 1;
+                        first_invalid.get_or_insert(offset + i as u64);
+                        i += 1;
+                    }
+                }
+                (i, len - i)
+            }
+        };
+        if tail > 0 {
+            buf.copy_within(valid_len..len, 0);
+        }
+        offset += valid_len as u64;
+        carry = tail;
+        if at_end {
+            break;
+        }
+    }
+    let Some(bad) = first_invalid else {
+        return Ok(if bom {
+            TextEncoding::Utf8Bom
+        } else {
+            TextEncoding::Utf8
+        });
+    };
+    if bom || multibyte >= 4 * invalid {
+        let (row, col) = locate(path, bad)?;
+        return Err(ImportError {
+            file: path.to_owned(),
+            row: Some(row),
+            column: Some(col),
+            value: None,
+            message: format!(
+                "the file is UTF-8 text, but this cell holds {invalid} byte(s) that are not (probably a row pasted from a GB18030/GBK file); save the whole file in one encoding"
+            ),
+        });
+    }
+    check_gb18030(path)?;
+    Ok(TextEncoding::Gb18030)
+}
+
+fn read_full(f: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        let k = f.read(&mut buf[n..])?;
+        if k == 0 {
+            break;
+        }
+        n += k;
+    }
+    Ok(n)
+}
+
+/// Whether a character is a CJK ideograph or CJK punctuation.
+fn cjk(c: char) -> bool {
+    matches!(c as u32, 0x3000..=0x303F | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF | 0x20000..=0x323AF)
+}
+
+/// In a file decided to be GB18030: refuse bytes GB18030 cannot decode, and cells that are
+/// well-formed UTF-8 Chinese (a UTF-8 row pasted in), at their row and column.
+fn check_gb18030(path: &Path) -> Result<(), ImportError> {
+    let io = |e: std::io::Error| ImportError::file(path, format!("cannot read: {e}"));
+    let f = std::fs::File::open(path).map_err(io)?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(std::io::BufReader::with_capacity(1 << 16, f));
+    let mut rec = csv::ByteRecord::new();
+    let mut row = 0usize;
+    let mut headers: Vec<String> = Vec::new();
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                return Err(ImportError {
+                    file: path.to_owned(),
+                    row: e.position().map(|p| p.line() as usize),
+                    column: None,
+                    value: None,
+                    message: format!("not readable as CSV: {e}"),
+                });
+            }
+        }
+        row += 1;
+        if row == 1 {
+            headers = rec
+                .iter()
+                .map(|c| {
+                    encoding_rs::GB18030
+                        .decode_without_bom_handling(c)
+                        .0
+                        .into_owned()
+                })
+                .collect();
+        }
+        for (c, cell) in rec.iter().enumerate() {
+            if cell.is_ascii() {
+                continue;
+            }
+            let located = |message: String, value: String| ImportError {
+                file: path.to_owned(),
+                row: Some(row),
+                column: Some(crate::table::column_name(c, &headers)),
+                value: Some(value),
+                message,
+            };
+            if let Ok(s) = std::str::from_utf8(cell)
+                && s.chars().any(cjk)
+            {
+                return Err(located(
+                    "this cell is UTF-8 text in a file that is otherwise GB18030 (a row pasted from another file?); save the whole file in one encoding".into(),
+                    s.to_owned(),
+                ));
+            }
+            let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(cell);
+            if had_errors {
+                return Err(located(
+                    "holds bytes that are neither UTF-8 nor GB18030; re-export the file as UTF-8 or GB18030".into(),
+                    text.into_owned(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The row (header = 1) and column of a byte offset of a CSV file.
+fn locate(path: &Path, offset: u64) -> Result<(usize, String), ImportError> {
+    let io = |e: std::io::Error| ImportError::file(path, format!("cannot read: {e}"));
+    let f = std::fs::File::open(path).map_err(io)?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(std::io::BufReader::with_capacity(1 << 16, f));
+    let mut rec = csv::ByteRecord::new();
+    let mut headers: Vec<String> = Vec::new();
+    let mut row = 0usize;
+    let mut prev_end = 0u64;
+    while rdr.read_byte_record(&mut rec).unwrap_or(false) {
+        row += 1;
+        if row == 1 {
+            headers = rec
+                .iter()
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect();
+        }
+        let end = rdr.position().byte();
+        if offset < end {
+            // The field holding the offset: the first whose bytes, in order, reach it.
+            let start = rec.position().map_or(prev_end, |p| p.byte());
+            let mut at = start;
+            for (c, cell) in rec.iter().enumerate() {
+                let end = at + cell.len() as u64;
+                if offset < end {
+                    return Ok((row, crate::table::column_name(c, &headers)));
+                }
+                at = end + 1;
+            }
+            return Ok((
+                row,
+                crate::table::column_name(rec.len().saturating_sub(1), &headers),
+            ));
+        }
+        prev_end = end;
+    }
+    Ok((row.max(1), "?".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("enc-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        let p = d.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    #[test]
+    fn whole_files_decide() {
+        let utf8 = "序号,1、医院级别\n1,三级医院\n2,二级医院\n".as_bytes();
+        assert_eq!(sniff(&file("u.csv", utf8)).unwrap(), TextEncoding::Utf8);
+        let gb = encoding_rs::GB18030
+            .encode("序号,1、医院级别\n1,三级医院\n2,二级医院\n")
+            .0;
+        assert_eq!(sniff(&file("g.csv", &gb)).unwrap(), TextEncoding::Gb18030);
+    }
+
+    #[test]
+    fn mixed_files_are_refused_where_they_mix() {
+        // A GB18030 row in a UTF-8 file.
+        let mut bytes = "序号,1、医院级别,2、备注\n1,三级医院,无\n2,二级医院,无\n3,三级医院,无\n"
+            .as_bytes()
+            .to_vec();
+        bytes.extend_from_slice(b"4,");
+        bytes.extend_from_slice(&encoding_rs::GB18030.encode("二级医院").0);
+        bytes.extend_from_slice(",x\n".as_bytes());
+        let e = sniff(&file("mix1.csv", &bytes)).unwrap_err();
+        assert_eq!(e.row, Some(5), "{e}");
+        assert!(
+            e.column.as_deref().unwrap().starts_with("B «1、医院级别»"),
+            "{e}"
+        );
+        // A UTF-8 cell in a GB18030 file.
+        let mut bytes = encoding_rs::GB18030
+            .encode("序号,1、医院级别,2、备注\n1,三级医院,无\n2,二级医院,无\n")
+            .0
+            .into_owned();
+        bytes.extend_from_slice("3,三级医院,数据中心\n".as_bytes());
+        let e = sniff(&file("mix2.csv", &bytes)).unwrap_err();
+        assert_eq!(e.row, Some(4), "{e}");
+        assert!(
+            e.message
+                .contains("UTF-8 text in a file that is otherwise GB18030"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,306 @@
+//! Hostile and broken report folders and files, built from the project's own fixtures: every
+//! case ends in a located error or a correct build — nothing is read from outside the folder,
+//! nothing hangs, nothing panics, and the last good report stays in place.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use workspace_tests::root;
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("hostile-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+/// A copy of the follow-up report folder to break.
+fn followup(name: &str) -> PathBuf {
+    let d = tmp(name).join("report");
+    copy_dir(&root().join("reports/chima-2026-ai-followup"), &d);
+    d
+}
+
+/// Build, failing the test if it takes longer than a minute (a hang).
+fn build(report: &Path, out: &Path) -> Result<xtask::report::Report, String> {
+    let (tx, rx) = mpsc::channel();
+    let (report, out) = (report.to_owned(), out.to_owned());
+    std::thread::spawn(move || {
+        let typst = xtask::setup::typst().expect("the pinned typst");
+        let r = xtask::report::build(&root(), &report, &out, &typst, None)
+            .map_err(|e| format!("{e:#}"));
+        let _ = tx.send(r);
+    });
+    rx.recv_timeout(Duration::from_secs(60))
+        .expect("the build hung for a minute")
+}
+
+fn data_csv(dir: &Path) -> PathBuf {
+    dir.join("data/synthetic-followup-wjx-text.csv")
+}
+
+fn set_data(dir: &Path, data: &str) {
+    let spec = dir.join("report.toml");
+    let t = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(
+        &spec,
+        t.replace("data/synthetic-followup-wjx-text.csv", data),
+    )
+    .unwrap();
+}
+
+#[test]
+fn nothing_is_read_from_outside_the_folder() {
+    // A narrative named by a path out of the folder.
+    let d = followup("dotdot");
+    let spec = d.join("report.toml");
+    let t = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(
+        &spec,
+        t.replace("narrative/report.md", "../../../../../../etc/passwd"),
+    )
+    .unwrap();
+    let e = build(&d, &d.join("../out")).unwrap_err();
+    assert!(e.contains("leads out of the report folder"), "{e}");
+    assert!(!e.contains("root:"), "{e}");
+
+    // An absolute data path, without allow_outside_data.
+    let d = followup("absolute");
+    set_data(&d, "/etc/shadow");
+    let e = build(&d, &d.join("../out")).unwrap_err();
+    assert!(
+        e.contains("absolute path") && e.contains("allow_outside_data"),
+        "{e}"
+    );
+
+    #[cfg(unix)]
+    {
+        // A data file that is a link to a file outside, and one to a device.
+        let d = followup("links");
+        std::os::unix::fs::symlink("/etc/passwd", d.join("data/leak.csv")).unwrap();
+        set_data(&d, "data/leak.csv");
+        let e = build(&d, &d.join("../out")).unwrap_err();
+        assert!(e.contains("outside the report folder"), "{e}");
+        let d = followup("zero");
+        std::fs::remove_file(d.join("narrative/report.md")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", d.join("narrative/report.md")).unwrap();
+        let e = build(&d, &d.join("../out")).unwrap_err();
+        assert!(e.contains("outside the report folder"), "{e}");
+        // A folder where a file should be, and a pipe inside the folder (reading it would block).
+        let d = followup("fifo");
+        std::fs::remove_file(d.join("narrative/report.md")).unwrap();
+        std::fs::create_dir(d.join("narrative/report.md")).unwrap();
+        let e = build(&d, &d.join("../out")).unwrap_err();
+        assert!(e.contains("a folder"), "{e}");
+        let fifo = d.join("data/pipe.csv");
+        let ok = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            let d2 = followup("fifo2");
+            std::fs::rename(&fifo, d2.join("data/pipe.csv")).unwrap();
+            set_data(&d2, "data/pipe.csv");
+            let e = build(&d2, &d2.join("../out")).unwrap_err();
+            assert!(e.contains("not a regular file"), "{e}");
+        }
+        // The provenance note lists exactly the files read: a link elsewhere in the folder is
+        // not followed, not hashed, not printed.
+        let d = followup("provenance");
+        std::os::unix::fs::symlink("/etc", d.join("data/etc")).unwrap();
+        let r = build(&d, &d.join("../out")).unwrap();
+        let typ = std::fs::read_to_string(r.out_dir.join("report.typ")).unwrap();
+        assert!(
+            !typ.contains("passwd") && !typ.contains("data/etc"),
+            "provenance walked a link"
+        );
+    }
+}
+
+#[test]
+fn bad_data_is_refused_where_it_is() {
+    // A negative completion time.
+    let d = followup("duration");
+    let p = data_csv(&d);
+    let t = std::fs::read_to_string(&p).unwrap();
+    let mut lines: Vec<String> = t.lines().map(str::to_owned).collect();
+    let dur = lines[0].split(',').position(|h| h == "所用时间").unwrap();
+    let mut cells: Vec<String> = lines[3].split(',').map(str::to_owned).collect();
+    cells[dur] = "-30".into();
+    lines[3] = cells.join(",");
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    let e = build(&d, &d.join("../out")).unwrap_err();
+    assert!(
+        e.contains("row 4") && e.contains("所用时间") && e.contains("\"-30\""),
+        "{e}"
+    );
+
+    // Two rows with the same 序号.
+    let d = followup("dup-id");
+    let p = data_csv(&d);
+    let t = std::fs::read_to_string(&p).unwrap();
+    let mut lines: Vec<String> = t.lines().map(str::to_owned).collect();
+    let id = lines[2].split(',').next().unwrap().to_owned();
+    let rest: Vec<&str> = lines[5].splitn(2, ',').collect();
+    lines[5] = format!("{id},{}", rest[1]);
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    let e = build(&d, &d.join("../out")).unwrap_err();
+    assert!(
+        e.contains("rows 3 and 6 have the same respondent id"),
+        "{e}"
+    );
+
+    // A header and no submissions: the export is named, not the weights.
+    let d = followup("header-only");
+    let p = data_csv(&d);
+    let t = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(&p, t.lines().next().unwrap().to_owned() + "\n").unwrap();
+    let e = build(&d, &d.join("../out")).unwrap_err();
+    assert!(
+        e.contains("synthetic-followup-wjx-text.csv") && e.contains("no submissions"),
+        "{e}"
+    );
+
+    // A 5 MB cell: the message stays short.
+    let d = followup("huge-cell");
+    let p = data_csv(&d);
+    let t = std::fs::read_to_string(&p).unwrap();
+    let mut lines: Vec<String> = t.lines().map(str::to_owned).collect();
+    let level = lines[0]
+        .split(',')
+        .position(|h| h.starts_with("2、"))
+        .unwrap();
+    let mut cells: Vec<String> = lines[1].split(',').map(str::to_owned).collect();
+    cells[level] = "医".repeat(5_000_000 / 3);
+    lines[1] = cells.join(",");
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    let e = build(&d, &d.join("../out")).unwrap_err();
+    assert!(e.len() < 2_000, "a {}-byte message", e.len());
+    assert!(e.contains("row 2"), "{e}");
+
+    // A GB18030 cell in a UTF-8 file, and a UTF-8 cell in a GB18030 file.
+    let d = followup("mixed");
+    let p = data_csv(&d);
+    let mut bytes = std::fs::read(&p).unwrap();
+    let t = String::from_utf8(bytes.clone()).unwrap();
+    let last = t.lines().last().unwrap().to_owned();
+    bytes.extend_from_slice(
+        &encoding_rs::GB18030
+            .encode(&last.replacen(last.split(',').next().unwrap(), "9999", 1))
+            .0,
+    );
+    bytes.push(b'\n');
+    std::fs::write(&p, &bytes).unwrap();
+    let e = build(&d, &d.join("../out")).unwrap_err();
+    let rows = t.lines().count() + 1;
+    assert!(
+        e.contains(&format!("row {rows}")) && e.contains("not (probably a row pasted"),
+        "{e}"
+    );
+    let d = followup("mixed2");
+    let p = data_csv(&d);
+    let t = std::fs::read_to_string(&p).unwrap();
+    let mut lines: Vec<String> = t.lines().map(str::to_owned).collect();
+    let utf8_row = lines.pop().unwrap();
+    let mut bytes = encoding_rs::GB18030
+        .encode(&(lines.join("\n") + "\n"))
+        .0
+        .into_owned();
+    bytes.extend_from_slice(utf8_row.as_bytes());
+    bytes.push(b'\n');
+    std::fs::write(&p, &bytes).unwrap();
+    let e = build(&d, &d.join("../out")).unwrap_err();
+    assert!(
+        e.contains(&format!("row {}", lines.len() + 1))
+            && e.contains("UTF-8 text in a file that is otherwise GB18030"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_deeply_nested_file_is_a_located_error_not_a_panic() {
+    let dir = tmp("nested");
+    let p = dir.join("deep.json");
+    let depth = 100_000;
+    std::fs::write(&p, "[".repeat(depth) + &"]".repeat(depth)).unwrap();
+    let idx = survey_schema::load_questionnaire(
+        &root().join("reports/chima-2026-ai-followup/questionnaires/followup.questionnaire.json"),
+    )
+    .unwrap();
+    let v = survey_validate::Validator::new(&idx);
+    let e = survey_validate::validate_file(&v, &p)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("deep.json:1:") && e.contains("nested deeper than"),
+        "{e}"
+    );
+}
+
+#[test]
+fn outputs_are_swapped_whole_and_locked() {
+    let d = followup("swap");
+    let out = d.join("../out");
+    // A build killed earlier left its staging folder behind: the next build removes it.
+    std::fs::create_dir_all(out.join(".chima-2026-ai-followup.staging-999999/tables")).unwrap();
+    std::fs::create_dir_all(out.join(".chima-2026-ai-followup.old-999998")).unwrap();
+    let first = build(&d, &out).unwrap();
+    let leftovers = |out: &Path| -> Vec<String> {
+        std::fs::read_dir(out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".staging-") || n.contains(".old-"))
+            .collect()
+    };
+    assert!(leftovers(&out).is_empty(), "{:?}", leftovers(&out));
+    let pdf = std::fs::read(first.out_dir.join("report.pdf")).unwrap();
+    // Two builds of the same report at once: both succeed, one after the other, and nothing
+    // is left behind; meanwhile the report folder is never absent.
+    let watch_dir = first.out_dir.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut absent = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if !watch_dir.join("report.pdf").exists() {
+                    absent += 1;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            absent
+        })
+    };
+    let (a, b) = (d.clone(), d.clone());
+    let (oa, ob) = (out.clone(), out.clone());
+    let t1 = std::thread::spawn(move || build(&a, &oa));
+    let t2 = std::thread::spawn(move || build(&b, &ob));
+    t1.join().unwrap().unwrap();
+    t2.join().unwrap().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(watcher.join().unwrap(), 0, "the report folder was absent");
+    assert!(leftovers(&out).is_empty(), "{:?}", leftovers(&out));
+    assert_eq!(
+        std::fs::read(first.out_dir.join("report.pdf")).unwrap(),
+        pdf
+    );
+    // An output folder that cannot be made: the message names folders that exist.
+    let blocked = d.join("../blocked");
+    std::fs::write(&blocked, "a file where a folder should be").unwrap();
+    let e = build(&d, &blocked.join("reports")).unwrap_err();
+    assert!(e.contains("cannot create") && !e.contains(".failed"), "{e}");
+}
