@@ -166,6 +166,15 @@ fn chima_report_from_raw_exports_to_pdf() {
     ] {
         assert!(text.contains(&squash(n)), "text lacks {n}");
     }
+    // Print-ready text: no build noise, one kind of quotation marks, citations a reader can
+    // follow (the publication's parts and tables, not line numbers of a transcription).
+    for bad in ["unknowncommit", "«", "»", "seedline", "−0"] {
+        assert!(!text.contains(bad), "the PDF prints {bad}");
+    }
+    assert!(
+        !(text.contains("原文第") && text.contains("行（")),
+        "the PDF cites line numbers"
+    );
     // One percentage format: two decimals everywhere (axis ticks are whole percentages).
     // Option labels may hold percentages of their own (“低于0.1%”); they are not ours.
     let mut scrubbed = text.clone();
@@ -176,7 +185,8 @@ fn chima_report_from_raw_exports_to_pdf() {
         .unwrap();
         for question in idx.questions() {
             for o in question.kind.options() {
-                scrubbed = scrubbed.replace(&squash(&o.label.zh), "");
+                let printed = survey_print::fmt::zh_punctuation(&o.label.zh);
+                scrubbed = scrubbed.replace(&squash(&printed), "");
             }
         }
     }

@@ -201,11 +201,14 @@ fn cell_content(doc: &mut Doc, c: &Cell, total: bool) -> String {
 
 /// Any printed table: numbered tables as captioned figures, lists as compact small print.
 pub fn table(doc: &mut Doc, t: &PrintedTable) {
+    // Labels take most of the width; running text shares the rest; numbers and codes are as
+    // wide as they need.
     let columns: Vec<&str> = t
         .columns
         .iter()
         .map(|c| match c.kind {
-            ColumnKind::Label => "1fr",
+            ColumnKind::Label => "2fr",
+            ColumnKind::Text => "1fr",
             _ => "auto",
         })
         .collect();
@@ -229,8 +232,19 @@ pub fn table(doc: &mut Doc, t: &PrintedTable) {
     for r in &t.rows {
         cells.push_str("    ");
         for (i, c) in r.cells.iter().enumerate() {
-            let small = t.columns.get(i).is_some_and(|k| k.kind == ColumnKind::Code);
-            let content = cell_content(doc, c, r.role == RowRole::Total);
+            let kind = t.columns.get(i).map(|k| k.kind);
+            let small = kind == Some(ColumnKind::Code);
+            let content = if kind == Some(ColumnKind::Label) && c.interval.is_none() {
+                // A label never leaves its last characters alone on a line.
+                let v = unbroken_end(doc, &c.text);
+                if r.role == RowRole::Total {
+                    format!("[#strong[{v}]]")
+                } else {
+                    format!("[{v}]")
+                }
+            } else {
+                cell_content(doc, c, r.role == RowRole::Total)
+            };
             if small {
                 cells.push_str(&format!("text(size: 6.5pt, {content}), "));
             } else {
@@ -346,8 +360,10 @@ fn bars(doc: &mut Doc, f: &PrintedFigure) -> String {
         let v = doc.str(text);
         // Bars take the left 84% of their column, leaving room for the value after the longest.
         let w = (value / max * 84.0).clamp(0.0, 84.0);
+        let _ = l;
+        let l = unbroken_end(doc, &c.label);
         cells.push_str(&format!(
-            "    bar-label({l}), [#box(width: {w:.3}%, height: 9pt, fill: rgb(\"{BAR}\"), baseline: 1.5pt)#h(3pt)#text(size: 7.5pt, {v})],\n"
+            "    bar-label[{l}], [#box(width: {w:.3}%, height: 9pt, fill: rgb(\"{BAR}\"), baseline: 1.5pt)#h(3pt)#text(size: 7.5pt, {v})],\n"
         ));
     }
     format!(
@@ -374,7 +390,7 @@ fn grouped_bars(doc: &mut Doc, f: &PrintedFigure) -> String {
     let max = f.axis.max;
     let mut cells = String::new();
     for c in &f.categories {
-        let l = doc.str(&c.label);
+        let l = unbroken_end(doc, &c.label);
         let mut stack = Vec::new();
         for (i, b) in c.bars.iter().enumerate() {
             let v = doc.str(&b.text);
@@ -385,7 +401,7 @@ fn grouped_bars(doc: &mut Doc, f: &PrintedFigure) -> String {
             ));
         }
         cells.push_str(&format!(
-            "    bar-label({l}), stack(dir: ttb, spacing: 2pt, {}),\n",
+            "    bar-label[{l}], stack(dir: ttb, spacing: 2pt, {}),\n",
             stack.join(", ")
         ));
     }

@@ -38,10 +38,12 @@ impl Doc {
         Doc::default()
     }
 
-    /// A string literal for `s`, recording its characters.
+    /// A string literal for `s` as printed (Chinese punctuation normalised, see
+    /// [`survey_print::fmt::zh_punctuation`]), recording its characters.
     pub fn str(&mut self, s: &str) -> String {
+        let s = survey_print::fmt::zh_punctuation(s);
         self.chars.extend(s.chars().filter(|c| printed(*c)));
-        lit(s)
+        lit(&s)
     }
 
     /// Append Typst code the crate itself wrote (no outside strings in it).

@@ -62,6 +62,59 @@ pub fn p_value(p: f64) -> String {
     }
 }
 
+/// Whether a character is Chinese text (ideographs, kana, full-width forms, CJK punctuation).
+fn cjk(c: char) -> bool {
+    matches!(c as u32, 0x2E80..=0x9FFF | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFFEF | 0x20000..=0x3FFFF)
+}
+
+/// Punctuation as Chinese text prints it: a half-width comma, semicolon, colon, question or
+/// exclamation mark after Chinese text becomes full-width (and the space after it goes), and
+/// parentheses next to Chinese text become （）. Text without Chinese next to the marks — a
+/// number range, an English phrase, a file name — is left alone.
+pub fn zh_punctuation(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(cjk) || !s.contains([',', ';', ':', '?', '!', '(', ')']) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let prev = |i: usize| chars[..i].iter().rev().find(|c| **c != ' ').copied();
+    let next = |i: usize| chars[i + 1..].iter().find(|c| **c != ' ').copied();
+    let mut out = String::with_capacity(s.len() + 8);
+    // Per open parenthesis: whether it became full-width (its partner follows it).
+    let mut opens: Vec<bool> = Vec::new();
+    let mut skip_space = false;
+    for (i, &c) in chars.iter().enumerate() {
+        if skip_space && c == ' ' {
+            continue;
+        }
+        skip_space = false;
+        let after_zh = prev(i).is_some_and(cjk);
+        let before_zh = next(i).is_some_and(cjk);
+        match c {
+            ',' | ';' | ':' | '?' | '!' if after_zh => {
+                out.push(match c {
+                    ',' => '，',
+                    ';' => '；',
+                    ':' => '：',
+                    '?' => '？',
+                    _ => '！',
+                });
+                skip_space = true;
+            }
+            '(' => {
+                let full = after_zh || before_zh;
+                opens.push(full);
+                out.push(if full { '（' } else { '(' });
+            }
+            ')' => {
+                let full = opens.pop().unwrap_or(after_zh || before_zh);
+                out.push(if full { '）' } else { ')' });
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn fixed(scaled: u128, decimals: u32) -> String {
     if decimals == 0 {
         return scaled.to_string();
@@ -88,6 +141,19 @@ mod tests {
         assert_eq!(percent(432, 720, 2), "60.00%");
         assert_eq!(percent(0, 720, 2), "0.00%");
         assert_eq!(percent(1, 0, 2), "—");
+    }
+
+    #[test]
+    fn chinese_punctuation() {
+        assert_eq!(zh_punctuation("是, 能显著提升"), "是，能显著提升");
+        assert_eq!(
+            zh_punctuation("数据泄露防护(DLP)中的智能识别"),
+            "数据泄露防护（DLP）中的智能识别"
+        );
+        assert_eq!(zh_punctuation("0.1%-0.2%(含)"), "0.1%-0.2%（含）");
+        assert_eq!(zh_punctuation("AI (and ML), etc."), "AI (and ML), etc.");
+        assert_eq!(zh_punctuation("data/a-b_c.xlsx"), "data/a-b_c.xlsx");
+        assert_eq!(zh_punctuation("注意:这里"), "注意：这里");
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub enum ColumnKind {
     Text,
     /// A short code or identifier (question id, checksum), left-aligned, small.
     Code,
+    /// A short word (a question's kind), left-aligned, as wide as it needs.
+    Tag,
     Count,
     Percent,
     Interval,

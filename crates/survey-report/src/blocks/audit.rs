@@ -119,14 +119,27 @@ impl Block for AuditBlock {
             }
         );
         cx.push(Element::Paragraph(vec![Inline::text(intro)]));
+        // A cell the publication gets wrong against its own counts is wrong against the data
+        // in the same way: list it once.
+        let listed: std::collections::HashSet<&str> = audit
+            .findings
+            .iter()
+            .filter(|f| f.area == Area::Publication)
+            .map(|f| f.location.as_str())
+            .collect();
         for (area, title) in [
             (Area::Publication, "发表版内部核对"),
             (Area::Data, "与答卷数据比对"),
             (Area::Presentation, "排版与引用"),
         ] {
-            let found: Vec<&survey_audit::Finding> =
+            let all: Vec<&survey_audit::Finding> =
                 audit.findings.iter().filter(|f| f.area == area).collect();
-            if found.is_empty() {
+            let found: Vec<&survey_audit::Finding> = all
+                .iter()
+                .copied()
+                .filter(|f| area != Area::Data || !listed.contains(f.location.as_str()))
+                .collect();
+            if all.is_empty() {
                 continue;
             }
             cx.push(Element::Heading {
@@ -135,6 +148,17 @@ impl Block for AuditBlock {
                 outlined: false,
                 new_page: false,
             });
+            let repeated = all.len() - found.len();
+            if repeated > 0 {
+                cx.push(Element::Paragraph(vec![Inline::text(format!(
+                    "与答卷数据比对的{}处出入中，{repeated}处即上表所列发表版内部不一致的单元格，数据复算值与上表相同，不再重复列出{}",
+                    all.len(),
+                    if found.is_empty() { "。" } else { "；其余如下。" }
+                ))]));
+            }
+            if found.is_empty() {
+                continue;
+            }
             let rows = found
                 .iter()
                 .map(|f| {
@@ -165,13 +189,41 @@ impl Block for AuditBlock {
     }
 }
 
-/// A transcription citation as a Chinese reader expects it: `seed line 865 (03 …) «…»` →
-/// `原文第865行（03 …）«…»`.
+/// A location as a Chinese reader expects it: the publication's table, or the part of its text,
+/// with quotations in “”. Transcription line numbers (`seed line 865`) refer to a file the
+/// reader does not have and are left out: `seed line 865 (03 AI赋能…) «…»` → `“03 AI赋能…”部分：“…”`.
 fn printed_location(loc: &str) -> String {
+    let quoted = |s: &str| s.replace('«', "“").replace('»', "”");
     let Some(rest) = loc.strip_prefix("seed line ") else {
-        return loc.to_owned();
+        return quoted(loc);
     };
-    let (line, rest) = rest.split_once(' ').unwrap_or((rest, ""));
-    let rest = rest.replacen('(', "（", 1).replacen(')', "）", 1);
-    format!("原文第{line}行{rest}")
+    let rest = rest
+        .trim_start_matches(|c: char| c.is_ascii_digit())
+        .trim_start();
+    match rest.strip_prefix('(').and_then(|r| r.split_once(')')) {
+        Some((section, text)) => {
+            let text = text.trim();
+            if text.is_empty() {
+                format!("“{section}”部分")
+            } else {
+                format!("“{section}”部分：{}", quoted(text))
+            }
+        }
+        None if rest.is_empty() => "正文".into(),
+        None => format!("正文：{}", quoted(rest)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printed_location;
+
+    #[test]
+    fn locations_cite_parts_not_lines() {
+        assert_eq!(
+            printed_location("seed line 865 (03 AI赋能医院数据安全调查发现) «27.84%的医疗机构»"),
+            "“03 AI赋能医院数据安全调查发现”部分：“27.84%的医疗机构”"
+        );
+        assert_eq!(printed_location("表3.5.3 «其他»"), "表3.5.3 “其他”");
+    }
 }

@@ -47,7 +47,7 @@ impl Order {
     pub fn zh(self) -> &'static str {
         match self {
             Order::Questionnaire | Order::Natural => "按问卷中的选项顺序（有序量表按量级顺序）",
-            Order::CountDescending => "按选择人数从多到少，“其他”“无”等选项列于最后",
+            Order::CountDescending => "按选择人数从多到少排列（“其他”“无”一类选项如有，列于最后）",
         }
     }
 }

@@ -120,20 +120,38 @@ impl Block for Methodology {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
+            let title = &d.index.questionnaire().title.zh;
+            let _ = name;
             let mut text = format!(
-                "数据集“{name}”（问卷：{}）读自{file}（{}格式，{}{enc}）。共收集答卷{}份",
-                d.index.questionnaire().title.zh,
+                "《{title}》的答卷读自{file}（{}格式，{}{enc}），共{}份。",
                 d.source.format.name(),
                 d.source.layout.zh(),
                 f.collected
             );
-            for s in f.steps.iter().filter(|s| s.excluded > 0 || s.flagged > 0) {
-                text.push_str(&format!("，按“{}”规则剔除{}份", s.description, s.excluded));
-                if s.flagged > 0 {
-                    text.push_str(&format!("、标记{}份", s.flagged));
-                }
+            let steps: Vec<String> = f
+                .steps
+                .iter()
+                .filter(|s| s.excluded > 0 || s.flagged > 0)
+                .map(|s| {
+                    let mut t = format!("{}，剔除{}份", s.description, s.excluded);
+                    if s.flagged > 0 {
+                        t.push_str(&format!("、标记{}份", s.flagged));
+                    }
+                    t
+                })
+                .collect();
+            if steps.is_empty() {
+                text.push_str(&format!(
+                    "清洗规则没有剔除任何答卷，有效答卷{}份。",
+                    f.valid
+                ));
+            } else {
+                text.push_str(&format!(
+                    "清洗规则依次剔除：{}；得到有效答卷{}份。",
+                    steps.join("；"),
+                    f.valid
+                ));
             }
-            text.push_str(&format!("，得到有效答卷{}份。", f.valid));
             para(cx, text);
         }
         sub(cx, "基数与比例");
@@ -191,6 +209,7 @@ pub(crate) fn orders_paragraph(orders: &[(Order, NumberKind, String)]) -> Elemen
             Order::CountDescending.zh()
         ));
     }
+    text.push_str("以百分比绘制的图，坐标轴一律从0%到100%，便于各图之间比较长短。");
     Element::Paragraph(vec![Inline::text(text)])
 }
 
@@ -299,8 +318,8 @@ impl Block for DataAppendix {
                     vec![
                         Column::new("序", ColumnKind::Count),
                         Column::new("题目", ColumnKind::Label),
-                        Column::new("题目标识", ColumnKind::Text),
-                        Column::new("题型", ColumnKind::Text),
+                        Column::new("题目标识", ColumnKind::Code),
+                        Column::new("题型", ColumnKind::Tag),
                         Column::new("N", ColumnKind::Count),
                         Column::new("未显示", ColumnKind::Count),
                         Column::new("未作答", ColumnKind::Count),
