@@ -243,3 +243,235 @@ fn no_output_publishes_a_count_the_pdf_hides() {
     }
     assert!(hidden_seen > 0, "the shipped reports suppress something");
 }
+
+/// Every completion of a hidden table consistent with everything printed: its visible cells,
+/// the counts of its options (from any table that prints them), and every weighted share of
+/// its row options (weighted tables and weighted totals), with the weight of each column taken
+/// from the printed weighting summary (achieved share / sample share). Enumerated by brute
+/// force, independently of the build's own audit.
+struct Completions {
+    /// Per hidden cell, the values it takes across consistent completions.
+    values: Vec<((usize, usize), std::collections::BTreeSet<u64>)>,
+    completions: u64,
+}
+
+fn completions(
+    counts: &[Vec<u64>],
+    hidden: &[Vec<bool>],
+    small: &[Vec<bool>],
+    row_totals: &[u64],
+    col_totals: &[u64],
+    shares: &[(usize, f64, f64, Vec<f64>)],
+) -> Completions {
+    let cells: Vec<(usize, usize)> = (0..counts.len())
+        .flat_map(|r| (0..counts[0].len()).map(move |c| (r, c)))
+        .filter(|&(r, c)| hidden[r][c])
+        .collect();
+    let mut values = vec![std::collections::BTreeSet::new(); cells.len()];
+    let mut x = counts.to_vec();
+    let mut completions = 0;
+    #[allow(clippy::too_many_arguments)]
+    fn walk(
+        i: usize,
+        cells: &[(usize, usize)],
+        x: &mut Vec<Vec<u64>>,
+        small: &[Vec<bool>],
+        rows: &[u64],
+        cols: &[u64],
+        shares: &[(usize, f64, f64, Vec<f64>)],
+        values: &mut [std::collections::BTreeSet<u64>],
+        completions: &mut u64,
+    ) {
+        if i == cells.len() {
+            let sums_ok = x.iter().zip(rows).all(|(r, &t)| r.iter().sum::<u64>() == t)
+                && (0..cols.len()).all(|c| x.iter().map(|r| r[c]).sum::<u64>() == cols[c]);
+            if !sums_ok {
+                return;
+            }
+            for (row, lo, hi, w) in shares {
+                let num: f64 = (0..cols.len()).map(|c| w[c] * x[*row][c] as f64).sum();
+                let den: f64 = (0..cols.len()).map(|c| w[c] * cols[c] as f64).sum();
+                let s = num / den;
+                if s < *lo - 1e-12 || s > *hi + 1e-12 {
+                    return;
+                }
+            }
+            *completions += 1;
+            for (k, &(r, c)) in cells.iter().enumerate() {
+                values[k].insert(x[r][c]);
+            }
+            return;
+        }
+        let (r, c) = cells[i];
+        let max = rows[r].min(cols[c]);
+        let (lo, hi) = if small[r][c] {
+            (0, max.min(4))
+        } else {
+            (0, max)
+        };
+        for v in lo..=hi {
+            x[r][c] = v;
+            // Prune: a row or column already over its total.
+            if x[r].iter().sum::<u64>() > rows[r] || x.iter().map(|q| q[c]).sum::<u64>() > cols[c] {
+                continue;
+            }
+            walk(
+                i + 1,
+                cells,
+                x,
+                small,
+                rows,
+                cols,
+                shares,
+                values,
+                completions,
+            );
+        }
+        x[r][c] = 0;
+    }
+    for &(r, c) in &cells {
+        x[r][c] = 0;
+    }
+    walk(
+        0,
+        &cells,
+        &mut x,
+        small,
+        row_totals,
+        col_totals,
+        shares,
+        &mut values,
+        &mut completions,
+    );
+    Completions {
+        values: cells.into_iter().zip(values).collect(),
+        completions,
+    }
+}
+
+#[test]
+fn no_hidden_cell_follows_from_every_printed_figure_together() {
+    let mut audited = 0;
+    for report in [
+        "reports/chima-2026-ai-followup",
+        "reports/chima-2025-data-security",
+    ] {
+        let out = tmp(&format!("linked-{}", report.rsplit('/').next().unwrap()));
+        let r = build(&root().join(report), &out, true);
+        let dir = r.out_dir.clone();
+        let tables: TablesFile =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("tables.json")).unwrap())
+                .unwrap();
+        let internal_json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("internal/unsuppressed.json")).unwrap(),
+        )
+        .unwrap();
+        // Per-category weights of each weight set, from the printed summary.
+        let weights_of = |name: &str, question: &str| -> Option<Vec<(String, f64)>> {
+            let s = tables.weighting.iter().find(|w| w.name == name)?;
+            let v = s.variables.iter().find(|v| v.question == question)?;
+            (s.variables.len() == 1).then(|| {
+                v.categories
+                    .iter()
+                    .map(|c| (c.code.clone(), c.achieved_share / c.sample_share))
+                    .collect()
+            })
+        };
+        for (number, counts, row_bases, col_bases, _) in internal(&dir) {
+            let t = tables
+                .tables
+                .iter()
+                .find(|t| t.number.as_deref() == Some(number.as_str()))
+                .unwrap();
+            let entry = internal_json["tables"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["number"] == number.as_str())
+                .unwrap();
+            let row_q = entry["crosstab"]["row_question"].as_str().unwrap();
+            let col_q = entry["crosstab"]["col_question"].as_str().unwrap();
+            let codes = |k: &str| -> Vec<String> {
+                entry["crosstab"][k]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c.as_str().unwrap().to_owned())
+                    .collect()
+            };
+            let (row_codes, col_codes) = (codes("row_codes"), codes("col_codes"));
+            let (nr, nc) = (counts.len(), counts[0].len());
+            let mut hidden = vec![vec![false; nc]; nr];
+            let mut small = vec![vec![false; nc]; nr];
+            for ri in 0..nr {
+                for ci in 0..nc {
+                    if is_hidden(t, ri, ci + 1) {
+                        hidden[ri][ci] = true;
+                        small[ri][ci] = t.rows[ri].cells[ci + 1].text.starts_with('<');
+                    }
+                }
+            }
+            // Weighted shares of the row options printed anywhere, with column weights.
+            let mut shares = Vec::new();
+            for other in &tables.tables {
+                let Some(wname) = &other.weights else {
+                    continue;
+                };
+                if other.questions.first().map(String::as_str) != Some(row_q) {
+                    continue;
+                }
+                let Some(w) = weights_of(wname, col_q) else {
+                    continue;
+                };
+                let wcol: Vec<f64> = col_codes
+                    .iter()
+                    .map(|c| w.iter().find(|(k, _)| k == c).map_or(0.0, |x| x.1))
+                    .collect();
+                // The weighted share column: the weighted table's 加权比例, the cross-tab's 合计.
+                let at = match other.kind {
+                    TableKind::Weighted => 3,
+                    TableKind::CrossTab => other.columns.len() - 1,
+                    _ => continue,
+                };
+                for row in &other.rows {
+                    let Some(code) = &row.code else { continue };
+                    let Some(ri) = row_codes.iter().position(|c| c == code) else {
+                        continue;
+                    };
+                    // What the reader sees: the printed text, to its printed digits.
+                    if let CellValue::Percent { .. } = row.cells[at].value {
+                        let text = row.cells[at].text.trim_end_matches('%');
+                        let decimals = text.split('.').nth(1).map_or(0, str::len) as i32;
+                        let p: f64 = text.parse::<f64>().unwrap() / 100.0;
+                        let half = 0.5 * 10f64.powi(-decimals) / 100.0;
+                        shares.push((ri, p - half, p + half, wcol.clone()));
+                    }
+                }
+            }
+            let c = completions(&counts, &hidden, &small, &row_bases, &col_bases, &shares);
+            assert!(
+                c.completions > 0,
+                "table {number}: the truth is a completion"
+            );
+            for ((r, col), vals) in &c.values {
+                if counts[*r][*col] > 0 {
+                    assert!(
+                        vals.len() >= 2,
+                        "table {number}: hidden cell ({r}, {col}) = {} follows from {} completions (shares: {})",
+                        counts[*r][*col],
+                        c.completions,
+                        shares.len()
+                    );
+                }
+            }
+            audited += 1;
+            eprintln!(
+                "table {number}: {} completions, {} weighted shares linked",
+                c.completions,
+                shares.len()
+            );
+        }
+        let _ = std::fs::remove_dir_all(&out);
+    }
+    assert!(audited > 0);
+}

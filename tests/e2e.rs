@@ -436,25 +436,30 @@ fn the_second_report_builds_with_no_code_of_its_own() {
         .unwrap();
     // Shown only to hospitals using or piloting a large model: the base says so.
     let base = controls.base.as_ref().unwrap();
-    assert_eq!(base.n + base.not_shown, 60);
+    assert_eq!(base.n + base.not_shown, 120);
     assert!(base.not_shown > 0);
-    // A cross-tab by hospital level with intervals, a test and suppression; a weighted one.
+    // Cross-tabs by hospital level with intervals and a test; weighted ones, one with hidden
+    // cells whose weighted shares are hidden across tables; the weighting summary.
     assert_eq!(
         tables
             .tables
             .iter()
             .filter(|t| t.kind == survey_print::TableKind::CrossTab)
             .count(),
-        2
+        3
     );
+    assert_eq!(tables.weighting.len(), 1);
     for s in [
         "Pearsonχ²=",
         "95%置信区间（Wilson）",
         "小格保护",
         "<5",
         "Rao–Scott二阶校正F=",
-        "迭代比例拟合（raking）",
+        "Rao–Scott二阶校正F检验p",
+        "有上下限的raking校准",
         "Kish有效样本量",
+        "其加权比例由各类别按不同权重相加",
+        "加权说明：目标结构与加权后结构",
     ] {
         assert!(text.contains(s), "the follow-up report lacks {s}");
     }

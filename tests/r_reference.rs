@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::process::Command;
 
-use survey_stats::hypothesis::{WeightedCells, fisher_2x2, pearson, rao_scott};
-use survey_stats::intervals::{self, ProportionSums};
-use survey_stats::rake::{Variable, rake, trim};
+use survey_stats::design::{Class, Flag, VarianceModel, ratios};
+use survey_stats::hypothesis::{fisher_2x2, pearson, rao_scott};
+use survey_stats::intervals;
+use survey_stats::weighting::{Patterns, Settings, Variable, calibrate};
 
 /// A reproducible data set: three categorical variables and a positive weight.
 struct Data {
@@ -82,9 +83,9 @@ pa <- data.frame(af = factor(0:2), Freq = c(0.3, 0.45, 0.25) * n)
 pc <- data.frame(cf = factor(0:3), Freq = c(0.1, 0.2, 0.3, 0.4) * n)
 rk <- rake(u, list(~af, ~cf), list(pa, pc), control = list(maxit = 100, epsilon = 1e-10))
 out("rake", weights(rk))
-m <- mean(weights(rk))
-tr <- trimWeights(rk, upper = 1.6 * m, lower = 0.6 * m)
-out("trim", weights(tr))
+pop <- c(n, 0.45 * n, 0.25 * n, 0.2 * n, 0.3 * n, 0.4 * n)
+cb <- calibrate(u, ~af + cf, pop, calfun = "raking", bounds = c(0.1, 2.0), epsilon = 1e-12, maxit = 100)
+out("bounded", weights(cb))
 "#;
 
 fn run_r(csv: &str) -> HashMap<String, Vec<f64>> {
@@ -151,12 +152,19 @@ fn matches_r_to_1e9() {
     close("logit lower", lg.lower, r["logit_srs"][0]);
     close("logit upper", lg.upper, r["logit_srs"][1]);
 
-    // Intervals, weighted.
-    let mut s = ProportionSums::default();
-    for i in 0..n {
-        s.add(w[i], d.a[i] == 1);
-    }
-    let wp = s.finish().unwrap();
+    // Intervals, weighted: every respondent a class of one.
+    let one = |i: usize, flags: Vec<Flag>| Class {
+        count: 1,
+        weight: w[i],
+        pattern: 0,
+        flags,
+    };
+    let classes: Vec<Class> = (0..n)
+        .map(|i| one(i, vec![if d.a[i] == 1 { Flag::Chosen } else { Flag::In }]))
+        .collect();
+    let wp = ratios(&classes, 1, VarianceModel::Weighted, None)
+        .proportion(0)
+        .unwrap();
     close("weighted p", wp.estimate, r["p_w"][0]);
     close("weighted variance", wp.variance, r["var_w"][0]);
     let lw = wp.logit(0.95).unwrap();
@@ -188,45 +196,56 @@ fn matches_r_to_1e9() {
         r["fisher"][0],
     );
 
-    // Rao-Scott, weighted a × c.
-    let mut cells = WeightedCells::new(3, 4);
-    for i in 0..n {
-        cells.add(d.a[i], d.c[i], w[i]);
-    }
-    let rs = rao_scott(&cells).unwrap();
+    // Rao-Scott, weighted a × c: the cell proportions (rows fastest) and their covariance.
+    let cells: Vec<Class> = (0..n)
+        .map(|i| {
+            let mut f = vec![Flag::In; 12];
+            f[d.a[i] + 3 * d.c[i]] = Flag::Chosen;
+            one(i, f)
+        })
+        .collect();
+    let e = ratios(&cells, 12, VarianceModel::Weighted, None);
+    let p: Vec<f64> = e.estimate.iter().map(|x| x.unwrap()).collect();
+    let rs = rao_scott(3, 4, &p, &e.covariance, n as u64, n as f64 - 1.0).unwrap();
     close("Rao-Scott F", rs.f_statistic, r["rs_f"][0]);
     close("Rao-Scott ndf", rs.d0, r["rs_f"][1]);
     close("Rao-Scott ddf", rs.d0 * (n as f64 - 1.0), r["rs_f"][2]);
     close("Rao-Scott F p", rs.f_p_value, r["rs_f"][3]);
     close("Rao-Scott chisq p", rs.chisq_p_value, r["rs_chisq"][0]);
 
-    // Raking to two margins, then trimming.
+    // Raking to two margins, unbounded (as `rake()`) and within bounds (as `calibrate()`).
     let nf = n as f64;
     let vars = vec![
         Variable {
             name: "a".into(),
             categories: (0..3).map(|k| k.to_string()).collect(),
-            of_respondent: d.a.iter().map(|&a| Some(a)).collect(),
             targets: [0.3, 0.45, 0.25].iter().map(|s| Some(s * nf)).collect(),
         },
         Variable {
             name: "c".into(),
             categories: (0..4).map(|k| k.to_string()).collect(),
-            of_respondent: d.c.iter().map(|&c| Some(c)).collect(),
             targets: [0.1, 0.2, 0.3, 0.4].iter().map(|s| Some(s * nf)).collect(),
         },
     ];
-    let raked = rake(&vars, &vec![1.0; n], 1e-10, 100, None).unwrap();
-    assert!(raked.converged);
-    assert_eq!(r["rake"].len(), n);
-    for (i, (a, b)) in raked.weights.iter().zip(&r["rake"]).enumerate() {
-        close(&format!("raked weight {i}"), *a, *b);
-    }
-    let mut trimmed = raked.weights.clone();
-    let mean = trimmed.iter().sum::<f64>() / nf;
-    let moved = trim(&mut trimmed, 0.6 * mean, 1.6 * mean);
-    assert!(moved > 0, "the test should trim something");
-    for (i, (a, b)) in trimmed.iter().zip(&r["trim"]).enumerate() {
-        close(&format!("trimmed weight {i}"), *a, *b);
+    let mut patterns = Patterns::new(2);
+    let of: Vec<usize> = (0..n)
+        .map(|i| patterns.add(&[Some(d.a[i]), Some(d.c[i])]).unwrap())
+        .collect();
+    let settings = |bounds| Settings {
+        epsilon: 1e-12,
+        max_iterations: 100,
+        bounds,
+        allow_unconverged: false,
+    };
+    for (key, bounds) in [("rake", None), ("bounded", Some([0.1, 2.0]))] {
+        let cal = calibrate(&vars, &patterns, settings(bounds)).unwrap();
+        assert!(cal.converged);
+        assert_eq!(r[key].len(), n);
+        for (i, b) in r[key].iter().enumerate() {
+            close(&format!("{key} weight {i}"), cal.weight(of[i]), *b);
+        }
+        if bounds.is_some() {
+            assert!(cal.trimmed > 0, "the bounds should bind somewhere");
+        }
     }
 }

@@ -41,7 +41,7 @@ pub fn generate_all(root: &Path) -> Result<Vec<(PathBuf, String)>> {
         ),
         (
             root.join("schemas/margins.schema.json"),
-            pretty(&schema_of::<survey_stats::rake::MarginsSpec>()),
+            pretty(&schema_of::<survey_stats::weighting::MarginsSpec>()),
         ),
         (
             root.join("schemas/synth.schema.json"),

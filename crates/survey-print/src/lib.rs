@@ -22,7 +22,7 @@ pub use model::{
 };
 pub use table::{
     Axis, AxisUnit, Bar, Base, Category, Cell, CellValue, ChartStyle, Column, ColumnKind,
-    IntervalNote, PrintedFigure, PrintedRow, PrintedTable, RowRole, SuppressionNote,
+    IntervalNote, PBand, PrintedFigure, PrintedRow, PrintedTable, RowRole, SuppressionNote,
     SuppressionReason, TableKind, TablesFile, TestMethod, TestResult, WeightingCategory,
     WeightingSummary, WeightingVariable,
 };

@@ -297,7 +297,13 @@ pub struct TestResult {
     /// Denominator degrees of freedom (F tests).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub df2: Option<f64>,
-    pub p_value: f64,
+    /// The p-value, when printed exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_value: Option<f64>,
+    /// Where the p-value lies, when only that is printed (on tables with hidden cells, where
+    /// the exact statistic could help work them out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_band: Option<PBand>,
     /// What the table row or option the test belongs to (for per-option tests).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
@@ -314,6 +320,43 @@ pub enum TestMethod {
     TwoProportionZ,
     TwoProportionZCorrected,
     DesignTwoProportion,
+}
+
+/// A band a p-value is reported in instead of its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum PBand {
+    #[serde(rename = "p<0.001")]
+    Below001,
+    #[serde(rename = "p<0.01")]
+    Below01,
+    #[serde(rename = "p<0.05")]
+    Below05,
+    #[serde(rename = "p>=0.05")]
+    AtLeast05,
+}
+
+impl PBand {
+    pub fn of(p: f64) -> PBand {
+        if p < 0.001 {
+            PBand::Below001
+        } else if p < 0.01 {
+            PBand::Below01
+        } else if p < 0.05 {
+            PBand::Below05
+        } else {
+            PBand::AtLeast05
+        }
+    }
+
+    /// As printed: `p<0.05`, `p≥0.05`.
+    pub fn zh(self) -> &'static str {
+        match self {
+            PBand::Below001 => "p<0.001",
+            PBand::Below01 => "p<0.01",
+            PBand::Below05 => "p<0.05",
+            PBand::AtLeast05 => "p≥0.05",
+        }
+    }
 }
 
 /// Suppression applied to a table.

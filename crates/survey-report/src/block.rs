@@ -41,11 +41,21 @@ impl Env<'_> {
     }
 }
 
+/// A cross-tab a block prints: accumulated during aggregation, and suppressed before any
+/// block is built so that every table knows which options have hidden cells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrossTabNeed {
+    /// `None` for the report's default dataset.
+    pub dataset: Option<String>,
+    pub spec: CrossTabSpec,
+    /// The suppression threshold the block applies (0: none).
+    pub suppress: u64,
+}
+
 /// One block of a report.
 pub trait Block {
-    /// Cross-tabs this block needs accumulated during aggregation, as (dataset, spec); `None`
-    /// for the report's default dataset.
-    fn crosstabs(&self, _env: &Env) -> Result<Vec<(Option<String>, CrossTabSpec)>, String> {
+    /// Cross-tabs this block prints.
+    fn crosstabs(&self, _env: &Env) -> Result<Vec<CrossTabNeed>, String> {
         Ok(Vec::new())
     }
 
@@ -252,8 +262,53 @@ pub struct Context<'a> {
     pub(crate) orders: Vec<(crate::blocks::Order, NumberKind, String)>,
     /// Elements completed once the whole document is built: (position, what).
     pub(crate) deferred: Vec<(usize, Deferred)>,
-    /// Unsuppressed counts behind suppressed tables, for the internal file only.
-    pub(crate) internal: Vec<InternalTable>,
+    /// Tables with hidden cells, for the internal file and the report-wide audit.
+    pub(crate) suppressed: Vec<SuppressedTable>,
+    /// Options with a hidden cell in some cross-tab: (dataset, question, option code).
+    pub(crate) protected: std::collections::HashSet<(String, String, String)>,
+    /// Figures printed that the disclosure audit links to hidden cells.
+    pub(crate) facts: Vec<Fact>,
+}
+
+/// A table some of whose cells are hidden: its counts and how it prints them, for the audit of
+/// everything printed together (`crate::linked`).
+#[derive(Debug, Clone)]
+pub struct SuppressedTable {
+    pub internal: InternalTable,
+    pub suppression: survey_stats::suppress::Suppression,
+    pub rows_add_up: bool,
+    pub cols_add_up: bool,
+    pub grand_hidden: bool,
+    /// The test printed under it, as a band of its p-value.
+    pub test: Option<TestCheck>,
+}
+
+/// A test printed under a table with hidden cells, which the audit recomputes for every
+/// completion of the table it tries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TestCheck {
+    /// Fisher's exact test (2×2) or Pearson's chi-square, unweighted.
+    Unweighted { band: survey_print::PBand },
+    /// The Rao–Scott F test with the named weights (constant within cells).
+    RaoScott {
+        weights: String,
+        band: survey_print::PBand,
+    },
+}
+
+/// A printed figure the disclosure audit links to the cells of cross-tabs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fact {
+    /// A weighted share of one option among the respondents who answered the question.
+    WeightedShare {
+        dataset: String,
+        weights: String,
+        question: String,
+        option: String,
+        /// As printed, in percent, rounded to `decimals`.
+        percent: f64,
+        decimals: u32,
+    },
 }
 
 /// The counts behind a table some of whose cells are suppressed. Never published: written
@@ -270,7 +325,8 @@ pub(crate) struct Finished {
     pub elements: Vec<Element>,
     pub deferred: Vec<(usize, Deferred)>,
     pub orders: Vec<(crate::blocks::Order, NumberKind, String)>,
-    pub internal: Vec<InternalTable>,
+    pub suppressed: Vec<SuppressedTable>,
+    pub facts: Vec<Fact>,
 }
 
 /// An element filled in once every block has been built, because it describes the whole
@@ -294,6 +350,7 @@ impl<'a> Context<'a> {
         registry: &'a Registry,
         audit: Option<&'a survey_audit::Audit>,
         narratives: &'a std::cell::RefCell<HashMap<String, Narrative>>,
+        protected: std::collections::HashSet<(String, String, String)>,
     ) -> Context<'a> {
         Context {
             folder,
@@ -310,13 +367,26 @@ impl<'a> Context<'a> {
             location: Vec::new(),
             orders: Vec::new(),
             deferred: Vec::new(),
-            internal: Vec::new(),
+            suppressed: Vec::new(),
+            protected,
+            facts: Vec::new(),
         }
     }
 
-    /// Keep the unsuppressed counts of a table for the internal file.
-    pub fn keep_internal(&mut self, t: InternalTable) {
-        self.internal.push(t);
+    /// Keep a table with hidden cells for the internal file and the audit.
+    pub fn keep_suppressed(&mut self, t: SuppressedTable) {
+        self.suppressed.push(t);
+    }
+
+    /// Whether an option has a hidden cell in some cross-tab of the report.
+    pub fn is_protected(&self, dataset: &str, question: &str, option: &str) -> bool {
+        self.protected
+            .contains(&(dataset.to_owned(), question.to_owned(), option.to_owned()))
+    }
+
+    /// Record a printed figure for the disclosure audit.
+    pub fn fact(&mut self, f: Fact) {
+        self.facts.push(f);
     }
 
     /// Record the row order a numbered table or figure uses.
@@ -556,7 +626,8 @@ impl<'a> Context<'a> {
             elements: self.elements,
             deferred: self.deferred,
             orders: self.orders,
-            internal: self.internal,
+            suppressed: self.suppressed,
+            facts: self.facts,
         })
     }
 

@@ -110,9 +110,11 @@ pub fn load_datasets(
     let Parsed { folder, spec, .. } = parse(dir, &Registry::with_builtins())?;
     let mut datasets = IndexMap::new();
     for decl in &spec.datasets {
+        // Records are kept where weights need them, as a build keeps them.
+        let keep = spec.weights.iter().any(|w| w.dataset == decl.name);
         datasets.insert(
             decl.name.clone(),
-            Dataset::load(&folder, decl, &[], false, None)?,
+            Dataset::load(&folder, decl, &[], keep, None)?,
         );
     }
     Ok((spec, folder, datasets))
@@ -147,9 +149,15 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
         narratives: &narratives,
     };
     let mut needs: IndexMap<String, Vec<CrossTabSpec>> = IndexMap::new();
+    // Every printed cross-tab with its suppression threshold, for the protection pre-pass.
+    let mut printed: Vec<(String, CrossTabSpec, u64)> = Vec::new();
     for (rb, b) in &blocks {
-        for (ds, ct) in b.crosstabs(&env).map_err(|m| located(rb, m))? {
-            let ds = match ds.or_else(|| spec.default_dataset().map(str::to_owned)) {
+        for need in b.crosstabs(&env).map_err(|m| located(rb, m))? {
+            let ct = need.spec;
+            let ds = match need
+                .dataset
+                .or_else(|| spec.default_dataset().map(str::to_owned))
+            {
                 Some(d) => d,
                 None => return Err(located(rb, "the report declares no dataset".into())),
             };
@@ -159,6 +167,7 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
                     format!("a cross-tab names dataset `{ds}`, which the spec does not declare"),
                 ));
             }
+            printed.push((ds.clone(), ct.clone(), need.suppress));
             let v = needs.entry(ds).or_default();
             if !v.contains(&ct) {
                 v.push(ct);
@@ -207,6 +216,8 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
         toolkit: opts.toolkit_version.clone(),
         typst: opts.typst_version.clone(),
     };
+    let protected = crate::linked::protected(&printed, &datasets)
+        .map_err(|m| ReportError::Input(format!("{}: {m}", spec_path.display())))?;
     let mut cx = Context::new(
         &folder,
         &spec,
@@ -216,6 +227,7 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
         registry,
         audit.as_ref(),
         &narratives,
+        protected,
     );
     for (rb, b) in &blocks {
         b.build(&mut cx).map_err(|m| located(rb, m))?;
@@ -224,7 +236,8 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
         mut elements,
         deferred,
         orders,
-        internal,
+        suppressed,
+        facts,
     } = cx
         .finish()
         .map_err(|errs| ReportError::Input(errs.join("\n")))?;
@@ -238,6 +251,14 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
             }
         }
     }
+    crate::linked::audit(&suppressed, &facts, &datasets, &weights).map_err(|errs| {
+        ReportError::Input(format!(
+            "{}: the disclosure audit of everything the report prints found hidden cells that can be worked out:\n{}",
+            spec_path.display(),
+            errs.join("\n")
+        ))
+    })?;
+    let internal: Vec<InternalTable> = suppressed.into_iter().map(|s| s.internal).collect();
     let document = Document {
         meta: DocMeta {
             title: spec.title.clone(),
@@ -261,7 +282,10 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
             .filter(|f| f.number.is_some())
             .cloned()
             .collect(),
-        weighting: Vec::new(),
+        weighting: weights
+            .values()
+            .map(|w| w.summary(&datasets[&w.dataset]))
+            .collect(),
     };
     timings.render = t0.elapsed();
     drop(folder);

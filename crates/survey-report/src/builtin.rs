@@ -23,6 +23,7 @@ impl Registry {
             .register::<tables::NumericSummary>("numeric_summary")
             .register::<inference::CrossTabBlock>("crosstab")
             .register_positional::<inference::WeightedTable>("weighted_table", "question")
+            .register_positional::<inference::WeightingSummaryBlock>("weighting_summary", "weights")
             .register_positional::<notes::Funnel>("funnel", "dataset")
             .register::<notes::Methodology>("methodology")
             .register::<notes::DataAppendix>("data_appendix")

@@ -22,6 +22,7 @@ pub mod build;
 mod builtin;
 pub mod dataset;
 pub mod folder;
+mod linked;
 pub mod narrative;
 pub mod output;
 pub mod refs;

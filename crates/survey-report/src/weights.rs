@@ -1,10 +1,15 @@
-//! Weights declared in the spec: raking of a dataset's valid respondents to population margins.
+//! Weights declared in the spec: bounded raking of a dataset's valid respondents to population
+//! margins, the estimates made with them, and the summary every weighted report prints.
+
+use std::collections::HashMap;
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use survey_schema::Value;
-use survey_stats::rake::{MarginsSpec, Raked, Variable, rake};
+use survey_print::{WeightingCategory, WeightingSummary, WeightingVariable};
+use survey_schema::{Record, Value};
+use survey_stats::design::{Class, Estimates, Flag, VarianceModel, ratios};
+use survey_stats::weighting::{Calibration, MarginsSpec, Patterns, Settings, Variable, calibrate};
 
 use crate::ReportError;
 use crate::dataset::Dataset;
@@ -19,15 +24,153 @@ pub struct WeightsDecl {
     pub dataset: String,
     /// The margins file, e.g. `weights/national.margins.json`.
     pub margins: String,
+    /// The variance weighted estimates get: `calibrated` (default; accounts for the raking, as
+    /// R does for `calibrate()` and `rake()` designs) or `weighted` (the weights taken as fixed).
+    #[serde(default)]
+    pub variance: VarianceModel,
+    /// Build the report with the weights reached even when raking cannot meet the margins
+    /// within the bounds; the report then says so wherever the weights are used. Without it
+    /// such a build fails.
+    #[serde(default)]
+    pub allow_unconverged: bool,
 }
 
-/// Raked weights of one dataset's valid respondents, in record order.
+/// Raked weights of one dataset's valid respondents.
 #[derive(Debug, Clone)]
 pub struct WeightSet {
     pub name: String,
     pub dataset: String,
     pub spec: MarginsSpec,
-    pub raked: Raked,
+    pub variance: VarianceModel,
+    /// Positions of the raking questions in the dataset's index.
+    pub positions: Vec<usize>,
+    pub patterns: Patterns,
+    pub calibration: Calibration,
+}
+
+impl WeightSet {
+    /// The weight pattern of a respondent.
+    pub fn pattern(&self, r: &Record) -> Option<usize> {
+        let cats: Option<Vec<usize>> = self
+            .positions
+            .iter()
+            .map(|&p| match r.values[p] {
+                Value::Choice(c) => Some(c as usize),
+                _ => None,
+            })
+            .collect();
+        self.patterns.find(&cats?)
+    }
+
+    /// Ratio estimates over the dataset's respondents: `flags` says where a respondent stands
+    /// for each of the `k` estimates. Respondents alike are grouped, so the work after the
+    /// grouping does not grow with the number of records.
+    pub fn estimates(
+        &self,
+        records: &[Record],
+        k: usize,
+        flags: impl Fn(&Record) -> Vec<Flag>,
+    ) -> Estimates {
+        let mut groups: HashMap<(usize, Vec<Flag>), u64> = HashMap::new();
+        let mut order: Vec<(usize, Vec<Flag>)> = Vec::new();
+        for r in records {
+            let p = self
+                .pattern(r)
+                .expect("every raked respondent has a pattern");
+            let key = (p, flags(r));
+            let e = groups.entry(key.clone()).or_insert(0);
+            if *e == 0 {
+                order.push(key);
+            }
+            *e += 1;
+        }
+        let classes: Vec<Class> = order
+            .into_iter()
+            .map(|key| Class {
+                count: groups[&key],
+                weight: self.calibration.weight(key.0),
+                pattern: key.0,
+                flags: key.1,
+            })
+            .collect();
+        ratios(&classes, k, self.variance, Some(&self.calibration))
+    }
+
+    /// The weight pattern of each cell of a table of row question `ri` by column question `ci`,
+    /// when the weights depend on those two questions alone (so every respondent of a cell
+    /// has the same weight); `None` when they vary within cells. Cells no respondent has are
+    /// `None`.
+    pub fn per_cell(
+        &self,
+        ri: usize,
+        ci: usize,
+        nr: usize,
+        nc: usize,
+    ) -> Option<Vec<Vec<Option<usize>>>> {
+        if !self.positions.iter().all(|&p| p == ri || p == ci) {
+            return None;
+        }
+        Some(
+            (0..nr)
+                .map(|r| {
+                    (0..nc)
+                        .map(|c| {
+                            let key: Vec<usize> = self
+                                .positions
+                                .iter()
+                                .map(|&p| if p == ri { r } else { c })
+                                .collect();
+                            self.patterns.find(&key)
+                        })
+                        .collect()
+                })
+                .collect(),
+        )
+    }
+
+    /// The summary printed in the report and written to `tables.json`.
+    pub fn summary(&self, d: &Dataset) -> WeightingSummary {
+        let c = &self.calibration;
+        WeightingSummary {
+            name: self.name.clone(),
+            dataset: self.dataset.clone(),
+            variables: c
+                .shares
+                .iter()
+                .map(|m| {
+                    let q = d.index.get(&m.variable);
+                    WeightingVariable {
+                        question: m.variable.clone(),
+                        categories: m
+                            .categories
+                            .iter()
+                            .map(|k| WeightingCategory {
+                                code: k.code.clone(),
+                                label: q
+                                    .and_then(|q| {
+                                        q.kind
+                                            .options()
+                                            .iter()
+                                            .find(|o| o.code == k.code)
+                                            .map(|o| o.label.zh.clone())
+                                    })
+                                    .unwrap_or_else(|| k.code.clone()),
+                                target_share: k.target,
+                                achieved_share: k.achieved,
+                                sample_share: k.sample,
+                            })
+                            .collect(),
+                    }
+                })
+                .collect(),
+            kish_n: c.kish_n,
+            deff: c.deff,
+            trimmed: c.trimmed as usize,
+            converged: c.converged,
+            iterations: c.iterations as usize,
+            bounds: self.spec.bounds.map(|[a, b]| (a, b)),
+        }
+    }
 }
 
 /// Rake every declared weight set.
@@ -52,6 +195,7 @@ pub fn compute(
         let spec: MarginsSpec = serde_json::from_str(&text)
             .map_err(|e| err(format!("line {} column {}: {e}", e.line(), e.column())))?;
         let mut vars = Vec::new();
+        let mut positions = Vec::new();
         for (qid, targets) in &spec.margins {
             let p = d.index.position(qid).ok_or_else(|| {
                 err(format!(
@@ -74,35 +218,50 @@ pub fn compute(
                 }
             }
             let opts = q.kind.options();
+            positions.push(p);
             vars.push(Variable {
                 name: qid.clone(),
                 categories: opts.iter().map(|o| o.code.clone()).collect(),
-                of_respondent: d
-                    .records
-                    .iter()
-                    .map(|r| match r.values[p] {
-                        Value::Choice(c) => Some(c as usize),
-                        _ => None,
-                    })
-                    .collect(),
                 targets: opts.iter().map(|o| targets.get(&o.code).copied()).collect(),
             });
         }
-        let raked = rake(
+        let mut patterns = Patterns::new(vars.len());
+        for r in &d.records {
+            let cats: Vec<Option<usize>> = positions
+                .iter()
+                .map(|&p| match r.values[p] {
+                    Value::Choice(c) => Some(c as usize),
+                    _ => None,
+                })
+                .collect();
+            patterns.add(&cats);
+        }
+        let calibration = calibrate(
             &vars,
-            &vec![1.0; d.records.len()],
-            spec.epsilon,
-            spec.max_iterations,
-            spec.bounds,
+            &patterns,
+            Settings::of(&spec, decl.allow_unconverged),
         )
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(|e| {
+            err(format!(
+                "weights `{}`: {e}{}",
+                decl.name,
+                if matches!(e, survey_stats::weighting::RakeError::NotConverged { .. }) {
+                    "; or set `allow_unconverged = true` in this [[weights]] of report.toml to build with a warning"
+                } else {
+                    ""
+                }
+            ))
+        })?;
         out.insert(
             decl.name.clone(),
             WeightSet {
                 name: decl.name.clone(),
                 dataset: decl.dataset.clone(),
                 spec,
-                raked,
+                variance: decl.variance,
+                positions,
+                patterns,
+                calibration,
             },
         );
     }

@@ -7,11 +7,18 @@
 //! largest value consistent with all of it is found by integer linear programming
 //! (`good_lp` with the pure-Rust `microlp` solver). A hidden cell whose smallest and largest
 //! values coincide is disclosed.
+//!
+//! Printed figures that are not linear in the cells (a test's p-value) are checked by a bounded
+//! search ([`Knowledge::alternatives`]): for each hidden cell, another completion of the table
+//! that agrees with every printed figure and gives the cell a different value must exist.
 
 use good_lp::{
     Expression, ProblemVariables, ResolutionError, Solution, SolverModel, Variable, microlp,
     variable,
 };
+
+/// Σ coefficient·unknown, as (unknown, coefficient) pairs.
+type Terms = Vec<(usize, f64)>;
 
 /// What an intruder knows about some hidden cells.
 #[derive(Debug, Clone, Default)]
@@ -19,7 +26,9 @@ pub struct Knowledge {
     /// Per unknown: lower and upper bound (`None` above: unbounded).
     bounds: Vec<(f64, Option<f64>)>,
     /// Σ coef·x = value.
-    equations: Vec<(Vec<(usize, f64)>, f64)>,
+    equations: Vec<(Terms, f64)>,
+    /// lower ≤ Σ coef·x ≤ upper (a rounded figure).
+    between: Vec<(Terms, f64, f64)>,
     /// Whether the unknowns are counts (integers); weighted totals are not.
     integer: Vec<bool>,
 }
@@ -62,6 +71,11 @@ impl Knowledge {
         self.equations.push((terms, value));
     }
 
+    /// lower ≤ Σ coef·unknown ≤ upper: what a rounded figure says.
+    pub fn between(&mut self, terms: Vec<(usize, f64)>, lower: f64, upper: f64) {
+        self.between.push((terms, lower, upper));
+    }
+
     pub fn len(&self) -> usize {
         self.bounds.len()
     }
@@ -100,6 +114,18 @@ impl Knowledge {
             }
             model = model.with(e.eq(*value));
         }
+        for (terms, lo, hi) in &self.between {
+            let mut e = Expression::with_capacity(terms.len());
+            for &(i, c) in terms {
+                e.add_mul(c, xs[i]);
+            }
+            if lo.is_finite() {
+                model = model.with(e.clone().geq(*lo));
+            }
+            if hi.is_finite() {
+                model = model.with(e.leq(*hi));
+            }
+        }
         match model.solve() {
             Ok(s) => Ok(s.value(xs[target])),
             // Unbounded above: the cell is certainly not pinned down.
@@ -123,6 +149,144 @@ impl Knowledge {
             })
             .collect()
     }
+
+    /// Whether each of `targets` can take at least two values among the integer completions
+    /// that satisfy every equation and range and that `agrees` accepts (the figures a
+    /// completion would print are the ones printed). The search enumerates the unknowns within
+    /// `ranges` (from [`Knowledge::ranges`]) depth first, stops as soon as every target has
+    /// shown two values, and gives up after `budget` completions are tried.
+    pub fn alternatives(
+        &self,
+        ranges: &[Range],
+        targets: &[usize],
+        agrees: &mut dyn FnMut(&[f64]) -> bool,
+        budget: u64,
+    ) -> Search {
+        let n = self.len();
+        if ranges.len() != n
+            || ranges
+                .iter()
+                .any(|r| !r.min.is_finite() || !r.max.is_finite())
+            || self.integer.iter().any(|i| !i)
+        {
+            return Search::Unbounded;
+        }
+        // Equations and rounded figures, each checked as soon as its last unknown is set.
+        let mut checks: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let constraints: Vec<(&Terms, f64, f64)> = self
+            .equations
+            .iter()
+            .map(|(t, v)| (t, *v, *v))
+            .chain(self.between.iter().map(|(t, l, h)| (t, *l, *h)))
+            .collect();
+        for (k, (terms, _, _)) in constraints.iter().enumerate() {
+            if let Some(last) = terms.iter().map(|&(i, _)| i).max() {
+                checks[last].push(k);
+            }
+        }
+        let mut seen: Vec<Vec<f64>> = vec![Vec::new(); targets.len()];
+        let mut x = vec![0.0; n];
+        let mut tried = 0u64;
+        #[allow(clippy::too_many_arguments)]
+        fn walk(
+            i: usize,
+            x: &mut Vec<f64>,
+            ranges: &[Range],
+            checks: &[Vec<usize>],
+            constraints: &[(&Terms, f64, f64)],
+            targets: &[usize],
+            seen: &mut Vec<Vec<f64>>,
+            agrees: &mut dyn FnMut(&[f64]) -> bool,
+            tried: &mut u64,
+            budget: u64,
+        ) -> bool {
+            if seen.iter().all(|s| s.len() >= 2) || *tried >= budget {
+                return true;
+            }
+            if i == x.len() {
+                *tried += 1;
+                if agrees(x) {
+                    for (s, &t) in seen.iter_mut().zip(targets) {
+                        if !s.iter().any(|v| (v - x[t]).abs() < 1e-9) && s.len() < 2 {
+                            s.push(x[t]);
+                        }
+                    }
+                }
+                return false;
+            }
+            let (lo, hi) = (ranges[i].min.round(), ranges[i].max.round());
+            let mut v = lo;
+            while v <= hi {
+                x[i] = v;
+                let ok = checks[i].iter().all(|&k| {
+                    let (terms, l, h) = constraints[k];
+                    let s: f64 = terms.iter().map(|&(j, c)| c * x[j]).sum();
+                    s >= l - 1e-9 && s <= h + 1e-9
+                });
+                if ok
+                    && walk(
+                        i + 1,
+                        x,
+                        ranges,
+                        checks,
+                        constraints,
+                        targets,
+                        seen,
+                        agrees,
+                        tried,
+                        budget,
+                    )
+                {
+                    return true;
+                }
+                v += 1.0;
+            }
+            false
+        }
+        walk(
+            0,
+            &mut x,
+            ranges,
+            &checks,
+            &constraints,
+            targets,
+            &mut seen,
+            agrees,
+            &mut tried,
+            budget,
+        );
+        if seen.iter().all(|s| s.len() >= 2) {
+            Search::Protected { tried }
+        } else if tried >= budget {
+            Search::GaveUp { tried }
+        } else {
+            Search::Pinned {
+                targets: targets
+                    .iter()
+                    .zip(&seen)
+                    .filter(|(_, s)| s.len() < 2)
+                    .map(|(&t, s)| (t, s.first().copied()))
+                    .collect(),
+                tried,
+            }
+        }
+    }
+}
+
+/// The outcome of [`Knowledge::alternatives`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Search {
+    /// Every target takes two values or more.
+    Protected { tried: u64 },
+    /// These targets take one value only (or none: no completion agrees).
+    Pinned {
+        targets: Vec<(usize, Option<f64>)>,
+        tried: u64,
+    },
+    /// The budget ran out before every target showed two values.
+    GaveUp { tried: u64 },
+    /// Some unknown has no finite range or is not a count: nothing to enumerate.
+    Unbounded,
 }
 
 /// How a table's total is printed.
@@ -155,15 +319,37 @@ pub struct PrintedTable<'a> {
     pub threshold: u64,
 }
 
+/// Where each cell and total of a table stands in a [`Knowledge`]: a known value or an unknown.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub cells: Vec<Vec<Term>>,
+    pub rows: Vec<Term>,
+    pub cols: Vec<Term>,
+}
+
 /// The intruder's knowledge of a printed table: every visible cell and total is known; hidden
 /// cells are unknowns (small ones within 1..threshold), hidden totals too; every sum that holds
 /// is an equation. Returns the knowledge and, per hidden cell, its unknown's index.
 pub fn table_knowledge(t: &PrintedTable) -> (Knowledge, Vec<(usize, usize, usize)>) {
+    let (k, layout) = table_layout(t);
+    let mut cells = Vec::new();
+    for (i, line) in layout.cells.iter().enumerate() {
+        for (j, term) in line.iter().enumerate() {
+            if let Term::Unknown(v) = term {
+                cells.push((i, j, *v));
+            }
+        }
+    }
+    (k, cells)
+}
+
+/// As [`table_knowledge`], with every cell's and total's place in the knowledge, so that
+/// figures printed elsewhere can be added to it.
+pub fn table_layout(t: &PrintedTable) -> (Knowledge, Layout) {
     let r = t.counts.len();
     let c = t.counts.first().map_or(0, Vec::len);
     let small_max = Some(t.threshold.saturating_sub(1).max(1));
     let mut k = Knowledge::new();
-    let mut cells = Vec::new();
     // Each cell: a known value or an unknown.
     let mut cell = vec![vec![Term::Known(0.0); c]; r];
     for (i, line) in cell.iter_mut().enumerate() {
@@ -178,7 +364,6 @@ pub fn table_knowledge(t: &PrintedTable) -> (Knowledge, Vec<(usize, usize, usize
                 } else {
                     k.count(0, None)
                 };
-                cells.push((i, j, v));
                 Term::Unknown(v)
             } else {
                 Term::Known(t.counts[i][j] as f64)
@@ -226,12 +411,21 @@ pub fn table_knowledge(t: &PrintedTable) -> (Knowledge, Vec<(usize, usize, usize
             sum_to(&mut k, cols.clone(), Term::Known(g as f64));
         }
     }
-    (k, cells)
+    (
+        k,
+        Layout {
+            cells: cell,
+            rows,
+            cols,
+        },
+    )
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Term {
+/// A figure of a table as the intruder has it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Term {
     Known(f64),
+    /// The index of an unknown.
     Unknown(usize),
 }
 

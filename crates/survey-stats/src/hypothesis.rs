@@ -9,6 +9,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::linalg::{Mat, matmul, solve, transpose};
 use crate::special::{chisq_upper, f_upper, ln_choose};
 
 /// Pearson's chi-square test.
@@ -91,125 +92,26 @@ pub struct RaoScott {
     pub mean_deff: f64,
     /// The second-order correction's degrees of freedom d0 = tr(Δ)²/tr(Δ²).
     pub d0: f64,
-    /// F = X² / tr(Δ), on (d0, d0·(n−1)) degrees of freedom.
+    /// F = X² / tr(Δ), on (d0, d0·df) degrees of freedom.
     pub f_statistic: f64,
+    /// The F test's denominator degrees of freedom, d0 times the design's.
+    pub ddf: f64,
     pub f_p_value: f64,
     /// First-order: X² / mean(δ) against chi-square on (r−1)(c−1) df.
     pub chisq_p_value: f64,
     pub df: u32,
 }
 
-/// Per-cell sums for a weighted table: Σw and Σw² of the respondents in each cell.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WeightedCells {
-    pub rows: usize,
-    pub cols: usize,
-    pub sw: Vec<f64>,
-    pub sw2: Vec<f64>,
-    pub n: u64,
-}
-
-impl WeightedCells {
-    pub fn new(rows: usize, cols: usize) -> WeightedCells {
-        WeightedCells {
-            rows,
-            cols,
-            sw: vec![0.0; rows * cols],
-            sw2: vec![0.0; rows * cols],
-            n: 0,
-        }
-    }
-    pub fn add(&mut self, row: usize, col: usize, w: f64) {
-        let k = row + self.rows * col;
-        self.sw[k] += w;
-        self.sw2[k] += w * w;
-        self.n += 1;
-    }
-}
-
-type Mat = Vec<Vec<f64>>;
-
-fn matmul(a: &Mat, b: &Mat) -> Mat {
-    let (n, m, p) = (a.len(), b.len(), b.first().map_or(0, Vec::len));
-    let mut out = vec![vec![0.0; p]; n];
-    for i in 0..n {
-        for k in 0..m {
-            let aik = a[i][k];
-            if aik != 0.0 {
-                for j in 0..p {
-                    out[i][j] += aik * b[k][j];
-                }
-            }
-        }
-    }
-    out
-}
-
-fn transpose(a: &Mat) -> Mat {
-    let (n, m) = (a.len(), a.first().map_or(0, Vec::len));
-    (0..m).map(|j| (0..n).map(|i| a[i][j]).collect()).collect()
-}
-
-/// A⁻¹B by Gauss–Jordan elimination with partial pivoting.
-fn solve(a: &Mat, b: &Mat) -> Option<Mat> {
-    let n = a.len();
-    let p = b.first().map_or(0, Vec::len);
-    let mut aug: Mat = a
-        .iter()
-        .zip(b)
-        .map(|(ra, rb)| ra.iter().chain(rb).copied().collect())
-        .collect();
-    for col in 0..n {
-        let piv = (col..n).max_by(|&i, &j| aug[i][col].abs().total_cmp(&aug[j][col].abs()))?;
-        if aug[piv][col].abs() < 1e-300 {
-            return None;
-        }
-        aug.swap(col, piv);
-        let d = aug[col][col];
-        for v in aug[col].iter_mut() {
-            *v /= d;
-        }
-        for r in 0..n {
-            if r != col {
-                let f = aug[r][col];
-                if f != 0.0 {
-                    let pivot_row = aug[col].clone();
-                    for (v, pv) in aug[r].iter_mut().zip(&pivot_row) {
-                        *v -= f * pv;
-                    }
-                }
-            }
-        }
-    }
-    Some(aug.into_iter().map(|row| row[n..n + p].to_vec()).collect())
-}
-
-/// The Rao–Scott tests of a weighted r×c table from a one-stage design with `n` respondents,
-/// computed as R's `svychisq` does.
-pub fn rao_scott(cells: &WeightedCells) -> Option<RaoScott> {
-    let (r, c) = (cells.rows, cells.cols);
-    if r < 2 || c < 2 || cells.n < 2 {
+/// The Rao–Scott tests of a weighted r×c table, computed as R's `svychisq` does: `p` holds the
+/// estimated cell proportions (rows fastest), `v` their design covariance (from
+/// [`crate::design::ratios`]), `n` the respondents in the table and `df` the design's degrees
+/// of freedom (n − 1 for a one-stage design).
+pub fn rao_scott(r: usize, c: usize, p: &[f64], v: &Mat, n: u64, df: f64) -> Option<RaoScott> {
+    if r < 2 || c < 2 || n < 2 || p.len() != r * c {
         return None;
     }
     let k = r * c;
-    let nf = cells.n as f64;
-    let w: f64 = cells.sw.iter().sum();
-    let t2: f64 = cells.sw2.iter().sum();
-    let p: Vec<f64> = cells.sw.iter().map(|s| s / w).collect();
-    // Design covariance of the cell proportions: n/(n−1) Σ z zᵀ with z = w (e − p)/Σw.
-    let f = nf / (nf - 1.0) / (w * w);
-    let v: Mat = (0..k)
-        .map(|a| {
-            (0..k)
-                .map(|b| {
-                    f * ((if a == b { cells.sw2[a] } else { 0.0 })
-                        - cells.sw2[a] * p[b]
-                        - p[a] * cells.sw2[b]
-                        + t2 * p[a] * p[b])
-                })
-                .collect()
-        })
-        .collect();
+    let nf = n as f64;
     // Main-effects design X1 and interaction contrasts, cells ordered rows fastest.
     let cell = |idx: usize| (idx % r, idx / r);
     let x1: Mat = (0..k)
@@ -255,7 +157,7 @@ pub fn rao_scott(cells: &WeightedCells) -> Option<RaoScott> {
     let ct = transpose(&cm);
     let denom = matmul(&ct, &scaled(&cm, 1.0 / nf));
     let idc = scaled(&cm, 1.0);
-    let numr = matmul(&transpose(&idc), &matmul(&v, &idc));
+    let numr = matmul(&transpose(&idc), &matmul(v, &idc));
     let delta = solve(&denom, &numr)?;
     let m = delta.len();
     let tr: f64 = (0..m).map(|i| delta[i][i]).sum();
@@ -273,7 +175,8 @@ pub fn rao_scott(cells: &WeightedCells) -> Option<RaoScott> {
         mean_deff: tr / m as f64,
         d0,
         f_statistic: fstat,
-        f_p_value: f_upper(fstat, d0, d0 * (nf - 1.0)),
+        ddf: d0 * df,
+        f_p_value: f_upper(fstat, d0, d0 * df),
         chisq_p_value: chisq_upper(x2 / (tr / m as f64), m as f64),
         df: m as u32,
     })

@@ -5,10 +5,10 @@
 //! logit interval of R's survey package for a simple random sample (`svyciprop(method =
 //! "xlogit")`: t with n−1 degrees of freedom, design variance p(1−p)/(n−1)).
 //!
-//! Weighted proportions use the design-based (linearization) variance of a one-stage,
-//! with-replacement design, as `svydesign(ids = ~1, weights = ~w)` does: the logit interval,
-//! the Korn–Graubard version of Clopper–Pearson (`svyciprop(method = "beta")`), and Wilson's
-//! interval on the effective sample size p(1−p)/var.
+//! Weighted proportions ([`WeightedProportion`], from [`crate::design::ratios`]) carry their
+//! design-based variance and degrees of freedom: the logit interval, the Korn–Graubard version
+//! of Clopper–Pearson (`svyciprop(method = "beta")`), and Wilson's interval on the effective
+//! sample size p(1−p)/var.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -130,29 +130,19 @@ pub struct WeightedProportion {
     pub kish_n: f64,
 }
 
-/// Running sums for a weighted proportion: feed (weight, chosen) per respondent.
+/// Sums for an unweighted proportion seen as a design with every weight 1.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct ProportionSums {
-    pub n: u64,
-    pub sw: f64,
-    pub swy: f64,
-    pub sw2: f64,
-    pub sw2y: f64,
+struct ProportionSums {
+    n: u64,
+    sw: f64,
+    swy: f64,
+    sw2: f64,
+    sw2y: f64,
 }
 
 impl ProportionSums {
-    pub fn add(&mut self, w: f64, chosen: bool) {
-        self.n += 1;
-        self.sw += w;
-        self.sw2 += w * w;
-        if chosen {
-            self.swy += w;
-            self.sw2y += w * w;
-        }
-    }
-
     /// The estimate with its linearization variance: n/(n−1) · Σ w²(y−p)² / (Σw)².
-    pub fn finish(&self) -> Option<WeightedProportion> {
+    fn finish(&self) -> Option<WeightedProportion> {
         (self.n > 1 && self.sw > 0.0).then(|| {
             let p = self.swy / self.sw;
             // Σ w²(y−p)² = Σw²y (1−p)² + (Σw² − Σw²y) p²  (y is 0 or 1)

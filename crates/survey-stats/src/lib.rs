@@ -8,16 +8,21 @@
 //! * [`intervals`]: Wilson (default), logit and Clopper–Pearson intervals, unweighted and weighted;
 //! * [`hypothesis`]: Pearson's chi-square (with a small-expected warning), Fisher's exact 2×2,
 //!   Rao–Scott corrections for weighted tables;
-//! * [`rake`]: raking to population margins with convergence checks, trimming, Kish's n and deff;
+//! * [`weighting`]: bounded raking to population margins (R's `calibrate(calfun = "raking")`),
+//!   with the shares reached, Kish's n and deff, or an error naming what could not be met;
+//! * [`design`]: weighted proportions over domains with their design covariance, plain or
+//!   calibration-aware (R's `svymean`/`svyciprop` on `svydesign`, `calibrate` or `rake` designs);
 //! * [`suppress`]: primary and secondary small-cell suppression;
 //! * [`disclosure`]: what an intruder can work out about hidden cells from everything printed
 //!   (integer linear programming).
 //!
 //! It takes counts, weights and category codes, and knows nothing of files or reports.
 
+pub mod design;
 pub mod disclosure;
 pub mod hypothesis;
 pub mod intervals;
-pub mod rake;
+pub mod linalg;
 pub mod special;
 pub mod suppress;
+pub mod weighting;

@@ -2,7 +2,7 @@
 
 use survey_stats::hypothesis::{fisher_2x2, pearson};
 use survey_stats::intervals::{WeightedProportion, clopper_pearson, logit, wilson};
-use survey_stats::rake::{RakeError, Variable, rake};
+use survey_stats::weighting::{Patterns, RakeError, Settings, Variable, calibrate};
 
 #[test]
 fn intervals_at_the_edges() {
@@ -47,74 +47,90 @@ fn chi_square_drops_empty_lines_and_warns_on_small_expectations() {
     assert!((fisher_2x2(5, 5, 5, 5) - 1.0).abs() < 1e-12);
 }
 
-fn var(name: &str, cats: usize, of: Vec<Option<usize>>, targets: Vec<Option<f64>>) -> Variable {
+/// One raking variable's categories for each respondent, and its margins.
+fn var(name: &str, cats: usize, targets: Vec<Option<f64>>) -> Variable {
     Variable {
         name: name.into(),
         categories: (0..cats).map(|c| format!("c{c}")).collect(),
-        of_respondent: of,
         targets,
+    }
+}
+
+fn count(of: &[Vec<Option<usize>>]) -> Patterns {
+    let mut p = Patterns::new(of.len());
+    for i in 0..of[0].len() {
+        p.add(&of.iter().map(|v| v[i]).collect::<Vec<_>>());
+    }
+    p
+}
+
+fn settings(epsilon: f64, max_iterations: u32) -> Settings {
+    Settings {
+        epsilon,
+        max_iterations,
+        bounds: None,
+        allow_unconverged: false,
     }
 }
 
 #[test]
 fn raking_refuses_to_give_wrong_weights() {
     let of = vec![Some(0), Some(1), Some(1), Some(0)];
-    let ok = var("a", 2, of.clone(), vec![Some(0.5), Some(0.5)]);
-    let r = rake(&[ok], &[1.0; 4], 1e-10, 50, None).unwrap();
-    assert!(r.converged && (r.weights.iter().sum::<f64>() - 4.0).abs() < 1e-12);
-    let cases: Vec<(Vec<Variable>, &str)> = vec![
+    let ok = var("a", 2, vec![Some(0.5), Some(0.5)]);
+    let r = calibrate(
+        &[ok],
+        &count(std::slice::from_ref(&of)),
+        settings(1e-10, 50),
+    )
+    .unwrap();
+    assert!(r.converged && (r.g.iter().sum::<f64>() - 2.0).abs() < 1e-12);
+    type Case<'a> = (Vec<Variable>, Vec<Vec<Option<usize>>>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             vec![
-                var("a", 2, of.clone(), vec![Some(0.5), Some(0.5)]),
-                var("b", 2, of.clone(), vec![Some(3.0), Some(2.0)]),
+                var("a", 2, vec![Some(0.5), Some(0.5)]),
+                var("b", 2, vec![Some(3.0), Some(2.0)]),
             ],
+            vec![of.clone(), of.clone()],
             "every margin must describe the same population",
         ),
         (
-            vec![var(
-                "a",
-                2,
-                vec![Some(0), None, Some(1), Some(0)],
-                vec![Some(0.5), Some(0.5)],
-            )],
+            vec![var("a", 2, vec![Some(0.5), Some(0.5)])],
+            vec![vec![Some(0), None, Some(1), Some(0)]],
             "1 respondent(s) have no value",
         ),
         (
-            vec![var("a", 2, of.clone(), vec![Some(1.0), None])],
+            vec![var("a", 2, vec![Some(1.0), None])],
+            vec![of.clone()],
             "category `c1` has 2 respondent(s) but no population margin",
         ),
         (
-            vec![var(
-                "a",
-                3,
-                of.clone(),
-                vec![Some(0.4), Some(0.4), Some(0.2)],
-            )],
+            vec![var("a", 3, vec![Some(0.4), Some(0.4), Some(0.2)])],
+            vec![of.clone()],
             "category `c2` has a population margin of 0.2 but no respondent",
         ),
     ];
-    for (vars, msg) in cases {
-        let e = rake(&vars, &[1.0; 4], 1e-10, 50, None)
+    for (vars, of, msg) in cases {
+        let e = calibrate(&vars, &count(&of), settings(1e-10, 50))
             .unwrap_err()
             .to_string();
         assert!(e.contains(msg), "{e}");
     }
-    // Two margins that fight each other within a single sweep do not converge in one.
-    let a = var(
-        "a",
-        2,
+    // Two margins that fight each other are not met in one step, and the error says so with
+    // the shares reached.
+    let a = var("a", 2, vec![Some(0.5), Some(0.5)]);
+    let b = var("b", 2, vec![Some(0.2), Some(0.8)]);
+    let of = vec![
         vec![Some(0), Some(0), Some(1), Some(1), Some(0)],
-        vec![Some(0.5), Some(0.5)],
-    );
-    let b = var(
-        "b",
-        2,
         vec![Some(0), Some(1), Some(0), Some(1), Some(1)],
-        vec![Some(0.2), Some(0.8)],
-    );
-    let e = rake(&[a, b], &[1.0; 5], 1e-14, 1, None).unwrap_err();
+    ];
+    let e = calibrate(&[a, b], &count(&of), settings(1e-14, 1)).unwrap_err();
     assert!(
         matches!(e, RakeError::NotConverged { iterations: 1, .. }),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("`b`: c0 target 20.00% reached"),
         "{e}"
     );
 }

@@ -2,13 +2,12 @@
 //! committee, table of contents, page breaks and images.
 
 use serde::Deserialize;
-use survey_aggregate::CrossTabSpec;
 use survey_print::{
     BackCover as BackCoverElement, Committee as CommitteeElement, CommitteeGroup, CommitteeMember,
     Cover as CoverElement, Element, Image, ImageFormat,
 };
 
-use crate::block::{Block, Context, Env};
+use crate::block::{Block, Context, CrossTabNeed, Env};
 use crate::narrative::Para;
 
 /// The cover page; the pages after it are numbered in roman numerals until the first part.
@@ -266,7 +265,7 @@ impl NarrativeBlock {
 }
 
 impl Block for NarrativeBlock {
-    fn crosstabs(&self, env: &Env) -> Result<Vec<(Option<String>, CrossTabSpec)>, String> {
+    fn crosstabs(&self, env: &Env) -> Result<Vec<CrossTabNeed>, String> {
         let n = env.narrative(&self.file)?;
         let mut out = Vec::new();
         for p in self.paras(&n)? {

@@ -1,20 +1,29 @@
 //! Blocks that print inference: a cross-tab with intervals, a test and small-cell
-//! suppression; a weighted table beside the unweighted one.
+//! suppression; a weighted table beside the unweighted one; the weighting summary.
+//!
+//! Weighted figures are design-based (see `survey_stats::design`): domain estimates within the
+//! whole design, with the calibration-aware variance unless the spec chooses otherwise. Where a
+//! cross-tab hides cells, the figures that would give them away elsewhere are hidden too: the
+//! weighted total of a row with a hidden cell (here and in every weighted table of the same
+//! question), and the exact test statistic (only the band its p-value falls in is printed).
+//! `crate::linked` then audits everything printed together.
 
 use serde::Deserialize;
-use survey_aggregate::CrossTabSpec;
+use survey_aggregate::{CrossTab, CrossTabSpec};
 use survey_print::fmt;
 use survey_print::{
-    Base, Cell, Column, ColumnKind, Element, NumberKind, PrintedRow, PrintedTable, SuppressionNote,
-    SuppressionReason, TableKind, TestMethod, TestResult,
+    Base, Cell, Column, ColumnKind, Element, NumberKind, PBand, PrintedRow, PrintedTable,
+    SuppressionNote, SuppressionReason, TableKind, TestMethod, TestResult,
 };
-use survey_schema::Value;
-use survey_stats::hypothesis::{WeightedCells, fisher_2x2, pearson, rao_scott};
-use survey_stats::intervals::{self, Method, ProportionSums};
-use survey_stats::suppress::{Table as SuppressTable, suppress_table};
+use survey_stats::design::{Estimates, Flag};
+use survey_stats::hypothesis::{ChiSquare, RaoScott, fisher_2x2, pearson, rao_scott};
+use survey_stats::intervals::{self, Method, WeightedProportion};
+use survey_stats::suppress::{Suppression, Table as SuppressTable, suppress_table};
 
 use super::{Order, check_level, default_level, frequency, tabulable};
-use crate::block::{Block, Context, Env};
+use crate::block::{
+    Block, Context, CrossTabNeed, Env, Fact, InternalTable, SuppressedTable, TestCheck,
+};
 use crate::weights::WeightSet;
 
 /// What a cross-tab prints in its cells.
@@ -107,18 +116,124 @@ fn pct1(p: f64) -> Cell {
     Cell::percent(p * 100.0, 1)
 }
 
+/// The small-cell suppression of a cross-tab. Also run before any block is built, so that
+/// every table of the report knows which options have hidden cells.
+pub(crate) fn suppression_of(
+    ct: &CrossTab,
+    row_single: bool,
+    col_single: bool,
+    threshold: u64,
+) -> Result<Option<Suppression>, String> {
+    if threshold > 0 && threshold < 3 {
+        return Err(format!(
+            "suppress = {threshold} protects nothing (a cell printed <{threshold} can only be {}); use 3 or more, or 0 to turn suppression off",
+            threshold - 1
+        ));
+    }
+    Ok((threshold > 0).then(|| {
+        suppress_table(
+            &SuppressTable {
+                counts: &ct.counts,
+                row_totals: &ct.row_bases,
+                col_totals: &ct.col_bases,
+                // A row base adds up its cells across the columns when the column question
+                // is single choice; a column base when the row question is.
+                rows_add_up: col_single,
+                cols_add_up: row_single,
+                grand: ct.total,
+            },
+            threshold,
+        )
+    }))
+}
+
+/// The unweighted test a cross-tab prints: Fisher's exact test for a 2×2 table (with Pearson
+/// beside it), Pearson's chi-square otherwise.
+pub(crate) enum Unweighted {
+    Fisher { p: f64, chi: ChiSquare },
+    Pearson(ChiSquare),
+}
+
+impl Unweighted {
+    pub(crate) fn of(counts: &[Vec<u64>]) -> Option<Unweighted> {
+        let table: Vec<Vec<f64>> = counts
+            .iter()
+            .map(|r| r.iter().map(|&v| v as f64).collect())
+            .collect();
+        let chi = pearson(&table)?;
+        let two = counts.len() == 2 && counts.iter().all(|r| r.len() == 2);
+        Some(if chi.df == 1 && two {
+            Unweighted::Fisher {
+                p: fisher_2x2(counts[0][0], counts[0][1], counts[1][0], counts[1][1]),
+                chi,
+            }
+        } else {
+            Unweighted::Pearson(chi)
+        })
+    }
+
+    /// The p-value the table is judged by.
+    pub(crate) fn p(&self) -> f64 {
+        match self {
+            Unweighted::Fisher { p, .. } => *p,
+            Unweighted::Pearson(chi) => chi.p_value,
+        }
+    }
+}
+
+/// The Rao–Scott test of the cell proportions held in `e` from index `from` (rows fastest).
+pub(crate) fn rao_scott_of(
+    e: &Estimates,
+    from: usize,
+    nr: usize,
+    nc: usize,
+    n: u64,
+) -> Option<RaoScott> {
+    let k = nr * nc;
+    let p: Vec<f64> = (from..from + k)
+        .map(|j| e.estimate[j].unwrap_or(0.0))
+        .collect();
+    let v: Vec<Vec<f64>> = (from..from + k)
+        .map(|a| (from..from + k).map(|b| e.covariance[a][b]).collect())
+        .collect();
+    rao_scott(nr, nc, &p, &v, n, n as f64 - 1.0)
+}
+
+fn interval_cell(wp: Option<WeightedProportion>, m: Option<Method>, level: f64) -> Cell {
+    let mut cell = wp.map(|p| pct1(p.estimate)).unwrap_or_else(Cell::missing);
+    if let Some(m) = m
+        && let Some(i) = wp.and_then(|p| p.interval(m, level))
+    {
+        cell = cell.with_interval(i.lower * 100.0, i.upper * 100.0, 1);
+    }
+    cell
+}
+
+/// The note a weighted table carries when raking could not meet the margins.
+fn unconverged_note(w: &WeightSet) -> Option<String> {
+    (!w.calibration.converged).then(|| {
+        format!(
+            "注意：权重“{}”未能在上下限内达到总体结构（迭代{}次后最大相对偏差{}），加权结果只能作参考",
+            w.name,
+            w.calibration.iterations,
+            fmt::number_f64(w.calibration.misfit, 4)
+        )
+    })
+}
+
 impl Block for CrossTabBlock {
-    fn crosstabs(&self, _env: &Env) -> Result<Vec<(Option<String>, CrossTabSpec)>, String> {
-        Ok(vec![(
-            self.dataset.clone(),
-            CrossTabSpec {
+    fn crosstabs(&self, _env: &Env) -> Result<Vec<CrossTabNeed>, String> {
+        Ok(vec![CrossTabNeed {
+            dataset: self.dataset.clone(),
+            spec: CrossTabSpec {
                 row: self.row.clone(),
                 col: self.col.clone(),
             },
-        )])
+            suppress: self.suppress,
+        }])
     }
 
-    // The cell loop reads several parallel arrays (counts, bases, weighted sums, suppression).
+    // The cell loop reads several parallel arrays (counts, bases, estimates, suppression).
     #[allow(clippy::needless_range_loop)]
     fn build(&self, cx: &mut Context) -> Result<(), String> {
         let (name, d) = cx.dataset(self.dataset.as_deref())?;
@@ -135,51 +250,52 @@ impl Block for CrossTabBlock {
             d.index.position(&self.row).expect("checked"),
             d.index.position(&self.col).expect("checked"),
         );
-        let single = d.index.question(ri).kind.is_single() && d.index.question(ci).kind.is_single();
-        // Weighted column percentages and their intervals, from the records.
-        let mut wsums = vec![vec![ProportionSums::default(); nc]; nr];
-        let mut cells = WeightedCells::new(nr, nc);
-        if let Some(w) = ws {
-            for (rec, &wt) in d.records.iter().zip(&w.raked.weights) {
-                let (rv, cv) = (&rec.values[ri], &rec.values[ci]);
-                if !(rv.is_answered() && cv.is_answered()) {
-                    continue;
-                }
-                for c in (0..nc).filter(|&c| cv.includes(c)) {
-                    for (r, sums) in wsums.iter_mut().enumerate() {
-                        sums[c].add(wt, rv.includes(r));
-                    }
-                }
-                if let (Value::Choice(r), Value::Choice(c)) = (rv, cv) {
-                    cells.add(*r as usize, *c as usize, wt);
-                }
-            }
-        }
-        if self.suppress > 0 && self.suppress < 3 {
-            return Err(format!(
-                "suppress = {} protects nothing (a cell printed <{0} can only be {}); use 3 or more, or 0 to turn suppression off",
-                self.suppress,
-                self.suppress - 1
-            ));
-        }
         let (rq_single, cq_single) = (
             d.index.question(ri).kind.is_single(),
             d.index.question(ci).kind.is_single(),
         );
-        let sup = (self.suppress > 0).then(|| {
-            suppress_table(
-                &SuppressTable {
-                    counts: &ct.counts,
-                    row_totals: &ct.row_bases,
-                    col_totals: &ct.col_bases,
-                    // A row base adds up its cells across the columns when the column
-                    // question is single choice; a column base when the row question is.
-                    rows_add_up: cq_single,
-                    cols_add_up: rq_single,
-                    grand: ct.total,
-                },
-                self.suppress,
-            )
+        let single = rq_single && cq_single;
+        let sup = suppression_of(&ct, rq_single, cq_single, self.suppress)?;
+        let hides = sup.as_ref().is_some_and(|s| s.total() > 0);
+        // Rows whose weighted total would combine a hidden cell (of this table or of another
+        // cross-tab of the same question) with known weights.
+        let protected_row: Vec<bool> = (0..nr)
+            .map(|r| {
+                sup.as_ref().is_some_and(|s| s.hidden[r].iter().any(|&h| h))
+                    || cx.is_protected(name, &self.row, &ct.row_codes[r])
+            })
+            .collect();
+        // Weighted estimates: column percentages (r, c), row totals r, and for single-choice
+        // tables the cell proportions the Rao–Scott test needs (rows fastest).
+        let cells_at = nr * nc + nr;
+        let est = ws.map(|w| {
+            let k = cells_at + if single { nr * nc } else { 0 };
+            w.estimates(&d.records, k, |rec| {
+                let (rv, cv) = (&rec.values[ri], &rec.values[ci]);
+                let both = rv.is_answered() && cv.is_answered();
+                let flag = |inside: bool, chosen: bool| match (inside, chosen) {
+                    (false, _) => Flag::Out,
+                    (true, false) => Flag::In,
+                    (true, true) => Flag::Chosen,
+                };
+                let mut f = Vec::with_capacity(k);
+                for r in 0..nr {
+                    for c in 0..nc {
+                        f.push(flag(both && cv.includes(c), rv.includes(r)));
+                    }
+                }
+                for r in 0..nr {
+                    f.push(flag(both, rv.includes(r)));
+                }
+                if single {
+                    for c in 0..nc {
+                        for r in 0..nr {
+                            f.push(flag(both, rv.includes(r) && cv.includes(c)));
+                        }
+                    }
+                }
+                f
+            })
         });
         let small = small_marker(self.suppress);
         let hidden_cell = |r: usize, c: usize| -> Option<SuppressionReason> {
@@ -228,6 +344,7 @@ impl Block for CrossTabBlock {
         };
         columns.push(Column::new(format!("合计\n(N={grand})"), value_kind));
         let mut rows = Vec::new();
+        let mut protected_totals = 0;
         for r in 0..nr {
             let mut row = vec![Cell::text(&ct.row_labels[r])];
             for c in 0..nc {
@@ -235,18 +352,11 @@ impl Block for CrossTabBlock {
                     row.push(Cell::suppressed(reason, marker(reason)));
                     continue;
                 }
-                let cell = match (self.show, ws) {
+                let cell = match (self.show, &est) {
                     (Show::Count, _) => Cell::count(ct.counts[r][c]),
                     (Show::RowPercent, _) => Cell::percent_of(ct.counts[r][c], ct.row_bases[r], 1),
-                    (Show::ColPercent, Some(_)) => {
-                        let wp = wsums[r][c].finish();
-                        let mut cell = wp.map(|p| pct1(p.estimate)).unwrap_or_else(Cell::missing);
-                        if let Some(m) = self.intervals
-                            && let Some(i) = wp.and_then(|p| p.interval(m, self.level))
-                        {
-                            cell = cell.with_interval(i.lower * 100.0, i.upper * 100.0, 1);
-                        }
-                        cell
+                    (Show::ColPercent, Some(e)) => {
+                        interval_cell(e.proportion(r * nc + c), self.intervals, self.level)
                     }
                     (Show::ColPercent, None) => {
                         let mut cell = Cell::percent_of(ct.counts[r][c], ct.col_bases[c], 1);
@@ -276,9 +386,27 @@ impl Block for CrossTabBlock {
                     {
                         Cell::suppressed(SuppressionReason::Complementary, COMPLEMENTARY)
                     }
-                    _ => match self.show {
-                        Show::Count | Show::RowPercent => Cell::count(ct.row_bases[r]),
-                        Show::ColPercent => Cell::percent_of(ct.row_bases[r], ct.total, 1),
+                    _ => match (self.show, &est) {
+                        (Show::ColPercent, Some(_)) if protected_row[r] => {
+                            protected_totals += 1;
+                            Cell::suppressed(SuppressionReason::Complementary, COMPLEMENTARY)
+                        }
+                        (Show::ColPercent, Some(e)) => {
+                            let wp = e.proportion(cells_at - nr + r);
+                            if let (Some(p), Some(w)) = (wp, ws) {
+                                cx.fact(Fact::WeightedShare {
+                                    dataset: name.to_owned(),
+                                    weights: w.name.clone(),
+                                    question: self.row.clone(),
+                                    option: ct.row_codes[r].clone(),
+                                    percent: p.estimate * 100.0,
+                                    decimals: 1,
+                                });
+                            }
+                            interval_cell(wp, self.intervals, self.level)
+                        }
+                        (Show::Count | Show::RowPercent, _) => Cell::count(ct.row_bases[r]),
+                        (Show::ColPercent, None) => Cell::percent_of(ct.row_bases[r], ct.total, 1),
                     },
                 },
             );
@@ -291,66 +419,137 @@ impl Block for CrossTabBlock {
             Show::Count => "单元格为人数".to_owned(),
         }];
         if let Some(w) = ws {
-            notes.push(format!("比例按权重“{}”加权，N为未加权人数", w.name));
+            notes.push(format!("比例和合计按权重“{}”加权，N为未加权人数", w.name));
         }
         if let Some(m) = self.intervals {
             notes.push(format!(
                 "方括号内为{}%置信区间（{}{}）",
                 fmt::number_f64(self.level * 100.0, 0),
                 m.zh(),
-                if ws.is_some() {
-                    "，按设计效应调整"
-                } else {
-                    ""
+                match ws {
+                    Some(w) => format!("，{}，各列作为总体中的子总体估计", w.variance.zh()),
+                    None => String::new(),
                 }
             ));
         }
         let mut tests = Vec::new();
+        let mut check = None;
+        // On a table with hidden cells only the band of the p-value is printed: an exact
+        // statistic narrows down what the hidden cells can be.
+        let banded = "表中有隐藏的单元格，为免据此反推，只给出p值所在区间";
+        let withheld = "表中有隐藏的单元格，连p值所在区间也会泄露它们，不给出检验结果";
+        // Whether even the band would give the hidden cells away (checked against the table
+        // and the counts of its options; the report-wide audit checks again with the rest).
+        let leaks = |band: PBand, band_of: crate::linked::BandOf| {
+            sup.as_ref().is_some_and(|s| {
+                crate::linked::band_leaks(
+                    &ct,
+                    s,
+                    cq_single,
+                    rq_single,
+                    crate::linked::known_counts(d, &ct, &self.row),
+                    crate::linked::known_counts(d, &ct, &self.col),
+                    band,
+                    band_of,
+                )
+            })
+        };
         if self.test {
             let t = if !single {
                 "多选题的选项互不排斥，不作卡方检验".to_owned()
-            } else if ws.is_some() {
-                match rao_scott(&cells) {
-                    Some(rs) => {
-                        let df2 = rs.d0 * (cells.n as f64 - 1.0);
+            } else if let (Some(e), Some(w)) = (&est, ws) {
+                match rao_scott_of(e, cells_at, nr, nc, ct.total) {
+                    Some(rs) if !hides => {
                         tests.push(TestResult {
                             method: TestMethod::RaoScottF,
                             statistic: Some(rs.f_statistic),
                             df: Some(rs.d0),
-                            df2: Some(df2),
-                            p_value: rs.f_p_value,
+                            df2: Some(rs.ddf),
+                            p_value: Some(rs.f_p_value),
+                            p_band: None,
+                            subject: None,
+                        });
+                        tests.push(TestResult {
+                            method: TestMethod::RaoScottChiSquare,
+                            statistic: Some(rs.pearson),
+                            df: Some(rs.df as f64),
+                            df2: None,
+                            p_value: Some(rs.chisq_p_value),
+                            p_band: None,
                             subject: None,
                         });
                         format!(
                             "Rao–Scott二阶校正F={}，df=({}, {})，{}",
                             fmt::number_f64(rs.f_statistic, 2),
                             fmt::number_f64(rs.d0, 2),
-                            fmt::number_f64(df2, 1),
+                            fmt::number_f64(rs.ddf, 1),
                             fmt::p_value(rs.f_p_value)
                         )
                     }
+                    Some(rs) if w.per_cell(ri, ci, nr, nc).is_some() => {
+                        let band = PBand::of(rs.f_p_value);
+                        let band_of = |c: &[Vec<u64>]| crate::linked::rao_scott_band(w, d, &ct, c);
+                        if leaks(band, &band_of) {
+                            withheld.to_owned()
+                        } else {
+                            tests.push(TestResult {
+                                method: TestMethod::RaoScottF,
+                                statistic: None,
+                                df: None,
+                                df2: None,
+                                p_value: None,
+                                p_band: Some(band),
+                                subject: None,
+                            });
+                            check = Some(TestCheck::RaoScott {
+                                weights: w.name.clone(),
+                                band,
+                            });
+                            format!("Rao–Scott二阶校正F检验{}（{banded}）", band.zh())
+                        }
+                    }
+                    Some(_) => "表中有隐藏的单元格，且权重随表外的变量变化，不作检验".to_owned(),
                     None => "样本不足，无法检验".to_owned(),
                 }
             } else {
-                let table: Vec<Vec<f64>> = ct
-                    .counts
-                    .iter()
-                    .map(|r| r.iter().map(|&v| v as f64).collect())
-                    .collect();
-                match pearson(&table) {
-                    Some(chi) if chi.df == 1 && nr == 2 && nc == 2 => {
-                        let p = fisher_2x2(
-                            ct.counts[0][0],
-                            ct.counts[0][1],
-                            ct.counts[1][0],
-                            ct.counts[1][1],
-                        );
+                match Unweighted::of(&ct.counts) {
+                    Some(u) if hides => {
+                        let band = PBand::of(u.p());
+                        let band_of = |c: &[Vec<u64>]| Unweighted::of(c).map(|u| PBand::of(u.p()));
+                        if leaks(band, &band_of) {
+                            withheld.to_owned()
+                        } else {
+                            tests.push(TestResult {
+                                method: match u {
+                                    Unweighted::Fisher { .. } => TestMethod::FisherExact,
+                                    Unweighted::Pearson(_) => TestMethod::PearsonChiSquare,
+                                },
+                                statistic: None,
+                                df: None,
+                                df2: None,
+                                p_value: None,
+                                p_band: Some(band),
+                                subject: None,
+                            });
+                            check = Some(TestCheck::Unweighted { band });
+                            format!(
+                                "{}{}（{banded}）",
+                                match u {
+                                    Unweighted::Fisher { .. } => "Fisher精确检验",
+                                    Unweighted::Pearson(_) => "Pearson χ²检验",
+                                },
+                                band.zh()
+                            )
+                        }
+                    }
+                    Some(Unweighted::Fisher { p, chi }) => {
                         tests.push(TestResult {
                             method: TestMethod::FisherExact,
                             statistic: None,
                             df: None,
                             df2: None,
-                            p_value: p,
+                            p_value: Some(p),
+                            p_band: None,
                             subject: None,
                         });
                         tests.push(TestResult {
@@ -358,7 +557,8 @@ impl Block for CrossTabBlock {
                             statistic: Some(chi.statistic),
                             df: Some(chi.df as f64),
                             df2: None,
-                            p_value: chi.p_value,
+                            p_value: Some(chi.p_value),
+                            p_band: None,
                             subject: None,
                         });
                         format!(
@@ -368,13 +568,14 @@ impl Block for CrossTabBlock {
                             fmt::p_value(chi.p_value)
                         )
                     }
-                    Some(chi) => {
+                    Some(Unweighted::Pearson(chi)) => {
                         tests.push(TestResult {
                             method: TestMethod::PearsonChiSquare,
                             statistic: Some(chi.statistic),
                             df: Some(chi.df as f64),
                             df2: None,
-                            p_value: chi.p_value,
+                            p_value: Some(chi.p_value),
+                            p_band: None,
                             subject: None,
                         });
                         format!(
@@ -425,6 +626,11 @@ impl Block for CrossTabBlock {
                         "，另有{what}为防止由表中其他数字反推而一并隐藏，以“{COMPLEMENTARY}”显示"
                     ));
                 }
+                if protected_totals > 0 {
+                    n.push_str(&format!(
+                        "；含隐藏单元格的{protected_totals}行，其加权合计由各列按不同权重相加，会泄露被隐藏的人数，也以“{COMPLEMENTARY}”显示"
+                    ));
+                }
                 n.push_str("；人数为0的单元格照常显示");
                 notes.push(n);
             }
@@ -435,15 +641,31 @@ impl Block for CrossTabBlock {
                 small_marker: small.clone(),
                 complementary_marker: COMPLEMENTARY.into(),
             });
+            if s.total() > 0 {
+                cx.keep_suppressed(SuppressedTable {
+                    internal: InternalTable {
+                        number: number.clone(),
+                        dataset: name.to_owned(),
+                        crosstab: ct.clone(),
+                    },
+                    suppression: s.clone(),
+                    rows_add_up: cq_single,
+                    cols_add_up: rq_single,
+                    grand_hidden: s.hidden_grand,
+                    test: check,
+                });
+            }
+        } else if protected_totals > 0 {
+            notes.push(format!(
+                "{protected_totals}行在其他交叉表中有隐藏的单元格，其加权合计会泄露这些人数，以“{COMPLEMENTARY}”显示"
+            ));
+        }
+        if let Some(w) = ws
+            && let Some(n) = unconverged_note(w)
+        {
+            notes.push(n);
         }
         notes.push("N为同时回答两题的应答者。".to_owned());
-        if sup.as_ref().is_some_and(|s| s.total() > 0) {
-            cx.keep_internal(crate::block::InternalTable {
-                number: number.clone(),
-                dataset: name.to_owned(),
-                crosstab: ct.clone(),
-            });
-        }
         let t = PrintedTable {
             number: Some(number),
             caption: Some(self.caption.clone()),
@@ -508,61 +730,75 @@ impl Block for WeightedTable {
                 ColumnKind::Interval,
             ),
         ];
+        let k = opts.len();
+        let est = ws.estimates(&d.records, k, |rec| {
+            let v = &rec.values[qi];
+            (0..k)
+                .map(|o| match (v.is_answered(), v.includes(o)) {
+                    (false, _) => Flag::Out,
+                    (true, false) => Flag::In,
+                    (true, true) => Flag::Chosen,
+                })
+                .collect()
+        });
         let mut rows = Vec::new();
+        let mut hidden = 0;
         for row in &t.rows {
             let o = opts
                 .iter()
                 .position(|x| x.code == row.code)
                 .expect("same question");
-            let mut s = ProportionSums::default();
-            for (rec, &w) in d.records.iter().zip(&ws.raked.weights) {
-                if rec.values[qi].is_answered() {
-                    s.add(w, rec.values[qi].includes(o));
+            let wp = est.proportion(o);
+            let (share, interval) = if cx.is_protected(name, &self.question, &row.code) {
+                hidden += 1;
+                (
+                    Cell::suppressed(SuppressionReason::Complementary, COMPLEMENTARY),
+                    Cell::suppressed(SuppressionReason::Complementary, COMPLEMENTARY),
+                )
+            } else {
+                if let Some(p) = wp {
+                    cx.fact(Fact::WeightedShare {
+                        dataset: name.to_owned(),
+                        weights: ws.name.clone(),
+                        question: self.question.clone(),
+                        option: row.code.clone(),
+                        percent: p.estimate * 100.0,
+                        decimals: 2,
+                    });
                 }
-            }
-            let wp = s.finish();
-            rows.push(PrintedRow::option(
-                &row.code,
-                vec![
-                    Cell::text(&row.label),
-                    Cell::count(row.count),
-                    Cell::percent_of(row.count, t.base, 2),
+                (
                     wp.map(|p| Cell::percent(p.estimate * 100.0, 2))
                         .unwrap_or_else(Cell::missing),
                     match wp.and_then(|p| p.interval(self.intervals, self.level)) {
                         Some(i) => Cell::interval(i.lower * 100.0, i.upper * 100.0, 1),
                         None => Cell::missing(),
                     },
+                )
+            };
+            rows.push(PrintedRow::option(
+                &row.code,
+                vec![
+                    Cell::text(&row.label),
+                    Cell::count(row.count),
+                    Cell::percent_of(row.count, t.base, 2),
+                    share,
+                    interval,
                 ],
             ));
         }
-        let r = &ws.raked;
-        let vars: Vec<String> = ws
-            .spec
-            .margins
-            .keys()
-            .map(|q| {
-                d.index
-                    .get(q)
-                    .map(|qq| qq.text.zh.clone())
-                    .unwrap_or_else(|| q.clone())
-            })
-            .collect();
-        let note = format!(
-            "加权方法：按{}的总体结构，对{}进行迭代比例拟合（raking），{}轮后收敛{}；Kish有效样本量{}（设计效应{}）。区间为{}法。N={}。",
-            ws.spec.source,
-            vars.join("、"),
-            r.iterations + 1,
-            if r.trimmed > 0 {
-                format!("，{}个权重按上下限截尾", r.trimmed)
-            } else {
-                String::new()
-            },
-            fmt::number_f64(r.kish_n, 1),
-            fmt::number_f64(r.deff, 2),
-            self.intervals.zh(),
-            t.base
-        );
+        let mut notes = vec![
+            format!("按权重“{}”加权（见加权说明）", ws.name),
+            format!("区间为{}法，{}", self.intervals.zh(), ws.variance.zh()),
+        ];
+        if hidden > 0 {
+            notes.push(format!(
+                "{hidden}个选项在交叉表中有隐藏的小格，其加权比例由各类别按不同权重相加，会泄露被隐藏的人数，以“{COMPLEMENTARY}”显示"
+            ));
+        }
+        if let Some(n) = unconverged_note(ws) {
+            notes.push(n);
+        }
+        notes.push(format!("N={}。", t.base));
         let table = PrintedTable {
             number: Some(number),
             caption: Some(self.caption.clone()),
@@ -575,8 +811,125 @@ impl Block for WeightedTable {
             }),
             weights: Some(ws.name.clone()),
             rows,
-            notes: vec![note],
+            notes,
             ..PrintedTable::new(TableKind::Weighted, columns)
+        };
+        cx.push(Element::Table(Box::new(table)));
+        Ok(())
+    }
+}
+
+/// How the weights were made and what they reach: per raking variable and category the target
+/// share, the weighted share reached and the sample share; Kish's effective n, the design
+/// effect, the weights on a bound, convergence and iterations.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeightingSummaryBlock {
+    pub weights: String,
+    #[serde(default)]
+    pub number: Option<String>,
+    #[serde(default = "default_summary_caption")]
+    pub caption: String,
+}
+
+fn default_summary_caption() -> String {
+    "加权说明：目标结构与加权后结构".into()
+}
+
+impl Block for WeightingSummaryBlock {
+    fn build(&self, cx: &mut Context) -> Result<(), String> {
+        let ws = cx.weights.get(&self.weights).ok_or_else(|| {
+            format!(
+                "no weights `{}`; the spec declares {}",
+                self.weights,
+                cx.weights
+                    .keys()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+        let (_, d) = cx.dataset(Some(&ws.dataset))?;
+        let summary = ws.summary(d);
+        let keys: Vec<&str> = ws.spec.margins.keys().map(String::as_str).collect();
+        let number = cx.number(self.number.as_deref(), &[NumberKind::Table], &keys)?;
+        let columns = vec![
+            Column::new("加权变量", ColumnKind::Label),
+            Column::new("类别", ColumnKind::Text),
+            Column::new("总体目标比例", ColumnKind::Percent),
+            Column::new("加权后比例", ColumnKind::Percent),
+            Column::new("样本比例", ColumnKind::Percent),
+        ];
+        let mut rows = Vec::new();
+        for v in &summary.variables {
+            let text = d
+                .index
+                .get(&v.question)
+                .map(|q| q.text.zh.clone())
+                .unwrap_or_else(|| v.question.clone());
+            for (i, c) in v.categories.iter().enumerate() {
+                rows.push(PrintedRow::option(
+                    format!("{}.{}", v.question, c.code),
+                    vec![
+                        Cell::text(if i == 0 { text.clone() } else { String::new() }),
+                        Cell::text(&c.label),
+                        Cell::percent(c.target_share * 100.0, 2),
+                        Cell::percent(c.achieved_share * 100.0, 2),
+                        Cell::percent(c.sample_share * 100.0, 2),
+                    ],
+                ));
+            }
+        }
+        let cal = &ws.calibration;
+        let mut notes = vec![format!(
+            "总体结构来自{}；方法为有上下限的raking校准（与R survey包的calibrate函数相同）{}",
+            ws.spec.source,
+            match ws.spec.bounds {
+                Some([lo, hi]) => format!(
+                    "，每个权重限制在平均权重的{}至{}倍之间，{}个权重落在上下限上",
+                    fmt::number_f64(lo, 2),
+                    fmt::number_f64(hi, 2),
+                    cal.trimmed
+                ),
+                None => "，不设权重上下限".into(),
+            }
+        )];
+        notes.push(if cal.converged {
+            format!(
+                "迭代{}次后收敛，各类别加权后比例与目标之差不超过{}个百分点",
+                cal.iterations,
+                fmt::number_f64(
+                    summary
+                        .variables
+                        .iter()
+                        .flat_map(|v| &v.categories)
+                        .map(|c| (c.achieved_share - c.target_share).abs() * 100.0)
+                        .fold(0.0, f64::max)
+                        .max(0.005),
+                    2
+                )
+            )
+        } else {
+            format!(
+                "未收敛：迭代{}次后仍未在上下限内达到目标结构，加权结果只能作参考",
+                cal.iterations
+            )
+        });
+        notes.push(format!(
+            "Kish有效样本量{}，设计效应{}；加权估计的方差为{}。",
+            fmt::number_f64(cal.kish_n, 1),
+            fmt::number_f64(cal.deff, 2),
+            ws.variance.zh()
+        ));
+        let table = PrintedTable {
+            number: Some(number),
+            caption: Some(self.caption.clone()),
+            dataset: Some(ws.dataset.clone()),
+            questions: keys.iter().map(|k| (*k).to_owned()).collect(),
+            weights: Some(ws.name.clone()),
+            rows,
+            notes,
+            ..PrintedTable::new(TableKind::Weighting, columns)
         };
         cx.push(Element::Table(Box::new(table)));
         Ok(())

@@ -162,6 +162,47 @@ impl Block for Methodology {
             para(cx, t);
         }
         cx.push_deferred(Deferred::Orders, Element::Paragraph(Vec::new()));
+        if !cx.weights.is_empty() || !cx.protected.is_empty() {
+            sub(cx, "加权与小格保护");
+        }
+        for w in cx.weights.values() {
+            let d = &cx.datasets[&w.dataset];
+            let vars: Vec<String> = w
+                .spec
+                .margins
+                .keys()
+                .map(|q| {
+                    d.index
+                        .get(q)
+                        .map(|x| format!("“{}”", x.text.zh))
+                        .unwrap_or_else(|| q.clone())
+                })
+                .collect();
+            para(
+                cx,
+                format!(
+                    "权重“{}”按{}的结构，对{}进行有上下限的raking校准（与R survey包calibrate函数的raking方法相同）：{}加权后各类别的比例与总体一致，达不到时不生成报告（或在用到权重的表下注明）。加权比例的置信区间与检验采用{}；某一子群（如某一级别）的比例在整个样本的设计中估计。",
+                    w.name,
+                    w.spec.source,
+                    vars.join("、"),
+                    match w.spec.bounds {
+                        Some([lo, hi]) => format!(
+                            "每个权重限制在平均权重的{}至{}倍之间，同时",
+                            survey_print::fmt::number_f64(lo, 2),
+                            survey_print::fmt::number_f64(hi, 2)
+                        ),
+                        None => String::new(),
+                    },
+                    w.variance.zh()
+                ),
+            );
+        }
+        if !cx.protected.is_empty() {
+            para(
+                cx,
+                "交叉表中人数少于阈值（一般为5）的单元格以“<5”显示，并隐藏必要的其他单元格（以“×”显示），使被隐藏的人数无法由合计反推；人数为0的单元格照常显示。同一选项按不同权重相加的加权比例和加权合计，以及精确的检验统计量，也可能泄露被隐藏的人数：前者在所有表中一并隐藏，后者只给出p值所在的区间，仍会泄露时不给出。生成报告时，把所有印出的数字放在一起，以整数线性规划和穷举检验确认每个被隐藏的单元格都不能被唯一推算，否则报告不予生成。",
+            );
+        }
         sub(cx, "来源与可复现性");
         let prov = cx.provenance.clone();
         para(
