@@ -7,7 +7,7 @@ use std::process::Command;
 
 use survey_print::{CellValue, PrintedRow, TablesFile};
 use survey_published::Published;
-use workspace_tests::{chima, root};
+use workspace_tests::{chima, copy_dir, root};
 
 fn typst() -> PathBuf {
     xtask::setup::typst().expect("the pinned typst (cargo xtask test installs it)")
@@ -320,19 +320,6 @@ fn chima_report_from_raw_exports_to_pdf() {
     std::fs::remove_dir_all(&out2).unwrap();
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
-}
-
 #[test]
 fn a_failed_build_names_the_place_and_keeps_the_last_good_pdf() {
     let src = tmp("src");
@@ -485,4 +472,42 @@ fn the_second_report_builds_with_no_code_of_its_own() {
             row.cells[0].text
         );
     }
+}
+
+#[test]
+fn a_crosswalk_naming_a_missing_question_or_option_is_located() {
+    let src = root().join("reports/chima-2026-data-security-trend");
+    let dir = tmp("crosswalk");
+    let work = dir.join("report");
+    copy_dir(&src, &work);
+    let out = dir.join("out");
+    let cw = work.join("waves/2025.crosswalk.json");
+    let text = std::fs::read_to_string(&cw).unwrap();
+    let line_of = |t: &str, needle: &str| t[..t.find(needle).unwrap()].matches('\n').count() + 1;
+    for (from, to, name) in [
+        // An earlier option that does not exist.
+        ("\"p10_20\",", "\"p10_25\",", "p10_25"),
+        // An earlier question that does not exist.
+        (
+            "\"from\": \"law_training\"",
+            "\"from\": \"law_trainings\"",
+            "law_trainings",
+        ),
+        // A question of this wave that does not exist.
+        ("\"difficulties\": {", "\"difficulty\": {", "difficulty"),
+    ] {
+        let bad = text.replacen(from, to, 1);
+        std::fs::write(&cw, &bad).unwrap();
+        let e = build(&work, &out).unwrap_err().to_string();
+        let line = line_of(&bad, &format!("\"{name}\""));
+        assert!(
+            e.contains(&format!("2025.crosswalk.json:{line}:")) && e.contains(&format!("`{name}`")),
+            "{e}"
+        );
+    }
+    // An option of this wave left out of a listed mapping is named, never matched silently.
+    std::fs::write(&cw, text.replacen("\"gt_10\": [", "\"gt_1O\": [", 1)).unwrap();
+    let e = build(&work, &out).unwrap_err().to_string();
+    assert!(e.contains("option `gt_10` is not listed"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

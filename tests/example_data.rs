@@ -7,7 +7,7 @@ use survey_import::{SourceFormat, SourceLayout};
 use survey_published::Published;
 use survey_report::folder::Folder;
 use survey_report::{Dataset, DatasetDecl};
-use workspace_tests::chima;
+use workspace_tests::{chima, copy_dir};
 
 fn decl(name: &str, data: &str) -> DatasetDecl {
     DatasetDecl {
@@ -185,17 +185,4 @@ fn regenerating_with_the_same_seed_gives_identical_files() {
         );
     }
     std::fs::remove_dir_all(&tmp).unwrap();
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
 }

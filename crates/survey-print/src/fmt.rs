@@ -53,6 +53,24 @@ pub fn interval(lower: f64, upper: f64, decimals: u32) -> String {
     )
 }
 
+/// A change, signed: `+3.2`, `−1.5` (a true minus sign), `0.0` when it rounds to zero.
+pub fn signed(x: f64, decimals: u32) -> String {
+    let t = number_f64(x.abs(), decimals);
+    if !x.is_finite() || t.chars().all(|c| c == '0' || c == '.') {
+        return if x.is_finite() { t } else { "—".into() };
+    }
+    if x > 0.0 {
+        format!("+{t}")
+    } else {
+        format!("−{t}")
+    }
+}
+
+/// An interval of a change, signed: `[−1.2, +5.3]`.
+pub fn signed_interval(lower: f64, upper: f64, decimals: u32) -> String {
+    format!("[{}, {}]", signed(lower, decimals), signed(upper, decimals))
+}
+
 /// A p-value as printed: `p=0.034`, `p<0.001`.
 pub fn p_value(p: f64) -> String {
     if p < 0.001 {

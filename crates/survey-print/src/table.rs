@@ -191,6 +191,23 @@ impl Cell {
         }
     }
 
+    /// A change, printed signed: `+3.2`, `−1.5`.
+    pub fn signed(x: f64, decimals: u32) -> Cell {
+        if x.is_finite() {
+            Cell::of(fmt::signed(x, decimals), CellValue::Number { value: x })
+        } else {
+            Cell::missing()
+        }
+    }
+
+    /// An interval of a change, printed signed: `[−1.2, +5.3]`.
+    pub fn signed_interval(lower: f64, upper: f64, decimals: u32) -> Cell {
+        Cell::of(
+            fmt::signed_interval(lower, upper, decimals),
+            CellValue::Interval { lower, upper },
+        )
+    }
+
     /// An interval in percent, printed `[l, u]`.
     pub fn interval(lower: f64, upper: f64, decimals: u32) -> Cell {
         Cell::of(

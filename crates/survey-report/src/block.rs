@@ -249,6 +249,8 @@ pub struct Context<'a> {
     pub provenance: &'a Provenance,
     /// Raked weights declared in the spec, by name.
     pub weights: &'a IndexMap<String, crate::weights::WeightSet>,
+    /// Earlier waves declared in the spec, by name.
+    pub waves: &'a IndexMap<String, crate::waves::Wave>,
     pub registry: &'a Registry,
     /// The audit of the publication the spec names, computed once by the builder.
     pub audit: Option<&'a survey_audit::Audit>,
@@ -347,6 +349,7 @@ impl<'a> Context<'a> {
         datasets: &'a IndexMap<String, Dataset>,
         provenance: &'a Provenance,
         weights: &'a IndexMap<String, crate::weights::WeightSet>,
+        waves: &'a IndexMap<String, crate::waves::Wave>,
         registry: &'a Registry,
         audit: Option<&'a survey_audit::Audit>,
         narratives: &'a std::cell::RefCell<HashMap<String, Narrative>>,
@@ -358,6 +361,7 @@ impl<'a> Context<'a> {
             datasets,
             provenance,
             weights,
+            waves,
             registry,
             audit,
             elements: Vec::new(),
@@ -499,6 +503,17 @@ impl<'a> Context<'a> {
                 Run::Strong(inner) => out.push(Inline::Strong {
                     inlines: self.inlines(file, inner)?,
                 }),
+                Run::Ref { expr, line, column } if expr.trim().starts_with("trend.") => {
+                    match crate::waves::resolve_trend(expr, self.waves, self.datasets) {
+                        Ok(t) => out.push(Inline::text(t)),
+                        Err(e) => {
+                            return Err(format!(
+                                "{}:{line}:{column}: {{{expr}}}: {e}",
+                                file.display()
+                            ));
+                        }
+                    }
+                }
                 Run::Ref { expr, line, column } => match resolve(expr, self.datasets) {
                     Ok(Resolved::CrossRef { kind, target }) => {
                         self.refs.push(PendingRef {

@@ -197,6 +197,13 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
         datasets.insert(decl.name.clone(), d);
     }
     let weights = crate::weights::compute(&folder, &spec.weights, &datasets)?;
+    let waves = crate::waves::load(
+        &folder,
+        &spec.waves,
+        spec.default_dataset(),
+        spec.date.get(..4).unwrap_or(&spec.date),
+        &datasets,
+    )?;
     let audit = match &spec.audit {
         Some(decl) => Some(
             crate::blocks::audit::run(&folder, decl, &datasets).map_err(|m| {
@@ -224,6 +231,7 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
         &datasets,
         &provenance,
         &weights,
+        &waves,
         registry,
         audit.as_ref(),
         &narratives,

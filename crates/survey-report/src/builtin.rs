@@ -1,7 +1,7 @@
 //! The registry of built-in block kinds. The blocks themselves live in [`crate::blocks`].
 
 use crate::block::Registry;
-use crate::blocks::{audit, front, inference, notes, tables};
+use crate::blocks::{audit, front, inference, notes, tables, trend};
 
 impl Registry {
     /// Every built-in kind. Kinds with a main field may give it bare in a narrative
@@ -24,6 +24,7 @@ impl Registry {
             .register::<inference::CrossTabBlock>("crosstab")
             .register_positional::<inference::WeightedTable>("weighted_table", "question")
             .register_positional::<inference::WeightingSummaryBlock>("weighting_summary", "weights")
+            .register_positional::<trend::TrendBlock>("trend", "question")
             .register_positional::<notes::Funnel>("funnel", "dataset")
             .register::<notes::Methodology>("methodology")
             .register::<notes::DataAppendix>("data_appendix")

@@ -27,6 +27,7 @@ pub mod narrative;
 pub mod output;
 pub mod refs;
 pub mod spec;
+pub mod waves;
 pub mod weights;
 
 pub use block::{Block, Context, Env, Provenance, Registry};

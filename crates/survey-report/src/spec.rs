@@ -67,6 +67,9 @@ pub struct ReportSpec {
     /// Weights to rake the datasets to population margins.
     #[serde(default)]
     pub weights: Vec<crate::weights::WeightsDecl>,
+    /// Earlier survey waves to compare with (`trend` blocks, `{trend.…}` references).
+    #[serde(default)]
+    pub waves: Vec<crate::waves::WaveDecl>,
     /// Blocks in print order; each has a `kind`.
     pub blocks: Vec<toml::Spanned<toml::Table>>,
 }

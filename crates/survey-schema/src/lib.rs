@@ -9,9 +9,12 @@
 //!   questionnaire that the rest of the flow uses.
 //! * [`Response`] is one respondent keyed by question id (the JSON form); [`Record`] is the
 //!   same respondent coded by position, which is what aggregation reads.
+//! * [`Crosswalk`] links the questions and options of an earlier questionnaire to this one's,
+//!   for comparing survey waves ([`check_crosswalk`] checks it against both).
 //! * [`Index::response_schema`] generates the JSON Schema of a response record;
 //!   [`questionnaire_schema`] is the schema of the questionnaire format itself.
 
+mod crosswalk;
 mod index;
 mod load;
 mod model;
@@ -22,6 +25,7 @@ pub mod testing;
 #[cfg(test)]
 mod tests;
 
+pub use crosswalk::{Crosswalk, CrosswalkError, Links, OptionLink, QuestionLink, check_crosswalk};
 pub use index::{Index, MAX_MULTIPLE_OPTIONS, SchemaIssue};
 pub use load::{LoadError, load_questionnaire, parse_questionnaire};
 pub use model::{

@@ -12,12 +12,15 @@
 //!   with the shares reached, Kish's n and deff, or an error naming what could not be met;
 //! * [`design`]: weighted proportions over domains with their design covariance, plain or
 //!   calibration-aware (R's `svymean`/`svyciprop` on `svydesign`, `calibrate` or `rake` designs);
+//! * [`change`]: change between two waves: Newcombe's interval, R's `prop.test`, homogeneity,
+//!   design-based differences;
 //! * [`suppress`]: primary and secondary small-cell suppression;
 //! * [`disclosure`]: what an intruder can work out about hidden cells from everything printed
 //!   (integer linear programming).
 //!
 //! It takes counts, weights and category codes, and knows nothing of files or reports.
 
+pub mod change;
 pub mod design;
 pub mod disclosure;
 pub mod hypothesis;

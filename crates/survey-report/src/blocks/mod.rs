@@ -11,6 +11,7 @@ pub mod front;
 pub mod inference;
 pub mod notes;
 pub mod tables;
+pub mod trend;
 
 use serde::Deserialize;
 use survey_aggregate::{FrequencyTable, RowOrder};

@@ -1,0 +1,343 @@
+//! A crosswalk: which question and option of an earlier questionnaire each question and option
+//! of this one compares with, so that two survey waves can be set side by side.
+//!
+//! It covers renamed options (a different code, the same meaning), merged options (one option
+//! now for several earlier ones: it compares with their sum), new options and split options
+//! (nothing to compare with: mapped to `[]`), new questions (`"from": null`), questions no longer
+//! asked (`dropped`), and a changed base (other skip logic: `base_changed` says how). Nothing is
+//! matched silently: a question without `options` must have exactly the same option codes in
+//! both waves; with `options`, every option of this wave is listed.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::Index;
+
+/// The crosswalk file, e.g. `waves/2025.crosswalk.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Crosswalk {
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// The earlier questionnaire's id, e.g. `chima-2025-main`.
+    pub from: String,
+    /// This wave's questionnaire id.
+    pub to: String,
+    /// This wave's questions (by id), each with the earlier question it compares with.
+    pub questions: IndexMap<String, QuestionLink>,
+    /// Earlier questions no longer asked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<String>,
+}
+
+/// One question's link to the earlier wave.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionLink {
+    /// The earlier question's id; `null` for a question new in this wave.
+    pub from: Option<String>,
+    /// Each option of this question → the earlier options it stands for: one (the same or a
+    /// renamed option), several (merged: compared with their sum) or none (`[]`: new, or split
+    /// from an earlier option, so not comparable). Absent: both questions have the same codes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<IndexMap<String, Vec<String>>>,
+    /// The base differs between the waves (another display condition, another population);
+    /// says how. Comparisons of this question carry it as a note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_changed: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A crosswalk checked against both questionnaires.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Links {
+    pub crosswalk: Crosswalk,
+}
+
+/// How one option of this wave compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OptionLink<'a> {
+    /// With the sum of these earlier options (one for the same or a renamed option).
+    Earlier(Vec<&'a str>),
+    /// With nothing: new in this wave, or split from an earlier option.
+    NotComparable,
+}
+
+impl Links {
+    /// The earlier question a question of this wave compares with.
+    pub fn earlier(&self, question: &str) -> Option<&str> {
+        self.crosswalk
+            .questions
+            .get(question)
+            .and_then(|l| l.from.as_deref())
+    }
+
+    pub fn link(&self, question: &str) -> Option<&QuestionLink> {
+        self.crosswalk.questions.get(question)
+    }
+
+    /// How option `code` of `question` compares.
+    pub fn option<'a>(&'a self, question: &str, code: &'a str) -> OptionLink<'a> {
+        match self.crosswalk.questions.get(question) {
+            Some(QuestionLink {
+                from: Some(_),
+                options: Some(map),
+                ..
+            }) => match map.get(code) {
+                Some(list) if !list.is_empty() => {
+                    OptionLink::Earlier(list.iter().map(String::as_str).collect())
+                }
+                _ => OptionLink::NotComparable,
+            },
+            Some(QuestionLink {
+                from: Some(_),
+                options: None,
+                ..
+            }) => OptionLink::Earlier(vec![code]),
+            _ => OptionLink::NotComparable,
+        }
+    }
+
+    /// Earlier options of the question's counterpart that no option of this wave uses.
+    pub fn unused_earlier<'a>(&'a self, question: &str, earlier: &'a Index) -> Vec<&'a str> {
+        let Some(from) = self.earlier(question) else {
+            return Vec::new();
+        };
+        let Some(q) = earlier.get(from) else {
+            return Vec::new();
+        };
+        q.kind
+            .options()
+            .iter()
+            .map(|o| o.code.as_str())
+            .filter(
+                |c| match self.link(question).and_then(|l| l.options.as_ref()) {
+                    Some(map) => !map.values().flatten().any(|x| x == c),
+                    None => false,
+                },
+            )
+            .collect()
+    }
+}
+
+/// Why a crosswalk does not fit its questionnaires: the line of the file and the name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct CrosswalkError {
+    pub line: usize,
+    pub message: String,
+}
+
+/// The line of the first `"name"` in `text` after the `after` byte offset.
+fn line_of(text: &str, name: &str, after: usize) -> (usize, usize) {
+    let needle = format!("\"{name}\"");
+    let at = text[after.min(text.len())..]
+        .find(&needle)
+        .map_or(after, |i| after + i);
+    (text[..at].matches('\n').count() + 1, at)
+}
+
+/// Parse a crosswalk and check it against the earlier questionnaire and this wave's.
+pub fn check_crosswalk(
+    text: &str,
+    earlier: &Index,
+    current: &Index,
+) -> Result<Links, Vec<CrosswalkError>> {
+    let c: Crosswalk = serde_json::from_str(text).map_err(|e| {
+        vec![CrosswalkError {
+            line: e.line(),
+            message: format!("column {}: {e}", e.column()),
+        }]
+    })?;
+    let mut errors = Vec::new();
+    let mut err = |line: usize, message: String| errors.push(CrosswalkError { line, message });
+    let (from_id, to_id) = (&earlier.questionnaire().id, &current.questionnaire().id);
+    if &c.from != from_id {
+        err(
+            line_of(text, "from", 0).0,
+            format!(
+                "`from` is `{}`, but the earlier questionnaire is `{from_id}`",
+                c.from
+            ),
+        );
+    }
+    if &c.to != to_id {
+        err(
+            line_of(text, "to", 0).0,
+            format!(
+                "`to` is `{}`, but this wave's questionnaire is `{to_id}`",
+                c.to
+            ),
+        );
+    }
+    let (_, questions_at) = line_of(text, "questions", 0);
+    let mut used_earlier: Vec<&str> = Vec::new();
+    for (qid, link) in &c.questions {
+        let (qline, qat) = line_of(text, qid, questions_at);
+        let Some(q) = current.get(qid) else {
+            err(
+                qline,
+                format!("`{qid}` is not a question of this wave's questionnaire `{to_id}`"),
+            );
+            continue;
+        };
+        if !q.kind.is_choice() {
+            err(
+                qline,
+                format!(
+                    "`{qid}` is {}; only choice questions can be compared",
+                    q.kind.name()
+                ),
+            );
+            continue;
+        }
+        let Some(from) = &link.from else {
+            if link.options.is_some() {
+                err(
+                    qline,
+                    format!("`{qid}` is new (`from` is null) but lists options"),
+                );
+            }
+            continue;
+        };
+        let (fline, fat) = line_of(text, from, qat);
+        let Some(e) = earlier.get(from) else {
+            err(
+                fline,
+                format!(
+                    "`{qid}`: `{from}` is not a question of the earlier questionnaire `{from_id}`"
+                ),
+            );
+            continue;
+        };
+        if used_earlier.contains(&from.as_str()) {
+            err(
+                fline,
+                format!("`{qid}`: `{from}` is already linked to another question"),
+            );
+        }
+        used_earlier.push(from);
+        if !e.kind.is_choice() {
+            err(
+                fline,
+                format!(
+                    "`{qid}`: `{from}` is {}, not a choice question",
+                    e.kind.name()
+                ),
+            );
+            continue;
+        }
+        if e.kind.is_multiple() != q.kind.is_multiple() {
+            err(
+                fline,
+                format!(
+                    "`{qid}` is {} but `{from}` was {}: a distribution cannot be compared with per-option shares",
+                    q.kind.name(),
+                    e.kind.name()
+                ),
+            );
+            continue;
+        }
+        let codes = |x: &crate::Question| -> Vec<String> {
+            x.kind.options().iter().map(|o| o.code.clone()).collect()
+        };
+        let (now, then) = (codes(q), codes(e));
+        match &link.options {
+            None => {
+                let missing: Vec<&String> = now.iter().filter(|c| !then.contains(c)).collect();
+                let gone: Vec<&String> = then.iter().filter(|c| !now.contains(c)).collect();
+                if !missing.is_empty() || !gone.is_empty() {
+                    err(
+                        qline,
+                        format!(
+                            "`{qid}` and `{from}` have different options ({}{}); list every option of `{qid}` under `options`, mapping new or split ones to []",
+                            if missing.is_empty() {
+                                String::new()
+                            } else {
+                                format!(
+                                    "only now: {}",
+                                    missing
+                                        .iter()
+                                        .map(|s| format!("`{s}`"))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                )
+                            },
+                            if gone.is_empty() {
+                                String::new()
+                            } else {
+                                format!(
+                                    "{}only then: {}",
+                                    if missing.is_empty() { "" } else { "; " },
+                                    gone.iter()
+                                        .map(|s| format!("`{s}`"))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                )
+                            }
+                        ),
+                    );
+                }
+            }
+            Some(map) => {
+                let (_, oat) = line_of(text, "options", fat);
+                for code in &now {
+                    if !map.contains_key(code) {
+                        err(
+                            line_of(text, "options", fat).0,
+                            format!(
+                                "`{qid}`: option `{code}` is not listed; map it to its earlier options, or to [] if it has none"
+                            ),
+                        );
+                    }
+                }
+                let mut seen: Vec<&str> = Vec::new();
+                for (code, list) in map {
+                    let (oline, cat) = line_of(text, code, oat);
+                    if !now.contains(code) {
+                        err(oline, format!("`{qid}` has no option `{code}`"));
+                    }
+                    for x in list {
+                        let (xline, _) = line_of(text, x, cat);
+                        if !then.contains(x) {
+                            err(
+                                xline,
+                                format!("`{qid}`.`{code}`: `{from}` had no option `{x}`"),
+                            );
+                        } else if seen.contains(&x.as_str()) {
+                            err(
+                                xline,
+                                format!(
+                                    "`{qid}`: earlier option `{x}` is mapped twice; an option split in two cannot be compared, map both parts to []"
+                                ),
+                            );
+                        }
+                        seen.push(x);
+                    }
+                }
+            }
+        }
+    }
+    let (_, dropped_at) = line_of(text, "dropped", 0);
+    for d in &c.dropped {
+        if earlier.get(d).is_none() {
+            err(
+                line_of(text, d, dropped_at).0,
+                format!("dropped `{d}` is not a question of the earlier questionnaire `{from_id}`"),
+            );
+        }
+        if used_earlier.contains(&d.as_str()) {
+            err(
+                line_of(text, d, dropped_at).0,
+                format!("`{d}` is listed as dropped but a question of this wave compares with it"),
+            );
+        }
+    }
+    if errors.is_empty() {
+        Ok(Links { crosswalk: c })
+    } else {
+        Err(errors)
+    }
+}
