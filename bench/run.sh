@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Benchmark the report: its tables against pandas and polars, and the whole build against typst
-# alone; writes BENCHMARKS.md. PARTS ("tables report"), N_LIST, RUNS and REPORT_RUNS may be set.
+# Benchmark the report: its tables against pandas and polars, the whole build against typst
+# alone, and preview updates against cold builds; writes BENCHMARKS.md. PARTS ("tables report
+# preview"), N_LIST, RUNS and REPORT_RUNS may be set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Peak memory comes from GNU time (Debian's `time` package).

@@ -25,7 +25,10 @@ fn build(report: &Path, out: &Path, internal: bool) -> xtask::report::Report {
         out,
         &typst,
         None,
-        &xtask::report::Extras { internal },
+        &xtask::report::Extras {
+            internal,
+            data: None,
+        },
     )
     .unwrap()
 }

@@ -316,6 +316,21 @@ fn chima_report_from_raw_exports_to_pdf() {
     for (k, bytes) in &a {
         assert!(bytes == &b[k], "{k} differs between two builds");
     }
+    // The comparison covers the charts written as images, one SVG and one PNG per figure.
+    for ext in ["svg", "png"] {
+        let n = a
+            .keys()
+            .filter(|k| k.starts_with("charts/fig-") && k.ends_with(ext))
+            .count();
+        assert_eq!(n, tables.figures.len(), "charts/*.{ext}");
+    }
+    // Rebuilt in place, the images drawn before are taken over: still the same bytes.
+    build(&chima(), &out1).unwrap();
+    let c = files(&dir);
+    assert_eq!(c.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (k, bytes) in &b {
+        assert!(bytes == &c[k], "{k} differs after a rebuild in place");
+    }
     std::fs::remove_dir_all(&out1).unwrap();
     std::fs::remove_dir_all(&out2).unwrap();
 }

@@ -259,7 +259,7 @@ pub fn report(root: &Path, report_dir: &Path, typst: &Path, runs: usize) -> Resu
             output: &pdf,
             font_dir: &root.join("fonts"),
             timestamp: spec.timestamp(),
-            pdf_standard: spec.pdf_standard.as_deref(),
+            pdf_standard: Some(&spec.pdf_standards()),
         })?;
         cols[6].push(t0.elapsed().as_secs_f64());
         let bytes = std::fs::read(&pdf)?;
@@ -305,4 +305,201 @@ fn count_pages(pdf: &Path) -> Option<usize> {
         .lines()
         .find_map(|l| l.strip_prefix("Pages:"))
         .and_then(|v| v.trim().parse().ok())
+}
+
+/// One kind of edit the preview benchmark makes: a file and two versions of a piece of it,
+/// swapped on every edit so each is a real change.
+struct Edit {
+    what: &'static str,
+    file: &'static str,
+    from: &'static str,
+    to: &'static str,
+}
+
+/// The edits on CHIMA 2025. A data edit drops the AI export's last submission (and puts it
+/// back on the next edit), as a fresh download with one answer more or less would.
+const EDITS: [Edit; 4] = [
+    Edit {
+        what: "narrative: one word",
+        file: "narrative/03-findings.md",
+        from: "专项调查仍采用问卷方式",
+        to: "专项调查仍使用问卷方式",
+    },
+    Edit {
+        what: "caption",
+        file: "narrative/02-basics.md",
+        from: "caption = \"参与调查的医院级别\"",
+        to: "caption = \"参与调查医院的级别\"",
+    },
+    Edit {
+        what: "chart style",
+        file: "narrative/03-findings.md",
+        from: "@question law_awareness {number = \"3.1.1\", chart = \"donut\"}",
+        to: "@question law_awareness {number = \"3.1.1\", chart = \"bars\"}",
+    },
+    Edit {
+        what: "data",
+        file: "data/synthetic-ai-wjx-code-gb18030.csv",
+        from: "",
+        to: "",
+    },
+];
+
+/// `cargo xtask bench-preview`: run the real `cargo xtask preview` on a copy of the report,
+/// make each kind of edit `runs` times, and time from the write to the preview's line saying
+/// the PDF is updated; against cold `build-report` runs of the same folder in the same run.
+pub fn preview(root: &Path, report_dir: &Path, _typst: &Path, runs: usize) -> Result<String> {
+    use std::io::BufRead;
+    anyhow::ensure!(runs > 0, "--runs must be at least 1");
+    let scratch = root.join("target/bench/preview");
+    let _ = std::fs::remove_dir_all(&scratch);
+    let src = scratch.join("report");
+    copy_dir(report_dir, &src)?;
+    let exe = std::env::current_exe()?;
+    // The peers: the command users run, as a process, rebuilding in place (chart images taken
+    // over when unchanged) and into an empty folder (everything drawn).
+    let mut cold = Vec::new();
+    let mut empty = Vec::new();
+    for k in 0..runs {
+        for (dir, times) in [("cold", &mut cold), ("empty", &mut empty)] {
+            let dest = scratch.join(dir);
+            if dir == "empty" {
+                let _ = std::fs::remove_dir_all(&dest);
+            }
+            let t0 = Instant::now();
+            let out = std::process::Command::new(&exe)
+                .arg("build-report")
+                .arg("--report")
+                .arg(&src)
+                .arg("--out")
+                .arg(&dest)
+                .output()?;
+            anyhow::ensure!(
+                out.status.success(),
+                "build-report failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            // The first rebuild in place has nothing to take over.
+            if !(dir == "cold" && k == 0) || runs == 1 {
+                times.push(t0.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+    }
+    let mut child = std::process::Command::new(&exe)
+        .arg("preview")
+        .arg("--report")
+        .arg(&src)
+        .arg("--out")
+        .arg(scratch.join("preview"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()?;
+    let stdout = child.stdout.take().context("preview has no stdout")?;
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(|l| l.ok())
+        {
+            let _ = tx.send(l);
+        }
+    });
+    let next_update = |rx: &std::sync::mpsc::Receiver<String>| -> Result<String> {
+        loop {
+            let l = rx
+                .recv_timeout(Duration::from_secs(120))
+                .context("the preview printed no update within 2 minutes")?;
+            if l.contains(": ours ") || l.contains(": error") {
+                return Ok(l);
+            }
+        }
+    };
+    let first = next_update(&rx)?;
+    anyhow::ensure!(first.contains("typst"), "the first preview failed: {first}");
+    let ms_after = |l: &str, key: &str| -> Option<f64> {
+        l.split(key)
+            .nth(1)?
+            .split(" ms")
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    };
+    let mut rows = Vec::new();
+    for e in &EDITS {
+        let path = src.join(e.file);
+        let original = std::fs::read(&path)?;
+        let mut wall = Vec::new();
+        let mut ours = Vec::new();
+        let mut typst = Vec::new();
+        for k in 0..runs {
+            let bytes = if e.from.is_empty() {
+                let body = original.strip_suffix(b"\n").unwrap_or(&original);
+                let cut = body.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+                if k % 2 == 0 {
+                    original[..cut].to_vec()
+                } else {
+                    original.clone()
+                }
+            } else {
+                let text = String::from_utf8(original.clone())?;
+                anyhow::ensure!(text.contains(e.from), "{}: «{}» not found", e.file, e.from);
+                if k % 2 == 0 {
+                    text.replacen(e.from, e.to, 1).into_bytes()
+                } else {
+                    text.into_bytes()
+                }
+            };
+            // Let the file system's clock move on, so a same-bytes rewrite is a new version.
+            std::thread::sleep(Duration::from_millis(60));
+            let t0 = Instant::now();
+            std::fs::write(&path, &bytes)?;
+            let line = next_update(&rx)?;
+            wall.push(t0.elapsed().as_secs_f64() * 1000.0);
+            anyhow::ensure!(!line.contains(": error"), "{}: {line}", e.what);
+            ours.push(ms_after(&line, ": ours ").unwrap_or(f64::NAN));
+            typst.push(ms_after(&line, "· typst ").unwrap_or(0.0));
+            if e.from.is_empty() {
+                anyhow::ensure!(
+                    line.contains("data read"),
+                    "a data edit reused the data: {line}"
+                );
+            } else {
+                anyhow::ensure!(line.contains("data reused"), "{}: {line}", e.what);
+            }
+        }
+        std::fs::write(&path, &original)?;
+        let _ = next_update(&rx);
+        rows.push((e.what, median(wall), median(ours), median(typst)));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let cold = median(cold);
+    let empty = median(empty);
+    let mut md = format!(
+        "| update ({runs} edits each, median) | edit → PDF updated | ours | typst | vs `build-report` rebuilding in place ({cold:.0} ms) | vs `build-report` into an empty folder ({empty:.0} ms) |\n|---|---:|---:|---:|---:|---:|\n"
+    );
+    for (what, wall, ours, typst) in rows {
+        md.push_str(&format!(
+            "| {what} | {wall:.0} ms | {ours:.0} ms | {typst:.0} ms | {:.1}× faster | {:.1}× faster |\n",
+            cold / wall,
+            empty / wall
+        ));
+    }
+    Ok(md)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let p = e.path();
+        let t = to.join(e.file_name());
+        if e.file_type()?.is_dir() {
+            copy_dir(&p, &t)?;
+        } else {
+            std::fs::copy(&p, &t)?;
+        }
+    }
+    Ok(())
 }

@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod fuzz;
+pub mod preview;
 pub mod report;
 pub mod scaffold;
 pub mod schemas;

@@ -32,9 +32,49 @@ enum Command {
         /// (CONFIDENTIAL, never to be published).
         #[arg(long)]
         internal: bool,
+        /// Also write the respondent-level data into data/ (as `cargo xtask export-data`).
+        #[arg(long)]
+        data: bool,
+        /// With --data: keep the identifying questions (names, codes); the files are marked
+        /// CONFIDENTIAL.
+        #[arg(long, requires = "data")]
+        include_identifying: bool,
         /// Print where the time went.
         #[arg(long)]
         timings: bool,
+    },
+    /// Watch a report folder and keep a preview PDF up to date in target/preview/<id>/: spec
+    /// and narrative edits reuse the computed tables, and typst recompiles incrementally.
+    Preview {
+        /// The report folder (relative to the current folder; default: the CHIMA 2025 report).
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Write into <out>/<id>/ instead of the workspace's target/preview/<id>/.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Time preview updates (narrative, caption, chart style, data edits) against cold
+    /// builds of the same report; print a Markdown table of medians.
+    BenchPreview {
+        /// The report folder (copied to a temporary folder before editing).
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Edits of each kind (the median is reported).
+        #[arg(long, default_value_t = 11)]
+        runs: usize,
+    },
+    /// Write each dataset's cleaned, valid respondents for statistical packages into
+    /// target/reports/<id>/data/: SPSS .sav, Stata .dta, Parquet, and a codebook.
+    ExportData {
+        /// The report folder (relative to the current folder; default: the CHIMA 2025 report).
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Write into <out>/<id>/data/ instead of the workspace's target/reports/<id>/data/.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Keep the identifying questions (names, codes); the files are marked CONFIDENTIAL.
+        #[arg(long)]
+        include_identifying: bool,
     },
     /// Draft a report folder from a 问卷星 download: questionnaire, mapping, cleaning rules,
     /// report spec, narrative skeleton, and REVIEW.md listing every guess. Then build it with
@@ -184,10 +224,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::ExportData {
+            report,
+            out,
+            include_identifying,
+        } => {
+            let report = report_dir(&root, report);
+            let out_root = out
+                .map(from_cwd)
+                .unwrap_or_else(|| root.join("target/reports"));
+            let (dir, files) = xtask::report::export_data(&report, &out_root, include_identifying)?;
+            println!("wrote {}: {}", dir.display(), files.join(", "));
+            if include_identifying {
+                println!("  {}", survey_report::data::CONFIDENTIAL);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::BuildReport {
             report,
             out,
             internal,
+            data,
+            include_identifying,
             timings,
         } => {
             let report = report_dir(&root, report);
@@ -202,7 +260,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 &out_root,
                 &typst,
                 Some(&say),
-                &xtask::report::Extras { internal },
+                &xtask::report::Extras {
+                    internal,
+                    data: data.then_some(include_identifying),
+                },
             )?;
             for w in &r.warnings {
                 eprintln!("typst: {w}");
@@ -210,11 +271,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let out = r.out_dir.display();
             println!("built {}: {out}/report.pdf", r.id);
             println!(
-                "  also in {out}/: tables.json, tables.xlsx, tables/*.csv, report.typ, cleaning-log-*.csv (CONFIDENTIAL){}",
+                "  also in {out}/: tables.json, tables.xlsx, tables/*.csv, charts/*.svg and *.png, report.typ, cleaning-log-*.csv (CONFIDENTIAL){}{}",
                 if internal {
                     ", internal/unsuppressed.json (CONFIDENTIAL)"
                 } else {
                     ""
+                },
+                match (data, include_identifying) {
+                    (true, true) => ", data/ (CONFIDENTIAL: identifying answers)",
+                    (true, false) => ", data/ (.sav, .dta, .parquet, codebook)",
+                    _ => "",
                 }
             );
             if timings {
@@ -228,6 +294,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     t.typst.as_secs_f64()
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Preview { report, out } => {
+            let report = report_dir(&root, report);
+            let out_root = out
+                .map(from_cwd)
+                .unwrap_or_else(|| root.join("target/preview"));
+            let typst = xtask::setup::typst()?;
+            xtask::preview::run(&root, &report, &out_root, &typst)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchPreview { report, runs } => {
+            let report = report_dir(&root, report);
+            let typst = xtask::setup::typst()?;
+            let b = xtask::bench::preview(&root, &report, &typst, runs)?;
+            println!("{b}");
             Ok(ExitCode::SUCCESS)
         }
         Command::NewReport {

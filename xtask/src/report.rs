@@ -27,6 +27,9 @@ pub fn toolkit_version() -> String {
 pub struct Extras {
     /// Also write the CONFIDENTIAL `internal/unsuppressed.json`.
     pub internal: bool,
+    /// Also write the respondent-level data (`data/`); `Some(true)` with the identifying
+    /// questions (those files are marked CONFIDENTIAL).
+    pub data: Option<bool>,
 }
 
 /// Build a report folder with the pinned typst into `<out_root>/<id>/`.
@@ -82,13 +85,20 @@ pub fn build_with(
         typst_version,
         progress,
         rows: Some(&on_rows),
+        keep_records: extras.data.is_some(),
+        reuse: None,
     };
     let mut built = survey_report::build(report_dir, &registry, &opts)?;
     if let Some(pb) = bar.borrow_mut().take() {
         pb.finish_and_clear();
     }
     let out_dir = out_root.join(&built.spec.id);
-    let extra_files = Vec::new();
+    let extra_files = match extras.data {
+        Some(identifying) => {
+            survey_report::data::files(&built.datasets, &built.weights, identifying)?
+        }
+        None => Vec::new(),
+    };
     let warnings = survey_report::write(
         &mut built,
         &Output {
@@ -105,6 +115,41 @@ pub fn build_with(
         warnings,
         timings: built.timings,
     })
+}
+
+/// `cargo xtask export-data`: write each dataset's cleaned, valid respondents (`.sav`, `.dta`,
+/// Parquet, codebook) into `<out_root>/<id>/data/`, replacing what was there only once every
+/// file is written. Returns the folder and the files.
+pub fn export_data(
+    report_dir: &Path,
+    out_root: &Path,
+    identifying: bool,
+) -> Result<(PathBuf, Vec<String>)> {
+    let (spec, folder, datasets) = survey_report::load_datasets_with(report_dir, true)?;
+    let weights = survey_report::weights::compute(&folder, &spec.weights, &datasets)?;
+    let files = survey_report::data::files(&datasets, &weights, identifying)?;
+    let report_out = out_root.join(&spec.id);
+    std::fs::create_dir_all(&report_out)?;
+    let staging = report_out.join(format!(".data.staging-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    let mut names = Vec::new();
+    for (rel, bytes) in &files {
+        let rel = rel.strip_prefix("data/").unwrap_or(rel);
+        let p = staging.join(rel);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d)?;
+        }
+        std::fs::write(&p, bytes)?;
+        names.push(rel.to_owned());
+    }
+    let dest = report_out.join("data");
+    let old = report_out.join(format!(".data.old-{}", std::process::id()));
+    if dest.exists() {
+        std::fs::rename(&dest, &old)?;
+    }
+    std::fs::rename(&staging, &dest)?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok((dest, names))
 }
 
 /// `typst 0.15.1`: the version as the provenance note prints it (a build without git metadata

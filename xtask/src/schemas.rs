@@ -44,6 +44,10 @@ pub fn generate_all(root: &Path) -> Result<Vec<(PathBuf, String)>> {
             pretty(&schema_of::<survey_stats::weighting::MarginsSpec>()),
         ),
         (
+            root.join("schemas/codebook.schema.json"),
+            pretty(&survey_microdata::Codebook::json_schema()),
+        ),
+        (
             root.join("schemas/crosswalk.schema.json"),
             pretty(&schema_of::<survey_schema::Crosswalk>()),
         ),

@@ -139,8 +139,27 @@ fn r_survey_ok() -> bool {
         .unwrap_or(false)
 }
 
+/// Whether R's haven package loads.
+fn r_haven_ok() -> bool {
+    Command::new("Rscript")
+        .args(["-e", "suppressMessages(library(haven))"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// Whether Python reads SPSS, Stata and Parquet files (pyreadstat, pyarrow).
+fn python_readers_ok() -> bool {
+    Command::new("python3")
+        .args(["-c", "import pyreadstat, pyarrow.parquet"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
 /// Make sure everything the test suite calls is installed: the pinned typst, poppler-utils
-/// (pdftotext, pdftoppm, pdffonts), R and its survey package. Returns the typst to use.
+/// (pdftotext, pdftoppm, pdffonts), R with its survey and haven packages, and Python's
+/// pyreadstat and pyarrow (to read the data files back). Returns the typst to use.
 pub fn test_prerequisites() -> Result<PathBuf> {
     let typst = typst()?;
     let poppler = ["pdftotext", "pdftoppm", "pdffonts", "pdfinfo"];
@@ -154,6 +173,39 @@ pub fn test_prerequisites() -> Result<PathBuf> {
         apt_install(&["r-base-core", "r-cran-survey"])?;
         if !r_survey_ok() {
             bail!("R's survey package still does not load after installing r-cran-survey");
+        }
+    }
+    if !r_haven_ok() {
+        apt_install(&["r-cran-haven"])?;
+        if !r_haven_ok() {
+            bail!("R's haven package still does not load after installing r-cran-haven");
+        }
+    }
+    if !python_readers_ok() {
+        if on_path("python3").is_none() {
+            apt_install(&["python3", "python3-pip"])?;
+        }
+        eprintln!("installing pyreadstat and pyarrow (pip)…");
+        let mut pip = Command::new("python3");
+        pip.args(["-m", "pip", "install", "--quiet", "pyreadstat", "pyarrow"]);
+        let ok = pip.status().map(|s| s.success()).unwrap_or(false)
+            || Command::new("python3")
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--break-system-packages",
+                    "pyreadstat",
+                    "pyarrow",
+                ])
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false);
+        if !ok || !python_readers_ok() {
+            bail!(
+                "Python cannot import pyreadstat and pyarrow, and `python3 -m pip install pyreadstat pyarrow` did not help"
+            );
         }
     }
     Ok(typst)

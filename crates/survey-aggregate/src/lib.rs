@@ -17,8 +17,8 @@ mod tables;
 
 pub use acc::{Aggregate, CrossTabSpec};
 pub use tables::{
-    CrossTab, Figure, FrequencyRow, FrequencyTable, NumericSummary, RowOrder, is_categorical,
-    percent, ranks, top,
+    Answered, CrossTab, Figure, FrequencyRow, FrequencyTable, NumericSummary, RowOrder,
+    is_categorical, percent, ranks, top,
 };
 
 use schemars::JsonSchema;

@@ -28,6 +28,14 @@ pub fn percent(count: u64, base: u64) -> Option<f64> {
     (base > 0).then(|| count as f64 * 100.0 / base as f64)
 }
 
+/// How many respondents answered a question, were not shown it, or skipped it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Answered {
+    pub base: u64,
+    pub not_shown: u64,
+    pub skipped: u64,
+}
+
 /// One option's row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FrequencyRow {
@@ -154,6 +162,19 @@ impl Aggregate {
             });
         }
         Ok(())
+    }
+
+    /// Of any question: respondents who answered it (its base), were not shown it, and were
+    /// shown it but skipped it.
+    pub fn answered(&self, index: &Index, qid: &str) -> Result<Answered, AggregateError> {
+        self.check_index(index)?;
+        let (p, _) = question(index, qid)?;
+        let acc = self.q(p);
+        Ok(Answered {
+            base: self.records() - acc.not_shown - acc.skipped,
+            not_shown: acc.not_shown,
+            skipped: acc.skipped,
+        })
     }
 
     /// Option counts of a choice question, in questionnaire order, with its base.

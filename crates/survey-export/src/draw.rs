@@ -47,24 +47,44 @@ pub fn document(d: &Document) -> Source {
     }
 }
 
-/// Draw one figure on a page of its own size, for charts as images (SVG, PNG).
-pub fn standalone_figure(f: &PrintedFigure) -> Source {
+/// Every numbered figure of a document, each on a page of its own size, for charts as images:
+/// compiled to SVG and PNG with one page per figure. Returns the source and the figures'
+/// numbers in page order. The charts are drawn by the same code as in the PDF.
+pub fn charts(d: &Document) -> Option<(Source, Vec<String>)> {
+    let figures: Vec<&PrintedFigure> = d
+        .figures()
+        .into_iter()
+        .filter(|f| f.number.is_some())
+        .collect();
+    if figures.is_empty() {
+        return None;
+    }
     let mut doc = Doc::new();
     preamble(
         &mut doc,
         &Meta {
-            title: &f.caption,
-            author: "",
-            keywords: &[],
+            title: &d.meta.title,
+            author: &d.meta.author,
+            keywords: &d.meta.keywords,
         },
     );
     doc.line("#set page(width: 16cm, height: auto, margin: 0.4cm, header: none, footer: none, numbering: none)");
-    figure(&mut doc, f);
-    Source {
-        text: doc.source().to_owned(),
-        chars: doc.chars().clone(),
-        assets: Vec::new(),
+    let mut numbers = Vec::new();
+    for (i, f) in figures.iter().enumerate() {
+        if i > 0 {
+            doc.line("#pagebreak()");
+        }
+        figure(&mut doc, f);
+        numbers.push(f.number.clone().expect("numbered"));
     }
+    Some((
+        Source {
+            text: doc.source().to_owned(),
+            chars: doc.chars().clone(),
+            assets: Vec::new(),
+        },
+        numbers,
+    ))
 }
 
 #[derive(Default)]
@@ -200,6 +220,9 @@ fn cell_content(doc: &mut Doc, c: &Cell, total: bool) -> String {
 }
 
 /// Any printed table: numbered tables as captioned figures, lists as compact small print.
+/// Tables with more rows than this may break across pages.
+const LONG_TABLE_ROWS: usize = 24;
+
 pub fn table(doc: &mut Doc, t: &PrintedTable) {
     // Labels take most of the width; running text shares the rest; numbers and codes are as
     // wide as they need.
@@ -263,8 +286,15 @@ pub fn table(doc: &mut Doc, t: &PrintedTable) {
         (Some(number), _) => {
             let n = doc.str(number);
             let caption = unbroken_end(doc, t.caption.as_deref().unwrap_or_default());
+            // A table longer than a page may break, its header repeated; a shorter one moves
+            // whole to the next page rather than leave a few rows behind.
+            let (open, close) = if t.rows.len() > LONG_TABLE_ROWS {
+                ("#[#show figure: set block(breakable: true)\n", "\n]")
+            } else {
+                ("", "")
+            };
             doc.line(&format!(
-                "#numbered(table, [#\"表\"], {n}, [{caption}], {grid}){}",
+                "{open}#numbered(table, [#\"表\"], {n}, [{caption}], {grid}){}{close}",
                 label_for(NumberKind::Table, number)
             ));
         }

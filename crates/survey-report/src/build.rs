@@ -38,11 +38,81 @@ pub struct Built {
     pub audit: Option<survey_audit::Audit>,
     /// Unsuppressed counts of tables with suppressed cells: internal use only.
     pub internal: Vec<InternalTable>,
+    /// The weights the spec declares, raked.
+    pub weights: IndexMap<String, crate::weights::WeightSet>,
     pub timings: Timings,
 }
 
 /// Row progress callback: (dataset, file bytes read, rows read).
 pub type RowsProgress<'a> = &'a dyn Fn(&str, u64, u64);
+
+/// What a dataset was loaded from: its declaration, the cross-tabs it counts, whether it kept
+/// its records, and the size and modification time of each file it read.
+#[derive(Debug, Clone, PartialEq)]
+struct DatasetInputs {
+    decl: crate::DatasetDecl,
+    crosstabs: Vec<CrossTabSpec>,
+    keep_records: bool,
+    stamps: Vec<Option<(u64, std::time::SystemTime)>>,
+}
+
+impl DatasetInputs {
+    fn of(
+        folder: &Folder,
+        decl: &crate::DatasetDecl,
+        crosstabs: &[CrossTabSpec],
+        keep: bool,
+    ) -> Self {
+        DatasetInputs {
+            decl: decl.clone(),
+            crosstabs: crosstabs.to_vec(),
+            keep_records: keep,
+            stamps: vec![
+                folder.stamp(&decl.questionnaire, false),
+                folder.stamp(&decl.mapping, false),
+                folder.stamp(&decl.cleaning, false),
+                folder.stamp(&decl.data, true),
+            ],
+        }
+    }
+}
+
+struct Kept {
+    inputs: DatasetInputs,
+    /// The files the load read, with their SHA-256, for the provenance note.
+    reads: Vec<(String, String)>,
+    dataset: Dataset,
+}
+
+/// Datasets kept from one build of a report folder to the next (the preview): a dataset whose
+/// declaration, cross-tabs and files (size and modification time) are unchanged is reused, not
+/// re-imported, cleaned and aggregated.
+#[derive(Default)]
+pub struct Reuse {
+    kept: HashMap<String, Kept>,
+    /// Per dataset of the last build: its inputs and reads, waiting for the dataset back.
+    pending: HashMap<String, (DatasetInputs, Vec<(String, String)>)>,
+    /// Datasets reused by the last build.
+    pub reused: Vec<String>,
+}
+
+impl Reuse {
+    /// Keep the datasets of a build that has been written, for the next build.
+    pub fn keep(&mut self, datasets: IndexMap<String, Dataset>) {
+        for (name, dataset) in datasets {
+            if let Some((inputs, reads)) = self.pending.remove(&name) {
+                self.kept.insert(
+                    name,
+                    Kept {
+                        inputs,
+                        reads,
+                        dataset,
+                    },
+                );
+            }
+        }
+    }
+}
 
 /// What the builder needs besides the report folder.
 pub struct BuildOptions<'a> {
@@ -51,6 +121,11 @@ pub struct BuildOptions<'a> {
     pub progress: Option<&'a dyn Fn(&str)>,
     /// Called every few thousand rows while a dataset is read: (dataset, file bytes, rows).
     pub rows: Option<RowsProgress<'a>>,
+    /// Keep every dataset's valid records (for the respondent-level data export).
+    pub keep_records: bool,
+    /// Datasets from an earlier build of the same folder, reused where their inputs are
+    /// unchanged; the caller hands the built datasets back with [`Reuse::keep`].
+    pub reuse: Option<&'a RefCell<Reuse>>,
 }
 
 /// A spec with its blocks parsed.
@@ -107,11 +182,19 @@ pub fn parse(dir: &Path, registry: &Registry) -> Result<Parsed, ReportError> {
 pub fn load_datasets(
     dir: &Path,
 ) -> Result<(ReportSpec, Folder, IndexMap<String, Dataset>), ReportError> {
+    load_datasets_with(dir, false)
+}
+
+/// As [`load_datasets`], keeping every dataset's valid records when `keep_records` (records
+/// are always kept where weights need them, as a build keeps them).
+pub fn load_datasets_with(
+    dir: &Path,
+    keep_records: bool,
+) -> Result<(ReportSpec, Folder, IndexMap<String, Dataset>), ReportError> {
     let Parsed { folder, spec, .. } = parse(dir, &Registry::with_builtins())?;
     let mut datasets = IndexMap::new();
     for decl in &spec.datasets {
-        // Records are kept where weights need them, as a build keeps them.
-        let keep = spec.weights.iter().any(|w| w.dataset == decl.name);
+        let keep = keep_records || spec.weights.iter().any(|w| w.dataset == decl.name);
         datasets.insert(
             decl.name.clone(),
             Dataset::load(&folder, decl, &[], keep, None)?,
@@ -127,6 +210,11 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
             p(s)
         }
     };
+    if let Some(r) = opts.reuse {
+        let mut r = r.borrow_mut();
+        r.reused.clear();
+        r.pending.clear();
+    }
     let Parsed {
         folder,
         spec,
@@ -179,34 +267,150 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
     for decl in &spec.datasets {
         say(&format!("reading dataset {} ({})", decl.name, decl.data));
         let cts = needs.get(&decl.name).cloned().unwrap_or_default();
-        let keep = spec.weights.iter().any(|w| w.dataset == decl.name);
+        let keep = opts.keep_records || spec.weights.iter().any(|w| w.dataset == decl.name);
         let name = decl.name.clone();
         let rows = opts
             .rows
             .map(|f| move |bytes: u64, n: u64| f(&name, bytes, n));
-        let d = Dataset::load(
-            &folder,
-            decl,
-            &cts,
-            keep,
-            rows.as_ref().map(|f| f as &dyn Fn(u64, u64)),
-        )?;
+        let inputs = opts
+            .reuse
+            .map(|_| DatasetInputs::of(&folder, decl, &cts, keep));
+        let kept = match (opts.reuse, &inputs) {
+            (Some(r), Some(i)) => {
+                let mut r = r.borrow_mut();
+                match r.kept.remove(&decl.name) {
+                    Some(k) if &k.inputs == i => {
+                        r.reused.push(decl.name.clone());
+                        Some(k)
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let d = match kept {
+            Some(k) => {
+                folder.remember(&k.reads);
+                if let Some(r) = opts.reuse {
+                    r.borrow_mut()
+                        .pending
+                        .insert(decl.name.clone(), (k.inputs, k.reads));
+                }
+                let mut d = k.dataset;
+                d.timings = Default::default();
+                d
+            }
+            None => {
+                let before = folder.reads();
+                let d = Dataset::load(
+                    &folder,
+                    decl,
+                    &cts,
+                    keep,
+                    rows.as_ref().map(|f| f as &dyn Fn(u64, u64)),
+                )?;
+                if let (Some(r), Some(i)) = (opts.reuse, inputs) {
+                    let reads = folder
+                        .reads()
+                        .into_iter()
+                        .filter(|x| !before.contains(x))
+                        .collect();
+                    r.borrow_mut().pending.insert(decl.name.clone(), (i, reads));
+                }
+                d
+            }
+        };
         timings.import += d.timings.import;
         timings.clean += d.timings.clean;
         timings.aggregate += d.timings.aggregate;
         datasets.insert(decl.name.clone(), d);
     }
-    let weights = crate::weights::compute(&folder, &spec.weights, &datasets)?;
-    let waves = crate::waves::load(
+    let composed = compose(
         &folder,
+        &spec,
+        &blocks,
+        registry,
+        &narratives,
+        opts,
+        &printed,
+        &datasets,
+        &mut timings,
+    );
+    let Composed {
+        document,
+        tables,
+        audit,
+        internal,
+        weights,
+    } = match composed {
+        Ok(c) => c,
+        Err(e) => {
+            // A failed build (a bad reference, say) still hands its datasets back, so the
+            // next attempt does not re-read unchanged data.
+            if let Some(r) = opts.reuse {
+                r.borrow_mut().keep(datasets);
+            }
+            return Err(e);
+        }
+    };
+    drop(folder);
+    Ok(Built {
+        spec,
+        document,
+        tables,
+        datasets,
+        audit,
+        internal,
+        weights,
+        timings,
+    })
+}
+
+/// What the blocks made of the datasets.
+struct Composed {
+    document: Document,
+    tables: TablesFile,
+    audit: Option<survey_audit::Audit>,
+    internal: Vec<InternalTable>,
+    weights: IndexMap<String, crate::weights::WeightSet>,
+}
+
+/// Weights, earlier waves, the audit, then every block, the report-wide disclosure audit and
+/// the tables file.
+#[allow(clippy::too_many_arguments)]
+fn compose(
+    folder: &Folder,
+    spec: &ReportSpec,
+    blocks: &[(RawBlock, Box<dyn Block>)],
+    registry: &Registry,
+    narratives: &RefCell<HashMap<String, crate::narrative::Narrative>>,
+    opts: &BuildOptions,
+    printed: &[(String, CrossTabSpec, u64)],
+    datasets: &IndexMap<String, Dataset>,
+    timings: &mut Timings,
+) -> Result<Composed, ReportError> {
+    let spec_path = folder.shown("report.toml");
+    let located = |rb: &RawBlock, message: String| {
+        ReportError::Spec(SpecError {
+            file: spec_path.clone(),
+            line: Some(rb.line),
+            block: Some(rb.describe()),
+            field: None,
+            message,
+        })
+    };
+
+    let weights = crate::weights::compute(folder, &spec.weights, datasets)?;
+    let waves = crate::waves::load(
+        folder,
         &spec.waves,
         spec.default_dataset(),
         spec.date.get(..4).unwrap_or(&spec.date),
-        &datasets,
+        datasets,
     )?;
     let audit = match &spec.audit {
         Some(decl) => Some(
-            crate::blocks::audit::run(&folder, decl, &datasets).map_err(|m| {
+            crate::blocks::audit::run(folder, decl, datasets).map_err(|m| {
                 ReportError::Spec(SpecError {
                     file: spec_path.clone(),
                     line: None,
@@ -223,21 +427,21 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
         toolkit: opts.toolkit_version.clone(),
         typst: opts.typst_version.clone(),
     };
-    let protected = crate::linked::protected(&printed, &datasets)
+    let protected = crate::linked::protected(printed, datasets)
         .map_err(|m| ReportError::Input(format!("{}: {m}", spec_path.display())))?;
     let mut cx = Context::new(
-        &folder,
-        &spec,
-        &datasets,
+        folder,
+        spec,
+        datasets,
         &provenance,
         &weights,
         &waves,
         registry,
         audit.as_ref(),
-        &narratives,
+        narratives,
         protected,
     );
-    for (rb, b) in &blocks {
+    for (rb, b) in blocks {
         b.build(&mut cx).map_err(|m| located(rb, m))?;
     }
     let Finished {
@@ -259,7 +463,7 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
             }
         }
     }
-    crate::linked::audit(&suppressed, &facts, &datasets, &weights).map_err(|errs| {
+    crate::linked::audit(&suppressed, &facts, datasets, &weights).map_err(|errs| {
         ReportError::Input(format!(
             "{}: the disclosure audit of everything the report prints found hidden cells that can be worked out:\n{}",
             spec_path.display(),
@@ -296,14 +500,11 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
             .collect(),
     };
     timings.render = t0.elapsed();
-    drop(folder);
-    Ok(Built {
-        spec,
+    Ok(Composed {
         document,
         tables,
-        datasets,
         audit,
         internal,
-        timings,
+        weights,
     })
 }

@@ -28,6 +28,7 @@ impl Registry {
             .register_positional::<notes::Funnel>("funnel", "dataset")
             .register::<notes::Methodology>("methodology")
             .register::<notes::DataAppendix>("data_appendix")
+            .register::<notes::CodebookBlock>("codebook")
             .register::<audit::AuditBlock>("audit");
         r
     }

@@ -170,6 +170,28 @@ impl Folder {
         Ok(())
     }
 
+    /// Record files read by an earlier build of the same folder whose results are reused
+    /// (the preview): the provenance lists them as if read now.
+    pub fn remember(&self, reads: &[(String, String)]) {
+        let mut r = self.reads.borrow_mut();
+        for (k, v) in reads {
+            r.insert(k.clone(), v.clone());
+        }
+    }
+
+    /// Size and modification time of a file the folder names (data may lie outside when the
+    /// spec allows): how a caller tells whether it changed since it was read.
+    pub fn stamp(&self, rel: &str, data: bool) -> Option<(u64, std::time::SystemTime)> {
+        let real = if data {
+            self.resolve_data(rel)
+        } else {
+            self.resolve(rel)
+        }
+        .ok()?;
+        let m = std::fs::metadata(real).ok()?;
+        Some((m.len(), m.modified().ok()?))
+    }
+
     /// Every file read so far, by name as the spec gives it, with its SHA-256.
     pub fn reads(&self) -> Vec<(String, String)> {
         self.reads

@@ -20,6 +20,7 @@ pub mod block;
 pub mod blocks;
 pub mod build;
 mod builtin;
+pub mod data;
 pub mod dataset;
 pub mod folder;
 mod linked;
@@ -31,7 +32,9 @@ pub mod waves;
 pub mod weights;
 
 pub use block::{Block, Context, Env, Provenance, Registry};
-pub use build::{BuildOptions, Built, Parsed, Timings, build, load_datasets, parse};
+pub use build::{
+    BuildOptions, Built, Parsed, Timings, build, load_datasets, load_datasets_with, parse,
+};
 pub use dataset::{Dataset, DatasetDecl};
 pub use output::{Output, write};
 pub use spec::{ReportSpec, SpecError};

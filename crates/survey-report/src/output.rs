@@ -26,6 +26,41 @@ pub struct Output<'a> {
 /// The first key of `internal/unsuppressed.json`.
 pub const INTERNAL_NOTICE: &str = "CONFIDENTIAL: unsuppressed counts behind cells the report hides. For the survey team only; never publish this file.";
 
+/// Name the charts' page files (`page-01.svg`, …) by figure number (`fig-3.1.1.svg`).
+fn name_chart_pages(dir: &Path, numbers: &[String]) -> Result<(), ReportError> {
+    let width = numbers.len().to_string().len();
+    for (i, n) in numbers.iter().enumerate() {
+        for ext in ["svg", "png"] {
+            let from = dir.join(format!("page-{:0width$}.{ext}", i + 1));
+            let to = dir.join(format!("fig-{n}.{ext}"));
+            std::fs::rename(&from, &to)
+                .map_err(|e| ReportError::Output(format!("{}: {e}", from.display())))?;
+        }
+    }
+    Ok(())
+}
+
+/// The font files (names and sizes) the charts are drawn with, as a short key.
+fn fonts_key(dir: &Path) -> String {
+    let mut files: Vec<(String, u64)> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| {
+                    let m = e.metadata().ok()?;
+                    m.is_file()
+                        .then(|| (e.file_name().to_string_lossy().into_owned(), m.len()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+        .iter()
+        .map(|(n, l)| format!("{n}:{l}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Hold the report's lock: a second build of the same report waits, saying who holds it.
 fn lock(parent: &Path, name: &str) -> Result<std::fs::File, ReportError> {
     use std::io::{Read, Seek, Write};
@@ -95,6 +130,36 @@ fn swap_in(new: &Path, dir: &Path, old: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Check that the fonts print every character of the source; a missing one is named with
+/// the text it is in.
+pub fn check_fonts(source: &draw::Source, fonts: &Path) -> Result<(), ReportError> {
+    check_coverage(fonts, &source.chars).map_err(|e| {
+        ReportError::Output(match e {
+            survey_export::compile::CompileError::Coverage { dir, missing, .. } => {
+                let places = survey_export::compile::places(&source.text, &missing);
+                survey_export::compile::CompileError::Coverage {
+                    dir,
+                    missing,
+                    places,
+                }
+                .to_string()
+            }
+            e => e.to_string(),
+        })
+    })?;
+    Ok(())
+}
+
+/// The report's Typst source and assets, checked against the fonts: exactly what [`write`]
+/// compiles (the preview hands it to a long-lived `typst watch`).
+pub fn typst_source(built: &mut Built, fonts: &Path) -> Result<draw::Source, ReportError> {
+    let t = Instant::now();
+    let source = draw::document(&built.document);
+    built.timings.render += t.elapsed();
+    check_fonts(&source, fonts)?;
+    Ok(source)
+}
+
 /// Write every output into a staging folder, compile the PDF there, and only then swap it in
 /// for the output folder: a failed build leaves the last good report in place.
 pub fn write(built: &mut Built, out: &Output) -> Result<Vec<String>, ReportError> {
@@ -134,20 +199,51 @@ pub fn write(built: &mut Built, out: &Output) -> Result<Vec<String>, ReportError
         for (rel, bytes) in &source.assets {
             put(rel, bytes)?;
         }
-        check_coverage(out.fonts, &source.chars).map_err(|e| {
-            ReportError::Output(match e {
-                survey_export::compile::CompileError::Coverage { dir, missing, .. } => {
-                    let places = survey_export::compile::places(&source.text, &missing);
-                    survey_export::compile::CompileError::Coverage {
-                        dir,
-                        missing,
-                        places,
-                    }
-                    .to_string()
-                }
-                e => e.to_string(),
-            })
-        })?;
+        check_fonts(&source, out.fonts)?;
+        // Charts as images: every numbered figure on a page of its own, compiled to SVG and to
+        // PNG (one file per page), then named by figure number.
+        let charts = draw::charts(&built.document).map(|(mut src, numbers)| {
+            // What the images depend on besides the source: the typst and the fonts.
+            src.text = format!(
+                "// drawn by {}; fonts: {}\n{}",
+                survey_export::compile::version(out.typst).unwrap_or_default(),
+                fonts_key(out.fonts),
+                src.text
+            );
+            (src, numbers)
+        });
+        let mut chart_runs = Vec::new();
+        // The images of the last good build are taken over when they were drawn from the same
+        // source by the same typst with the same fonts: same inputs, same bytes.
+        let mut charts_reused = false;
+        if let Some((src, numbers)) = &charts {
+            put("charts.typ", src.text.as_bytes())?;
+            std::fs::create_dir_all(staging.join("charts")).map_err(|e| io(&staging, e))?;
+            charts_reused = std::fs::read(out.dir.join("charts.typ")).ok().as_deref()
+                == Some(src.text.as_bytes())
+                && numbers.iter().all(|n| {
+                    ["svg", "png"].iter().all(|ext| {
+                        let name = format!("charts/fig-{n}.{ext}");
+                        std::fs::copy(out.dir.join(&name), staging.join(&name)).is_ok()
+                    })
+                });
+        }
+        if let Some((_, _)) = charts.as_ref().filter(|_| !charts_reused) {
+            for ext in ["svg", "png"] {
+                chart_runs.push(
+                    start(&Compile {
+                        typst: out.typst,
+                        root: &staging,
+                        input: &staging.join("charts.typ"),
+                        output: &staging.join(format!("charts/page-{{0p}}.{ext}")),
+                        font_dir: out.fonts,
+                        timestamp: built.spec.timestamp(),
+                        pdf_standard: None,
+                    })
+                    .map_err(|e| ReportError::Output(e.to_string()))?,
+                );
+            }
+        }
         // typst runs while the table files are written.
         let t0 = Instant::now();
         let running = start(&Compile {
@@ -157,7 +253,7 @@ pub fn write(built: &mut Built, out: &Output) -> Result<Vec<String>, ReportError
             output: &staging.join("report.pdf"),
             font_dir: out.fonts,
             timestamp: built.spec.timestamp(),
-            pdf_standard: built.spec.pdf_standard.as_deref(),
+            pdf_standard: Some(&built.spec.pdf_standards()),
         })
         .map_err(|e| ReportError::Output(e.to_string()))?;
         let written = (|| -> Result<(), ReportError> {
@@ -201,8 +297,23 @@ pub fn write(built: &mut Built, out: &Output) -> Result<Vec<String>, ReportError
         let warnings = running
             .wait()
             .map_err(|e| ReportError::Output(e.to_string()));
+        let mut chart_errors = Vec::new();
+        for r in chart_runs {
+            if let Err(e) = r.wait() {
+                chart_errors.push(e.to_string());
+            }
+        }
         written?;
         let warnings = warnings?;
+        if !chart_errors.is_empty() {
+            return Err(ReportError::Output(format!(
+                "drawing the charts as images failed:\n{}",
+                chart_errors.join("\n")
+            )));
+        }
+        if let Some((_, numbers)) = charts.as_ref().filter(|_| !charts_reused) {
+            name_chart_pages(&staging.join("charts"), numbers)?;
+        }
         built.timings.typst = t0.elapsed();
         Ok(warnings)
     })();

@@ -110,6 +110,16 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 impl ReportSpec {
+    /// The PDF standards typst enforces: the spec's (e.g. `a-2b`) and always PDF/UA-1, the
+    /// accessibility standard (tagged structure, language, alt text, marked table headers).
+    pub fn pdf_standards(&self) -> String {
+        match &self.pdf_standard {
+            Some(s) if s.split(',').any(|x| x.trim() == "ua-1") => s.clone(),
+            Some(s) => format!("{s},ua-1"),
+            None => "ua-1".into(),
+        }
+    }
+
     /// Read `report.toml` and split its blocks.
     pub fn load(path: &Path) -> Result<(ReportSpec, Vec<RawBlock>), SpecError> {
         let text = std::fs::read_to_string(path).map_err(|e| SpecError {

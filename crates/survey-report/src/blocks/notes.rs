@@ -92,7 +92,7 @@ pub struct Methodology {
 
 fn sub(cx: &mut Context, t: &str) {
     cx.push(Element::Heading {
-        level: 3,
+        level: 2,
         title: t.to_owned(),
         outlined: false,
         new_page: false,
@@ -369,6 +369,119 @@ impl Block for DataAppendix {
             };
             cx.push(Element::Table(Box::new(t)));
         }
+        Ok(())
+    }
+}
+
+/// The codebook of the respondent-level data files (`cargo xtask export-data`): every variable
+/// with its name in the `.sav`, `.dta` and Parquet files, its label, its codes and labels, and
+/// the missing codes. Identifying questions, which the files leave out, are not listed.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodebookBlock {
+    #[serde(default)]
+    pub dataset: Option<String>,
+    #[serde(default)]
+    pub number: Option<String>,
+    #[serde(default)]
+    pub caption: Option<String>,
+}
+
+impl Block for CodebookBlock {
+    fn build(&self, cx: &mut Context) -> Result<(), String> {
+        let (name, d) = cx.dataset(self.dataset.as_deref())?;
+        let weights: Vec<survey_microdata::WeightColumn> = cx
+            .weights
+            .values()
+            .filter(|w| w.dataset == name)
+            .map(|w| survey_microdata::WeightColumn {
+                name: format!("w_{}", w.name),
+                label: format!("权重“{}”", w.name),
+                values: Vec::new(),
+            })
+            .collect();
+        // The variables do not depend on the answers: flatten no records.
+        let export = survey_microdata::flatten(&d.index, &[], false, &weights);
+        let number = cx.number(self.number.as_deref(), &[NumberKind::Table], &[])?;
+        let rows = export
+            .vars
+            .iter()
+            .map(|v| {
+                use survey_microdata::Role;
+                let values = match v.role {
+                    Role::Id => "答卷编号".to_owned(),
+                    Role::Weight => "权重（平均为1）".to_owned(),
+                    Role::Number => "数值".to_owned(),
+                    Role::Text | Role::OtherText => "文本".to_owned(),
+                    Role::Choice | Role::Dichotomy => v
+                        .value_labels
+                        .iter()
+                        .map(|(c, l)| format!("{c}={l}"))
+                        .collect::<Vec<_>>()
+                        .join("；"),
+                };
+                use survey_microdata::Measure;
+                let kind = match (v.role, v.measure) {
+                    (Role::Id, _) => "标识",
+                    (Role::Weight, _) => "权重",
+                    (Role::Dichotomy, _) => "多选（0/1）",
+                    (Role::Choice, Measure::Ordinal) => "有序单选",
+                    (Role::Choice, _) => "单选",
+                    (Role::Number, _) => "数值",
+                    (Role::Text, _) => "文本",
+                    (Role::OtherText, _) => "“其他”文本",
+                };
+                // The base: respondents who answered the question (a multiple-choice
+                // question's dichotomies share it); the id and weights cover everyone.
+                let base = match (v.role, &v.question) {
+                    (Role::Id | Role::Weight, _) => Some(d.aggregate.records()),
+                    (Role::OtherText, _) | (_, None) => None,
+                    (_, Some(q)) => Some(
+                        d.aggregate
+                            .answered(&d.index, q)
+                            .map_err(|e| e.to_string())?
+                            .base,
+                    ),
+                };
+                Ok(PrintedRow::new(vec![
+                    Cell::text(&v.name),
+                    Cell::text(&v.label),
+                    Cell::text(kind),
+                    Cell::text(values),
+                    Cell::text(if v.has_missing { "−3，−2" } else { "—" }),
+                    base.map_or_else(|| Cell::text("—"), Cell::count),
+                ]))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let table = PrintedTable {
+            number: Some(number),
+            caption: Some(self.caption.clone().unwrap_or_else(|| {
+                format!("数据文件变量表：{}", d.index.questionnaire().title.zh)
+            })),
+            dataset: Some(name.to_owned()),
+            rows,
+            notes: vec![
+                format!(
+                    "数据文件由 cargo xtask export-data 写出（{}.sav、{}.dta、{}.parquet，以及 {}.codebook.json），各格式的变量名相同",
+                    name, name, name, name
+                ),
+                "缺失值：−3（Stata 为 .a）表示因显示条件未看到该题，−2（.b）表示看到但未作答；Parquet 中二者为空值，并在该题的 __status 列中注明".into(),
+                "多选题每个选项为一个0/1变量，同题各变量组成SPSS多重响应集，共用该题的有效人数".into(),
+                "医院名称、统一社会信用代码等可识别信息不写入数据文件。".into(),
+            ],
+            ..PrintedTable::new(
+                TableKind::Variables,
+                vec![
+                    Column::new("变量名", ColumnKind::Code),
+                    Column::new("标签", ColumnKind::Label),
+                    Column::new("类型", ColumnKind::Tag),
+                    Column::new("取值与标签", ColumnKind::Label),
+                    Column::new("缺失值", ColumnKind::Tag),
+                    Column::new("有效人数", ColumnKind::Count),
+                ],
+            )
+        };
+        cx.push(Element::Table(Box::new(table)));
         Ok(())
     }
 }
