@@ -94,9 +94,12 @@ pub fn build_with(
     }
     let out_dir = out_root.join(&built.spec.id);
     let extra_files = match extras.data {
-        Some(identifying) => {
-            survey_report::data::files(&built.datasets, &built.weights, identifying)?
-        }
+        Some(identifying) => survey_report::data::files(
+            &built.datasets,
+            &built.weights,
+            identifying,
+            &built.spec.date,
+        )?,
         None => Vec::new(),
     };
     let warnings = survey_report::write(
@@ -127,7 +130,7 @@ pub fn export_data(
 ) -> Result<(PathBuf, Vec<String>)> {
     let (spec, folder, datasets) = survey_report::load_datasets_with(report_dir, true)?;
     let weights = survey_report::weights::compute(&folder, &spec.weights, &datasets)?;
-    let files = survey_report::data::files(&datasets, &weights, identifying)?;
+    let files = survey_report::data::files(&datasets, &weights, identifying, &spec.date)?;
     let report_out = out_root.join(&spec.id);
     std::fs::create_dir_all(&report_out)?;
     let staging = report_out.join(format!(".data.staging-{}", std::process::id()));

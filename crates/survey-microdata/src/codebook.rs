@@ -56,7 +56,7 @@ pub struct Variable {
     pub values: Vec<ValueLabel>,
     /// Whether the missing codes apply.
     pub missing_codes: bool,
-    /// Respondents with a value; not shown; not answered.
+    /// Respondents with a value (a text variable: a non-empty text); not shown; not answered.
     pub valid: u64,
     pub not_shown: u64,
     pub not_answered: u64,
@@ -126,7 +126,11 @@ pub fn codebook(ds: &Export, options: impl Fn(&str) -> Vec<String>) -> Codebook 
                     })
                     .collect(),
                 missing_codes: v.has_missing,
-                valid: count(&|c| matches!(c, Cell::Num(_) | Cell::Text(_))),
+                valid: count(&|c| match c {
+                    Cell::Num(_) => true,
+                    Cell::Text(t) => !t.is_empty(),
+                    _ => false,
+                }),
                 not_shown: count(&|c| *c == Cell::NotShown),
                 not_answered: count(&|c| *c == Cell::NotAnswered),
             }

@@ -109,7 +109,7 @@ fn to_bytes_inner(ds: &Export) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
         let mut b = Variable::builder(vt, v.name.clone())
             .format(fmt)
             .label(truncate_chars(&v.label, 80));
-        if (v.has_missing || !v.value_labels.is_empty()) && !matches!(st, Storage::Str) {
+        if !v.value_labels.is_empty() && !matches!(st, Storage::Str) {
             // value-label set named like the variable (≤32 chars, same rules)
             b = b.value_label_name(v.name.clone());
         }
@@ -163,7 +163,9 @@ fn to_bytes_inner(ds: &Export) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
     // ---- hand-written value labels -------------------------------------
     let mut section = Vec::new();
     for (v, st) in ds.vars.iter().zip(&storages) {
-        if matches!(st, Storage::Str) || (!v.has_missing && v.value_labels.is_empty()) {
+        // Numbers carry no label set: `.a`/`.b` are missing all the same, and a label set would
+        // make pandas read the column as a category.
+        if matches!(st, Storage::Str) || v.value_labels.is_empty() {
             continue;
         }
         let mut entries: Vec<(i32, String)> = v.value_labels.clone();

@@ -38,17 +38,19 @@ pub struct ExportError {
     pub message: String,
 }
 
-/// Every file of one dataset's export.
+/// Every file of one dataset's export; `created` (`YYYY-MM-DD HH:MM:SS`) is the date the
+/// `.sav` header records.
 pub fn export(
     index: &Index,
     records: &[Record],
     identifying: bool,
     weights: &[WeightColumn],
+    created: &str,
 ) -> Result<Files, ExportError> {
     let ds = flatten(index, records, identifying, weights);
     let err = |format: &'static str| move |message: String| ExportError { format, message };
     Ok(Files {
-        sav: sav::to_bytes(&ds).map_err(err("SPSS .sav"))?,
+        sav: sav::to_bytes(&ds, created).map_err(err("SPSS .sav"))?,
         dta: dta::to_bytes(&ds).map_err(err("Stata .dta"))?,
         parquet: parquet_out::to_bytes(&ds).map_err(err("Parquet"))?,
         codebook: codebook(&ds, |q| {

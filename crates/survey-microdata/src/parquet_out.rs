@@ -2,14 +2,14 @@
 //! uncompressed but dictionary- and run-length encoded).
 //!
 //! * A single-choice or ordinal question is a dictionary column (Int16 keys → option labels,
-//!   every option in questionnaire order; ordinal ones are flagged ordered). Not shown and not
-//!   answered are null.
+//!   not flagged ordered, see below). Not shown and not answered are null.
 //! * A multiple-choice option is a nullable Boolean; an "other" text is a string.
 //! * A number is Int64 or Float64, null when missing.
 //! * Per question, `<name>__status` (answered / not_shown / not_answered) keeps apart what the
 //!   `.sav` and `.dta` keep apart with their missing codes.
 //! * Field metadata: `label` (the question text), `question`, `option`, and for dictionary
-//!   columns `levels` (labels in code order) and `codes` (the codes). arrow-rs writes a
+//!   columns `levels` (labels in code order), `codes` (the codes) and `measure` (`ordinal` or
+//!   `nominal`). arrow-rs writes a
 //!   column's dictionary again from the values it meets (first appearance, unseen labels
 //!   dropped; apache/arrow-rs#10465), so readers restore the order from `levels`.
 
@@ -83,6 +83,15 @@ fn to_bytes_inner(ds: &Export) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
                 )?;
                 md.insert("levels".into(), serde_json::to_string(&labels)?);
                 md.insert(
+                    "measure".into(),
+                    if v.measure == Measure::Ordinal {
+                        "ordinal"
+                    } else {
+                        "nominal"
+                    }
+                    .into(),
+                );
+                md.insert(
                     "codes".into(),
                     serde_json::to_string(
                         &v.value_labels.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
@@ -90,7 +99,10 @@ fn to_bytes_inner(ds: &Export) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
                 );
                 fields.push(
                     Field::new_dictionary(&v.name, DataType::Int16, DataType::Utf8, true)
-                        .with_dict_is_ordered(v.measure == Measure::Ordinal)
+                        // Not flagged ordered: the Parquet writer rewrites a dictionary in order of
+                        // appearance (arrow-rs #10465), so an ordered flag would rank options
+                        // wrongly; the `levels` metadata gives the questionnaire order.
+                        .with_dict_is_ordered(false)
                         .with_metadata(md),
                 );
                 cols.push(Arc::new(arr));

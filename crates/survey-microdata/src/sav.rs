@@ -29,12 +29,15 @@ pub fn truncate_bytes(s: &str, max: usize) -> &str {
 }
 
 /// The `.sav` bytes of an export: UTF-8, bytecode-compressed.
-pub fn to_bytes(ds: &Export) -> Result<Vec<u8>, String> {
+/// `created` (`YYYY-MM-DD HH:MM:SS`) goes into the header in place of the clock: same inputs,
+/// same bytes.
+pub fn to_bytes(ds: &Export, created: &str) -> Result<Vec<u8>, String> {
     let mut fields = Vec::new();
     let mut cols: Vec<ArrayRef> = Vec::new();
     let mut meta = SpssMetadata {
         // The header's file label is 64 bytes.
         file_label: truncate_bytes(&ds.label, 64).to_string(),
+        creation_time: created.to_owned(),
         ..Default::default()
     };
     for v in &ds.vars {

@@ -18,7 +18,10 @@ pub fn files(
     datasets: &IndexMap<String, Dataset>,
     weights: &IndexMap<String, WeightSet>,
     identifying: bool,
+    date: &str,
 ) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+    // The report's date, not the clock: same inputs, same bytes.
+    let created = format!("{date} 00:00:00");
     let mut out = Vec::new();
     let tag = if identifying { ".CONFIDENTIAL" } else { "" };
     let mut readme = String::from(
@@ -27,7 +30,7 @@ pub fn files(
     if identifying {
         readme.push_str(&format!("**{CONFIDENTIAL}**\n\n"));
     } else {
-        readme.push_str("Identifying questions (names, codes) are left out.\n\n");
+        readme.push_str("Identifying questions (names, codes) are left out. Free-text answers (other, please specify; open questions) are included as typed: read them before passing the files on, since respondents sometimes write names into them. The files hold respondents, not tables: small-cell suppression, which protects the published tables, does not apply to them, and a cell hidden in the report can be counted here.\n\n");
     }
     readme.push_str("| file | what |\n|---|---|\n");
     for (name, d) in datasets {
@@ -49,7 +52,7 @@ pub fn files(
                     .collect(),
             })
             .collect();
-        let f = survey_microdata::export(&d.index, &d.records, identifying, &cols)
+        let f = survey_microdata::export(&d.index, &d.records, identifying, &cols, &created)
             .map_err(|e| ReportError::Output(format!("dataset `{name}`: {e}")))?;
         let stem = format!("data/{name}{tag}");
         out.push((format!("{stem}.sav"), f.sav));
@@ -67,7 +70,7 @@ pub fn files(
         ));
     }
     readme.push_str(
-        "\nMissing answers: not shown (display logic) is -3 in `.sav` (user-missing), `.a` in `.dta`, null with `not_shown` in the question's `__status` column in Parquet; shown but not answered is -2, `.b`, `not_answered`. Multiple-choice questions are 0/1 variables per option, grouped as an SPSS multiple-response set. Parquet dictionaries are rewritten by the writer in order of appearance: each column's `levels` metadata holds the options in questionnaire order.\n",
+        "\nMissing answers: not shown (display logic) is -3 in `.sav` (user-missing), `.a` in `.dta`, null with `not_shown` in the question's `__status` column in Parquet; shown but not answered is -2, `.b`, `not_answered`. Multiple-choice questions are 0/1 variables per option, grouped as an SPSS multiple-response set. Parquet categories are dictionary-encoded and not flagged as ordered: the writer stores a dictionary in order of appearance, so each column's `levels` metadata holds the options in questionnaire order and its `measure` metadata says whether the options are ordinal. In pandas: `f = pyarrow.parquet.read_schema(path).field(c)`, then `df[c] = df[c].cat.set_categories(json.loads(f.metadata[b\"levels\"]), ordered=f.metadata[b\"measure\"] == b\"ordinal\")`. The `.sav` and `.dta` codes follow the questionnaire order.\n",
     );
     out.push(("data/README.md".into(), readme.into_bytes()));
     Ok(out)
