@@ -254,3 +254,60 @@ fn every_real_header_variant_drafts_and_builds() {
     }
     assert!(n >= 8, "{n} real-variant fixtures");
 }
+
+/// A 按文本 download named as such is read in text mode even when its multiple-choice
+/// question has one 0/1 column per option: its single-choice answers are texts.
+#[test]
+fn a_text_download_with_option_columns_stays_in_text_mode() {
+    let base = tmp("text-option-columns");
+    let csv = base.join("123456_按文本_云服务调查_40_40.csv");
+    let mut s = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、已使用的云服务类型(公有云),2(私有云),2(混合云),2(暂未使用)\n",
+    );
+    let levels = ["三级医院", "二级医院", "其他"];
+    for i in 0..40 {
+        let chosen = [i % 3 == 0, i % 4 == 0, i % 5 == 0];
+        let none = !chosen.iter().any(|c| *c);
+        s.push_str(&format!(
+            "{},2025/3/{} 10:{:02}:00,{}秒,链接,直接访问,10.0.0.{}(北京),{},{},{},{},{}\n",
+            i + 1,
+            1 + i % 28,
+            i % 60,
+            200 + i,
+            i + 1,
+            levels[i % 3],
+            u8::from(chosen[0]),
+            u8::from(chosen[1]),
+            u8::from(chosen[2]),
+            u8::from(none),
+        ));
+    }
+    std::fs::write(&csv, s).unwrap();
+    let out = draft_and_build(&csv, None, "text-option-columns-build");
+    let dir = base.parent().unwrap().join(format!(
+        "new-report-{}-text-option-columns-build/report",
+        std::process::id()
+    ));
+    let mapping = std::fs::read_to_string(dir.join("import/main.mapping.json")).unwrap();
+    assert!(mapping.contains("\"mode\": \"text\""), "{mapping}");
+    let tables: TablesFile =
+        serde_json::from_str(&std::fs::read_to_string(out.join("tables.json")).unwrap()).unwrap();
+    // The single choice is tabulated with its three texts, the option columns as one question.
+    let labels: Vec<Vec<String>> = tables
+        .tables
+        .iter()
+        .map(|t| t.rows.iter().map(|r| r.cells[0].text.clone()).collect())
+        .collect();
+    assert!(
+        labels.iter().any(|l| ["三级医院", "二级医院", "其他"]
+            .iter()
+            .all(|x| l.iter().any(|y| y == x))),
+        "{labels:?}"
+    );
+    assert!(
+        labels.iter().any(|l| ["公有云", "私有云", "混合云"]
+            .iter()
+            .all(|x| l.iter().any(|y| y == x))),
+        "{labels:?}"
+    );
+}

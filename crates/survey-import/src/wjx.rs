@@ -824,7 +824,7 @@ impl Plan {
         let (num, other) = split_other(clean(cell));
         let k = parse_number(num)
             .filter(|x| x.fract() == 0.0 && *x >= 1.0)
-            .ok_or_else(|| "expected an option number (code mode)".to_string())?;
+            .ok_or_else(|| "expected an option number: the mapping reads this download as 按序号 (`\"mode\": \"code\"`); if it is a 按文本 download, set `\"mode\": \"text\"` in the mapping".to_string())?;
         match self.numbers[q].get(k as usize) {
             Some(&Some(o)) => Ok((o, other)),
             _ => Err(format!(

@@ -203,7 +203,9 @@ fn looks_exclusive(label: &str) -> bool {
     l == "无"
         || [
             "暂无",
+            "暂未",
             "尚未",
+            "从未",
             "没有",
             "都没有",
             "均无",
@@ -226,26 +228,28 @@ fn scale_rank(label: &str) -> Option<i32> {
     const MID: &[&str] = &["一般", "中立", "说不清", "不确定", "普通"];
     const WEAK_POS: &[&str] = &["比较", "较为", "较", "基本", "了解一点", "有点", "偶尔"];
     const STRONG_POS: &[&str] = &["非常", "很", "十分", "完全", "极其", "经常"];
+    // Ranks leave room between the steps, so that 非常不满意 < 不满意 < 不太满意 < 一般 and
+    // no two options of one scale tie (a tie would fall back to the order of the data).
     if STRONG_NEG.iter().any(|p| l.starts_with(p)) {
-        return Some(1);
+        return Some(10);
     }
     if WEAK_NEG.iter().any(|p| l.starts_with(p)) {
-        return Some(2);
+        return Some(25);
     }
     if MID.iter().any(|p| l.starts_with(p)) {
-        return Some(3);
+        return Some(30);
     }
     if l.starts_with('不') || l.starts_with("没有") || l == "从不" {
-        return Some(1);
+        return Some(20);
     }
     if STRONG_POS.iter().any(|p| l.starts_with(p)) {
-        return Some(5);
+        return Some(50);
     }
     if WEAK_POS.iter().any(|p| l.starts_with(p)) {
-        return Some(4);
+        return Some(40);
     }
     if ["满意", "同意", "重要", "了解", "熟悉", "有效"].contains(&l) {
-        return Some(4);
+        return Some(40);
     }
     None
 }
@@ -383,7 +387,9 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         .unwrap_or_else(|| "export.csv".into());
     let hint_code = file_name.contains("按序号") || file_name.contains("按选项序号");
     let hint_text = file_name.contains("按文本");
-    let code_mode = survey_import::headers::has_option_columns(&roles) || hint_code;
+    // 问卷星 names the download after its mode; the name wins. Without it, one column per
+    // option (`N(选项)`) is taken for 按序号, though 按文本 downloads may have such columns too.
+    let code_mode = hint_code || (!hint_text && survey_import::headers::has_option_columns(&roles));
     // Group the columns by question.
     struct Group {
         key: String,
@@ -1475,7 +1481,20 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         assert!(ordinal_order(&n).is_none());
+        // 非常不满意 and 不满意 never tie, whatever order the data met them in.
+        for first in [["不满意", "非常不满意"], ["非常不满意", "不满意"]] {
+            let s: Vec<String> = [first[0], "满意", "一般", "非常满意", first[1]]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            let o = ordinal_order(&s).unwrap();
+            assert_eq!(
+                o.iter().map(|&i| s[i].as_str()).collect::<Vec<_>>(),
+                ["非常满意", "满意", "一般", "不满意", "非常不满意"]
+            );
+        }
         assert!(looks_exclusive("暂无计划"));
+        assert!(looks_exclusive("暂未使用"));
         assert!(!looks_exclusive("数据备份"));
     }
 }
