@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Two benchmarks, each written to its own section of BENCHMARKS.md:
+"""Three benchmarks, each written to its own section of BENCHMARKS.md:
 
-- tables: the report's tables on 100k and 1M synthetic respondents, this toolkit (2 threads and
-  1 thread) against pandas and polars on the same file, in the same run;
 - report: `cargo xtask build-report` end to end against typst alone compiling the same source;
-- preview: `cargo xtask preview` update latency against cold builds of the same report.
+- preview: `cargo xtask preview` update latency against cold builds of the same report;
+- scale: `cargo xtask build-report` on generated exports of 100k and 1M respondents against
+  pandas and polars doing the same cleaning and tables.
 
-PARTS (default "tables report preview") picks which to run. Run through bench/run.sh, which installs
+PARTS (default "scale report preview") picks which to run. Run through bench/run.sh, which installs
 pandas and polars from PyPI into target/bench/venv.
 """
 import re
@@ -24,7 +24,7 @@ PY = os.path.join(ROOT, "target/bench/venv/bin/python")
 SIZES = [int(x) for x in os.environ.get("N_LIST", "100000 1000000").split()]
 RUNS = int(os.environ.get("RUNS", "5"))
 REPORT_RUNS = int(os.environ.get("REPORT_RUNS", "11"))
-PARTS = os.environ.get("PARTS", "tables report preview").split()
+PARTS = os.environ.get("PARTS", "scale report preview").split()
 BENCH_MD = os.path.join(ROOT, "BENCHMARKS.md")
 
 
@@ -51,71 +51,6 @@ def timed(cmd):
     line = [l for l in p.stdout.splitlines() if l.startswith("{")][-1]
     rss = int([l for l in p.stderr.splitlines() if l.startswith("MAXRSS")][-1].split()[1]) / 1024
     return json.loads(line), rss
-
-
-def tables():
-    results = {}
-    for n in SIZES:
-        data = os.path.join(ROOT, f"target/bench/main-{n}.csv")
-        if not (os.path.exists(data) and os.path.exists(data[: -len(".csv")] + ".layout.json")):
-            subprocess.run([XTASK, "bench-data", "--n", str(n), "--out", data], check=True)
-        engines = {
-            "toolkit (2 threads)": lambda out: [XTASK, "bench-tables", "--file", data, "--threads", "2", "--tables", out],
-            "toolkit (1 thread)": lambda out: [XTASK, "bench-tables", "--file", data, "--threads", "1", "--tables", out],
-            "polars": lambda out: [PY, "bench/peers.py", "polars", data, "--tables", out],
-            "pandas": lambda out: [PY, "bench/peers.py", "pandas", data, "--tables", out],
-        }
-        tables = {}
-        for run in range(RUNS):
-            # Interleave engines so that machine noise falls on all of them alike.
-            for name, cmd in engines.items():
-                out = os.path.join(ROOT, f"target/bench/tables-{n}-{name.split()[0]}-{name.count('1')}.json")
-                j, rss = timed(cmd(out))
-                results.setdefault((n, name), []).append((j["seconds"], rss))
-                tables[name] = json.load(open(out))
-                print(f"n={n} run {run + 1}/{RUNS} {name}: {j['seconds']:.3f}s, {rss:.0f} MiB", flush=True)
-        ref = tables["toolkit (2 threads)"]
-        for name, t in tables.items():
-            if {k: v for k, v in t.items()} != ref:
-                sys.exit(f"{name} computed different tables than the toolkit at n={n}")
-        print(f"n={n}: all engines computed the same {len(ref)} tables", flush=True)
-
-    lines = [
-        "## Tables: toolkit against pandas and polars",
-        "",
-        "Every table of the CHIMA 2025 report's main questionnaire (29 choice questions, 175",
-        "columns) computed from a 问卷星 code-mode CSV of synthetic respondents: this toolkit",
-        "(`cargo xtask bench-tables`: the parallel streaming reader, `Aggregate`, merge) against",
-        "pandas (`read_csv`, then `value_counts`/sums) and polars (`scan_csv` with one `select` of",
-        "every count, so it may skip the columns it does not need) on the same file, in the same",
-        "run, engines interleaved. Seconds are measured inside each program from the start of",
-        "reading to the finished tables (interpreter start-up and imports excluded); peak memory",
-        "is the process's maximum resident set (GNU time). Each engine's tables are checked equal",
-        "to the toolkit's before any time is reported.",
-        "",
-        f"Reproduce: `bench/run.sh` (installs pandas and polars from PyPI; {RUNS} runs per engine and size).",
-        "",
-        f"Machine: {machine()}, Python {platform.python_version()}; "
-        f"pandas {subprocess.run([PY, '-c', 'import pandas; print(pandas.__version__)'], capture_output=True, text=True).stdout.strip()}, "
-        f"polars {subprocess.run([PY, '-c', 'import polars; print(polars.__version__)'], capture_output=True, text=True).stdout.strip()}.",
-        "",
-        "| respondents | file | engine | median seconds | min–max | peak memory (MiB) | pandas ÷ engine | polars ÷ engine |",
-        "|---:|---:|---|---:|---|---:|---:|---:|",
-    ]
-    for n in SIZES:
-        size = os.path.getsize(os.path.join(ROOT, f"target/bench/main-{n}.csv")) / 2**20
-        med = {name: statistics.median(s for s, _ in results[(n, name)]) for (m, name) in results if m == n}
-        for (m, name), runs in results.items():
-            if m != n:
-                continue
-            secs = [s for s, _ in runs]
-            rss = statistics.median(r for _, r in runs)
-            lines.append(
-                f"| {n:,} | {size:.0f} MiB | {name} | {med[name]:.3f} | {min(secs):.3f}–{max(secs):.3f} | {rss:.0f} | "
-                f"{med['pandas'] / med[name]:.1f}× | {med['polars'] / med[name]:.2f}× |"
-            )
-    lines += ["", "A ratio above 1 means the engine is that many times faster than pandas (or polars).", ""]
-    write_section("tables", lines)
 
 
 def report():
@@ -182,6 +117,119 @@ def report():
     write_section("report", lines)
 
 
+def scale_folder(n, data):
+    """A copy of the CHIMA 2025 report folder whose main dataset is the generated code-mode CSV."""
+    import shutil
+    dest = os.path.join(ROOT, f"target/bench/report-{n}")
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(os.path.join(ROOT, "reports/chima-2025-data-security"), dest)
+    shutil.copy(data, os.path.join(dest, "data/main.csv"))
+    spec = os.path.join(dest, "report.toml")
+    text = open(spec).read().replace("data/synthetic-main-wjx-text.xlsx", "data/main.csv")
+    open(spec, "w").write(text)
+    mp = os.path.join(dest, "import/main.mapping.json")
+    m = json.load(open(mp))
+    m["mode"] = "code"
+    json.dump(m, open(mp, "w"), ensure_ascii=False, indent=1)
+    return dest
+
+
+def product_tables(tables_json, mapping, questionnaire):
+    """The toolkit's main-dataset frequency tables as {问卷星 number: [base, counts in option order]}."""
+    options = {}
+    for sec in questionnaire["sections"]:
+        for q in sec["questions"]:
+            options[q["id"]] = [o["code"] for o in q.get("options", [])]
+    number = {q: n for n, q in mapping["questions"].items()}
+    out = {}
+    for t in tables_json["tables"]:
+        if t.get("kind") != "frequency" or t.get("dataset") != "main" or len(t.get("questions", [])) != 1:
+            continue
+        qid = t["questions"][0]
+        counts = {}
+        for r in t["rows"]:
+            c = [x["value"]["count"] for x in r["cells"] if x["value"]["type"] == "count"]
+            if r.get("code") and c:
+                counts[r["code"]] = c[0]
+        out[number[qid]] = [t["base"]["n"], [counts.get(o, 0) for o in options[qid]]]
+    return out
+
+
+def scale():
+    """build-report on generated exports of N respondents against pandas and polars doing the
+    same cleaning and tables, in the same run."""
+    runs = int(os.environ.get("SCALE_RUNS", "3"))
+    rows, notes = [], []
+    for n in SIZES:
+        data = os.path.join(ROOT, f"target/bench/main-{n}.csv")
+        if not (os.path.exists(data) and os.path.exists(data[: -len(".csv")] + ".layout.json")):
+            subprocess.run([XTASK, "bench-data", "--n", str(n), "--out", data], check=True)
+        folder = scale_folder(n, data)
+        out = os.path.join(ROOT, f"target/bench/out-{n}")
+        mapping = json.load(open(os.path.join(folder, "import/main.mapping.json")))
+        questionnaire = json.load(open(os.path.join(folder, "questionnaires/main.questionnaire.json")))
+        walls, rss, stages = [], [], []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            p = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M", XTASK, "build-report", "--report", folder, "--out", out, "--timings"],
+                               capture_output=True, text=True, cwd=ROOT)
+            walls.append(time.perf_counter() - t0)
+            if p.returncode != 0:
+                sys.exit(f"build-report failed:\n{p.stderr}")
+            rss.append(int([l for l in p.stderr.splitlines() if l.startswith("MAXRSS")][-1].split()[1]) / 1024)
+            t = [l for l in p.stdout.splitlines() if l.startswith("timings:")][-1]
+            stages.append({k: float(v.rstrip("s")) for k, v in re.findall(r"(\w+) ([0-9.]+s)", t)})
+        tj = json.load(open(os.path.join(out, "chima-2025-data-security/tables.json")))
+        mine = product_tables(tj, mapping, questionnaire)
+        log = open(os.path.join(out, "chima-2025-data-security/cleaning-log-main.csv")).read().splitlines()
+        excluded = sum(1 for l in log[2:] if ",exclude," in l)
+        valid = n - excluded
+        med = lambda k: statistics.median(s[k] for s in stages)
+        tool = statistics.median(walls)
+        typst = med("typst")
+        result = {"toolkit": (tool, max(rss))}
+        for engine in ("pandas", "polars"):
+            ws, rs = [], []
+            for _ in range(runs):
+                (j, r) = timed([PY, "bench/pipeline.py", engine, data, os.path.join(folder, "import/main.mapping.json")])
+                ws.append(j["seconds"])
+                rs.append(r)
+                if j["valid"] != valid:
+                    sys.exit(f"{engine} at {n}: {j['valid']} valid, the toolkit {valid}")
+                compared = [k for k in j["tables"] if k in mine]
+                bad = [k for k in compared if j["tables"][k] != mine[k]]
+                if bad or len(compared) < 20:
+                    sys.exit(f"{engine} at {n}: tables differ from the toolkit's: {bad[:5]} ({len(compared)} compared)")
+            result[engine] = (statistics.median(ws), max(rs))
+        notes.append(f"{n:,}: {valid:,} valid, {len(compared)} tables compared, all equal")
+        size = os.path.getsize(data) / 2**20
+        for engine, (sec, mem) in result.items():
+            label = "`build-report` (whole command: import, clean, aggregate, tables, PDF)" if engine == "toolkit" else engine
+            rows.append(f"| {n:,} | {size:.0f} MiB | {label} | {sec:.2f} | {mem:.0f} | {result['pandas'][0] / sec:.1f}× | {result['polars'][0] / sec:.1f}× |")
+        rows.append(f"| {n:,} | | of which typst (PDF and chart images) | {typst:.2f} | | | |")
+        rows.append(f"| {n:,} | | of which import + clean + aggregate | {med('import') + med('clean') + med('aggregate'):.2f} | | | |")
+    lines = [
+        "## Report at scale: `build-report` against pandas and polars",
+        "",
+        "The CHIMA 2025 report folder with its main export replaced by a generated 问卷星 code-mode",
+        "CSV of N synthetic respondents (`cargo xtask bench-data`), built with `build-report` as a user",
+        "runs it (wall clock of the process, PDF included), against pandas and polars pipelines",
+        "(`bench/pipeline.py`) that read the same CSV, apply the same duplicate and duration rules and",
+        "count every frequency table (wall time inside Python, from reading to the counts; interpreter",
+        "start-up and imports excluded). The toolkit also validates every answer against the",
+        "questionnaire, which the peers do not. Before any time is reported, each peer's valid count",
+        "and every main-dataset frequency table are checked equal to the toolkit's `tables.json`.",
+        "Peak memory is GNU time's maximum resident set; for `build-report` it is the largest of the",
+        "command and the typst it runs.",
+        "",
+        f"Reproduce: `PARTS=scale bench/run.sh` (N_LIST, SCALE_RUNS={runs}). Machine: {machine()}.",
+        "",
+        "| respondents | file | engine | median seconds | peak memory (MiB) | pandas ÷ engine | polars ÷ engine |",
+        "|---:|---:|---|---:|---:|---:|---:|",
+    ] + rows + ["", "Checked: " + "; ".join(notes) + ".", ""]
+    write_section("scale", lines)
+
+
 def preview():
     p = subprocess.run([XTASK, "bench-preview", "--runs", str(REPORT_RUNS)], capture_output=True, text=True, cwd=ROOT)
     if p.returncode != 0:
@@ -213,10 +261,10 @@ def preview():
 
 
 def main():
-    if "tables" in PARTS:
-        tables()
     if "report" in PARTS:
         report()
+    if "scale" in PARTS:
+        scale()
     if "preview" in PARTS:
         preview()
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark the report: its tables against pandas and polars, the whole build against typst
-# alone, and preview updates against cold builds; writes BENCHMARKS.md. PARTS ("tables report
+# alone, and preview updates against cold builds; writes BENCHMARKS.md. PARTS ("scale report
 # preview"), N_LIST, RUNS and REPORT_RUNS may be set.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,6 +1,7 @@
-//! Benchmarks: a large synthetic export of the CHIMA main questionnaire, and the tables of the
-//! report computed from it (`cargo xtask bench-data`, `cargo xtask bench-tables`). The driver
-//! `bench/run.sh` times these against pandas and polars on the same file.
+//! Benchmarks of the commands users run: a large synthetic export of the CHIMA main
+//! questionnaire (`cargo xtask bench-data`) for `build-report` at scale, full builds against
+//! typst alone (`bench-report`), and preview updates (`bench-preview`). The driver
+//! `bench/run.sh` times `build-report` against pandas and polars doing the same work.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -8,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use indexmap::IndexMap;
-use survey_aggregate::{Aggregate, RowOrder};
 use survey_import::wjx::WjxWriter;
 use survey_import::{Mapping, Meta, WjxMode};
 use survey_synth::{QuestionTarget, Targets};
@@ -143,50 +143,6 @@ pub fn data(root: &Path, n: u64, out: &Path) -> Result<()> {
         serde_json::to_string_pretty(&layout)?,
     )?;
     Ok(())
-}
-
-/// Per 问卷星 question number: (base, count per option in questionnaire order).
-pub type TableCounts = IndexMap<String, (u64, Vec<u64>)>;
-
-/// One timed run: the file read on `threads` workers and every table of the report computed.
-pub fn tables(root: &Path, file: &Path, threads: usize) -> Result<(Duration, TableCounts)> {
-    let c = chima(root)?;
-    let t0 = Instant::now();
-    let (_, states) = survey_import::parallel::fold_csv(
-        &c.index,
-        &c.mapping,
-        &c.mapping_path,
-        file,
-        threads,
-        || Aggregate::new(&c.index, &[]).expect("no cross-tabs"),
-        |agg, rec, meta| {
-            agg.add(rec).map_err(|e| survey_import::ImportError {
-                file: file.to_owned(),
-                row: Some(meta.row),
-                column: None,
-                value: None,
-                message: e.to_string(),
-            })
-        },
-    )?;
-    let mut it = states.into_iter();
-    let mut agg = it.next().context("no worker")?;
-    for s in it {
-        agg.merge(&s)?;
-    }
-    // Every choice question's table, keyed by 问卷星 question number as the peers key theirs.
-    let mut out = IndexMap::new();
-    for (num, qid) in &c.mapping.questions {
-        let q = c.index.get(qid).expect("mapped");
-        if q.kind.is_choice() && !q.identifying {
-            let f = agg.frequency(&c.index, qid, RowOrder::Questionnaire)?;
-            out.insert(
-                num.clone(),
-                (f.base, f.rows.iter().map(|r| r.count).collect()),
-            );
-        }
-    }
-    Ok((t0.elapsed(), out))
 }
 
 /// Peak resident memory of this process so far (Linux), in KiB.

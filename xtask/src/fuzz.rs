@@ -264,6 +264,7 @@ pub fn run(root: &Path, target: &str, seconds: f64, seed: u64) -> Result<Outcome
                             *n += 1;
                             Ok(())
                         },
+                        None,
                     );
                 }
             }

@@ -110,17 +110,6 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Time reading a bench file and computing every table of the report; print JSON.
-    BenchTables {
-        #[arg(long)]
-        file: PathBuf,
-        /// Worker threads (default: the number of CPUs).
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Write the tables (base and counts by 问卷星 question number) here, for comparison.
-        #[arg(long)]
-        tables: Option<PathBuf>,
-    },
     /// Time full report builds against typst alone on the same source; print JSON medians.
     BenchReport {
         /// The report folder.
@@ -286,12 +275,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if timings {
                 let t = &r.timings;
                 println!(
-                    "timings: import {:.3}s, clean {:.3}s, aggregate {:.3}s, render {:.3}s, typst {:.3}s",
+                    "timings: import {:.3}s, clean {:.3}s, aggregate {:.3}s, render {:.3}s, typst {:.3}s{}",
                     t.import.as_secs_f64(),
                     t.clean.as_secs_f64(),
                     t.aggregate.as_secs_f64(),
                     t.render.as_secs_f64(),
-                    t.typst.as_secs_f64()
+                    t.typst.as_secs_f64(),
+                    if t.parallel.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " ({} read on every core; cleaning and counting run inside the reads)",
+                            t.parallel.join(", ")
+                        )
+                    }
                 );
             }
             Ok(ExitCode::SUCCESS)
@@ -382,26 +379,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::BenchData { n, out } => {
             xtask::bench::data(&root, n, &out)?;
             println!("wrote {} ({} respondents)", out.display(), n);
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::BenchTables {
-            file,
-            threads,
-            tables,
-        } => {
-            let threads = threads.unwrap_or_else(|| {
-                std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(1)
-            });
-            let (elapsed, t) = xtask::bench::tables(&root, &file, threads)?;
-            if let Some(p) = tables {
-                std::fs::write(&p, serde_json::to_string(&t)?)?;
-            }
-            println!(
-                "{}",
-                serde_json::json!({"engine": "rust", "threads": threads, "seconds": elapsed.as_secs_f64(), "peak_rss_kib": xtask::bench::peak_rss_kib(), "tables": t.len()})
-            );
             Ok(ExitCode::SUCCESS)
         }
         Command::BenchReport { report, runs } => {

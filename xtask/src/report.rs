@@ -64,21 +64,51 @@ pub fn build_with(
     // A progress bar for large exports on an interactive terminal (none in CI logs).
     use std::io::IsTerminal;
     let bar: std::cell::RefCell<Option<indicatif::ProgressBar>> = std::cell::RefCell::new(None);
-    let on_rows = |name: &str, bytes: u64, n: u64| {
-        if bytes < 32 << 20 || !std::io::stderr().is_terminal() {
+    let on_rows = |name: &str, p: survey_report::dataset::ReadProgress| {
+        if p.file_bytes < 32 << 20 || !std::io::stderr().is_terminal() {
             return;
         }
         let mut b = bar.borrow_mut();
-        let pb = b.get_or_insert_with(|| {
-            let pb = indicatif::ProgressBar::new_spinner();
-            pb.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} {msg} {pos} rows ({per_sec})")
-                    .expect("a valid template"),
-            );
-            pb
-        });
-        pb.set_message(format!("reading {name}"));
-        pb.set_position(n);
+        match p.done_bytes {
+            // The parallel reader knows how far through the file it is: a bar with an ETA
+            // (two passes, so the bar runs over twice the file).
+            Some(done) => {
+                let pb = b.get_or_insert_with(|| {
+                    let pb = indicatif::ProgressBar::new(2 * p.file_bytes);
+                    pb.set_style(
+                        indicatif::ProgressStyle::with_template(
+                            "{msg} [{bar:30}] {percent}% · {binary_bytes_per_sec} · ETA {eta}",
+                        )
+                        .expect("a valid template")
+                        .progress_chars("=> "),
+                    );
+                    pb
+                });
+                let pass = if done > p.file_bytes { 2 } else { 1 };
+                let secs = pb.elapsed().as_secs_f64().max(0.25);
+                pb.set_message(format!(
+                    "reading {name} (pass {pass} of 2: {} rows, {:.0} rows/s)",
+                    p.rows,
+                    // Rows of both passes over the time so far.
+                    (if pass == 2 { p.rows * 2 } else { p.rows }) as f64 / secs
+                ));
+                pb.set_position(done);
+            }
+            None => {
+                let pb = b.get_or_insert_with(|| {
+                    let pb = indicatif::ProgressBar::new_spinner();
+                    pb.set_style(
+                        indicatif::ProgressStyle::with_template(
+                            "{spinner} {msg} {pos} rows ({per_sec})",
+                        )
+                        .expect("a valid template"),
+                    );
+                    pb
+                });
+                pb.set_message(format!("reading {name}"));
+                pb.set_position(p.rows);
+            }
+        }
     };
     let opts = BuildOptions {
         toolkit_version: toolkit_version(),

@@ -12,8 +12,8 @@
 //! Every validation error must be covered by a declared rule (excluded or flagged); a record
 //! with an error no rule handles stops the cleaning, so invalid data never reaches a table.
 
+use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::path::Path;
 
@@ -256,17 +256,27 @@ impl Rules {
     }
 }
 
-/// What the first pass keeps of one submission.
+/// What the first pass keeps of one submission: computed by [`Cleaner::footprint`] (on any
+/// thread), then handed to [`Cleaner::push`] in row order.
 #[derive(Debug, Clone)]
-struct Footprint {
+pub struct Footprint {
     row: usize,
     id: String,
     submitted: Option<(u32, u32, u32, u32, u32, u32)>,
-    identifier: Vec<Option<String>>,
+    /// Per duplicate-identifier rule: a 128-bit fingerprint of the normalised identifier
+    /// (compact at a million rows; two different identifiers collide with odds of 2^-128).
+    identifier: Vec<Option<u128>>,
     answers_hash: u64,
     answered: usize,
     duration: Option<f64>,
     checks: Vec<(Check, String)>,
+}
+
+impl Footprint {
+    /// The submission's row in its export.
+    pub fn row(&self) -> usize {
+        self.row
+    }
 }
 
 /// One line of the cleaning log.
@@ -334,15 +344,48 @@ impl<'a> Cleaner<'a> {
 
     /// Record one submission's footprint.
     pub fn add(&mut self, item: &Imported) {
-        let rec = &item.record;
-        let fp = fingerprint(&rec.id);
-        if let Some(&first) = self.ids.get(&fp) {
+        let fp = self.footprint(&item.record, &item.meta);
+        self.push(fp);
+    }
+
+    /// Take many footprints at once, in row order: the vector itself is kept (no copy).
+    pub fn push_all(&mut self, footprints: Vec<Footprint>) {
+        let start = self.seen.len();
+        if start == 0 {
+            self.seen = footprints;
+        } else {
+            self.seen.extend(footprints);
+        }
+        for k in start..self.seen.len() {
+            let (id, row) = (&self.seen[k].id, self.seen[k].row);
+            let key = fingerprint(id);
+            if let Some(&first) = self.ids.get(&key) {
+                if self.duplicate_id.is_none() {
+                    self.duplicate_id = Some((id.clone(), first, row));
+                }
+            } else {
+                self.ids.insert(key, row);
+            }
+        }
+    }
+
+    /// Take a footprint computed by [`Cleaner::footprint`]; footprints must come in row order
+    /// (the order decides which duplicate is first).
+    pub fn push(&mut self, fp: Footprint) {
+        let key = fingerprint(&fp.id);
+        if let Some(&first) = self.ids.get(&key) {
             if self.duplicate_id.is_none() {
-                self.duplicate_id = Some((rec.id.clone(), first, item.meta.row));
+                self.duplicate_id = Some((fp.id.clone(), first, fp.row));
             }
         } else {
-            self.ids.insert(fp, item.meta.row);
+            self.ids.insert(key, fp.row);
         }
+        self.seen.push(fp);
+    }
+
+    /// What the rules need of one submission. Reads nothing but the submission, so several
+    /// threads may compute footprints at once.
+    pub fn footprint(&self, rec: &survey_schema::Record, meta: &survey_import::Meta) -> Footprint {
         let mut h = DefaultHasher::new();
         for (i, v) in rec.values.iter().enumerate() {
             if self.index.question(i).identifying {
@@ -361,13 +404,15 @@ impl<'a> Cleaner<'a> {
             .id_questions
             .iter()
             .map(|&q| match &rec.values[q] {
-                Value::Text(t) => Some(normalise_identifier(t)).filter(|s| !s.is_empty()),
+                Value::Text(t) => Some(normalise_identifier(t))
+                    .filter(|s| !s.is_empty())
+                    .map(|s| fingerprint(&s)),
                 _ => None,
             })
             .collect();
         let checks = self
             .validator
-            .validate_record(item.meta.row, rec)
+            .validate_record(meta.row, rec)
             .into_iter()
             .filter(|f| f.severity == Severity::Error)
             .map(|f| {
@@ -379,16 +424,16 @@ impl<'a> Cleaner<'a> {
                 (f.rule, what)
             })
             .collect();
-        self.seen.push(Footprint {
-            row: item.meta.row,
+        Footprint {
+            row: meta.row,
             id: rec.id.clone(),
-            submitted: item.meta.submitted_at.as_deref().and_then(parse_time),
+            submitted: meta.submitted_at.as_deref().and_then(parse_time),
             identifier,
             answers_hash: h.finish(),
             answered: rec.values.iter().filter(|v| v.is_answered()).count(),
-            duration: item.meta.duration_secs,
+            duration: meta.duration_secs,
             checks,
-        });
+        }
     }
 
     /// Apply the rules in order.
@@ -417,14 +462,12 @@ impl<'a> Cleaner<'a> {
                 RuleSpec::DuplicateIdentifier { question, keep } => {
                     let slot = id_rule;
                     id_rule += 1;
-                    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-                    for &i in &alive {
-                        if let Some(k) = &self.seen[i].identifier[slot] {
-                            groups.entry(k).or_default().push(i);
-                        }
-                    }
-                    for members in groups.values().filter(|m| m.len() > 1) {
-                        let kept = self.pick(members, *keep);
+                    let keyed: Vec<(u128, usize)> = alive
+                        .iter()
+                        .filter_map(|&i| self.seen[i].identifier[slot].map(|k| (k, i)))
+                        .collect();
+                    for members in runs_of_equal_keys(keyed) {
+                        let kept = self.pick(&members, *keep);
                         for &i in members.iter().filter(|&&i| i != kept) {
                             let ev = format!(
                                 "与答卷 {} 的 {question} 相同；保留{}（答卷 {}）",
@@ -437,14 +480,11 @@ impl<'a> Cleaner<'a> {
                     }
                 }
                 RuleSpec::DuplicateAnswers { keep } => {
-                    let mut groups: HashMap<u64, Vec<usize>> = HashMap::new();
-                    for &i in &alive {
-                        groups.entry(self.seen[i].answers_hash).or_default().push(i);
-                    }
-                    let mut groups: Vec<Vec<usize>> =
-                        groups.into_values().filter(|m| m.len() > 1).collect();
-                    groups.sort();
-                    for members in groups {
+                    let keyed: Vec<(u64, usize)> = alive
+                        .iter()
+                        .map(|&i| (self.seen[i].answers_hash, i))
+                        .collect();
+                    for members in runs_of_equal_keys(keyed) {
                         let kept = self.pick(&members, *keep);
                         for &i in members.iter().filter(|&&i| i != kept) {
                             let ev = format!(
@@ -587,6 +627,26 @@ impl<'a> Cleaner<'a> {
                 .expect("non-empty"),
         }
     }
+}
+
+/// The groups of two or more that share a key, each in ascending position. Sorting pairs
+/// keeps memory to one vector and no allocation per submission (a million submissions are a
+/// million groups, almost all of one).
+fn runs_of_equal_keys<K: Ord + Copy>(mut keyed: Vec<(K, usize)>) -> Vec<Vec<usize>> {
+    keyed.sort_unstable();
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < keyed.len() {
+        let mut end = start + 1;
+        while end < keyed.len() && keyed[end].0 == keyed[start].0 {
+            end += 1;
+        }
+        if end - start > 1 {
+            out.push(keyed[start..end].iter().map(|&(_, i)| i).collect());
+        }
+        start = end;
+    }
+    out
 }
 
 fn covers(rule: &RuleSpec, check: Check) -> bool {

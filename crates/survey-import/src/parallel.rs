@@ -31,6 +31,7 @@ struct Block {
 /// Fold `f` over every record of a 问卷星 CSV export, on `threads` workers each starting from
 /// `init()`. Returns the per-worker states (merge them) and what was read. The first error
 /// stops the fold and is returned with its row and column.
+#[allow(clippy::too_many_arguments)]
 pub fn fold_csv<S, I, F>(
     index: &Index,
     mapping: &Mapping,
@@ -39,16 +40,29 @@ pub fn fold_csv<S, I, F>(
     threads: usize,
     init: I,
     f: F,
+    progress: Option<&dyn Fn(u64, u64)>,
 ) -> Result<(SourceInfo, Vec<S>), ImportError>
 where
     S: Send,
     I: Fn() -> S + Sync,
     F: Fn(&mut S, &Record, &Meta) -> Result<(), ImportError> + Sync,
 {
-    fold_csv_blocks(index, mapping, mapping_path, path, threads, BLOCK, init, f)
+    fold_csv_blocks(
+        index,
+        mapping,
+        mapping_path,
+        path,
+        threads,
+        BLOCK,
+        init,
+        f,
+        progress,
+    )
 }
 
 /// As [`fold_csv`] with a chosen block size (small blocks exercise the cutting in tests).
+/// `progress` is called on the calling thread as blocks are handed out: (bytes of the file
+/// handed out so far, records so far).
 #[allow(clippy::too_many_arguments)]
 pub fn fold_csv_blocks<S, I, F>(
     index: &Index,
@@ -59,6 +73,7 @@ pub fn fold_csv_blocks<S, I, F>(
     block: usize,
     init: I,
     f: F,
+    progress: Option<&dyn Fn(u64, u64)>,
 ) -> Result<(SourceInfo, Vec<S>), ImportError>
 where
     S: Send,
@@ -227,6 +242,7 @@ where
         // record, keep the tail (less than one record) for the next.
         let mut next_row = 2;
         let mut eof = false;
+        let mut handed: u64 = header_end as u64;
         loop {
             if !eof {
                 match (&mut file).take(block as u64).read_to_end(&mut carry) {
@@ -256,6 +272,7 @@ where
             next.extend_from_slice(&carry[end..]);
             carry.truncate(end);
             let bytes = std::mem::replace(&mut carry, next);
+            handed += bytes.len() as u64;
             if tx
                 .send(Block {
                     first_row: next_row,
@@ -267,6 +284,9 @@ where
                 break;
             }
             next_row += records;
+            if let Some(p) = progress {
+                p(handed, (next_row - 2) as u64);
+            }
             if eof && carry.is_empty() {
                 break;
             }

@@ -578,6 +578,7 @@ fn the_parallel_reader_agrees_with_the_sequential_one() {
                         acc.push((meta.row, rec.clone()));
                         Ok(())
                     },
+                    None,
                 )
                 .unwrap();
                 let mut got: Vec<(usize, Record)> = states.into_iter().flatten().collect();
@@ -623,6 +624,7 @@ fn the_parallel_reader_reports_the_row_of_a_bad_cell() {
         50,
         || (),
         |_, _, _| Ok(()),
+        None,
     )
     .unwrap_err();
     assert_eq!(e.row, Some(22));

@@ -26,6 +26,8 @@ pub struct Timings {
     /// Computing the blocks and drawing the Typst source.
     pub render: Duration,
     pub typst: Duration,
+    /// Datasets read by the parallel reader.
+    pub parallel: Vec<String>,
 }
 
 /// A built report before it is written: the computed document, its tables, its datasets.
@@ -43,8 +45,8 @@ pub struct Built {
     pub timings: Timings,
 }
 
-/// Row progress callback: (dataset, file bytes read, rows read).
-pub type RowsProgress<'a> = &'a dyn Fn(&str, u64, u64);
+/// Reading progress callback: (dataset, where its reading stands).
+pub type RowsProgress<'a> = &'a dyn Fn(&str, crate::dataset::ReadProgress);
 
 /// What a dataset was loaded from: its declaration, the cross-tabs it counts, whether it kept
 /// its records, and the size and modification time of each file it read.
@@ -119,7 +121,7 @@ pub struct BuildOptions<'a> {
     pub toolkit_version: String,
     pub typst_version: String,
     pub progress: Option<&'a dyn Fn(&str)>,
-    /// Called every few thousand rows while a dataset is read: (dataset, file bytes, rows).
+    /// Called every few thousand rows (or every block) while a dataset is read.
     pub rows: Option<RowsProgress<'a>>,
     /// Keep every dataset's valid records (for the respondent-level data export).
     pub keep_records: bool,
@@ -271,7 +273,7 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
         let name = decl.name.clone();
         let rows = opts
             .rows
-            .map(|f| move |bytes: u64, n: u64| f(&name, bytes, n));
+            .map(|f| move |p: crate::dataset::ReadProgress| f(&name, p));
         let inputs = opts
             .reuse
             .map(|_| DatasetInputs::of(&folder, decl, &cts, keep));
@@ -307,7 +309,8 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
                     decl,
                     &cts,
                     keep,
-                    rows.as_ref().map(|f| f as &dyn Fn(u64, u64)),
+                    rows.as_ref()
+                        .map(|f| f as &dyn Fn(crate::dataset::ReadProgress)),
                 )?;
                 if let (Some(r), Some(i)) = (opts.reuse, inputs) {
                     let reads = folder
@@ -323,6 +326,9 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
         timings.import += d.timings.import;
         timings.clean += d.timings.clean;
         timings.aggregate += d.timings.aggregate;
+        if d.timings.parallel {
+            timings.parallel.push(decl.name.clone());
+        }
         datasets.insert(decl.name.clone(), d);
     }
     let composed = compose(

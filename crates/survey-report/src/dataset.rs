@@ -43,6 +43,8 @@ pub struct Dataset {
 /// Where loading a dataset spent its time.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DatasetTimings {
+    /// Read by the parallel reader (a large 问卷星 CSV).
+    pub parallel: bool,
     pub import: std::time::Duration,
     pub clean: std::time::Duration,
     pub aggregate: std::time::Duration,
@@ -52,7 +54,19 @@ pub struct DatasetTimings {
 const HOLD_ROWS: usize = 50_000;
 
 /// Called with (bytes of the file, rows read so far) as rows are read.
-pub type Progress<'a> = &'a dyn Fn(u64, u64);
+pub type Progress<'a> = &'a dyn Fn(ReadProgress);
+
+/// Where the reading of a dataset stands.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadProgress {
+    /// Size of the export.
+    pub file_bytes: u64,
+    /// Bytes read so far over every pass, when the reader knows them (the parallel reader
+    /// reads the file twice: out of `2 × file_bytes`).
+    pub done_bytes: Option<u64>,
+    /// Rows read so far in this pass.
+    pub rows: u64,
+}
 
 impl Dataset {
     /// Import the export twice, streaming: the first pass decides which rows are valid, the
@@ -87,6 +101,24 @@ impl Dataset {
             .record(&decl.data, &real)
             .map_err(ReportError::Input)?;
         let dpath = real;
+        // A large 问卷星 CSV is read on every core, twice (cleaning, then counting), with
+        // memory bounded by the blocks in flight. Should it fail, the sequential reader below
+        // reads the file again and gives its exact, located error.
+        if parallel_csv(&dpath, &mapping)
+            && let Ok(d) = load_parallel(
+                decl,
+                &index,
+                &mapping,
+                &mpath,
+                &rules,
+                &dpath,
+                crosstabs,
+                keep_records,
+                progress,
+            )
+        {
+            return Ok(d);
+        }
         let mut timings = DatasetTimings::default();
 
         // Pass 1: import and clean.
@@ -119,7 +151,11 @@ impl Dataset {
             if let Some(p) = progress
                 && n.is_multiple_of(4096)
             {
-                p(source.bytes, n);
+                p(ReadProgress {
+                    file_bytes: source.bytes,
+                    done_bytes: None,
+                    rows: n,
+                });
             }
         }
         drop(importer);
@@ -170,4 +206,143 @@ impl Dataset {
             timings,
         })
     }
+}
+
+/// Files at least this large are read in parallel: below it, threads cost more than they save.
+const PARALLEL_MIN_BYTES: u64 = 8 << 20;
+
+/// Set (to anything) to read every export with the sequential reader: a diagnostic switch,
+/// and how the tests hold the two readers to the same result.
+pub const SEQUENTIAL_ENV: &str = "SURVEY_SEQUENTIAL_READ";
+
+/// Whether the parallel reader takes this file: a 问卷星 CSV of some size.
+fn parallel_csv(path: &std::path::Path, mapping: &Mapping) -> bool {
+    if std::env::var_os(SEQUENTIAL_ENV).is_some() {
+        return false;
+    }
+    let csv = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    csv && mapping.layout == survey_import::Layout::Wjx
+        && std::fs::metadata(path).is_ok_and(|m| m.len() >= PARALLEL_MIN_BYTES)
+}
+
+/// The two passes on every core: footprints for the cleaning rules (put back in row order, so
+/// "first" and "last" mean what they mean sequentially), then the kept rows counted into one
+/// aggregate per worker and merged (counts add exactly, in any order).
+#[allow(clippy::too_many_arguments)]
+fn load_parallel(
+    decl: &DatasetDecl,
+    index: &Index,
+    mapping: &Mapping,
+    mpath: &std::path::Path,
+    rules: &Rules,
+    dpath: &std::path::Path,
+    crosstabs: &[CrossTabSpec],
+    keep_records: bool,
+    progress: Option<Progress>,
+) -> Result<Dataset, ReportError> {
+    use survey_import::{ImportError, parallel::fold_csv};
+    let file_bytes = std::fs::metadata(dpath).map_or(0, |m| m.len());
+    let pass = |k: u64| {
+        move |done: u64, rows: u64| {
+            if let Some(p) = progress {
+                p(ReadProgress {
+                    file_bytes,
+                    done_bytes: Some(k * file_bytes + done),
+                    rows,
+                });
+            }
+        }
+    };
+    let (first, second) = (pass(0), pass(1));
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut timings = DatasetTimings {
+        parallel: true,
+        ..Default::default()
+    };
+    let mut cleaner = Cleaner::new(index, rules);
+    let t = Instant::now();
+    let (source, parts) = {
+        let c = &cleaner;
+        fold_csv(
+            index,
+            mapping,
+            mpath,
+            dpath,
+            threads,
+            Vec::new,
+            |acc, rec, meta| {
+                acc.push(c.footprint(rec, meta));
+                Ok(())
+            },
+            Some(&first),
+        )
+        .map_err(|e| ReportError::Input(e.to_string()))?
+    };
+    timings.import += t.elapsed();
+    let t = Instant::now();
+    // Rows are unique, so an unstable sort (no buffer) puts them in order; each worker's part
+    // is freed as it is moved over, and the cleaner keeps the vector itself.
+    let total: usize = parts.iter().map(Vec::len).sum();
+    let mut footprints = Vec::with_capacity(total);
+    for p in parts {
+        footprints.extend(p);
+    }
+    footprints.sort_unstable_by_key(|f| f.row());
+    cleaner.push_all(footprints);
+    let cleaning = cleaner
+        .finish()
+        .map_err(|e| ReportError::Input(format!("{}: {e}", dpath.display())))?;
+    timings.clean += t.elapsed();
+    let empty = Aggregate::new(index, crosstabs)
+        .map_err(|e| ReportError::Input(format!("{}: {e}", decl.name)))?;
+    let t = Instant::now();
+    let (_, parts) = fold_csv(
+        index,
+        mapping,
+        mpath,
+        dpath,
+        threads,
+        || (empty.clone(), Vec::new()),
+        |(agg, kept), rec, meta| {
+            if cleaning.is_kept(meta.row) {
+                agg.add(rec).map_err(|e| ImportError {
+                    file: dpath.to_owned(),
+                    row: Some(meta.row),
+                    column: None,
+                    value: None,
+                    message: e.to_string(),
+                })?;
+                if keep_records {
+                    kept.push((meta.row, rec.clone()));
+                }
+            }
+            Ok(())
+        },
+        Some(&second),
+    )
+    .map_err(|e| ReportError::Input(e.to_string()))?;
+    timings.import += t.elapsed();
+    let t = Instant::now();
+    let mut aggregate = empty;
+    let mut records = Vec::new();
+    for (agg, kept) in parts {
+        aggregate
+            .merge(&agg)
+            .map_err(|e| ReportError::Input(format!("{}: {e}", decl.name)))?;
+        records.extend(kept);
+    }
+    records.sort_by_key(|(row, _)| *row);
+    timings.aggregate += t.elapsed();
+    Ok(Dataset {
+        records: records.into_iter().map(|(_, r)| r).collect(),
+        name: decl.name.clone(),
+        index: index.clone(),
+        source,
+        cleaning,
+        aggregate,
+        timings,
+    })
 }
