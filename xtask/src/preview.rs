@@ -308,8 +308,8 @@ fn wait_done(lines: &Receiver<String>, timeout: Duration) -> Result<Compiled> {
     })
 }
 
-/// The one line printed per update.
-pub fn describe(changed: &[String], u: &Result<Update>) -> String {
+/// The one line printed per update; `after_error` when the update before it failed.
+pub fn describe(changed: &[String], u: &Result<Update>, after_error: bool) -> String {
     let what = if changed.is_empty() {
         "first build".to_owned()
     } else if changed.len() > 3 {
@@ -331,6 +331,9 @@ pub fn describe(changed: &[String], u: &Result<Update>) -> String {
             };
             let ours = u.ours.as_millis();
             match (&u.compiled, u.typst_wall) {
+                (None, _) if after_error => format!(
+                    "{what}: ours {ours} ms ({data}); the error is cleared and the PDF already shows this text"
+                ),
                 (None, _) => format!("{what}: ours {ours} ms ({data}); the PDF is unchanged"),
                 (Some(Compiled::Ok { typst_ms, warnings }), Some(wall)) => {
                     let mut s = format!(
@@ -382,7 +385,8 @@ pub fn run(root: &Path, report_dir: &Path, out_root: &Path, typst: &Path) -> Res
         out_root.display()
     );
     let u = p.update();
-    println!("{}", describe(&[], &u));
+    println!("{}", describe(&[], &u, false));
+    let mut failed = u.is_err();
     while let Ok(first) = rx.recv() {
         let mut paths = first;
         // An editor's save is often several events: take what arrives together.
@@ -412,7 +416,15 @@ pub fn run(root: &Path, report_dir: &Path, out_root: &Path, typst: &Path) -> Res
             continue;
         }
         let u = p.update();
-        println!("{}", describe(&changed, &u));
+        println!("{}", describe(&changed, &u, failed));
+        failed = u.is_err()
+            || matches!(
+                u,
+                Ok(Update {
+                    compiled: Some(Compiled::Failed(_)),
+                    ..
+                })
+            );
     }
     Ok(())
 }
@@ -434,6 +446,29 @@ mod tests {
         assert_eq!(
             parse_ms("[00:45:38] compiled successfully in 250 µs"),
             Some(0.25)
+        );
+    }
+
+    #[test]
+    fn a_fix_that_restores_the_last_good_source_says_the_error_is_cleared() {
+        let u = || {
+            Ok(Update {
+                ours: Duration::from_millis(12),
+                typst_wall: None,
+                compiled: None,
+                reused: vec!["main".into()],
+                reread: Vec::new(),
+                rewritten: Vec::new(),
+                pdf: PathBuf::from("report.pdf"),
+            })
+        };
+        let changed = ["narrative/report.md".to_owned()];
+        let after = describe(&changed, &u(), true);
+        assert!(after.contains("error is cleared"), "{after}");
+        let plain = describe(&changed, &u(), false);
+        assert!(
+            plain.contains("the PDF is unchanged") && plain.contains("data reused"),
+            "{plain}"
         );
     }
 
