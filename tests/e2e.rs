@@ -451,6 +451,23 @@ fn the_second_report_builds_with_no_code_of_its_own() {
         3
     );
     assert_eq!(tables.weighting.len(), 1);
+    // A whole-number question's minimum and maximum print as whole numbers, its mean with two
+    // decimals.
+    let staff = tables
+        .tables
+        .iter()
+        .find(|t| t.kind == survey_print::TableKind::NumericSummary)
+        .unwrap();
+    let cells: Vec<&str> = staff.rows[0]
+        .cells
+        .iter()
+        .map(|c| c.text.as_str())
+        .collect();
+    assert!(
+        !cells[3].contains('.') && !cells[7].contains('.'),
+        "{cells:?}"
+    );
+    assert!(cells[2].contains('.'), "{cells:?}");
     for s in [
         "Pearsonχ²=",
         "95%置信区间（Wilson）",

@@ -290,6 +290,12 @@ fn a_text_download_with_option_columns_stays_in_text_mode() {
     ));
     let mapping = std::fs::read_to_string(dir.join("import/main.mapping.json")).unwrap();
     assert!(mapping.contains("\"mode\": \"text\""), "{mapping}");
+    // The title guessed from the file name is listed for review.
+    let review = std::fs::read_to_string(dir.join("REVIEW.md")).unwrap();
+    assert!(
+        review.contains("«云服务调查» comes from the download's file name"),
+        "{review}"
+    );
     let tables: TablesFile =
         serde_json::from_str(&std::fs::read_to_string(out.join("tables.json")).unwrap()).unwrap();
     // The single choice is tabulated with its three texts, the option columns as one question.

@@ -933,11 +933,16 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         }
     }
     // The questionnaire.
-    let title = text_q
-        .as_ref()
-        .and_then(|t| t.title.clone())
+    let from_text = text_q.as_ref().and_then(|t| t.title.clone());
+    let title = from_text
+        .clone()
         .or_else(|| title_from_file(opts.download))
         .unwrap_or_else(|| "问卷调查".into());
+    if from_text.is_none() {
+        guesses.push(format!(
+            "The survey's title «{title}» comes from the download's file name. It prints on the cover, in the running header, in the methodology and in the data files' labels: set `title` in `questionnaires/main.questionnaire.json` and `report.toml`."
+        ));
+    }
     let qid = format!("{}-main", opts.id);
     let questionnaire = Questionnaire {
         schema: None,

@@ -457,18 +457,26 @@ impl Block for NumericSummary {
                 .aggregate
                 .numeric(&d.index, qid)
                 .map_err(|e| e.to_string())?;
+            // Answers in whole numbers print their minimum, maximum and whole quantiles as
+            // whole numbers (8, not 8.00); the mean and quantiles between two answers keep two
+            // decimals.
+            let whole = matches!(q.kind, survey_schema::QuestionKind::Integer { .. });
             let f = |x: Option<f64>| x.map(|v| Cell::number(v, 2)).unwrap_or_else(Cell::missing);
+            let g = |x: Option<f64>| match x {
+                Some(v) if whole && v.fract() == 0.0 => Cell::number(v, 0),
+                _ => f(x),
+            };
             rows.push(PrintedRow::option(
                 qid,
                 vec![
                     Cell::text(&q.text.zh),
                     Cell::count(s.n),
                     f(s.mean),
-                    f(s.min),
-                    f(s.q1),
-                    f(s.median),
-                    f(s.q3),
-                    f(s.max),
+                    g(s.min),
+                    g(s.q1),
+                    g(s.median),
+                    g(s.q3),
+                    g(s.max),
                 ],
             ));
         }
