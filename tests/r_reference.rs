@@ -1,14 +1,13 @@
 //! survey-stats against R (base R and the survey package) on the same data, to 1e-9 where the
 //! method is the same. R is required: `cargo xtask test` installs r-base-core and r-cran-survey.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::process::Command;
 
 use survey_stats::design::{Class, Flag, VarianceModel, ratios};
 use survey_stats::hypothesis::{fisher_2x2, pearson, rao_scott};
 use survey_stats::intervals;
 use survey_stats::weighting::{Patterns, Settings, Variable, calibrate};
+use workspace_tests::{close, run_r};
 
 /// A reproducible data set: three categorical variables and a positive weight.
 struct Data {
@@ -88,44 +87,6 @@ cb <- calibrate(u, ~af + cf, pop, calfun = "raking", bounds = c(0.1, 2.0), epsil
 out("bounded", weights(cb))
 "#;
 
-fn run_r(csv: &str) -> HashMap<String, Vec<f64>> {
-    let dir = std::env::temp_dir().join(format!("r-ref-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let data = dir.join("d.csv");
-    let script = dir.join("ref.R");
-    std::fs::write(&data, csv).unwrap();
-    std::fs::write(&script, R_SCRIPT).unwrap();
-    let out = Command::new("Rscript")
-        .arg(&script)
-        .arg(&data)
-        .output()
-        .expect(
-            "Rscript must be installed (cargo xtask test installs r-base-core and r-cran-survey)",
-        );
-    assert!(
-        out.status.success(),
-        "R failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| {
-            let mut it = l.split_whitespace();
-            let k = it.next()?.to_owned();
-            Some((k, it.map(|v| v.parse().unwrap()).collect()))
-        })
-        .collect()
-}
-
-fn close(name: &str, ours: f64, r: f64) {
-    let tol = 1e-9 * (1.0 + r.abs());
-    assert!(
-        (ours - r).abs() <= tol,
-        "{name}: ours {ours:.17} R {r:.17} (diff {:.3e})",
-        (ours - r).abs()
-    );
-}
-
 #[test]
 // The data are parallel columns indexed by respondent, as R sees them.
 #[allow(clippy::needless_range_loop)]
@@ -138,7 +99,7 @@ fn matches_r_to_1e9() {
     }
     // R reads the weights as printed; use the same values.
     let w: Vec<f64> = d.w.iter().map(|x| (x * 1000.0).round() / 1000.0).collect();
-    let r = run_r(&csv);
+    let r = run_r(R_SCRIPT, &csv, "ref");
 
     // Intervals, unweighted.
     let x = d.a.iter().filter(|&&a| a == 1).count() as u64;

@@ -11,47 +11,11 @@
 //!
 //! R is required: `cargo xtask test` installs r-base-core and r-cran-survey.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use survey_print::{CellValue, PrintedTable, TableKind, TablesFile, TestMethod};
-use workspace_tests::{copy_dir, root};
-
-fn run_r(script: &str, data: &str, tag: &str) -> HashMap<String, Vec<f64>> {
-    let dir = std::env::temp_dir().join(format!("r-trend-{}-{tag}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("d.csv"), data).unwrap();
-    std::fs::write(dir.join("s.R"), script).unwrap();
-    let out = Command::new("Rscript")
-        .arg(dir.join("s.R"))
-        .arg(dir.join("d.csv"))
-        .output()
-        .expect("Rscript (cargo xtask test installs r-base-core and r-cran-survey)");
-    assert!(
-        out.status.success(),
-        "R failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| {
-            let mut it = l.split_whitespace();
-            let k = it.next()?.to_owned();
-            Some((k, it.map(|v| v.parse().unwrap()).collect()))
-        })
-        .collect()
-}
-
-fn close(name: &str, ours: f64, r: f64) {
-    let tol = 1e-9 * (1.0 + r.abs());
-    assert!(
-        (ours - r).abs() <= tol,
-        "{name}: ours {ours:.17} R {r:.17} (diff {:.3e})",
-        (ours - r).abs()
-    );
-}
+use workspace_tests::{close, copy_dir, root, run_r};
 
 fn build(report: &Path, tag: &str) -> TablesFile {
     let out = std::env::temp_dir().join(format!("r-trend-build-{}-{tag}", std::process::id()));

@@ -5,10 +5,8 @@
 //! Rao–Scott tests. Then the printed report: its weighted figures are R's, to the printed digits.
 //! R is required: `cargo xtask test` installs r-base-core and r-cran-survey.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::process::Command;
 
 use survey_print::{CellValue, TablesFile};
 use survey_report::weights::WeightSet;
@@ -16,7 +14,7 @@ use survey_schema::Value;
 use survey_stats::design::{Flag, VarianceModel};
 use survey_stats::hypothesis::rao_scott;
 use survey_stats::weighting::{Patterns, RakeError, Settings, Variable, calibrate};
-use workspace_tests::root;
+use workspace_tests::{close, root, run_r};
 
 const R_SCRIPT: &str = r#"
 suppressMessages(library(survey))
@@ -67,42 +65,6 @@ rc <- svychisq(~uses_llm + level, cal, statistic = "Chisq")
 out("rs_chisq", c(rc$statistic, rc$p.value))
 "#;
 
-fn run_r(csv: &str) -> HashMap<String, Vec<f64>> {
-    let dir = std::env::temp_dir().join(format!("r-weights-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let data = dir.join("d.csv");
-    let script = dir.join("w.R");
-    std::fs::write(&data, csv).unwrap();
-    std::fs::write(&script, R_SCRIPT).unwrap();
-    let out = Command::new("Rscript")
-        .arg(&script)
-        .arg(&data)
-        .output()
-        .expect("Rscript (cargo xtask test installs r-base-core and r-cran-survey)");
-    assert!(
-        out.status.success(),
-        "R failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| {
-            let mut it = l.split_whitespace();
-            let k = it.next()?.to_owned();
-            Some((k, it.map(|v| v.parse().unwrap()).collect()))
-        })
-        .collect()
-}
-
-fn close(name: &str, ours: f64, r: f64) {
-    let tol = 1e-9 * (1.0 + r.abs());
-    assert!(
-        (ours - r).abs() <= tol,
-        "{name}: ours {ours:.17} R {r:.17} (diff {:.3e})",
-        (ours - r).abs()
-    );
-}
-
 fn followup() -> PathBuf {
     root().join("reports/chima-2026-ai-followup")
 }
@@ -137,7 +99,7 @@ fn weighted_results_match_r_on_the_followup_data() {
         )
         .unwrap();
     }
-    let r = run_r(&csv);
+    let r = run_r(R_SCRIPT, &csv, "weights");
 
     // Bounded raking: every weight, and the margins it reaches.
     let cal = &ws.calibration;
