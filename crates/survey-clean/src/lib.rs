@@ -348,14 +348,19 @@ impl<'a> Cleaner<'a> {
         self.push(fp);
     }
 
-    /// Take many footprints at once, in row order: the vector itself is kept (no copy).
-    pub fn push_all(&mut self, footprints: Vec<Footprint>) {
+    /// Take footprints computed in runs of consecutive rows (one per block a reader handed
+    /// out), in any order of runs: they are put in row order, each run freed as it is moved,
+    /// so memory holds the footprints about once.
+    pub fn push_runs(&mut self, mut runs: Vec<Vec<Footprint>>) {
+        runs.retain(|r| !r.is_empty());
+        runs.sort_unstable_by_key(|r| r[0].row);
         let start = self.seen.len();
-        if start == 0 {
-            self.seen = footprints;
-        } else {
-            self.seen.extend(footprints);
+        self.seen
+            .reserve_exact(runs.iter().map(Vec::len).sum::<usize>());
+        for run in runs {
+            self.seen.extend(run);
         }
+        debug_assert!(self.seen.windows(2).all(|w| w[0].row < w[1].row));
         for k in start..self.seen.len() {
             let (id, row) = (&self.seen[k].id, self.seen[k].row);
             let key = fingerprint(id);

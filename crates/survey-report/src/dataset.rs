@@ -273,8 +273,15 @@ fn load_parallel(
             dpath,
             threads,
             Vec::new,
-            |acc, rec, meta| {
-                acc.push(c.footprint(rec, meta));
+            |runs: &mut Vec<Vec<survey_clean::Footprint>>, rec, meta| {
+                // A new run wherever the rows stop being consecutive (a new block).
+                let fp = c.footprint(rec, meta);
+                match runs.last_mut() {
+                    Some(run) if run.last().is_some_and(|l| l.row() + 1 == fp.row()) => {
+                        run.push(fp)
+                    }
+                    _ => runs.push(vec![fp]),
+                }
                 Ok(())
             },
             Some(&first),
@@ -283,15 +290,7 @@ fn load_parallel(
     };
     timings.import += t.elapsed();
     let t = Instant::now();
-    // Rows are unique, so an unstable sort (no buffer) puts them in order; each worker's part
-    // is freed as it is moved over, and the cleaner keeps the vector itself.
-    let total: usize = parts.iter().map(Vec::len).sum();
-    let mut footprints = Vec::with_capacity(total);
-    for p in parts {
-        footprints.extend(p);
-    }
-    footprints.sort_unstable_by_key(|f| f.row());
-    cleaner.push_all(footprints);
+    cleaner.push_runs(parts.into_iter().flatten().collect());
     let cleaning = cleaner
         .finish()
         .map_err(|e| ReportError::Input(format!("{}: {e}", dpath.display())))?;
