@@ -114,6 +114,30 @@ pub struct WeightColumn {
     pub values: Vec<f64>,
 }
 
+/// The text typed beside option `o` ("other, please specify") of question `q` at `qi`.
+fn other_text_var(
+    names: &mut NameAllocator,
+    q: &survey_schema::Question,
+    qi: usize,
+    o: &survey_schema::ChoiceOption,
+    text: &str,
+    records: &[Record],
+) -> ExportVar {
+    let cells = records
+        .iter()
+        .map(|r| Cell::Text(r.other_text(qi).unwrap_or_default().to_owned()))
+        .collect();
+    text_var(
+        names,
+        &format!("{}_{}_text", q.id, o.code),
+        format!("{text} - {}（文本）", o.label.zh),
+        Role::OtherText,
+        &q.id,
+        Some(&o.code),
+        cells,
+    )
+}
+
 fn text_var(
     names: &mut NameAllocator,
     name: &str,
@@ -229,19 +253,7 @@ pub fn flatten(
                     cells,
                 });
                 if let Some(o) = opts.iter().find(|o| o.other) {
-                    let cells = records
-                        .iter()
-                        .map(|r| Cell::Text(r.other_text(qi).unwrap_or_default().to_owned()))
-                        .collect();
-                    vars.push(text_var(
-                        &mut names,
-                        &format!("{}_{}_text", q.id, o.code),
-                        format!("{text} - {}（文本）", o.label.zh),
-                        Role::OtherText,
-                        &q.id,
-                        Some(&o.code),
-                        cells,
-                    ));
+                    vars.push(other_text_var(&mut names, q, qi, o, &text, records));
                 }
             }
             QuestionKind::MultipleChoice { .. } => {
@@ -269,19 +281,7 @@ pub fn flatten(
                         cells,
                     });
                     if o.other {
-                        let cells = records
-                            .iter()
-                            .map(|r| Cell::Text(r.other_text(qi).unwrap_or_default().to_owned()))
-                            .collect();
-                        vars.push(text_var(
-                            &mut names,
-                            &format!("{}_{}_text", q.id, o.code),
-                            format!("{text} - {}（文本）", o.label.zh),
-                            Role::OtherText,
-                            &q.id,
-                            Some(&o.code),
-                            cells,
-                        ));
+                        vars.push(other_text_var(&mut names, q, qi, o, &text, records));
                     }
                 }
                 if set.len() >= 2 {

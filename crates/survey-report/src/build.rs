@@ -223,15 +223,7 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
         blocks,
     } = parse(dir, registry)?;
     let spec_path = folder.shown("report.toml");
-    let located = |rb: &RawBlock, message: String| {
-        ReportError::Spec(SpecError {
-            file: spec_path.clone(),
-            line: Some(rb.line),
-            block: Some(rb.describe()),
-            field: None,
-            message,
-        })
-    };
+    let located = |rb: &RawBlock, message: String| located(&spec_path, rb, message);
     let narratives = RefCell::new(HashMap::new());
     let env = Env {
         folder: &folder,
@@ -372,6 +364,17 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
     })
 }
 
+/// An error of one block of the spec, at its line.
+fn located(spec_path: &Path, rb: &RawBlock, message: String) -> ReportError {
+    ReportError::Spec(SpecError {
+        file: spec_path.to_owned(),
+        line: Some(rb.line),
+        block: Some(rb.describe()),
+        field: None,
+        message,
+    })
+}
+
 /// What the blocks made of the datasets.
 struct Composed {
     document: Document,
@@ -396,15 +399,7 @@ fn compose(
     timings: &mut Timings,
 ) -> Result<Composed, ReportError> {
     let spec_path = folder.shown("report.toml");
-    let located = |rb: &RawBlock, message: String| {
-        ReportError::Spec(SpecError {
-            file: spec_path.clone(),
-            line: Some(rb.line),
-            block: Some(rb.describe()),
-            field: None,
-            message,
-        })
-    };
+    let located = |rb: &RawBlock, message: String| located(&spec_path, rb, message);
 
     let weights = crate::weights::compute(folder, &spec.weights, datasets)?;
     let waves = crate::waves::load(
