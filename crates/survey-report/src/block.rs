@@ -656,3 +656,20 @@ impl<'a> Context<'a> {
         self.folder.shown(rel)
     }
 }
+
+/// "no weights `x`; the spec declares `a`, `b`" (or "none"): a name the spec does not declare.
+pub(crate) fn undeclared<'k>(
+    what: &str,
+    name: &str,
+    keys: impl Iterator<Item = &'k String>,
+) -> String {
+    let keys: Vec<String> = keys.map(|k| format!("`{k}`")).collect();
+    format!(
+        "no {what} `{name}`; the spec declares {}",
+        if keys.is_empty() {
+            "none".to_owned()
+        } else {
+            keys.join(", ")
+        }
+    )
+}

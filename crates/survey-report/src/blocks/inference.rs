@@ -87,20 +87,10 @@ fn weight_set<'a>(
     match name {
         None => Ok(None),
         Some(n) => {
-            let w = cx.weights.get(n).ok_or_else(|| {
-                format!(
-                    "no weights `{n}`; the spec declares {}",
-                    if cx.weights.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        cx.weights
-                            .keys()
-                            .map(|k| format!("`{k}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    }
-                )
-            })?;
+            let w = cx
+                .weights
+                .get(n)
+                .ok_or_else(|| crate::block::undeclared("weights", n, cx.weights.keys()))?;
             if w.dataset != dataset {
                 return Err(format!(
                     "weights `{n}` belong to dataset `{}`, not `{dataset}`",
@@ -838,17 +828,10 @@ fn default_summary_caption() -> String {
 
 impl Block for WeightingSummaryBlock {
     fn build(&self, cx: &mut Context) -> Result<(), String> {
-        let ws = cx.weights.get(&self.weights).ok_or_else(|| {
-            format!(
-                "no weights `{}`; the spec declares {}",
-                self.weights,
-                cx.weights
-                    .keys()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })?;
+        let ws = cx
+            .weights
+            .get(&self.weights)
+            .ok_or_else(|| crate::block::undeclared("weights", &self.weights, cx.weights.keys()))?;
         let (_, d) = cx.dataset(Some(&ws.dataset))?;
         let summary = ws.summary(d);
         let keys: Vec<&str> = ws.spec.margins.keys().map(String::as_str).collect();

@@ -65,20 +65,10 @@ struct Row {
 
 fn wave<'a>(cx: &Context<'a>, name: Option<&str>) -> Result<&'a Wave, String> {
     match name {
-        Some(n) => cx.waves.get(n).ok_or_else(|| {
-            format!(
-                "no wave `{n}`; the spec declares {}",
-                if cx.waves.is_empty() {
-                    "none".to_owned()
-                } else {
-                    cx.waves
-                        .keys()
-                        .map(|k| format!("`{k}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                }
-            )
-        }),
+        Some(n) => cx
+            .waves
+            .get(n)
+            .ok_or_else(|| crate::block::undeclared("wave", n, cx.waves.keys())),
         None => match cx.waves.len() {
             1 => Ok(&cx.waves[0]),
             0 => Err("the spec declares no [[waves]] to compare with".into()),
@@ -109,7 +99,7 @@ impl Block for TrendBlock {
                 let s = cx
                     .weights
                     .get(n)
-                    .ok_or_else(|| format!("no weights `{n}`"))?;
+                    .ok_or_else(|| crate::block::undeclared("weights", n, cx.weights.keys()))?;
                 if s.dataset != w.dataset {
                     return Err(format!(
                         "weights `{n}` belong to dataset `{}`, not `{}`",
