@@ -67,8 +67,8 @@ fn the_pdf_is_tagged_declares_ua_and_describes_every_chart() {
         "reports/chima-2026-ai-followup",
         "reports/chima-2026-data-security-trend",
     ] {
-        let out: PathBuf =
-            std::env::temp_dir().join(format!("a11y-{}-{}", std::process::id(), report.len()));
+        let out: PathBuf = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("a11y-{}", report.len()));
         let _ = std::fs::remove_dir_all(&out);
         let typst = xtask::setup::typst().expect("the pinned typst (cargo xtask test installs it)");
         let r = xtask::report::build(&root(), &root().join(report), &out, &typst, None).unwrap();

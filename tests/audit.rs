@@ -5,7 +5,7 @@ use workspace_tests::{chima, root};
 
 #[test]
 fn chima_2025_audit_finds_the_publications_inconsistencies() {
-    let out = std::env::temp_dir().join(format!("audit-{}", std::process::id()));
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("audit");
     let (audit, path) = xtask::report::audit(&chima(), &out).unwrap();
     assert!(path.ends_with("chima-2025-data-security/audit.json") && path.is_file());
     assert_eq!((audit.checked.tables, audit.checked.rows), (38, 214));

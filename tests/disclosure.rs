@@ -11,7 +11,7 @@ use survey_stats::disclosure::{PrintedTable as Knowledge, Shown, disclosed_cells
 use workspace_tests::root;
 
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("disclosure-{}-{name}", std::process::id()));
+    let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("disclosure-{name}"));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d

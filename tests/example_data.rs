@@ -169,7 +169,7 @@ fn shipped_records_pass_validation_and_rejects_break_their_rule() {
 
 #[test]
 fn regenerating_with_the_same_seed_gives_identical_files() {
-    let tmp = std::env::temp_dir().join(format!("synth-regen-{}", std::process::id()));
+    let tmp = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("synth-regen");
     let _ = std::fs::remove_dir_all(&tmp);
     copy_dir(&chima(), &tmp);
     let written = xtask::synth::run(&tmp).unwrap();

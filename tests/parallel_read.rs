@@ -6,7 +6,7 @@ use workspace_tests::{copy_dir, root};
 
 #[test]
 fn the_parallel_read_gives_the_sequential_result() {
-    let tmp = std::env::temp_dir().join(format!("parallel-read-{}", std::process::id()));
+    let tmp = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("parallel-read");
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).unwrap();
     let csv = tmp.join("main.csv");

@@ -20,7 +20,7 @@ fn same_as_build(src: &Path, preview_dir: &Path, out: &Path, typst: &Path) {
 #[test]
 fn the_preview_matches_build_report_and_reuses_unchanged_data() {
     let typst = xtask::setup::typst().expect("the pinned typst (cargo xtask test installs it)");
-    let tmp = std::env::temp_dir().join(format!("preview-test-{}", std::process::id()));
+    let tmp = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("preview-test");
     let _ = std::fs::remove_dir_all(&tmp);
     let src = tmp.join("report");
     copy_dir(&root().join("reports/chima-2025-data-security"), &src);

@@ -73,7 +73,7 @@ fn chima_questionnaires_load_and_match_the_publication_shape() {
 
 #[test]
 fn validate_command_reports_and_fails_on_errors() {
-    let dir = std::env::temp_dir().join("workspace-tests-validate");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("workspace-tests-validate");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("bad.jsonl");
     std::fs::write(

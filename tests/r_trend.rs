@@ -18,7 +18,8 @@ use survey_print::{CellValue, PrintedTable, TableKind, TablesFile, TestMethod};
 use workspace_tests::{close, copy_dir, root, run_r};
 
 fn build(report: &Path, tag: &str) -> TablesFile {
-    let out = std::env::temp_dir().join(format!("r-trend-build-{}-{tag}", std::process::id()));
+    let out =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("r-trend-build-{tag}"));
     let _ = std::fs::remove_dir_all(&out);
     let typst = xtask::setup::typst().expect("the pinned typst (cargo xtask test installs it)");
     let r = xtask::report::build(&root(), report, &out, &typst, None).unwrap();
@@ -210,8 +211,7 @@ out("whole", c(t$statistic, t$parameter, t$p.value))
 fn weighted_trend_matches_r() {
     // The follow-up report, raked, compared with an earlier wave of which only the counts are
     // published: 100 hospitals, 20 yes, 35 pilot, 45 no.
-    let dir: PathBuf =
-        std::env::temp_dir().join(format!("r-trend-weighted-{}", std::process::id()));
+    let dir: PathBuf = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("r-trend-weighted");
     let _ = std::fs::remove_dir_all(&dir);
     copy_dir(&root().join("reports/chima-2026-ai-followup"), &dir);
     std::fs::create_dir_all(dir.join("waves")).unwrap();

@@ -242,7 +242,7 @@ fn weighted_results_match_r_on_the_followup_data() {
     // The printed report carries R's figures: the weighted cross-tab's totals and cells (R's
     // svyciprop fits by iteration, so 1e-6 on the percent scale, far below the printed 0.1),
     // and the weighting summary in tables.json.
-    let out = std::env::temp_dir().join(format!("r-weights-build-{}", std::process::id()));
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("r-weights-build");
     let _ = std::fs::remove_dir_all(&out);
     let typst = xtask::setup::typst().expect("the pinned typst (cargo xtask test installs it)");
     let built = xtask::report::build(&root(), &followup(), &out, &typst, None).unwrap();

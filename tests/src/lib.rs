@@ -38,6 +38,7 @@ pub fn run_r(script: &str, csv: &str, tag: &str) -> std::collections::HashMap<St
         .arg(dir.join("d.csv"))
         .output()
         .expect("Rscript (cargo xtask test installs r-base-core and r-cran-survey)");
+    let _ = std::fs::remove_dir_all(&dir);
     assert!(
         out.status.success(),
         "R failed: {}",

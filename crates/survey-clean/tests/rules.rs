@@ -288,7 +288,7 @@ fn rules_apply_in_order_and_each_submission_counts_once() {
 #[test]
 fn rules_files_are_checked() {
     let idx = index();
-    let dir = std::env::temp_dir().join(format!("clean-rules-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("clean-rules");
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join("r.json");
     std::fs::write(

@@ -25,7 +25,7 @@ fn mapping() -> Mapping {
 }
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("survey-import-tests-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("survey-import-tests");
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
 }

@@ -242,7 +242,7 @@ fn unreadable_files_are_located_errors() {
     assert!(matches!(e, FileError::Empty { .. }), "{e}");
     let e = validate_text(&v, "[\n {\"id\": 1,\n ]", Path::new("bad.json")).unwrap_err();
     assert!(e.to_string().starts_with("bad.json:3:"), "{e}");
-    let dir = std::env::temp_dir().join("survey-validate-test");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("survey-validate-test");
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join("gbk.json");
     std::fs::write(&p, b"[{\"id\": \"\xc4\xe3\"}]").unwrap();
