@@ -284,10 +284,10 @@ fn a_text_download_with_option_columns_stays_in_text_mode() {
     }
     std::fs::write(&csv, s).unwrap();
     let out = draft_and_build(&csv, None, "text-option-columns-build");
-    let dir = base.parent().unwrap().join(format!(
-        "new-report-{}-text-option-columns-build/report",
-        std::process::id()
-    ));
+    let dir = base
+        .parent()
+        .unwrap()
+        .join("new-report-text-option-columns-build/report");
     let mapping = std::fs::read_to_string(dir.join("import/main.mapping.json")).unwrap();
     assert!(mapping.contains("\"mode\": \"text\""), "{mapping}");
     // The title guessed from the file name is listed for review.
