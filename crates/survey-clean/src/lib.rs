@@ -12,9 +12,6 @@
 //! Every validation error must be covered by a declared rule (excluded or flagged); a record
 //! with an error no rule handles stops the cleaning, so invalid data never reaches a table.
 
-use std::collections::HashMap;
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::path::Path;
 
 use schemars::JsonSchema;
@@ -196,6 +193,8 @@ pub enum CleanError {
     },
     #[error("the export has a header but no submissions")]
     Empty,
+    #[error("the export has more rows than the 4,294,967,294 one export may hold")]
+    TooManyRows,
 }
 
 impl Rules {
@@ -258,24 +257,74 @@ impl Rules {
 
 /// What the first pass keeps of one submission: computed by [`Cleaner::footprint`] (on any
 /// thread), then handed to [`Cleaner::push`] in row order.
+///
+/// Kept small on purpose, as a million of them sit in memory until [`Cleaner::finish`]: 112
+/// bytes, and no heap at all for a submission with a numeric 序号, at most one identifier rule
+/// and no validation findings.
 #[derive(Debug, Clone)]
 pub struct Footprint {
-    row: usize,
-    id: String,
-    submitted: Option<(u32, u32, u32, u32, u32, u32)>,
-    /// Per duplicate-identifier rule: a 128-bit fingerprint of the normalised identifier
-    /// (compact at a million rows; two different identifiers collide with odds of 2^-128).
-    identifier: Vec<Option<u128>>,
-    answers_hash: u64,
-    answered: usize,
-    duration: Option<f64>,
-    checks: Vec<(Check, String)>,
+    /// A 128-bit fingerprint of every non-identifying answer (two different answer patterns
+    /// share one with odds of 2^-128).
+    answers_hash: u128,
+    /// Per duplicate-identifier rule: a 128-bit fingerprint of the normalised identifier, 0 when
+    /// it is blank. The first rule's is inline; further rules' are in `more_identifiers`.
+    identifier: u128,
+    more_identifiers: Box<[u128]>,
+    checks: Box<[(Check, String)]>,
+    id: RespondentId,
+    /// Submission time packed as `YYYYMMDDhhmmss` (0: unknown, which sorts first).
+    submitted: u64,
+    /// Seconds taken (NaN: unknown).
+    duration: f64,
+    row: u32,
+    answered: u32,
+}
+
+/// A respondent id (序号): a plain decimal number is held as one, anything else as text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum RespondentId {
+    Number(u64),
+    Text(Box<str>),
+}
+
+impl RespondentId {
+    fn new(s: &str) -> RespondentId {
+        let canonical = !s.is_empty()
+            && s.bytes().all(|b| b.is_ascii_digit())
+            && (s == "0" || !s.starts_with('0'));
+        match s.parse() {
+            Ok(n) if canonical => RespondentId::Number(n),
+            _ => RespondentId::Text(s.into()),
+        }
+    }
+}
+
+impl std::fmt::Display for RespondentId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RespondentId::Number(n) => write!(f, "{n}"),
+            RespondentId::Text(t) => f.write_str(t),
+        }
+    }
 }
 
 impl Footprint {
     /// The submission's row in its export.
     pub fn row(&self) -> usize {
-        self.row
+        self.row as usize
+    }
+
+    fn identifier(&self, slot: usize) -> Option<u128> {
+        let k = if slot == 0 {
+            self.identifier
+        } else {
+            self.more_identifiers.get(slot - 1).copied().unwrap_or(0)
+        };
+        (k != 0).then_some(k)
+    }
+
+    fn submitted(&self) -> Option<u64> {
+        (self.submitted != 0).then_some(self.submitted)
     }
 }
 
@@ -316,9 +365,8 @@ pub struct Cleaner<'a> {
     validator: Validator<'a>,
     id_questions: Vec<usize>,
     seen: Vec<Footprint>,
-    /// Respondent ids seen (128-bit fingerprints) → row; the first id seen twice.
-    ids: HashMap<u128, usize>,
-    duplicate_id: Option<(String, usize, usize)>,
+    /// Whether a row came past what a footprint holds (2^32 − 1 rows).
+    too_many_rows: bool,
 }
 
 impl<'a> Cleaner<'a> {
@@ -337,8 +385,7 @@ impl<'a> Cleaner<'a> {
             validator: Validator::new(index),
             id_questions,
             seen: Vec::new(),
-            ids: HashMap::new(),
-            duplicate_id: None,
+            too_many_rows: false,
         }
     }
 
@@ -354,22 +401,11 @@ impl<'a> Cleaner<'a> {
     pub fn push_runs(&mut self, mut runs: Vec<Vec<Footprint>>) {
         runs.retain(|r| !r.is_empty());
         runs.sort_unstable_by_key(|r| r[0].row);
-        let start = self.seen.len();
         self.seen
             .reserve_exact(runs.iter().map(Vec::len).sum::<usize>());
         for run in runs {
-            self.seen.extend(run);
-        }
-        debug_assert!(self.seen.windows(2).all(|w| w[0].row < w[1].row));
-        for k in start..self.seen.len() {
-            let (id, row) = (&self.seen[k].id, self.seen[k].row);
-            let key = fingerprint(id);
-            if let Some(&first) = self.ids.get(&key) {
-                if self.duplicate_id.is_none() {
-                    self.duplicate_id = Some((id.clone(), first, row));
-                }
-            } else {
-                self.ids.insert(key, row);
+            for fp in run {
+                self.push(fp);
             }
         }
     }
@@ -377,26 +413,22 @@ impl<'a> Cleaner<'a> {
     /// Take a footprint computed by [`Cleaner::footprint`]; footprints must come in row order
     /// (the order decides which duplicate is first).
     pub fn push(&mut self, fp: Footprint) {
-        let key = fingerprint(&fp.id);
-        if let Some(&first) = self.ids.get(&key) {
-            if self.duplicate_id.is_none() {
-                self.duplicate_id = Some((fp.id.clone(), first, fp.row));
-            }
-        } else {
-            self.ids.insert(key, fp.row);
-        }
+        self.too_many_rows |= fp.row == u32::MAX;
+        debug_assert!(self.seen.last().is_none_or(|l| l.row < fp.row));
         self.seen.push(fp);
     }
 
     /// What the rules need of one submission. Reads nothing but the submission, so several
     /// threads may compute footprints at once.
     pub fn footprint(&self, rec: &survey_schema::Record, meta: &survey_import::Meta) -> Footprint {
-        let mut h = DefaultHasher::new();
+        // Every non-identifying answer, written unambiguously (a tag, then fixed-size or
+        // length-prefixed contents), then hashed once.
+        let mut bytes: Vec<u8> = Vec::with_capacity(8 * rec.values.len() + 64);
         for (i, v) in rec.values.iter().enumerate() {
             if self.index.question(i).identifying {
                 continue;
             }
-            hash_value(v, &mut h);
+            write_value(v, &mut bytes);
         }
         let mut others: Vec<&(u16, String)> = rec
             .other_text
@@ -404,17 +436,19 @@ impl<'a> Cleaner<'a> {
             .filter(|(q, _)| !self.index.question(*q as usize).identifying)
             .collect();
         others.sort();
-        others.hash(&mut h);
-        let identifier = self
-            .id_questions
-            .iter()
-            .map(|&q| match &rec.values[q] {
-                Value::Text(t) => Some(normalise_identifier(t))
-                    .filter(|s| !s.is_empty())
-                    .map(|s| fingerprint(&s)),
-                _ => None,
-            })
-            .collect();
+        for (q, t) in others {
+            bytes.push(6);
+            bytes.extend_from_slice(&q.to_le_bytes());
+            write_text(t, &mut bytes);
+        }
+        let mut identifiers = self.id_questions.iter().map(|&q| match &rec.values[q] {
+            Value::Text(t) => Some(normalise_identifier(t))
+                .filter(|s| !s.is_empty())
+                .map_or(0, |s| fingerprint(s.as_bytes())),
+            _ => 0,
+        });
+        let identifier = identifiers.next().unwrap_or(0);
+        let more_identifiers = identifiers.collect();
         let checks = self
             .validator
             .validate_record(meta.row, rec)
@@ -430,71 +464,118 @@ impl<'a> Cleaner<'a> {
             })
             .collect();
         Footprint {
-            row: meta.row,
-            id: rec.id.clone(),
-            submitted: meta.submitted_at.as_deref().and_then(parse_time),
+            row: u32::try_from(meta.row).unwrap_or(u32::MAX),
+            id: RespondentId::new(&rec.id),
+            submitted: meta
+                .submitted_at
+                .as_deref()
+                .and_then(parse_time)
+                .unwrap_or(0),
             identifier,
-            answers_hash: h.finish(),
-            answered: rec.values.iter().filter(|v| v.is_answered()).count(),
-            duration: meta.duration_secs,
+            more_identifiers,
+            answers_hash: fingerprint(&bytes),
+            answered: rec.values.iter().filter(|v| v.is_answered()).count() as u32,
+            duration: meta.duration_secs.unwrap_or(f64::NAN),
             checks,
         }
     }
 
+    /// The first respondent id (序号) that two rows share, in row order of the second.
+    fn duplicate_respondent(&self) -> Option<CleanError> {
+        // 问卷星 numbers submissions 1, 2, 3…: ids rising with the rows cannot repeat.
+        let rising = self.seen.windows(2).all(|w| match (&w[0].id, &w[1].id) {
+            (RespondentId::Number(a), RespondentId::Number(b)) => a < b,
+            _ => false,
+        });
+        if rising {
+            return None;
+        }
+        let mut order: Vec<u32> = (0..self.seen.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let (a, b) = (&self.seen[a as usize], &self.seen[b as usize]);
+            (&a.id, a.row).cmp(&(&b.id, b.row))
+        });
+        order
+            .windows(2)
+            .map(|w| (&self.seen[w[0] as usize], &self.seen[w[1] as usize]))
+            .filter(|(a, b)| a.id == b.id)
+            .min_by_key(|(_, b)| b.row)
+            .map(|(a, b)| {
+                // The first row of the id: the earliest of its group.
+                let first = order
+                    .iter()
+                    .map(|&i| &self.seen[i as usize])
+                    .find(|f| f.id == a.id)
+                    .map_or(a.row, |f| f.row);
+                CleanError::DuplicateRespondent {
+                    id: a.id.to_string(),
+                    first_row: first as usize,
+                    row: b.row as usize,
+                }
+            })
+    }
+
     /// Apply the rules in order.
     pub fn finish(self) -> Result<Cleaning, CleanError> {
-        if let Some((id, first_row, row)) = self.duplicate_id {
-            return Err(CleanError::DuplicateRespondent { id, first_row, row });
+        if self.too_many_rows {
+            return Err(CleanError::TooManyRows);
+        }
+        if let Some(e) = self.duplicate_respondent() {
+            return Err(e);
         }
         let n = self.seen.len();
         if n == 0 {
             return Err(CleanError::Empty);
         }
-        let mut decided: Vec<Option<(usize, Action, String)>> = vec![None; n];
+        // Per submission, the rule that excluded it (NONE: none did), the evidence apart.
+        const NONE: u32 = u32::MAX;
+        let mut decided: Vec<u32> = vec![NONE; n];
+        let mut evidence: Vec<(u32, String)> = Vec::new();
         let mut flags: Vec<(usize, usize, String)> = Vec::new();
         let mut id_rule = 0;
         for (ri, rule) in self.rules.rules.iter().enumerate() {
-            let alive: Vec<usize> = (0..n).filter(|&i| decided[i].is_none()).collect();
-            let mut hit =
-                |i: usize,
-                 action: Action,
-                 evidence: String,
-                 decided: &mut Vec<Option<(usize, Action, String)>>| match action {
-                    Action::Exclude => decided[i] = Some((ri, action, evidence)),
-                    Action::Flag => flags.push((i, ri, evidence)),
-                };
+            let alive: Vec<u32> = (0..n as u32)
+                .filter(|&i| decided[i as usize] == NONE)
+                .collect();
+            let mut hit = |i: u32, action: Action, ev: String, decided: &mut Vec<u32>| match action
+            {
+                Action::Exclude => {
+                    decided[i as usize] = ri as u32;
+                    evidence.push((i, ev));
+                }
+                Action::Flag => flags.push((i as usize, ri, ev)),
+            };
             match rule {
                 RuleSpec::DuplicateIdentifier { question, keep } => {
                     let slot = id_rule;
                     id_rule += 1;
-                    let keyed: Vec<(u128, usize)> = alive
+                    let keyed: Vec<u32> = alive
                         .iter()
-                        .filter_map(|&i| self.seen[i].identifier[slot].map(|k| (k, i)))
+                        .copied()
+                        .filter(|&i| self.seen[i as usize].identifier(slot).is_some())
                         .collect();
-                    for members in runs_of_equal_keys(keyed) {
+                    let key = |i: u32| self.seen[i as usize].identifier(slot).unwrap_or(0);
+                    for members in runs_of_equal_keys(keyed, key) {
                         let kept = self.pick(&members, *keep);
                         for &i in members.iter().filter(|&&i| i != kept) {
                             let ev = format!(
                                 "与答卷 {} 的 {question} 相同；保留{}（答卷 {}）",
-                                self.seen[kept].id,
+                                self.seen[kept as usize].id,
                                 keep_zh(*keep),
-                                self.seen[kept].id
+                                self.seen[kept as usize].id
                             );
                             hit(i, Action::Exclude, ev, &mut decided);
                         }
                     }
                 }
                 RuleSpec::DuplicateAnswers { keep } => {
-                    let keyed: Vec<(u64, usize)> = alive
-                        .iter()
-                        .map(|&i| (self.seen[i].answers_hash, i))
-                        .collect();
-                    for members in runs_of_equal_keys(keyed) {
+                    let key = |i: u32| self.seen[i as usize].answers_hash;
+                    for members in runs_of_equal_keys(alive, key) {
                         let kept = self.pick(&members, *keep);
                         for &i in members.iter().filter(|&&i| i != kept) {
                             let ev = format!(
                                 "全部非识别性题目的答案与答卷 {} 完全相同；保留{}",
-                                self.seen[kept].id,
+                                self.seen[kept as usize].id,
                                 keep_zh(*keep)
                             );
                             hit(i, Action::Exclude, ev, &mut decided);
@@ -505,7 +586,7 @@ impl<'a> Cleaner<'a> {
                 | RuleSpec::ExclusiveViolation { action }
                 | RuleSpec::Invalid { action } => {
                     for &i in &alive {
-                        let matching: Vec<&String> = self.seen[i]
+                        let matching: Vec<&String> = self.seen[i as usize]
                             .checks
                             .iter()
                             .filter(|(c, _)| covers(rule, *c))
@@ -523,9 +604,8 @@ impl<'a> Cleaner<'a> {
                 }
                 RuleSpec::MinDuration { seconds, action } => {
                     for &i in &alive {
-                        if let Some(d) = self.seen[i].duration
-                            && d < *seconds
-                        {
+                        let d = self.seen[i as usize].duration;
+                        if d < *seconds {
                             hit(
                                 i,
                                 *action,
@@ -539,7 +619,7 @@ impl<'a> Cleaner<'a> {
         }
         // Every validation error of a kept submission must have been handled (flagged counts).
         let mut unhandled: Vec<String> = Vec::new();
-        for i in (0..n).filter(|&i| decided[i].is_none()) {
+        for i in (0..n).filter(|&i| decided[i] == NONE) {
             let handled: Vec<usize> = flags
                 .iter()
                 .filter(|(f, _, _)| *f == i)
@@ -575,19 +655,17 @@ impl<'a> Cleaner<'a> {
                 flagged: 0,
             })
             .collect();
-        let mut keep = vec![true; n];
-        for i in 0..n {
-            if let Some((ri, _, ev)) = &decided[i] {
-                keep[i] = false;
-                steps[*ri].excluded += 1;
-                log.push(LogEntry {
-                    respondent: self.seen[i].id.clone(),
-                    row: self.seen[i].row,
-                    rule: self.rules.rules[*ri].kind(),
-                    action: Action::Exclude,
-                    evidence: ev.clone(),
-                });
-            }
+        let keep: Vec<bool> = decided.iter().map(|&d| d == NONE).collect();
+        for (i, ev) in evidence {
+            let (ri, fp) = (decided[i as usize] as usize, &self.seen[i as usize]);
+            steps[ri].excluded += 1;
+            log.push(LogEntry {
+                respondent: fp.id.to_string(),
+                row: fp.row(),
+                rule: self.rules.rules[ri].kind(),
+                action: Action::Exclude,
+                evidence: ev,
+            });
         }
         flags.sort_by_key(|(i, r, _)| (*i, *r));
         flags.dedup_by_key(|(i, r, _)| (*i, *r));
@@ -595,8 +673,8 @@ impl<'a> Cleaner<'a> {
             if keep[i] {
                 steps[ri].flagged += 1;
                 log.push(LogEntry {
-                    respondent: self.seen[i].id.clone(),
-                    row: self.seen[i].row,
+                    respondent: self.seen[i].id.to_string(),
+                    row: self.seen[i].row(),
                     rule: self.rules.rules[ri].kind(),
                     action: Action::Flag,
                     evidence: ev,
@@ -606,7 +684,7 @@ impl<'a> Cleaner<'a> {
         log.sort_by_key(|e| e.row);
         let kept_rows = (0..n)
             .filter(|&i| keep[i])
-            .map(|i| self.seen[i].row)
+            .map(|i| self.seen[i].row())
             .collect();
         Ok(Cleaning {
             funnel: Funnel {
@@ -621,23 +699,32 @@ impl<'a> Cleaner<'a> {
 
     /// The member to keep; submission time decides, row order breaks ties and stands in when
     /// times are missing.
-    fn pick(&self, members: &[usize], keep: Keep) -> usize {
-        let key = |i: &usize| (self.seen[*i].submitted, self.seen[*i].row);
+    fn pick(&self, members: &[u32], keep: Keep) -> u32 {
+        let key = |i: &u32| {
+            let f = &self.seen[*i as usize];
+            (f.submitted(), f.row)
+        };
         match keep {
             Keep::First => *members.iter().min_by_key(|i| key(i)).expect("non-empty"),
             Keep::Last => *members.iter().max_by_key(|i| key(i)).expect("non-empty"),
             Keep::MostComplete => *members
                 .iter()
-                .max_by_key(|i| (self.seen[**i].answered, key(i)))
+                .max_by_key(|i| (self.seen[**i as usize].answered, key(i)))
                 .expect("non-empty"),
         }
     }
 }
 
-/// The groups of two or more that share a key, each in ascending position. Sorting pairs
-/// keeps memory to one vector and no allocation per submission (a million submissions are a
-/// million groups, almost all of one).
-fn runs_of_equal_keys<K: Ord + Copy>(mut keyed: Vec<(K, usize)>) -> Vec<Vec<usize>> {
+/// The groups of two or more of `members` that share a key, each in ascending position.
+/// Positions are sorted by the key's top 64 bits (16 bytes a submission, sorted in place, no
+/// allocation per submission: a million submissions are a million groups, almost all of one);
+/// only positions that share those bits are compared on the whole key.
+fn runs_of_equal_keys(members: Vec<u32>, key: impl Fn(u32) -> u128) -> Vec<Vec<u32>> {
+    let mut keyed: Vec<(u64, u32)> = members
+        .iter()
+        .map(|&i| ((key(i) >> 64) as u64, i))
+        .collect();
+    drop(members);
     keyed.sort_unstable();
     let mut out = Vec::new();
     let mut start = 0;
@@ -647,7 +734,14 @@ fn runs_of_equal_keys<K: Ord + Copy>(mut keyed: Vec<(K, usize)>) -> Vec<Vec<usiz
             end += 1;
         }
         if end - start > 1 {
-            out.push(keyed[start..end].iter().map(|&(_, i)| i).collect());
+            let mut group: Vec<(u128, u32)> = keyed[start..end]
+                .iter()
+                .map(|&(_, i)| (key(i), i))
+                .collect();
+            group.sort_unstable();
+            for run in group.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+                out.push(run.iter().map(|&(_, i)| i).collect());
+            }
         }
         start = end;
     }
@@ -669,24 +763,37 @@ fn covers(rule: &RuleSpec, check: Check) -> bool {
     }
 }
 
-/// A 128-bit fingerprint of a string (two independent 64-bit hashes).
-fn fingerprint(s: &str) -> u128 {
-    let mut a = DefaultHasher::new();
-    s.hash(&mut a);
-    let mut b = DefaultHasher::new();
-    (0x9E37_79B9_7F4A_7C15u64, s).hash(&mut b);
-    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+/// A 128-bit fingerprint (XXH3-128) of some bytes; never 0, which stands for "blank".
+fn fingerprint(bytes: &[u8]) -> u128 {
+    twox_hash::XxHash3_128::oneshot(bytes).max(1)
 }
 
-fn hash_value(v: &Value, h: &mut DefaultHasher) {
+fn write_value(v: &Value, out: &mut Vec<u8>) {
     match v {
-        Value::NotShown => 0u8.hash(h),
-        Value::Skipped => 1u8.hash(h),
-        Value::Choice(c) => (2u8, *c).hash(h),
-        Value::Choices(s) => (3u8, s.0).hash(h),
-        Value::Number(x) => (4u8, x.to_bits()).hash(h),
-        Value::Text(t) => (5u8, t).hash(h),
+        Value::NotShown => out.push(0),
+        Value::Skipped => out.push(1),
+        Value::Choice(c) => {
+            out.push(2);
+            out.extend_from_slice(&c.to_le_bytes());
+        }
+        Value::Choices(s) => {
+            out.push(3);
+            out.extend_from_slice(&s.0.to_le_bytes());
+        }
+        Value::Number(x) => {
+            out.push(4);
+            out.extend_from_slice(&x.to_bits().to_le_bytes());
+        }
+        Value::Text(t) => {
+            out.push(5);
+            write_text(t, out);
+        }
     }
+}
+
+fn write_text(t: &str, out: &mut Vec<u8>) {
+    out.extend_from_slice(&(t.len() as u64).to_le_bytes());
+    out.extend_from_slice(t.as_bytes());
 }
 
 /// Identifiers compare without spaces and case (`91110000 1234` = `911100001234`).
@@ -697,18 +804,26 @@ fn normalise_identifier(s: &str) -> String {
         .collect()
 }
 
-/// `2026/4/18 08:00:00` or `2026-04-18 08:00` → sortable tuple.
-fn parse_time(s: &str) -> Option<(u32, u32, u32, u32, u32, u32)> {
-    let nums: Vec<u32> = s
+/// `2026/4/18 08:00:00` or `2026-04-18 08:00` → `20260418080000`, which sorts as the times do
+/// (None when the text is not such a time, or a part is out of range).
+fn parse_time(s: &str) -> Option<u64> {
+    let mut parts = [0u64; 6];
+    let mut n = 0;
+    for p in s
         .split(|c: char| !c.is_ascii_digit())
         .filter(|p| !p.is_empty())
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
-    if nums.len() < 3 {
+    {
+        if n == 6 {
+            break; // fractions of a second do not decide
+        }
+        parts[n] = p.parse().ok()?;
+        n += 1;
+    }
+    let limits = [9999, 12, 31, 23, 59, 60];
+    if n < 3 || parts.iter().zip(limits).any(|(&v, max)| v > max) {
         return None;
     }
-    let g = |i: usize| nums.get(i).copied().unwrap_or(0);
-    Some((g(0), g(1), g(2), g(3), g(4), g(5)))
+    Some(parts.iter().fold(0, |acc, &v| acc * 100 + v))
 }
 
 /// The outcome of cleaning.
@@ -761,4 +876,38 @@ pub fn clean<'a>(
         c.add(it);
     }
     c.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_footprint_stays_small() {
+        // A million of these are held until `finish`: the figure in BENCHMARKS.md rests on it.
+        assert_eq!(std::mem::size_of::<Footprint>(), 112);
+    }
+
+    #[test]
+    fn packed_times_sort_as_the_times_do() {
+        let t = |s| parse_time(s).unwrap();
+        assert_eq!(t("2025/3/1 9:05:07"), 20250301090507);
+        assert_eq!(t("2025-03-01 09:05"), t("2025/3/1 9:05:00"));
+        assert!(t("2025/3/1 23:59:59") < t("2025/3/2 0:00:00"));
+        assert!(t("2025/12/31 23:59:59") < t("2026/1/1 0:00:00"));
+        // Fractions of a second do not decide; nonsense is no time at all.
+        assert_eq!(t("2025/3/1 9:05:07.250"), t("2025/3/1 9:05:07"));
+        assert_eq!(parse_time("2025/13/1"), None);
+        assert_eq!(parse_time("2025/3"), None);
+        assert_eq!(parse_time("昨天"), None);
+    }
+
+    #[test]
+    fn respondent_ids_keep_their_text() {
+        for s in ["1", "720", "0", "007", "R-3", "", "18446744073709551616"] {
+            assert_eq!(RespondentId::new(s).to_string(), s);
+        }
+        assert_eq!(RespondentId::new("12"), RespondentId::Number(12));
+        assert_ne!(RespondentId::new("012"), RespondentId::new("12"));
+    }
 }

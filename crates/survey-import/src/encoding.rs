@@ -46,6 +46,28 @@ impl TextEncoding {
 
 const CHUNK: usize = 1 << 20;
 
+/// UTF-8 (with or without its BOM) when the start of a file is valid UTF-8, for a reader that
+/// checks every later byte itself and gives way to [`sniff`] when one is not: a file that is
+/// valid UTF-8 throughout is what [`sniff`] calls UTF-8, so the two agree without a read of the
+/// whole file first. `complete`: `start` is the whole file (else a character cut at its end
+/// is no fault). None: not known from the start alone.
+pub fn utf8_start(start: &[u8], complete: bool) -> Option<TextEncoding> {
+    if start.starts_with(&[0xFF, 0xFE]) || start.starts_with(&[0xFE, 0xFF]) {
+        return None;
+    }
+    let valid = match simdutf8::compat::from_utf8(start) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none() && !complete,
+    };
+    valid.then(|| {
+        if start.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            TextEncoding::Utf8Bom
+        } else {
+            TextEncoding::Utf8
+        }
+    })
+}
+
 /// Decide the encoding of a CSV file, reading all of it.
 pub fn sniff(path: &Path) -> Result<TextEncoding, ImportError> {
     let io = |e: std::io::Error| ImportError::file(path, format!("cannot read: {e}"));

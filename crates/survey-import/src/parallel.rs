@@ -99,7 +99,13 @@ where
         .take(block.max(64 * 1024) as u64)
         .read_to_end(&mut carry)
         .map_err(io)?;
-    let enc = crate::encoding::sniff(path)?;
+    // Every block is checked as it is decoded, so a start that is UTF-8 is enough to go on:
+    // should a later block not be, the read fails there (and the caller's sequential reader
+    // reads the whole file to decide). Anything else is decided by reading the whole file.
+    let enc = match crate::encoding::utf8_start(&carry, carry.len() as u64 == size) {
+        Some(e) => e,
+        None => crate::encoding::sniff(path)?,
+    };
     let (encoding, enc_name) = (enc.encoding(), enc.name());
     if encoding != encoding_rs::UTF_8 && encoding != encoding_rs::GB18030 {
         return Err(ImportError::file(
