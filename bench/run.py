@@ -3,8 +3,9 @@
 
 - report: `cargo xtask build-report` end to end against typst alone compiling the same source;
 - preview: `cargo xtask preview` update latency against cold builds of the same report;
-- scale: `cargo xtask build-report` on generated exports of 100k and 1M respondents against
-  pandas and polars doing the same cleaning and tables.
+- scale: `cargo xtask build-report` on generated exports of N_LIST respondents (default 100k
+  and 1M; also the smallest as GB18030, ENCODINGS) against pandas and polars doing the same
+  cleaning and tables.
 
 PARTS (default "scale report preview") picks which to run. Run through bench/run.sh, which installs
 pandas and polars from PyPI into target/bench/venv.
@@ -117,10 +118,10 @@ def report():
     write_section("report", lines)
 
 
-def scale_folder(n, data):
+def scale_folder(n, data, tag=""):
     """A copy of the CHIMA 2025 report folder whose main dataset is the generated code-mode CSV."""
     import shutil
-    dest = os.path.join(ROOT, f"target/bench/report-{n}")
+    dest = os.path.join(ROOT, f"target/bench/report-{n}{tag}")
     shutil.rmtree(dest, ignore_errors=True)
     shutil.copytree(os.path.join(ROOT, "reports/chima-2025-data-security"), dest)
     shutil.copy(data, os.path.join(dest, "data/main.csv"))
@@ -160,15 +161,25 @@ def scale():
     same cleaning and tables, in the same run."""
     runs = int(os.environ.get("SCALE_RUNS", "3"))
     rows, notes = [], []
-    for n in SIZES:
+    # Every size in UTF-8; the smallest also as GB18030 (how Excel on a Chinese Windows saves).
+    cases = [(n, "utf-8") for n in SIZES] + [(SIZES[0], e) for e in os.environ.get("ENCODINGS", "gb18030").split()]
+    for n, encoding in cases:
         data = os.path.join(ROOT, f"target/bench/main-{n}.csv")
         if not (os.path.exists(data) and os.path.exists(data[: -len(".csv")] + ".layout.json")):
             subprocess.run([XTASK, "bench-data", "--n", str(n), "--out", data], check=True)
-        folder = scale_folder(n, data)
-        out = os.path.join(ROOT, f"target/bench/out-{n}")
+        tag = "" if encoding == "utf-8" else f"-{encoding}"
+        if tag:
+            import shutil
+            utf8 = data
+            data = os.path.join(ROOT, f"target/bench/main-{n}{tag}.csv")
+            with open(utf8, encoding="utf-8", newline="") as src, open(data, "w", encoding=encoding, newline="") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+            shutil.copy(utf8[: -len(".csv")] + ".layout.json", data[: -len(".csv")] + ".layout.json")
+        folder = scale_folder(n, data, tag)
+        out = os.path.join(ROOT, f"target/bench/out-{n}{tag}")
         mapping = json.load(open(os.path.join(folder, "import/main.mapping.json")))
         questionnaire = json.load(open(os.path.join(folder, "questionnaires/main.questionnaire.json")))
-        walls, rss, stages = [], [], []
+        walls, rss, own, stages = [], [], [], []
         for _ in range(runs):
             t0 = time.perf_counter()
             p = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M", XTASK, "build-report", "--report", folder, "--out", out, "--timings"],
@@ -179,6 +190,7 @@ def scale():
             rss.append(int([l for l in p.stderr.splitlines() if l.startswith("MAXRSS")][-1].split()[1]) / 1024)
             t = [l for l in p.stdout.splitlines() if l.startswith("timings:")][-1]
             stages.append({k: float(v.rstrip("s")) for k, v in re.findall(r"(\w+) ([0-9.]+s)", t)})
+            own.append(float(re.search(r"own peak ([0-9.]+) MiB", t).group(1)))
         tj = json.load(open(os.path.join(out, "chima-2025-data-security/tables.json")))
         mine = product_tables(tj, mapping, questionnaire)
         log = open(os.path.join(out, "chima-2025-data-security/cleaning-log-main.csv")).read().splitlines()
@@ -191,7 +203,7 @@ def scale():
         for engine in ("pandas", "polars"):
             ws, rs = [], []
             for _ in range(runs):
-                (j, r) = timed([PY, "bench/pipeline.py", engine, data, os.path.join(folder, "import/main.mapping.json")])
+                (j, r) = timed([PY, "bench/pipeline.py", engine, data, os.path.join(folder, "import/main.mapping.json"), encoding])
                 ws.append(j["seconds"])
                 rs.append(r)
                 if j["valid"] != valid:
@@ -201,13 +213,15 @@ def scale():
                 if bad or len(compared) < 20:
                     sys.exit(f"{engine} at {n}: tables differ from the toolkit's: {bad[:5]} ({len(compared)} compared)")
             result[engine] = (statistics.median(ws), max(rs))
-        notes.append(f"{n:,}: {valid:,} valid, {len(compared)} tables compared, all equal")
+        label_n = f"{n:,}" + ("" if encoding == "utf-8" else f" ({encoding.upper()})")
+        notes.append(f"{label_n}: {valid:,} valid, {len(compared)} tables compared, all equal")
         size = os.path.getsize(data) / 2**20
+        data_s = med('import') + med('clean') + med('aggregate')
         for engine, (sec, mem) in result.items():
             label = "`build-report` (whole command: import, clean, aggregate, tables, PDF)" if engine == "toolkit" else engine
-            rows.append(f"| {n:,} | {size:.0f} MiB | {label} | {sec:.2f} | {mem:.0f} | {result['pandas'][0] / sec:.1f}× | {result['polars'][0] / sec:.1f}× |")
-        rows.append(f"| {n:,} | | of which typst (PDF and chart images) | {typst:.2f} | | | |")
-        rows.append(f"| {n:,} | | of which import + clean + aggregate | {med('import') + med('clean') + med('aggregate'):.2f} | | | |")
+            rows.append(f"| {label_n} | {size:.0f} MiB | {label} | {sec:.2f} | {mem:.0f} | {result['pandas'][0] / sec:.1f}× | {result['polars'][0] / sec:.1f}× |")
+        rows.append(f"| {label_n} | | of which typst (PDF and chart images) | {typst:.2f} | | | |")
+        rows.append(f"| {label_n} | | of which import + clean + aggregate | {data_s:.2f} | {max(own):.0f} (the command alone) | {result['pandas'][0] / data_s:.1f}× | {result['polars'][0] / data_s:.1f}× |")
     lines = [
         "## Report at scale: `build-report` against pandas and polars",
         "",
@@ -220,9 +234,11 @@ def scale():
         "questionnaire, which the peers do not. Before any time is reported, each peer's valid count",
         "and every main-dataset frequency table are checked equal to the toolkit's `tables.json`.",
         "Peak memory is GNU time's maximum resident set; for `build-report` it is the largest of the",
-        "command and the typst it runs.",
+        "command and the typst it runs, and on the \"of which import\" row the command's own peak",
+        "(its VmHWM, as `--timings` prints it). The ratios on that row set the peers' whole time",
+        "against the toolkit's data stages alone, typst apart.",
         "",
-        f"Reproduce: `PARTS=scale bench/run.sh` (N_LIST, SCALE_RUNS={runs}). Machine: {machine()}.",
+        f"Reproduce: `PARTS=scale N_LIST=\"{' '.join(map(str, SIZES))}\" bench/run.sh` (ENCODINGS, SCALE_RUNS={runs}). Machine: {machine()}.",
         "",
         "| respondents | file | engine | median seconds | peak memory (MiB) | pandas ÷ engine | polars ÷ engine |",
         "|---:|---:|---|---:|---:|---:|---:|",

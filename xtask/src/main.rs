@@ -275,12 +275,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if timings {
                 let t = &r.timings;
                 println!(
-                    "timings: import {:.3}s, clean {:.3}s, aggregate {:.3}s, render {:.3}s, typst {:.3}s{}",
+                    "timings: import {:.3}s, clean {:.3}s, aggregate {:.3}s, render {:.3}s, typst {:.3}s{}{}",
                     t.import.as_secs_f64(),
                     t.clean.as_secs_f64(),
                     t.aggregate.as_secs_f64(),
                     t.render.as_secs_f64(),
                     t.typst.as_secs_f64(),
+                    own_peak_mib().map_or(String::new(), |m| format!(", own peak {m:.0} MiB")),
                     if t.parallel.is_empty() {
                         String::new()
                     } else {
@@ -462,4 +463,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
     }
+}
+
+/// This process's peak resident memory (Linux's VmHWM), apart from the typst it runs.
+fn own_peak_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }
