@@ -194,7 +194,9 @@ def scale():
         tj = json.load(open(os.path.join(out, "chima-2025-data-security/tables.json")))
         mine = product_tables(tj, mapping, questionnaire)
         log = open(os.path.join(out, "chima-2025-data-security/cleaning-log-main.csv")).read().splitlines()
-        excluded = sum(1 for l in log[2:] if ",exclude," in l)
+        excluded = sum(1 for l in log[2:] if ",excluded," in l)
+        if excluded == 0:
+            sys.exit(f"nothing excluded at {n}: the generated export should hold planted duplicates")
         valid = n - excluded
         med = lambda k: statistics.median(s[k] for s in stages)
         tool = statistics.median(walls)

@@ -10,7 +10,7 @@ fn the_parallel_read_gives_the_sequential_result() {
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).unwrap();
     let csv = tmp.join("main.csv");
-    xtask::bench::data(&root(), 30_000, &csv).unwrap();
+    xtask::bench::data(&root(), 30_000, &csv, xtask::bench::Defects::None).unwrap();
 
     // Make work for every cleaning rule that reads the footprints.
     let text = std::fs::read_to_string(&csv).unwrap();

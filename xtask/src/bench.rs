@@ -79,8 +79,39 @@ fn scale(
     out
 }
 
-/// Write `n` synthetic respondents of the CHIMA main questionnaire as a 问卷星 code-mode CSV.
-pub fn data(root: &Path, n: u64, out: &Path) -> Result<()> {
+/// Submissions in a benchmark export that the CHIMA 2025 cleaning rules exclude, planted at
+/// fixed strides so that cleaning has real work at any size: about 1% resubmissions of an
+/// organisation (the later is kept), 1.1% copies of another submission's answers (the first is
+/// kept) and 1% too fast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Defects {
+    Planted,
+    None,
+}
+
+/// 2025/3/3 00:00:00 plus `secs` seconds, as 问卷星 prints submission times.
+fn wjx_time(secs: u64) -> String {
+    const DAYS: [u64; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let (mut month, mut day) = (2usize, 2 + secs / 86_400);
+    while day >= DAYS[month % 12] {
+        day -= DAYS[month % 12];
+        month += 1;
+    }
+    let t = secs % 86_400;
+    format!(
+        "{}/{}/{} {:02}:{:02}:{:02}",
+        2025 + month / 12,
+        month % 12 + 1,
+        day + 1,
+        t / 3600,
+        t / 60 % 60,
+        t % 60
+    )
+}
+
+/// Write `n` synthetic respondents of the CHIMA main questionnaire as a 问卷星 code-mode CSV,
+/// submitted one second apart from 2025/3/3, with or without planted [`Defects`].
+pub fn data(root: &Path, n: u64, out: &Path, defects: Defects) -> Result<()> {
     let c = chima(root)?;
     let from = c.targets.respondents;
     let mut t = Targets {
@@ -98,7 +129,33 @@ pub fn data(root: &Path, n: u64, out: &Path) -> Result<()> {
         }
         t.questions.insert(qid.clone(), s);
     }
-    let records = survey_synth::generate(&c.index, &t, 2025)?;
+    let mut records = survey_synth::generate(&c.index, &t, 2025)?;
+    let org = c
+        .index
+        .position("org_code")
+        .context("the CHIMA questionnaire has org_code")?;
+    for (k, r) in records.iter_mut().enumerate() {
+        // 问卷星 numbers submissions 1, 2, 3…
+        r.id = (k + 1).to_string();
+    }
+    if defects == Defects::Planted {
+        for k in 5..records.len() {
+            if k % 97 == 50 {
+                // The same organisation as the submission before: a resubmission.
+                records[k].values[org] = records[k - 1].values[org].clone();
+            } else if k % 89 == 30 {
+                // Every non-identifying answer copied from five submissions earlier.
+                let (head, tail) = records.split_at_mut(k);
+                let (from, to) = (&head[k - 5], &mut tail[0]);
+                for (i, v) in from.values.iter().enumerate() {
+                    if !c.index.question(i).identifying {
+                        to.values[i] = v.clone();
+                    }
+                }
+                to.other_text.clone_from(&from.other_text);
+            }
+        }
+    }
     let writer = WjxWriter::new(&c.index, &c.mapping, WjxMode::Code);
     if let Some(d) = out.parent() {
         std::fs::create_dir_all(d)?;
@@ -112,14 +169,12 @@ pub fn data(root: &Path, n: u64, out: &Path) -> Result<()> {
     for (k, r) in records.iter().enumerate() {
         let meta = Meta {
             row: k + 2,
-            submitted_at: Some(format!(
-                "2025/3/{} {:02}:{:02}:{:02}",
-                3 + k % 28,
-                k % 24,
-                k % 60,
-                (k * 7) % 60
-            )),
-            duration_secs: Some(120.0 + (k % 900) as f64),
+            submitted_at: Some(wjx_time(k as u64)),
+            duration_secs: Some(if defects == Defects::Planted && k % 101 == 7 {
+                30.0
+            } else {
+                120.0 + (k % 900) as f64
+            }),
             source: Some("链接".into()),
             ip: Some(format!("203.0.113.{}", 1 + k % 250)),
         };

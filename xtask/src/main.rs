@@ -103,12 +103,16 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Write N synthetic respondents of the CHIMA main questionnaire as a 问卷星 code-mode CSV.
+    /// Write N synthetic respondents of the CHIMA main questionnaire as a 问卷星 code-mode CSV,
+    /// with about 3% submissions for the cleaning rules to exclude.
     BenchData {
         #[arg(long)]
         n: u64,
         #[arg(long)]
         out: PathBuf,
+        /// Plant nothing for cleaning to exclude.
+        #[arg(long)]
+        clean: bool,
     },
     /// Time full report builds against typst alone on the same source; print JSON medians.
     BenchReport {
@@ -281,7 +285,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     t.aggregate.as_secs_f64(),
                     t.render.as_secs_f64(),
                     t.typst.as_secs_f64(),
-                    own_peak_mib().map_or(String::new(), |m| format!(", own peak {m:.0} MiB")),
+                    xtask::bench::peak_rss_kib().map_or(String::new(), |k| format!(
+                        ", own peak {:.0} MiB",
+                        k as f64 / 1024.0
+                    )),
                     if t.parallel.is_empty() {
                         String::new()
                     } else {
@@ -377,8 +384,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("wrote {}", path.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::BenchData { n, out } => {
-            xtask::bench::data(&root, n, &out)?;
+        Command::BenchData { n, out, clean } => {
+            let defects = if clean {
+                xtask::bench::Defects::None
+            } else {
+                xtask::bench::Defects::Planted
+            };
+            xtask::bench::data(&root, n, &out, defects)?;
             println!("wrote {} ({} respondents)", out.display(), n);
             Ok(ExitCode::SUCCESS)
         }
@@ -463,12 +475,4 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
     }
-}
-
-/// This process's peak resident memory (Linux's VmHWM), apart from the typst it runs.
-fn own_peak_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
 }
