@@ -109,8 +109,9 @@ fn wjx_time(secs: u64) -> String {
     )
 }
 
-/// Write `n` synthetic respondents of the CHIMA main questionnaire as a 问卷星 code-mode CSV,
-/// submitted one second apart from 2025/3/3, with or without planted [`Defects`].
+/// Write `n` synthetic respondents of the CHIMA main questionnaire as a 问卷星 code-mode CSV
+/// (or, for an `.xlsx` path, Excel), submitted one second apart from 2025/3/3, with or without
+/// planted [`Defects`].
 pub fn data(root: &Path, n: u64, out: &Path, defects: Defects) -> Result<()> {
     let c = chima(root)?;
     let from = c.targets.respondents;
@@ -160,30 +161,44 @@ pub fn data(root: &Path, n: u64, out: &Path, defects: Defects) -> Result<()> {
     if let Some(d) = out.parent() {
         std::fs::create_dir_all(d)?;
     }
-    let tmp = out.with_extension("csv.tmp");
-    let mut w = csv::Writer::from_writer(std::io::BufWriter::with_capacity(
-        1 << 20,
-        std::fs::File::create(&tmp)?,
-    ));
-    w.write_record(writer.headers())?;
-    for (k, r) in records.iter().enumerate() {
-        let meta = Meta {
-            row: k + 2,
-            submitted_at: Some(wjx_time(k as u64)),
-            duration_secs: Some(if defects == Defects::Planted && k % 101 == 7 {
-                30.0
-            } else {
-                120.0 + (k % 900) as f64
-            }),
-            source: Some("链接".into()),
-            ip: Some(format!("203.0.113.{}", 1 + k % 250)),
-        };
-        w.write_record(writer.row(r, &meta))?;
+    let meta = |k: usize| Meta {
+        row: k + 2,
+        submitted_at: Some(wjx_time(k as u64)),
+        duration_secs: Some(if defects == Defects::Planted && k % 101 == 7 {
+            30.0
+        } else {
+            120.0 + (k % 900) as f64
+        }),
+        source: Some("链接".into()),
+        ip: Some(format!("203.0.113.{}", 1 + k % 250)),
+    };
+    let xlsx = out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    if xlsx {
+        // As 问卷星's Excel download: one sheet, numbers as numbers (held in memory to write).
+        let rows: Vec<Vec<String>> = records
+            .iter()
+            .enumerate()
+            .map(|(k, r)| writer.row(r, &meta(k)))
+            .collect();
+        survey_import::table::write_xlsx(out, "Sheet1", &writer.headers(), &rows)
+            .map_err(anyhow::Error::msg)?;
+    } else {
+        let tmp = out.with_extension("csv.tmp");
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::with_capacity(
+            1 << 20,
+            std::fs::File::create(&tmp)?,
+        ));
+        w.write_record(writer.headers())?;
+        for (k, r) in records.iter().enumerate() {
+            w.write_record(writer.row(r, &meta(k)))?;
+        }
+        w.into_inner()
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .flush()?;
+        std::fs::rename(&tmp, out)?;
     }
-    w.into_inner()
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .flush()?;
-    std::fs::rename(&tmp, out)?;
     // What the peers need to know of the questionnaire: which 问卷星 numbers to tabulate,
     // single choice with how many options, or multiple choice.
     let mut layout = serde_json::Map::new();

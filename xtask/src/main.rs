@@ -103,8 +103,8 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Write N synthetic respondents of the CHIMA main questionnaire as a 问卷星 code-mode CSV,
-    /// with about 3% submissions for the cleaning rules to exclude.
+    /// Write N synthetic respondents of the CHIMA main questionnaire as a 问卷星 code-mode CSV
+    /// (Excel when OUT ends in .xlsx), with about 3% submissions for cleaning to exclude.
     BenchData {
         #[arg(long)]
         n: u64,
