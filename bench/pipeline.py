@@ -7,6 +7,7 @@ frequency tables with pandas or polars, from a 问卷星 code-mode CSV written b
 
 ENCODING (default utf-8) is the CSV's text encoding, e.g. gb18030: pandas decodes it as it
 reads; polars reads UTF-8 only, so the file is decoded in Python first (inside the timing).
+A FILE ending in .xlsx is 问卷星's Excel download, read with the calamine engine by both.
 
 Cleaning, as the CHIMA 2025 rules (cleaning/main.rules.json) do it: submissions sharing an
 organisation code (统一社会信用代码, trimmed, upper-case; empty codes never match) keep the
@@ -24,13 +25,21 @@ import time
 
 engine, path, mapping_path = sys.argv[1], sys.argv[2], sys.argv[3]
 encoding = sys.argv[4] if len(sys.argv) > 4 else "utf-8"
-layout = json.load(open(path[: -len(".csv")] + ".layout.json"))
+import os
+
+layout = json.load(open(os.path.splitext(path)[0] + ".layout.json"))
+xlsx = path.endswith(".xlsx")
 mapping = json.load(open(mapping_path))
 identifying = {n for n, q in mapping["questions"].items() if q in ("hospital_name", "org_code")}
 code_number = next(n for n, q in mapping["questions"].items() if q == "org_code")
 
-with open(path, encoding=encoding) as f:
-    header = next(iter(__import__("csv").reader(f)))
+if xlsx:
+    from python_calamine import CalamineWorkbook
+
+    header = [str(h) for h in next(iter(CalamineWorkbook.from_path(path).get_sheet_by_index(0).iter_rows()))]
+else:
+    with open(path, encoding=encoding) as f:
+        header = next(iter(__import__("csv").reader(f)))
 singles, multis, answers = {}, {}, []
 code_col = None
 for col in header:
@@ -53,7 +62,10 @@ tables = {}
 if engine == "pandas":
     import pandas as pd
 
-    df = pd.read_csv(path, dtype={code_col: str}, encoding=encoding)
+    if xlsx:
+        df = pd.read_excel(path, engine="calamine", dtype={code_col: str})
+    else:
+        df = pd.read_csv(path, dtype={code_col: str}, encoding=encoding)
     code = df[code_col].fillna("").str.strip().str.upper()
     dup_code = code.duplicated(keep="last") & (code != "")
     df = df[~dup_code]
@@ -73,8 +85,11 @@ elif engine == "polars":
 
     import io
 
-    source = path if encoding == "utf-8" else io.BytesIO(open(path, "rb").read().decode(encoding).encode())
-    df = pl.read_csv(source, schema_overrides={code_col: pl.Utf8})
+    if xlsx:
+        df = pl.read_excel(path, engine="calamine", schema_overrides={code_col: pl.Utf8}, infer_schema_length=None)
+    else:
+        source = path if encoding == "utf-8" else io.BytesIO(open(path, "rb").read().decode(encoding).encode())
+        df = pl.read_csv(source, schema_overrides={code_col: pl.Utf8})
     code = pl.col(code_col).fill_null("").str.strip_chars().str.to_uppercase()
     df = df.with_columns(code.alias("__code"), pl.int_range(pl.len()).alias("__row"))
     # Keep the last of each non-empty code: the rows that are their code's last.

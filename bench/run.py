@@ -4,11 +4,11 @@
 - report: `cargo xtask build-report` end to end against typst alone compiling the same source;
 - preview: `cargo xtask preview` update latency against cold builds of the same report;
 - scale: `cargo xtask build-report` on generated exports of N_LIST respondents (default 100k
-  and 1M; also the smallest as GB18030, ENCODINGS) against pandas and polars doing the same
+  and 1M; also the smallest as GB18030 CSV and as Excel, VARIANTS) against pandas and polars doing the same
   cleaning and tables.
 
 PARTS (default "scale report preview") picks which to run. Run through bench/run.sh, which installs
-pandas and polars from PyPI into target/bench/venv.
+pandas, polars and their calamine Excel readers from PyPI into target/bench/venv.
 """
 import re
 import json
@@ -124,9 +124,10 @@ def scale_folder(n, data, tag=""):
     dest = os.path.join(ROOT, f"target/bench/report-{n}{tag}")
     shutil.rmtree(dest, ignore_errors=True)
     shutil.copytree(os.path.join(ROOT, "reports/chima-2025-data-security"), dest)
-    shutil.copy(data, os.path.join(dest, "data/main.csv"))
+    ext = os.path.splitext(data)[1]
+    shutil.copy(data, os.path.join(dest, f"data/main{ext}"))
     spec = os.path.join(dest, "report.toml")
-    text = open(spec).read().replace("data/synthetic-main-wjx-text.xlsx", "data/main.csv")
+    text = open(spec).read().replace("data/synthetic-main-wjx-text.xlsx", f"data/main{ext}")
     open(spec, "w").write(text)
     mp = os.path.join(dest, "import/main.mapping.json")
     m = json.load(open(mp))
@@ -161,14 +162,19 @@ def scale():
     same cleaning and tables, in the same run."""
     runs = int(os.environ.get("SCALE_RUNS", "3"))
     rows, notes = [], []
-    # Every size in UTF-8; the smallest also as GB18030 (how Excel on a Chinese Windows saves).
-    cases = [(n, "utf-8") for n in SIZES] + [(SIZES[0], e) for e in os.environ.get("ENCODINGS", "gb18030").split()]
+    # Every size as UTF-8 CSV; the smallest also as GB18030 CSV (how Excel on a Chinese Windows
+    # saves) and as 问卷星's Excel download (VARIANTS).
+    cases = [(n, "utf-8") for n in SIZES] + [(SIZES[0], e) for e in os.environ.get("VARIANTS", "gb18030 xlsx").split()]
     for n, encoding in cases:
         data = os.path.join(ROOT, f"target/bench/main-{n}.csv")
         if not (os.path.exists(data) and os.path.exists(data[: -len(".csv")] + ".layout.json")):
             subprocess.run([XTASK, "bench-data", "--n", str(n), "--out", data], check=True)
         tag = "" if encoding == "utf-8" else f"-{encoding}"
-        if tag:
+        if encoding == "xlsx":
+            data = os.path.join(ROOT, f"target/bench/main-{n}.xlsx")
+            if not os.path.exists(data):
+                subprocess.run([XTASK, "bench-data", "--n", str(n), "--out", data], check=True)
+        elif tag:
             import shutil
             utf8 = data
             data = os.path.join(ROOT, f"target/bench/main-{n}{tag}.csv")
@@ -205,7 +211,7 @@ def scale():
         for engine in ("pandas", "polars"):
             ws, rs = [], []
             for _ in range(runs):
-                (j, r) = timed([PY, "bench/pipeline.py", engine, data, os.path.join(folder, "import/main.mapping.json"), encoding])
+                (j, r) = timed([PY, "bench/pipeline.py", engine, data, os.path.join(folder, "import/main.mapping.json"), "utf-8" if encoding == "xlsx" else encoding])
                 ws.append(j["seconds"])
                 rs.append(r)
                 if j["valid"] != valid:
@@ -215,7 +221,7 @@ def scale():
                 if bad or len(compared) < 20:
                     sys.exit(f"{engine} at {n}: tables differ from the toolkit's: {bad[:5]} ({len(compared)} compared)")
             result[engine] = (statistics.median(ws), max(rs))
-        label_n = f"{n:,}" + ("" if encoding == "utf-8" else f" ({encoding.upper()})")
+        label_n = f"{n:,}" + {"utf-8": "", "xlsx": " (Excel)"}.get(encoding, f" ({encoding.upper()})")
         notes.append(f"{label_n}: {valid:,} valid, {len(compared)} tables compared, all equal")
         size = os.path.getsize(data) / 2**20
         data_s = med('import') + med('clean') + med('aggregate')
@@ -242,7 +248,7 @@ def scale():
         "against the toolkit's data stages alone, typst apart. The command's own memory grows with the",
         "export by the cleaning footprints it holds until every rule has decided (112 bytes a submission).",
         "",
-        f"Reproduce: `PARTS=scale N_LIST=\"{' '.join(map(str, SIZES))}\" bench/run.sh` (ENCODINGS, SCALE_RUNS={runs}). Machine: {machine()}.",
+        f"Reproduce: `PARTS=scale N_LIST=\"{' '.join(map(str, SIZES))}\" bench/run.sh` (VARIANTS, SCALE_RUNS={runs}). Machine: {machine()}.",
         "",
         "| respondents | file | engine | median seconds | peak memory (MiB) | pandas ÷ engine | polars ÷ engine |",
         "|---:|---:|---|---:|---:|---:|---:|",

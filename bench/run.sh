@@ -11,6 +11,6 @@ if [ ! -x /usr/bin/time ]; then
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq time
 fi
 python3 -m venv target/bench/venv
-target/bench/venv/bin/pip install --quiet --disable-pip-version-check pandas polars
+target/bench/venv/bin/pip install --quiet --disable-pip-version-check pandas polars python-calamine fastexcel
 cargo build --release --quiet -p xtask
 exec target/bench/venv/bin/python bench/run.py

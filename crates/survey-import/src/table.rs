@@ -272,8 +272,18 @@ fn open_xlsx(path: &Path, sheet: Option<&str>, size: u64) -> Result<Table, Impor
                 }
                 None => row = Some(r),
             }
-            let data: Data = cell.get_value().clone().into();
-            match cell_text(&data) {
+            // Text and whole numbers (almost every cell of a 问卷星 download) straight from the
+            // parser's borrowed value; anything else through the owned one.
+            let fast = match cell.get_value() {
+                calamine::DataRef::SharedString(t) => Some(Ok((*t).to_owned())),
+                calamine::DataRef::Empty => Some(Ok(String::new())),
+                calamine::DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
+                    Some(Ok((*f as i64).to_string()))
+                }
+                _ => None,
+            };
+            let text = fast.unwrap_or_else(|| cell_text(&Data::from(cell.get_value().clone())));
+            match text {
                 Ok(t) => {
                     if cells.len() <= c as usize {
                         cells.resize(c as usize + 1, String::new());
@@ -281,11 +291,12 @@ fn open_xlsx(path: &Path, sheet: Option<&str>, size: u64) -> Result<Table, Impor
                     cells[c as usize] = t;
                 }
                 Err(m) => {
+                    let shown = format!("{}", Data::from(cell.get_value().clone()));
                     let _ = tx.send(Err(ImportError {
                         file: file.clone(),
                         row: Some(r as usize + 1),
                         column: Some(column_name(c as usize, &headers)),
-                        value: Some(crate::shorten(&format!("{data}"), 60)),
+                        value: Some(crate::shorten(&shown, 60)),
                         message: m,
                     }));
                     return;
