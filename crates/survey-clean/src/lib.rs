@@ -17,6 +17,7 @@ use std::path::Path;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use survey_import::Imported;
+use survey_schema::packed::{pack_text, pack_value};
 use survey_schema::{Index, Value};
 use survey_validate::{Rule as Check, Severity, Validator};
 
@@ -428,7 +429,7 @@ impl<'a> Cleaner<'a> {
             if self.index.question(i).identifying {
                 continue;
             }
-            write_value(v, &mut bytes);
+            pack_value(v, &mut bytes);
         }
         let mut others: Vec<&(u16, String)> = rec
             .other_text
@@ -439,7 +440,7 @@ impl<'a> Cleaner<'a> {
         for (q, t) in others {
             bytes.push(6);
             bytes.extend_from_slice(&q.to_le_bytes());
-            write_text(t, &mut bytes);
+            pack_text(t, &mut bytes);
         }
         let mut identifiers = self.id_questions.iter().map(|&q| match &rec.values[q] {
             Value::Text(t) => Some(normalise_identifier(t))
@@ -766,34 +767,6 @@ fn covers(rule: &RuleSpec, check: Check) -> bool {
 /// A 128-bit fingerprint (XXH3-128) of some bytes; never 0, which stands for "blank".
 fn fingerprint(bytes: &[u8]) -> u128 {
     twox_hash::XxHash3_128::oneshot(bytes).max(1)
-}
-
-fn write_value(v: &Value, out: &mut Vec<u8>) {
-    match v {
-        Value::NotShown => out.push(0),
-        Value::Skipped => out.push(1),
-        Value::Choice(c) => {
-            out.push(2);
-            out.extend_from_slice(&c.to_le_bytes());
-        }
-        Value::Choices(s) => {
-            out.push(3);
-            out.extend_from_slice(&s.0.to_le_bytes());
-        }
-        Value::Number(x) => {
-            out.push(4);
-            out.extend_from_slice(&x.to_bits().to_le_bytes());
-        }
-        Value::Text(t) => {
-            out.push(5);
-            write_text(t, out);
-        }
-    }
-}
-
-fn write_text(t: &str, out: &mut Vec<u8>) {
-    out.extend_from_slice(&(t.len() as u64).to_le_bytes());
-    out.extend_from_slice(t.as_bytes());
 }
 
 /// Identifiers compare without spaces and case (`91110000 1234` = `911100001234`).

@@ -65,42 +65,19 @@ struct Held {
 impl Held {
     /// Pack one row; false (and the row not held) once the budget is spent.
     fn push(&mut self, row: usize, rec: &survey_schema::Record) -> bool {
-        use survey_schema::Value;
+        use survey_schema::packed::{pack_text, pack_value};
         let b = &mut self.bytes;
         let start = b.len();
-        let text = |b: &mut Vec<u8>, t: &str| {
-            b.extend_from_slice(&(t.len() as u64).to_le_bytes());
-            b.extend_from_slice(t.as_bytes());
-        };
         b.extend_from_slice(&(row as u64).to_le_bytes());
-        text(b, &rec.id);
+        pack_text(&rec.id, b);
         b.extend_from_slice(&(rec.values.len() as u64).to_le_bytes());
         for v in &rec.values {
-            match v {
-                Value::NotShown => b.push(0),
-                Value::Skipped => b.push(1),
-                Value::Choice(c) => {
-                    b.push(2);
-                    b.extend_from_slice(&c.to_le_bytes());
-                }
-                Value::Choices(s) => {
-                    b.push(3);
-                    b.extend_from_slice(&s.0.to_le_bytes());
-                }
-                Value::Number(x) => {
-                    b.push(4);
-                    b.extend_from_slice(&x.to_bits().to_le_bytes());
-                }
-                Value::Text(t) => {
-                    b.push(5);
-                    text(b, t);
-                }
-            }
+            pack_value(v, b);
         }
         b.extend_from_slice(&(rec.other_text.len() as u64).to_le_bytes());
         for (q, t) in &rec.other_text {
             b.extend_from_slice(&q.to_le_bytes());
-            text(b, t);
+            pack_text(t, b);
         }
         if b.len() > HOLD_BYTES {
             b.truncate(start);
@@ -118,50 +95,15 @@ impl Held {
 
 /// One row as [`Held::push`] packed it.
 fn unpack(b: &[u8], at: &mut usize) -> survey_import::Imported {
-    use survey_schema::{OptionSet, Record, Value};
-    struct Cursor<'b> {
-        b: &'b [u8],
-        at: usize,
-    }
-    impl<'b> Cursor<'b> {
-        fn take(&mut self, n: usize) -> &'b [u8] {
-            let s = &self.b[self.at..self.at + n];
-            self.at += n;
-            s
-        }
-        fn u64(&mut self) -> u64 {
-            u64::from_le_bytes(self.take(8).try_into().expect("eight bytes, as packed"))
-        }
-        fn u16(&mut self) -> u16 {
-            u16::from_le_bytes(self.take(2).try_into().expect("two bytes, as packed"))
-        }
-        fn text(&mut self) -> String {
-            let n = self.u64() as usize;
-            String::from_utf8(self.take(n).to_vec()).expect("packed from a String")
-        }
-    }
-    let mut c = Cursor { b, at: *at };
+    use survey_schema::Record;
+    let mut c = survey_schema::packed::Unpack::new(b, *at);
     let row = c.u64() as usize;
     let id = c.text();
     let n = c.u64() as usize;
-    let mut values = Vec::with_capacity(n);
-    for _ in 0..n {
-        values.push(match c.take(1)[0] {
-            0 => Value::NotShown,
-            1 => Value::Skipped,
-            2 => Value::Choice(c.u16()),
-            3 => Value::Choices(OptionSet(c.u64())),
-            4 => Value::Number(f64::from_bits(c.u64())),
-            _ => Value::Text(c.text()),
-        });
-    }
+    let values = (0..n).map(|_| c.value()).collect();
     let n = c.u64() as usize;
-    let mut other_text = Vec::with_capacity(n);
-    for _ in 0..n {
-        let q = c.u16();
-        other_text.push((q, c.text()));
-    }
-    *at = c.at;
+    let other_text = (0..n).map(|_| (c.u16(), c.text())).collect();
+    *at = c.at();
     survey_import::Imported {
         record: Record {
             id,

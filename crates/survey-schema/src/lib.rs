@@ -18,6 +18,7 @@ mod crosswalk;
 mod index;
 mod load;
 mod model;
+pub mod packed;
 mod record;
 mod response_schema;
 #[cfg(any(test, feature = "testing"))]
