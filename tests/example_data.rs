@@ -84,8 +84,13 @@ fn the_funnel_is_769_to_720_and_176_to_176() {
     assert_eq!(per_rule["duplicate_answers"], 5);
     assert_eq!(per_rule["incomplete"], 15);
     assert_eq!(per_rule["min_duration"], 8);
-    assert_eq!(main.cleaning.log.len(), 49);
-    assert!(main.cleaning.log_csv().starts_with("# CONFIDENTIAL"));
+    assert_eq!(main.cleaning.log_len(), 49);
+    assert!(
+        main.cleaning
+            .log_csv()
+            .unwrap()
+            .starts_with("# CONFIDENTIAL")
+    );
     assert_eq!(main.source.format, SourceFormat::Xlsx);
     assert_eq!(main.source.layout, SourceLayout::WjxText);
     let ai = &ds[1];

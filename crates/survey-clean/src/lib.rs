@@ -4,15 +4,24 @@
 //! in the report folder and applied in order, and logs every exclusion with its evidence.
 //!
 //! Cleaning runs in two passes so that a large export never has to sit in memory: [`Cleaner`]
-//! reads each submission once and keeps only a small footprint (keys, a hash of the answers,
+//! reads each submission once and writes only a small footprint (keys, a hash of the answers,
 //! completeness, completion time and validation findings); [`Cleaner::finish`] applies the rules
 //! and returns a [`Cleaning`] that says, for any row, whether it is kept. The caller then streams
 //! the export again and aggregates the kept rows.
 //!
+//! Memory is fixed by design, not by the export: footprints, the sorts that find duplicates and
+//! the log are held in memory up to [`SCRATCH_MEMORY`] and go to unnamed temporary files past
+//! it; what grows with the export is one bit per row (kept or not).
+//!
 //! Every validation error must be covered by a declared rule (excluded or flagged); a record
 //! with an error no rule handles stops the cleaning, so invalid data never reaches a table.
 
+mod sort;
+mod spool;
+
+use std::io::{self, Write};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -20,6 +29,9 @@ use survey_import::Imported;
 use survey_schema::packed::{pack_text, pack_value};
 use survey_schema::{Index, Value};
 use survey_validate::{Rule as Check, Severity, Validator};
+
+use sort::{Item, Sorter};
+use spool::{Bytes, RowSet, Spool, put_str};
 
 /// Which of several duplicate submissions to keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -196,6 +208,11 @@ pub enum CleanError {
     Empty,
     #[error("the export has more rows than the 4,294,967,294 one export may hold")]
     TooManyRows,
+    #[error(
+        "cleaning could not use its scratch space in the temporary folder ({dir}; set TMPDIR to choose another): {0}",
+        dir = std::env::temp_dir().display()
+    )]
+    Scratch(#[from] io::Error),
 }
 
 impl Rules {
@@ -257,11 +274,11 @@ impl Rules {
 }
 
 /// What the first pass keeps of one submission: computed by [`Cleaner::footprint`] (on any
-/// thread), then handed to [`Cleaner::push`] in row order.
+/// thread), then handed to [`Cleaner::push`] or a [`Sink`] in row order.
 ///
-/// Kept small on purpose, as a million of them sit in memory until [`Cleaner::finish`]: 112
-/// bytes, and no heap at all for a submission with a numeric 序号, at most one identifier rule
-/// and no validation findings.
+/// Footprints are not held as such: each is written to the cleaner's scratch spool in about 70
+/// bytes (more only for a text 序号, further identifier rules or validation findings), which
+/// stays in memory up to a fixed budget and goes to a temporary file past it.
 #[derive(Debug, Clone)]
 pub struct Footprint {
     /// A 128-bit fingerprint of every non-identifying answer (two different answer patterns
@@ -298,6 +315,26 @@ impl RespondentId {
             _ => RespondentId::Text(s.into()),
         }
     }
+
+    fn put(&self, out: &mut Vec<u8>) {
+        match self {
+            RespondentId::Number(n) => {
+                out.push(0);
+                out.extend_from_slice(&n.to_le_bytes());
+            }
+            RespondentId::Text(t) => {
+                out.push(1);
+                put_str(out, t);
+            }
+        }
+    }
+
+    fn get(b: &mut Bytes) -> io::Result<RespondentId> {
+        Ok(match b.u8()? {
+            0 => RespondentId::Number(b.u64()?),
+            _ => RespondentId::Text(b.str()?.into()),
+        })
+    }
 }
 
 impl std::fmt::Display for RespondentId {
@@ -308,6 +345,10 @@ impl std::fmt::Display for RespondentId {
         }
     }
 }
+
+const HAS_IDENTIFIER: u8 = 1;
+const HAS_MORE_IDENTIFIERS: u8 = 2;
+const HAS_CHECKS: u8 = 4;
 
 impl Footprint {
     /// The submission's row in its export.
@@ -324,8 +365,82 @@ impl Footprint {
         (k != 0).then_some(k)
     }
 
-    fn submitted(&self) -> Option<u64> {
-        (self.submitted != 0).then_some(self.submitted)
+    /// Append the scratch form, as [`Footprint::read`] reads it back.
+    fn write(&self, out: &mut Vec<u8>) {
+        let mut flags = 0;
+        if self.identifier != 0 {
+            flags |= HAS_IDENTIFIER;
+        }
+        if !self.more_identifiers.is_empty() {
+            flags |= HAS_MORE_IDENTIFIERS;
+        }
+        if !self.checks.is_empty() {
+            flags |= HAS_CHECKS;
+        }
+        out.push(flags);
+        out.extend_from_slice(&self.row.to_le_bytes());
+        out.extend_from_slice(&self.answered.to_le_bytes());
+        out.extend_from_slice(&self.answers_hash.to_le_bytes());
+        out.extend_from_slice(&self.submitted.to_le_bytes());
+        out.extend_from_slice(&self.duration.to_bits().to_le_bytes());
+        if flags & HAS_IDENTIFIER != 0 {
+            out.extend_from_slice(&self.identifier.to_le_bytes());
+        }
+        self.id.put(out);
+        if flags & HAS_MORE_IDENTIFIERS != 0 {
+            out.extend_from_slice(&(self.more_identifiers.len() as u32).to_le_bytes());
+            for k in &self.more_identifiers {
+                out.extend_from_slice(&k.to_le_bytes());
+            }
+        }
+        if flags & HAS_CHECKS != 0 {
+            out.extend_from_slice(&(self.checks.len() as u32).to_le_bytes());
+            for (c, w) in &self.checks {
+                out.push(c.position());
+                put_str(out, w);
+            }
+        }
+    }
+
+    fn read(b: &mut Bytes) -> io::Result<Footprint> {
+        let flags = b.u8()?;
+        let row = b.u32()?;
+        let answered = b.u32()?;
+        let answers_hash = b.u128()?;
+        let submitted = b.u64()?;
+        let duration = f64::from_bits(b.u64()?);
+        let identifier = if flags & HAS_IDENTIFIER != 0 {
+            b.u128()?
+        } else {
+            0
+        };
+        let id = RespondentId::get(b)?;
+        let mut more_identifiers = Vec::new();
+        if flags & HAS_MORE_IDENTIFIERS != 0 {
+            for _ in 0..b.u32()? {
+                more_identifiers.push(b.u128()?);
+            }
+        }
+        let mut checks = Vec::new();
+        if flags & HAS_CHECKS != 0 {
+            for _ in 0..b.u32()? {
+                let c = Check::from_position(b.u8()?).ok_or_else(|| {
+                    io::Error::new(io::ErrorKind::InvalidData, "unknown check in scratch")
+                })?;
+                checks.push((c, b.str()?.to_owned()));
+            }
+        }
+        Ok(Footprint {
+            answers_hash,
+            identifier,
+            more_identifiers: more_identifiers.into(),
+            checks: checks.into(),
+            id,
+            submitted,
+            duration,
+            row,
+            answered,
+        })
     }
 }
 
@@ -359,19 +474,113 @@ pub struct Funnel {
     pub valid: u64,
 }
 
+/// How much memory cleaning may hold for its scratch data, whatever the size of the export.
+pub const SCRATCH_MEMORY: usize = 48 << 20;
+
+/// Bytes of footprints gathered before they are handed to the spool as one segment.
+const SEGMENT_BYTES: usize = 256 << 10;
+
+/// Footprints of consecutive rows, written out, waiting to become one segment of the spool.
+#[derive(Debug, Default)]
+struct Run {
+    bytes: Vec<u8>,
+    first: u32,
+    next: u32,
+}
+
+impl Run {
+    /// Add a footprint; returns the run so far when it must be handed over first (the row does
+    /// not follow on, or the run is full).
+    fn push(&mut self, fp: &Footprint) -> Option<(u64, Vec<u8>)> {
+        let done = (!self.bytes.is_empty()
+            && (fp.row != self.next || self.bytes.len() >= SEGMENT_BYTES))
+            .then(|| self.take())
+            .flatten();
+        if self.bytes.is_empty() {
+            self.first = fp.row;
+        }
+        fp.write(&mut self.bytes);
+        self.next = fp.row.wrapping_add(1);
+        done
+    }
+
+    fn take(&mut self) -> Option<(u64, Vec<u8>)> {
+        (!self.bytes.is_empty()).then(|| (u64::from(self.first), std::mem::take(&mut self.bytes)))
+    }
+}
+
+/// The spool and what went wrong writing it, shared by the threads computing footprints.
+#[derive(Debug)]
+struct Shared {
+    spool: Spool,
+    error: Option<io::Error>,
+    too_many_rows: bool,
+}
+
+impl Shared {
+    fn append(&mut self, (first, bytes): (u64, Vec<u8>)) {
+        if self.error.is_none()
+            && let Err(e) = self.spool.append(first, bytes)
+        {
+            self.error = Some(e);
+        }
+    }
+}
+
+/// Where one thread hands its footprints to a [`Cleaner`] (see [`Cleaner::sink`]): rows in
+/// ascending order within a sink, and the rows of different sinks never interleaving (each
+/// takes whole blocks of consecutive rows). What a sink still holds is handed over when it is
+/// dropped.
+pub struct Sink<'c> {
+    shared: &'c Mutex<Shared>,
+    run: Run,
+}
+
+impl Sink<'_> {
+    pub fn push(&mut self, fp: &Footprint) {
+        if fp.row == u32::MAX {
+            lock(self.shared).too_many_rows = true;
+            return;
+        }
+        if let Some(seg) = self.run.push(fp) {
+            lock(self.shared).append(seg);
+        }
+    }
+}
+
+impl Drop for Sink<'_> {
+    fn drop(&mut self) {
+        if let Some(seg) = self.run.take() {
+            lock(self.shared).append(seg);
+        }
+    }
+}
+
+fn lock(m: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
+    // A thread that panicked holding the lock left the spool as it was: still readable.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// The first pass: feed every imported submission, then [`Cleaner::finish`].
 pub struct Cleaner<'a> {
     index: &'a Index,
     rules: &'a Rules,
     validator: Validator<'a>,
     id_questions: Vec<usize>,
-    seen: Vec<Footprint>,
-    /// Whether a row came past what a footprint holds (2^32 − 1 rows).
-    too_many_rows: bool,
+    shared: Mutex<Shared>,
+    run: Run,
+    memory: usize,
 }
 
 impl<'a> Cleaner<'a> {
     pub fn new(index: &'a Index, rules: &'a Rules) -> Cleaner<'a> {
+        Cleaner::with_memory(index, rules, SCRATCH_MEMORY)
+    }
+
+    /// A cleaner holding at most about `memory` bytes of scratch data (half for footprints, a
+    /// quarter for sorting, an eighth each for the duplicates found and the log); past that it
+    /// writes to temporary files. Small budgets let tests take the spilling paths.
+    pub fn with_memory(index: &'a Index, rules: &'a Rules, memory: usize) -> Cleaner<'a> {
         let id_questions = rules
             .rules
             .iter()
@@ -385,8 +594,13 @@ impl<'a> Cleaner<'a> {
             rules,
             validator: Validator::new(index),
             id_questions,
-            seen: Vec::new(),
-            too_many_rows: false,
+            shared: Mutex::new(Shared {
+                spool: Spool::new(memory / 2),
+                error: None,
+                too_many_rows: false,
+            }),
+            run: Run::default(),
+            memory,
         }
     }
 
@@ -396,27 +610,25 @@ impl<'a> Cleaner<'a> {
         self.push(fp);
     }
 
-    /// Take footprints computed in runs of consecutive rows (one per block a reader handed
-    /// out), in any order of runs: they are put in row order, each run freed as it is moved,
-    /// so memory holds the footprints about once.
-    pub fn push_runs(&mut self, mut runs: Vec<Vec<Footprint>>) {
-        runs.retain(|r| !r.is_empty());
-        runs.sort_unstable_by_key(|r| r[0].row);
-        self.seen
-            .reserve_exact(runs.iter().map(Vec::len).sum::<usize>());
-        for run in runs {
-            for fp in run {
-                self.push(fp);
-            }
+    /// A place for one thread to hand over footprints as it computes them.
+    pub fn sink(&self) -> Sink<'_> {
+        Sink {
+            shared: &self.shared,
+            run: Run::default(),
         }
     }
 
     /// Take a footprint computed by [`Cleaner::footprint`]; footprints must come in row order
     /// (the order decides which duplicate is first).
     pub fn push(&mut self, fp: Footprint) {
-        self.too_many_rows |= fp.row == u32::MAX;
-        debug_assert!(self.seen.last().is_none_or(|l| l.row < fp.row));
-        self.seen.push(fp);
+        let shared = self.shared.get_mut().unwrap_or_else(|p| p.into_inner());
+        if fp.row == u32::MAX {
+            shared.too_many_rows = true;
+            return;
+        }
+        if let Some(seg) = self.run.push(&fp) {
+            shared.append(seg);
+        }
     }
 
     /// What the rules need of one submission. Reads nothing but the submission, so several
@@ -481,173 +693,129 @@ impl<'a> Cleaner<'a> {
         }
     }
 
-    /// The first respondent id (序号) that two rows share, in row order of the second.
-    fn duplicate_respondent(&self) -> Option<CleanError> {
-        // 问卷星 numbers submissions 1, 2, 3…: ids rising with the rows cannot repeat.
-        let rising = self.seen.windows(2).all(|w| match (&w[0].id, &w[1].id) {
-            (RespondentId::Number(a), RespondentId::Number(b)) => a < b,
-            _ => false,
-        });
-        if rising {
-            return None;
+    /// Apply the rules in order. Each duplicate rule sorts what it needs of the submissions
+    /// still valid (externally, past the memory budget); the other rules are decided row by row
+    /// from the footprints, read back in row order; a last pass in row order writes the log.
+    pub fn finish(mut self) -> Result<Cleaning, CleanError> {
+        let mut shared = self.shared.into_inner().unwrap_or_else(|p| p.into_inner());
+        if let Some(seg) = self.run.take() {
+            shared.append(seg);
         }
-        let mut order: Vec<u32> = (0..self.seen.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| {
-            let (a, b) = (&self.seen[a as usize], &self.seen[b as usize]);
-            (&a.id, a.row).cmp(&(&b.id, b.row))
-        });
-        order
-            .windows(2)
-            .map(|w| (&self.seen[w[0] as usize], &self.seen[w[1] as usize]))
-            .filter(|(a, b)| a.id == b.id)
-            .min_by_key(|(_, b)| b.row)
-            .map(|(a, b)| {
-                // The first row of the id: the earliest of its group.
-                let first = order
-                    .iter()
-                    .map(|&i| &self.seen[i as usize])
-                    .find(|f| f.id == a.id)
-                    .map_or(a.row, |f| f.row);
-                CleanError::DuplicateRespondent {
-                    id: a.id.to_string(),
-                    first_row: first as usize,
-                    row: b.row as usize,
-                }
-            })
-    }
-
-    /// Apply the rules in order.
-    pub fn finish(self) -> Result<Cleaning, CleanError> {
-        if self.too_many_rows {
+        if let Some(e) = shared.error {
+            return Err(CleanError::Scratch(e));
+        }
+        if shared.too_many_rows {
             return Err(CleanError::TooManyRows);
         }
-        if let Some(e) = self.duplicate_respondent() {
+        let mut footprints = shared.spool;
+        footprints.seal();
+        let rules = &self.rules.rules;
+        let sort_items = self.memory / 4 / 64;
+        let reader = Footprints { spool: &footprints };
+
+        // The rows, checked to rise, and whether the 序号 rise with them (问卷星 numbers
+        // submissions 1, 2, 3…, so then none can repeat).
+        let (mut n, mut rising, mut last): (u64, bool, Option<(u32, u64)>) = (0, true, None);
+        reader.each(|fp| {
+            if last.is_some_and(|(row, _)| row >= fp.row) {
+                return Err(CleanError::Scratch(io::Error::other(
+                    "footprints came back out of row order",
+                )));
+            }
+            rising &= match (&fp.id, last) {
+                (RespondentId::Number(id), Some((_, before))) => before < *id,
+                (RespondentId::Number(_), None) => true,
+                _ => false,
+            };
+            last = Some((
+                fp.row,
+                if let RespondentId::Number(id) = fp.id {
+                    id
+                } else {
+                    0
+                },
+            ));
+            n += 1;
+            Ok(())
+        })?;
+        if !rising && let Some(e) = duplicate_respondent(&reader, sort_items)? {
             return Err(e);
         }
-        let n = self.seen.len();
         if n == 0 {
             return Err(CleanError::Empty);
         }
-        // Per submission, the rule that excluded it (NONE: none did), the evidence apart.
-        const NONE: u32 = u32::MAX;
-        let mut decided: Vec<u32> = vec![NONE; n];
-        let mut evidence: Vec<(u32, String)> = Vec::new();
-        let mut flags: Vec<(usize, usize, String)> = Vec::new();
+
+        // Rule by rule: the rows set aside so far, and the duplicates each with its kept one.
+        let mut gone = RowSet::default();
+        let mut duplicates = Sorter::new(self.memory / 8 / 48, |a: &Duplicate, b: &Duplicate| {
+            a.row.cmp(&b.row)
+        });
         let mut id_rule = 0;
-        for (ri, rule) in self.rules.rules.iter().enumerate() {
-            let alive: Vec<u32> = (0..n as u32)
-                .filter(|&i| decided[i as usize] == NONE)
-                .collect();
-            let mut hit = |i: u32, action: Action, ev: String, decided: &mut Vec<u32>| match action
-            {
-                Action::Exclude => {
-                    decided[i as usize] = ri as u32;
-                    evidence.push((i, ev));
-                }
-                Action::Flag => flags.push((i as usize, ri, ev)),
-            };
-            match rule {
-                RuleSpec::DuplicateIdentifier { question, keep } => {
-                    let slot = id_rule;
+        for (ri, rule) in rules.iter().enumerate() {
+            let (keep, slot) = match rule {
+                RuleSpec::DuplicateIdentifier { keep, .. } => {
                     id_rule += 1;
-                    let keyed: Vec<u32> = alive
-                        .iter()
-                        .copied()
-                        .filter(|&i| self.seen[i as usize].identifier(slot).is_some())
-                        .collect();
-                    let key = |i: u32| self.seen[i as usize].identifier(slot).unwrap_or(0);
-                    for members in runs_of_equal_keys(keyed, key) {
-                        let kept = self.pick(&members, *keep);
-                        for &i in members.iter().filter(|&&i| i != kept) {
-                            let ev = format!(
-                                "与答卷 {} 的 {question} 相同；保留{}（答卷 {}）",
-                                self.seen[kept as usize].id,
-                                keep_zh(*keep),
-                                self.seen[kept as usize].id
-                            );
-                            hit(i, Action::Exclude, ev, &mut decided);
-                        }
+                    (*keep, Some(id_rule - 1))
+                }
+                RuleSpec::DuplicateAnswers { keep } => (*keep, None),
+                _ => {
+                    // Decided again, row by row, in the last pass; only needed now when a
+                    // duplicate rule comes later and must leave these rows out.
+                    if rules[ri + 1..].iter().any(is_duplicate_rule) {
+                        reader.each(|fp| {
+                            if !gone.contains(fp.row)
+                                && let Some((Action::Exclude, _)) = row_rule(rule, &fp)
+                            {
+                                gone.insert(fp.row);
+                            }
+                            Ok(())
+                        })?;
                     }
+                    continue;
                 }
-                RuleSpec::DuplicateAnswers { keep } => {
-                    let key = |i: u32| self.seen[i as usize].answers_hash;
-                    for members in runs_of_equal_keys(alive, key) {
-                        let kept = self.pick(&members, *keep);
-                        for &i in members.iter().filter(|&&i| i != kept) {
-                            let ev = format!(
-                                "全部非识别性题目的答案与答卷 {} 完全相同；保留{}",
-                                self.seen[kept as usize].id,
-                                keep_zh(*keep)
-                            );
-                            hit(i, Action::Exclude, ev, &mut decided);
-                        }
-                    }
-                }
-                RuleSpec::Incomplete { action }
-                | RuleSpec::ExclusiveViolation { action }
-                | RuleSpec::Invalid { action } => {
-                    for &i in &alive {
-                        let matching: Vec<&String> = self.seen[i as usize]
-                            .checks
-                            .iter()
-                            .filter(|(c, _)| covers(rule, *c))
-                            .map(|(_, w)| w)
-                            .collect();
-                        if !matching.is_empty() {
-                            let more = if matching.len() > 1 {
-                                format!("（另有{}处）", matching.len() - 1)
-                            } else {
-                                String::new()
-                            };
-                            hit(i, *action, format!("{}{more}", matching[0]), &mut decided);
-                        }
-                    }
-                }
-                RuleSpec::MinDuration { seconds, action } => {
-                    for &i in &alive {
-                        let d = self.seen[i as usize].duration;
-                        if d < *seconds {
-                            hit(
-                                i,
-                                *action,
-                                format!("作答用时{d}秒，少于{seconds}秒"),
-                                &mut decided,
-                            );
-                        }
-                    }
-                }
-            }
-        }
-        // Every validation error of a kept submission must have been handled (flagged counts).
-        let mut unhandled: Vec<String> = Vec::new();
-        for i in (0..n).filter(|&i| decided[i] == NONE) {
-            let handled: Vec<usize> = flags
-                .iter()
-                .filter(|(f, _, _)| *f == i)
-                .map(|(_, r, _)| *r)
-                .collect();
-            let fp = &self.seen[i];
-            for (c, w) in &fp.checks {
-                if !handled.iter().any(|&r| covers(&self.rules.rules[r], *c)) {
-                    unhandled.push(format!(
-                        "row {} (respondent {}): {}: {w}",
-                        fp.row,
-                        fp.id,
-                        c.describe()
-                    ));
-                }
-            }
-        }
-        if !unhandled.is_empty() {
-            return Err(CleanError::Unhandled {
-                count: unhandled.len(),
-                first: unhandled[0].clone(),
+            };
+            // Sorted by key, then with the one to keep first: every later member of a group
+            // is a duplicate of the group's first.
+            let mut sorter = Sorter::new(sort_items, |a: &Keyed, b: &Keyed| {
+                (a.key, a.rank).cmp(&(b.key, b.rank))
             });
+            reader.each(|fp| {
+                let key = match slot {
+                    Some(s) => fp.identifier(s),
+                    None => Some(fp.answers_hash),
+                };
+                if let Some(key) = key
+                    && !gone.contains(fp.row)
+                {
+                    sorter.push(Keyed {
+                        key,
+                        rank: rank(&fp, keep),
+                        row: fp.row,
+                        id: fp.id,
+                    })?;
+                }
+                Ok(())
+            })?;
+            let mut group: Option<(u128, RespondentId)> = None;
+            for k in sorter.done()? {
+                let k = k?;
+                match &group {
+                    Some((key, kept)) if *key == k.key => {
+                        gone.insert(k.row);
+                        duplicates.push(Duplicate {
+                            row: k.row,
+                            rule: ri as u32,
+                            kept: kept.clone(),
+                        })?;
+                    }
+                    _ => group = Some((k.key, k.id)),
+                }
+            }
         }
-        let mut log = Vec::new();
-        let mut steps: Vec<FunnelStep> = self
-            .rules
-            .rules
+        drop(gone);
+
+        // The last pass, in row order: each row's fate, its log lines and the funnel.
+        let mut steps: Vec<FunnelStep> = rules
             .iter()
             .map(|r| FunnelStep {
                 rule: r.kind(),
@@ -656,97 +824,372 @@ impl<'a> Cleaner<'a> {
                 flagged: 0,
             })
             .collect();
-        let keep: Vec<bool> = decided.iter().map(|&d| d == NONE).collect();
-        for (i, ev) in evidence {
-            let (ri, fp) = (decided[i as usize] as usize, &self.seen[i as usize]);
-            steps[ri].excluded += 1;
-            log.push(LogEntry {
+        let mut duplicates = duplicates.done()?.peekable();
+        let mut kept = RowSet::default();
+        let mut log = LogWriter::new(self.memory / 8);
+        let mut unhandled: (usize, Option<String>) = (0, None);
+        reader.each(|fp| {
+            let duplicate = match duplicates.next_if(|d| d.as_ref().is_ok_and(|d| d.row == fp.row))
+            {
+                Some(d) => Some(d?),
+                None => None,
+            };
+            let mut flagged: Vec<(usize, String)> = Vec::new();
+            let mut excluded: Option<(usize, String)> = None;
+            for (ri, rule) in rules.iter().enumerate() {
+                if let Some(d) = duplicate.as_ref().filter(|d| d.rule as usize == ri) {
+                    excluded = Some((ri, duplicate_evidence(rule, &d.kept)));
+                    break;
+                }
+                match row_rule(rule, &fp) {
+                    Some((Action::Exclude, ev)) => {
+                        excluded = Some((ri, ev));
+                        break;
+                    }
+                    Some((Action::Flag, ev)) => flagged.push((ri, ev)),
+                    None => {}
+                }
+            }
+            let entry = |ri: usize, action: Action, evidence: String| LogEntry {
                 respondent: fp.id.to_string(),
                 row: fp.row(),
-                rule: self.rules.rules[ri].kind(),
-                action: Action::Exclude,
-                evidence: ev,
-            });
-        }
-        flags.sort_by_key(|(i, r, _)| (*i, *r));
-        flags.dedup_by_key(|(i, r, _)| (*i, *r));
-        for (i, ri, ev) in flags {
-            if keep[i] {
-                steps[ri].flagged += 1;
-                log.push(LogEntry {
-                    respondent: self.seen[i].id.to_string(),
-                    row: self.seen[i].row(),
-                    rule: self.rules.rules[ri].kind(),
-                    action: Action::Flag,
-                    evidence: ev,
-                });
+                rule: rules[ri].kind(),
+                action,
+                evidence,
+            };
+            if let Some((ri, ev)) = excluded {
+                steps[ri].excluded += 1;
+                return log.push(&entry(ri, Action::Exclude, ev));
             }
+            kept.insert(fp.row);
+            // Every validation error of a kept submission must be handled (flagged counts).
+            for (c, w) in fp.checks.iter() {
+                if !flagged.iter().any(|(r, _)| covers(&rules[*r], *c)) {
+                    unhandled.0 += 1;
+                    unhandled.1.get_or_insert_with(|| {
+                        format!(
+                            "row {} (respondent {}): {}: {w}",
+                            fp.row,
+                            fp.id,
+                            c.describe()
+                        )
+                    });
+                }
+            }
+            for (ri, ev) in flagged {
+                steps[ri].flagged += 1;
+                log.push(&entry(ri, Action::Flag, ev))?;
+            }
+            Ok(())
+        })?;
+        if let Some(d) = duplicates.next() {
+            d?;
+            return Err(CleanError::Scratch(io::Error::other(
+                "a duplicate was set aside for a row cleaning never read back",
+            )));
         }
-        log.sort_by_key(|e| e.row);
-        let kept_rows = (0..n)
-            .filter(|&i| keep[i])
-            .map(|i| self.seen[i].row())
-            .collect();
+        if let (count, Some(first)) = unhandled {
+            return Err(CleanError::Unhandled { count, first });
+        }
+        let valid = kept.len() as u64;
         Ok(Cleaning {
             funnel: Funnel {
-                collected: n as u64,
-                valid: keep.iter().filter(|k| **k).count() as u64,
+                collected: n,
+                valid,
                 steps,
             },
-            log,
-            kept_rows,
+            log: log.finish()?,
+            kept,
         })
-    }
-
-    /// The member to keep; submission time decides, row order breaks ties and stands in when
-    /// times are missing.
-    fn pick(&self, members: &[u32], keep: Keep) -> u32 {
-        let key = |i: &u32| {
-            let f = &self.seen[*i as usize];
-            (f.submitted(), f.row)
-        };
-        match keep {
-            Keep::First => *members.iter().min_by_key(|i| key(i)).expect("non-empty"),
-            Keep::Last => *members.iter().max_by_key(|i| key(i)).expect("non-empty"),
-            Keep::MostComplete => *members
-                .iter()
-                .max_by_key(|i| (self.seen[**i as usize].answered, key(i)))
-                .expect("non-empty"),
-        }
     }
 }
 
-/// The groups of two or more of `members` that share a key, each in ascending position.
-/// Positions are sorted by the key's top 64 bits (16 bytes a submission, sorted in place, no
-/// allocation per submission: a million submissions are a million groups, almost all of one);
-/// only positions that share those bits are compared on the whole key.
-fn runs_of_equal_keys(members: Vec<u32>, key: impl Fn(u32) -> u128) -> Vec<Vec<u32>> {
-    let mut keyed: Vec<(u64, u32)> = members
-        .iter()
-        .map(|&i| ((key(i) >> 64) as u64, i))
-        .collect();
-    drop(members);
-    keyed.sort_unstable();
-    let mut out = Vec::new();
-    let mut start = 0;
-    while start < keyed.len() {
-        let mut end = start + 1;
-        while end < keyed.len() && keyed[end].0 == keyed[start].0 {
-            end += 1;
-        }
-        if end - start > 1 {
-            let mut group: Vec<(u128, u32)> = keyed[start..end]
-                .iter()
-                .map(|&(_, i)| (key(i), i))
-                .collect();
-            group.sort_unstable();
-            for run in group.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
-                out.push(run.iter().map(|&(_, i)| i).collect());
+/// The footprints of a sealed spool, read back in row order.
+struct Footprints<'s> {
+    spool: &'s Spool,
+}
+
+impl Footprints<'_> {
+    fn each(
+        &self,
+        mut f: impl FnMut(Footprint) -> Result<(), CleanError>,
+    ) -> Result<(), CleanError> {
+        self.spool.for_each(|seg| {
+            let mut b = Bytes { rest: seg };
+            while !b.rest.is_empty() {
+                f(Footprint::read(&mut b).map_err(CleanError::Scratch)?)?;
             }
-        }
-        start = end;
+            Ok(())
+        })
     }
-    out
+}
+
+fn is_duplicate_rule(r: &RuleSpec) -> bool {
+    matches!(
+        r,
+        RuleSpec::DuplicateIdentifier { .. } | RuleSpec::DuplicateAnswers { .. }
+    )
+}
+
+/// What a rule decided row by row does with a submission, and why (None: it does not apply).
+fn row_rule(rule: &RuleSpec, fp: &Footprint) -> Option<(Action, String)> {
+    match rule {
+        RuleSpec::DuplicateIdentifier { .. } | RuleSpec::DuplicateAnswers { .. } => None,
+        RuleSpec::Incomplete { action }
+        | RuleSpec::ExclusiveViolation { action }
+        | RuleSpec::Invalid { action } => {
+            let mut matching = fp.checks.iter().filter(|(c, _)| covers(rule, *c));
+            let (_, first) = matching.next()?;
+            let more = matching.count();
+            let more = if more > 0 {
+                format!("（另有{more}处）")
+            } else {
+                String::new()
+            };
+            Some((*action, format!("{first}{more}")))
+        }
+        RuleSpec::MinDuration { seconds, action } => (fp.duration < *seconds).then(|| {
+            (
+                *action,
+                format!("作答用时{}秒，少于{seconds}秒", fp.duration),
+            )
+        }),
+    }
+}
+
+fn duplicate_evidence(rule: &RuleSpec, kept: &RespondentId) -> String {
+    match rule {
+        RuleSpec::DuplicateIdentifier { question, keep } => format!(
+            "与答卷 {kept} 的 {question} 相同；保留{}（答卷 {kept}）",
+            keep_zh(*keep)
+        ),
+        RuleSpec::DuplicateAnswers { keep } => format!(
+            "全部非识别性题目的答案与答卷 {kept} 完全相同；保留{}",
+            keep_zh(*keep)
+        ),
+        _ => String::new(),
+    }
+}
+
+/// Where a member stands in its group: the one to keep sorts first. Submission time decides,
+/// row order breaks ties and stands in when times are missing (unknown sorts earliest); for
+/// the most complete, the number of answers comes before both.
+fn rank(fp: &Footprint, keep: Keep) -> (u32, u64, u32) {
+    match keep {
+        Keep::First => (0, fp.submitted, fp.row),
+        Keep::Last => (0, !fp.submitted, !fp.row),
+        Keep::MostComplete => (!fp.answered, !fp.submitted, !fp.row),
+    }
+}
+
+/// What a duplicate rule sorts of one submission.
+struct Keyed {
+    key: u128,
+    rank: (u32, u64, u32),
+    row: u32,
+    id: RespondentId,
+}
+
+impl Item for Keyed {
+    fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.key.to_le_bytes());
+        out.extend_from_slice(&self.rank.0.to_le_bytes());
+        out.extend_from_slice(&self.rank.1.to_le_bytes());
+        out.extend_from_slice(&self.rank.2.to_le_bytes());
+        out.extend_from_slice(&self.row.to_le_bytes());
+        self.id.put(out);
+    }
+
+    fn get(b: &mut Bytes) -> io::Result<Keyed> {
+        Ok(Keyed {
+            key: b.u128()?,
+            rank: (b.u32()?, b.u64()?, b.u32()?),
+            row: b.u32()?,
+            id: RespondentId::get(b)?,
+        })
+    }
+}
+
+/// A row a duplicate rule set aside, and the 序号 of the submission kept in its place.
+struct Duplicate {
+    row: u32,
+    rule: u32,
+    kept: RespondentId,
+}
+
+impl Item for Duplicate {
+    fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.row.to_le_bytes());
+        out.extend_from_slice(&self.rule.to_le_bytes());
+        self.kept.put(out);
+    }
+
+    fn get(b: &mut Bytes) -> io::Result<Duplicate> {
+        Ok(Duplicate {
+            row: b.u32()?,
+            rule: b.u32()?,
+            kept: RespondentId::get(b)?,
+        })
+    }
+}
+
+/// A 序号 and its row, sorted to find a 序号 used twice.
+struct IdRow {
+    id: RespondentId,
+    row: u32,
+}
+
+impl Item for IdRow {
+    fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.row.to_le_bytes());
+        self.id.put(out);
+    }
+
+    fn get(b: &mut Bytes) -> io::Result<IdRow> {
+        Ok(IdRow {
+            row: b.u32()?,
+            id: RespondentId::get(b)?,
+        })
+    }
+}
+
+/// The first respondent id (序号) that two rows share, in row order of the second.
+fn duplicate_respondent(
+    reader: &Footprints,
+    sort_items: usize,
+) -> Result<Option<CleanError>, CleanError> {
+    let mut sorter = Sorter::new(sort_items, |a: &IdRow, b: &IdRow| {
+        (&a.id, a.row).cmp(&(&b.id, b.row))
+    });
+    reader.each(|fp| {
+        sorter.push(IdRow {
+            id: fp.id,
+            row: fp.row,
+        })?;
+        Ok(())
+    })?;
+    // Per 序号, its first row; across them all, the earliest second row.
+    let mut first: Option<IdRow> = None;
+    let mut found: Option<(RespondentId, u32, u32)> = None;
+    for x in sorter.done()? {
+        let x = x?;
+        match &first {
+            Some(f) if f.id == x.id => {
+                if found.as_ref().is_none_or(|(_, _, row)| x.row < *row) {
+                    found = Some((x.id.clone(), f.row, x.row));
+                }
+            }
+            _ => first = Some(x),
+        }
+    }
+    Ok(
+        found.map(|(id, first_row, row)| CleanError::DuplicateRespondent {
+            id: id.to_string(),
+            first_row: first_row as usize,
+            row: row as usize,
+        }),
+    )
+}
+
+/// The log, written in row order to a spool of its own.
+struct LogWriter {
+    spool: Spool,
+    run: Vec<u8>,
+    first_row: u64,
+    len: usize,
+}
+
+impl LogWriter {
+    fn new(memory: usize) -> LogWriter {
+        LogWriter {
+            spool: Spool::new(memory),
+            run: Vec::new(),
+            first_row: 0,
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, e: &LogEntry) -> Result<(), CleanError> {
+        if self.run.is_empty() {
+            self.first_row = e.row as u64;
+        }
+        put_str(&mut self.run, &e.respondent);
+        self.run.extend_from_slice(&(e.row as u64).to_le_bytes());
+        self.run.push(e.rule as u8);
+        self.run.push(e.action as u8);
+        put_str(&mut self.run, &e.evidence);
+        self.len += 1;
+        if self.run.len() >= SEGMENT_BYTES {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), CleanError> {
+        let run = std::mem::take(&mut self.run);
+        self.spool
+            .append(self.first_row, run)
+            .map_err(CleanError::Scratch)
+    }
+
+    fn finish(mut self) -> Result<Log, CleanError> {
+        self.flush()?;
+        self.spool.seal();
+        Ok(Log {
+            spool: Arc::new(self.spool),
+            len: self.len,
+        })
+    }
+}
+
+/// The cleaning log: every exclusion and flag, in row order, held like the footprints (in
+/// memory up to a budget, in a temporary file past it).
+#[derive(Debug, Clone)]
+struct Log {
+    spool: Arc<Spool>,
+    len: usize,
+}
+
+const RULE_KINDS: [RuleKind; 6] = [
+    RuleKind::DuplicateIdentifier,
+    RuleKind::DuplicateAnswers,
+    RuleKind::Incomplete,
+    RuleKind::MinDuration,
+    RuleKind::ExclusiveViolation,
+    RuleKind::Invalid,
+];
+
+impl Log {
+    fn each(&self, mut f: impl FnMut(LogEntry) -> io::Result<()>) -> io::Result<()> {
+        let bad = || {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                "a log line in scratch is damaged",
+            )
+        };
+        self.spool.for_each(|seg| {
+            let mut b = Bytes { rest: seg };
+            while !b.rest.is_empty() {
+                let respondent = b.str()?.to_owned();
+                let row = b.u64()? as usize;
+                let rule = *RULE_KINDS.get(b.u8()? as usize).ok_or_else(bad)?;
+                let action = match b.u8()? {
+                    0 => Action::Exclude,
+                    1 => Action::Flag,
+                    _ => return Err(bad()),
+                };
+                let evidence = b.str()?.to_owned();
+                f(LogEntry {
+                    respondent,
+                    row,
+                    rule,
+                    action,
+                    evidence,
+                })?;
+            }
+            Ok(())
+        })
+    }
 }
 
 fn covers(rule: &RuleSpec, check: Check) -> bool {
@@ -799,14 +1242,12 @@ fn parse_time(s: &str) -> Option<u64> {
     Some(parts.iter().fold(0, |acc, &v| acc * 100 + v))
 }
 
-/// The outcome of cleaning.
-#[derive(Debug, Clone, PartialEq)]
+/// The outcome of cleaning: the funnel, which rows are kept (a bit per row) and the log.
+#[derive(Debug, Clone)]
 pub struct Cleaning {
     pub funnel: Funnel,
-    /// Every exclusion and flag, by row.
-    pub log: Vec<LogEntry>,
-    /// Rows of the export that are valid, ascending.
-    pub kept_rows: Vec<usize>,
+    kept: RowSet,
+    log: Log,
 }
 
 /// The first line of `cleaning-log.csv`.
@@ -814,27 +1255,60 @@ pub const LOG_NOTICE: &str = "# CONFIDENTIAL: this log names respondents (their 
 
 impl Cleaning {
     pub fn is_kept(&self, row: usize) -> bool {
-        self.kept_rows.binary_search(&row).is_ok()
+        u32::try_from(row).is_ok_and(|r| self.kept.contains(r))
     }
 
-    /// The log as CSV, headed by [`LOG_NOTICE`].
-    pub fn log_csv(&self) -> String {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(["respondent", "row", "rule", "action", "evidence"])
-            .expect("in-memory write");
-        for e in &self.log {
+    /// Rows of the export that are valid, ascending.
+    pub fn kept_rows(&self) -> impl Iterator<Item = usize> + '_ {
+        self.kept.iter().map(|r| r as usize)
+    }
+
+    /// How many lines the log has.
+    pub fn log_len(&self) -> usize {
+        self.log.len
+    }
+
+    /// Every exclusion and flag, by row, handed to `f` one at a time.
+    pub fn each_log_entry(&self, f: impl FnMut(LogEntry) -> io::Result<()>) -> io::Result<()> {
+        self.log.each(f)
+    }
+
+    /// The whole log in memory (for small exports and tests; [`Cleaning::write_log_csv`]
+    /// streams).
+    pub fn log(&self) -> io::Result<Vec<LogEntry>> {
+        let mut all = Vec::with_capacity(self.log.len);
+        self.log.each(|e| {
+            all.push(e);
+            Ok(())
+        })?;
+        Ok(all)
+    }
+
+    /// The log as CSV, headed by [`LOG_NOTICE`], written as it is read back.
+    pub fn write_log_csv(&self, w: impl Write) -> io::Result<()> {
+        let mut w = io::BufWriter::new(w);
+        writeln!(w, "{LOG_NOTICE}")?;
+        let mut w = csv::Writer::from_writer(w);
+        w.write_record(["respondent", "row", "rule", "action", "evidence"])?;
+        self.log.each(|e| {
             w.write_record([
                 e.respondent.as_str(),
                 &e.row.to_string(),
                 e.rule.name(),
                 e.action.name(),
                 &e.evidence,
-            ])
-            .expect("in-memory write");
-        }
-        let body = String::from_utf8(w.into_inner().expect("in-memory write"))
-            .expect("UTF-8 in, UTF-8 out");
-        format!("{LOG_NOTICE}\n{body}")
+            ])?;
+            Ok(())
+        })?;
+        w.flush()?;
+        Ok(())
+    }
+
+    /// The log as CSV text (see [`Cleaning::write_log_csv`]).
+    pub fn log_csv(&self) -> io::Result<String> {
+        let mut out = Vec::new();
+        self.write_log_csv(&mut out)?;
+        String::from_utf8(out).map_err(io::Error::other)
     }
 }
 
@@ -856,9 +1330,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_footprint_stays_small() {
-        // A million of these are held until `finish`: the figure in BENCHMARKS.md rests on it.
-        assert_eq!(std::mem::size_of::<Footprint>(), 112);
+    fn a_footprint_comes_back_as_it_went_in() {
+        let fp = Footprint {
+            answers_hash: u128::MAX - 7,
+            identifier: 42,
+            more_identifiers: Box::new([]),
+            checks: Box::new([]),
+            id: RespondentId::Number(720),
+            submitted: 20250301090507,
+            duration: 61.5,
+            row: 9,
+            answered: 120,
+        };
+        let mut out = Vec::new();
+        fp.write(&mut out);
+        // The usual case (numeric 序号, one identifier rule, no findings) in 66 bytes: the
+        // figure behind the scratch budget in BENCHMARKS.md.
+        assert_eq!(out.len(), 66);
+        let rich = Footprint {
+            identifier: 0,
+            more_identifiers: Box::new([3, 0]),
+            checks: Box::new([(Check::ExclusiveCombined, "q7 = [1, 5]: 无 与其他".into())]),
+            id: RespondentId::Text("R-3".into()),
+            duration: f64::NAN,
+            ..fp.clone()
+        };
+        rich.write(&mut out);
+        let mut b = Bytes { rest: &out };
+        for want in [&fp, &rich] {
+            let got = Footprint::read(&mut b).unwrap();
+            assert_eq!(format!("{got:?}"), format!("{want:?}"));
+        }
+        assert!(b.rest.is_empty());
+        let mut cut = Bytes { rest: &out[..70] };
+        Footprint::read(&mut cut).unwrap();
+        assert!(
+            Footprint::read(&mut cut).is_err(),
+            "a cut record is an error"
+        );
     }
 
     #[test]

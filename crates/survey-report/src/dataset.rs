@@ -324,35 +324,31 @@ fn load_parallel(
         parallel: true,
         ..Default::default()
     };
-    let mut cleaner = Cleaner::new(index, rules);
+    let cleaner = Cleaner::new(index, rules);
     let t = Instant::now();
-    let (source, parts) = {
+    // Each worker hands its footprints to the cleaner as it goes, a block's rows together;
+    // the cleaner keeps them within its memory budget and puts them back in row order.
+    let source = {
         let c = &cleaner;
-        fold_csv(
+        let (source, sinks) = fold_csv(
             index,
             mapping,
             mpath,
             dpath,
             threads,
-            Vec::new,
-            |runs: &mut Vec<Vec<survey_clean::Footprint>>, rec, meta| {
-                // A new run wherever the rows stop being consecutive (a new block).
-                let fp = c.footprint(rec, meta);
-                match runs.last_mut() {
-                    Some(run) if run.last().is_some_and(|l| l.row() + 1 == fp.row()) => {
-                        run.push(fp)
-                    }
-                    _ => runs.push(vec![fp]),
-                }
+            || c.sink(),
+            |sink, rec, meta| {
+                sink.push(&c.footprint(rec, meta));
                 Ok(())
             },
             Some(&first),
         )
-        .map_err(|e| ReportError::Input(e.to_string()))?
+        .map_err(|e| ReportError::Input(e.to_string()))?;
+        drop(sinks);
+        source
     };
     timings.import += t.elapsed();
     let t = Instant::now();
-    cleaner.push_runs(parts.into_iter().flatten().collect());
     let cleaning = cleaner
         .finish()
         .map_err(|e| ReportError::Input(format!("{}: {e}", dpath.display())))?;

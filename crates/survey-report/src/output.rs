@@ -271,10 +271,11 @@ pub fn write(built: &mut Built, out: &Output) -> Result<Vec<String>, ReportError
                 &files::xlsx(&built.tables, &built.spec.title).map_err(ReportError::Output)?,
             )?;
             for (n, d) in &built.datasets {
-                put(
-                    &format!("cleaning-log-{n}.csv"),
-                    d.cleaning.log_csv().as_bytes(),
-                )?;
+                // Streamed from the cleaning's own store: a long log is never one string.
+                let p = staging.join(format!("cleaning-log-{n}.csv"));
+                std::fs::File::create(&p)
+                    .and_then(|f| d.cleaning.write_log_csv(f))
+                    .map_err(|e| io(&p, e))?;
             }
             if let Some(a) = &built.audit {
                 let json = serde_json::to_string_pretty(a)

@@ -73,6 +73,38 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// Every rule, in declaration order: `Rule::ALL[r as usize] == r`.
+    pub const ALL: [Rule; 17] = [
+        Rule::Malformed,
+        Rule::DuplicateRespondent,
+        Rule::UnknownQuestion,
+        Rule::UnknownOption,
+        Rule::WrongType,
+        Rule::MissingAnswer,
+        Rule::RequiredMissing,
+        Rule::TooFewSelections,
+        Rule::TooManySelections,
+        Rule::DuplicateSelection,
+        Rule::OutOfRange,
+        Rule::TextTooLong,
+        Rule::ExclusiveCombined,
+        Rule::HiddenButAnswered,
+        Rule::ShownButMissing,
+        Rule::OtherTextWithoutOther,
+        Rule::OtherTextNotAllowed,
+    ];
+
+    /// The rule's position in [`Rule::ALL`]: a compact form for scratch files, read back with
+    /// [`Rule::from_position`].
+    pub fn position(self) -> u8 {
+        self as u8
+    }
+
+    /// The rule at a position of [`Rule::ALL`].
+    pub fn from_position(p: u8) -> Option<Rule> {
+        Rule::ALL.get(p as usize).copied()
+    }
+
     /// The rule in plain words.
     pub fn describe(self) -> &'static str {
         match self {
@@ -176,5 +208,22 @@ impl fmt::Display for Finding {
             write!(f, ", value {v}")?;
         }
         write!(f, ": {}: {}", self.rule.describe(), self.message)
+    }
+}
+
+// `Rule::ALL` ends with the last variant; a rule added after it must be added to `ALL` too.
+const _: () = assert!(Rule::OtherTextNotAllowed as usize + 1 == Rule::ALL.len());
+
+#[cfg(test)]
+mod rule_positions {
+    use super::Rule;
+
+    #[test]
+    fn every_rule_is_at_its_position() {
+        for (i, r) in Rule::ALL.iter().enumerate() {
+            assert_eq!(r.position() as usize, i);
+            assert_eq!(Rule::from_position(i as u8), Some(*r));
+        }
+        assert_eq!(Rule::from_position(Rule::ALL.len() as u8), None);
     }
 }

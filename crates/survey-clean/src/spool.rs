@@ -1,0 +1,249 @@
+//! Scratch storage with a memory budget, so that cleaning holds a fixed amount of memory
+//! whatever the size of the export.
+//!
+//! A [`Spool`] takes segments of encoded records, each tagged with the row it starts at, in any
+//! order. Segments stay in memory until the budget is spent; later ones go to one unnamed
+//! temporary file (removed by the system when it is closed, even after a crash). Once sealed, the
+//! segments are read back in row order, as many times as needed.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+
+/// Segments of encoded records, read back in the order of their first rows.
+#[derive(Debug)]
+pub(crate) struct Spool {
+    budget: usize,
+    held: usize,
+    segments: Vec<Segment>,
+    file: Option<File>,
+    file_len: u64,
+    sealed: bool,
+}
+
+#[derive(Debug)]
+struct Segment {
+    first_row: u64,
+    place: Place,
+}
+
+#[derive(Debug)]
+enum Place {
+    Memory(Vec<u8>),
+    File { offset: u64, len: usize },
+}
+
+impl Spool {
+    /// A spool holding at most `budget` bytes in memory.
+    pub(crate) fn new(budget: usize) -> Spool {
+        Spool {
+            budget,
+            held: 0,
+            segments: Vec::new(),
+            file: None,
+            file_len: 0,
+            sealed: false,
+        }
+    }
+
+    /// Add a segment whose records start at `first_row`. Segments must not interleave: every
+    /// row of one comes before every row of the next in row order.
+    pub(crate) fn append(&mut self, first_row: u64, bytes: Vec<u8>) -> io::Result<()> {
+        debug_assert!(!self.sealed, "a sealed spool takes no more segments");
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let place = if self.held + bytes.len() <= self.budget {
+            self.held += bytes.len();
+            Place::Memory(bytes)
+        } else {
+            let file = match &mut self.file {
+                Some(f) => f,
+                none => none.insert(tempfile::tempfile()?),
+            };
+            file.write_all(&bytes)?;
+            let offset = self.file_len;
+            self.file_len += bytes.len() as u64;
+            Place::File {
+                offset,
+                len: bytes.len(),
+            }
+        };
+        self.segments.push(Segment { first_row, place });
+        Ok(())
+    }
+
+    /// Put the segments in row order; after this the spool is only read.
+    pub(crate) fn seal(&mut self) {
+        self.segments.sort_by_key(|s| s.first_row);
+        self.sealed = true;
+    }
+
+    /// Hand every segment's bytes to `f`, in row order.
+    pub(crate) fn for_each<E: From<io::Error>>(
+        &self,
+        mut f: impl FnMut(&[u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        debug_assert!(self.sealed, "seal the spool before reading it");
+        let mut buf = Vec::new();
+        for s in &self.segments {
+            match &s.place {
+                Place::Memory(b) => f(b)?,
+                Place::File { offset, len } => {
+                    let mut file = self.file.as_ref().ok_or_else(|| {
+                        io::Error::other("a spilled segment without its scratch file")
+                    })?;
+                    file.seek(SeekFrom::Start(*offset))?;
+                    buf.resize(*len, 0);
+                    file.read_exact(&mut buf)?;
+                    f(&buf)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Bytes held in memory, and bytes spilled to the scratch file.
+    #[cfg(test)]
+    pub(crate) fn sizes(&self) -> (usize, u64) {
+        (self.held, self.file_len)
+    }
+}
+
+/// One bit per row: which rows a rule has set aside. A million rows take 125 KiB.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RowSet {
+    words: Vec<u64>,
+}
+
+impl RowSet {
+    pub(crate) fn insert(&mut self, row: u32) {
+        let (w, b) = (row as usize / 64, row % 64);
+        if w >= self.words.len() {
+            self.words.resize(w + 1, 0);
+        }
+        self.words[w] |= 1 << b;
+    }
+
+    pub(crate) fn contains(&self, row: u32) -> bool {
+        let (w, b) = (row as usize / 64, row % 64);
+        self.words.get(w).is_some_and(|x| x & (1 << b) != 0)
+    }
+
+    /// The rows, ascending.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.words.iter().enumerate().flat_map(|(w, &x)| {
+            (0..64)
+                .filter(move |b| x & (1u64 << b) != 0)
+                .map(move |b| (w * 64 + b) as u32)
+        })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+}
+
+/// Little-endian readers over a byte slice, for records this crate wrote itself; a short slice
+/// is an error, never a panic.
+pub(crate) struct Bytes<'a> {
+    pub(crate) rest: &'a [u8],
+}
+
+fn short() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "a scratch record is cut short",
+    )
+}
+
+impl<'a> Bytes<'a> {
+    pub(crate) fn take(&mut self, n: usize) -> io::Result<&'a [u8]> {
+        if self.rest.len() < n {
+            return Err(short());
+        }
+        let (a, b) = self.rest.split_at(n);
+        self.rest = b;
+        Ok(a)
+    }
+
+    pub(crate) fn array<const N: usize>(&mut self) -> io::Result<[u8; N]> {
+        self.take(N)?.try_into().map_err(|_| short())
+    }
+
+    pub(crate) fn u8(&mut self) -> io::Result<u8> {
+        Ok(self.array::<1>()?[0])
+    }
+
+    pub(crate) fn u32(&mut self) -> io::Result<u32> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+
+    pub(crate) fn u64(&mut self) -> io::Result<u64> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+
+    pub(crate) fn u128(&mut self) -> io::Result<u128> {
+        Ok(u128::from_le_bytes(self.array()?))
+    }
+
+    /// A length-prefixed UTF-8 string.
+    pub(crate) fn str(&mut self) -> io::Result<&'a str> {
+        let n = self.u32()? as usize;
+        std::str::from_utf8(self.take(n)?).map_err(|_| {
+            io::Error::new(io::ErrorKind::InvalidData, "a scratch string is not UTF-8")
+        })
+    }
+}
+
+/// Write a length-prefixed UTF-8 string, as [`Bytes::str`] reads it.
+pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_come_back_in_row_order_from_memory_and_file_alike() {
+        let mut s = Spool::new(10);
+        s.append(30, b"ccc".to_vec()).unwrap();
+        s.append(10, b"aaaaaaa".to_vec()).unwrap();
+        s.append(20, b"bbbbb".to_vec()).unwrap(); // past the budget: spilled
+        s.append(40, Vec::new()).unwrap();
+        assert_eq!(s.sizes(), (10, 5));
+        s.seal();
+        for _ in 0..2 {
+            let mut got = Vec::new();
+            s.for_each(|b| {
+                got.push(String::from_utf8(b.to_vec()).unwrap());
+                Ok::<_, io::Error>(())
+            })
+            .unwrap();
+            assert_eq!(got, ["aaaaaaa", "bbbbb", "ccc"]);
+        }
+    }
+
+    #[test]
+    fn a_row_set_holds_its_rows() {
+        let mut r = RowSet::default();
+        for row in [0, 63, 64, 1_000_001, 5] {
+            r.insert(row);
+        }
+        assert!(r.contains(64) && r.contains(1_000_001) && !r.contains(65));
+        assert!(!r.contains(u32::MAX));
+        assert_eq!(r.iter().collect::<Vec<_>>(), [0, 5, 63, 64, 1_000_001]);
+        assert_eq!(r.len(), 5);
+    }
+
+    #[test]
+    fn short_records_are_errors() {
+        let mut b = Bytes { rest: &[1, 0, 0] };
+        assert!(b.u32().is_err());
+        let mut b = Bytes {
+            rest: &[5, 0, 0, 0, b'a'],
+        };
+        assert!(b.str().is_err());
+    }
+}
