@@ -269,6 +269,8 @@ fn weighted_trend_matches_r() {
     let codes = ["yes", "pilot", "no"];
     let now: Vec<(String, f64)> = d
         .records
+        .to_vec()
+        .unwrap()
         .iter()
         .filter_map(|r| match r.values[q] {
             survey_schema::Value::Choice(c) => Some((

@@ -87,10 +87,12 @@ fn weighted_results_match_r_on_the_followup_data() {
     let ws: &WeightSet = &weights["national"];
     let d = &datasets[&ws.dataset];
     let recs = &d.records;
-    let n = recs.len();
+    let all = recs.to_vec().unwrap();
+    let n = all.len();
+    assert_eq!(n, recs.len());
     assert!(n > 100, "the follow-up has {n} valid respondents");
     let mut csv = String::from("level,uses_llm\n");
-    for rec in recs {
+    for rec in &all {
         writeln!(
             csv,
             "{},{}",
@@ -104,7 +106,7 @@ fn weighted_results_match_r_on_the_followup_data() {
     // Bounded raking: every weight, and the margins it reaches.
     let cal = &ws.calibration;
     assert!(cal.converged);
-    for (i, rec) in recs.iter().enumerate() {
+    for (i, rec) in all.iter().enumerate() {
         let w = cal.weight(ws.pattern(rec).unwrap());
         close(&format!("weight {i}"), w, r["weights"][i]);
     }
@@ -116,7 +118,7 @@ fn weighted_results_match_r_on_the_followup_data() {
     // Bounds that cannot hold: both refuse.
     let level = d.index.position("level").unwrap();
     let mut patterns = Patterns::new(1);
-    for rec in recs {
+    for rec in &all {
         patterns.add(&[match rec.values[level] {
             Value::Choice(c) => Some(c as usize),
             _ => None,
@@ -164,7 +166,7 @@ fn weighted_results_match_r_on_the_followup_data() {
             })
             .collect()
     };
-    let e = ws.estimates(recs, 3, flags);
+    let e = ws.estimates(recs, 3, flags).unwrap();
     for o in 0..3 {
         let p = e.proportion(o).unwrap();
         close(&format!("total {o}"), p.estimate, r["total"][o]);
@@ -177,7 +179,7 @@ fn weighted_results_match_r_on_the_followup_data() {
     }
     let mut plain = ws.clone();
     plain.variance = VarianceModel::Weighted;
-    let e = plain.estimates(recs, 3, flags);
+    let e = plain.estimates(recs, 3, flags).unwrap();
     for o in 0..3 {
         close(
             &format!("plain var {o}"),
@@ -190,22 +192,24 @@ fn weighted_results_match_r_on_the_followup_data() {
     let levels = ["tertiary", "secondary", "other"];
     let options = ["yes", "pilot", "no"];
     for (model, set) in [("cal", ws), ("plain", &plain)] {
-        let e = set.estimates(recs, 9, |rec| {
-            let (lv, v) = (&rec.values[level], &rec.values[uses]);
-            let mut f = Vec::new();
-            for l in 0..3 {
-                for o in 0..3 {
-                    f.push(if !(lv.includes(l) && v.is_answered()) {
-                        Flag::Out
-                    } else if v.includes(o) {
-                        Flag::Chosen
-                    } else {
-                        Flag::In
-                    });
+        let e = set
+            .estimates(recs, 9, |rec| {
+                let (lv, v) = (&rec.values[level], &rec.values[uses]);
+                let mut f = Vec::new();
+                for l in 0..3 {
+                    for o in 0..3 {
+                        f.push(if !(lv.includes(l) && v.is_answered()) {
+                            Flag::Out
+                        } else if v.includes(o) {
+                            Flag::Chosen
+                        } else {
+                            Flag::In
+                        });
+                    }
                 }
-            }
-            f
-        });
+                f
+            })
+            .unwrap();
         for l in 0..3 {
             for o in 0..3 {
                 let key = format!("{model}_{}_{}", levels[l], options[o]);
@@ -219,18 +223,20 @@ fn weighted_results_match_r_on_the_followup_data() {
     }
 
     // Rao–Scott on the calibrated design: uses_llm × level, cells rows fastest.
-    let e = ws.estimates(recs, 9, |rec| {
-        let (lv, v) = (&rec.values[level], &rec.values[uses]);
-        let mut f = vec![Flag::In; 9];
-        for c in 0..3 {
-            for o in 0..3 {
-                if lv.includes(c) && v.includes(o) {
-                    f[o + 3 * c] = Flag::Chosen;
+    let e = ws
+        .estimates(recs, 9, |rec| {
+            let (lv, v) = (&rec.values[level], &rec.values[uses]);
+            let mut f = vec![Flag::In; 9];
+            for c in 0..3 {
+                for o in 0..3 {
+                    if lv.includes(c) && v.includes(o) {
+                        f[o + 3 * c] = Flag::Chosen;
+                    }
                 }
             }
-        }
-        f
-    });
+            f
+        })
+        .unwrap();
     let p: Vec<f64> = e.estimate.iter().map(|x| x.unwrap()).collect();
     let rs = rao_scott(3, 3, &p, &e.covariance, n as u64, n as f64 - 1.0).unwrap();
     close("Rao-Scott F", rs.f_statistic, r["rs_f"][0]);

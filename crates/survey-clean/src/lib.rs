@@ -16,8 +16,8 @@
 //! Every validation error must be covered by a declared rule (excluded or flagged); a record
 //! with an error no rule handles stops the cleaning, so invalid data never reaches a table.
 
+mod rows;
 mod sort;
-mod spool;
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -30,8 +30,9 @@ use survey_schema::packed::{pack_text, pack_value};
 use survey_schema::{Index, Value};
 use survey_validate::{Rule as Check, Severity, Validator};
 
+use rows::RowSet;
 use sort::{Item, Sorter};
-use spool::{Bytes, RowSet, Spool, put_str};
+use survey_schema::spool::{Bytes, Spool, put_str};
 
 /// Which of several duplicate submissions to keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

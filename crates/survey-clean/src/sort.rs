@@ -14,7 +14,7 @@ use std::cmp::Ordering;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
-use crate::spool::Bytes;
+use survey_schema::spool::Bytes;
 
 /// An item the sorter can write to a run and read back.
 pub(crate) trait Item: Sized {
@@ -180,7 +180,7 @@ mod tests {
     impl Item for (u32, String) {
         fn put(&self, out: &mut Vec<u8>) {
             out.extend_from_slice(&self.0.to_le_bytes());
-            crate::spool::put_str(out, &self.1);
+            survey_schema::spool::put_str(out, &self.1);
         }
         fn get(b: &mut Bytes) -> io::Result<Self> {
             Ok((b.u32()?, b.str()?.to_owned()))

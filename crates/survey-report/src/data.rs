@@ -39,20 +39,21 @@ pub fn files(
                 "dataset `{name}` was loaded without its records; the data export needs them"
             )));
         }
+        // The writers of .sav, .dta and .parquet take every record at once.
+        let records = d.records.to_vec().map_err(ReportError::Output)?;
         let cols: Vec<WeightColumn> = weights
             .values()
             .filter(|w| w.dataset == *name)
             .map(|w| WeightColumn {
                 name: format!("w_{}", w.name),
                 label: format!("权重“{}”（{}）", w.name, w.spec.source),
-                values: d
-                    .records
+                values: records
                     .iter()
                     .map(|r| w.calibration.weight(w.pattern(r).expect("raked")))
                     .collect(),
             })
             .collect();
-        let f = survey_microdata::export(&d.index, &d.records, identifying, &cols, &created)
+        let f = survey_microdata::export(&d.index, &records, identifying, &cols, &created)
             .map_err(|e| ReportError::Output(format!("dataset `{name}`: {e}")))?;
         let stem = format!("data/{name}{tag}");
         out.push((format!("{stem}.sav"), f.sav));

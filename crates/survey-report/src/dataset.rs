@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use survey_aggregate::{Aggregate, CrossTabSpec};
 use survey_clean::{Cleaner, Cleaning, Rules};
 use survey_import::{Mapping, SourceInfo};
-use survey_schema::Index;
+use survey_schema::spool::Spool;
+use survey_schema::{Index, Record};
 
 use crate::ReportError;
 use crate::folder::Folder;
@@ -35,7 +36,8 @@ pub struct Dataset {
     pub cleaning: Cleaning,
     pub aggregate: Aggregate,
     /// The valid records, kept only when asked for (weighting needs them); empty otherwise.
-    pub records: Vec<survey_schema::Record>,
+    /// Packed, and past a fixed memory budget in a temporary file.
+    pub records: Records,
     /// Time spent reading rows (both passes), checking and cleaning, and aggregating.
     pub timings: DatasetTimings,
 }
@@ -50,52 +52,158 @@ pub struct DatasetTimings {
     pub aggregate: std::time::Duration,
 }
 
-/// Pass 1 keeps the rows it read, packed, up to this many bytes, so that pass 2 need not read
-/// the file again (what a large Excel export costs most); past it, pass 2 reads the file again,
-/// so memory stays bounded.
-const HOLD_BYTES: usize = 64 << 20;
+/// How much memory a dataset's held rows may take; the rest waits in an unnamed temporary
+/// file. Pass 1 holds every row it read, so that pass 2 need not read (and, for Excel, parse)
+/// the export again; the valid records some blocks read one by one are held the same way.
+const RECORDS_MEMORY: usize = 64 << 20;
 
-/// Rows held between the passes, packed: a CHIMA 2025 submission takes about 300 bytes here
-/// against some 3 KB as a [`survey_schema::Record`].
-#[derive(Default)]
-struct Held {
-    bytes: Vec<u8>,
+/// Bytes of packed rows gathered before they become one segment of a spool.
+const SEGMENT_BYTES: usize = 256 << 10;
+
+/// Rows packed ([`survey_schema::packed`]: a CHIMA 2025 submission takes about 300 bytes,
+/// against some 3 KB as a [`Record`]), in memory up to [`RECORDS_MEMORY`] and in an unnamed
+/// temporary file past it, read back in row order as often as needed.
+#[derive(Debug)]
+pub struct Records {
+    spool: Spool,
+    run: Vec<u8>,
+    first: u64,
+    len: usize,
+    error: Option<std::io::Error>,
 }
 
-impl Held {
-    /// Pack one row; false (and the row not held) once the budget is spent.
-    fn push(&mut self, row: usize, rec: &survey_schema::Record) -> bool {
-        use survey_schema::packed::{pack_text, pack_value};
-        let b = &mut self.bytes;
-        let start = b.len();
-        b.extend_from_slice(&(row as u64).to_le_bytes());
-        pack_text(&rec.id, b);
-        b.extend_from_slice(&(rec.values.len() as u64).to_le_bytes());
-        for v in &rec.values {
-            pack_value(v, b);
-        }
-        b.extend_from_slice(&(rec.other_text.len() as u64).to_le_bytes());
-        for (q, t) in &rec.other_text {
-            b.extend_from_slice(&q.to_le_bytes());
-            pack_text(t, b);
-        }
-        if b.len() > HOLD_BYTES {
-            b.truncate(start);
-            return false;
-        }
-        true
-    }
-
-    /// The rows as pushed: (row, record).
-    fn into_rows(self) -> impl Iterator<Item = survey_import::Imported> {
-        let mut at = 0;
-        std::iter::from_fn(move || (at < self.bytes.len()).then(|| unpack(&self.bytes, &mut at)))
+impl Default for Records {
+    fn default() -> Records {
+        Records::with_memory(RECORDS_MEMORY)
     }
 }
 
-/// One row as [`Held::push`] packed it.
-fn unpack(b: &[u8], at: &mut usize) -> survey_import::Imported {
-    use survey_schema::Record;
+impl Records {
+    fn with_memory(memory: usize) -> Records {
+        Records {
+            spool: Spool::new(memory),
+            run: Vec::new(),
+            first: 0,
+            len: 0,
+            error: None,
+        }
+    }
+
+    /// Add one row; rows come in row order.
+    fn push(&mut self, row: usize, rec: &Record) {
+        if self.run.is_empty() {
+            self.first = row as u64;
+        }
+        pack_row(row, rec, &mut self.run);
+        self.len += 1;
+        if self.run.len() >= SEGMENT_BYTES {
+            self.flush();
+        }
+    }
+
+    /// Take a segment packed elsewhere (by a worker of the parallel reader): `count` rows from
+    /// `first` on, none interleaving with another segment's.
+    fn append(&mut self, first: u64, bytes: Vec<u8>, count: usize) {
+        self.len += count;
+        if self.error.is_none()
+            && let Err(e) = self.spool.append(first, bytes)
+        {
+            self.error = Some(e);
+        }
+    }
+
+    fn flush(&mut self) {
+        let run = std::mem::take(&mut self.run);
+        if !run.is_empty() {
+            let first = self.first;
+            if self.error.is_none()
+                && let Err(e) = self.spool.append(first, run)
+            {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    /// Done adding: the rows are put in row order; a scratch file that could not be written
+    /// is the error.
+    fn seal(mut self) -> Result<Records, ReportError> {
+        self.flush();
+        if let Some(e) = self.error.take() {
+            return Err(scratch(&e));
+        }
+        self.spool.seal();
+        Ok(self)
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Hand every row to `f` in row order, as (row of the export, record), stopping at the
+    /// first error (of `f`, or reading the scratch file back).
+    pub fn try_each_row(
+        &self,
+        mut f: impl FnMut(usize, &Record) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let mut failed = None;
+        self.spool
+            .for_each(|seg| {
+                let mut at = 0;
+                while at < seg.len() && failed.is_none() {
+                    let (row, rec) = unpack_row(seg, &mut at);
+                    failed = f(row, &rec).err();
+                }
+                Ok::<_, std::io::Error>(())
+            })
+            .map_err(|e| scratch(&e).to_string())?;
+        failed.map_or(Ok(()), Err)
+    }
+
+    /// Hand every record to `f`, in row order.
+    pub fn each(&self, mut f: impl FnMut(&Record)) -> Result<(), String> {
+        self.try_each_row(|_, r| {
+            f(r);
+            Ok(())
+        })
+    }
+
+    /// Every record in memory at once (what the data export's writers need).
+    pub fn to_vec(&self) -> Result<Vec<Record>, String> {
+        let mut all = Vec::with_capacity(self.len);
+        self.each(|r| all.push(r.clone()))?;
+        Ok(all)
+    }
+}
+
+fn scratch(e: &std::io::Error) -> ReportError {
+    ReportError::Input(format!(
+        "cannot use scratch space in the temporary folder ({}; set TMPDIR to choose another): {e}",
+        std::env::temp_dir().display()
+    ))
+}
+
+/// Pack one row: its row number, then the record.
+fn pack_row(row: usize, rec: &Record, b: &mut Vec<u8>) {
+    use survey_schema::packed::{pack_text, pack_value};
+    b.extend_from_slice(&(row as u64).to_le_bytes());
+    pack_text(&rec.id, b);
+    b.extend_from_slice(&(rec.values.len() as u64).to_le_bytes());
+    for v in &rec.values {
+        pack_value(v, b);
+    }
+    b.extend_from_slice(&(rec.other_text.len() as u64).to_le_bytes());
+    for (q, t) in &rec.other_text {
+        b.extend_from_slice(&q.to_le_bytes());
+        pack_text(t, b);
+    }
+}
+
+/// One row as [`pack_row`] packed it.
+fn unpack_row(b: &[u8], at: &mut usize) -> (usize, Record) {
     let mut c = survey_schema::packed::Unpack::new(b, *at);
     let row = c.u64() as usize;
     let id = c.text();
@@ -104,16 +212,57 @@ fn unpack(b: &[u8], at: &mut usize) -> survey_import::Imported {
     let n = c.u64() as usize;
     let other_text = (0..n).map(|_| (c.u16(), c.text())).collect();
     *at = c.at();
-    survey_import::Imported {
-        record: Record {
+    (
+        row,
+        Record {
             id,
             values,
             other_text,
         },
-        meta: survey_import::Meta {
-            row,
-            ..Default::default()
-        },
+    )
+}
+
+/// Where one worker of the parallel reader packs the valid records of the blocks it reads;
+/// a segment ends wherever the rows it sees (valid or not) stop following on, so segments of
+/// different workers never interleave.
+struct RecordSink<'r> {
+    shared: &'r std::sync::Mutex<Records>,
+    run: Vec<u8>,
+    first: u64,
+    next: u64,
+    count: usize,
+}
+
+impl RecordSink<'_> {
+    /// Note that a row was read, and pack it when `rec` is given (it is valid).
+    fn see(&mut self, row: usize, rec: Option<&Record>) {
+        let row = row as u64;
+        if row != self.next || self.run.len() >= SEGMENT_BYTES {
+            self.hand_over();
+            self.first = row;
+        }
+        self.next = row + 1;
+        if let Some(r) = rec {
+            pack_row(row as usize, r, &mut self.run);
+            self.count += 1;
+        }
+    }
+
+    fn hand_over(&mut self) {
+        if !self.run.is_empty() {
+            let run = std::mem::take(&mut self.run);
+            let count = std::mem::take(&mut self.count);
+            self.shared
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .append(self.first, run, count);
+        }
+    }
+}
+
+impl Drop for RecordSink<'_> {
+    fn drop(&mut self) {
+        self.hand_over();
     }
 }
 
@@ -193,9 +342,9 @@ impl Dataset {
         timings.import += t.elapsed();
         let source = importer.info.clone();
         let mut n = 0u64;
-        // The rows are kept from the first pass, packed, rather than read twice; past the cap
-        // the second pass reads the file again, so memory stays bounded.
-        let mut held: Option<Held> = Some(Held::default());
+        // The rows are kept from the first pass, packed (in a temporary file past the memory
+        // budget), rather than read and parsed twice.
+        let mut held = Records::default();
         loop {
             let t = Instant::now();
             let Some(item) = importer.next() else { break };
@@ -204,11 +353,7 @@ impl Dataset {
             let t = Instant::now();
             cleaner.add(&item);
             timings.clean += t.elapsed();
-            if let Some(h) = &mut held
-                && !h.push(item.meta.row, &item.record)
-            {
-                held = None;
-            }
+            held.push(item.meta.row, &item.record);
             n += 1;
             if let Some(p) = progress
                 && n.is_multiple_of(4096)
@@ -227,37 +372,27 @@ impl Dataset {
             .map_err(|e| ReportError::Input(format!("{}: {e}", dpath.display())))?;
         timings.clean += t.elapsed();
 
-        // Pass 2: import again and aggregate the valid rows.
-        let mut records = Vec::new();
+        // Pass 2: the held rows again, the valid ones aggregated.
+        let held = held.seal()?;
+        let mut records = Records::default();
         let mut aggregate = Aggregate::new(&index, crosstabs)
             .map_err(|e| ReportError::Input(format!("{}: {e}", decl.name)))?;
         let t = Instant::now();
-        let mut second: Box<
-            dyn Iterator<Item = Result<survey_import::Imported, survey_import::ImportError>>,
-        > = match held {
-            Some(h) => Box::new(h.into_rows().map(Ok)),
-            None => Box::new(
-                survey_import::open(&index, &mapping, &mpath, &dpath).map_err(|e| input(&e))?,
-            ),
-        };
-        timings.import += t.elapsed();
-        loop {
-            let t = Instant::now();
-            let Some(item) = second.next() else { break };
-            timings.import += t.elapsed();
-            let item = item.map_err(|e| input(&e))?;
-            let t = Instant::now();
-            if cleaning.is_kept(item.meta.row) {
+        held.try_each_row(|row, rec| {
+            if cleaning.is_kept(row) {
                 aggregate
-                    .add(&item.record)
-                    .map_err(|e| ReportError::Input(format!("{}: {e}", dpath.display())))?;
+                    .add(rec)
+                    .map_err(|e| format!("{}: {e}", dpath.display()))?;
                 if keep_records {
-                    records.push(item.record);
+                    records.push(row, rec);
                 }
             }
-            timings.aggregate += t.elapsed();
-        }
-        drop(second);
+            Ok(())
+        })
+        .map_err(ReportError::Input)?;
+        drop(held);
+        let records = records.seal()?;
+        timings.aggregate += t.elapsed();
         Ok(Dataset {
             records,
             name: decl.name.clone(),
@@ -356,15 +491,30 @@ fn load_parallel(
     let empty = Aggregate::new(index, crosstabs)
         .map_err(|e| ReportError::Input(format!("{}: {e}", decl.name)))?;
     let t = Instant::now();
+    // Each worker packs the valid records of its blocks (when they are kept) into a shared
+    // store, which holds them within its memory budget and in row order.
+    let shared = std::sync::Mutex::new(Records::default());
     let (_, parts) = fold_csv(
         index,
         mapping,
         mpath,
         dpath,
         threads,
-        || (empty.clone(), Vec::new()),
-        |(agg, kept), rec, meta| {
-            if cleaning.is_kept(meta.row) {
+        || {
+            (
+                empty.clone(),
+                RecordSink {
+                    shared: &shared,
+                    run: Vec::new(),
+                    first: 0,
+                    next: 0,
+                    count: 0,
+                },
+            )
+        },
+        |(agg, sink), rec, meta| {
+            let kept = cleaning.is_kept(meta.row);
+            if kept {
                 agg.add(rec).map_err(|e| ImportError {
                     file: dpath.to_owned(),
                     row: Some(meta.row),
@@ -372,9 +522,9 @@ fn load_parallel(
                     value: None,
                     message: e.to_string(),
                 })?;
-                if keep_records {
-                    kept.push((meta.row, rec.clone()));
-                }
+            }
+            if keep_records {
+                sink.see(meta.row, kept.then_some(rec));
             }
             Ok(())
         },
@@ -384,17 +534,19 @@ fn load_parallel(
     timings.import += t.elapsed();
     let t = Instant::now();
     let mut aggregate = empty;
-    let mut records = Vec::new();
-    for (agg, kept) in parts {
+    for (agg, sink) in parts {
+        drop(sink);
         aggregate
             .merge(&agg)
             .map_err(|e| ReportError::Input(format!("{}: {e}", decl.name)))?;
-        records.extend(kept);
     }
-    records.sort_by_key(|(row, _)| *row);
+    let records = shared
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .seal()?;
     timings.aggregate += t.elapsed();
     Ok(Dataset {
-        records: records.into_iter().map(|(_, r)| r).collect(),
+        records,
         name: decl.name.clone(),
         index: index.clone(),
         source,
@@ -407,11 +559,10 @@ fn load_parallel(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use survey_schema::{OptionSet, Record, Value};
+    use survey_schema::{OptionSet, Value};
 
-    #[test]
-    fn held_rows_come_back_as_they_went_in() {
-        let records = [
+    fn sample() -> Vec<Record> {
+        vec![
             Record {
                 id: "1".into(),
                 values: vec![
@@ -431,31 +582,85 @@ mod tests {
                 other_text: vec![],
             },
             Record::blank("", 0),
-        ];
-        let mut held = Held::default();
-        for (k, r) in records.iter().enumerate() {
-            assert!(held.push(k + 2, r));
-        }
-        let back: Vec<_> = held.into_rows().collect();
-        assert_eq!(back.len(), records.len());
-        for (k, (b, r)) in back.iter().zip(&records).enumerate() {
-            assert_eq!(&b.record, r);
-            assert_eq!(b.meta.row, k + 2);
+        ]
+    }
+
+    fn rows(r: &Records) -> Vec<(usize, Record)> {
+        let mut out = Vec::new();
+        r.try_each_row(|row, rec| {
+            out.push((row, rec.clone()));
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn held_rows_come_back_as_they_went_in_from_memory_and_from_disk() {
+        let records = sample();
+        // 0 bytes: every segment goes to the scratch file.
+        for memory in [RECORDS_MEMORY, 0] {
+            let mut held = Records::with_memory(memory);
+            for k in 0..3000 {
+                held.push(k + 2, &records[k % 3]);
+            }
+            let held = held.seal().unwrap();
+            assert_eq!(held.len(), 3000);
+            let back = rows(&held);
+            assert_eq!(back.len(), 3000);
+            for (k, (row, rec)) in back.iter().enumerate() {
+                assert_eq!((*row, rec), (k + 2, &records[k % 3]));
+            }
+            assert_eq!(held.to_vec().unwrap().len(), 3000);
         }
     }
 
     #[test]
-    fn a_row_past_the_budget_is_not_held() {
-        let big = Record {
-            id: "1".into(),
-            values: vec![Value::Text("x".repeat(HOLD_BYTES / 2))],
-            other_text: vec![],
-        };
-        let mut held = Held::default();
-        assert!(held.push(2, &big));
-        let before = held.bytes.len();
-        assert!(!held.push(3, &big), "a second half-budget row does not fit");
-        assert_eq!(held.bytes.len(), before, "and leaves nothing of itself");
-        assert_eq!(held.into_rows().count(), 1);
+    fn workers_segments_come_back_in_row_order() {
+        // Two workers reading blocks of four rows out of order; odd rows are not valid.
+        let records = sample();
+        let shared = std::sync::Mutex::new(Records::with_memory(100));
+        {
+            let sink = |_| RecordSink {
+                shared: &shared,
+                run: Vec::new(),
+                first: 0,
+                next: 0,
+                count: 0,
+            };
+            let mut sinks = [sink(0), sink(1)];
+            for block in (0..6usize).rev() {
+                for row in block * 4 + 2..block * 4 + 6 {
+                    let rec = (row % 2 == 0).then(|| &records[row % 3]);
+                    sinks[block % 2].see(row, rec);
+                }
+            }
+        }
+        let held = shared.into_inner().unwrap().seal().unwrap();
+        let back = rows(&held);
+        let want: Vec<usize> = (2..26).filter(|r| r % 2 == 0).collect();
+        assert_eq!(back.iter().map(|(r, _)| *r).collect::<Vec<_>>(), want);
+        assert!(back.iter().all(|(r, rec)| rec == &records[r % 3]));
+        assert_eq!(held.len(), want.len());
+    }
+
+    #[test]
+    fn an_error_stops_the_reading() {
+        let mut held = Records::default();
+        for k in 0..10 {
+            held.push(k + 2, &sample()[0]);
+        }
+        let held = held.seal().unwrap();
+        let mut seen = 0;
+        let got = held.try_each_row(|row, _| {
+            seen += 1;
+            if row == 5 {
+                Err(format!("row {row}"))
+            } else {
+                Ok(())
+            }
+        });
+        assert_eq!(got, Err("row 5".into()));
+        assert_eq!(seen, 4);
     }
 }

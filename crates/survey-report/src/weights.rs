@@ -12,7 +12,7 @@ use survey_stats::design::{Class, Estimates, Flag, VarianceModel, ratios};
 use survey_stats::weighting::{Calibration, MarginsSpec, Patterns, Settings, Variable, calibrate};
 
 use crate::ReportError;
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, Records};
 use crate::folder::Folder;
 
 /// `[[weights]]` in `report.toml`.
@@ -67,13 +67,13 @@ impl WeightSet {
     /// grouping does not grow with the number of records.
     pub fn estimates(
         &self,
-        records: &[Record],
+        records: &Records,
         k: usize,
         flags: impl Fn(&Record) -> Vec<Flag>,
-    ) -> Estimates {
+    ) -> Result<Estimates, String> {
         let mut groups: HashMap<(usize, Vec<Flag>), u64> = HashMap::new();
         let mut order: Vec<(usize, Vec<Flag>)> = Vec::new();
-        for r in records {
+        records.each(|r| {
             let p = self
                 .pattern(r)
                 .expect("every raked respondent has a pattern");
@@ -83,7 +83,7 @@ impl WeightSet {
                 order.push(key);
             }
             *e += 1;
-        }
+        })?;
         let classes: Vec<Class> = order
             .into_iter()
             .map(|key| Class {
@@ -93,7 +93,7 @@ impl WeightSet {
                 flags: key.1,
             })
             .collect();
-        ratios(&classes, k, self.variance, Some(&self.calibration))
+        Ok(ratios(&classes, k, self.variance, Some(&self.calibration)))
     }
 
     /// The weight pattern of each cell of a table of row question `ri` by column question `ci`,
@@ -226,16 +226,18 @@ pub fn compute(
             });
         }
         let mut patterns = Patterns::new(vars.len());
-        for r in &d.records {
-            let cats: Vec<Option<usize>> = positions
-                .iter()
-                .map(|&p| match r.values[p] {
-                    Value::Choice(c) => Some(c as usize),
-                    _ => None,
-                })
-                .collect();
-            patterns.add(&cats);
-        }
+        d.records
+            .each(|r| {
+                let cats: Vec<Option<usize>> = positions
+                    .iter()
+                    .map(|&p| match r.values[p] {
+                        Value::Choice(c) => Some(c as usize),
+                        _ => None,
+                    })
+                    .collect();
+                patterns.add(&cats);
+            })
+            .map_err(err)?;
         let calibration = calibrate(
             &vars,
             &patterns,

@@ -21,6 +21,7 @@ mod model;
 pub mod packed;
 mod record;
 mod response_schema;
+pub mod spool;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 #[cfg(test)]

@@ -258,35 +258,37 @@ impl Block for CrossTabBlock {
         // Weighted estimates: column percentages (r, c), row totals r, and for single-choice
         // tables the cell proportions the Rao–Scott test needs (rows fastest).
         let cells_at = nr * nc + nr;
-        let est = ws.map(|w| {
-            let k = cells_at + if single { nr * nc } else { 0 };
-            w.estimates(&d.records, k, |rec| {
-                let (rv, cv) = (&rec.values[ri], &rec.values[ci]);
-                let both = rv.is_answered() && cv.is_answered();
-                let flag = |inside: bool, chosen: bool| match (inside, chosen) {
-                    (false, _) => Flag::Out,
-                    (true, false) => Flag::In,
-                    (true, true) => Flag::Chosen,
-                };
-                let mut f = Vec::with_capacity(k);
-                for r in 0..nr {
-                    for c in 0..nc {
-                        f.push(flag(both && cv.includes(c), rv.includes(r)));
-                    }
-                }
-                for r in 0..nr {
-                    f.push(flag(both, rv.includes(r)));
-                }
-                if single {
-                    for c in 0..nc {
-                        for r in 0..nr {
-                            f.push(flag(both, rv.includes(r) && cv.includes(c)));
+        let est = ws
+            .map(|w| {
+                let k = cells_at + if single { nr * nc } else { 0 };
+                w.estimates(&d.records, k, |rec| {
+                    let (rv, cv) = (&rec.values[ri], &rec.values[ci]);
+                    let both = rv.is_answered() && cv.is_answered();
+                    let flag = |inside: bool, chosen: bool| match (inside, chosen) {
+                        (false, _) => Flag::Out,
+                        (true, false) => Flag::In,
+                        (true, true) => Flag::Chosen,
+                    };
+                    let mut f = Vec::with_capacity(k);
+                    for r in 0..nr {
+                        for c in 0..nc {
+                            f.push(flag(both && cv.includes(c), rv.includes(r)));
                         }
                     }
-                }
-                f
+                    for r in 0..nr {
+                        f.push(flag(both, rv.includes(r)));
+                    }
+                    if single {
+                        for c in 0..nc {
+                            for r in 0..nr {
+                                f.push(flag(both, rv.includes(r) && cv.includes(c)));
+                            }
+                        }
+                    }
+                    f
+                })
             })
-        });
+            .transpose()?;
         let small = small_marker(self.suppress);
         let hidden_cell = |r: usize, c: usize| -> Option<SuppressionReason> {
             let s = sup.as_ref()?;
@@ -730,7 +732,7 @@ impl Block for WeightedTable {
                     (true, true) => Flag::Chosen,
                 })
                 .collect()
-        });
+        })?;
         let mut rows = Vec::new();
         let mut hidden = 0;
         for row in &t.rows {

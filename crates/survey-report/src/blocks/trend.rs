@@ -170,27 +170,26 @@ impl Block for TrendBlock {
                 // and answer, the earlier wave's by answer with weight 1.
                 let mean = {
                     let (mut sw, mut n) = (0.0, 0u64);
-                    for r in &d.records {
+                    d.records.each(|r| {
                         if r.values[qi].is_answered() {
                             sw += ws.calibration.weight(ws.pattern(r).expect("raked"));
                             n += 1;
                         }
-                    }
+                    })?;
                     sw / n as f64
                 };
                 let k = opts.len();
                 let groups = {
                     let mut g: indexmap::IndexMap<(usize, Vec<bool>), u64> =
                         indexmap::IndexMap::new();
-                    for r in &d.records {
+                    d.records.each(|r| {
                         let v = &r.values[qi];
-                        if !v.is_answered() {
-                            continue;
+                        if v.is_answered() {
+                            let p = ws.pattern(r).expect("raked");
+                            *g.entry((p, (0..k).map(|o| v.includes(o)).collect()))
+                                .or_insert(0) += 1;
                         }
-                        let p = ws.pattern(r).expect("raked");
-                        *g.entry((p, (0..k).map(|o| v.includes(o)).collect()))
-                            .or_insert(0) += 1;
-                    }
+                    })?;
                     g
                 };
                 // Estimates for option o: index 2o (now), 2o+1 (then).

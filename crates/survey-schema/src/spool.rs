@@ -1,5 +1,6 @@
-//! Scratch storage with a memory budget, so that cleaning holds a fixed amount of memory
-//! whatever the size of the export.
+//! Scratch storage with a memory budget, so that what a build must keep of every row (cleaning's
+//! footprints and log, the valid records some blocks read one by one) takes a fixed amount of
+//! memory whatever the size of the export.
 //!
 //! A [`Spool`] takes segments of encoded records, each tagged with the row it starts at, in any
 //! order. Segments stay in memory until the budget is spent; later ones go to one unnamed
@@ -11,7 +12,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 
 /// Segments of encoded records, read back in the order of their first rows.
 #[derive(Debug)]
-pub(crate) struct Spool {
+pub struct Spool {
     budget: usize,
     held: usize,
     segments: Vec<Segment>,
@@ -34,7 +35,7 @@ enum Place {
 
 impl Spool {
     /// A spool holding at most `budget` bytes in memory.
-    pub(crate) fn new(budget: usize) -> Spool {
+    pub fn new(budget: usize) -> Spool {
         Spool {
             budget,
             held: 0,
@@ -47,7 +48,7 @@ impl Spool {
 
     /// Add a segment whose records start at `first_row`. Segments must not interleave: every
     /// row of one comes before every row of the next in row order.
-    pub(crate) fn append(&mut self, first_row: u64, bytes: Vec<u8>) -> io::Result<()> {
+    pub fn append(&mut self, first_row: u64, bytes: Vec<u8>) -> io::Result<()> {
         debug_assert!(!self.sealed, "a sealed spool takes no more segments");
         if bytes.is_empty() {
             return Ok(());
@@ -73,13 +74,13 @@ impl Spool {
     }
 
     /// Put the segments in row order; after this the spool is only read.
-    pub(crate) fn seal(&mut self) {
+    pub fn seal(&mut self) {
         self.segments.sort_by_key(|s| s.first_row);
         self.sealed = true;
     }
 
     /// Hand every segment's bytes to `f`, in row order.
-    pub(crate) fn for_each<E: From<io::Error>>(
+    pub fn for_each<E: From<io::Error>>(
         &self,
         mut f: impl FnMut(&[u8]) -> Result<(), E>,
     ) -> Result<(), E> {
@@ -103,50 +104,15 @@ impl Spool {
     }
 
     /// Bytes held in memory, and bytes spilled to the scratch file.
-    #[cfg(test)]
-    pub(crate) fn sizes(&self) -> (usize, u64) {
+    pub fn sizes(&self) -> (usize, u64) {
         (self.held, self.file_len)
-    }
-}
-
-/// One bit per row: which rows a rule has set aside. A million rows take 125 KiB.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct RowSet {
-    words: Vec<u64>,
-}
-
-impl RowSet {
-    pub(crate) fn insert(&mut self, row: u32) {
-        let (w, b) = (row as usize / 64, row % 64);
-        if w >= self.words.len() {
-            self.words.resize(w + 1, 0);
-        }
-        self.words[w] |= 1 << b;
-    }
-
-    pub(crate) fn contains(&self, row: u32) -> bool {
-        let (w, b) = (row as usize / 64, row % 64);
-        self.words.get(w).is_some_and(|x| x & (1 << b) != 0)
-    }
-
-    /// The rows, ascending.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = u32> + '_ {
-        self.words.iter().enumerate().flat_map(|(w, &x)| {
-            (0..64)
-                .filter(move |b| x & (1u64 << b) != 0)
-                .map(move |b| (w * 64 + b) as u32)
-        })
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.words.iter().map(|w| w.count_ones() as usize).sum()
     }
 }
 
 /// Little-endian readers over a byte slice, for records this crate wrote itself; a short slice
 /// is an error, never a panic.
-pub(crate) struct Bytes<'a> {
-    pub(crate) rest: &'a [u8],
+pub struct Bytes<'a> {
+    pub rest: &'a [u8],
 }
 
 fn short() -> io::Error {
@@ -157,7 +123,7 @@ fn short() -> io::Error {
 }
 
 impl<'a> Bytes<'a> {
-    pub(crate) fn take(&mut self, n: usize) -> io::Result<&'a [u8]> {
+    pub fn take(&mut self, n: usize) -> io::Result<&'a [u8]> {
         if self.rest.len() < n {
             return Err(short());
         }
@@ -166,28 +132,28 @@ impl<'a> Bytes<'a> {
         Ok(a)
     }
 
-    pub(crate) fn array<const N: usize>(&mut self) -> io::Result<[u8; N]> {
+    pub fn array<const N: usize>(&mut self) -> io::Result<[u8; N]> {
         self.take(N)?.try_into().map_err(|_| short())
     }
 
-    pub(crate) fn u8(&mut self) -> io::Result<u8> {
+    pub fn u8(&mut self) -> io::Result<u8> {
         Ok(self.array::<1>()?[0])
     }
 
-    pub(crate) fn u32(&mut self) -> io::Result<u32> {
+    pub fn u32(&mut self) -> io::Result<u32> {
         Ok(u32::from_le_bytes(self.array()?))
     }
 
-    pub(crate) fn u64(&mut self) -> io::Result<u64> {
+    pub fn u64(&mut self) -> io::Result<u64> {
         Ok(u64::from_le_bytes(self.array()?))
     }
 
-    pub(crate) fn u128(&mut self) -> io::Result<u128> {
+    pub fn u128(&mut self) -> io::Result<u128> {
         Ok(u128::from_le_bytes(self.array()?))
     }
 
     /// A length-prefixed UTF-8 string.
-    pub(crate) fn str(&mut self) -> io::Result<&'a str> {
+    pub fn str(&mut self) -> io::Result<&'a str> {
         let n = self.u32()? as usize;
         std::str::from_utf8(self.take(n)?).map_err(|_| {
             io::Error::new(io::ErrorKind::InvalidData, "a scratch string is not UTF-8")
@@ -196,7 +162,7 @@ impl<'a> Bytes<'a> {
 }
 
 /// Write a length-prefixed UTF-8 string, as [`Bytes::str`] reads it.
-pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
+pub fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&(s.len() as u32).to_le_bytes());
     out.extend_from_slice(s.as_bytes());
 }
@@ -223,18 +189,6 @@ mod tests {
             .unwrap();
             assert_eq!(got, ["aaaaaaa", "bbbbb", "ccc"]);
         }
-    }
-
-    #[test]
-    fn a_row_set_holds_its_rows() {
-        let mut r = RowSet::default();
-        for row in [0, 63, 64, 1_000_001, 5] {
-            r.insert(row);
-        }
-        assert!(r.contains(64) && r.contains(1_000_001) && !r.contains(65));
-        assert!(!r.contains(u32::MAX));
-        assert_eq!(r.iter().collect::<Vec<_>>(), [0, 5, 63, 64, 1_000_001]);
-        assert_eq!(r.len(), 5);
     }
 
     #[test]
