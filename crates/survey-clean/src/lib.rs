@@ -32,7 +32,7 @@ use survey_validate::{Rule as Check, Severity, Validator};
 
 use rows::RowSet;
 use sort::{Item, Sorter};
-use survey_schema::spool::{Bytes, Spool, put_str};
+use survey_schema::spool::{Bytes, Run, Segment, Spool, put_str};
 
 /// Which of several duplicate submissions to keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -478,38 +478,6 @@ pub struct Funnel {
 /// How much memory cleaning may hold for its scratch data, whatever the size of the export.
 pub const SCRATCH_MEMORY: usize = 48 << 20;
 
-/// Bytes of footprints gathered before they are handed to the spool as one segment.
-const SEGMENT_BYTES: usize = 256 << 10;
-
-/// Footprints of consecutive rows, written out, waiting to become one segment of the spool.
-#[derive(Debug, Default)]
-struct Run {
-    bytes: Vec<u8>,
-    first: u32,
-    next: u32,
-}
-
-impl Run {
-    /// Add a footprint; returns the run so far when it must be handed over first (the row does
-    /// not follow on, or the run is full).
-    fn push(&mut self, fp: &Footprint) -> Option<(u64, Vec<u8>)> {
-        let done = (!self.bytes.is_empty()
-            && (fp.row != self.next || self.bytes.len() >= SEGMENT_BYTES))
-            .then(|| self.take())
-            .flatten();
-        if self.bytes.is_empty() {
-            self.first = fp.row;
-        }
-        fp.write(&mut self.bytes);
-        self.next = fp.row.wrapping_add(1);
-        done
-    }
-
-    fn take(&mut self) -> Option<(u64, Vec<u8>)> {
-        (!self.bytes.is_empty()).then(|| (u64::from(self.first), std::mem::take(&mut self.bytes)))
-    }
-}
-
 /// The spool and what went wrong writing it, shared by the threads computing footprints.
 #[derive(Debug)]
 struct Shared {
@@ -519,9 +487,9 @@ struct Shared {
 }
 
 impl Shared {
-    fn append(&mut self, (first, bytes): (u64, Vec<u8>)) {
+    fn append(&mut self, seg: Segment) {
         if self.error.is_none()
-            && let Err(e) = self.spool.append(first, bytes)
+            && let Err(e) = self.spool.append(seg.first, seg.bytes)
         {
             self.error = Some(e);
         }
@@ -543,7 +511,7 @@ impl Sink<'_> {
             lock(self.shared).too_many_rows = true;
             return;
         }
-        if let Some(seg) = self.run.push(fp) {
+        if let Some(seg) = self.run.push(fp.row.into(), |b| fp.write(b)) {
             lock(self.shared).append(seg);
         }
     }
@@ -600,7 +568,7 @@ impl<'a> Cleaner<'a> {
                 error: None,
                 too_many_rows: false,
             }),
-            run: Run::default(),
+            run: Run::following_on(),
             memory,
         }
     }
@@ -615,7 +583,7 @@ impl<'a> Cleaner<'a> {
     pub fn sink(&self) -> Sink<'_> {
         Sink {
             shared: &self.shared,
-            run: Run::default(),
+            run: Run::following_on(),
         }
     }
 
@@ -627,7 +595,7 @@ impl<'a> Cleaner<'a> {
             shared.too_many_rows = true;
             return;
         }
-        if let Some(seg) = self.run.push(&fp) {
+        if let Some(seg) = self.run.push(fp.row.into(), |b| fp.write(b)) {
             shared.append(seg);
         }
     }
@@ -1095,8 +1063,7 @@ fn duplicate_respondent(
 /// The log, written in row order to a spool of its own.
 struct LogWriter {
     spool: Spool,
-    run: Vec<u8>,
-    first_row: u64,
+    run: Run,
     len: usize,
 }
 
@@ -1104,37 +1071,36 @@ impl LogWriter {
     fn new(memory: usize) -> LogWriter {
         LogWriter {
             spool: Spool::new(memory),
-            run: Vec::new(),
-            first_row: 0,
+            run: Run::single(),
             len: 0,
         }
     }
 
     fn push(&mut self, e: &LogEntry) -> Result<(), CleanError> {
-        if self.run.is_empty() {
-            self.first_row = e.row as u64;
-        }
-        put_str(&mut self.run, &e.respondent);
-        self.run.extend_from_slice(&(e.row as u64).to_le_bytes());
-        self.run.push(e.rule as u8);
-        self.run.push(e.action as u8);
-        put_str(&mut self.run, &e.evidence);
         self.len += 1;
-        if self.run.len() >= SEGMENT_BYTES {
-            self.flush()?;
-        }
-        Ok(())
+        let full = self.run.push(e.row as u64, |b| {
+            put_str(b, &e.respondent);
+            b.extend_from_slice(&(e.row as u64).to_le_bytes());
+            b.push(e.rule as u8);
+            b.push(e.action as u8);
+            put_str(b, &e.evidence);
+        });
+        self.hand_over(full)
     }
 
-    fn flush(&mut self) -> Result<(), CleanError> {
-        let run = std::mem::take(&mut self.run);
-        self.spool
-            .append(self.first_row, run)
-            .map_err(CleanError::Scratch)
+    fn hand_over(&mut self, seg: Option<Segment>) -> Result<(), CleanError> {
+        match seg {
+            Some(seg) => self
+                .spool
+                .append(seg.first, seg.bytes)
+                .map_err(CleanError::Scratch),
+            None => Ok(()),
+        }
     }
 
     fn finish(mut self) -> Result<Log, CleanError> {
-        self.flush()?;
+        let rest = self.run.take();
+        self.hand_over(rest)?;
         self.spool.seal();
         Ok(Log {
             spool: Arc::new(self.spool),

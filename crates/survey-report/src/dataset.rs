@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use survey_aggregate::{Aggregate, CrossTabSpec};
 use survey_clean::{Cleaner, Cleaning, Rules};
 use survey_import::{Mapping, SourceInfo};
-use survey_schema::spool::Spool;
+use survey_schema::spool::{Run, Segment, Spool};
 use survey_schema::{Index, Record};
 
 use crate::ReportError;
@@ -57,17 +57,13 @@ pub struct DatasetTimings {
 /// the export again; the valid records some blocks read one by one are held the same way.
 const RECORDS_MEMORY: usize = 64 << 20;
 
-/// Bytes of packed rows gathered before they become one segment of a spool.
-const SEGMENT_BYTES: usize = 256 << 10;
-
 /// Rows packed ([`survey_schema::packed`]: a CHIMA 2025 submission takes about 300 bytes,
 /// against some 3 KB as a [`Record`]), in memory up to [`RECORDS_MEMORY`] and in an unnamed
 /// temporary file past it, read back in row order as often as needed.
 #[derive(Debug)]
 pub struct Records {
     spool: Spool,
-    run: Vec<u8>,
-    first: u64,
+    run: Run,
     len: usize,
     error: Option<std::io::Error>,
 }
@@ -82,8 +78,7 @@ impl Records {
     fn with_memory(memory: usize) -> Records {
         Records {
             spool: Spool::new(memory),
-            run: Vec::new(),
-            first: 0,
+            run: Run::single(),
             len: 0,
             error: None,
         }
@@ -91,43 +86,28 @@ impl Records {
 
     /// Add one row; rows come in row order.
     fn push(&mut self, row: usize, rec: &Record) {
-        if self.run.is_empty() {
-            self.first = row as u64;
-        }
-        pack_row(row, rec, &mut self.run);
-        self.len += 1;
-        if self.run.len() >= SEGMENT_BYTES {
-            self.flush();
+        if let Some(seg) = self.run.push(row as u64, |b| pack_row(row, rec, b)) {
+            self.append(seg);
         }
     }
 
-    /// Take a segment packed elsewhere (by a worker of the parallel reader): `count` rows from
-    /// `first` on, none interleaving with another segment's.
-    fn append(&mut self, first: u64, bytes: Vec<u8>, count: usize) {
-        self.len += count;
+    /// Take a segment: its rows follow every row taken before, or come from a writer whose
+    /// rows never interleave with another's.
+    fn append(&mut self, seg: Segment) {
+        self.len += seg.count;
         if self.error.is_none()
-            && let Err(e) = self.spool.append(first, bytes)
+            && let Err(e) = self.spool.append(seg.first, seg.bytes)
         {
             self.error = Some(e);
-        }
-    }
-
-    fn flush(&mut self) {
-        let run = std::mem::take(&mut self.run);
-        if !run.is_empty() {
-            let first = self.first;
-            if self.error.is_none()
-                && let Err(e) = self.spool.append(first, run)
-            {
-                self.error = Some(e);
-            }
         }
     }
 
     /// Done adding: the rows are put in row order; a scratch file that could not be written
     /// is the error.
     fn seal(mut self) -> Result<Records, ReportError> {
-        self.flush();
+        if let Some(seg) = self.run.take() {
+            self.append(seg);
+        }
         if let Some(e) = self.error.take() {
             return Err(scratch(&e));
         }
@@ -227,42 +207,41 @@ fn unpack_row(b: &[u8], at: &mut usize) -> (usize, Record) {
 /// different workers never interleave.
 struct RecordSink<'r> {
     shared: &'r std::sync::Mutex<Records>,
-    run: Vec<u8>,
-    first: u64,
-    next: u64,
-    count: usize,
+    run: Run,
 }
 
-impl RecordSink<'_> {
-    /// Note that a row was read, and pack it when `rec` is given (it is valid).
-    fn see(&mut self, row: usize, rec: Option<&Record>) {
-        let row = row as u64;
-        if row != self.next || self.run.len() >= SEGMENT_BYTES {
-            self.hand_over();
-            self.first = row;
-        }
-        self.next = row + 1;
-        if let Some(r) = rec {
-            pack_row(row as usize, r, &mut self.run);
-            self.count += 1;
+impl<'r> RecordSink<'r> {
+    fn new(shared: &'r std::sync::Mutex<Records>) -> RecordSink<'r> {
+        RecordSink {
+            shared,
+            run: Run::following_on(),
         }
     }
 
-    fn hand_over(&mut self) {
-        if !self.run.is_empty() {
-            let run = std::mem::take(&mut self.run);
-            let count = std::mem::take(&mut self.count);
+    /// Note that a row was read, and pack it when `rec` is given (it is valid).
+    fn see(&mut self, row: usize, rec: Option<&Record>) {
+        let full = self.run.push(row as u64, |b| {
+            if let Some(r) = rec {
+                pack_row(row, r, b);
+            }
+        });
+        self.hand_over(full);
+    }
+
+    fn hand_over(&mut self, seg: Option<Segment>) {
+        if let Some(seg) = seg {
             self.shared
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .append(self.first, run, count);
+                .append(seg);
         }
     }
 }
 
 impl Drop for RecordSink<'_> {
     fn drop(&mut self) {
-        self.hand_over();
+        let rest = self.run.take();
+        self.hand_over(rest);
     }
 }
 
@@ -500,18 +479,7 @@ fn load_parallel(
         mpath,
         dpath,
         threads,
-        || {
-            (
-                empty.clone(),
-                RecordSink {
-                    shared: &shared,
-                    run: Vec::new(),
-                    first: 0,
-                    next: 0,
-                    count: 0,
-                },
-            )
-        },
+        || (empty.clone(), RecordSink::new(&shared)),
         |(agg, sink), rec, meta| {
             let kept = cleaning.is_kept(meta.row);
             if kept {
@@ -621,14 +589,7 @@ mod tests {
         let records = sample();
         let shared = std::sync::Mutex::new(Records::with_memory(100));
         {
-            let sink = |_| RecordSink {
-                shared: &shared,
-                run: Vec::new(),
-                first: 0,
-                next: 0,
-                count: 0,
-            };
-            let mut sinks = [sink(0), sink(1)];
+            let mut sinks = [RecordSink::new(&shared), RecordSink::new(&shared)];
             for block in (0..6usize).rev() {
                 for row in block * 4 + 2..block * 4 + 6 {
                     let rec = (row % 2 == 0).then(|| &records[row % 3]);

@@ -15,14 +15,14 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 pub struct Spool {
     budget: usize,
     held: usize,
-    segments: Vec<Segment>,
+    segments: Vec<Stored>,
     file: Option<File>,
     file_len: u64,
     sealed: bool,
 }
 
 #[derive(Debug)]
-struct Segment {
+struct Stored {
     first_row: u64,
     place: Place,
 }
@@ -69,7 +69,7 @@ impl Spool {
                 len: bytes.len(),
             }
         };
-        self.segments.push(Segment { first_row, place });
+        self.segments.push(Stored { first_row, place });
         Ok(())
     }
 
@@ -106,6 +106,73 @@ impl Spool {
     /// Bytes held in memory, and bytes spilled to the scratch file.
     pub fn sizes(&self) -> (usize, u64) {
         (self.held, self.file_len)
+    }
+}
+
+/// Bytes of records gathered before they become one segment of a spool.
+pub const SEGMENT_BYTES: usize = 256 << 10;
+
+/// Records written one row at a time, waiting to become one segment of a [`Spool`]: a segment
+/// is handed back when it is full, and, for a run that must follow on (one of several writers
+/// taking blocks of consecutive rows), where a row does not follow the last one seen, so that
+/// segments of different writers never interleave.
+#[derive(Debug, Default)]
+pub struct Run {
+    bytes: Vec<u8>,
+    first: u64,
+    next: u64,
+    count: usize,
+    follow_on: bool,
+}
+
+/// A finished segment: its first row, its bytes and how many records it holds.
+#[derive(Debug)]
+pub struct Segment {
+    pub first: u64,
+    pub bytes: Vec<u8>,
+    pub count: usize,
+}
+
+impl Run {
+    /// A run for the only writer of a spool, its rows ascending (gaps allowed, a row may take
+    /// several records).
+    pub fn single() -> Run {
+        Run::default()
+    }
+
+    /// A run for one of several writers, each taking blocks of consecutive rows.
+    pub fn following_on() -> Run {
+        Run {
+            follow_on: true,
+            ..Run::default()
+        }
+    }
+
+    /// Row `row` was read: `write` appends its record (or nothing, for a row not kept). Returns
+    /// the segment so far when it had to be handed over first.
+    pub fn push(&mut self, row: u64, write: impl FnOnce(&mut Vec<u8>)) -> Option<Segment> {
+        let done = if self.bytes.len() >= SEGMENT_BYTES || (self.follow_on && row != self.next) {
+            self.take()
+        } else {
+            None
+        };
+        if self.bytes.is_empty() {
+            self.first = row;
+        }
+        let before = self.bytes.len();
+        write(&mut self.bytes);
+        self.count += usize::from(self.bytes.len() > before);
+        self.next = row.wrapping_add(1);
+        done
+    }
+
+    /// What the run holds, if anything.
+    pub fn take(&mut self) -> Option<Segment> {
+        (!self.bytes.is_empty()).then(|| Segment {
+            first: self.first,
+            bytes: std::mem::take(&mut self.bytes),
+            count: std::mem::take(&mut self.count),
+        })
     }
 }
 
@@ -199,5 +266,29 @@ mod tests {
             rest: &[5, 0, 0, 0, b'a'],
         };
         assert!(b.str().is_err());
+    }
+
+    #[test]
+    fn a_following_run_breaks_where_rows_stop_following_on() {
+        let mut r = Run::following_on();
+        assert!(r.push(5, |b| b.push(5)).is_none());
+        assert!(
+            r.push(6, |_| {}).is_none(),
+            "a row not kept still counts as seen"
+        );
+        assert!(r.push(7, |b| b.push(7)).is_none());
+        let seg = r.push(20, |b| b.push(20)).expect("20 does not follow 7");
+        assert_eq!((seg.first, seg.bytes, seg.count), (5, vec![5, 7], 2));
+        let seg = r.take().unwrap();
+        assert_eq!((seg.first, seg.count), (20, 1));
+        assert!(r.take().is_none());
+        // The only writer's run breaks only when full.
+        let mut r = Run::single();
+        assert!(r.push(5, |b| b.push(5)).is_none());
+        assert!(r.push(9, |b| b.push(9)).is_none());
+        assert!(r.push(9, |b| b.push(9)).is_none());
+        assert!(r.push(10, |b| b.resize(SEGMENT_BYTES, 0)).is_none());
+        let seg = r.push(11, |b| b.push(11)).expect("full");
+        assert_eq!((seg.first, seg.count), (5, 4));
     }
 }
