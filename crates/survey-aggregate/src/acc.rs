@@ -305,21 +305,7 @@ impl Aggregate {
 
     /// Fold another partial aggregate of the same questionnaire and cross-tabs into this one.
     pub fn merge(&mut self, other: &Aggregate) -> Result<(), AggregateError> {
-        let same_tabs = self.crosstabs.len() == other.crosstabs.len()
-            && self
-                .crosstabs
-                .iter()
-                .zip(&other.crosstabs)
-                .all(|(a, b)| a.spec == b.spec);
-        if self.questionnaire != other.questionnaire
-            || self.questions.len() != other.questions.len()
-            || !same_tabs
-        {
-            return Err(AggregateError::Incompatible {
-                left: self.questionnaire.clone(),
-                right: other.questionnaire.clone(),
-            });
-        }
+        self.compatible(other)?;
         self.records += other.records;
         for (a, b) in self.questions.iter_mut().zip(&other.questions) {
             a.not_shown += b.not_shown;
@@ -349,6 +335,116 @@ impl Aggregate {
                 .iter_mut()
                 .zip(&b.col_base)
                 .for_each(|(p, q)| *p += q);
+        }
+        Ok(())
+    }
+
+    /// Take back a part counted before: `other` aggregates some of the records this one
+    /// aggregates, and afterwards this one is exactly the aggregate of the others, as if they
+    /// alone had been added. Counts are all an aggregate keeps (a number's distinct values
+    /// with theirs), so nothing is approximate: a minimum, maximum or quantile the part set
+    /// goes with it. A part that cannot have been counted here (a count larger than this one's)
+    /// is an error and changes nothing.
+    pub fn subtract(&mut self, other: &Aggregate) -> Result<(), AggregateError> {
+        self.compatible(other)?;
+        if !self.holds(other) {
+            return Err(AggregateError::NotAPart {
+                questionnaire: self.questionnaire.clone(),
+            });
+        }
+        self.records -= other.records;
+        for (a, b) in self.questions.iter_mut().zip(&other.questions) {
+            a.not_shown -= b.not_shown;
+            a.skipped -= b.skipped;
+            match (&mut a.data, &b.data) {
+                (Data::Single(x), Data::Single(y))
+                | (Data::Multi(Patterns::Dense(x)), Data::Multi(Patterns::Dense(y))) => {
+                    x.iter_mut().zip(y).for_each(|(p, q)| *p -= q)
+                }
+                // What reaches zero goes, so each map is what adding only the rest builds.
+                (Data::Multi(Patterns::Sparse(x)), Data::Multi(Patterns::Sparse(y))) => {
+                    for (k, q) in y {
+                        let left = x.get(k).map_or(0, |p| p - q);
+                        if left == 0 {
+                            x.remove(k);
+                        } else {
+                            x.insert(*k, left);
+                        }
+                    }
+                }
+                (Data::Numeric(x), Data::Numeric(y)) => {
+                    for (k, q) in y {
+                        let left = x.get(k).map_or(0, |p| p - q);
+                        if left == 0 {
+                            x.remove(k);
+                        } else {
+                            x.insert(*k, left);
+                        }
+                    }
+                }
+                (Data::Text(x), Data::Text(y)) => *x -= y,
+                _ => unreachable!("same questionnaire"),
+            }
+        }
+        for (a, b) in self.crosstabs.iter_mut().zip(&other.crosstabs) {
+            a.both -= b.both;
+            for (x, y) in [
+                (&mut a.cells, &b.cells),
+                (&mut a.row_base, &b.row_base),
+                (&mut a.col_base, &b.col_base),
+            ] {
+                x.iter_mut().zip(y).for_each(|(p, q)| *p -= q);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether every count of `other` is at most this one's (what a part of it must meet).
+    fn holds(&self, other: &Aggregate) -> bool {
+        let le = |x: &[u64], y: &[u64]| x.iter().zip(y).all(|(p, q)| q <= p);
+        self.records >= other.records
+            && self.questions.iter().zip(&other.questions).all(|(a, b)| {
+                b.not_shown <= a.not_shown
+                    && b.skipped <= a.skipped
+                    && match (&a.data, &b.data) {
+                        (Data::Single(x), Data::Single(y))
+                        | (Data::Multi(Patterns::Dense(x)), Data::Multi(Patterns::Dense(y))) => {
+                            le(x, y)
+                        }
+                        (Data::Multi(Patterns::Sparse(x)), Data::Multi(Patterns::Sparse(y))) => {
+                            y.iter().all(|(k, q)| x.get(k).is_some_and(|p| q <= p))
+                        }
+                        (Data::Numeric(x), Data::Numeric(y)) => {
+                            y.iter().all(|(k, q)| x.get(k).is_some_and(|p| q <= p))
+                        }
+                        (Data::Text(x), Data::Text(y)) => y <= x,
+                        _ => false,
+                    }
+            })
+            && self.crosstabs.iter().zip(&other.crosstabs).all(|(a, b)| {
+                b.both <= a.both
+                    && le(&a.cells, &b.cells)
+                    && le(&a.row_base, &b.row_base)
+                    && le(&a.col_base, &b.col_base)
+            })
+    }
+
+    /// Both sides count the same questionnaire into the same cross-tabs.
+    fn compatible(&self, other: &Aggregate) -> Result<(), AggregateError> {
+        let same_tabs = self.crosstabs.len() == other.crosstabs.len()
+            && self
+                .crosstabs
+                .iter()
+                .zip(&other.crosstabs)
+                .all(|(a, b)| a.spec == b.spec);
+        if self.questionnaire != other.questionnaire
+            || self.questions.len() != other.questions.len()
+            || !same_tabs
+        {
+            return Err(AggregateError::Incompatible {
+                left: self.questionnaire.clone(),
+                right: other.questionnaire.clone(),
+            });
         }
         Ok(())
     }

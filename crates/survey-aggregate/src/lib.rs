@@ -55,6 +55,8 @@ pub enum AggregateError {
         position: usize,
         value: String,
     },
+    #[error("the counts to take back from the aggregate of `{questionnaire}` are not a part of it")]
+    NotAPart { questionnaire: String },
     #[error("aggregates of `{left}` and `{right}` cannot be combined")]
     Incompatible { left: String, right: String },
 }

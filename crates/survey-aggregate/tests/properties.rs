@@ -174,6 +174,41 @@ proptest! {
     }
 
     #[test]
+    fn taking_a_part_back_equals_never_adding_it(index in arb_index(), seeds in prop::collection::vec(any::<u64>(), 0..60), out in prop::collection::vec(any::<bool>(), 60), stranger in any::<u64>()) {
+        // Count everyone, then take back the aggregate of a subset: what is left is exactly
+        // the aggregate of the others, minimum, maximum and quantiles included.
+        let recs = records(&index, &seeds);
+        let specs = all_crosstabs(&index);
+        let mut agg = aggregate(&index, &specs, &recs).unwrap();
+        let gone: Vec<&Record> = recs.iter().zip(&out).filter(|(_, o)| **o).map(|(r, _)| r).collect();
+        let kept: Vec<&Record> = recs.iter().zip(&out).filter(|(_, o)| !**o).map(|(r, _)| r).collect();
+        agg.subtract(&aggregate(&index, &specs, gone).unwrap()).unwrap();
+        let expect = aggregate(&index, &specs, kept).unwrap();
+        prop_assert_eq!(&agg, &expect);
+        prop_assert_eq!(
+            serde_json::to_string(&survey_aggregate::Results::of(&index, &agg).unwrap()).unwrap(),
+            serde_json::to_string(&survey_aggregate::Results::of(&index, &expect).unwrap()).unwrap()
+        );
+        // A part that was never counted (one respondent more than is left) fails and changes
+        // nothing.
+        let before = agg.clone();
+        let extra = aggregate(&index, &specs, [&valid_record(&index, "stranger", stranger)]).unwrap();
+        let mut twice = agg.clone();
+        twice.merge(&extra).unwrap();
+        twice.subtract(&extra).unwrap();
+        prop_assert_eq!(&twice, &agg);
+        let mut after = agg.clone();
+        match after.subtract(&extra) {
+            Err(_) => prop_assert_eq!(&after, &before),
+            Ok(()) => prop_assert_eq!(after.records() + 1, before.records()),
+        }
+        let empty = Aggregate::new(&index, &specs).unwrap();
+        let mut e = empty.clone();
+        prop_assert!(e.subtract(&extra).is_err());
+        prop_assert_eq!(e, empty);
+    }
+
+    #[test]
     fn shuffling_respondents_changes_nothing(index in arb_index(), seeds in prop::collection::vec(any::<u64>(), 0..60), perm_seed in any::<u64>()) {
         let recs = records(&index, &seeds);
         let mut shuffled = recs.clone();
