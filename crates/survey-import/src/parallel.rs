@@ -80,6 +80,42 @@ where
     I: Fn() -> S + Sync,
     F: Fn(&mut S, &Record, &Meta) -> Result<(), ImportError> + Sync,
 {
+    fold_csv_only(
+        index,
+        mapping,
+        mapping_path,
+        path,
+        threads,
+        block,
+        &|_| true,
+        init,
+        f,
+        progress,
+    )
+}
+
+/// As [`fold_csv_blocks`], decoding and folding only the records whose spreadsheet row `want`
+/// accepts. Every other record is only found (where it ends), not decoded: reading back a few
+/// rows of a large export costs about a scan of its bytes. Rows are numbered exactly as the
+/// full read numbers them, and every byte is still checked to be text in the file's encoding.
+#[allow(clippy::too_many_arguments)]
+pub fn fold_csv_only<S, I, F>(
+    index: &Index,
+    mapping: &Mapping,
+    mapping_path: &Path,
+    path: &Path,
+    threads: usize,
+    block: usize,
+    want: &(dyn Fn(usize) -> bool + Sync),
+    init: I,
+    f: F,
+    progress: Option<&dyn Fn(u64, u64)>,
+) -> Result<(SourceInfo, Vec<S>), ImportError>
+where
+    S: Send,
+    I: Fn() -> S + Sync,
+    F: Fn(&mut S, &Record, &Meta) -> Result<(), ImportError> + Sync,
+{
     let block = block.max(1);
     mapping.check(index, mapping_path)?;
     if mapping.layout != Layout::Wjx {
@@ -204,6 +240,16 @@ where
                             let line = &rest[..line_end];
                             let plain =
                                 !block.quotes || memchr::memchr(b'"', line.as_bytes()).is_none();
+                            if plain && !want(row) {
+                                // Not wanted: counted as a record unless it holds nothing
+                                // (what `split_plain` would find: no comma and no bytes).
+                                let body = line.strip_suffix('\n').unwrap_or(line);
+                                if !body.strip_suffix('\r').unwrap_or(body).is_empty() {
+                                    row += 1;
+                                }
+                                rest = &rest[line_end..];
+                                continue;
+                            }
                             let quoted_text;
                             let (data, nend, used): (&str, usize, usize) = if plain {
                                 // Fast path: no quotes, so fields are the bytes between commas.
@@ -226,6 +272,11 @@ where
                             // Lines holding nothing are not records, as for the sequential reader.
                             if nend == 0 || (nend == 1 && cells.bytes(0).is_empty()) {
                                 rest = rest_after;
+                                continue;
+                            }
+                            if !want(row) {
+                                rest = rest_after;
+                                row += 1;
                                 continue;
                             }
                             let outcome = plan

@@ -600,6 +600,91 @@ fn the_parallel_reader_agrees_with_the_sequential_one() {
     }
 }
 
+/// Reading only some rows back numbers every row exactly as the full read does: blank lines
+/// (`\n`, `\r\n`) between records are not rows, and quoted records holding newlines count
+/// once, whether the rows around them are wanted or not.
+#[test]
+fn reading_only_some_rows_numbers_them_as_the_full_read_does() {
+    let idx = index();
+    let mut records = expected();
+    let advice = idx.position("advice").unwrap();
+    records[0].values[advice] = Value::Text("第一行,含逗号\n第二行 \"引号\"".into());
+    let many: Vec<Record> = (0..40)
+        .map(|k| {
+            let mut r = records[k % records.len()].clone();
+            r.id = (k + 1).to_string();
+            r
+        })
+        .collect();
+    let (h, r) = rows(&idx, WjxMode::Text, &many);
+    let p = tmp("only-rows.csv");
+    write_csv(&p, &h, &r, CsvEncoding::Utf8).unwrap();
+    // Blank lines at some record boundaries (found by the csv crate, so never inside quotes).
+    let bytes = std::fs::read(&p).unwrap();
+    let mut starts = Vec::new();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(&bytes[..]);
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        let at = rdr.position().byte() as usize;
+        if !rdr.read_byte_record(&mut rec).unwrap() {
+            break;
+        }
+        starts.push(at);
+    }
+    let mut blank = Vec::new();
+    let mut from = 0;
+    for (k, &at) in starts.iter().enumerate().skip(1) {
+        blank.extend_from_slice(&bytes[from..at]);
+        from = at;
+        match k % 5 {
+            1 => blank.extend_from_slice(b"\r\n"),
+            3 => blank.extend_from_slice(b"\n\n"),
+            _ => {}
+        }
+    }
+    blank.extend_from_slice(&bytes[from..]);
+    blank.extend_from_slice(b"\n\r\n");
+    std::fs::write(&p, &blank).unwrap();
+    let fold = |block: usize, want: &(dyn Fn(usize) -> bool + Sync)| {
+        let (_, states) = survey_import::parallel::fold_csv_only(
+            &idx,
+            &mapping(),
+            Path::new("m.json"),
+            &p,
+            2,
+            block,
+            want,
+            Vec::new,
+            |acc: &mut Vec<(usize, Record)>, rec, meta| {
+                acc.push((meta.row, rec.clone()));
+                Ok(())
+            },
+            None,
+        )
+        .unwrap();
+        let mut got: Vec<(usize, Record)> = states.into_iter().flatten().collect();
+        got.sort_by_key(|(row, _)| *row);
+        got
+    };
+    let all = fold(1 << 20, &|_| true);
+    assert_eq!(all.len(), 40);
+    assert_eq!(all.first().unwrap().0, 2);
+    assert_eq!(all.last().unwrap().0, 41);
+    for (block, pick) in [(1 << 20, 3usize), (61, 4), (13, 7)] {
+        let some = fold(block, &|row| row % pick == 1);
+        let expect: Vec<(usize, Record)> = all
+            .iter()
+            .filter(|(row, _)| row % pick == 1)
+            .cloned()
+            .collect();
+        assert!(!expect.is_empty());
+        assert_eq!(some, expect, "block {block}, every {pick}th row");
+    }
+    assert!(fold(97, &|_| false).is_empty());
+}
+
 #[test]
 fn the_parallel_reader_reports_the_row_of_a_bad_cell() {
     let idx = index();
