@@ -30,8 +30,9 @@ use survey_schema::packed::{pack_text, pack_value};
 use survey_schema::{Index, Value};
 use survey_validate::{Rule as Check, Severity, Validator};
 
+pub use rows::KeptRows;
 use rows::RowSet;
-use sort::{Item, Sorter};
+use sort::{Item, Sorted, Sorter};
 use survey_schema::spool::{Bytes, Run, Segment, Spool, put_str};
 
 /// Which of several duplicate submissions to keep.
@@ -679,95 +680,82 @@ impl<'a> Cleaner<'a> {
         let mut footprints = shared.spool;
         footprints.seal();
         let rules = &self.rules.rules;
-        let sort_items = self.memory / 4 / 64;
         let reader = Footprints { spool: &footprints };
-
-        // The rows, checked to rise, and whether the 序号 rise with them (问卷星 numbers
-        // submissions 1, 2, 3…, so then none can repeat).
-        let (mut n, mut rising, mut last): (u64, bool, Option<(u32, u64)>) = (0, true, None);
-        reader.each(|fp| {
-            if last.is_some_and(|(row, _)| row >= fp.row) {
-                return Err(CleanError::Scratch(io::Error::other(
-                    "footprints came back out of row order",
-                )));
-            }
-            rising &= match (&fp.id, last) {
-                (RespondentId::Number(id), Some((_, before))) => before < *id,
-                (RespondentId::Number(_), None) => true,
-                _ => false,
-            };
-            last = Some((
-                fp.row,
-                if let RespondentId::Number(id) = fp.id {
-                    id
-                } else {
-                    0
-                },
-            ));
-            n += 1;
-            Ok(())
-        })?;
-        if !rising && let Some(e) = duplicate_respondent(&reader, sort_items)? {
+        // Each duplicate rule's submissions are sorted (by key, then with the one to keep
+        // first) on a thread of its own, alongside the others and the row-order check below;
+        // the sorts share a quarter of the memory budget.
+        let sorting: Vec<(Option<usize>, Keep)> = {
+            let mut id_rule = 0;
+            rules
+                .iter()
+                .filter_map(|rule| match rule {
+                    RuleSpec::DuplicateIdentifier { keep, .. } => {
+                        id_rule += 1;
+                        Some((Some(id_rule - 1), *keep))
+                    }
+                    RuleSpec::DuplicateAnswers { keep } => Some((None, *keep)),
+                    _ => None,
+                })
+                .collect()
+        };
+        let sort_items = self.memory / 4 / 64 / sorting.len().max(1);
+        let (checked, sorted) = std::thread::scope(|scope| {
+            let threads: Vec<_> = sorting
+                .iter()
+                .map(|&(slot, keep)| {
+                    let reader = &reader;
+                    scope.spawn(move || sort_rule(reader, slot, keep, sort_items))
+                })
+                .collect();
+            let checked = check_rows(&reader);
+            let sorted: Vec<_> = threads
+                .into_iter()
+                .map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect();
+            (checked, sorted)
+        });
+        let (n, rising) = checked?;
+        if !rising && let Some(e) = duplicate_respondent(&reader, self.memory / 4 / 64)? {
             return Err(e);
         }
         if n == 0 {
             return Err(CleanError::Empty);
         }
+        let mut sorted = sorted.into_iter();
 
         // Rule by rule: the rows set aside so far, and the duplicates each with its kept one.
         let mut gone = RowSet::default();
         let mut duplicates = Sorter::new(self.memory / 8 / 48, |a: &Duplicate, b: &Duplicate| {
             a.row.cmp(&b.row)
         });
-        let mut id_rule = 0;
         for (ri, rule) in rules.iter().enumerate() {
-            let (keep, slot) = match rule {
-                RuleSpec::DuplicateIdentifier { keep, .. } => {
-                    id_rule += 1;
-                    (*keep, Some(id_rule - 1))
-                }
-                RuleSpec::DuplicateAnswers { keep } => (*keep, None),
-                _ => {
-                    // Decided again, row by row, in the last pass; only needed now when a
-                    // duplicate rule comes later and must leave these rows out.
-                    if rules[ri + 1..].iter().any(is_duplicate_rule) {
-                        reader.each(|fp| {
-                            if !gone.contains(fp.row)
-                                && let Some((Action::Exclude, _)) = row_rule(rule, &fp)
-                            {
-                                gone.insert(fp.row);
-                            }
-                            Ok(())
-                        })?;
-                    }
-                    continue;
-                }
-            };
-            // Sorted by key, then with the one to keep first: every later member of a group
-            // is a duplicate of the group's first.
-            let mut sorter = Sorter::new(sort_items, |a: &Keyed, b: &Keyed| {
-                (a.key, a.rank).cmp(&(b.key, b.rank))
-            });
-            reader.each(|fp| {
-                let key = match slot {
-                    Some(s) => fp.identifier(s),
-                    None => Some(fp.answers_hash),
-                };
-                if let Some(key) = key
-                    && !gone.contains(fp.row)
-                {
-                    sorter.push(Keyed {
-                        key,
-                        rank: rank(&fp, keep),
-                        row: fp.row,
-                        id: fp.id,
+            if !is_duplicate_rule(rule) {
+                // Decided again, row by row, in the last pass; only needed now when a
+                // duplicate rule comes later and must leave these rows out.
+                if rules[ri + 1..].iter().any(is_duplicate_rule) {
+                    reader.each(|fp| {
+                        if !gone.contains(fp.row)
+                            && let Some((Action::Exclude, _)) = row_rule(rule, &fp)
+                        {
+                            gone.insert(fp.row);
+                        }
+                        Ok(())
                     })?;
                 }
-                Ok(())
-            })?;
+                continue;
+            }
+            // Every later member of a group is a duplicate of the group's first. Rows an
+            // earlier rule set aside take no part: they were sorted all the same (the sort
+            // began before the earlier rules were decided) and are passed over here.
+            let Some(rule_sort) = sorted.next() else {
+                unreachable!("a sort was started for every duplicate rule")
+            };
             let mut group: Option<(u128, RespondentId)> = None;
-            for k in sorter.done()? {
+            for k in rule_sort? {
                 let k = k?;
+                if gone.contains(k.row) {
+                    continue;
+                }
                 match &group {
                     Some((key, kept)) if *key == k.key => {
                         gone.insert(k.row);
@@ -871,6 +859,66 @@ impl<'a> Cleaner<'a> {
             kept,
         })
     }
+}
+
+/// How a duplicate rule's submissions are ordered: by key, then with the one to keep first.
+type ByKey = fn(&Keyed, &Keyed) -> std::cmp::Ordering;
+
+/// A duplicate rule's submissions that have its key (identifier `slot`, which a submission may
+/// lack, or, with no slot, the answers), sorted [`ByKey`].
+fn sort_rule(
+    reader: &Footprints,
+    slot: Option<usize>,
+    keep: Keep,
+    items: usize,
+) -> Result<Sorted<Keyed, ByKey>, CleanError> {
+    let by_key: ByKey = |a, b| (a.key, a.rank).cmp(&(b.key, b.rank));
+    let mut sorter = Sorter::new(items, by_key);
+    reader.each(|fp| {
+        let key = match slot {
+            Some(s) => fp.identifier(s),
+            None => Some(fp.answers_hash),
+        };
+        if let Some(key) = key {
+            sorter.push(Keyed {
+                key,
+                rank: rank(&fp, keep),
+                row: fp.row,
+                id: fp.id,
+            })?;
+        }
+        Ok(())
+    })?;
+    Ok(sorter.done()?)
+}
+
+/// The number of rows, checked to come back in row order, and whether the 序号 rise with them
+/// (问卷星 numbers submissions 1, 2, 3…, so then none can repeat).
+fn check_rows(reader: &Footprints) -> Result<(u64, bool), CleanError> {
+    let (mut n, mut rising, mut last): (u64, bool, Option<(u32, u64)>) = (0, true, None);
+    reader.each(|fp| {
+        if last.is_some_and(|(row, _)| row >= fp.row) {
+            return Err(CleanError::Scratch(io::Error::other(
+                "footprints came back out of row order",
+            )));
+        }
+        rising &= match (&fp.id, last) {
+            (RespondentId::Number(id), Some((_, before))) => before < *id,
+            (RespondentId::Number(_), None) => true,
+            _ => false,
+        };
+        last = Some((
+            fp.row,
+            if let RespondentId::Number(id) = fp.id {
+                id
+            } else {
+                0
+            },
+        ));
+        n += 1;
+        Ok(())
+    })?;
+    Ok((n, rising))
 }
 
 /// The footprints of a sealed spool, read back in row order.
@@ -1223,6 +1271,11 @@ pub const LOG_NOTICE: &str = "# CONFIDENTIAL: this log names respondents (their 
 impl Cleaning {
     pub fn is_kept(&self, row: usize) -> bool {
         u32::try_from(row).is_ok_and(|r| self.kept.contains(r))
+    }
+
+    /// The kept rows as a set of their own (a bit per row).
+    pub fn kept(&self) -> KeptRows {
+        KeptRows(self.kept.clone())
     }
 
     /// Rows of the export that are valid, ascending.

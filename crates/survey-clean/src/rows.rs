@@ -34,6 +34,27 @@ impl RowSet {
     }
 }
 
+/// Which rows of an export cleaning kept, a bit per row, apart from the rest of the outcome:
+/// what a store of every row read needs to hand back only the valid ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeptRows(pub(crate) RowSet);
+
+impl KeptRows {
+    /// Whether the row (as numbered in the export) was kept.
+    pub fn contains(&self, row: usize) -> bool {
+        u32::try_from(row).is_ok_and(|r| self.0.contains(r))
+    }
+
+    /// How many rows were kept.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.words.iter().all(|w| *w == 0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

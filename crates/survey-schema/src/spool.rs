@@ -8,7 +8,7 @@
 //! segments are read back in row order, as many times as needed.
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Write};
 
 /// Segments of encoded records, read back in the order of their first rows.
 #[derive(Debug)]
@@ -90,12 +90,11 @@ impl Spool {
             match &s.place {
                 Place::Memory(b) => f(b)?,
                 Place::File { offset, len } => {
-                    let mut file = self.file.as_ref().ok_or_else(|| {
+                    let file = self.file.as_ref().ok_or_else(|| {
                         io::Error::other("a spilled segment without its scratch file")
                     })?;
-                    file.seek(SeekFrom::Start(*offset))?;
                     buf.resize(*len, 0);
-                    file.read_exact(&mut buf)?;
+                    read_at(file, *offset, &mut buf)?;
                     f(&buf)?;
                 }
             }
@@ -107,6 +106,28 @@ impl Spool {
     pub fn sizes(&self) -> (usize, u64) {
         (self.held, self.file_len)
     }
+}
+
+/// Fill `buf` from `offset` of `file` without moving the file's own position, so that
+/// several threads may read one sealed spool at once.
+#[cfg(unix)]
+fn read_at(file: &File, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, mut offset: u64, mut buf: &mut [u8]) -> io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        match file.seek_read(buf, offset)? {
+            0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+            k => {
+                buf = &mut buf[k..];
+                offset += k as u64;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Bytes of records gathered before they become one segment of a spool.
