@@ -1,6 +1,6 @@
 //! A large 问卷星 CSV is read on every core; the result is the sequential reader's, to the byte:
-//! tables, cleaning log and Typst source, on an export with duplicate organisations, duplicate
-//! answers and too-fast submissions. (Its own binary: the test sets an environment variable.)
+//! tables, cleaning log, Typst source and the respondent-level data, on an export with duplicate
+//! organisations, duplicate answers and too-fast submissions. (Its own binary: the test sets an environment variable.)
 
 use workspace_tests::{copy_dir, root};
 
@@ -63,8 +63,14 @@ fn the_parallel_read_gives_the_sequential_result() {
     std::fs::write(&mp, serde_json::to_string_pretty(&m).unwrap()).unwrap();
 
     let typst = xtask::setup::typst().expect("the pinned typst (cargo xtask test installs it)");
+    // With the respondent-level data, so that the valid records are kept: the parallel read
+    // packs every row it reads and hands back only the valid ones.
+    let extras = xtask::report::Extras {
+        internal: false,
+        data: Some(false),
+    };
     let build = |out: &str| {
-        xtask::report::build(&root(), &src, &tmp.join(out), &typst, None)
+        xtask::report::build_with(&root(), &src, &tmp.join(out), &typst, None, &extras)
             .unwrap_or_else(|e| panic!("{e:#}"))
     };
     let r = build("parallel");
@@ -85,7 +91,15 @@ fn the_parallel_read_gives_the_sequential_result() {
     let excluded = log.lines().filter(|l| l.contains(",excluded,")).count();
     // 6 earlier submissions of an organisation, 6 copies of answers, and the too-fast ones.
     assert_eq!(excluded, 6 + 6 + too_fast, "{log}");
-    for f in ["tables.json", "cleaning-log-main.csv", "report.typ"] {
+    for f in [
+        "tables.json",
+        "cleaning-log-main.csv",
+        "report.typ",
+        "data/main.parquet",
+        "data/main.sav",
+        "data/main.dta",
+        "data/main.codebook.json",
+    ] {
         let a = std::fs::read(parallel.join(f)).unwrap();
         let b = std::fs::read(sequential.join(f)).unwrap();
         assert!(

@@ -5,7 +5,7 @@ use std::time::Instant;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use survey_aggregate::{Aggregate, CrossTabSpec};
-use survey_clean::{Cleaner, Cleaning, Rules};
+use survey_clean::{Cleaner, Cleaning, KeptRows, Rules};
 use survey_import::{Mapping, SourceInfo};
 use survey_schema::spool::{Run, Segment, Spool};
 use survey_schema::{Index, Record};
@@ -38,7 +38,7 @@ pub struct Dataset {
     /// The valid records, kept only when asked for (weighting needs them); empty otherwise.
     /// Packed, and past a fixed memory budget in a temporary file.
     pub records: Records,
-    /// Time spent reading rows (both passes), checking and cleaning, and aggregating.
+    /// Time spent reading rows (every read), checking and cleaning, and aggregating.
     pub timings: DatasetTimings,
 }
 
@@ -66,6 +66,8 @@ pub struct Records {
     run: Run,
     len: usize,
     error: Option<std::io::Error>,
+    /// When the store holds every row read, the rows to hand back.
+    only: Option<KeptRows>,
 }
 
 impl Default for Records {
@@ -81,7 +83,16 @@ impl Records {
             run: Run::single(),
             len: 0,
             error: None,
+            only: None,
         }
+    }
+
+    /// A sealed store that holds every row read: from now on it hands back only the rows
+    /// cleaning kept.
+    fn only(mut self, kept: KeptRows) -> Records {
+        self.len = kept.len();
+        self.only = Some(kept);
+        self
     }
 
     /// Add one row; rows come in row order.
@@ -135,7 +146,9 @@ impl Records {
                 let mut at = 0;
                 while at < seg.len() && failed.is_none() {
                     let (row, rec) = unpack_row(seg, &mut at);
-                    failed = f(row, &rec).err();
+                    if self.only.as_ref().is_none_or(|k| k.contains(row)) {
+                        failed = f(row, &rec).err();
+                    }
                 }
                 Ok::<_, std::io::Error>(())
             })
@@ -253,16 +266,18 @@ pub type Progress<'a> = &'a dyn Fn(ReadProgress);
 pub struct ReadProgress {
     /// Size of the export.
     pub file_bytes: u64,
-    /// Bytes read so far over every pass, when the reader knows them (the parallel reader
-    /// reads the file twice: out of `2 × file_bytes`).
+    /// Bytes of the file read so far, when the reader knows them (the parallel reader's full
+    /// read; its light read of the rows cleaning set aside is not reported).
     pub done_bytes: Option<u64>,
-    /// Rows read so far in this pass.
+    /// Rows read so far.
     pub rows: u64,
 }
 
 impl Dataset {
-    /// Import the export twice, streaming: the first pass decides which rows are valid, the
-    /// second aggregates them. No pass holds every record in memory.
+    /// Import the export, streaming, and clean and aggregate it. No pass holds every record in
+    /// memory. A large 问卷星 CSV is read once in full on every core (every row counted) and
+    /// once more for the rows cleaning set aside, which are taken back; other exports are read
+    /// once, their rows held (spooled) until cleaning has decided, then aggregated.
     pub fn load(
         folder: &Folder,
         decl: &DatasetDecl,
@@ -289,15 +304,12 @@ impl Dataset {
         let real = folder
             .resolve_data(&decl.data)
             .map_err(ReportError::Input)?;
-        folder
-            .record(&decl.data, &real)
-            .map_err(ReportError::Input)?;
         let dpath = real;
-        // A large 问卷星 CSV is read on every core, twice (cleaning, then counting), with
-        // memory bounded by the blocks in flight. Should it fail, the sequential reader below
-        // reads the file again and gives its exact, located error.
+        // A large 问卷星 CSV is read on every core, once in full and once for the rows set
+        // aside, with memory bounded by the blocks in flight. Should it fail, the sequential
+        // reader below reads the file again and gives its exact, located error.
         if parallel_csv(&dpath, &mapping)
-            && let Ok(d) = load_parallel(
+            && let Ok((d, digest)) = load_parallel(
                 decl,
                 &index,
                 &mapping,
@@ -309,8 +321,12 @@ impl Dataset {
                 progress,
             )
         {
+            folder.recorded(&decl.data, digest);
             return Ok(d);
         }
+        folder
+            .record(&decl.data, &dpath)
+            .map_err(ReportError::Input)?;
         let mut timings = DatasetTimings::default();
 
         // Pass 1: import and clean.
@@ -404,9 +420,15 @@ fn parallel_csv(path: &std::path::Path, mapping: &Mapping) -> bool {
         && std::fs::metadata(path).is_ok_and(|m| m.len() >= PARALLEL_MIN_BYTES)
 }
 
-/// The two passes on every core: footprints for the cleaning rules (put back in row order, so
-/// "first" and "last" mean what they mean sequentially), then the kept rows counted into one
-/// aggregate per worker and merged (counts add exactly, in any order).
+/// One read on every core, then a light one. The first read hands each row's footprint to the
+/// cleaner (put back in row order, so "first" and "last" mean what they mean sequentially) and
+/// counts every row into one aggregate per worker. Once cleaning has decided, the rows it set
+/// aside are read again, only those decoded, counted apart and taken back: counts are all an
+/// aggregate keeps, so what is left is exactly the aggregate of the valid rows. When the
+/// records are wanted, every row read is packed and the store hands back only the valid ones.
+///
+/// The export's SHA-256 (for the provenance) is computed while cleaning sorts, on the core it
+/// leaves idle.
 #[allow(clippy::too_many_arguments)]
 fn load_parallel(
     decl: &DatasetDecl,
@@ -418,110 +440,148 @@ fn load_parallel(
     crosstabs: &[CrossTabSpec],
     keep_records: bool,
     progress: Option<Progress>,
-) -> Result<Dataset, ReportError> {
-    use survey_import::{ImportError, parallel::fold_csv};
+) -> Result<(Dataset, String), ReportError> {
+    use survey_import::parallel::{BLOCK, fold_csv, fold_csv_only};
+    let input = |e: &dyn std::fmt::Display| ReportError::Input(e.to_string());
     let file_bytes = std::fs::metadata(dpath).map_or(0, |m| m.len());
-    let pass = |k: u64| {
-        move |done: u64, rows: u64| {
-            if let Some(p) = progress {
-                p(ReadProgress {
-                    file_bytes,
-                    done_bytes: Some(k * file_bytes + done),
-                    rows,
-                });
-            }
+    let stamp = || {
+        std::fs::metadata(dpath)
+            .ok()
+            .map(|m| (m.len(), m.modified().ok()))
+    };
+    let before = stamp();
+    let first = |done: u64, rows: u64| {
+        if let Some(p) = progress {
+            p(ReadProgress {
+                file_bytes,
+                done_bytes: Some(done),
+                rows,
+            });
         }
     };
-    let (first, second) = (pass(0), pass(1));
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut timings = DatasetTimings {
         parallel: true,
         ..Default::default()
     };
     let cleaner = Cleaner::new(index, rules);
+    let empty = Aggregate::new(index, crosstabs)
+        .map_err(|e| ReportError::Input(format!("{}: {e}", decl.name)))?;
+    let counting = |row: usize, e: survey_aggregate::AggregateError| survey_import::ImportError {
+        file: dpath.to_owned(),
+        row: Some(row),
+        column: None,
+        value: None,
+        message: e.to_string(),
+    };
     let t = Instant::now();
-    // Each worker hands its footprints to the cleaner as it goes, a block's rows together;
-    // the cleaner keeps them within its memory budget and puts them back in row order.
-    let source = {
+    // Each worker hands its footprints to the cleaner as it goes, a block's rows together (the
+    // cleaner keeps them within its memory budget), counts every row, and packs every row into
+    // the shared store when records are wanted. A decoded row always fits the questionnaire;
+    // should one not, the read fails and the sequential reader gives the row's own verdict.
+    let shared = std::sync::Mutex::new(Records::default());
+    let (source, mut aggregate) = {
         let c = &cleaner;
-        let (source, sinks) = fold_csv(
+        let (source, parts) = fold_csv(
             index,
             mapping,
             mpath,
             dpath,
             threads,
-            || c.sink(),
-            |sink, rec, meta| {
+            || (c.sink(), empty.clone(), RecordSink::new(&shared)),
+            |(sink, agg, store), rec, meta| {
                 sink.push(&c.footprint(rec, meta));
+                agg.add(rec).map_err(|e| counting(meta.row, e))?;
+                if keep_records {
+                    store.see(meta.row, Some(rec));
+                }
                 Ok(())
             },
             Some(&first),
         )
-        .map_err(|e| ReportError::Input(e.to_string()))?;
-        drop(sinks);
-        source
+        .map_err(|e| input(&e))?;
+        let mut all = empty.clone();
+        for (sink, agg, store) in parts {
+            drop((sink, store));
+            all.merge(&agg)
+                .map_err(|e| ReportError::Input(format!("{}: {e}", decl.name)))?;
+        }
+        (source, all)
     };
     timings.import += t.elapsed();
     let t = Instant::now();
-    let cleaning = cleaner
-        .finish()
-        .map_err(|e| ReportError::Input(format!("{}: {e}", dpath.display())))?;
+    let (cleaning, digest) = std::thread::scope(|s| {
+        let hashing = s.spawn(|| crate::folder::sha256_file(dpath));
+        let cleaning = cleaner.finish();
+        (cleaning, hashing.join())
+    });
+    let cleaning = cleaning.map_err(|e| ReportError::Input(format!("{}: {e}", dpath.display())))?;
+    let digest = match digest {
+        Ok(d) => d.map_err(|e| ReportError::Input(format!("{}: {e}", dpath.display())))?,
+        Err(p) => std::panic::resume_unwind(p),
+    };
     timings.clean += t.elapsed();
-    let empty = Aggregate::new(index, crosstabs)
-        .map_err(|e| ReportError::Input(format!("{}: {e}", decl.name)))?;
     let t = Instant::now();
-    // Each worker packs the valid records of its blocks (when they are kept) into a shared
-    // store, which holds them within its memory budget and in row order.
-    let shared = std::sync::Mutex::new(Records::default());
-    let (_, parts) = fold_csv(
-        index,
-        mapping,
-        mpath,
-        dpath,
-        threads,
-        || (empty.clone(), RecordSink::new(&shared)),
-        |(agg, sink), rec, meta| {
-            let kept = cleaning.is_kept(meta.row);
-            if kept {
-                agg.add(rec).map_err(|e| ImportError {
-                    file: dpath.to_owned(),
-                    row: Some(meta.row),
-                    column: None,
-                    value: None,
-                    message: e.to_string(),
-                })?;
-            }
-            if keep_records {
-                sink.see(meta.row, kept.then_some(rec));
-            }
-            Ok(())
-        },
-        Some(&second),
-    )
-    .map_err(|e| ReportError::Input(e.to_string()))?;
-    timings.import += t.elapsed();
-    let t = Instant::now();
-    let mut aggregate = empty;
-    for (agg, sink) in parts {
-        drop(sink);
-        aggregate
-            .merge(&agg)
-            .map_err(|e| ReportError::Input(format!("{}: {e}", decl.name)))?;
+    // The rows cleaning set aside: read again, counted apart, taken back.
+    let set_aside = cleaning.funnel.collected - cleaning.funnel.valid;
+    if set_aside > 0 {
+        let (_, parts) = fold_csv_only(
+            index,
+            mapping,
+            mpath,
+            dpath,
+            threads,
+            BLOCK,
+            &|row| !cleaning.is_kept(row),
+            || empty.clone(),
+            |agg, rec, meta| agg.add(rec).map_err(|e| counting(meta.row, e)),
+            None,
+        )
+        .map_err(|e| input(&e))?;
+        let mut out = empty.clone();
+        for agg in &parts {
+            out.merge(agg)
+                .map_err(|e| ReportError::Input(format!("{}: {e}", decl.name)))?;
+        }
+        let changed = || {
+            ReportError::Input(format!(
+                "{}: the file changed while it was being read; build again",
+                dpath.display()
+            ))
+        };
+        if out.records() != set_aside {
+            return Err(changed());
+        }
+        aggregate.subtract(&out).map_err(|_| changed())?;
     }
+    if stamp() != before {
+        return Err(ReportError::Input(format!(
+            "{}: the file changed while it was being read; build again",
+            dpath.display()
+        )));
+    }
+    timings.import += t.elapsed();
     let records = shared
         .into_inner()
         .unwrap_or_else(|p| p.into_inner())
         .seal()?;
-    timings.aggregate += t.elapsed();
-    Ok(Dataset {
-        records,
-        name: decl.name.clone(),
-        index: index.clone(),
-        source,
-        cleaning,
-        aggregate,
-        timings,
-    })
+    let records = if keep_records {
+        records.only(cleaning.kept())
+    } else {
+        records
+    };
+    Ok((
+        Dataset {
+            records,
+            name: decl.name.clone(),
+            index: index.clone(),
+            source,
+            cleaning,
+            aggregate,
+            timings,
+        },
+        digest,
+    ))
 }
 
 #[cfg(test)]

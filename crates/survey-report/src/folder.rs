@@ -170,6 +170,11 @@ impl Folder {
         Ok(())
     }
 
+    /// Record a file read elsewhere whose SHA-256 ([`sha256_file`]) the reader computed.
+    pub fn recorded(&self, rel: &str, digest: String) {
+        self.reads.borrow_mut().insert(rel.to_owned(), digest);
+    }
+
     /// Record files read by an earlier build of the same folder whose results are reused
     /// (the preview): the provenance lists them as if read now.
     pub fn remember(&self, reads: &[(String, String)]) {
