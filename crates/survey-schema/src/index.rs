@@ -29,6 +29,8 @@ pub struct Index {
     flat: Vec<Question>,
     section_of: Vec<usize>,
     by_id: HashMap<String, usize>,
+    /// Per question, its exclusive options as a set of positions (multiple choice only).
+    exclusive: Vec<u64>,
 }
 
 fn valid_id(id: &str, extra: char) -> bool {
@@ -84,11 +86,24 @@ impl Index {
             push("questionnaire".into(), "has no questions".into());
         }
         if issues.is_empty() {
+            let exclusive = flat
+                .iter()
+                .map(|q| match &q.kind {
+                    QuestionKind::MultipleChoice { options, .. } => options
+                        .iter()
+                        .take(MAX_MULTIPLE_OPTIONS)
+                        .enumerate()
+                        .filter(|(_, o)| o.exclusive)
+                        .fold(0u64, |set, (k, _)| set | 1 << k),
+                    _ => 0,
+                })
+                .collect();
             Ok(Index {
                 questionnaire,
                 flat,
                 section_of,
                 by_id,
+                exclusive,
             })
         } else {
             Err(issues)
@@ -119,6 +134,12 @@ impl Index {
 
     pub fn question(&self, i: usize) -> &Question {
         &self.flat[i]
+    }
+
+    /// The exclusive options of question `i` (“none of the above” and the like) as a set of
+    /// option positions, bit `k` for option `k`; empty unless it is a multiple-choice question.
+    pub fn exclusive_options(&self, i: usize) -> u64 {
+        self.exclusive.get(i).copied().unwrap_or(0)
     }
 
     /// Position of a question id in fielded order.

@@ -23,10 +23,11 @@ pub(crate) fn check_record_except(
         let value = &record.values[i];
         let opts = q.kind.options();
         if let Some(cond) = &q.show_if
-            && !cond
-                .references()
-                .iter()
-                .any(|(qid, _)| uncodable.contains(qid))
+            && (uncodable.is_empty()
+                || !cond
+                    .references()
+                    .iter()
+                    .any(|(qid, _)| uncodable.contains(qid)))
         {
             let holds = index.display_condition_holds(record, i);
             if !holds && !matches!(value, Value::NotShown) {
@@ -62,6 +63,7 @@ pub(crate) fn check_record_except(
         }
         if let Value::Choices(set) = value
             && set.len() > 1
+            && set.0 & index.exclusive_options(i) != 0
         {
             for o in set.iter().filter(|&o| opts[o].exclusive) {
                 let others: Vec<String> = set
