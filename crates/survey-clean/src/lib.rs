@@ -6,8 +6,9 @@
 //! Cleaning runs in two passes so that a large export never has to sit in memory: [`Cleaner`]
 //! reads each submission once and writes only a small footprint (keys, a hash of the answers,
 //! completeness, completion time and validation findings); [`Cleaner::finish`] applies the rules
-//! and returns a [`Cleaning`] that says, for any row, whether it is kept. The caller then streams
-//! the export again and aggregates the kept rows.
+//! and returns a [`Cleaning`] that says, for any row, whether it is kept. The caller aggregates
+//! the kept rows: by reading them again, or, having counted every row as it read, by taking
+//! back the rows set aside.
 //!
 //! Memory is fixed by design, not by the export: footprints, the sorts that find duplicates and
 //! the log are held in memory up to [`SCRATCH_MEMORY`] and go to unnamed temporary files past
@@ -663,9 +664,11 @@ impl<'a> Cleaner<'a> {
         }
     }
 
-    /// Apply the rules in order. Each duplicate rule sorts what it needs of the submissions
-    /// still valid (externally, past the memory budget); the other rules are decided row by row
-    /// from the footprints, read back in row order; a last pass in row order writes the log.
+    /// Apply the rules in order. Each duplicate rule sorts every submission that has its key
+    /// (externally, past the memory budget), the rules' sorts side by side on threads of their
+    /// own; the sorts are then walked in rule order, passing over rows an earlier rule set
+    /// aside. The other rules are decided row by row from the footprints, read back in row
+    /// order; a last pass in row order writes the log.
     pub fn finish(mut self) -> Result<Cleaning, CleanError> {
         let mut shared = self.shared.into_inner().unwrap_or_else(|p| p.into_inner());
         if let Some(seg) = self.run.take() {

@@ -39,6 +39,20 @@ impl RowSet {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeptRows(pub(crate) RowSet);
 
+impl FromIterator<usize> for KeptRows {
+    /// The rows given (row numbers past `u32::MAX` cannot be rows of an export, and are left
+    /// out).
+    fn from_iter<I: IntoIterator<Item = usize>>(rows: I) -> KeptRows {
+        let mut set = RowSet::default();
+        for r in rows {
+            if let Ok(r) = u32::try_from(r) {
+                set.insert(r);
+            }
+        }
+        KeptRows(set)
+    }
+}
+
 impl KeptRows {
     /// Whether the row (as numbered in the export) was kept.
     pub fn contains(&self, row: usize) -> bool {

@@ -53,8 +53,10 @@ pub struct DatasetTimings {
 }
 
 /// How much memory a dataset's held rows may take; the rest waits in an unnamed temporary
-/// file. Pass 1 holds every row it read, so that pass 2 need not read (and, for Excel, parse)
-/// the export again; the valid records some blocks read one by one are held the same way.
+/// file. A sequential read holds every row it read until cleaning has decided, so that the
+/// export need not be read (and, for Excel, parsed) again; the records some blocks read one by
+/// one are held the same way (the parallel read packs every row as it reads, and the store
+/// hands back only the valid ones).
 const RECORDS_MEMORY: usize = 64 << 20;
 
 /// Rows packed ([`survey_schema::packed`]: a CHIMA 2025 submission takes about 300 bytes,
@@ -215,9 +217,9 @@ fn unpack_row(b: &[u8], at: &mut usize) -> (usize, Record) {
     )
 }
 
-/// Where one worker of the parallel reader packs the valid records of the blocks it reads;
-/// a segment ends wherever the rows it sees (valid or not) stop following on, so segments of
-/// different workers never interleave.
+/// Where one worker of the parallel reader packs the records of the blocks it reads; a segment
+/// ends wherever its rows stop following on, so segments of different workers never
+/// interleave.
 struct RecordSink<'r> {
     shared: &'r std::sync::Mutex<Records>,
     run: Run,
@@ -231,13 +233,9 @@ impl<'r> RecordSink<'r> {
         }
     }
 
-    /// Note that a row was read, and pack it when `rec` is given (it is valid).
-    fn see(&mut self, row: usize, rec: Option<&Record>) {
-        let full = self.run.push(row as u64, |b| {
-            if let Some(r) = rec {
-                pack_row(row, r, b);
-            }
-        });
+    /// Pack a row read.
+    fn push(&mut self, row: usize, rec: &Record) {
+        let full = self.run.push(row as u64, |b| pack_row(row, rec, b));
         self.hand_over(full);
     }
 
@@ -306,8 +304,9 @@ impl Dataset {
             .map_err(ReportError::Input)?;
         let dpath = real;
         // A large 问卷星 CSV is read on every core, once in full and once for the rows set
-        // aside, with memory bounded by the blocks in flight. Should it fail, the sequential
-        // reader below reads the file again and gives its exact, located error.
+        // aside, with memory bounded by the blocks in flight. Should it fail (a bad cell, or
+        // the file changing between the reads), the sequential reader below reads the file
+        // again and gives its exact, located error, or the result.
         if parallel_csv(&dpath, &mapping)
             && let Ok((d, digest)) = load_parallel(
                 decl,
@@ -493,7 +492,7 @@ fn load_parallel(
                 sink.push(&c.footprint(rec, meta));
                 agg.add(rec).map_err(|e| counting(meta.row, e))?;
                 if keep_records {
-                    store.see(meta.row, Some(rec));
+                    store.push(meta.row, rec);
                 }
                 Ok(())
             },
@@ -543,9 +542,11 @@ fn load_parallel(
             out.merge(agg)
                 .map_err(|e| ReportError::Input(format!("{}: {e}", decl.name)))?;
         }
+        // Reading back found other rows than the full read: the file changed in between.
+        // The error is not shown: the sequential reader reads the file afresh, alone.
         let changed = || {
             ReportError::Input(format!(
-                "{}: the file changed while it was being read; build again",
+                "{}: the file changed while it was being read",
                 dpath.display()
             ))
         };
@@ -556,7 +557,7 @@ fn load_parallel(
     }
     if stamp() != before {
         return Err(ReportError::Input(format!(
-            "{}: the file changed while it was being read; build again",
+            "{}: the file changed while it was being read",
             dpath.display()
         )));
     }
@@ -645,19 +646,21 @@ mod tests {
 
     #[test]
     fn workers_segments_come_back_in_row_order() {
-        // Two workers reading blocks of four rows out of order; odd rows are not valid.
+        // Two workers reading blocks of four rows out of order; odd rows are not valid, so
+        // the store, holding every row, hands back only the even ones.
         let records = sample();
         let shared = std::sync::Mutex::new(Records::with_memory(100));
         {
             let mut sinks = [RecordSink::new(&shared), RecordSink::new(&shared)];
             for block in (0..6usize).rev() {
                 for row in block * 4 + 2..block * 4 + 6 {
-                    let rec = (row % 2 == 0).then(|| &records[row % 3]);
-                    sinks[block % 2].see(row, rec);
+                    sinks[block % 2].push(row, &records[row % 3]);
                 }
             }
         }
-        let held = shared.into_inner().unwrap().seal().unwrap();
+        let all = shared.into_inner().unwrap().seal().unwrap();
+        assert_eq!(all.len(), 24);
+        let held = all.only((2..26).filter(|r| r % 2 == 0).collect());
         let back = rows(&held);
         let want: Vec<usize> = (2..26).filter(|r| r % 2 == 0).collect();
         assert_eq!(back.iter().map(|(r, _)| *r).collect::<Vec<_>>(), want);

@@ -1,5 +1,5 @@
 //! Scratch storage with a memory budget, so that what a build must keep of every row (cleaning's
-//! footprints and log, the valid records some blocks read one by one) takes a fixed amount of
+//! footprints and log, the records some blocks read one by one) takes a fixed amount of
 //! memory whatever the size of the export.
 //!
 //! A [`Spool`] takes segments of encoded records, each tagged with the row it starts at, in any
@@ -113,6 +113,13 @@ impl Spool {
 #[cfg(unix)]
 fn read_at(file: &File, offset: u64, buf: &mut [u8]) -> io::Result<()> {
     std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(not(any(unix, windows)))]
+fn read_at(_: &File, _: u64, _: &mut [u8]) -> io::Result<()> {
+    Err(io::Error::other(
+        "reading a spilled segment needs positional reads, which this platform lacks",
+    ))
 }
 
 #[cfg(windows)]
