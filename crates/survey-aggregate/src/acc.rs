@@ -346,6 +346,20 @@ impl Aggregate {
     /// goes with it. A part that cannot have been counted here (a count larger than this one's)
     /// is an error and changes nothing.
     pub fn subtract(&mut self, other: &Aggregate) -> Result<(), AggregateError> {
+        // Lower each count of map `x` by map `y`'s (which `x` holds); what reaches zero goes,
+        // so the map is what adding only the rest builds (a hash map or a B-tree map alike).
+        macro_rules! take_back {
+            ($x:expr, $y:expr) => {
+                for (k, q) in $y {
+                    let left = $x.get(k).map_or(0, |p| p - q);
+                    if left == 0 {
+                        $x.remove(k);
+                    } else {
+                        $x.insert(*k, left);
+                    }
+                }
+            };
+        }
         self.compatible(other)?;
         if !self.holds(other) {
             return Err(AggregateError::NotAPart {
@@ -361,27 +375,10 @@ impl Aggregate {
                 | (Data::Multi(Patterns::Dense(x)), Data::Multi(Patterns::Dense(y))) => {
                     x.iter_mut().zip(y).for_each(|(p, q)| *p -= q)
                 }
-                // What reaches zero goes, so each map is what adding only the rest builds.
                 (Data::Multi(Patterns::Sparse(x)), Data::Multi(Patterns::Sparse(y))) => {
-                    for (k, q) in y {
-                        let left = x.get(k).map_or(0, |p| p - q);
-                        if left == 0 {
-                            x.remove(k);
-                        } else {
-                            x.insert(*k, left);
-                        }
-                    }
+                    take_back!(x, y)
                 }
-                (Data::Numeric(x), Data::Numeric(y)) => {
-                    for (k, q) in y {
-                        let left = x.get(k).map_or(0, |p| p - q);
-                        if left == 0 {
-                            x.remove(k);
-                        } else {
-                            x.insert(*k, left);
-                        }
-                    }
-                }
+                (Data::Numeric(x), Data::Numeric(y)) => take_back!(x, y),
                 (Data::Text(x), Data::Text(y)) => *x -= y,
                 _ => unreachable!("same questionnaire"),
             }

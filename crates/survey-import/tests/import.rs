@@ -536,23 +536,28 @@ proptest! {
     }
 }
 
+/// Forty respondents, a quarter of them with text that needs quoting: a comma, quotes and a
+/// newline, so blocks must be cut outside quotes.
+fn forty_with_quoted_newlines(idx: &Index) -> Vec<Record> {
+    let mut records = expected();
+    let advice = idx.position("advice").unwrap();
+    records[0].values[advice] = Value::Text("第一行,含逗号\n第二行 \"引号\"".into());
+    (0..40)
+        .map(|k| {
+            let mut r = records[k % records.len()].clone();
+            r.id = (k + 1).to_string();
+            r
+        })
+        .collect()
+}
+
 /// The parallel reader gives exactly the sequential reader's records and row numbers, whatever
 /// the block size, the encoding, the mode, and quoted fields holding commas, quotes and
 /// newlines across block boundaries.
 #[test]
 fn the_parallel_reader_agrees_with_the_sequential_one() {
     let idx = index();
-    let mut records = expected();
-    // Text that needs quoting, including a newline, so blocks must cut outside quotes.
-    let advice = idx.position("advice").unwrap();
-    records[0].values[advice] = Value::Text("第一行,含逗号\n第二行 \"引号\"".into());
-    let many: Vec<Record> = (0..40)
-        .map(|k| {
-            let mut r = records[k % records.len()].clone();
-            r.id = (k + 1).to_string();
-            r
-        })
-        .collect();
+    let many = forty_with_quoted_newlines(&idx);
     for mode in [WjxMode::Text, WjxMode::Code] {
         for enc in [
             CsvEncoding::Utf8,
@@ -606,16 +611,7 @@ fn the_parallel_reader_agrees_with_the_sequential_one() {
 #[test]
 fn reading_only_some_rows_numbers_them_as_the_full_read_does() {
     let idx = index();
-    let mut records = expected();
-    let advice = idx.position("advice").unwrap();
-    records[0].values[advice] = Value::Text("第一行,含逗号\n第二行 \"引号\"".into());
-    let many: Vec<Record> = (0..40)
-        .map(|k| {
-            let mut r = records[k % records.len()].clone();
-            r.id = (k + 1).to_string();
-            r
-        })
-        .collect();
+    let many = forty_with_quoted_newlines(&idx);
     let (h, r) = rows(&idx, WjxMode::Text, &many);
     let p = tmp("only-rows.csv");
     write_csv(&p, &h, &r, CsvEncoding::Utf8).unwrap();
