@@ -551,6 +551,35 @@ fn forty_with_quoted_newlines(idx: &Index) -> Vec<Record> {
         .collect()
 }
 
+/// The (row, record) pairs the parallel reader decodes of `path`, in row order.
+fn rows_read(
+    idx: &Index,
+    path: &Path,
+    threads: usize,
+    block: usize,
+    want: &(dyn Fn(usize) -> bool + Sync),
+) -> (survey_import::SourceInfo, Vec<(usize, Record)>) {
+    let (info, states) = survey_import::parallel::fold_csv_only(
+        idx,
+        &mapping(),
+        &fixtures().join("fixture.mapping.json"),
+        path,
+        threads,
+        block,
+        want,
+        Vec::new,
+        |acc: &mut Vec<(usize, Record)>, rec, meta| {
+            acc.push((meta.row, rec.clone()));
+            Ok(())
+        },
+        None,
+    )
+    .unwrap();
+    let mut got: Vec<(usize, Record)> = states.into_iter().flatten().collect();
+    got.sort_by_key(|(row, _)| *row);
+    (info, got)
+}
+
 /// The parallel reader gives exactly the sequential reader's records and row numbers, whatever
 /// the block size, the encoding, the mode, and quoted fields holding commas, quotes and
 /// newlines across block boundaries.
@@ -571,23 +600,7 @@ fn the_parallel_reader_agrees_with_the_sequential_one() {
             let want: Vec<(usize, Record)> =
                 seq.into_iter().map(|i| (i.meta.row, i.record)).collect();
             for (threads, block) in [(1, 1 << 20), (3, 97), (2, 13)] {
-                let (info, states) = survey_import::parallel::fold_csv_blocks(
-                    &idx,
-                    &mapping(),
-                    &fixtures().join("fixture.mapping.json"),
-                    &p,
-                    threads,
-                    block,
-                    Vec::new,
-                    |acc: &mut Vec<(usize, Record)>, rec, meta| {
-                        acc.push((meta.row, rec.clone()));
-                        Ok(())
-                    },
-                    None,
-                )
-                .unwrap();
-                let mut got: Vec<(usize, Record)> = states.into_iter().flatten().collect();
-                got.sort_by_key(|(row, _)| *row);
+                let (info, got) = rows_read(&idx, &p, threads, block, &|_| true);
                 assert_eq!(
                     got, want,
                     "{mode:?} {enc:?} threads {threads} block {block}"
@@ -643,27 +656,8 @@ fn reading_only_some_rows_numbers_them_as_the_full_read_does() {
     blank.extend_from_slice(&bytes[from..]);
     blank.extend_from_slice(b"\n\r\n");
     std::fs::write(&p, &blank).unwrap();
-    let fold = |block: usize, want: &(dyn Fn(usize) -> bool + Sync)| {
-        let (_, states) = survey_import::parallel::fold_csv_only(
-            &idx,
-            &mapping(),
-            Path::new("m.json"),
-            &p,
-            2,
-            block,
-            want,
-            Vec::new,
-            |acc: &mut Vec<(usize, Record)>, rec, meta| {
-                acc.push((meta.row, rec.clone()));
-                Ok(())
-            },
-            None,
-        )
-        .unwrap();
-        let mut got: Vec<(usize, Record)> = states.into_iter().flatten().collect();
-        got.sort_by_key(|(row, _)| *row);
-        got
-    };
+    let fold =
+        |block: usize, want: &(dyn Fn(usize) -> bool + Sync)| rows_read(&idx, &p, 2, block, want).1;
     let all = fold(1 << 20, &|_| true);
     assert_eq!(all.len(), 40);
     assert_eq!(all.first().unwrap().0, 2);

@@ -521,6 +521,14 @@ fn load_parallel(
     };
     timings.clean += t.elapsed();
     let t = Instant::now();
+    // Reading back found other rows than the full read, or the file's size or time moved: it
+    // changed in between. The error is not shown: the sequential reader reads it afresh, alone.
+    let changed = || {
+        ReportError::Input(format!(
+            "{}: the file changed while it was being read",
+            dpath.display()
+        ))
+    };
     // The rows cleaning set aside: read again, counted apart, taken back.
     let set_aside = cleaning.funnel.collected - cleaning.funnel.valid;
     if set_aside > 0 {
@@ -542,24 +550,13 @@ fn load_parallel(
             out.merge(agg)
                 .map_err(|e| ReportError::Input(format!("{}: {e}", decl.name)))?;
         }
-        // Reading back found other rows than the full read: the file changed in between.
-        // The error is not shown: the sequential reader reads the file afresh, alone.
-        let changed = || {
-            ReportError::Input(format!(
-                "{}: the file changed while it was being read",
-                dpath.display()
-            ))
-        };
         if out.records() != set_aside {
             return Err(changed());
         }
         aggregate.subtract(&out).map_err(|_| changed())?;
     }
     if stamp() != before {
-        return Err(ReportError::Input(format!(
-            "{}: the file changed while it was being read",
-            dpath.display()
-        )));
+        return Err(changed());
     }
     timings.import += t.elapsed();
     let records = shared
