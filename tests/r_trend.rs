@@ -267,19 +267,17 @@ fn weighted_trend_matches_r() {
     let d = &datasets["f"];
     let q = d.index.position("uses_llm").unwrap();
     let codes = ["yes", "pilot", "no"];
-    let now: Vec<(String, f64)> = d
-        .records
-        .to_vec()
-        .unwrap()
-        .iter()
-        .filter_map(|r| match r.values[q] {
-            survey_schema::Value::Choice(c) => Some((
-                codes[c as usize].to_owned(),
-                ws.calibration.weight(ws.pattern(r).unwrap()),
-            )),
-            _ => None,
+    let mut now: Vec<(String, f64)> = Vec::new();
+    d.records
+        .each(|r| {
+            if let survey_schema::Value::Choice(c) = r.values[q] {
+                now.push((
+                    codes[c as usize].to_owned(),
+                    ws.calibration.weight(ws.pattern(r).unwrap()),
+                ));
+            }
         })
-        .collect();
+        .unwrap();
     let mean = now.iter().map(|x| x.1).sum::<f64>() / now.len() as f64;
     let mut csv = String::from("wave,uses_llm,w\n");
     for (c, w) in &now {

@@ -87,7 +87,8 @@ fn weighted_results_match_r_on_the_followup_data() {
     let ws: &WeightSet = &weights["national"];
     let d = &datasets[&ws.dataset];
     let recs = &d.records;
-    let all = recs.to_vec().unwrap();
+    let mut all = Vec::new();
+    recs.each(|r| all.push(r.clone())).unwrap();
     let n = all.len();
     assert_eq!(n, recs.len());
     assert!(n > 100, "the follow-up has {n} valid respondents");

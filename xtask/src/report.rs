@@ -122,22 +122,13 @@ pub fn build_with(
         pb.finish_and_clear();
     }
     let out_dir = out_root.join(&built.spec.id);
-    let extra_files = match extras.data {
-        Some(identifying) => survey_report::data::files(
-            &built.datasets,
-            &built.weights,
-            identifying,
-            &built.spec.date,
-        )?,
-        None => Vec::new(),
-    };
     let warnings = survey_report::write(
         &mut built,
         &Output {
             dir: &out_dir,
             typst,
             fonts: &root.join("fonts"),
-            extra_files,
+            data: extras.data,
             internal: extras.internal,
         },
     )?;
@@ -159,21 +150,19 @@ pub fn export_data(
 ) -> Result<(PathBuf, Vec<String>)> {
     let (spec, folder, datasets) = survey_report::load_datasets_with(report_dir, true)?;
     let weights = survey_report::weights::compute(&folder, &spec.weights, &datasets)?;
-    let files = survey_report::data::files(&datasets, &weights, identifying, &spec.date)?;
     let report_out = out_root.join(&spec.id);
     std::fs::create_dir_all(&report_out)?;
     let staging = report_out.join(format!(".data.staging-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
-    let mut names = Vec::new();
-    for (rel, bytes) in &files {
-        let rel = rel.strip_prefix("data/").unwrap_or(rel);
-        let p = staging.join(rel);
-        if let Some(d) = p.parent() {
-            std::fs::create_dir_all(d)?;
-        }
-        std::fs::write(&p, bytes)?;
-        names.push(rel.to_owned());
-    }
+    let names =
+        match survey_report::data::write(&datasets, &weights, identifying, &spec.date, &staging) {
+            Ok(names) => names,
+            Err(e) => {
+                // No half-written data folder is left behind; the last good one stays.
+                let _ = std::fs::remove_dir_all(&staging);
+                return Err(e.into());
+            }
+        };
     let dest = report_out.join("data");
     let old = report_out.join(format!(".data.old-{}", std::process::id()));
     if dest.exists() {

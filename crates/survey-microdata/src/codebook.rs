@@ -5,8 +5,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Cell, Export, Measure, MultiSet, NOT_ANSWERED, NOT_ANSWERED_LABEL, NOT_SHOWN, NOT_SHOWN_LABEL,
-    Role, VarType,
+    Export, Measure, MultiSet, NOT_ANSWERED, NOT_ANSWERED_LABEL, NOT_SHOWN, NOT_SHOWN_LABEL, Role,
+    VarType,
 };
 
 /// `codebook.json`.
@@ -97,8 +97,8 @@ pub fn codebook(ds: &Export, options: impl Fn(&str) -> Vec<String>) -> Codebook 
     let variables = ds
         .vars
         .iter()
-        .map(|v| {
-            let count = |f: &dyn Fn(&Cell) -> bool| v.cells.iter().filter(|c| f(c)).count() as u64;
+        .zip(&ds.stats)
+        .map(|(v, s)| {
             let codes = match (v.role, &v.question) {
                 (Role::Choice, Some(q)) => options(q),
                 _ => Vec::new(),
@@ -117,22 +117,19 @@ pub fn codebook(ds: &Export, options: impl Fn(&str) -> Vec<String>) -> Codebook 
                 values: v
                     .value_labels
                     .iter()
+                    .zip(&s.label_counts)
                     .enumerate()
-                    .map(|(k, (code, label))| ValueLabel {
+                    .map(|(k, ((code, label), count))| ValueLabel {
                         code: *code,
                         label: label.clone(),
                         option: codes.get(k).cloned(),
-                        count: count(&|c| *c == Cell::Num(f64::from(*code))),
+                        count: *count,
                     })
                     .collect(),
                 missing_codes: v.has_missing,
-                valid: count(&|c| match c {
-                    Cell::Num(_) => true,
-                    Cell::Text(t) => !t.is_empty(),
-                    _ => false,
-                }),
-                not_shown: count(&|c| *c == Cell::NotShown),
-                not_answered: count(&|c| *c == Cell::NotAnswered),
+                valid: s.valid,
+                not_shown: s.not_shown,
+                not_answered: s.not_answered,
             }
         })
         .collect();

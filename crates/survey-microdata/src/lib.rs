@@ -8,8 +8,9 @@
 //! are 0/1 dichotomies grouped in a multiple-response set. Identifying questions are left out
 //! unless asked for.
 //!
-//! It takes a questionnaire index and records and returns bytes; it knows nothing of files,
-//! reports or how tables are printed.
+//! It takes a questionnaire index and a source of records and writes into any seekable writer,
+//! a chunk of rows at a time; it knows nothing of file names, reports or how tables are
+//! printed.
 
 pub mod codebook;
 pub mod dta;
@@ -19,16 +20,10 @@ pub mod parquet_out;
 pub mod sav;
 
 pub use codebook::{Codebook, codebook};
-pub use model::{Export, Measure, Role, WeightColumn, flatten};
-use survey_schema::{Index, Record};
+pub use model::{Chunk, Export, Measure, RecordSource, Role, WeightColumn, flatten};
+use std::io::{Cursor, Read, Seek, Write};
 
-/// The files of one dataset.
-pub struct Files {
-    pub sav: Vec<u8>,
-    pub dta: Vec<u8>,
-    pub parquet: Vec<u8>,
-    pub codebook: Codebook,
-}
+use survey_schema::{Index, Record};
 
 /// Why a dataset could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -38,26 +33,275 @@ pub struct ExportError {
     pub message: String,
 }
 
-/// Every file of one dataset's export; `created` (`YYYY-MM-DD HH:MM:SS`) is the date the
-/// `.sav` header records.
-pub fn export(
+/// Where one dataset's files go.
+pub struct Targets<W> {
+    pub sav: W,
+    pub dta: W,
+    pub parquet: W,
+}
+
+/// The files of one dataset in memory (small datasets, tests).
+pub struct Files {
+    pub sav: Vec<u8>,
+    pub dta: Vec<u8>,
+    pub parquet: Vec<u8>,
+    pub codebook: Codebook,
+}
+
+/// Write one dataset's `.sav`, `.dta` and Parquet files and return its codebook. The records
+/// are read twice: once to learn what the headers need (text widths, number ranges, counts),
+/// once to write, a [`Chunk`] of rows at a time into all three files, so memory does not grow
+/// with the number of respondents. `created` (`YYYY-MM-DD HH:MM:SS`) is the date the `.sav`
+/// header records.
+pub fn export<W: Read + Write + Seek + Send, R: RecordSource + ?Sized>(
+    index: &Index,
+    records: &R,
+    identifying: bool,
+    weights: Vec<WeightColumn<'_>>,
+    created: &str,
+    to: Targets<W>,
+) -> Result<Codebook, ExportError> {
+    export_chunked(index, records, identifying, weights, created, to, None).map(|(c, _)| c)
+}
+
+/// The files of one dataset, in memory.
+pub fn export_to_bytes(
     index: &Index,
     records: &[Record],
     identifying: bool,
-    weights: &[WeightColumn],
+    weights: Vec<WeightColumn<'_>>,
     created: &str,
 ) -> Result<Files, ExportError> {
-    let ds = flatten(index, records, identifying, weights);
-    let err = |format: &'static str| move |message: String| ExportError { format, message };
+    let to = Targets {
+        sav: Cursor::new(Vec::new()),
+        dta: Cursor::new(Vec::new()),
+        parquet: Cursor::new(Vec::new()),
+    };
+    let (codebook, to) = export_chunked(index, records, identifying, weights, created, to, None)?;
     Ok(Files {
-        sav: sav::to_bytes(&ds, created).map_err(err("SPSS .sav"))?,
-        dta: dta::to_bytes(&ds).map_err(err("Stata .dta"))?,
-        parquet: parquet_out::to_bytes(&ds).map_err(err("Parquet"))?,
-        codebook: codebook(&ds, |q| {
-            index
-                .get(q)
-                .map(|q| q.kind.options().iter().map(|o| o.code.clone()).collect())
-                .unwrap_or_default()
-        }),
+        sav: to.sav.into_inner(),
+        dta: to.dta.into_inner(),
+        parquet: to.parquet.into_inner(),
+        codebook,
     })
+}
+
+/// [`export`], `chunk_rows` rows at a time when given (tests: the files must not change).
+fn export_chunked<W: Read + Write + Seek + Send, R: RecordSource + ?Sized>(
+    index: &Index,
+    records: &R,
+    identifying: bool,
+    weights: Vec<WeightColumn<'_>>,
+    created: &str,
+    to: Targets<W>,
+    chunk_rows: Option<usize>,
+) -> Result<(Codebook, Targets<W>), ExportError> {
+    let err = |format: &'static str| move |message: String| ExportError { format, message };
+    let mut ds = flatten(index, records, identifying, weights).map_err(err("records"))?;
+    if let Some(n) = chunk_rows {
+        ds.chunk_rows = n.max(1);
+    }
+    let mut sav = sav::Writer::new(to.sav, &ds, created).map_err(err("SPSS .sav"))?;
+    let mut dta = dta::Writer::new(to.dta, &ds).map_err(err("Stata .dta"))?;
+    let mut parquet = parquet_out::Writer::new(to.parquet, &ds).map_err(err("Parquet"))?;
+    let mut chunk = ds.chunk();
+    let mut failed: Option<ExportError> = None;
+    let mut put = |chunk: &mut Chunk| -> Result<(), ExportError> {
+        // The three files are written side by side, each from the same chunk.
+        let (s, d, p) = std::thread::scope(|scope| {
+            let chunk = &*chunk;
+            let s = scope.spawn(|| sav.write(chunk));
+            let d = scope.spawn(|| dta.write(chunk));
+            let p = parquet.write(chunk);
+            let joined = |r: std::thread::Result<Result<(), String>>| {
+                r.unwrap_or_else(|_| Err("the writer stopped unexpectedly".into()))
+            };
+            (joined(s.join()), joined(d.join()), p)
+        });
+        s.map_err(err("SPSS .sav"))?;
+        d.map_err(err("Stata .dta"))?;
+        p.map_err(err("Parquet"))?;
+        chunk.rows = 0;
+        chunk.columns.iter_mut().for_each(Vec::clear);
+        Ok(())
+    };
+    let read = records.each_record(&mut |r| {
+        ds.push(&mut chunk, r)?;
+        if chunk.rows == ds.chunk_rows
+            && let Err(e) = put(&mut chunk)
+        {
+            let message = e.to_string();
+            failed = Some(e);
+            return Err(message);
+        }
+        Ok(())
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    read.map_err(err("records"))?;
+    put(&mut chunk)?;
+    let to = Targets {
+        sav: sav.finish().map_err(err("SPSS .sav"))?,
+        dta: dta.finish().map_err(err("Stata .dta"))?,
+        parquet: parquet.finish().map_err(err("Parquet"))?,
+    };
+    let codebook = codebook(&ds, |q| {
+        index
+            .get(q)
+            .map(|q| q.kind.options().iter().map(|o| o.code.clone()).collect())
+            .unwrap_or_default()
+    });
+    Ok((codebook, to))
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::{Array, ArrayRef};
+    use arrow::compute::cast;
+    use arrow::datatypes::DataType;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use proptest::prelude::*;
+    use survey_schema::testing::{arb_index, valid_record};
+
+    use super::*;
+
+    fn records(index: &Index, n: usize, seed: u64, numeric_ids: bool) -> Vec<Record> {
+        (0..n)
+            .map(|i| {
+                let id = if numeric_ids {
+                    (1000 + i).to_string()
+                } else {
+                    format!("R{i}")
+                };
+                valid_record(index, &id, seed.wrapping_add(i as u64))
+            })
+            .collect()
+    }
+
+    fn write(index: &Index, recs: &[Record], chunk_rows: Option<usize>) -> (Files, usize) {
+        let to = Targets {
+            sav: Cursor::new(Vec::new()),
+            dta: Cursor::new(Vec::new()),
+            parquet: Cursor::new(Vec::new()),
+        };
+        let weights = vec![WeightColumn {
+            name: "w".into(),
+            label: "权重".into(),
+            weight: Box::new(|r: &Record| 0.5 + r.id.len() as f64 / 7.0),
+        }];
+        let (codebook, to) = export_chunked(
+            index,
+            recs,
+            false,
+            weights,
+            "2025-06-01 00:00:00",
+            to,
+            chunk_rows,
+        )
+        .expect("export");
+        let pf = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(
+            to.parquet.get_ref().clone(),
+        ))
+        .expect("parquet reads back");
+        let groups = pf.metadata().num_row_groups();
+        let files = Files {
+            sav: to.sav.into_inner(),
+            dta: to.dta.into_inner(),
+            parquet: to.parquet.into_inner(),
+            codebook,
+        };
+        (files, groups)
+    }
+
+    /// Every column of a Parquet file as text, dictionaries decoded, row groups joined.
+    fn parquet_values(bytes: &[u8]) -> Vec<Vec<Option<String>>> {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes.to_vec()))
+            .expect("parquet reads back")
+            .build()
+            .expect("reader");
+        let mut columns: Vec<Vec<Option<String>>> = Vec::new();
+        for batch in reader {
+            let batch = batch.expect("batch");
+            columns.resize(batch.num_columns(), Vec::new());
+            for (c, col) in batch.columns().iter().enumerate() {
+                let text: ArrayRef = cast(col, &DataType::Utf8).expect("cast to text");
+                let text = text
+                    .as_any()
+                    .downcast_ref::<arrow::array::StringArray>()
+                    .expect("text");
+                columns[c].extend(
+                    (0..text.len()).map(|i| (!text.is_null(i)).then(|| text.value(i).to_owned())),
+                );
+            }
+        }
+        columns
+    }
+
+    /// The `.sav` `ambers` writes from all rows at once (how the export was written before
+    /// it streamed).
+    fn sav_at_once(index: &Index, recs: &[Record]) -> Vec<u8> {
+        let weights = vec![WeightColumn {
+            name: "w".into(),
+            label: "权重".into(),
+            weight: Box::new(|r: &Record| 0.5 + r.id.len() as f64 / 7.0),
+        }];
+        let mut ds = flatten(index, recs, false, weights).expect("flatten");
+        ds.chunk_rows = recs.len().max(1);
+        let mut chunk = ds.chunk();
+        for r in recs {
+            ds.push(&mut chunk, r).expect("push");
+        }
+        sav::at_once(&ds, &chunk, "2025-06-01 00:00:00")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// However the rows are handed to the writers, the `.sav` and `.dta` are the same
+        /// bytes, the `.sav` is the one `ambers` writes from every row at once, and the
+        /// Parquet file holds the same values.
+        #[test]
+        fn files_do_not_depend_on_the_chunks(
+            index in arb_index(),
+            n in 0usize..40,
+            seed in any::<u64>(),
+            numeric_ids in any::<bool>(),
+            chunk in 1usize..7,
+        ) {
+            let recs = records(&index, n, seed, numeric_ids);
+            let (whole, _) = write(&index, &recs, None);
+            let (chunked, _) = write(&index, &recs, Some(chunk));
+            prop_assert_eq!(&chunked.sav, &whole.sav);
+            prop_assert_eq!(&chunked.sav, &sav_at_once(&index, &recs));
+            prop_assert_eq!(&chunked.dta, &whole.dta);
+            prop_assert_eq!(parquet_values(&chunked.parquet), parquet_values(&whole.parquet));
+            prop_assert_eq!(&chunked.codebook, &whole.codebook);
+            prop_assert_eq!(chunked.codebook.respondents, n as u64);
+        }
+    }
+
+    /// Rows past one Parquet row group go into more: the writer never buffers the whole file.
+    #[test]
+    fn a_long_export_is_cut_into_row_groups() {
+        let index = Index::new(
+            serde_json::from_value(serde_json::json!({
+                "id": "t", "title": "测试", "organisation": "CHIMA", "year": 2025,
+                "language": "zh-CN",
+                "sections": [{"id": "s", "title": "S", "questions": [
+                    {"id": "q1", "text": "规模", "kind": "single_choice", "options": [
+                        {"code": "a", "label": "小"}, {"code": "b", "label": "大"}]}]}]
+            }))
+            .expect("questionnaire"),
+        )
+        .expect("index");
+        let n = parquet_out::MAX_GROUP_ROWS + 10;
+        let recs = records(&index, n, 7, true);
+        let (files, groups) = write(&index, &recs, Some(4093));
+        assert_eq!(groups, 2);
+        let values = parquet_values(&files.parquet);
+        assert_eq!(values[0].len(), n);
+        assert_eq!(values[0][0].as_deref(), Some("1000"));
+        assert_eq!(values[0][n - 1], Some((999 + n).to_string()));
+    }
 }

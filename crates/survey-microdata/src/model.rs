@@ -1,7 +1,9 @@
-//! The format-neutral export: a questionnaire's valid respondents flattened once into export
-//! variables (one per single-choice, ordinal, numeric and text question; one 0/1 dichotomy per
-//! option of a multiple-choice question, grouped in a multiple-response set; a string for every
-//! "other, please specify" text), then handed to each format's writer.
+//! The format-neutral export: a questionnaire's export variables (one per single-choice,
+//! ordinal, numeric and text question; one 0/1 dichotomy per option of a multiple-choice
+//! question, grouped in a multiple-response set; a string for every "other, please specify"
+//! text) and what the files' headers need to know of the data (text widths, whether numbers
+//! are whole, their range, the codebook's counts), found in one pass over the records. The
+//! writers then take the records a [`Chunk`] at a time: no step holds every respondent.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -63,6 +65,36 @@ pub enum VarType {
     Text { width_bytes: usize },
 }
 
+/// Where a variable's values come from in a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The respondent's id: a number when every id is a whole number, else a text.
+    Id,
+    /// The chosen option's code (its position plus one) of the question at this position.
+    Choice {
+        question: usize,
+    },
+    /// Whether option `option` of the multiple-choice question at `question` was chosen.
+    Dichotomy {
+        question: usize,
+        option: usize,
+    },
+    /// The text typed beside the question's "other, please specify" option.
+    OtherText {
+        question: usize,
+    },
+    Number {
+        question: usize,
+    },
+    Text {
+        question: usize,
+    },
+    /// The weight column at this position of the export's weights.
+    Weight {
+        column: usize,
+    },
+}
+
 /// One variable of the export.
 #[derive(Clone, Debug)]
 pub struct ExportVar {
@@ -80,7 +112,40 @@ pub struct ExportVar {
     pub option: Option<String>,
     /// Whether the missing codes apply (questions, not the id or weights).
     pub has_missing: bool,
-    pub cells: Vec<Cell>,
+    pub source: Source,
+}
+
+/// What the pass over the records found of one variable.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VarStats {
+    /// Respondents with a value (a text variable: a non-empty text).
+    pub valid: u64,
+    pub not_shown: u64,
+    pub not_answered: u64,
+    /// Respondents per value label, in the order of the variable's `value_labels`.
+    pub label_counts: Vec<u64>,
+    /// The smallest and largest number, each starting from 0.
+    pub lo: f64,
+    pub hi: f64,
+    /// Every number is whole and within ±2·10⁹.
+    pub integer: bool,
+    /// The longest text, in UTF-8 bytes.
+    pub longest: usize,
+}
+
+impl VarStats {
+    fn new(labels: usize) -> VarStats {
+        VarStats {
+            valid: 0,
+            not_shown: 0,
+            not_answered: 0,
+            label_counts: vec![0; labels],
+            lo: 0.0,
+            hi: 0.0,
+            integer: true,
+            longest: 0,
+        }
+    }
 }
 
 /// A multiple-response set: a multiple-choice question's dichotomies.
@@ -93,25 +158,156 @@ pub struct MultiSet {
     pub variables: Vec<String>,
 }
 
+/// A weight to add as a variable: name, label, and the weight of a record.
+pub struct WeightColumn<'w> {
+    pub name: String,
+    pub label: String,
+    pub weight: Box<dyn Fn(&Record) -> f64 + Sync + 'w>,
+}
+
+/// Records handed over in row order, as often as asked (the export reads them twice).
+pub trait RecordSource {
+    /// Hand every record to `f` in row order, stopping at the first error.
+    fn each_record(&self, f: &mut dyn FnMut(&Record) -> Result<(), String>) -> Result<(), String>;
+}
+
+impl RecordSource for [Record] {
+    fn each_record(&self, f: &mut dyn FnMut(&Record) -> Result<(), String>) -> Result<(), String> {
+        self.iter().try_for_each(f)
+    }
+}
+
+/// What the writers' cell buffers may take at once: rows per [`Chunk`] are this divided by a
+/// row's size.
+const CHUNK_BYTES: usize = 8 << 20;
+
 /// A dataset ready to write.
-#[derive(Clone, Debug)]
-pub struct Export {
+pub struct Export<'w> {
     /// The questionnaire's title (the file label).
     pub label: String,
     pub questionnaire: String,
     pub vars: Vec<ExportVar>,
+    /// One per variable.
+    pub stats: Vec<VarStats>,
     pub mr_sets: Vec<MultiSet>,
     /// Respondents.
     pub n: usize,
     /// Identifying questions are in the export.
     pub identifying: bool,
+    /// Rows the writers take at a time (a test may lower it; the files do not change).
+    pub chunk_rows: usize,
+    weights: Vec<WeightColumn<'w>>,
 }
 
-/// Weights to add as variables: name, label, one weight per record.
-pub struct WeightColumn {
-    pub name: String,
-    pub label: String,
-    pub values: Vec<f64>,
+/// Rows of cells, column by column, handed to the writers.
+#[derive(Debug, Default)]
+pub struct Chunk {
+    pub rows: usize,
+    /// One column per export variable.
+    pub columns: Vec<Vec<Cell>>,
+}
+
+/// A cell as found in a record, before it is copied into a [`Chunk`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum CellRef<'r> {
+    Num(f64),
+    NotShown,
+    NotAnswered,
+    Text(&'r str),
+}
+
+impl CellRef<'_> {
+    fn owned(self) -> Cell {
+        match self {
+            CellRef::Num(x) => Cell::Num(x),
+            CellRef::NotShown => Cell::NotShown,
+            CellRef::NotAnswered => Cell::NotAnswered,
+            CellRef::Text(t) => Cell::Text(t.to_owned()),
+        }
+    }
+}
+
+fn missing(v: &Value) -> Option<CellRef<'static>> {
+    match v {
+        Value::NotShown => Some(CellRef::NotShown),
+        Value::Skipped => Some(CellRef::NotAnswered),
+        _ => None,
+    }
+}
+
+impl Export<'_> {
+    /// Variable `v`'s cell of record `r`; `numeric_id`: the id is written as a number.
+    fn cell<'r>(&self, v: &ExportVar, r: &'r Record, numeric_id: bool) -> CellRef<'r> {
+        match v.source {
+            Source::Id => match r.id.parse::<i64>() {
+                Ok(_) if numeric_id => CellRef::Num(r.id.parse::<f64>().unwrap_or(f64::NAN)),
+                _ => CellRef::Text(&r.id),
+            },
+            Source::Choice { question } => {
+                missing(&r.values[question]).unwrap_or(match r.values[question] {
+                    Value::Choice(c) => CellRef::Num(f64::from(c) + 1.0),
+                    _ => CellRef::NotAnswered,
+                })
+            }
+            Source::Dichotomy { question, option } => missing(&r.values[question]).unwrap_or(
+                CellRef::Num(f64::from(u8::from(r.values[question].includes(option)))),
+            ),
+            Source::OtherText { question } => {
+                CellRef::Text(r.other_text(question).unwrap_or_default())
+            }
+            Source::Number { question } => {
+                missing(&r.values[question]).unwrap_or(match r.values[question] {
+                    Value::Number(x) => CellRef::Num(x),
+                    _ => CellRef::NotAnswered,
+                })
+            }
+            Source::Text { question } => match &r.values[question] {
+                Value::Text(t) => CellRef::Text(t),
+                _ => CellRef::Text(""),
+            },
+            Source::Weight { column } => CellRef::Num((self.weights[column].weight)(r)),
+        }
+    }
+
+    /// Whether the id is written as a number.
+    fn numeric_id(&self) -> bool {
+        matches!(self.vars[0].vtype, VarType::Numeric { .. })
+    }
+
+    /// An empty chunk with room for [`Export::chunk_rows`] rows.
+    pub fn chunk(&self) -> Chunk {
+        Chunk {
+            rows: 0,
+            columns: self
+                .vars
+                .iter()
+                .map(|_| Vec::with_capacity(self.chunk_rows))
+                .collect(),
+        }
+    }
+
+    /// Add record `r` to `chunk`. A text longer than the pass over the records found means the
+    /// records changed between the two reads: an error, not a file with a cut text.
+    pub fn push(&self, chunk: &mut Chunk, r: &Record) -> Result<(), String> {
+        let numeric_id = self.numeric_id();
+        for (v, col) in self.vars.iter().zip(&mut chunk.columns) {
+            let c = self.cell(v, r, numeric_id);
+            if let (CellRef::Text(t), VarType::Text { width_bytes }) = (c, v.vtype)
+                && t.len() > width_bytes
+            {
+                return Err(format!(
+                    "respondent {}: variable {} holds {} bytes, more than the {} found when the records were first read (did the records change?)",
+                    r.id,
+                    v.name,
+                    t.len(),
+                    width_bytes
+                ));
+            }
+            col.push(c.owned());
+        }
+        chunk.rows += 1;
+        Ok(())
+    }
 }
 
 /// The text typed beside option `o` ("other, please specify") of question `q` at `qi`.
@@ -121,12 +317,7 @@ fn other_text_var(
     qi: usize,
     o: &survey_schema::ChoiceOption,
     text: &str,
-    records: &[Record],
 ) -> ExportVar {
-    let cells = records
-        .iter()
-        .map(|r| Cell::Text(r.other_text(qi).unwrap_or_default().to_owned()))
-        .collect();
     text_var(
         names,
         &format!("{}_{}_text", q.id, o.code),
@@ -134,7 +325,7 @@ fn other_text_var(
         Role::OtherText,
         &q.id,
         Some(&o.code),
-        cells,
+        Source::OtherText { question: qi },
     )
 }
 
@@ -145,76 +336,47 @@ fn text_var(
     role: Role,
     question: &str,
     option: Option<&str>,
-    cells: Vec<Cell>,
+    source: Source,
 ) -> ExportVar {
-    let width_bytes = cells
-        .iter()
-        .map(|c| match c {
-            Cell::Text(t) => t.len(),
-            _ => 0,
-        })
-        .max()
-        .unwrap_or(0)
-        .max(1);
     ExportVar {
         name: names.alloc(name),
         label,
         role,
         measure: Measure::Nominal,
-        vtype: VarType::Text { width_bytes },
+        // The width is set once the records are read.
+        vtype: VarType::Text { width_bytes: 1 },
         value_labels: Vec::new(),
         question: Some(question.to_owned()),
         option: option.map(str::to_owned),
         has_missing: false,
-        cells,
+        source,
     }
 }
 
-/// Flatten a questionnaire's valid records into export variables. Identifying questions
-/// (hospital names, codes) are left out unless `identifying`.
-pub fn flatten(
+/// The export variables of a questionnaire, and what one pass over its valid records finds of
+/// them. Identifying questions (hospital names, codes) are left out unless `identifying`.
+pub fn flatten<'w, R: RecordSource + ?Sized>(
     index: &Index,
-    records: &[Record],
+    records: &R,
     identifying: bool,
-    weights: &[WeightColumn],
-) -> Export {
+    weights: Vec<WeightColumn<'w>>,
+) -> Result<Export<'w>, String> {
     let mut names = NameAllocator::new();
     let mut vars = Vec::new();
     let mut mr_sets = Vec::new();
-    let ids_numeric = records.iter().all(|r| r.id.parse::<i64>().is_ok());
     vars.push(ExportVar {
         name: names.alloc("resp_id"),
         label: "答卷编号".into(),
         role: Role::Id,
-        measure: if ids_numeric {
-            Measure::Scale
-        } else {
-            Measure::Nominal
-        },
-        vtype: if ids_numeric {
-            VarType::Numeric { integer: true }
-        } else {
-            VarType::Text {
-                width_bytes: records.iter().map(|r| r.id.len()).max().unwrap_or(1).max(1),
-            }
-        },
+        // Set once the records are read.
+        measure: Measure::Scale,
+        vtype: VarType::Numeric { integer: true },
         value_labels: Vec::new(),
         question: None,
         option: None,
         has_missing: false,
-        cells: records
-            .iter()
-            .map(|r| match r.id.parse::<f64>() {
-                Ok(x) if ids_numeric => Cell::Num(x),
-                _ => Cell::Text(r.id.clone()),
-            })
-            .collect(),
+        source: Source::Id,
     });
-    let missing = |v: &Value| match v {
-        Value::NotShown => Some(Cell::NotShown),
-        Value::Skipped => Some(Cell::NotAnswered),
-        _ => None,
-    };
     for (qi, q) in index.questions().iter().enumerate() {
         if q.identifying && !identifying {
             continue;
@@ -223,15 +385,6 @@ pub fn flatten(
         let opts = q.kind.options();
         match &q.kind {
             QuestionKind::SingleChoice { .. } | QuestionKind::Ordinal { .. } => {
-                let cells = records
-                    .iter()
-                    .map(|r| {
-                        missing(&r.values[qi]).unwrap_or(match r.values[qi] {
-                            Value::Choice(c) => Cell::Num(c as f64 + 1.0),
-                            _ => Cell::NotAnswered,
-                        })
-                    })
-                    .collect();
                 vars.push(ExportVar {
                     name: names.alloc(&q.id),
                     label: text.clone(),
@@ -250,22 +403,15 @@ pub fn flatten(
                     question: Some(q.id.clone()),
                     option: None,
                     has_missing: true,
-                    cells,
+                    source: Source::Choice { question: qi },
                 });
                 if let Some(o) = opts.iter().find(|o| o.other) {
-                    vars.push(other_text_var(&mut names, q, qi, o, &text, records));
+                    vars.push(other_text_var(&mut names, q, qi, o, &text));
                 }
             }
             QuestionKind::MultipleChoice { .. } => {
                 let mut set = Vec::new();
                 for (k, o) in opts.iter().enumerate() {
-                    let cells = records
-                        .iter()
-                        .map(|r| {
-                            missing(&r.values[qi])
-                                .unwrap_or(Cell::Num(f64::from(u8::from(r.values[qi].includes(k)))))
-                        })
-                        .collect();
                     let name = names.alloc(&format!("{}_{}", q.id, o.code));
                     set.push(name.clone());
                     vars.push(ExportVar {
@@ -278,10 +424,13 @@ pub fn flatten(
                         question: Some(q.id.clone()),
                         option: Some(o.code.clone()),
                         has_missing: true,
-                        cells,
+                        source: Source::Dichotomy {
+                            question: qi,
+                            option: k,
+                        },
                     });
                     if o.other {
-                        vars.push(other_text_var(&mut names, q, qi, o, &text, records));
+                        vars.push(other_text_var(&mut names, q, qi, o, &text));
                     }
                 }
                 if set.len() >= 2 {
@@ -294,40 +443,21 @@ pub fn flatten(
                 }
             }
             QuestionKind::Integer { .. } | QuestionKind::Number { .. } => {
-                let cells: Vec<Cell> = records
-                    .iter()
-                    .map(|r| {
-                        missing(&r.values[qi]).unwrap_or(match r.values[qi] {
-                            Value::Number(x) => Cell::Num(x),
-                            _ => Cell::NotAnswered,
-                        })
-                    })
-                    .collect();
-                let integer = cells.iter().all(|c| match c {
-                    Cell::Num(x) => x.fract() == 0.0 && x.abs() < 2e9,
-                    _ => true,
-                });
                 vars.push(ExportVar {
                     name: names.alloc(&q.id),
                     label: text,
                     role: Role::Number,
                     measure: Measure::Scale,
-                    vtype: VarType::Numeric { integer },
+                    // Set once the records are read.
+                    vtype: VarType::Numeric { integer: true },
                     value_labels: Vec::new(),
                     question: Some(q.id.clone()),
                     option: None,
                     has_missing: true,
-                    cells,
+                    source: Source::Number { question: qi },
                 });
             }
             QuestionKind::Text { .. } => {
-                let cells = records
-                    .iter()
-                    .map(|r| match &r.values[qi] {
-                        Value::Text(t) => Cell::Text(t.clone()),
-                        _ => Cell::Text(String::new()),
-                    })
-                    .collect();
                 vars.push(text_var(
                     &mut names,
                     &q.id,
@@ -335,12 +465,12 @@ pub fn flatten(
                     Role::Text,
                     &q.id,
                     None,
-                    cells,
+                    Source::Text { question: qi },
                 ));
             }
         }
     }
-    for w in weights {
+    for (column, w) in weights.iter().enumerate() {
         vars.push(ExportVar {
             name: names.alloc(&w.name),
             label: w.label.clone(),
@@ -351,15 +481,87 @@ pub fn flatten(
             question: None,
             option: None,
             has_missing: false,
-            cells: w.values.iter().map(|x| Cell::Num(*x)).collect(),
+            source: Source::Weight { column },
         });
     }
-    Export {
+    let mut ds = Export {
         label: index.questionnaire().title.zh.clone(),
         questionnaire: index.questionnaire().id.clone(),
+        stats: vars
+            .iter()
+            .map(|v| VarStats::new(v.value_labels.len()))
+            .collect(),
         vars,
         mr_sets,
-        n: records.len(),
+        n: 0,
         identifying,
+        chunk_rows: 1,
+        weights,
+    };
+    // The one pass: every cell is looked at, the id as a number where it is one.
+    let mut ids_numeric = true;
+    let mut n = 0usize;
+    let mut stats = std::mem::take(&mut ds.stats);
+    records.each_record(&mut |r| {
+        n += 1;
+        ids_numeric &= r.id.parse::<i64>().is_ok();
+        for (v, s) in ds.vars.iter().zip(stats.iter_mut()) {
+            let c = ds.cell(v, r, true);
+            match c {
+                CellRef::Num(x) => {
+                    s.valid += 1;
+                    s.lo = s.lo.min(x);
+                    s.hi = s.hi.max(x);
+                    s.integer &= x.fract() == 0.0 && x.abs() < 2e9;
+                    if let Some(k) = v.value_labels.iter().position(|(c, _)| f64::from(*c) == x) {
+                        s.label_counts[k] += 1;
+                    }
+                }
+                CellRef::NotShown => s.not_shown += 1,
+                CellRef::NotAnswered => s.not_answered += 1,
+                CellRef::Text(t) => {
+                    s.valid += u64::from(!t.is_empty());
+                    s.longest = s.longest.max(t.len());
+                }
+            }
+            if v.source == Source::Id {
+                s.longest = s.longest.max(r.id.len());
+            }
+        }
+        Ok(())
+    })?;
+    ds.stats = stats;
+    ds.n = n;
+    for (v, s) in ds.vars.iter_mut().zip(&ds.stats) {
+        match v.source {
+            Source::Id if !ids_numeric => {
+                v.measure = Measure::Nominal;
+                v.vtype = VarType::Text {
+                    width_bytes: s.longest.max(1),
+                };
+            }
+            Source::Number { .. } => {
+                v.vtype = VarType::Numeric { integer: s.integer };
+            }
+            Source::OtherText { .. } | Source::Text { .. } => {
+                v.vtype = VarType::Text {
+                    width_bytes: s.longest.max(1),
+                };
+            }
+            _ => {}
+        }
     }
+    let row_bytes: usize = ds
+        .vars
+        .iter()
+        .map(|v| {
+            std::mem::size_of::<Cell>()
+                + match v.vtype {
+                    VarType::Text { width_bytes } => width_bytes,
+                    VarType::Numeric { .. } => 0,
+                }
+        })
+        .sum();
+    ds.chunk_rows = (CHUNK_BYTES / row_bytes.max(1)).max(1);
+    Ok(ds)
 }

@@ -2,18 +2,23 @@
 //! the two user-missing codes -3 and -2), measurement level, multiple-response sets (7/7),
 //! long names (7/13), the UTF-8 encoding record (7/20) and code page 65001.
 
+use std::io::Write;
 use std::sync::Arc;
 
 use ambers::{
     MissingSpec, MrSet, MrType, SpssMetadata, Value,
-    constants::{Alignment, Compression, Measure as AMeasure},
+    constants::{
+        Alignment, COMPRESS_EIGHT_SPACES, COMPRESS_END_OF_FILE, COMPRESS_RAW_FOLLOWS,
+        COMPRESS_SKIP, COMPRESS_SYSMIS, Compression, Measure as AMeasure, SYSMIS_BITS,
+    },
 };
 use arrow::array::{ArrayRef, Float64Array, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 
 use crate::model::{
-    Cell, Export, Measure, NOT_ANSWERED, NOT_ANSWERED_LABEL, NOT_SHOWN, NOT_SHOWN_LABEL, VarType,
+    Cell, Chunk, Export, Measure, NOT_ANSWERED, NOT_ANSWERED_LABEL, NOT_SHOWN, NOT_SHOWN_LABEL,
+    VarType,
 };
 
 /// Byte-safe truncation (never split a UTF-8 sequence).
@@ -28,12 +33,11 @@ pub fn truncate_bytes(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-/// The `.sav` bytes of an export: UTF-8, bytecode-compressed.
+/// The dictionary of an export: the Arrow schema of its columns and the SPSS metadata.
 /// `created` (`YYYY-MM-DD HH:MM:SS`) goes into the header in place of the clock: same inputs,
 /// same bytes.
-pub fn to_bytes(ds: &Export, created: &str) -> Result<Vec<u8>, String> {
+fn dictionary(ds: &Export, created: &str) -> (Arc<Schema>, SpssMetadata) {
     let mut fields = Vec::new();
-    let mut cols: Vec<ArrayRef> = Vec::new();
     let mut meta = SpssMetadata {
         // The header's file label is 64 bytes.
         file_label: truncate_bytes(&ds.label, 64).to_string(),
@@ -56,18 +60,7 @@ pub fn to_bytes(ds: &Export, created: &str) -> Result<Vec<u8>, String> {
         );
         match &v.vtype {
             VarType::Numeric { integer } => {
-                let data: Vec<Option<f64>> = v
-                    .cells
-                    .iter()
-                    .map(|c| match c {
-                        Cell::Num(x) => Some(*x),
-                        Cell::NotShown => Some(f64::from(NOT_SHOWN)),
-                        Cell::NotAnswered => Some(f64::from(NOT_ANSWERED)),
-                        Cell::Text(_) => None,
-                    })
-                    .collect();
                 fields.push(Field::new(&name, DataType::Float64, true));
-                cols.push(Arc::new(Float64Array::from(data)));
                 meta.variable_formats.insert(
                     name.clone(),
                     if *integer {
@@ -97,16 +90,7 @@ pub fn to_bytes(ds: &Export, created: &str) -> Result<Vec<u8>, String> {
                 }
             }
             VarType::Text { width_bytes } => {
-                let data: Vec<Option<&str>> = v
-                    .cells
-                    .iter()
-                    .map(|c| match c {
-                        Cell::Text(t) => Some(t.as_str()),
-                        _ => Some(""),
-                    })
-                    .collect();
                 fields.push(Field::new(&name, DataType::Utf8, true));
-                cols.push(Arc::new(StringArray::from(data)));
                 // Widths are in bytes (a Chinese character takes 3), rounded up to a slot.
                 let w = width_bytes.div_ceil(8) * 8;
                 meta.variable_formats.insert(name.clone(), format!("A{w}"));
@@ -128,16 +112,218 @@ pub fn to_bytes(ds: &Export, created: &str) -> Result<Vec<u8>, String> {
             },
         );
     }
-    let batch =
-        RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).map_err(|e| e.to_string())?;
+    (Arc::new(Schema::new(fields)), meta)
+}
+
+/// The Arrow columns of a chunk.
+fn batch(ds: &Export, schema: &Arc<Schema>, chunk: &Chunk) -> Result<RecordBatch, String> {
+    let cols: Vec<ArrayRef> = ds
+        .vars
+        .iter()
+        .zip(&chunk.columns)
+        .map(|(v, cells)| -> ArrayRef {
+            match v.vtype {
+                VarType::Numeric { .. } => {
+                    Arc::new(Float64Array::from_iter(cells.iter().map(|c| match c {
+                        Cell::Num(x) => Some(*x),
+                        Cell::NotShown => Some(f64::from(NOT_SHOWN)),
+                        Cell::NotAnswered => Some(f64::from(NOT_ANSWERED)),
+                        Cell::Text(_) => None,
+                    })))
+                }
+                VarType::Text { .. } => {
+                    Arc::new(StringArray::from_iter(cells.iter().map(|c| match c {
+                        Cell::Text(t) => Some(t.as_str()),
+                        _ => Some(""),
+                    })))
+                }
+            }
+        })
+        .collect();
+    RecordBatch::try_new(schema.clone(), cols).map_err(|e| e.to_string())
+}
+
+/// The `.sav` `ambers` writes from one chunk holding every row (the reference the streamed
+/// file must equal).
+#[cfg(test)]
+pub(crate) fn at_once(ds: &Export, chunk: &Chunk, created: &str) -> Vec<u8> {
+    let (schema, meta) = dictionary(ds, created);
+    let batch = batch(ds, &schema, chunk).expect("batch");
     let mut buf = std::io::Cursor::new(Vec::new());
     ambers::write_sav_to_writer(&mut buf, &batch, &meta, Compression::Bytecode, None)
+        .expect("ambers writes");
+    strip_ext_record(&buf.into_inner(), 19).expect("strips")
+}
+
+/// Writes an export's `.sav` (UTF-8, bytecode-compressed) a chunk at a time.
+///
+/// `ambers` writes a file from one Arrow batch. Here it writes the dictionary (from a batch of
+/// no rows) and then each chunk's rows uncompressed, in its own slot layout; the rows are
+/// compressed by [`Bytecode`], which carries its half-filled command block from one chunk to
+/// the next. The file is byte for byte the one `ambers` writes from all rows at once.
+pub struct Writer<'d, 'w, W: Write> {
+    out: W,
+    ds: &'d Export<'w>,
+    schema: Arc<Schema>,
+    meta: SpssMetadata,
+    /// 8-byte slots per row.
+    slots: usize,
+    bytecode: Bytecode,
+    scratch: Vec<u8>,
+    rows: usize,
+}
+
+impl<'d, 'w, W: Write> Writer<'d, 'w, W> {
+    /// Write the dictionary.
+    pub fn new(mut out: W, ds: &'d Export<'w>, created: &str) -> Result<Self, String> {
+        let cases = i32::try_from(ds.n)
+            .map_err(|_| format!("{} respondents: a .sav holds at most {}", ds.n, i32::MAX))?;
+        let (schema, meta) = dictionary(ds, created);
+        let mut buf = std::io::Cursor::new(Vec::new());
+        ambers::write_sav_to_writer(
+            &mut buf,
+            &RecordBatch::new_empty(schema.clone()),
+            &meta,
+            Compression::Bytecode,
+            None,
+        )
         .map_err(|e| e.to_string())?;
-    // ambers 0.4.6 writes every multiple-response set twice: in record 7/7 (short names) and
-    // again in 7/19 (long names). The system-file format keeps 7/19 for the counted-values
-    // kind of set; readers that resolve its long names as short ones (PSPP) then find a set
-    // with no variables. Drop the 7/19 copy.
-    strip_ext_record(&buf.into_inner(), 19)
+        let mut dict = buf.into_inner();
+        // No rows: the data is the end-of-file command block alone.
+        if !dict.ends_with(&[COMPRESS_END_OF_FILE, 0, 0, 0, 0, 0, 0, 0]) {
+            return Err("ambers wrote an unexpected end of file for no rows".into());
+        }
+        dict.truncate(dict.len() - 8);
+        // ambers 0.4.6 writes every multiple-response set twice: in record 7/7 (short names) and
+        // again in 7/19 (long names). The system-file format keeps 7/19 for the counted-values
+        // kind of set; readers that resolve its long names as short ones (PSPP) then find a set
+        // with no variables. Drop the 7/19 copy.
+        let mut dict = strip_ext_record(&dict, 19)?;
+        let slots = usize::try_from(rd_i32(&dict, 68)?).map_err(|e| e.to_string())?;
+        // The number of cases, at byte 80 of the header, and the compression bias after it.
+        dict[80..84].copy_from_slice(&cases.to_le_bytes());
+        let bias = f64::from_le_bytes(dict[84..92].try_into().expect("8 bytes"));
+        out.write_all(&dict).map_err(|e| e.to_string())?;
+        Ok(Writer {
+            out,
+            ds,
+            schema,
+            meta,
+            slots,
+            bytecode: Bytecode::new(bias),
+            scratch: Vec::new(),
+            rows: 0,
+        })
+    }
+
+    /// Write a chunk's rows.
+    pub fn write(&mut self, chunk: &Chunk) -> Result<(), String> {
+        if chunk.rows == 0 {
+            return Ok(());
+        }
+        let batch = batch(self.ds, &self.schema, chunk)?;
+        self.scratch.clear();
+        ambers::write_sav_to_writer(
+            std::io::Cursor::new(&mut self.scratch),
+            &batch,
+            &self.meta,
+            Compression::None,
+            None,
+        )
+        .map_err(|e| e.to_string())?;
+        let data = chunk.rows * self.slots * 8;
+        let Some(at) = self.scratch.len().checked_sub(data) else {
+            return Err("ambers wrote fewer rows than it was given".into());
+        };
+        let mut encoded = Vec::with_capacity(data + data / 8);
+        for slot in self.scratch[at..].chunks_exact(8) {
+            self.bytecode
+                .slot(slot.try_into().expect("8 bytes"), &mut encoded);
+        }
+        self.rows += chunk.rows;
+        self.out.write_all(&encoded).map_err(|e| e.to_string())
+    }
+
+    /// End the data; every row the dictionary announced must have been written.
+    pub fn finish(mut self) -> Result<W, String> {
+        if self.rows != self.ds.n {
+            return Err(format!(
+                "{} rows written, {} announced",
+                self.rows, self.ds.n
+            ));
+        }
+        let mut end = Vec::new();
+        self.bytecode.end(&mut end);
+        self.out
+            .write_all(&end)
+            .and_then(|()| self.out.flush())
+            .map_err(|e| e.to_string())?;
+        Ok(self.out)
+    }
+}
+
+/// SPSS's bytecode compression of 8-byte slots, with the bias the header declares (100 in
+/// `ambers`): a whole number from 1 - bias to 251 - bias is one command byte, eight spaces and
+/// the system-missing value are one each, anything else is command 253 and the slot as it is.
+/// Commands go in blocks of eight, each block followed by the slots of its 253 commands.
+struct Bytecode {
+    bias: f64,
+    commands: [u8; 8],
+    used: usize,
+    raw: Vec<u8>,
+}
+
+impl Bytecode {
+    fn new(bias: f64) -> Bytecode {
+        Bytecode {
+            bias,
+            commands: [COMPRESS_SKIP; 8],
+            used: 0,
+            raw: Vec::new(),
+        }
+    }
+
+    fn slot(&mut self, slot: &[u8; 8], out: &mut Vec<u8>) {
+        let command = if *slot == SYSMIS_BITS.to_le_bytes() {
+            COMPRESS_SYSMIS
+        } else if *slot == [b' '; 8] {
+            COMPRESS_EIGHT_SPACES
+        } else {
+            let x = f64::from_le_bytes(*slot);
+            let biased = x + self.bias;
+            if x.is_finite()
+                && x == x.floor()
+                && (1.0..=251.0).contains(&biased)
+                && (f64::from(biased as u8) - self.bias).to_le_bytes() == *slot
+            {
+                biased as u8
+            } else {
+                COMPRESS_RAW_FOLLOWS
+            }
+        };
+        self.commands[self.used] = command;
+        self.used += 1;
+        if command == COMPRESS_RAW_FOLLOWS {
+            self.raw.extend_from_slice(slot);
+        }
+        if self.used == 8 {
+            self.flush(out);
+        }
+    }
+
+    fn flush(&mut self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.commands);
+        out.extend_from_slice(&self.raw);
+        self.raw.clear();
+        self.commands = [COMPRESS_SKIP; 8];
+        self.used = 0;
+    }
+
+    /// The end-of-file command, the rest of its block padded.
+    fn end(&mut self, out: &mut Vec<u8>) {
+        self.commands[self.used] = COMPRESS_END_OF_FILE;
+        self.flush(out)
+    }
 }
 
 fn rd_i32(b: &[u8], pos: usize) -> Result<i32, String> {

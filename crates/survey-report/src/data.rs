@@ -2,8 +2,11 @@
 //! `.dta` and Parquet, with a codebook, under `data/` of the report's output folder. Written by
 //! `cargo xtask export-data` and by `build-report --data` alike.
 
+use std::fs::File;
+use std::path::Path;
+
 use indexmap::IndexMap;
-use survey_microdata::WeightColumn;
+use survey_microdata::{Targets, WeightColumn};
 
 use crate::ReportError;
 use crate::dataset::Dataset;
@@ -12,17 +15,21 @@ use crate::weights::WeightSet;
 /// The notice written into every file that carries identifying questions.
 pub const CONFIDENTIAL: &str = "CONFIDENTIAL: includes identifying answers (hospital names, codes). For the survey team only; never publish or pass on.";
 
-/// The files of `data/`: (path relative to the report's output folder, bytes). Datasets
-/// without their records (loaded without keeping them) are an error.
-pub fn files(
+/// Write the files of `data/` into `dir` (created if need be); returns their names, relative
+/// to `dir`. Datasets without their records (loaded without keeping them) are an error. The
+/// records are read from the dataset's store a chunk at a time: memory stays bounded however
+/// many respondents there are.
+pub fn write(
     datasets: &IndexMap<String, Dataset>,
     weights: &IndexMap<String, WeightSet>,
     identifying: bool,
     date: &str,
-) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+    dir: &Path,
+) -> Result<Vec<String>, ReportError> {
     // The report's date, not the clock: same inputs, same bytes.
     let created = format!("{date} 00:00:00");
-    let mut out = Vec::new();
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, &e))?;
+    let mut names = Vec::new();
     let tag = if identifying { ".CONFIDENTIAL" } else { "" };
     let mut readme = String::from(
         "# Respondent-level data\n\nEach dataset's cleaned, valid respondents, written by the CHIMA survey toolkit.\n\n",
@@ -39,40 +46,63 @@ pub fn files(
                 "dataset `{name}` was loaded without its records; the data export needs them"
             )));
         }
-        // The writers of .sav, .dta and .parquet take every record at once.
-        let records = d.records.to_vec().map_err(ReportError::Output)?;
         let cols: Vec<WeightColumn> = weights
             .values()
             .filter(|w| w.dataset == *name)
             .map(|w| WeightColumn {
                 name: format!("w_{}", w.name),
                 label: format!("权重“{}”（{}）", w.name, w.spec.source),
-                values: records
-                    .iter()
-                    .map(|r| w.calibration.weight(w.pattern(r).expect("raked")))
-                    .collect(),
+                // Every respondent of the dataset was raked: each has a pattern.
+                weight: Box::new(move |r| w.calibration.weight(w.pattern(r).expect("raked"))),
             })
             .collect();
-        let f = survey_microdata::export(&d.index, &records, identifying, &cols, &created)
-            .map_err(|e| ReportError::Output(format!("dataset `{name}`: {e}")))?;
-        let stem = format!("data/{name}{tag}");
-        out.push((format!("{stem}.sav"), f.sav));
-        out.push((format!("{stem}.dta"), f.dta));
-        out.push((format!("{stem}.parquet"), f.parquet));
-        out.push((
-            format!("{stem}.codebook.json"),
-            f.codebook.to_json().into_bytes(),
-        ));
+        let stem = format!("{name}{tag}");
+        let open = |ext: &str| -> Result<(String, File), ReportError> {
+            let file = format!("{stem}.{ext}");
+            let p = dir.join(&file);
+            File::options()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&p)
+                .map(|f| (file, f))
+                .map_err(|e| io(&p, &e))
+        };
+        let (sav, dta, parquet) = (open("sav")?, open("dta")?, open("parquet")?);
+        let codebook = survey_microdata::export(
+            &d.index,
+            &d.records,
+            identifying,
+            cols,
+            &created,
+            Targets {
+                sav: sav.1,
+                dta: dta.1,
+                parquet: parquet.1,
+            },
+        )
+        .map_err(|e| ReportError::Output(format!("dataset `{name}`: {e}")))?;
+        names.extend([sav.0, dta.0, parquet.0]);
+        let file = format!("{stem}.codebook.json");
+        std::fs::write(dir.join(&file), codebook.to_json())
+            .map_err(|e| io(&dir.join(&file), &e))?;
+        names.push(file);
         readme.push_str(&format!(
             "| `{name}{tag}.sav`, `.dta`, `.parquet` | {} respondents, {} variables of `{}` |\n| `{name}{tag}.codebook.json` | every variable: question, codes and labels, missing codes, counts |\n",
-            f.codebook.respondents,
-            f.codebook.variables.len(),
-            f.codebook.questionnaire
+            codebook.respondents,
+            codebook.variables.len(),
+            codebook.questionnaire
         ));
     }
     readme.push_str(
         "\nMissing answers: not shown (display logic) is -3 in `.sav` (user-missing), `.a` in `.dta`, null with `not_shown` in the question's `__status` column in Parquet; shown but not answered is -2, `.b`, `not_answered`. Multiple-choice questions are 0/1 variables per option, grouped as an SPSS multiple-response set. Parquet categories are dictionary-encoded and not flagged as ordered: the writer stores a dictionary in order of appearance, so each column's `levels` metadata holds the options in questionnaire order and its `measure` metadata says whether the options are ordinal. In pandas: `f = pyarrow.parquet.read_schema(path).field(c)`, then `df[c] = df[c].cat.set_categories(json.loads(f.metadata[b\"levels\"]), ordered=f.metadata[b\"measure\"] == b\"ordinal\")`. The `.sav` and `.dta` codes follow the questionnaire order.\n",
     );
-    out.push(("data/README.md".into(), readme.into_bytes()));
-    Ok(out)
+    std::fs::write(dir.join("README.md"), readme).map_err(|e| io(&dir.join("README.md"), &e))?;
+    names.push("README.md".into());
+    Ok(names)
+}
+
+fn io(p: &Path, e: &std::io::Error) -> ReportError {
+    ReportError::Output(format!("cannot write {}: {e}", p.display()))
 }

@@ -165,12 +165,12 @@ impl Records {
             Ok(())
         })
     }
+}
 
-    /// Every record in memory at once (what the data export's writers need).
-    pub fn to_vec(&self) -> Result<Vec<Record>, String> {
-        let mut all = Vec::with_capacity(self.len);
-        self.each(|r| all.push(r.clone()))?;
-        Ok(all)
+/// The data export reads the store twice, in row order.
+impl survey_microdata::RecordSource for Records {
+    fn each_record(&self, f: &mut dyn FnMut(&Record) -> Result<(), String>) -> Result<(), String> {
+        self.try_each_row(|_, r| f(r))
     }
 }
 
@@ -637,7 +637,15 @@ mod tests {
             for (k, (row, rec)) in back.iter().enumerate() {
                 assert_eq!((*row, rec), (k + 2, &records[k % 3]));
             }
-            assert_eq!(held.to_vec().unwrap().len(), 3000);
+            // As the data export reads it.
+            let mut k = 0;
+            survey_microdata::RecordSource::each_record(&held, &mut |r| {
+                assert_eq!(r, &records[k % 3]);
+                k += 1;
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(k, 3000);
         }
     }
 

@@ -16,8 +16,9 @@ pub struct Output<'a> {
     pub dir: &'a Path,
     pub typst: &'a Path,
     pub fonts: &'a Path,
-    /// Extra files to write beside the report (name, bytes).
-    pub extra_files: Vec<(String, Vec<u8>)>,
+    /// Also write the respondent-level data into `data/` ([`crate::data::write`]); `Some(true)`
+    /// keeps the identifying questions.
+    pub data: Option<bool>,
     /// Also write `internal/unsuppressed.json`: the counts behind suppressed cells, marked
     /// CONFIDENTIAL. Never published.
     pub internal: bool,
@@ -290,8 +291,14 @@ pub fn write(built: &mut Built, out: &Output) -> Result<Vec<String>, ReportError
                 .map_err(|e| ReportError::Output(e.to_string()))?;
                 put("internal/unsuppressed.json", (json + "\n").as_bytes())?;
             }
-            for (n, b) in &out.extra_files {
-                put(n, b)?;
+            if let Some(identifying) = out.data {
+                crate::data::write(
+                    &built.datasets,
+                    &built.weights,
+                    identifying,
+                    &built.spec.date,
+                    &staging.join("data"),
+                )?;
             }
             Ok(())
         })();

@@ -397,11 +397,12 @@ impl Block for CodebookBlock {
             .map(|w| survey_microdata::WeightColumn {
                 name: format!("w_{}", w.name),
                 label: format!("权重“{}”", w.name),
-                values: Vec::new(),
+                weight: Box::new(|_| 1.0),
             })
             .collect();
         // The variables do not depend on the answers: flatten no records.
-        let export = survey_microdata::flatten(&d.index, &[], false, &weights);
+        let no_records: &[survey_schema::Record] = &[];
+        let export = survey_microdata::flatten(&d.index, no_records, false, weights)?;
         let number = cx.number(self.number.as_deref(), &[NumberKind::Table], &[])?;
         let rows = export
             .vars
