@@ -19,11 +19,11 @@ pub mod naming;
 pub mod parquet_out;
 pub mod sav;
 
+use std::io::{Read, Seek, Write};
+
 pub use codebook::{Codebook, codebook};
 pub use model::{Chunk, Export, Measure, RecordSource, Role, WeightColumn, flatten};
-use std::io::{Cursor, Read, Seek, Write};
-
-use survey_schema::{Index, Record};
+use survey_schema::Index;
 
 /// Why a dataset could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -40,14 +40,6 @@ pub struct Targets<W> {
     pub parquet: W,
 }
 
-/// The files of one dataset in memory (small datasets, tests).
-pub struct Files {
-    pub sav: Vec<u8>,
-    pub dta: Vec<u8>,
-    pub parquet: Vec<u8>,
-    pub codebook: Codebook,
-}
-
 /// Write one dataset's `.sav`, `.dta` and Parquet files and return its codebook. The records
 /// are read twice: once to learn what the headers need (text widths, number ranges, counts),
 /// once to write, a [`Chunk`] of rows at a time into all three files, so memory does not grow
@@ -62,28 +54,6 @@ pub fn export<W: Read + Write + Seek + Send, R: RecordSource + ?Sized>(
     to: Targets<W>,
 ) -> Result<Codebook, ExportError> {
     export_chunked(index, records, identifying, weights, created, to, None).map(|(c, _)| c)
-}
-
-/// The files of one dataset, in memory.
-pub fn export_to_bytes(
-    index: &Index,
-    records: &[Record],
-    identifying: bool,
-    weights: Vec<WeightColumn<'_>>,
-    created: &str,
-) -> Result<Files, ExportError> {
-    let to = Targets {
-        sav: Cursor::new(Vec::new()),
-        dta: Cursor::new(Vec::new()),
-        parquet: Cursor::new(Vec::new()),
-    };
-    let (codebook, to) = export_chunked(index, records, identifying, weights, created, to, None)?;
-    Ok(Files {
-        sav: to.sav.into_inner(),
-        dta: to.dta.into_inner(),
-        parquet: to.parquet.into_inner(),
-        codebook,
-    })
 }
 
 /// [`export`], `chunk_rows` rows at a time when given (tests: the files must not change).
@@ -157,14 +127,25 @@ fn export_chunked<W: Read + Write + Seek + Send, R: RecordSource + ?Sized>(
 
 #[cfg(test)]
 mod tests {
+    use std::io::Cursor;
+
     use arrow::array::{Array, ArrayRef};
     use arrow::compute::cast;
     use arrow::datatypes::DataType;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     use proptest::prelude::*;
+    use survey_schema::Record;
     use survey_schema::testing::{arb_index, valid_record};
 
     use super::*;
+
+    /// The files of one dataset, in memory.
+    struct Files {
+        sav: Vec<u8>,
+        dta: Vec<u8>,
+        parquet: Vec<u8>,
+        codebook: Codebook,
+    }
 
     fn records(index: &Index, n: usize, seed: u64, numeric_ids: bool) -> Vec<Record> {
         (0..n)

@@ -240,7 +240,7 @@ impl Export<'_> {
     fn cell<'r>(&self, v: &ExportVar, r: &'r Record, numeric_id: bool) -> CellRef<'r> {
         match v.source {
             Source::Id => match r.id.parse::<i64>() {
-                Ok(_) if numeric_id => CellRef::Num(r.id.parse::<f64>().unwrap_or(f64::NAN)),
+                Ok(x) if numeric_id => CellRef::Num(x as f64),
                 _ => CellRef::Text(&r.id),
             },
             Source::Choice { question } => {
