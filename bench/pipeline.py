@@ -3,7 +3,7 @@
 frequency tables with pandas or polars, from a 问卷星 code-mode CSV written by
 `cargo xtask bench-data`. Prints one JSON line: engine, seconds, valid, tables.
 
-    python3 bench/pipeline.py pandas|polars FILE MAPPING.json [ENCODING]
+    python3 bench/pipeline.py pandas|polars|pandas-export FILE MAPPING.json [ENCODING]
 
 ENCODING (default utf-8) is the CSV's text encoding, e.g. gb18030: pandas decodes it as it
 reads; polars reads UTF-8 only, so the file is decoded in Python first (inside the timing).
@@ -59,7 +59,7 @@ for col in header:
 
 t0 = time.perf_counter()
 tables = {}
-if engine == "pandas":
+if engine in ("pandas", "pandas-export"):
     import pandas as pd
 
     if xlsx:
@@ -72,6 +72,21 @@ if engine == "pandas":
     df = df[~df.duplicated(subset=answers, keep="first")]
     seconds_taken = df["所用时间"].str.rstrip("秒").astype(float)
     df = df[seconds_taken >= 60]
+if engine == "pandas-export":
+    # The peer of `cargo xtask export-data`: the valid respondents, identifying questions left
+    # out, as .sav (pyreadstat), .dta 118 (pandas) and Parquet (pyarrow), into OUT_DIR. Short
+    # ASCII names and no value labels: less than the toolkit writes.
+    import pyreadstat
+
+    out_dir = os.environ["OUT_DIR"]
+    keep = [c for c in df.columns if not any(c.startswith(f"{n}、") for n in identifying)]
+    df = df[keep]
+    df.columns = [f"v{i}" for i in range(len(keep))]
+    pyreadstat.write_sav(df, os.path.join(out_dir, "main.sav"), compress=True)
+    df.to_stata(os.path.join(out_dir, "main.dta"), version=118, write_index=False)
+    df.to_parquet(os.path.join(out_dir, "main.parquet"), index=False)
+    valid = len(df)
+elif engine == "pandas":
     for num, col in singles.items():
         vc = df[col].value_counts()
         k = layout[num]["options"]
