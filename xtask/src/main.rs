@@ -279,12 +279,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if timings {
                 let t = &r.timings;
                 println!(
-                    "timings: import {:.3}s, clean {:.3}s, aggregate {:.3}s, render {:.3}s, typst {:.3}s{}{}",
+                    "timings: import {:.3}s, clean {:.3}s, aggregate {:.3}s, render {:.3}s, typst {:.3}s{}{}{}",
                     t.import.as_secs_f64(),
                     t.clean.as_secs_f64(),
                     t.aggregate.as_secs_f64(),
                     t.render.as_secs_f64(),
                     t.typst.as_secs_f64(),
+                    if data {
+                        format!(", data {:.3}s (while typst runs)", t.data.as_secs_f64())
+                    } else {
+                        String::new()
+                    },
                     xtask::bench::peak_rss_kib().map_or(String::new(), |k| format!(
                         ", own peak {:.0} MiB",
                         k as f64 / 1024.0

@@ -25,7 +25,10 @@ pub struct Timings {
     pub aggregate: Duration,
     /// Computing the blocks and drawing the Typst source.
     pub render: Duration,
+    /// From starting typst to the PDF and chart images being written.
     pub typst: Duration,
+    /// Writing the respondent-level data (`--data`), while typst runs.
+    pub data: Duration,
     /// Datasets read by the parallel reader.
     pub parallel: Vec<String>,
 }

@@ -257,60 +257,78 @@ pub fn write(built: &mut Built, out: &Output) -> Result<Vec<String>, ReportError
             pdf_standard: Some(&built.spec.pdf_standards()),
         })
         .map_err(|e| ReportError::Output(e.to_string()))?;
-        let written = (|| -> Result<(), ReportError> {
-            put("tables.json", built.tables.to_json().as_bytes())?;
-            for t in &built.tables.tables {
-                if let Some(n) = &t.number {
-                    put(
-                        &format!("tables/{}", files::csv_name(n)),
-                        &files::table_csv(t),
-                    )?;
+        let mut data_time = std::time::Duration::ZERO;
+        // typst is waited for on a thread of its own, so that its time is its own while the
+        // files are written.
+        let ((warnings, chart_errors, typst_time), written) = std::thread::scope(|scope| {
+            let waiter = scope.spawn(move || {
+                let warnings = running
+                    .wait()
+                    .map_err(|e| ReportError::Output(e.to_string()));
+                let mut chart_errors = Vec::new();
+                for r in chart_runs {
+                    if let Err(e) = r.wait() {
+                        chart_errors.push(e.to_string());
+                    }
                 }
-            }
-            put(
-                "tables.xlsx",
-                &files::xlsx(&built.tables, &built.spec.title).map_err(ReportError::Output)?,
-            )?;
-            for (n, d) in &built.datasets {
-                // Streamed from the cleaning's own store: a long log is never one string.
-                let p = staging.join(format!("cleaning-log-{n}.csv"));
-                std::fs::File::create(&p)
-                    .and_then(|f| d.cleaning.write_log_csv(f))
-                    .map_err(|e| io(&p, e))?;
-            }
-            if let Some(a) = &built.audit {
-                let json = serde_json::to_string_pretty(a)
-                    .map_err(|e| ReportError::Output(e.to_string()))?;
-                put("audit.json", (json + "\n").as_bytes())?;
-            }
-            if out.internal {
-                let json = serde_json::to_string_pretty(&serde_json::json!({
-                    "notice": INTERNAL_NOTICE,
-                    "tables": built.internal,
-                }))
-                .map_err(|e| ReportError::Output(e.to_string()))?;
-                put("internal/unsuppressed.json", (json + "\n").as_bytes())?;
-            }
-            if let Some(identifying) = out.data {
-                crate::data::write(
-                    &built.datasets,
-                    &built.weights,
-                    identifying,
-                    &built.spec.date,
-                    &staging.join("data"),
+                (warnings, chart_errors, t0.elapsed())
+            });
+            let written = (|| -> Result<(), ReportError> {
+                put("tables.json", built.tables.to_json().as_bytes())?;
+                for t in &built.tables.tables {
+                    if let Some(n) = &t.number {
+                        put(
+                            &format!("tables/{}", files::csv_name(n)),
+                            &files::table_csv(t),
+                        )?;
+                    }
+                }
+                put(
+                    "tables.xlsx",
+                    &files::xlsx(&built.tables, &built.spec.title).map_err(ReportError::Output)?,
                 )?;
-            }
-            Ok(())
-        })();
-        let warnings = running
-            .wait()
-            .map_err(|e| ReportError::Output(e.to_string()));
-        let mut chart_errors = Vec::new();
-        for r in chart_runs {
-            if let Err(e) = r.wait() {
-                chart_errors.push(e.to_string());
-            }
-        }
+                for (n, d) in &built.datasets {
+                    // Streamed from the cleaning's own store: a long log is never one string.
+                    let p = staging.join(format!("cleaning-log-{n}.csv"));
+                    std::fs::File::create(&p)
+                        .and_then(|f| d.cleaning.write_log_csv(f))
+                        .map_err(|e| io(&p, e))?;
+                }
+                if let Some(a) = &built.audit {
+                    let json = serde_json::to_string_pretty(a)
+                        .map_err(|e| ReportError::Output(e.to_string()))?;
+                    put("audit.json", (json + "\n").as_bytes())?;
+                }
+                if out.internal {
+                    let json = serde_json::to_string_pretty(&serde_json::json!({
+                        "notice": INTERNAL_NOTICE,
+                        "tables": built.internal,
+                    }))
+                    .map_err(|e| ReportError::Output(e.to_string()))?;
+                    put("internal/unsuppressed.json", (json + "\n").as_bytes())?;
+                }
+                if let Some(identifying) = out.data {
+                    let t = Instant::now();
+                    crate::data::write(
+                        &built.datasets,
+                        &built.weights,
+                        identifying,
+                        &built.spec.date,
+                        &staging.join("data"),
+                    )?;
+                    data_time = t.elapsed();
+                }
+                Ok(())
+            })();
+            let waited = waiter.join().unwrap_or_else(|_| {
+                (
+                    Err(ReportError::Output("waiting for typst failed".into())),
+                    Vec::new(),
+                    t0.elapsed(),
+                )
+            });
+            (waited, written)
+        });
         written?;
         let warnings = warnings?;
         if !chart_errors.is_empty() {
@@ -322,7 +340,8 @@ pub fn write(built: &mut Built, out: &Output) -> Result<Vec<String>, ReportError
         if let Some((_, numbers)) = charts.as_ref().filter(|_| !charts_reused) {
             name_chart_pages(&staging.join("charts"), numbers)?;
         }
-        built.timings.typst = t0.elapsed();
+        built.timings.typst = typst_time;
+        built.timings.data = data_time;
         Ok(warnings)
     })();
     match result {
