@@ -53,27 +53,36 @@ pub fn export<W: Read + Write + Seek + Send, R: RecordSource + ?Sized>(
     created: &str,
     to: Targets<W>,
 ) -> Result<Codebook, ExportError> {
-    export_chunked(index, records, identifying, weights, created, to, None).map(|(c, _)| c)
+    let ds = flatten(index, records, identifying, weights).map_err(err("records"))?;
+    write(&ds, records, created, to)?;
+    Ok(codebook_of(index, &ds))
 }
 
-/// [`export`], `chunk_rows` rows at a time when given (tests: the files must not change).
-fn export_chunked<W: Read + Write + Seek + Send, R: RecordSource + ?Sized>(
-    index: &Index,
+fn err(format: &'static str) -> impl Fn(String) -> ExportError {
+    move |message| ExportError { format, message }
+}
+
+/// The codebook of an export of `index`'s questions.
+fn codebook_of(index: &Index, ds: &Export) -> Codebook {
+    codebook(ds, |q| {
+        index
+            .get(q)
+            .map(|q| q.kind.options().iter().map(|o| o.code.clone()).collect())
+            .unwrap_or_default()
+    })
+}
+
+/// Write the three files of a flattened export, [`Export::chunk_rows`] rows at a time (a
+/// test may lower it: the files do not change), reading `records` again; returns the writers.
+pub fn write<W: Read + Write + Seek + Send, R: RecordSource + ?Sized>(
+    ds: &Export,
     records: &R,
-    identifying: bool,
-    weights: Vec<WeightColumn<'_>>,
     created: &str,
     to: Targets<W>,
-    chunk_rows: Option<usize>,
-) -> Result<(Codebook, Targets<W>), ExportError> {
-    let err = |format: &'static str| move |message: String| ExportError { format, message };
-    let mut ds = flatten(index, records, identifying, weights).map_err(err("records"))?;
-    if let Some(n) = chunk_rows {
-        ds.chunk_rows = n.max(1);
-    }
-    let mut sav = sav::Writer::new(to.sav, &ds, created).map_err(err("SPSS .sav"))?;
-    let mut dta = dta::Writer::new(to.dta, &ds).map_err(err("Stata .dta"))?;
-    let mut parquet = parquet_out::Writer::new(to.parquet, &ds).map_err(err("Parquet"))?;
+) -> Result<Targets<W>, ExportError> {
+    let mut sav = sav::Writer::new(to.sav, ds, created).map_err(err("SPSS .sav"))?;
+    let mut dta = dta::Writer::new(to.dta, ds).map_err(err("Stata .dta"))?;
+    let mut parquet = parquet_out::Writer::new(to.parquet, ds).map_err(err("Parquet"))?;
     let mut chunk = ds.chunk();
     let mut failed: Option<ExportError> = None;
     let mut put = |chunk: &mut Chunk| -> Result<(), ExportError> {
@@ -111,18 +120,11 @@ fn export_chunked<W: Read + Write + Seek + Send, R: RecordSource + ?Sized>(
     }
     read.map_err(err("records"))?;
     put(&mut chunk)?;
-    let to = Targets {
+    Ok(Targets {
         sav: sav.finish().map_err(err("SPSS .sav"))?,
         dta: dta.finish().map_err(err("Stata .dta"))?,
         parquet: parquet.finish().map_err(err("Parquet"))?,
-    };
-    let codebook = codebook(&ds, |q| {
-        index
-            .get(q)
-            .map(|q| q.kind.options().iter().map(|o| o.code.clone()).collect())
-            .unwrap_or_default()
-    });
-    Ok((codebook, to))
+    })
 }
 
 #[cfg(test)]
@@ -171,16 +173,12 @@ mod tests {
             label: "权重".into(),
             weight: Box::new(|r: &Record| 0.5 + r.id.len() as f64 / 7.0),
         }];
-        let (codebook, to) = export_chunked(
-            index,
-            recs,
-            false,
-            weights,
-            "2025-06-01 00:00:00",
-            to,
-            chunk_rows,
-        )
-        .expect("export");
+        let mut ds = flatten(index, recs, false, weights).expect("flatten");
+        if let Some(n) = chunk_rows {
+            ds.chunk_rows = n;
+        }
+        let to = super::write(&ds, recs, "2025-06-01 00:00:00", to).expect("export");
+        let codebook = codebook_of(index, &ds);
         let pf = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(
             to.parquet.get_ref().clone(),
         ))
