@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use survey_report::{BuildOptions, Output, Registry, Timings};
 
 /// The CHIMA 2025 report folder, relative to the workspace root.
@@ -151,7 +151,8 @@ pub fn export_data(
     let (spec, folder, datasets) = survey_report::load_datasets_with(report_dir, true)?;
     let weights = survey_report::weights::compute(&folder, &spec.weights, &datasets)?;
     let report_out = out_root.join(&spec.id);
-    std::fs::create_dir_all(&report_out)?;
+    std::fs::create_dir_all(&report_out)
+        .with_context(|| format!("cannot create {}", report_out.display()))?;
     let staging = report_out.join(format!(".data.staging-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     let names =
@@ -165,10 +166,22 @@ pub fn export_data(
         };
     let dest = report_out.join("data");
     let old = report_out.join(format!(".data.old-{}", std::process::id()));
-    if dest.exists() {
-        std::fs::rename(&dest, &old)?;
+    let swapped = (|| -> Result<()> {
+        if dest.exists() {
+            std::fs::rename(&dest, &old)
+                .with_context(|| format!("cannot move {} aside", dest.display()))?;
+        }
+        std::fs::rename(&staging, &dest)
+            .with_context(|| format!("cannot move the new data into {}", dest.display()))
+    })();
+    if let Err(e) = swapped {
+        // The files written stay out of the way; the last good data/ is put back if it moved.
+        let _ = std::fs::remove_dir_all(&staging);
+        if !dest.exists() {
+            let _ = std::fs::rename(&old, &dest);
+        }
+        return Err(e);
     }
-    std::fs::rename(&staging, &dest)?;
     let _ = std::fs::remove_dir_all(&old);
     Ok((dest, names))
 }

@@ -28,6 +28,10 @@ use crate::model::{
     Cell, Chunk, Export, ExportVar, NOT_ANSWERED_LABEL, NOT_SHOWN_LABEL, VarStats, VarType,
 };
 
+/// The longest string a `.dta` of this writer holds, in UTF-8 bytes (`str2045`); a longer text
+/// is cut there, on a character boundary, and counted ([`crate::model::VarStats::cut_in_dta`]).
+pub const STR_MAX: usize = 2045;
+
 /// Stata stores `.a`, `.b`, … in value-label tables as the *long* encoding
 /// of the extended missing value: `.` = 2147483621, `.a` = 2147483622, …
 pub fn label_value(mv: MissingValue) -> i32 {
@@ -108,8 +112,8 @@ impl<'d, 'w, W: Read + Write + Seek> Writer<'d, 'w, W> {
                         unreachable!()
                     };
                     // str# width is in BYTES (UTF-8), 1..=2045; longer needs strL
-                    // (which dta 0.6.0 cannot create from scratch).
-                    let w = width_bytes.clamp(1, 2045);
+                    // (which dta 0.6.0 cannot create from scratch): longer texts are cut.
+                    let w = width_bytes.clamp(1, STR_MAX);
                     (
                         VariableType::FixedString(w as u16),
                         format!("%-{}s", w.min(244)),
@@ -164,7 +168,7 @@ impl<'d, 'w, W: Read + Write + Seek> Writer<'d, 'w, W> {
                         Value::Double(mv.map_or(StataDouble::Present(x), StataDouble::Missing))
                     }
                     Storage::Str => Value::String(match c {
-                        Cell::Text(t) => Cow::Borrowed(t.as_str()),
+                        Cell::Text(t) => Cow::Borrowed(crate::sav::truncate_bytes(t, STR_MAX)),
                         _ => Cow::Borrowed(""),
                     }),
                 });

@@ -40,7 +40,8 @@ pub struct Targets<W> {
     pub parquet: W,
 }
 
-/// Write one dataset's `.sav`, `.dta` and Parquet files and return its codebook. The records
+/// Write one dataset's `.sav`, `.dta` and Parquet files and return its codebook, with the
+/// variables whose longest texts the `.dta` had to cut ([`dta::STR_MAX`]) and how many. The records
 /// are read twice: once to learn what the headers need (text widths, number ranges, counts),
 /// once to write, a [`Chunk`] of rows at a time into all three files, so memory does not grow
 /// with the number of respondents. `created` (`YYYY-MM-DD HH:MM:SS`) is the date the `.sav`
@@ -52,10 +53,17 @@ pub fn export<W: Read + Write + Seek + Send, R: RecordSource + ?Sized>(
     weights: Vec<WeightColumn<'_>>,
     created: &str,
     to: Targets<W>,
-) -> Result<Codebook, ExportError> {
+) -> Result<(Codebook, Vec<(String, u64)>), ExportError> {
     let ds = flatten(index, records, identifying, weights).map_err(err("records"))?;
     write(&ds, records, created, to)?;
-    Ok(codebook_of(index, &ds))
+    let cut = ds
+        .vars
+        .iter()
+        .zip(&ds.stats)
+        .filter(|(_, s)| s.cut_in_dta > 0)
+        .map(|(v, s)| (v.name.clone(), s.cut_in_dta))
+        .collect();
+    Ok((codebook_of(index, &ds), cut))
 }
 
 fn err(format: &'static str) -> impl Fn(String) -> ExportError {
@@ -258,6 +266,62 @@ mod tests {
             prop_assert_eq!(&chunked.codebook, &whole.codebook);
             prop_assert_eq!(chunked.codebook.respondents, n as u64);
         }
+    }
+
+    /// A text longer than a `.dta` string is cut there in the `.dta` alone, and counted; ids
+    /// that a number would merge (`0002` and `2`) or round stay texts.
+    #[test]
+    fn long_texts_and_odd_ids_are_kept() {
+        let index = Index::new(
+            serde_json::from_value(serde_json::json!({
+                "id": "t", "title": "测试", "organisation": "CHIMA", "year": 2025,
+                "language": "zh-CN",
+                "sections": [{"id": "s", "title": "S", "questions": [
+                    {"id": "note", "text": "意见", "kind": "text"}]}]
+            }))
+            .expect("questionnaire"),
+        )
+        .expect("index");
+        let long = "医".repeat(700);
+        let mut recs = Vec::new();
+        for (id, text) in [
+            ("0002", long.as_str()),
+            ("2", "短"),
+            ("9007199254740993", ""),
+        ] {
+            let mut r = Record::blank(id, 1);
+            r.values[0] = survey_schema::Value::Text(text.to_owned());
+            recs.push(r);
+        }
+        let ds = flatten(&index, recs.as_slice(), false, Vec::new()).expect("flatten");
+        assert_eq!(ds.vars[0].vtype, model::VarType::Text { width_bytes: 16 });
+        assert_eq!(ds.stats[1].cut_in_dta, 1);
+        let to = Targets {
+            sav: Cursor::new(Vec::new()),
+            dta: Cursor::new(Vec::new()),
+            parquet: Cursor::new(Vec::new()),
+        };
+        let to = super::write(&ds, recs.as_slice(), "2025-06-01 00:00:00", to).expect("export");
+        let (sav, dta) = (to.sav.into_inner(), to.dta.into_inner());
+        assert!(!sav.is_empty());
+        let find = |h: &[u8], n: &[u8]| h.windows(n.len()).any(|w| w == n);
+        // 2,045 bytes hold 681 characters of three bytes; the .sav keeps all 700.
+        assert!(find(&dta, "医".repeat(681).as_bytes()));
+        assert!(!find(&dta, "医".repeat(682).as_bytes()));
+        let (batch, _) = ambers::read_sav_from_reader(Cursor::new(sav)).expect("reads back");
+        let note = cast(batch.column(1), &DataType::Utf8).expect("text");
+        let note = note
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .expect("text");
+        assert_eq!(note.value(0).trim_end(), long);
+        assert!(find(&dta, b"0002") && find(&dta, b"9007199254740993"));
+        let values = parquet_values(&to.parquet.into_inner());
+        assert_eq!(
+            values[0],
+            ["0002", "2", "9007199254740993"].map(|s| Some(s.to_owned()))
+        );
+        assert_eq!(values[1][0].as_deref(), Some(long.as_str()));
     }
 
     /// Rows past one Parquet row group go into more: the writer never buffers the whole file.

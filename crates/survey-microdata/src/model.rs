@@ -68,7 +68,8 @@ pub enum VarType {
 /// Where a variable's values come from in a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
-    /// The respondent's id: a number when every id is a whole number, else a text.
+    /// The respondent's id: a number when every id is a plainly written whole number a double
+    /// holds exactly, else a text.
     Id,
     /// The chosen option's code (its position plus one) of the question at this position.
     Choice {
@@ -131,6 +132,9 @@ pub struct VarStats {
     pub integer: bool,
     /// The longest text, in UTF-8 bytes.
     pub longest: usize,
+    /// Texts longer than a `.dta` string holds ([`crate::dta::STR_MAX`] bytes): cut there in
+    /// the `.dta` only.
+    pub cut_in_dta: u64,
 }
 
 impl VarStats {
@@ -144,6 +148,7 @@ impl VarStats {
             hi: 0.0,
             integer: true,
             longest: 0,
+            cut_in_dta: 0,
         }
     }
 }
@@ -227,6 +232,16 @@ impl CellRef<'_> {
     }
 }
 
+/// An id written as a number: a whole number as plainly written (no sign but a minus, no
+/// leading zero, so that `0002` and `2` stay apart) that a double holds exactly.
+fn numeric(id: &str) -> Option<f64> {
+    const EXACT: i64 = 1 << 53;
+    id.parse::<i64>()
+        .ok()
+        .filter(|x| x.to_string() == id && (-EXACT..=EXACT).contains(x))
+        .map(|x| x as f64)
+}
+
 fn missing(v: &Value) -> Option<CellRef<'static>> {
     match v {
         Value::NotShown => Some(CellRef::NotShown),
@@ -239,8 +254,8 @@ impl Export<'_> {
     /// Variable `v`'s cell of record `r`; `numeric_id`: the id is written as a number.
     fn cell<'r>(&self, v: &ExportVar, r: &'r Record, numeric_id: bool) -> CellRef<'r> {
         match v.source {
-            Source::Id => match r.id.parse::<i64>() {
-                Ok(x) if numeric_id => CellRef::Num(x as f64),
+            Source::Id => match numeric(&r.id) {
+                Some(x) if numeric_id => CellRef::Num(x),
                 _ => CellRef::Text(&r.id),
             },
             Source::Choice { question } => {
@@ -504,7 +519,7 @@ pub fn flatten<'w, R: RecordSource + ?Sized>(
     let mut stats = std::mem::take(&mut ds.stats);
     records.each_record(&mut |r| {
         n += 1;
-        ids_numeric &= r.id.parse::<i64>().is_ok();
+        ids_numeric &= numeric(&r.id).is_some();
         for (v, s) in ds.vars.iter().zip(stats.iter_mut()) {
             let c = ds.cell(v, r, true);
             match c {
@@ -522,6 +537,7 @@ pub fn flatten<'w, R: RecordSource + ?Sized>(
                 CellRef::Text(t) => {
                     s.valid += u64::from(!t.is_empty());
                     s.longest = s.longest.max(t.len());
+                    s.cut_in_dta += u64::from(t.len() > crate::dta::STR_MAX);
                 }
             }
             if v.source == Source::Id {

@@ -30,6 +30,7 @@ pub fn write(
     let created = format!("{date} 00:00:00");
     std::fs::create_dir_all(dir).map_err(|e| io(dir, &e))?;
     let mut names = Vec::new();
+    let mut cuts = Vec::new();
     let tag = if identifying { ".CONFIDENTIAL" } else { "" };
     let mut readme = String::from(
         "# Respondent-level data\n\nEach dataset's cleaned, valid respondents, written by the CHIMA survey toolkit.\n\n",
@@ -70,7 +71,7 @@ pub fn write(
                 .map_err(|e| io(&p, &e))
         };
         let (sav, dta, parquet) = (open("sav")?, open("dta")?, open("parquet")?);
-        let codebook = survey_microdata::export(
+        let (codebook, cut) = survey_microdata::export(
             &d.index,
             &d.records,
             identifying,
@@ -94,6 +95,16 @@ pub fn write(
             codebook.variables.len(),
             codebook.questionnaire
         ));
+        for (var, n) in &cut {
+            cuts.push(format!(
+                "- `{name}{tag}.dta`, `{var}`: {n} answer(s) longer than {} bytes, cut there (a Stata string of this file holds at most that); the `.sav` and `.parquet` hold them whole.\n",
+                survey_microdata::dta::STR_MAX
+            ));
+        }
+    }
+    if !cuts.is_empty() {
+        readme.push_str("\nLong texts:\n\n");
+        cuts.iter().for_each(|c| readme.push_str(c));
     }
     readme.push_str(
         "\nMissing answers: not shown (display logic) is -3 in `.sav` (user-missing), `.a` in `.dta`, null with `not_shown` in the question's `__status` column in Parquet; shown but not answered is -2, `.b`, `not_answered`. Multiple-choice questions are 0/1 variables per option, grouped as an SPSS multiple-response set. Parquet categories are dictionary-encoded and not flagged as ordered: the writer stores a dictionary in order of appearance, so each column's `levels` metadata holds the options in questionnaire order and its `measure` metadata says whether the options are ordinal. In pandas: `f = pyarrow.parquet.read_schema(path).field(c)`, then `df[c] = df[c].cat.set_categories(json.loads(f.metadata[b\"levels\"]), ordered=f.metadata[b\"measure\"] == b\"ordinal\")`. The `.sav` and `.dta` codes follow the questionnaire order.\n",
