@@ -167,6 +167,12 @@ pub fn export_data(
     let dest = report_out.join("data");
     let old = report_out.join(format!(".data.old-{}", std::process::id()));
     let swapped = (|| -> Result<()> {
+        if dest.exists() && !dest.is_dir() {
+            anyhow::bail!(
+                "{} is a file, not a data folder: move it away, then export again",
+                dest.display()
+            );
+        }
         if dest.exists() {
             std::fs::rename(&dest, &old)
                 .with_context(|| format!("cannot move {} aside", dest.display()))?;

@@ -57,6 +57,8 @@ pub struct Variable {
     /// Whether the missing codes apply.
     pub missing_codes: bool,
     /// Respondents with a value (a text variable: a non-empty text); not shown; not answered.
+    /// An open question's files hold an empty text for both of the last two; the counts here
+    /// still keep them apart.
     pub valid: u64,
     pub not_shown: u64,
     pub not_answered: u64,

@@ -540,8 +540,16 @@ pub fn flatten<'w, R: RecordSource + ?Sized>(
                     s.cut_in_dta += u64::from(t.len() > crate::dta::STR_MAX);
                 }
             }
-            if v.source == Source::Id {
-                s.longest = s.longest.max(r.id.len());
+            match v.source {
+                Source::Id => s.longest = s.longest.max(r.id.len()),
+                // A text question's file cell is an empty text either way; the codebook still
+                // tells not shown from not answered.
+                Source::Text { question } => match r.values[question] {
+                    Value::NotShown => s.not_shown += 1,
+                    Value::Skipped => s.not_answered += 1,
+                    _ => {}
+                },
+                _ => {}
             }
         }
         Ok(())
