@@ -6,6 +6,10 @@
 //! rows from two sources, and is refused at the first such row and column; otherwise the file is
 //! GB18030, and a cell that is itself well-formed UTF-8 Chinese inside it (a row pasted from a
 //! UTF-8 file) is refused too — decoding it as GB18030 would silently garble it.
+//!
+//! [`sniff`] reads the whole file to decide. The parallel reader decides from the start
+//! ([`utf8_start`], [`gb18030_start`]) and checks every later block as it reads it
+//! ([`GbCheck`] for GB18030), so that its verdict is [`sniff`]'s without that first read.
 
 use std::io::Read;
 use std::path::Path;
@@ -68,6 +72,141 @@ pub fn utf8_start(start: &[u8], complete: bool) -> Option<TextEncoding> {
     })
 }
 
+/// What bytes say of UTF-8: valid multi-byte characters, and bytes that begin none. Separators
+/// (`,`, `"`, newlines) are ASCII and never part of either, so the evidence of a file is the
+/// sum of the evidence of its cells, however the file is cut at them.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Evidence {
+    pub multibyte: u64,
+    pub invalid: u64,
+}
+
+impl Evidence {
+    /// Count `data`, up to a character cut at its end unless `at_end`; returns how many bytes
+    /// were looked at and where the first invalid one is.
+    fn count(&mut self, data: &[u8], at_end: bool) -> (usize, Option<usize>) {
+        let len = data.len();
+        let mut first = None;
+        let mut i = 0;
+        while i < len {
+            let b = data[i];
+            if b < 0x80 {
+                i += 1;
+                continue;
+            }
+            let need = match b {
+                0xC2..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                0xF0..=0xF4 => 4,
+                _ => 0,
+            };
+            if need > 0 && i + need > len && !at_end {
+                break; // cut at the chunk's end: carried over
+            }
+            if need > 0 && i + need <= len && std::str::from_utf8(&data[i..i + need]).is_ok() {
+                self.multibyte += 1;
+                i += need;
+            } else {
+                self.invalid += 1;
+                first.get_or_insert(i);
+                i += 1;
+            }
+        }
+        (i, first)
+    }
+
+    pub fn add(&mut self, other: Evidence) {
+        self.multibyte += other.multibyte;
+        self.invalid += other.invalid;
+    }
+
+    /// What [`sniff`] decides of a whole file without a byte-order mark: GB18030 when some
+    /// bytes are not UTF-8 and valid multi-byte characters are fewer than four times those.
+    pub fn says_gb18030(&self) -> bool {
+        self.invalid > 0 && self.multibyte < 4 * self.invalid
+    }
+}
+
+/// GB18030 when the start of a file says so, for a reader that checks every later cell with
+/// a [`GbCheck`] and adds up its evidence: when the whole file's evidence
+/// ([`Evidence::says_gb18030`]) agrees and no cell is refused, [`sniff`] would have decided
+/// GB18030 and passed every cell too, so the two agree without a read of the whole file
+/// first. None: not known from the start alone (a byte-order mark, UTF-8 text, mostly UTF-8
+/// evidence, or bytes GB18030 cannot decode).
+pub fn gb18030_start(start: &[u8], complete: bool) -> Option<TextEncoding> {
+    if [&[0xFF, 0xFE][..], &[0xFE, 0xFF], &[0xEF, 0xBB, 0xBF]]
+        .iter()
+        .any(|bom| start.starts_with(bom))
+    {
+        return None;
+    }
+    // Whole lines only: a character may be cut at the end of what was read.
+    let whole = if complete {
+        start
+    } else {
+        &start[..memchr::memrchr(b'\n', start)? + 1]
+    };
+    let mut check = GbCheck::default();
+    let fits = simdutf8::basic::from_utf8(whole).is_err()
+        && check.cells(whole).is_ok()
+        && check.evidence.says_gb18030()
+        && !encoding_rs::GB18030.decode_without_bom_handling(whole).1;
+    fits.then_some(TextEncoding::Gb18030)
+}
+
+/// What [`sniff`] and [`check_gb18030`] look at in a file read as GB18030, cell by cell: the
+/// UTF-8 evidence, and cells that are well-formed UTF-8 Chinese.
+#[derive(Debug, Default)]
+pub struct GbCheck {
+    pub evidence: Evidence,
+}
+
+impl GbCheck {
+    /// Look at every cell of `bytes` (whole records); the offset of the first cell that is
+    /// UTF-8 Chinese (or that holds a quote a CSV reader would read as a letter), if one is.
+    pub fn cells(&mut self, bytes: &[u8]) -> Result<(), usize> {
+        let mut in_quotes = false;
+        let mut start = 0;
+        // Just past the quote that last closed a quoted stretch (a `""` inside quotes is a
+        // quote closing and one opening again).
+        let mut closed = usize::MAX;
+        let mut refused = None;
+        let mut cell = |this: &mut Self, from: usize, to: usize| {
+            let c = &bytes[from..to];
+            if c.is_ascii() {
+                return;
+            }
+            this.evidence.count(c, true);
+            if refused.is_none()
+                && let Ok(s) = simdutf8::basic::from_utf8(c)
+                && s.chars().any(cjk)
+            {
+                refused = Some(from);
+            }
+        };
+        for i in memchr::memchr3_iter(b'"', b',', b'\n', bytes) {
+            match bytes[i] {
+                // A quote inside an unquoted cell is a letter to a CSV reader, not the start
+                // of a quoted cell: the cells here would not be its cells, so vouch for none.
+                b'"' if !in_quotes && i != start && i != closed => return Err(start),
+                b'"' => {
+                    in_quotes = !in_quotes;
+                    if !in_quotes {
+                        closed = i + 1;
+                    }
+                }
+                _ if in_quotes => {}
+                _ => {
+                    cell(self, start, i);
+                    start = i + 1;
+                }
+            }
+        }
+        cell(self, start, bytes.len());
+        refused.map_or(Ok(()), Err)
+    }
+}
+
 /// Decide the encoding of a CSV file, reading all of it.
 pub fn sniff(path: &Path) -> Result<TextEncoding, ImportError> {
     let io = |e: std::io::Error| ImportError::file(path, format!("cannot read: {e}"));
@@ -78,7 +217,7 @@ pub fn sniff(path: &Path) -> Result<TextEncoding, ImportError> {
     let mut first = true;
     let mut bom = false;
     // Evidence: valid multi-byte UTF-8 characters, invalid positions, the first of those.
-    let (mut multibyte, mut invalid) = (0u64, 0u64);
+    let mut evidence = Evidence::default();
     let mut first_invalid: Option<u64> = None;
     loop {
         let n = read_full(&mut f, &mut buf[carry..carry + CHUNK]).map_err(io)?;
@@ -103,35 +242,11 @@ pub fn sniff(path: &Path) -> Result<TextEncoding, ImportError> {
             }
             Err(_) => {
                 // Slow path: count the evidence in this chunk.
-                let mut i = 0;
-                while i < len {
-                    let b = data[i];
-                    if b < 0x80 {
-                        i += 1;
-                        continue;
-                    }
-                    let need = match b {
-                        0xC2..=0xDF => 2,
-                        0xE0..=0xEF => 3,
-                        0xF0..=0xF4 => 4,
-                        _ => 0,
-                    };
-                    if need > 0 && i + need > len && !at_end {
-                        break; // cut at the chunk's end: carried over
-                    }
-                    if need > 0
-                        && i + need <= len
-                        && std::str::from_utf8(&data[i..i + need]).is_ok()
-                    {
-                        multibyte += 1;
-                        i += need;
-                    } else {
-                        invalid += 1;
-                        first_invalid.get_or_insert(offset + i as u64);
-                        i += 1;
-                    }
+                let (looked, first) = evidence.count(data, at_end);
+                if let Some(i) = first {
+                    first_invalid.get_or_insert(offset + i as u64);
                 }
-                (i, len - i)
+                (looked, len - looked)
             }
         };
         if tail > 0 {
@@ -150,7 +265,7 @@ pub fn sniff(path: &Path) -> Result<TextEncoding, ImportError> {
             TextEncoding::Utf8
         });
     };
-    if bom || multibyte >= 4 * invalid {
+    if bom || !evidence.says_gb18030() {
         let (row, col) = locate(path, bad)?;
         return Err(ImportError {
             file: path.to_owned(),
@@ -158,7 +273,8 @@ pub fn sniff(path: &Path) -> Result<TextEncoding, ImportError> {
             column: Some(col),
             value: None,
             message: format!(
-                "the file is UTF-8 text, but this cell holds {invalid} byte(s) that are not (probably a row pasted from a GB18030/GBK file); save the whole file in one encoding"
+                "the file is UTF-8 text, but this cell holds {} byte(s) that are not (probably a row pasted from a GB18030/GBK file); save the whole file in one encoding",
+                evidence.invalid
             ),
         });
     }
@@ -314,6 +430,30 @@ mod tests {
             .encode("序号,1、医院级别\n1,三级医院\n2,二级医院\n")
             .0;
         assert_eq!(sniff(&file("g.csv", &gb)).unwrap(), TextEncoding::Gb18030);
+    }
+
+    #[test]
+    fn gb18030_is_decided_from_a_start_whose_cells_pass() {
+        let gb = |s: &str| encoding_rs::GB18030.encode(s).0.into_owned();
+        let start = gb(
+            "序号,1、医院名称,2、备注\n1,三级医院,\"加强培训，\"\"每年\"\"两次,至少\"\n2,二级医院,无\n",
+        );
+        assert_eq!(gb18030_start(&start, true), Some(TextEncoding::Gb18030));
+        // Not from a start cut inside its first line, nor from UTF-8 or a byte-order mark.
+        assert_eq!(gb18030_start(&start[..9], false), None);
+        assert_eq!(gb18030_start("序号,名称\n1,三级\n".as_bytes(), true), None);
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend_from_slice(&start);
+        assert_eq!(gb18030_start(&bom, true), None);
+        // The cells of a quoted stretch with doubled quotes are cells; a quote inside an
+        // unquoted cell is not vouched for; a UTF-8 Chinese cell is refused where it starts.
+        let mut check = GbCheck::default();
+        assert_eq!(check.cells(b"1,\"a\"\"b,c\"\"\",d\n"), Ok(()));
+        assert_eq!(check.cells(b"1,a\"b,c\n"), Err(2));
+        let mut row = gb("3,三级医院,");
+        let at = row.len();
+        row.extend_from_slice("数据中心\n".as_bytes());
+        assert_eq!(check.cells(&row), Err(at));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, mpsc};
 
 use survey_schema::{Index, Record};
 
+use crate::encoding::GbCheck;
 use crate::mapping::{Layout, Mapping};
 use crate::wjx::{Cells, Plan};
 use crate::{ImportError, Meta, SourceInfo, WjxMode};
@@ -137,10 +138,16 @@ where
         .map_err(io)?;
     // Every block is checked as it is decoded, so a start that is UTF-8 is enough to go on:
     // should a later block not be, the read fails there (and the caller's sequential reader
-    // reads the whole file to decide). Anything else is decided by reading the whole file.
-    let enc = match crate::encoding::utf8_start(&carry, carry.len() as u64 == size) {
-        Some(e) => e,
-        None => crate::encoding::sniff(path)?,
+    // reads the whole file to decide). GB18030 decided from the start is checked cell by cell
+    // as the blocks are read, its UTF-8 evidence added up and compared at the end: what
+    // `sniff` and its cell check would do. Anything else is decided by reading the whole file.
+    let complete = carry.len() as u64 == size;
+    let (enc, gb_check) = match crate::encoding::utf8_start(&carry, complete) {
+        Some(e) => (e, false),
+        None => match crate::encoding::gb18030_start(&carry, complete) {
+            Some(e) => (e, true),
+            None => (crate::encoding::sniff(path)?, false),
+        },
     };
     let (encoding, enc_name) = (enc.encoding(), enc.name());
     if encoding != encoding_rs::UTF_8 && encoding != encoding_rs::GB18030 {
@@ -182,6 +189,12 @@ where
         },
         bytes: size,
     };
+    // The header's evidence; the workers add the rows'.
+    let mut header_check = GbCheck::default();
+    if gb_check && header_check.cells(&carry[..header_end]).is_err() {
+        return Err(gb_refused(path, 1));
+    }
+    let evidence = Mutex::new(header_check.evidence);
     carry.drain(..header_end);
 
     let threads = threads.max(1);
@@ -205,8 +218,10 @@ where
                 let rx = Arc::clone(&rx);
                 let give_back = give_back.clone();
                 let (plan, init, f, stop, fail) = (&plan, &init, &f, &stop, &fail);
+                let evidence = &evidence;
                 scope.spawn(move || {
                     let mut state = init();
+                    let mut check = GbCheck::default();
                     let mut record = Record::blank(String::new(), index.len());
                     let mut meta = Meta::default();
                     let mut out = vec![0u8; 1 << 16];
@@ -217,6 +232,10 @@ where
                             Err(_) => break,
                         };
                         if stop.load(Ordering::Relaxed) {
+                            continue;
+                        }
+                        if gb_check && check.cells(&block.bytes).is_err() {
+                            fail(gb_refused(path, block.first_row));
                             continue;
                         }
                         // The block is checked or decoded to UTF-8 once, as a whole.
@@ -291,6 +310,10 @@ where
                         }
                         let _ = give_back.send(block.bytes);
                     }
+                    evidence
+                        .lock()
+                        .expect("no panics hold this lock")
+                        .add(check.evidence);
                     state
                 })
             })
@@ -357,7 +380,30 @@ where
     });
     match first_error.into_inner().expect("no panics hold this lock") {
         Some(e) => Err(e),
+        None if gb_check
+            && !evidence
+                .into_inner()
+                .expect("no panics hold this lock")
+                .says_gb18030() =>
+        {
+            Err(ImportError::file(
+                path,
+                "the file starts as GB18030 but most of its text is UTF-8: its encoding is decided by reading all of it",
+            ))
+        }
         None => Ok((info, states)),
+    }
+}
+
+/// A cell the GB18030 check cannot pass (UTF-8 Chinese in a GB18030 file, or a quote inside
+/// an unquoted cell): the sequential reader, which reads the file whole, says which and why.
+fn gb_refused(path: &Path, row: usize) -> ImportError {
+    ImportError {
+        file: path.to_owned(),
+        row: Some(row),
+        column: None,
+        value: None,
+        message: "a cell from here on is not plainly GB18030 text: the encoding is decided by reading the whole file".into(),
     }
 }
 

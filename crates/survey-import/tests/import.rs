@@ -709,3 +709,109 @@ fn the_parallel_reader_reports_the_row_of_a_bad_cell() {
         "{e}"
     );
 }
+
+/// A GB18030 export is taken as GB18030 from its start and checked cell by cell as it is read:
+/// a clean file is read on every thread with the sequential reader's records; a UTF-8 Chinese
+/// cell far past the start, or text past the start that is mostly UTF-8, stops the parallel
+/// read (the caller then reads the file whole and gets the sequential reader's located error).
+/// The UTF-8 text in both is chosen to decode as GB18030 too (中文: six bytes, three GB18030
+/// pairs; é: one pair), so that only the cell check and the evidence can tell.
+#[test]
+fn a_gb18030_export_is_decided_from_its_start_and_checked_to_its_end() {
+    let idx = index();
+    // Code mode, every row as the first fixture row: its only non-ASCII cells are free text,
+    // one of them quoted, with a comma and doubled quotes in it.
+    let advice = idx.position("advice").unwrap();
+    let many: Vec<Record> = (0..3000)
+        .map(|k| {
+            let mut r = expected()[0].clone();
+            r.id = (k + 1).to_string();
+            r.values[advice] = Value::Text("加强培训，\"每年\"两次,至少".into());
+            r
+        })
+        .collect();
+    let (h, r) = rows(&idx, WjxMode::Code, &many);
+    let name = h.iter().position(|x| x.starts_with("1、")).unwrap();
+    // Lines as a CSV writer writes them, each then encoded on its own.
+    let line = |cells: &[String]| {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(cells).unwrap();
+        String::from_utf8(w.into_inner().unwrap()).unwrap()
+    };
+    let gb = |s: &str| encoding_rs::GB18030.encode(s).0.into_owned();
+    let file = |name: &str, row: &dyn Fn(usize, &[String]) -> Vec<u8>| {
+        let mut bytes = gb(&line(&h));
+        let start = bytes.len() + (0..1000).map(|k| gb(&line(&r[k])).len()).sum::<usize>();
+        assert!(
+            start > 64 << 10,
+            "the first thousand rows fill the start read"
+        );
+        for (k, cells) in r.iter().enumerate() {
+            bytes.extend(row(k, cells));
+        }
+        let p = tmp(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    };
+    let fold = |p: &Path| {
+        survey_import::parallel::fold_csv_blocks(
+            &idx,
+            &mapping(),
+            &fixtures().join("fixture.mapping.json"),
+            p,
+            2,
+            4096,
+            Vec::new,
+            |acc: &mut Vec<(usize, Record)>, rec, meta| {
+                acc.push((meta.row, rec.clone()));
+                Ok(())
+            },
+            None,
+        )
+    };
+
+    let clean = file("gb-clean.csv", &|_, cells| gb(&line(cells)));
+    let (info, states) = fold(&clean).unwrap();
+    assert_eq!(info.encoding, Some(TextEncoding::Gb18030));
+    let mut got: Vec<(usize, Record)> = states.into_iter().flatten().collect();
+    got.sort_by_key(|(row, _)| *row);
+    let (_, seq) = import(&clean).unwrap();
+    let want: Vec<(usize, Record)> = seq.into_iter().map(|i| (i.meta.row, i.record)).collect();
+    assert_eq!(got, want);
+
+    // One cell of GB18030 row `k` replaced by UTF-8 bytes.
+    let with_utf8 = |cells: &[String], text: &str| {
+        let mut cells = cells.to_vec();
+        cells[name] = "@".into();
+        let mut bytes = gb(&line(&cells));
+        let at = bytes.iter().position(|&b| b == b'@').unwrap();
+        bytes.splice(at..=at, text.bytes());
+        bytes
+    };
+    // Row 2,502's hospital name pasted from a UTF-8 file.
+    let pasted = file("gb-pasted.csv", &|k, cells| {
+        if k == 2500 {
+            with_utf8(cells, "中文")
+        } else {
+            gb(&line(cells))
+        }
+    });
+    assert!(fold(&pasted).is_err());
+    let e = first_error(&pasted);
+    assert!(
+        e.contains("row 2502") && e.contains("otherwise GB18030"),
+        "{e}"
+    );
+
+    // After the first thousand rows, hospital names in UTF-8 of two hundred é each: the whole
+    // file says UTF-8 with GB18030 in it, which the sequential reader refuses.
+    let mostly_utf8 = file("gb-then-utf8.csv", &|k, cells| {
+        if k < 1000 {
+            gb(&line(cells))
+        } else {
+            with_utf8(cells, &"é".repeat(200))
+        }
+    });
+    assert!(fold(&mostly_utf8).is_err());
+    assert!(first_error(&mostly_utf8).contains("the file is UTF-8 text"));
+}
