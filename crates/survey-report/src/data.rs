@@ -36,7 +36,7 @@ pub fn write(
         "# Respondent-level data\n\nEach dataset's cleaned, valid respondents, written by the CHIMA survey toolkit.\n\n",
     );
     if identifying {
-        readme.push_str(&format!("**{CONFIDENTIAL}**\n\n"));
+        readme.push_str(&format!("**{CONFIDENTIAL}**\n\nFree-text answers (other, please specify; open questions) are included as typed; respondents sometimes write names into them too.\n\n"));
     } else {
         readme.push_str("Identifying questions (names, codes) are left out. Free-text answers (other, please specify; open questions) are included as typed: read them before passing the files on, since respondents sometimes write names into them. The files hold respondents, not tables: small-cell suppression, which protects the published tables, does not apply to them, and a cell hidden in the report can be counted here.\n\n");
     }
