@@ -268,20 +268,24 @@ mod tests {
         }
     }
 
+    /// A questionnaire of one question.
+    fn one_question(question: serde_json::Value) -> Index {
+        Index::new(
+            serde_json::from_value(serde_json::json!({
+                "id": "t", "title": "测试", "organisation": "CHIMA", "year": 2025,
+                "language": "zh-CN",
+                "sections": [{"id": "s", "title": "S", "questions": [question]}]
+            }))
+            .expect("questionnaire"),
+        )
+        .expect("index")
+    }
+
     /// A text longer than a `.dta` string is cut there in the `.dta` alone, and counted; ids
     /// that a number would merge (`0002` and `2`) or round stay texts.
     #[test]
     fn long_texts_and_odd_ids_are_kept() {
-        let index = Index::new(
-            serde_json::from_value(serde_json::json!({
-                "id": "t", "title": "测试", "organisation": "CHIMA", "year": 2025,
-                "language": "zh-CN",
-                "sections": [{"id": "s", "title": "S", "questions": [
-                    {"id": "note", "text": "意见", "kind": "text"}]}]
-            }))
-            .expect("questionnaire"),
-        )
-        .expect("index");
+        let index = one_question(serde_json::json!({"id": "note", "text": "意见", "kind": "text"}));
         let long = "医".repeat(700);
         let mut recs = Vec::new();
         for (id, text) in [
@@ -327,17 +331,9 @@ mod tests {
     /// Rows past one Parquet row group go into more: the writer never buffers the whole file.
     #[test]
     fn a_long_export_is_cut_into_row_groups() {
-        let index = Index::new(
-            serde_json::from_value(serde_json::json!({
-                "id": "t", "title": "测试", "organisation": "CHIMA", "year": 2025,
-                "language": "zh-CN",
-                "sections": [{"id": "s", "title": "S", "questions": [
-                    {"id": "q1", "text": "规模", "kind": "single_choice", "options": [
-                        {"code": "a", "label": "小"}, {"code": "b", "label": "大"}]}]}]
-            }))
-            .expect("questionnaire"),
-        )
-        .expect("index");
+        let index = one_question(serde_json::json!({
+            "id": "q1", "text": "规模", "kind": "single_choice", "options": [
+                {"code": "a", "label": "小"}, {"code": "b", "label": "大"}]}));
         let n = parquet_out::MAX_GROUP_ROWS + 10;
         let recs = records(&index, n, 7, true);
         let (files, groups) = write(&index, &recs, Some(4093));
