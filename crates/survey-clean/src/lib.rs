@@ -665,9 +665,9 @@ impl<'a> Cleaner<'a> {
     }
 
     /// Apply the rules in order. Each duplicate rule sorts every submission that has its key
-    /// (externally, past the memory budget), the rules' sorts side by side on threads of their
-    /// own; the sorts are then walked in rule order, passing over rows an earlier rule set
-    /// aside. The other rules are decided row by row from the footprints, read back in row
+    /// (externally, past the memory budget) and keeps the keys that repeat, the rules' sorts
+    /// side by side on threads of their own; the groups are then walked in rule order, passing
+    /// over rows an earlier rule set aside. The other rules are decided row by row from the footprints, read back in row
     /// order; a last pass in row order writes the log.
     pub fn finish(mut self) -> Result<Cleaning, CleanError> {
         let mut shared = self.shared.into_inner().unwrap_or_else(|p| p.into_inner());
@@ -892,7 +892,54 @@ fn sort_rule(
         }
         Ok(())
     })?;
-    Ok(sorter.done()?)
+    shared_keys(sorter.done()?, items)
+}
+
+/// Only the submissions whose key another submission shares, in the same order: a submission
+/// alone with its key can be no one's duplicate, whatever earlier rules set aside. Done on
+/// the rule's own thread, so the merges of every rule's runs go on side by side, and what
+/// the rules then decide one after another is only the groups (a few per cent of the rows).
+fn shared_keys(
+    sorted: Sorted<Keyed, ByKey>,
+    items: usize,
+) -> Result<Sorted<Keyed, ByKey>, CleanError> {
+    let by_key: ByKey = |a, b| (a.key, a.rank).cmp(&(b.key, b.rank));
+    match sorted {
+        Sorted::Memory(all) => {
+            let mut all: Vec<Keyed> = all.collect();
+            let shared: Vec<bool> = (0..all.len())
+                .map(|i| {
+                    (i > 0 && all[i - 1].key == all[i].key)
+                        || all.get(i + 1).is_some_and(|n| n.key == all[i].key)
+                })
+                .collect();
+            let mut i = 0;
+            all.retain(|_| {
+                i += 1;
+                shared[i - 1]
+            });
+            Ok(Sorted::Memory(all.into_iter()))
+        }
+        merged => {
+            // The items arrive in order; the sorter only keeps them within the budget.
+            let mut out = Sorter::new(items, by_key);
+            let mut first: Option<Keyed> = None;
+            let mut last_key: Option<u128> = None;
+            for k in merged {
+                let k = k?;
+                if last_key == Some(k.key) {
+                    if let Some(f) = first.take() {
+                        out.push(f)?;
+                    }
+                    out.push(k)?;
+                } else {
+                    last_key = Some(k.key);
+                    first = Some(k);
+                }
+            }
+            Ok(out.done()?)
+        }
+    }
 }
 
 /// The number of rows, checked to come back in row order, and whether the 序号 rise with them
