@@ -20,6 +20,7 @@ pub mod parquet_out;
 pub mod sav;
 
 use std::io::{Read, Seek, Write};
+use std::sync::mpsc;
 
 pub use codebook::{Codebook, codebook};
 pub use model::{Chunk, Export, Measure, RecordSource, Role, WeightColumn, flatten};
@@ -91,47 +92,65 @@ pub fn write<W: Read + Write + Seek + Send, R: RecordSource + ?Sized>(
     let mut sav = sav::Writer::new(to.sav, ds, created).map_err(err("SPSS .sav"))?;
     let mut dta = dta::Writer::new(to.dta, ds).map_err(err("Stata .dta"))?;
     let mut parquet = parquet_out::Writer::new(to.parquet, ds).map_err(err("Parquet"))?;
-    let mut chunk = ds.chunk();
-    let mut failed: Option<ExportError> = None;
-    let mut put = |chunk: &mut Chunk| -> Result<(), ExportError> {
-        // The three files are written side by side, each from the same chunk.
-        let (s, d, p) = std::thread::scope(|scope| {
-            let chunk = &*chunk;
-            let s = scope.spawn(|| sav.write(chunk));
-            let d = scope.spawn(|| dta.write(chunk));
-            let p = parquet.write(chunk);
-            let joined = |r: std::thread::Result<Result<(), String>>| {
-                r.unwrap_or_else(|_| Err("the writer stopped unexpectedly".into()))
-            };
-            (joined(s.join()), joined(d.join()), p)
+    // Two chunks take turns: while the writers take one, the records fill the other.
+    let (full_tx, full_rx) = mpsc::sync_channel::<Chunk>(1);
+    let (empty_tx, empty_rx) = mpsc::channel::<Chunk>();
+    std::thread::scope(|scope| {
+        let writing = scope.spawn(move || -> Result<_, ExportError> {
+            for mut chunk in full_rx {
+                // The three files are written side by side, each from the same chunk.
+                let (s, d, p) = std::thread::scope(|scope| {
+                    let chunk = &chunk;
+                    let s = scope.spawn(|| sav.write(chunk));
+                    let d = scope.spawn(|| dta.write(chunk));
+                    let p = parquet.write(chunk);
+                    let joined = |r: std::thread::Result<Result<(), String>>| {
+                        r.unwrap_or_else(|_| Err("the writer stopped unexpectedly".into()))
+                    };
+                    (joined(s.join()), joined(d.join()), p)
+                });
+                s.map_err(err("SPSS .sav"))?;
+                d.map_err(err("Stata .dta"))?;
+                p.map_err(err("Parquet"))?;
+                chunk.rows = 0;
+                chunk.columns.iter_mut().for_each(Vec::clear);
+                // The reader may have stopped already; the chunk is then not needed.
+                let _ = empty_tx.send(chunk);
+            }
+            Ok(Targets {
+                sav: sav.finish().map_err(err("SPSS .sav"))?,
+                dta: dta.finish().map_err(err("Stata .dta"))?,
+                parquet: parquet.finish().map_err(err("Parquet"))?,
+            })
         });
-        s.map_err(err("SPSS .sav"))?;
-        d.map_err(err("Stata .dta"))?;
-        p.map_err(err("Parquet"))?;
-        chunk.rows = 0;
-        chunk.columns.iter_mut().for_each(Vec::clear);
-        Ok(())
-    };
-    let read = records.each_record(&mut |r| {
-        ds.push(&mut chunk, r)?;
-        if chunk.rows == ds.chunk_rows
-            && let Err(e) = put(&mut chunk)
-        {
-            let message = e.to_string();
-            failed = Some(e);
-            return Err(message);
+        // Stopped writers drop their end: the reading stops at the next full chunk, and the
+        // writers' error is the one reported (unless the records failed first).
+        const STOPPED: &str = "the writers stopped";
+        let mut spare = Some(ds.chunk());
+        let mut chunk = ds.chunk();
+        let read = records.each_record(&mut |r| {
+            ds.push(&mut chunk, r)?;
+            if chunk.rows == ds.chunk_rows {
+                let next = match spare.take() {
+                    Some(c) => c,
+                    None => empty_rx.recv().map_err(|_| STOPPED.to_owned())?,
+                };
+                full_tx
+                    .send(std::mem::replace(&mut chunk, next))
+                    .map_err(|_| STOPPED.to_owned())?;
+            }
+            Ok(())
+        });
+        let read = read.and_then(|()| full_tx.send(chunk).map_err(|_| STOPPED.to_owned()));
+        drop(full_tx);
+        let written = writing
+            .join()
+            .unwrap_or_else(|_| Err(err("export")("a writer stopped unexpectedly".into())));
+        // Records that failed come first: the writers then only lack the rows.
+        match read {
+            Err(e) if e != STOPPED => Err(err("records")(e)),
+            _ => written,
         }
-        Ok(())
-    });
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    read.map_err(err("records"))?;
-    put(&mut chunk)?;
-    Ok(Targets {
-        sav: sav.finish().map_err(err("SPSS .sav"))?,
-        dta: dta.finish().map_err(err("Stata .dta"))?,
-        parquet: parquet.finish().map_err(err("Parquet"))?,
     })
 }
 
@@ -342,5 +361,109 @@ mod tests {
         assert_eq!(values[0].len(), n);
         assert_eq!(values[0][0].as_deref(), Some("1000"));
         assert_eq!(values[0][n - 1], Some((999 + n).to_string()));
+    }
+
+    /// A file that takes `room` bytes and refuses the rest, as a full disk does.
+    struct Full {
+        inner: Cursor<Vec<u8>>,
+        room: usize,
+    }
+
+    impl Read for Full {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.inner.read(buf)
+        }
+    }
+
+    impl Write for Full {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.inner.get_ref().len() + buf.len() > self.room {
+                return Err(std::io::Error::other("no space left on device"));
+            }
+            self.inner.write(buf)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Seek for Full {
+        fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+            self.inner.seek(pos)
+        }
+    }
+
+    /// Records that fail after `ok` of them, as a file changed mid-read does.
+    struct Failing<'a> {
+        recs: &'a [Record],
+        ok: usize,
+    }
+
+    impl RecordSource for Failing<'_> {
+        fn each_record(
+            &self,
+            f: &mut dyn FnMut(&Record) -> Result<(), String>,
+        ) -> Result<(), String> {
+            for (i, r) in self.recs.iter().enumerate() {
+                if i == self.ok {
+                    return Err(format!("row {} could not be read again", i + 2));
+                }
+                f(r)?;
+            }
+            Ok(())
+        }
+    }
+
+    /// Chunks are written while the next is filled: a writer that fails part-way, or records
+    /// that fail part-way, stop the export with that error (neither side waits for ever).
+    #[test]
+    fn a_failure_on_either_side_stops_the_export() {
+        let index = one_question(serde_json::json!({
+            "id": "q1", "text": "备注", "kind": "text"}));
+        let recs = records(&index, 400, 3, true);
+        let ds = |n: usize| {
+            let mut ds = flatten(&index, &recs[..], false, Vec::new()).expect("flatten");
+            ds.chunk_rows = n;
+            ds
+        };
+        let full = |room| Full {
+            inner: Cursor::new(Vec::new()),
+            room,
+        };
+        // The .dta takes half of what it needs, then the disk is full.
+        let whole = {
+            let to = Targets {
+                sav: full(usize::MAX),
+                dta: full(usize::MAX),
+                parquet: full(usize::MAX),
+            };
+            let to = super::write(&ds(7), &recs[..], "2025-06-01 00:00:00", to).expect("export");
+            to.dta.inner.into_inner().len()
+        };
+        let to = Targets {
+            sav: full(usize::MAX),
+            dta: full(whole / 2),
+            parquet: full(usize::MAX),
+        };
+        let e = super::write(&ds(7), &recs[..], "2025-06-01 00:00:00", to)
+            .err()
+            .expect("the .dta cannot be written whole");
+        assert_eq!(e.format, "Stata .dta", "{e}");
+        assert!(e.message.contains("no space left"), "{e}");
+
+        let to = Targets {
+            sav: full(usize::MAX),
+            dta: full(usize::MAX),
+            parquet: full(usize::MAX),
+        };
+        let failing = Failing {
+            recs: &recs,
+            ok: 100,
+        };
+        let e = super::write(&ds(7), &failing, "2025-06-01 00:00:00", to)
+            .err()
+            .expect("the records fail");
+        assert_eq!(e.format, "records", "{e}");
+        assert!(e.message.contains("row 102"), "{e}");
     }
 }
