@@ -23,11 +23,7 @@ pub fn cache_dir() -> PathBuf {
 }
 
 fn version_of(bin: &Path) -> Option<String> {
-    let out = Command::new(bin).arg("--version").output().ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = survey_export::compile::version(bin)?;
     text.split_whitespace().nth(1).map(str::to_owned)
 }
 

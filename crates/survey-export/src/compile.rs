@@ -276,11 +276,22 @@ pub fn places(source: &str, missing: &[char]) -> Vec<(char, String)> {
 }
 
 /// `typst --version` output, e.g. `typst 0.15.1 (…)`.
+///
+/// A build asks several times (to pick the typst, to key the chart images, for the audit):
+/// typst is asked once per process, and an answer, once given, is remembered.
 pub fn version(typst: &Path) -> Option<String> {
+    static KNOWN: std::sync::Mutex<Vec<(PathBuf, String)>> = std::sync::Mutex::new(Vec::new());
+    let known = || KNOWN.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, v)) = known().iter().find(|(p, _)| p == typst) {
+        return Some(v.clone());
+    }
     let out = Command::new(typst).arg("--version").output().ok()?;
-    out.status
+    let v = out
+        .status
         .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())?;
+    known().push((typst.to_owned(), v.clone()));
+    Some(v)
 }
 
 #[cfg(test)]
@@ -289,6 +300,34 @@ mod tests {
 
     fn fonts() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fonts")
+    }
+
+    /// typst is asked its version once: later asks are answered from memory; a typst that
+    /// does not answer is asked again (it may have been installed since).
+    #[cfg(unix)]
+    #[test]
+    fn typst_is_asked_its_version_once() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("chima-version-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (bin, asked, ok) = (dir.join("typst"), dir.join("asked"), dir.join("ok"));
+        // Written once, before it first runs; it answers once `ok` exists.
+        let body = format!(
+            "#!/bin/sh\necho >> '{}'\n[ -f '{}' ] || exit 1\necho 'typst 0.15.1 (test)'\n",
+            asked.display(),
+            ok.display()
+        );
+        std::fs::write(&bin, body).unwrap();
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let times = || std::fs::read_to_string(&asked).map_or(0, |s| s.lines().count());
+        assert_eq!(version(&bin), None);
+        assert_eq!(version(&bin), None);
+        assert_eq!(times(), 2);
+        std::fs::write(&ok, "").unwrap();
+        assert_eq!(version(&bin).as_deref(), Some("typst 0.15.1 (test)"));
+        assert_eq!(version(&bin).as_deref(), Some("typst 0.15.1 (test)"));
+        assert_eq!(times(), 3);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// The character map read alone answers as the whole font parsed does, for every bundled
