@@ -685,8 +685,8 @@ impl<'a> Cleaner<'a> {
         let rules = &self.rules.rules;
         let reader = Footprints { spool: &footprints };
         // Each duplicate rule's submissions are sorted (by key, then with the one to keep
-        // first) on a thread of its own, alongside the others and the row-order check below;
-        // the sorts share a quarter of the memory budget.
+        // first) on a thread of its own, alongside the others; the sorts share a quarter of
+        // the memory budget.
         let sorting: Vec<(Option<usize>, Keep)> = {
             let mut id_rule = 0;
             rules
@@ -701,23 +701,45 @@ impl<'a> Cleaner<'a> {
                 })
                 .collect()
         };
+        // The first sort checks the row order in the same read of the footprints.
         let sort_items = self.memory / 4 / 64 / sorting.len().max(1);
         let (checked, sorted) = std::thread::scope(|scope| {
             let threads: Vec<_> = sorting
                 .iter()
-                .map(|&(slot, keep)| {
+                .enumerate()
+                .map(|(k, &(slot, keep))| {
                     let reader = &reader;
-                    scope.spawn(move || sort_rule(reader, slot, keep, sort_items))
+                    scope.spawn(move || {
+                        let mut check = (k == 0).then(RowCheck::default);
+                        let sorted = sort_rule(reader, slot, keep, sort_items, check.as_mut());
+                        (sorted, check)
+                    })
                 })
                 .collect();
-            let checked = check_rows(&reader);
-            let sorted: Vec<_> = threads
-                .into_iter()
-                .map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect();
+            let mut checked = sorting.is_empty().then(|| {
+                let mut check = RowCheck::default();
+                reader.each(|fp| check.see(&fp)).map(|()| check)
+            });
+            let mut sorted = Vec::new();
+            for t in threads {
+                let (s, check) = t.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+                match (s, check) {
+                    // A read that failed part-way checked only part of the rows.
+                    (Err(e), Some(_)) => checked = Some(Err(e)),
+                    (s, check) => {
+                        if let Some(c) = check {
+                            checked = Some(Ok(c));
+                        }
+                        sorted.push(s);
+                    }
+                }
+            }
             (checked, sorted)
         });
-        let (n, rising) = checked?;
+        let RowCheck { n, rising, .. } = match checked {
+            Some(c) => c?,
+            None => unreachable!("the rows are checked by the first sort or alone"),
+        };
         if !rising && let Some(e) = duplicate_respondent(&reader, self.memory / 4 / 64)? {
             return Err(e);
         }
@@ -874,10 +896,14 @@ fn sort_rule(
     slot: Option<usize>,
     keep: Keep,
     items: usize,
+    mut check: Option<&mut RowCheck>,
 ) -> Result<Sorted<Keyed, ByKey>, CleanError> {
     let by_key: ByKey = |a, b| (a.key, a.rank).cmp(&(b.key, b.rank));
     let mut sorter = Sorter::new(items, by_key);
     reader.each(|fp| {
+        if let Some(c) = check.as_deref_mut() {
+            c.see(&fp)?;
+        }
         let key = match slot {
             Some(s) => fp.identifier(s),
             None => Some(fp.answers_hash),
@@ -944,20 +970,35 @@ fn shared_keys(
 
 /// The number of rows, checked to come back in row order, and whether the 序号 rise with them
 /// (问卷星 numbers submissions 1, 2, 3…, so then none can repeat).
-fn check_rows(reader: &Footprints) -> Result<(u64, bool), CleanError> {
-    let (mut n, mut rising, mut last): (u64, bool, Option<(u32, u64)>) = (0, true, None);
-    reader.each(|fp| {
-        if last.is_some_and(|(row, _)| row >= fp.row) {
+struct RowCheck {
+    n: u64,
+    rising: bool,
+    last: Option<(u32, u64)>,
+}
+
+impl Default for RowCheck {
+    fn default() -> Self {
+        RowCheck {
+            n: 0,
+            rising: true,
+            last: None,
+        }
+    }
+}
+
+impl RowCheck {
+    fn see(&mut self, fp: &Footprint) -> Result<(), CleanError> {
+        if self.last.is_some_and(|(row, _)| row >= fp.row) {
             return Err(CleanError::Scratch(io::Error::other(
                 "footprints came back out of row order",
             )));
         }
-        rising &= match (&fp.id, last) {
+        self.rising &= match (&fp.id, self.last) {
             (RespondentId::Number(id), Some((_, before))) => before < *id,
             (RespondentId::Number(_), None) => true,
             _ => false,
         };
-        last = Some((
+        self.last = Some((
             fp.row,
             if let RespondentId::Number(id) = fp.id {
                 id
@@ -965,10 +1006,9 @@ fn check_rows(reader: &Footprints) -> Result<(u64, bool), CleanError> {
                 0
             },
         ));
-        n += 1;
+        self.n += 1;
         Ok(())
-    })?;
-    Ok((n, rising))
+    }
 }
 
 /// The footprints of a sealed spool, read back in row order.
