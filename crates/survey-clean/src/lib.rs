@@ -667,8 +667,8 @@ impl<'a> Cleaner<'a> {
     /// Apply the rules in order. Each duplicate rule sorts every submission that has its key
     /// (externally, past the memory budget) and keeps the keys that repeat, the rules' sorts
     /// side by side on threads of their own; the groups are then walked in rule order, passing
-    /// over rows an earlier rule set aside. The other rules are decided row by row from the footprints, read back in row
-    /// order; a last pass in row order writes the log.
+    /// over rows an earlier rule set aside. The other rules are decided row by row from the
+    /// footprints, read back in row order; a last pass in row order writes the log.
     pub fn finish(mut self) -> Result<Cleaning, CleanError> {
         let mut shared = self.shared.into_inner().unwrap_or_else(|p| p.into_inner());
         if let Some(seg) = self.run.take() {
