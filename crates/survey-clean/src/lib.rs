@@ -889,6 +889,8 @@ impl<'a> Cleaner<'a> {
 /// How a duplicate rule's submissions are ordered: by key, then with the one to keep first.
 type ByKey = fn(&Keyed, &Keyed) -> std::cmp::Ordering;
 
+const BY_KEY: ByKey = |a, b| (a.key, a.rank).cmp(&(b.key, b.rank));
+
 /// A duplicate rule's submissions that have its key (identifier `slot`, which a submission may
 /// lack, or, with no slot, the answers), sorted [`ByKey`].
 fn sort_rule(
@@ -898,8 +900,7 @@ fn sort_rule(
     items: usize,
     mut check: Option<&mut RowCheck>,
 ) -> Result<Sorted<Keyed, ByKey>, CleanError> {
-    let by_key: ByKey = |a, b| (a.key, a.rank).cmp(&(b.key, b.rank));
-    let mut sorter = Sorter::new(items, by_key);
+    let mut sorter = Sorter::new(items, BY_KEY);
     reader.each(|fp| {
         if let Some(c) = check.as_deref_mut() {
             c.see(&fp)?;
@@ -929,7 +930,6 @@ fn shared_keys(
     sorted: Sorted<Keyed, ByKey>,
     items: usize,
 ) -> Result<Sorted<Keyed, ByKey>, CleanError> {
-    let by_key: ByKey = |a, b| (a.key, a.rank).cmp(&(b.key, b.rank));
     match sorted {
         Sorted::Memory(all) => {
             let mut all: Vec<Keyed> = all.collect();
@@ -948,7 +948,7 @@ fn shared_keys(
         }
         merged => {
             // The items arrive in order; the sorter only keeps them within the budget.
-            let mut out = Sorter::new(items, by_key);
+            let mut out = Sorter::new(items, BY_KEY);
             let mut first: Option<Keyed> = None;
             let mut last_key: Option<u128> = None;
             for k in merged {
