@@ -277,7 +277,7 @@ pub fn places(source: &str, missing: &[char]) -> Vec<(char, String)> {
 
 /// `typst --version` output, e.g. `typst 0.15.1 (…)`.
 ///
-/// A build asks several times (to pick the typst, to key the chart images, for the audit):
+/// A build asks several times (to pick the typst, for the provenance note, to key the charts):
 /// typst is asked once per process, and an answer, once given, is remembered.
 pub fn version(typst: &Path) -> Option<String> {
     static KNOWN: std::sync::Mutex<Vec<(PathBuf, String)>> = std::sync::Mutex::new(Vec::new());
