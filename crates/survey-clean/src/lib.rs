@@ -887,20 +887,22 @@ impl<'a> Cleaner<'a> {
 }
 
 /// How a duplicate rule's submissions are ordered: by key, then with the one to keep first.
-type ByKey = fn(&Keyed, &Keyed) -> std::cmp::Ordering;
-
-const BY_KEY: ByKey = |a, b| (a.key, a.rank).cmp(&(b.key, b.rank));
+/// A function item, not a pointer, so that the sort and the merge inline it.
+fn by_key(a: &Keyed, b: &Keyed) -> std::cmp::Ordering {
+    (a.key, a.rank).cmp(&(b.key, b.rank))
+}
 
 /// A duplicate rule's submissions that have its key (identifier `slot`, which a submission may
-/// lack, or, with no slot, the answers), sorted [`ByKey`].
+/// lack, or, with no slot, the answers), sorted [`by_key`].
 fn sort_rule(
     reader: &Footprints,
     slot: Option<usize>,
     keep: Keep,
     items: usize,
     mut check: Option<&mut RowCheck>,
-) -> Result<Sorted<Keyed, ByKey>, CleanError> {
-    let mut sorter = Sorter::new(items, BY_KEY);
+) -> Result<Sorted<Keyed, impl Fn(&Keyed, &Keyed) -> std::cmp::Ordering + Copy + use<>>, CleanError>
+{
+    let mut sorter = Sorter::new(items, by_key);
     reader.each(|fp| {
         if let Some(c) = check.as_deref_mut() {
             c.see(&fp)?;
@@ -919,17 +921,18 @@ fn sort_rule(
         }
         Ok(())
     })?;
-    shared_keys(sorter.done()?, items)
+    shared_keys(sorter.done()?, items, by_key)
 }
 
 /// Only the submissions whose key another submission shares, in the same order: a submission
 /// alone with its key can be no one's duplicate, whatever earlier rules set aside. Done on
 /// the rule's own thread, so the merges of every rule's runs go on side by side, and what
 /// the rules then decide one after another is only the groups (a few per cent of the rows).
-fn shared_keys(
-    sorted: Sorted<Keyed, ByKey>,
+fn shared_keys<F: Fn(&Keyed, &Keyed) -> std::cmp::Ordering + Copy>(
+    sorted: Sorted<Keyed, F>,
     items: usize,
-) -> Result<Sorted<Keyed, ByKey>, CleanError> {
+    cmp: F,
+) -> Result<Sorted<Keyed, F>, CleanError> {
     match sorted {
         Sorted::Memory(all) => {
             let mut all: Vec<Keyed> = all.collect();
@@ -948,7 +951,7 @@ fn shared_keys(
         }
         merged => {
             // The items arrive in order; the sorter only keeps them within the budget.
-            let mut out = Sorter::new(items, BY_KEY);
+            let mut out = Sorter::new(items, cmp);
             let mut first: Option<Keyed> = None;
             let mut last_key: Option<u128> = None;
             for k in merged {
