@@ -73,7 +73,8 @@ impl Spool {
         Ok(())
     }
 
-    /// Put the segments in row order; after this the spool is only read.
+    /// Put the segments in row order (a stable sort: equal first rows keep their order); after
+    /// this the spool is only read.
     pub fn seal(&mut self) {
         self.segments.sort_by_key(|s| s.first_row);
         self.sealed = true;
@@ -84,18 +85,28 @@ impl Spool {
         &self,
         mut f: impl FnMut(&[u8]) -> Result<(), E>,
     ) -> Result<(), E> {
+        self.for_each_tagged(|_, b| f(b))
+    }
+
+    /// As [`Spool::for_each`], with each segment's first row. A spool may also be used with
+    /// any ordering tag in place of a row (the same tag for several segments): segments with
+    /// equal tags come back in the order they were appended.
+    pub fn for_each_tagged<E: From<io::Error>>(
+        &self,
+        mut f: impl FnMut(u64, &[u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
         debug_assert!(self.sealed, "seal the spool before reading it");
         let mut buf = Vec::new();
         for s in &self.segments {
             match &s.place {
-                Place::Memory(b) => f(b)?,
+                Place::Memory(b) => f(s.first_row, b)?,
                 Place::File { offset, len } => {
                     let file = self.file.as_ref().ok_or_else(|| {
                         io::Error::other("a spilled segment without its scratch file")
                     })?;
                     buf.resize(*len, 0);
                     read_at(file, *offset, &mut buf)?;
-                    f(&buf)?;
+                    f(s.first_row, &buf)?;
                 }
             }
         }
@@ -210,6 +221,7 @@ pub struct Bytes<'a> {
     pub rest: &'a [u8],
 }
 
+#[cold]
 fn short() -> io::Error {
     io::Error::new(
         io::ErrorKind::UnexpectedEof,
@@ -218,6 +230,7 @@ fn short() -> io::Error {
 }
 
 impl<'a> Bytes<'a> {
+    #[inline]
     pub fn take(&mut self, n: usize) -> io::Result<&'a [u8]> {
         if self.rest.len() < n {
             return Err(short());
@@ -227,22 +240,27 @@ impl<'a> Bytes<'a> {
         Ok(a)
     }
 
+    #[inline]
     pub fn array<const N: usize>(&mut self) -> io::Result<[u8; N]> {
         self.take(N)?.try_into().map_err(|_| short())
     }
 
+    #[inline]
     pub fn u8(&mut self) -> io::Result<u8> {
         Ok(self.array::<1>()?[0])
     }
 
+    #[inline]
     pub fn u32(&mut self) -> io::Result<u32> {
         Ok(u32::from_le_bytes(self.array()?))
     }
 
+    #[inline]
     pub fn u64(&mut self) -> io::Result<u64> {
         Ok(u64::from_le_bytes(self.array()?))
     }
 
+    #[inline]
     pub fn u128(&mut self) -> io::Result<u128> {
         Ok(u128::from_le_bytes(self.array()?))
     }
@@ -257,6 +275,7 @@ impl<'a> Bytes<'a> {
 }
 
 /// Write a length-prefixed UTF-8 string, as [`Bytes::str`] reads it.
+#[inline]
 pub fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&(s.len() as u32).to_le_bytes());
     out.extend_from_slice(s.as_bytes());
@@ -284,6 +303,23 @@ mod tests {
             .unwrap();
             assert_eq!(got, ["aaaaaaa", "bbbbb", "ccc"]);
         }
+    }
+
+    #[test]
+    fn segments_with_one_tag_keep_the_order_they_came_in() {
+        let mut s = Spool::new(4);
+        for (tag, bytes) in [(1, "b1"), (0, "a1"), (1, "b2"), (0, "a2"), (1, "b3")] {
+            s.append(tag, bytes.as_bytes().to_vec()).unwrap(); // the last three spilled
+        }
+        s.seal();
+        let mut got = Vec::new();
+        s.for_each_tagged(|tag, b| {
+            got.push((tag, String::from_utf8(b.to_vec()).unwrap()));
+            Ok::<_, io::Error>(())
+        })
+        .unwrap();
+        let want = [(0, "a1"), (0, "a2"), (1, "b1"), (1, "b2"), (1, "b3")];
+        assert_eq!(got, want.map(|(t, b)| (t, b.to_string())));
     }
 
     #[test]
