@@ -550,7 +550,9 @@ impl<'a> Cleaner<'a> {
 
     /// A cleaner holding at most about `memory` bytes of scratch data (half for footprints, a
     /// quarter for sorting, an eighth each for the duplicates found and the log); past that it
-    /// writes to temporary files. Small budgets let tests take the spilling paths.
+    /// writes to temporary files. Small budgets let tests take the spilling paths. Besides the
+    /// budget, each duplicate rule's sort gathers its items in 16 KiB
+    /// buffers, one per partition (1 MiB).
     pub fn with_memory(index: &'a Index, rules: &'a Rules, memory: usize) -> Cleaner<'a> {
         let id_questions = rules
             .rules
@@ -701,8 +703,10 @@ impl<'a> Cleaner<'a> {
                 })
                 .collect()
         };
-        // The first sort checks the row order in the same read of the footprints.
-        let sort_items = self.memory / 4 / 64 / sorting.len().max(1);
+        // The first sort checks the row order in the same read of the footprints. Each sort
+        // has an eighth of the budget for its items as gathered and as many for sorting.
+        let sort_memory = self.memory / 8 / sorting.len().max(1);
+        let sort_items = sort_memory / 64 / 2;
         let (checked, sorted) = std::thread::scope(|scope| {
             let threads: Vec<_> = sorting
                 .iter()
@@ -711,7 +715,8 @@ impl<'a> Cleaner<'a> {
                     let reader = &reader;
                     scope.spawn(move || {
                         let mut check = (k == 0).then(RowCheck::default);
-                        let sorted = sort_rule(reader, slot, keep, sort_items, check.as_mut());
+                        let sorted =
+                            sort_rule(reader, slot, keep, sort_memory, sort_items, check.as_mut());
                         (sorted, check)
                     })
                 })
@@ -892,17 +897,40 @@ fn by_key(a: &Keyed, b: &Keyed) -> std::cmp::Ordering {
     (a.key, a.rank).cmp(&(b.key, b.rank))
 }
 
+/// How many partitions a duplicate rule's sort items fall into, by their key's top bits: each
+/// partition sorted on its own, the partitions taken in order, is the whole sort, and a
+/// partition of a million submissions is small enough to sort in memory, in cache.
+const PARTITION_BITS: u32 = 6;
+
+/// Bytes of sort items gathered for a partition before they go to the rule's spool.
+const PARTITION_BUFFER: usize = 16 << 10;
+
+fn partition(key: u128) -> usize {
+    (key >> (128 - PARTITION_BITS)) as usize
+}
+
 /// A duplicate rule's submissions that have its key (identifier `slot`, which a submission may
-/// lack, or, with no slot, the answers), sorted [`by_key`].
+/// lack, or, with no slot, the answers), sorted [`by_key`], and of those only the ones whose
+/// key another submission shares: a submission alone with its key can be no one's duplicate,
+/// whatever earlier rules set aside. Done on the rule's own thread, so that what the rules
+/// then decide one after another is only the groups (a few per cent of the rows).
+///
+/// The sort items are first gathered by partition into a spool holding `memory` bytes (a
+/// temporary file past that), then sorted a partition at a time, in memory up to `items`
+/// items and externally past that (one key shared by very many submissions, or an export of
+/// tens of millions): no merge of runs across the whole export.
 fn sort_rule(
     reader: &Footprints,
     slot: Option<usize>,
     keep: Keep,
+    memory: usize,
     items: usize,
     mut check: Option<&mut RowCheck>,
 ) -> Result<Sorted<Keyed, impl Fn(&Keyed, &Keyed) -> std::cmp::Ordering + Copy + use<>>, CleanError>
 {
-    let mut sorter = Sorter::new(items, by_key);
+    let mut spool = Spool::new(memory);
+    let buffer = || Vec::with_capacity(PARTITION_BUFFER + 128);
+    let mut bufs: Vec<Vec<u8>> = (0..1 << PARTITION_BITS).map(|_| buffer()).collect();
     reader.each(|fp| {
         if let Some(c) = check.as_deref_mut() {
             c.see(&fp)?;
@@ -911,64 +939,108 @@ fn sort_rule(
             Some(s) => fp.identifier(s),
             None => Some(fp.answers_hash),
         };
-        if let Some(key) = key {
-            sorter.push(Keyed {
-                key,
-                rank: rank(&fp, keep),
-                row: fp.row,
-                id: fp.id,
-            })?;
+        let Some(key) = key else { return Ok(()) };
+        let part = partition(key);
+        let buf = &mut bufs[part];
+        Keyed {
+            key,
+            rank: rank(&fp, keep),
+            row: fp.row,
+            id: fp.id,
+        }
+        .put(buf);
+        if buf.len() >= PARTITION_BUFFER {
+            spool.append(part as u64, std::mem::replace(buf, buffer()))?;
         }
         Ok(())
     })?;
-    shared_keys(sorter.done()?, items, by_key)
+    for (part, buf) in bufs.into_iter().enumerate() {
+        spool.append(part as u64, buf)?;
+    }
+    spool.seal();
+
+    let mut out = Sorter::new(items, by_key);
+    let mut part = Partition {
+        items: Vec::new(),
+        large: None,
+        max: items,
+        cmp: by_key,
+    };
+    let mut current = None;
+    spool.for_each_tagged(|tag, bytes| {
+        if current != Some(tag) {
+            part.shared_into(&mut out)?;
+            current = Some(tag);
+        }
+        let mut b = Bytes { rest: bytes };
+        while !b.rest.is_empty() {
+            part.push(Keyed::get(&mut b).map_err(CleanError::Scratch)?)?;
+        }
+        Ok::<(), CleanError>(())
+    })?;
+    part.shared_into(&mut out)?;
+    Ok(out.done()?)
 }
 
-/// Only the submissions whose key another submission shares, in the same order: a submission
-/// alone with its key can be no one's duplicate, whatever earlier rules set aside. Done on
-/// the rule's own thread, so the merges of every rule's runs go on side by side, and what
-/// the rules then decide one after another is only the groups (a few per cent of the rows).
-fn shared_keys<F: Fn(&Keyed, &Keyed) -> std::cmp::Ordering + Copy>(
-    sorted: Sorted<Keyed, F>,
-    items: usize,
+/// One partition's sort items as they are read.
+struct Partition<F: Fn(&Keyed, &Keyed) -> std::cmp::Ordering> {
+    items: Vec<Keyed>,
+    /// Past `max` items, the partition's external sort.
+    large: Option<Sorter<Keyed, F>>,
+    max: usize,
     cmp: F,
-) -> Result<Sorted<Keyed, F>, CleanError> {
-    match sorted {
-        Sorted::Memory(all) => {
-            let mut all: Vec<Keyed> = all.collect();
-            let shared: Vec<bool> = (0..all.len())
-                .map(|i| {
-                    (i > 0 && all[i - 1].key == all[i].key)
-                        || all.get(i + 1).is_some_and(|n| n.key == all[i].key)
-                })
-                .collect();
-            let mut i = 0;
-            all.retain(|_| {
-                i += 1;
-                shared[i - 1]
-            });
-            Ok(Sorted::Memory(all.into_iter()))
-        }
-        merged => {
-            // The items arrive in order; the sorter only keeps them within the budget.
-            let mut out = Sorter::new(items, cmp);
-            let mut first: Option<Keyed> = None;
-            let mut last_key: Option<u128> = None;
-            for k in merged {
-                let k = k?;
-                if last_key == Some(k.key) {
-                    if let Some(f) = first.take() {
-                        out.push(f)?;
+}
+
+impl<F: Fn(&Keyed, &Keyed) -> std::cmp::Ordering + Copy> Partition<F> {
+    fn push(&mut self, k: Keyed) -> Result<(), CleanError> {
+        match &mut self.large {
+            Some(sorter) => sorter.push(k)?,
+            None => {
+                self.items.push(k);
+                if self.items.len() >= self.max {
+                    let mut sorter = Sorter::new(self.max, self.cmp);
+                    for k in self.items.drain(..) {
+                        sorter.push(k)?;
                     }
-                    out.push(k)?;
-                } else {
-                    last_key = Some(k.key);
-                    first = Some(k);
+                    self.large = Some(sorter);
                 }
             }
-            Ok(out.done()?)
+        }
+        Ok(())
+    }
+
+    /// Sort what the partition holds, hand `out` the items whose key repeats, and empty it.
+    fn shared_into(&mut self, out: &mut Sorter<Keyed, F>) -> Result<(), CleanError> {
+        match self.large.take() {
+            Some(sorter) => keep_shared(sorter.done()?, out),
+            None => {
+                self.items.sort_unstable_by(self.cmp);
+                keep_shared(self.items.drain(..).map(Ok), out)
+            }
         }
     }
+}
+
+/// Of items in key order, those whose key another shares, in the same order.
+fn keep_shared<F: Fn(&Keyed, &Keyed) -> std::cmp::Ordering>(
+    sorted: impl Iterator<Item = io::Result<Keyed>>,
+    out: &mut Sorter<Keyed, F>,
+) -> Result<(), CleanError> {
+    let mut first: Option<Keyed> = None;
+    let mut last_key: Option<u128> = None;
+    for k in sorted {
+        let k = k?;
+        if last_key == Some(k.key) {
+            if let Some(f) = first.take() {
+                out.push(f)?;
+            }
+            out.push(k)?;
+        } else {
+            last_key = Some(k.key);
+            first = Some(k);
+        }
+    }
+    Ok(())
 }
 
 /// The number of rows, checked to come back in row order, and whether the 序号 rise with them
