@@ -1392,12 +1392,28 @@ fn fingerprint(bytes: &[u8]) -> u128 {
     twox_hash::XxHash3_128::oneshot(bytes).max(1)
 }
 
-/// Identifiers compare without spaces and case (`91110000 1234` = `911100001234`).
-fn normalise_identifier(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_uppercase)
-        .collect()
+/// Identifiers compare without spaces and case (`91110000 1234` = `911100001234`). ASCII text
+/// (credit codes, as nearly always) is normalised byte by byte, and borrowed when it already
+/// is normal.
+fn normalise_identifier(s: &str) -> std::borrow::Cow<'_, str> {
+    // The ASCII characters `char::is_whitespace` takes: tab to carriage return, and space.
+    let space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
+    if !s.is_ascii() {
+        return s
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .flat_map(char::to_uppercase)
+            .collect::<String>()
+            .into();
+    }
+    if !s.bytes().any(|b| space(b) || b.is_ascii_lowercase()) {
+        return s.into();
+    }
+    s.bytes()
+        .filter(|&b| !space(b))
+        .map(|b| char::from(b.to_ascii_uppercase()))
+        .collect::<String>()
+        .into()
 }
 
 /// `2026/4/18 08:00:00` or `2026-04-18 08:00` → `20260418080000`, which sorts as the times do
@@ -1513,6 +1529,20 @@ pub fn clean<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn identifiers_normalise_as_unicode_says_on_every_path(
+            s in "[a-zA-Z0-9 \t\n\x0b\x0c\r\x1c-\x1f\u{85}\u{a0}\u{3000}ａｂß统一-]{0,12}"
+        ) {
+            let by_chars: String = s
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .flat_map(char::to_uppercase)
+                .collect();
+            proptest::prop_assert_eq!(normalise_identifier(&s), by_chars);
+        }
+    }
 
     #[test]
     fn a_footprint_comes_back_as_it_went_in() {
