@@ -24,6 +24,8 @@ pub const BLOCK: usize = 4 << 20;
 struct Block {
     /// Spreadsheet row number of the block's first record.
     first_row: usize,
+    /// Where the block starts in the file.
+    offset: u64,
     bytes: Vec<u8>,
     /// Whether any `"` occurs (else every line is a record split at its commas).
     quotes: bool,
@@ -117,7 +119,84 @@ where
     I: Fn() -> S + Sync,
     F: Fn(&mut S, &Record, &Meta) -> Result<(), ImportError> + Sync,
 {
-    let block = block.max(1);
+    fold_csv_inner(
+        index,
+        mapping,
+        mapping_path,
+        path,
+        threads,
+        block,
+        want,
+        init,
+        |s, rec, meta, _| f(s, rec, meta),
+        progress,
+    )
+}
+
+/// Where a record lies in its file: the offset of its first byte and its length in bytes (its
+/// line end included), for [`read_spans`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub offset: u64,
+    pub len: u32,
+}
+
+/// As [`fold_csv`], also handing `f` each record's [`Span`] when the file is UTF-8 (None for
+/// GB18030, whose records are found in the decoded text), so that chosen records can later be
+/// read back alone with [`read_spans`].
+#[allow(clippy::too_many_arguments)]
+pub fn fold_csv_spans<S, I, F>(
+    index: &Index,
+    mapping: &Mapping,
+    mapping_path: &Path,
+    path: &Path,
+    threads: usize,
+    init: I,
+    f: F,
+    progress: Option<&dyn Fn(u64, u64)>,
+) -> Result<(SourceInfo, Vec<S>), ImportError>
+where
+    S: Send,
+    I: Fn() -> S + Sync,
+    F: Fn(&mut S, &Record, &Meta, Option<Span>) -> Result<(), ImportError> + Sync,
+{
+    fold_csv_inner(
+        index,
+        mapping,
+        mapping_path,
+        path,
+        threads,
+        BLOCK,
+        &|_| true,
+        init,
+        f,
+        progress,
+    )
+}
+
+/// The file opened and its header read: what the readers of records go on from.
+struct Start {
+    file: std::fs::File,
+    /// What was read after the header.
+    carry: Vec<u8>,
+    /// Where `carry` starts in the file.
+    offset: u64,
+    encoding: &'static encoding_rs::Encoding,
+    enc_name: &'static str,
+    gb_check: bool,
+    evidence: crate::encoding::Evidence,
+    plan: Plan,
+    info: SourceInfo,
+}
+
+/// Open a 问卷星 CSV export, decide its encoding from its start, and read its header.
+fn start(
+    index: &Index,
+    mapping: &Mapping,
+    mapping_path: &Path,
+    path: &Path,
+    block: usize,
+) -> Result<Start, ImportError> {
     mapping.check(index, mapping_path)?;
     if mapping.layout != Layout::Wjx {
         return Err(ImportError::file(
@@ -156,7 +235,8 @@ where
             format!("the parallel reader reads UTF-8 or GB18030, not {enc_name}"),
         ));
     }
-    if carry.starts_with(&[0xEF, 0xBB, 0xBF]) {
+    let had_bom = carry.starts_with(&[0xEF, 0xBB, 0xBF]);
+    if had_bom {
         carry.drain(..3);
     }
     // The header: the first record.
@@ -194,8 +274,53 @@ where
     if gb_check && header_check.cells(&carry[..header_end]).is_err() {
         return Err(gb_refused(path, 1));
     }
-    let evidence = Mutex::new(header_check.evidence);
+    let bom = if had_bom { 3 } else { 0 };
     carry.drain(..header_end);
+    Ok(Start {
+        file,
+        carry,
+        offset: (bom + header_end) as u64,
+        encoding,
+        enc_name,
+        gb_check,
+        evidence: header_check.evidence,
+        plan,
+        info,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fold_csv_inner<S, I, F>(
+    index: &Index,
+    mapping: &Mapping,
+    mapping_path: &Path,
+    path: &Path,
+    threads: usize,
+    block: usize,
+    want: &(dyn Fn(usize) -> bool + Sync),
+    init: I,
+    f: F,
+    progress: Option<&dyn Fn(u64, u64)>,
+) -> Result<(SourceInfo, Vec<S>), ImportError>
+where
+    S: Send,
+    I: Fn() -> S + Sync,
+    F: Fn(&mut S, &Record, &Meta, Option<Span>) -> Result<(), ImportError> + Sync,
+{
+    let block = block.max(1);
+    let Start {
+        mut file,
+        mut carry,
+        offset: mut at,
+        encoding,
+        enc_name,
+        gb_check,
+        evidence,
+        plan,
+        info,
+    } = start(index, mapping, mapping_path, path, block)?;
+    let io = |e: std::io::Error| ImportError::file(path, format!("cannot read: {e}"));
+    let evidence = Mutex::new(evidence);
 
     let threads = threads.max(1);
     let (tx, rx) = mpsc::sync_channel::<Block>(threads * 2);
@@ -298,9 +423,15 @@ where
                                 row += 1;
                                 continue;
                             }
+                            // In UTF-8 the text is the file's bytes, so where the record lies
+                            // in the text is where it lies in the file.
+                            let span = (encoding == encoding_rs::UTF_8).then(|| Span {
+                                offset: block.offset + (text.len() - rest.len()) as u64,
+                                len: used as u32,
+                            });
                             let outcome = plan
                                 .decode_raw(index, row, &cells, &mut record, &mut meta)
-                                .and_then(|()| f(&mut state, &record, &meta));
+                                .and_then(|()| f(&mut state, &record, &meta, span));
                             if let Err(e) = outcome {
                                 fail(e);
                                 break;
@@ -322,7 +453,6 @@ where
         // record, keep the tail (less than one record) for the next.
         let mut next_row = 2;
         let mut eof = false;
-        let mut handed: u64 = header_end as u64;
         loop {
             if !eof {
                 match (&mut file).take(block as u64).read_to_end(&mut carry) {
@@ -352,10 +482,12 @@ where
             next.extend_from_slice(&carry[end..]);
             carry.truncate(end);
             let bytes = std::mem::replace(&mut carry, next);
-            handed += bytes.len() as u64;
+            let offset = at;
+            at += bytes.len() as u64;
             if tx
                 .send(Block {
                     first_row: next_row,
+                    offset,
                     bytes,
                     quotes: scan.quotes,
                 })
@@ -365,7 +497,7 @@ where
             }
             next_row += records;
             if let Some(p) = progress {
-                p(handed, (next_row - 2) as u64);
+                p(at, (next_row - 2) as u64);
             }
             if eof && carry.is_empty() {
                 break;
@@ -393,6 +525,86 @@ where
         }
         None => Ok((info, states)),
     }
+}
+
+/// Read back the records at `spans` (each with its spreadsheet row, as [`fold_csv_spans`] gave
+/// them) of a UTF-8 问卷星 CSV export, in the order given, and fold each into `f`: one small
+/// read per record, so a few rows of a large export cost about what they hold. A span that
+/// does not hold exactly one record, as the full read found it, is an error: the file changed.
+pub fn read_spans(
+    index: &Index,
+    mapping: &Mapping,
+    mapping_path: &Path,
+    path: &Path,
+    spans: impl IntoIterator<Item = (usize, Span)>,
+    mut f: impl FnMut(&Record, &Meta) -> Result<(), ImportError>,
+) -> Result<SourceInfo, ImportError> {
+    let Start {
+        file,
+        encoding,
+        plan,
+        info,
+        ..
+    } = start(index, mapping, mapping_path, path, 64 << 10)?;
+    if encoding != encoding_rs::UTF_8 {
+        return Err(ImportError::file(
+            path,
+            "records are read back by their place only in UTF-8 files",
+        ));
+    }
+    let changed = |row: usize| ImportError {
+        file: path.to_owned(),
+        row: Some(row),
+        column: None,
+        value: None,
+        message: "the row is no longer where the full read found it: the file changed".into(),
+    };
+    let mut record = Record::blank(String::new(), index.len());
+    let mut meta = Meta::default();
+    let mut out = vec![0u8; 1 << 16];
+    let mut ends = vec![0usize; 256];
+    let mut buf = Vec::new();
+    for (row, span) in spans {
+        buf.resize(span.len as usize, 0);
+        read_exact_at(&file, &mut buf, span.offset)
+            .map_err(|e| ImportError::file(path, format!("cannot read: {e}")))?;
+        let text = std::str::from_utf8(&buf).map_err(|_| changed(row))?;
+        let plain = memchr::memchr(b'"', text.as_bytes()).is_none();
+        let quoted_text;
+        let (data, nend, used) = if plain {
+            // One line, ending where the span ends.
+            let line_end = memchr::memchr(b'\n', text.as_bytes()).map_or(text.len(), |i| i + 1);
+            let (body, n) = split_plain(&text[..line_end], &mut ends);
+            (body, n, line_end)
+        } else {
+            let (nout, nend, used) = read_quoted(text.as_bytes(), &mut out, &mut ends);
+            quoted_text = std::str::from_utf8(&out[..nout]).map_err(|_| changed(row))?;
+            (quoted_text, nend, used)
+        };
+        let cells = crate::wjx::RawRow {
+            data,
+            ends: &ends[..nend],
+            gap: usize::from(plain),
+        };
+        if used != text.len() || nend == 0 || (nend == 1 && cells.bytes(0).is_empty()) {
+            return Err(changed(row));
+        }
+        plan.decode_raw(index, row, &cells, &mut record, &mut meta)?;
+        f(&record, &meta)?;
+    }
+    Ok(info)
+}
+
+#[cfg(unix)]
+fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(not(unix))]
+fn read_exact_at(mut file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    use std::io::Seek;
+    file.seek(std::io::SeekFrom::Start(offset))?;
+    file.read_exact(buf)
 }
 
 /// A cell the GB18030 check cannot pass (UTF-8 Chinese in a GB18030 file, or a quote inside

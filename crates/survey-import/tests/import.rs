@@ -675,6 +675,100 @@ fn reading_only_some_rows_numbers_them_as_the_full_read_does() {
     assert!(fold(97, &|_| false).is_empty());
 }
 
+/// The records of `path` as the full parallel read decodes them, each with its row and span.
+fn rows_with_spans(
+    idx: &Index,
+    path: &Path,
+) -> Vec<(usize, Record, Meta, Option<survey_import::parallel::Span>)> {
+    let (_, states) = survey_import::parallel::fold_csv_spans(
+        idx,
+        &mapping(),
+        &fixtures().join("fixture.mapping.json"),
+        path,
+        2,
+        Vec::new,
+        |acc: &mut Vec<_>, rec, meta, span| {
+            acc.push((meta.row, rec.clone(), meta.clone(), span));
+            Ok(())
+        },
+        None,
+    )
+    .unwrap();
+    let mut got: Vec<_> = states.into_iter().flatten().collect();
+    got.sort_by_key(|r| r.0);
+    got
+}
+
+/// A record read back by its span is the record the full read decoded, with its meta: with a
+/// BOM, CRLF line ends, blank lines and quoted fields holding newlines. A span that no longer
+/// holds its record (the file changed) is an error naming the row; GB18030 gives no spans.
+#[test]
+fn records_read_back_by_their_spans_are_the_full_reads() {
+    let idx = index();
+    let many = forty_with_quoted_newlines(&idx);
+    let read_back = |p: &Path, spans: Vec<(usize, survey_import::parallel::Span)>| {
+        let mut got = Vec::new();
+        survey_import::parallel::read_spans(
+            &idx,
+            &mapping(),
+            &fixtures().join("fixture.mapping.json"),
+            p,
+            spans,
+            |rec, meta| {
+                got.push((meta.row, rec.clone(), meta.clone()));
+                Ok(())
+            },
+        )
+        .map(|_| got)
+    };
+    for mode in [WjxMode::Text, WjxMode::Code] {
+        for enc in [CsvEncoding::Utf8, CsvEncoding::Utf8Bom] {
+            let (h, r) = rows(&idx, mode, &many);
+            let p = tmp(&format!("spans-{mode:?}-{enc:?}.csv"));
+            write_csv(&p, &h, &r, enc).unwrap();
+            // CRLF line ends and blank lines between some records (outside quotes).
+            let text = std::fs::read_to_string(&p).unwrap();
+            let text = text.replace("\n2,", "\r\n\r\n2,").replace("\n9,", "\r\n9,");
+            assert!(text.contains("\r\n\r\n2,") && text.contains("\r\n9,"));
+            std::fs::write(&p, text).unwrap();
+            let all = rows_with_spans(&idx, &p);
+            assert_eq!(all.len(), 40, "{mode:?} {enc:?}");
+            let (_, seq) = import(&p).unwrap();
+            let want: Vec<(usize, Record)> =
+                seq.into_iter().map(|i| (i.meta.row, i.record)).collect();
+            let full: Vec<(usize, Record)> = all
+                .iter()
+                .map(|(row, rec, _, _)| (*row, rec.clone()))
+                .collect();
+            assert_eq!(full, want, "{mode:?} {enc:?}");
+            for pick in [1usize, 3, 7] {
+                let chosen: Vec<_> = all.iter().filter(|r| r.0 % pick == 0).collect();
+                let spans = chosen.iter().map(|r| (r.0, r.3.expect("UTF-8 has spans")));
+                let got = read_back(&p, spans.collect()).unwrap();
+                let expect: Vec<_> = chosen
+                    .iter()
+                    .map(|(row, rec, meta, _)| (*row, rec.clone(), meta.clone()))
+                    .collect();
+                assert_eq!(got, expect, "{mode:?} {enc:?} every {pick}th row");
+            }
+            // A span one byte off, or past a record's end, holds no single record.
+            let (row, _, _, span) = &all[5];
+            let mut span = span.unwrap();
+            span.offset += 1;
+            let e = read_back(&p, vec![(*row, span)]).unwrap_err();
+            assert_eq!(e.row, Some(*row), "{e}");
+            assert!(e.to_string().contains("file changed"), "{e}");
+            span.offset -= 1;
+            span.len += 40;
+            assert!(read_back(&p, vec![(*row, span)]).is_err());
+        }
+    }
+    let (h, r) = rows(&idx, WjxMode::Text, &many);
+    let p = tmp("spans-gb.csv");
+    write_csv(&p, &h, &r, CsvEncoding::Gb18030).unwrap();
+    assert!(rows_with_spans(&idx, &p).iter().all(|r| r.3.is_none()));
+}
+
 #[test]
 fn the_parallel_reader_reports_the_row_of_a_bad_cell() {
     let idx = index();

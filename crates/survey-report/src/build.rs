@@ -31,6 +31,8 @@ pub struct Timings {
     pub data: Duration,
     /// Datasets read by the parallel reader.
     pub parallel: Vec<String>,
+    /// How the parallel reader read back each dataset's set-aside rows.
+    pub read_back: Vec<(String, crate::dataset::ReadBack)>,
 }
 
 /// A built report before it is written: the computed document, its tables, its datasets.
@@ -323,6 +325,9 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
         timings.aggregate += d.timings.aggregate;
         if d.timings.parallel {
             timings.parallel.push(decl.name.clone());
+        }
+        if let Some(how) = d.timings.read_back {
+            timings.read_back.push((decl.name.clone(), how));
         }
         datasets.insert(decl.name.clone(), d);
     }

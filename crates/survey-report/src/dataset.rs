@@ -6,6 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use survey_aggregate::{Aggregate, CrossTabSpec};
 use survey_clean::{Cleaner, Cleaning, KeptRows, Rules};
+use survey_import::parallel::Span;
 use survey_import::{Mapping, SourceInfo};
 use survey_schema::spool::{Run, Segment, Spool};
 use survey_schema::{Index, Record};
@@ -47,9 +48,20 @@ pub struct Dataset {
 pub struct DatasetTimings {
     /// Read by the parallel reader (a large 问卷星 CSV).
     pub parallel: bool,
+    /// How the parallel reader read back the rows cleaning set aside, if any.
+    pub read_back: Option<ReadBack>,
     pub import: std::time::Duration,
     pub clean: std::time::Duration,
     pub aggregate: std::time::Duration,
+}
+
+/// How the parallel reader read back the rows cleaning set aside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadBack {
+    /// Each alone, where the first read found it.
+    ByPlace,
+    /// By a scan of the whole file, decoding only them.
+    ByScan,
 }
 
 /// How much memory a dataset's held rows may take; the rest waits in an unnamed temporary
@@ -256,6 +268,92 @@ impl Drop for RecordSink<'_> {
     }
 }
 
+/// Memory for where every row of a large UTF-8 export lies (16 bytes a row), past which the
+/// places go to a temporary file.
+const SPANS_MEMORY: usize = 8 << 20;
+
+/// Where each row a worker reads lies in the file ([`Span`]), so that the rows cleaning sets
+/// aside can be read back alone; rows of a file without spans (GB18030) are marked missing.
+struct SpanSink<'r> {
+    shared: &'r std::sync::Mutex<Spool>,
+    missing: &'r std::sync::atomic::AtomicBool,
+    run: Run,
+}
+
+impl<'r> SpanSink<'r> {
+    fn push(&mut self, row: usize, span: Option<Span>) {
+        let (Some(span), Ok(r)) = (span, u32::try_from(row)) else {
+            self.missing
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            return;
+        };
+        let full = self.run.push(row as u64, |b| {
+            b.extend_from_slice(&r.to_le_bytes());
+            b.extend_from_slice(&span.len.to_le_bytes());
+            b.extend_from_slice(&span.offset.to_le_bytes());
+        });
+        self.hand_over(full);
+    }
+
+    fn hand_over(&mut self, seg: Option<Segment>) {
+        if let Some(seg) = seg {
+            let mut spool = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+            if spool.append(seg.first, seg.bytes).is_err() {
+                self.missing
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+impl Drop for SpanSink<'_> {
+    fn drop(&mut self) {
+        let rest = self.run.take();
+        self.hand_over(rest);
+    }
+}
+
+/// The rows of `spans` that `take` accepts, with their places, a batch at a time.
+fn spans_where(
+    spans: &Spool,
+    take: impl Fn(usize) -> bool,
+    mut batch: impl FnMut(Vec<(usize, Span)>) -> Result<(), ReportError>,
+) -> Result<(), ReportError> {
+    /// A failure reading the spool, or of a batch.
+    enum Fail {
+        Scratch(std::io::Error),
+        Batch(ReportError),
+    }
+    impl From<std::io::Error> for Fail {
+        fn from(e: std::io::Error) -> Fail {
+            Fail::Scratch(e)
+        }
+    }
+    const BATCH: usize = 1 << 16;
+    let mut chosen = Vec::new();
+    let read = spans.for_each(|seg| {
+        let mut b = survey_schema::spool::Bytes { rest: seg };
+        while !b.rest.is_empty() {
+            let row = b.u32()? as usize;
+            let len = b.u32()?;
+            let offset = b.u64()?;
+            if take(row) {
+                chosen.push((row, Span { offset, len }));
+                if chosen.len() == BATCH {
+                    batch(std::mem::take(&mut chosen)).map_err(Fail::Batch)?;
+                }
+            }
+        }
+        Ok::<(), Fail>(())
+    });
+    match read {
+        Ok(()) if chosen.is_empty() => Ok(()),
+        Ok(()) => batch(chosen),
+        Err(Fail::Batch(e)) => Err(e),
+        Err(Fail::Scratch(e)) => Err(ReportError::Input(format!("scratch file: {e}"))),
+    }
+}
+
 /// Called with (bytes of the file, rows read so far) as rows are read.
 pub type Progress<'a> = &'a dyn Fn(ReadProgress);
 
@@ -422,12 +520,14 @@ fn parallel_csv(path: &std::path::Path, mapping: &Mapping) -> bool {
 /// One read on every core, then a light one. The first read hands each row's footprint to the
 /// cleaner (put back in row order, so "first" and "last" mean what they mean sequentially) and
 /// counts every row into one aggregate per worker. Once cleaning has decided, the rows it set
-/// aside are read again, only those decoded, counted apart and taken back: counts are all an
-/// aggregate keeps, so what is left is exactly the aggregate of the valid rows. When the
-/// records are wanted, every row read is packed and the store hands back only the valid ones.
+/// aside are read again, counted apart and taken back: counts are all an aggregate keeps, so
+/// what is left is exactly the aggregate of the valid rows. In a UTF-8 file where it set
+/// aside at most one row in 16, each is read alone where the first read found it (its
+/// [`Span`], 16 bytes a row, spooled); otherwise the file is scanned again and only those
+/// rows decoded. When the records are wanted, every row read is packed and the store hands
+/// back only the valid ones.
 ///
-/// The export's SHA-256 (for the provenance) is computed while cleaning sorts, on the core it
-/// leaves idle.
+/// The export's SHA-256 (for the provenance) is computed while cleaning sorts.
 #[allow(clippy::too_many_arguments)]
 fn load_parallel(
     decl: &DatasetDecl,
@@ -440,7 +540,7 @@ fn load_parallel(
     keep_records: bool,
     progress: Option<Progress>,
 ) -> Result<(Dataset, String), ReportError> {
-    use survey_import::parallel::{BLOCK, fold_csv, fold_csv_only};
+    use survey_import::parallel::{BLOCK, fold_csv_only, fold_csv_spans, read_spans};
     let input = |e: &dyn std::fmt::Display| ReportError::Input(e.to_string());
     let file_bytes = std::fs::metadata(dpath).map_or(0, |m| m.len());
     let stamp = || {
@@ -479,29 +579,44 @@ fn load_parallel(
     // the shared store when records are wanted. A decoded row always fits the questionnaire;
     // should one not, the read fails and the sequential reader gives the row's own verdict.
     let shared = std::sync::Mutex::new(Records::default());
+    let spans = std::sync::Mutex::new(Spool::new(SPANS_MEMORY));
+    let spans_missing = std::sync::atomic::AtomicBool::new(false);
     let (source, mut aggregate) = {
         let c = &cleaner;
-        let (source, parts) = fold_csv(
+        let span_sink = || SpanSink {
+            shared: &spans,
+            missing: &spans_missing,
+            run: Run::following_on(),
+        };
+        let (source, parts) = fold_csv_spans(
             index,
             mapping,
             mpath,
             dpath,
             threads,
-            || (c.sink(), empty.clone(), RecordSink::new(&shared)),
-            |(sink, agg, store), rec, meta| {
+            || {
+                (
+                    c.sink(),
+                    empty.clone(),
+                    RecordSink::new(&shared),
+                    span_sink(),
+                )
+            },
+            |(sink, agg, store, places), rec, meta, span| {
                 sink.push(&c.footprint(rec, meta));
                 agg.add(rec).map_err(|e| counting(meta.row, e))?;
                 if keep_records {
                     store.push(meta.row, rec);
                 }
+                places.push(meta.row, span);
                 Ok(())
             },
             Some(&first),
         )
         .map_err(|e| input(&e))?;
         let mut all = empty.clone();
-        for (sink, agg, store) in parts {
-            drop((sink, store));
+        for (sink, agg, store, places) in parts {
+            drop((sink, store, places));
             all.merge(&agg)
                 .map_err(|e| ReportError::Input(format!("{}: {e}", decl.name)))?;
         }
@@ -529,9 +644,64 @@ fn load_parallel(
             dpath.display()
         ))
     };
-    // The rows cleaning set aside: read again, counted apart, taken back.
+    // The rows cleaning set aside: read again, counted apart, taken back. Few of them are
+    // read alone, where the full read found them; many (or a file without places) by a
+    // scan of the file that decodes only them.
     let set_aside = cleaning.funnel.collected - cleaning.funnel.valid;
-    if set_aside > 0 {
+    let mut spans = spans.into_inner().unwrap_or_else(|p| p.into_inner());
+    let by_place =
+        set_aside > 0 && set_aside <= cleaning.funnel.collected / 16 && !spans_missing.into_inner();
+    if by_place {
+        timings.read_back = Some(ReadBack::ByPlace);
+        spans.seal();
+        let mut out = empty.clone();
+        let mut read = 0u64;
+        spans_where(
+            &spans,
+            |row| !cleaning.is_kept(row),
+            |batch| {
+                // The batch shared out among the cores, each counting its part apart.
+                let part = batch.len().div_ceil(threads);
+                let parts = std::thread::scope(|scope| {
+                    let workers: Vec<_> = batch
+                        .chunks(part.max(1))
+                        .map(|spans| {
+                            let empty = &empty;
+                            scope.spawn(move || {
+                                let mut agg = empty.clone();
+                                read_spans(
+                                    index,
+                                    mapping,
+                                    mpath,
+                                    dpath,
+                                    spans.to_vec(),
+                                    |rec, meta| agg.add(rec).map_err(|e| counting(meta.row, e)),
+                                )
+                                .map(|_| agg)
+                            })
+                        })
+                        .collect();
+                    workers
+                        .into_iter()
+                        .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                        .collect::<Vec<_>>()
+                });
+                for agg in parts {
+                    let agg = agg.map_err(|e| input(&e))?;
+                    read += agg.records();
+                    out.merge(&agg)
+                        .map_err(|e| ReportError::Input(format!("{}: {e}", decl.name)))?;
+                }
+                Ok(())
+            },
+        )?;
+        if read != set_aside {
+            return Err(changed());
+        }
+        aggregate.subtract(&out).map_err(|_| changed())?;
+    } else if set_aside > 0 {
+        timings.read_back = Some(ReadBack::ByScan);
+        drop(spans);
         let (_, parts) = fold_csv_only(
             index,
             mapping,

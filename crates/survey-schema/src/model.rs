@@ -222,6 +222,7 @@ impl QuestionKind {
     }
 
     /// Effective (min, max) selections of a multiple-choice question.
+    #[inline]
     pub fn selection_bounds(&self) -> (u32, u32) {
         match self {
             QuestionKind::MultipleChoice {

@@ -132,6 +132,7 @@ impl Record {
         }
     }
 
+    #[inline]
     pub fn other_text(&self, q: usize) -> Option<&str> {
         self.other_text
             .iter()
