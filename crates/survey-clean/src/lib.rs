@@ -538,6 +538,8 @@ pub struct Cleaner<'a> {
     rules: &'a Rules,
     validator: Validator<'a>,
     id_questions: Vec<usize>,
+    /// Per question position, whether it is identifying (left out of the answers' hash).
+    identifying: Box<[bool]>,
     shared: Mutex<Shared>,
     run: Run,
     memory: usize,
@@ -567,6 +569,9 @@ impl<'a> Cleaner<'a> {
             rules,
             validator: Validator::new(index),
             id_questions,
+            identifying: (0..index.len())
+                .map(|i| index.question(i).identifying)
+                .collect(),
             shared: Mutex::new(Shared {
                 spool: Spool::new(memory / 2),
                 error: None,
@@ -608,25 +613,30 @@ impl<'a> Cleaner<'a> {
     /// threads may compute footprints at once.
     pub fn footprint(&self, rec: &survey_schema::Record, meta: &survey_import::Meta) -> Footprint {
         // Every non-identifying answer, written unambiguously (a tag, then fixed-size or
-        // length-prefixed contents), then hashed once.
-        let mut bytes: Vec<u8> = Vec::with_capacity(8 * rec.values.len() + 64);
-        for (i, v) in rec.values.iter().enumerate() {
-            if self.index.question(i).identifying {
-                continue;
+        // length-prefixed contents), then hashed once; into the thread's own buffer.
+        thread_local! {
+            static PACKED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        let answers_hash = PACKED.with_borrow_mut(|bytes| {
+            bytes.clear();
+            for (v, &identifying) in rec.values.iter().zip(self.identifying.iter()) {
+                if !identifying {
+                    pack_value(v, bytes);
+                }
             }
-            pack_value(v, &mut bytes);
-        }
-        let mut others: Vec<&(u16, String)> = rec
-            .other_text
-            .iter()
-            .filter(|(q, _)| !self.index.question(*q as usize).identifying)
-            .collect();
-        others.sort();
-        for (q, t) in others {
-            bytes.push(6);
-            bytes.extend_from_slice(&q.to_le_bytes());
-            pack_text(t, &mut bytes);
-        }
+            let mut others: Vec<&(u16, String)> = rec
+                .other_text
+                .iter()
+                .filter(|(q, _)| !self.identifying.get(*q as usize).copied().unwrap_or(false))
+                .collect();
+            others.sort();
+            for (q, t) in others {
+                bytes.push(6);
+                bytes.extend_from_slice(&q.to_le_bytes());
+                pack_text(t, bytes);
+            }
+            fingerprint(bytes)
+        });
         let mut identifiers = self.id_questions.iter().map(|&q| match &rec.values[q] {
             Value::Text(t) => Some(normalise_identifier(t))
                 .filter(|s| !s.is_empty())
@@ -659,7 +669,7 @@ impl<'a> Cleaner<'a> {
                 .unwrap_or(0),
             identifier,
             more_identifiers,
-            answers_hash: fingerprint(&bytes),
+            answers_hash,
             answered: rec.values.iter().filter(|v| v.is_answered()).count() as u32,
             duration: meta.duration_secs.unwrap_or(f64::NAN),
             checks,

@@ -4,12 +4,14 @@
 use crate::record::{OptionSet, Value};
 
 /// Append a text: its length in bytes, then the bytes.
+#[inline]
 pub fn pack_text(t: &str, out: &mut Vec<u8>) {
     out.extend_from_slice(&(t.len() as u64).to_le_bytes());
     out.extend_from_slice(t.as_bytes());
 }
 
 /// Append a value.
+#[inline]
 pub fn pack_value(v: &Value, out: &mut Vec<u8>) {
     match v {
         Value::NotShown => out.push(0),
