@@ -273,18 +273,22 @@ impl Drop for RecordSink<'_> {
 const SPANS_MEMORY: usize = 8 << 20;
 
 /// Where each row a worker reads lies in the file ([`Span`]), so that the rows cleaning sets
-/// aside can be read back alone; rows of a file without spans (GB18030) are marked missing.
+/// aside can be read back alone; a row without its span (GB18030) is marked missing, for all
+/// workers when the sink is dropped.
 struct SpanSink<'r> {
     shared: &'r std::sync::Mutex<Spool>,
     missing: &'r std::sync::atomic::AtomicBool,
+    missed: bool,
     run: Run,
 }
 
 impl<'r> SpanSink<'r> {
     fn push(&mut self, row: usize, span: Option<Span>) {
+        if self.missed {
+            return;
+        }
         let (Some(span), Ok(r)) = (span, u32::try_from(row)) else {
-            self.missing
-                .store(true, std::sync::atomic::Ordering::Relaxed);
+            self.missed = true;
             return;
         };
         let full = self.run.push(row as u64, |b| {
@@ -299,8 +303,7 @@ impl<'r> SpanSink<'r> {
         if let Some(seg) = seg {
             let mut spool = self.shared.lock().unwrap_or_else(|p| p.into_inner());
             if spool.append(seg.first, seg.bytes).is_err() {
-                self.missing
-                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                self.missed = true;
             }
         }
     }
@@ -310,6 +313,10 @@ impl Drop for SpanSink<'_> {
     fn drop(&mut self) {
         let rest = self.run.take();
         self.hand_over(rest);
+        if self.missed {
+            self.missing
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 }
 
@@ -586,6 +593,7 @@ fn load_parallel(
         let span_sink = || SpanSink {
             shared: &spans,
             missing: &spans_missing,
+            missed: false,
             run: Run::following_on(),
         };
         let (source, parts) = fold_csv_spans(
