@@ -32,40 +32,11 @@ struct Block {
 }
 
 /// Fold `f` over every record of a 问卷星 CSV export, on `threads` workers each starting from
-/// `init()`. Returns the per-worker states (merge them) and what was read. The first error
-/// stops the fold and is returned with its row and column.
-#[allow(clippy::too_many_arguments)]
-pub fn fold_csv<S, I, F>(
-    index: &Index,
-    mapping: &Mapping,
-    mapping_path: &Path,
-    path: &Path,
-    threads: usize,
-    init: I,
-    f: F,
-    progress: Option<&dyn Fn(u64, u64)>,
-) -> Result<(SourceInfo, Vec<S>), ImportError>
-where
-    S: Send,
-    I: Fn() -> S + Sync,
-    F: Fn(&mut S, &Record, &Meta) -> Result<(), ImportError> + Sync,
-{
-    fold_csv_blocks(
-        index,
-        mapping,
-        mapping_path,
-        path,
-        threads,
-        BLOCK,
-        init,
-        f,
-        progress,
-    )
-}
-
-/// As [`fold_csv`] with a chosen block size (small blocks exercise the cutting in tests).
-/// `progress` is called on the calling thread as blocks are handed out: (bytes of the file
-/// handed out so far, records so far).
+/// `init()`, the file cut into blocks of about `block` bytes ([`BLOCK`] in builds; small blocks
+/// exercise the cutting in tests). Returns the per-worker states (merge them) and what was
+/// read. The first error stops the fold and is returned with its row and column. `progress`
+/// is called on the calling thread as blocks are handed out: (bytes of the file handed out so
+/// far, records so far).
 #[allow(clippy::too_many_arguments)]
 pub fn fold_csv_blocks<S, I, F>(
     index: &Index,
@@ -141,7 +112,7 @@ pub struct Span {
     pub len: u32,
 }
 
-/// As [`fold_csv`], also handing `f` each record's [`Span`] when the file is UTF-8 (None for
+/// As [`fold_csv_blocks`] with [`BLOCK`]-byte blocks, also handing `f` each record's [`Span`] when the file is UTF-8 (None for
 /// GB18030, whose records are found in the decoded text), so that chosen records can later be
 /// read back alone with [`read_spans`].
 #[allow(clippy::too_many_arguments)]
