@@ -553,8 +553,8 @@ impl<'a> Cleaner<'a> {
     /// A cleaner holding at most about `memory` bytes of scratch data (half for footprints, a
     /// quarter for sorting, an eighth each for the duplicates found and the log); past that it
     /// writes to temporary files. Small budgets let tests take the spilling paths. Besides the
-    /// budget, each duplicate rule's sort gathers its items in 16 KiB
-    /// buffers, one per partition (1 MiB).
+    /// budget, each duplicate rule's sort gathers its items in 16 KiB buffers, one per
+    /// partition (1 MiB).
     pub fn with_memory(index: &'a Index, rules: &'a Rules, memory: usize) -> Cleaner<'a> {
         let id_questions = rules
             .rules
