@@ -252,13 +252,14 @@ pub fn run(root: &Path, target: &str, seconds: f64, seed: u64) -> Result<Outcome
                     }
                 }
                 if target == "wjx-csv" {
-                    let _ = survey_import::parallel::fold_csv_blocks(
+                    let _ = survey_import::parallel::fold_csv_only(
                         &index,
                         &mapping,
                         Path::new("fixture.mapping.json"),
                         &file,
                         2,
                         97,
+                        &|_| true,
                         || 0u64,
                         |n, _, _| {
                             *n += 1;

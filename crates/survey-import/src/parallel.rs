@@ -31,47 +31,16 @@ struct Block {
     quotes: bool,
 }
 
-/// Fold `f` over every record of a 问卷星 CSV export, on `threads` workers each starting from
-/// `init()`, the file cut into blocks of about `block` bytes ([`BLOCK`] in builds; small blocks
-/// exercise the cutting in tests). Returns the per-worker states (merge them) and what was
-/// read. The first error stops the fold and is returned with its row and column. `progress`
-/// is called on the calling thread as blocks are handed out: (bytes of the file handed out so
-/// far, records so far).
-#[allow(clippy::too_many_arguments)]
-pub fn fold_csv_blocks<S, I, F>(
-    index: &Index,
-    mapping: &Mapping,
-    mapping_path: &Path,
-    path: &Path,
-    threads: usize,
-    block: usize,
-    init: I,
-    f: F,
-    progress: Option<&dyn Fn(u64, u64)>,
-) -> Result<(SourceInfo, Vec<S>), ImportError>
-where
-    S: Send,
-    I: Fn() -> S + Sync,
-    F: Fn(&mut S, &Record, &Meta) -> Result<(), ImportError> + Sync,
-{
-    fold_csv_only(
-        index,
-        mapping,
-        mapping_path,
-        path,
-        threads,
-        block,
-        &|_| true,
-        init,
-        f,
-        progress,
-    )
-}
-
-/// As [`fold_csv_blocks`], decoding and folding only the records whose spreadsheet row `want`
-/// accepts. Every other record is only found (where it ends), not decoded: reading back a few
-/// rows of a large export costs about a scan of its bytes. Rows are numbered exactly as the
-/// full read numbers them, and every byte is still checked to be text in the file's encoding.
+/// Fold `f` over the records of a 问卷星 CSV export whose spreadsheet row `want` accepts (every
+/// row: `&|_| true`), on `threads` workers each starting from `init()`, the file cut into
+/// blocks of about `block` bytes ([`BLOCK`] in builds; small blocks exercise the cutting in
+/// tests). Returns the per-worker states (merge them) and what was read. The first error stops
+/// the fold and is returned with its row and column. `progress` is called on the calling thread
+/// as blocks are handed out: (bytes of the file handed out so far, records so far).
+///
+/// A record `want` refuses is only found (where it ends), not decoded: reading back a few rows
+/// of a large export costs about a scan of its bytes. Rows are numbered exactly as the full
+/// read numbers them, and every byte is still checked to be text in the file's encoding.
 #[allow(clippy::too_many_arguments)]
 pub fn fold_csv_only<S, I, F>(
     index: &Index,
@@ -112,7 +81,7 @@ pub struct Span {
     pub len: u32,
 }
 
-/// As [`fold_csv_blocks`] with [`BLOCK`]-byte blocks, also handing `f` each record's [`Span`] when the file is UTF-8 (None for
+/// As [`fold_csv_only`] of every row with [`BLOCK`]-byte blocks, also handing `f` each record's [`Span`] when the file is UTF-8 (None for
 /// GB18030, whose records are found in the decoded text), so that chosen records can later be
 /// read back alone with [`read_spans`].
 #[allow(clippy::too_many_arguments)]

@@ -784,13 +784,14 @@ fn the_parallel_reader_reports_the_row_of_a_bad_cell() {
     r[20][c] = "三级甲等医院".into();
     let p = tmp("par-bad.csv");
     write_csv(&p, &h, &r, CsvEncoding::Utf8).unwrap();
-    let e = survey_import::parallel::fold_csv_blocks(
+    let e = survey_import::parallel::fold_csv_only(
         &idx,
         &mapping(),
         Path::new("m.json"),
         &p,
         2,
         50,
+        &|_| true,
         || (),
         |_, _, _| Ok(()),
         None,
@@ -848,13 +849,14 @@ fn a_gb18030_export_is_decided_from_its_start_and_checked_to_its_end() {
         p
     };
     let fold = |p: &Path| {
-        survey_import::parallel::fold_csv_blocks(
+        survey_import::parallel::fold_csv_only(
             &idx,
             &mapping(),
             &fixtures().join("fixture.mapping.json"),
             p,
             2,
             4096,
+            &|_| true,
             Vec::new,
             |acc: &mut Vec<(usize, Record)>, rec, meta| {
                 acc.push((meta.row, rec.clone()));
