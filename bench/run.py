@@ -91,10 +91,11 @@ def report():
         ("typst, as the build runs it (the PDF, and the charts as SVG and PNG beside it)", b["typst_in_build"]),
         ("peer: typst alone on the same report.typ", b["typst_alone"]),
     ]
+    pages = f" ({b['pages']} pages)" if b.get("pages") else ""
     lines = [
         "## Report: raw exports to PDF",
         "",
-        f"`cargo xtask bench-report` builds `{b['report']}` ({b['pages']} pages) {b['runs']} times in one",
+        f"`cargo xtask bench-report` builds `{b['report']}`{pages} {b['runs']} times in one",
         "process and, after each build, runs typst alone on the same `report.typ` with the same flags",
         "(the peer); each peer PDF is checked byte-identical to the build's. Then the built command",
         f"itself runs {REPORT_RUNS} times, warm (binary built, typst installed; cargo's start-up aside).",

@@ -5,11 +5,12 @@
 # may be set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Peak memory comes from GNU time (Debian's `time` package).
-if [ ! -x /usr/bin/time ]; then
-  echo "installing GNU time (apt-get)" >&2
+# Peak memory comes from GNU time (Debian's `time` package); the report's page count from
+# poppler's pdfinfo.
+if [ ! -x /usr/bin/time ] || ! command -v pdfinfo >/dev/null; then
+  echo "installing GNU time and poppler-utils (apt-get)" >&2
   SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq time
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq time poppler-utils
 fi
 python3 -m venv target/bench/venv
 target/bench/venv/bin/pip install --quiet --disable-pip-version-check pandas polars python-calamine fastexcel pyreadstat pyarrow
