@@ -93,11 +93,29 @@ fn clean(s: &str) -> &str {
 
 #[derive(Debug)]
 enum Slot {
-    Single { q: usize, col: usize },
-    MultiText { q: usize, col: usize },
-    MultiCode { q: usize, cols: Vec<(usize, usize)> },
-    Number { q: usize, col: usize },
-    Text { q: usize, col: usize },
+    Single {
+        q: usize,
+        col: usize,
+    },
+    MultiText {
+        q: usize,
+        col: usize,
+    },
+    MultiCode {
+        q: usize,
+        cols: Vec<(usize, usize)>,
+    },
+    /// `markers`: the question's lowest answer is above every numeric missing-value marker, so
+    /// a `-3` in it is 问卷星's "not shown", not an answer.
+    Number {
+        q: usize,
+        col: usize,
+        markers: bool,
+    },
+    Text {
+        q: usize,
+        col: usize,
+    },
 }
 
 /// How the columns of one export map onto a questionnaire.
@@ -331,7 +349,11 @@ impl Plan {
                     Some(col),
                     None,
                     _,
-                ) => Slot::Number { q, col },
+                ) => Slot::Number {
+                    q,
+                    col,
+                    markers: numeric_markers_are_missing(&question.kind, &mapping.missing),
+                },
                 (QuestionKind::Text { .. }, Some(col), None, _) => Slot::Text { q, col },
                 (_, None, None, _) if mapping.absent_questions.contains(&question.id) => continue,
                 (_, None, None, _) => {
@@ -441,9 +463,10 @@ impl Plan {
         })
     }
 
-    /// The missing value a cell stands for. Numeric markers (`-2`, `-3`) only apply to choice
-    /// questions: in a number or text answer they are answers.
-    fn missing(&self, cell: &str, choice: bool) -> Option<Value> {
+    /// The missing value a cell stands for. Numeric markers (`-2`, `-3`) apply to choice
+    /// questions and to number questions whose range is above them (`numeric`); elsewhere, in a
+    /// number or text answer, they are answers.
+    fn missing(&self, cell: &str, numeric: bool) -> Option<Value> {
         // Fast path: a plain number other than a marker (most cells of a code-mode export).
         if let Some(&b) = cell.as_bytes().first()
             && b.is_ascii_digit()
@@ -454,7 +477,7 @@ impl Plan {
         let c = clean(cell);
         let hit = |list: &[(String, bool)]| {
             list.iter()
-                .any(|(m, numeric)| (choice || !numeric) && m == c)
+                .any(|(m, is_number)| (numeric || !is_number) && m == c)
         };
         if hit(&self.not_shown) {
             Some(Value::NotShown)
@@ -705,9 +728,9 @@ impl Plan {
                         _ => Value::Choices(set),
                     };
                 }
-                Slot::Number { q, col } => {
+                Slot::Number { q, col, markers } => {
                     let cell = cells.cell(col);
-                    record.values[q] = match self.missing(cell, false) {
+                    record.values[q] = match self.missing(cell, markers) {
                         Some(v) => v,
                         None => Value::Number(parse_number(clean(cell)).ok_or_else(|| {
                             err(col, format!("`{}` takes a number", index.question(q).id))
@@ -1145,6 +1168,28 @@ fn read_01(data: &[u8], p: usize, options: &[u32], run: Option<u32>) -> Option<u
         set |= u64::from(v & 1) << o;
     }
     (bad == 0).then_some(set)
+}
+
+/// Whether a number question's declared range lies above every numeric missing-value marker
+/// of the mapping (`-3`, `-2`), so that such a cell cannot be an answer: 问卷星's 按序号
+/// downloads write them into fill-in columns a respondent was not shown or left empty.
+fn numeric_markers_are_missing(
+    kind: &QuestionKind,
+    missing: &crate::mapping::MissingValues,
+) -> bool {
+    let lowest = match kind {
+        QuestionKind::Integer { min, .. } => min.map(|m| m as f64),
+        QuestionKind::Number { min, .. } => *min,
+        _ => None,
+    };
+    lowest.is_some_and(|lowest| {
+        missing
+            .not_shown
+            .iter()
+            .chain(&missing.skipped)
+            .filter_map(|m| parse_number(m))
+            .all(|v| v < lowest)
+    })
 }
 
 #[cfg(test)]
