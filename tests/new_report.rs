@@ -317,3 +317,90 @@ fn a_text_download_with_option_columns_stays_in_text_mode() {
         "{labels:?}"
     );
 }
+
+/// A 按序号 download where a number question shown only to some respondents holds 问卷星's
+/// `-3` for the rest, a telephone number is asked, and the questionnaire text notes
+/// `其他【请注明】`: the `-3` cells are "not shown", not numbers (no submission is set aside for
+/// them, and the mean is of the real answers), the telephone numbers reach no output, and the
+/// note is not part of the printed option.
+#[test]
+fn a_code_download_with_skipped_numbers_and_a_telephone_drafts_and_builds_right() {
+    let base = tmp("code-skipped-numbers");
+    let csv = base.join("123456_按序号_互联网医院调查_40_40.csv");
+    let mut s = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、是否已建成互联网医院,3、2025年在线诊疗人次,4、提供的服务(在线复诊),4、(预约挂号),4、(其他),5、填表人联系电话,6、床位数\n",
+    );
+    let mut visits = Vec::new();
+    for i in 0..40u64 {
+        let built = i % 2 == 0;
+        let (n, services) = if built {
+            visits.push(1000 + 37 * i);
+            (
+                (1000 + 37 * i).to_string(),
+                format!("1,{},{}", i % 4 / 2, u8::from(i % 3 == 0)),
+            )
+        } else {
+            ("-3".to_owned(), "-3,-3,-3".to_owned())
+        };
+        let phone = if i % 5 == 0 {
+            "(空)".to_owned()
+        } else {
+            format!("1380013{:04}", 7000 + i)
+        };
+        s.push_str(&format!(
+            "{},2025/3/{} 10:{:02}:00,{}秒,微信,N/A,10.0.0.{}(北京-北京),{},{},{n},{services},{phone},{}\n",
+            i + 1,
+            1 + i % 28,
+            i % 60,
+            300 + i,
+            i + 1,
+            1 + i % 3,
+            if built { 1 } else { 2 },
+            200 + 13 * i,
+        ));
+    }
+    std::fs::write(&csv, s).unwrap();
+    let text = base.join("问卷文本.txt");
+    std::fs::write(
+        &text,
+        "互联网医院调查\n\n1. 医院级别*[单选题]\n三级\n二级\n其他【请注明】\n\n2. 是否已建成互联网医院*[单选题]\n是\n否\n\n3. 2025年在线诊疗人次[填空题]\n\n4. 提供的服务[多选题]\n在线复诊\n预约挂号\n其他【请注明】\n\n5. 填表人联系电话[填空题]\n\n6. 床位数*[填空题]\n",
+    )
+    .unwrap();
+    let out = draft_and_build(&csv, Some(&text), "code-skipped-numbers-build");
+    assert!(excluded(&out).is_empty(), "{:?}", excluded(&out));
+    let tables: TablesFile =
+        serde_json::from_str(&std::fs::read_to_string(out.join("tables.json")).unwrap()).unwrap();
+    // The visits: counted over the 20 who were shown the question, their mean exact.
+    let row = tables
+        .tables
+        .iter()
+        .flat_map(|t| &t.rows)
+        .find(|r| r.cells[0].text.contains("在线诊疗人次"))
+        .expect("a summary row for the number question");
+    let mean = visits.iter().sum::<u64>() as f64 / visits.len() as f64;
+    assert_eq!(row.cells[1].text, visits.len().to_string(), "{row:?}");
+    assert_eq!(row.cells[2].text, format!("{mean:.2}"), "{row:?}");
+    // The note is no part of an option; no telephone number in any output.
+    let labels: Vec<&str> = tables
+        .tables
+        .iter()
+        .flat_map(|t| &t.rows)
+        .map(|r| r.cells[0].text.as_str())
+        .collect();
+    assert!(labels.contains(&"其他"), "{labels:?}");
+    assert!(!labels.iter().any(|l| l.contains("请注明")), "{labels:?}");
+    for f in ["tables.json", "report.typ"] {
+        let text = std::fs::read_to_string(out.join(f)).unwrap();
+        assert!(!text.contains("13800137"), "{f} holds a telephone number");
+    }
+    let review = std::fs::read_to_string(
+        base.parent()
+            .unwrap()
+            .join("new-report-code-skipped-numbers-build/report/REVIEW.md"),
+    )
+    .unwrap();
+    assert!(
+        review.contains("asks for a contact or an identifier"),
+        "{review}"
+    );
+}

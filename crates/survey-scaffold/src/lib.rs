@@ -522,7 +522,19 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         let (kind, coder, why) = if g.options {
             // Code-mode multiple choice: options from the headers, in order.
             let labels: Vec<String> = match tq {
-                Some(t) if t.options.len() == g.cols.len() => t.options.clone(),
+                Some(t) if t.options.len() == g.cols.len() => {
+                    // A header's option text that is not the questionnaire's label (a note
+                    // kept, a space) names that label.
+                    for ((_, header), (k, label)) in g.cols.iter().zip(t.options.iter().enumerate())
+                    {
+                        if let Some(h) = header
+                            && clean(h) != clean(label)
+                        {
+                            aliases.insert(h.clone(), format!("o{}", k + 1));
+                        }
+                    }
+                    t.options.clone()
+                }
                 _ => g
                     .cols
                     .iter()
@@ -554,6 +566,8 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 .iter()
                 .filter_map(|v| numeric(v))
                 .fold(0.0f64, f64::max);
+            // A count or amount: no answer below zero.
+            let none_negative = answered.iter().filter_map(|v| numeric(v)).all(|x| x >= 0.0);
             // Distinct labels in order of first appearance (other text stripped).
             let mut distinct: Vec<String> = Vec::new();
             let mut counts: HashMap<String, usize> = HashMap::new();
@@ -653,17 +667,21 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                     (
                         if all_ints {
                             QuestionKind::Integer {
-                                min: None,
+                                min: none_negative.then_some(0),
                                 max: None,
                             }
                         } else {
                             QuestionKind::Number {
-                                min: None,
+                                min: none_negative.then_some(0.0),
                                 max: None,
                             }
                         },
                         Coder::Number(c),
-                        "a number: every answer is numeric".to_owned(),
+                        if none_negative {
+                            "a number: every answer is numeric, none below 0 (so `min = 0`, and a `-3` or `-2` in it is a missing answer, not a number)".to_owned()
+                        } else {
+                            "a number: every answer is numeric".to_owned()
+                        },
                     )
                 }
                 Some(TextKind::FillIn | TextKind::MultiFill) => (
@@ -784,8 +802,22 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 ),
             }
         };
-        let identifying = matches!(kind, QuestionKind::Text { .. })
-            && IDENTIFYING.iter().any(|k| text.contains(k));
+        let names_respondent = IDENTIFYING.iter().any(|k| text.contains(k));
+        // A telephone number or a code written in digits is no quantity: it is text, and it
+        // identifies (never averaged, printed or exported).
+        let (kind, coder, why) = match (kind, coder) {
+            (QuestionKind::Integer { .. } | QuestionKind::Number { .. }, Coder::Number(c))
+                if names_respondent =>
+            {
+                (
+                    QuestionKind::Text { max_length: None },
+                    Coder::Text(c),
+                    "free text: its answers are digits, but its wording asks for a contact or an identifier, which is no quantity".to_owned(),
+                )
+            }
+            other => (other.0, other.1, why),
+        };
+        let identifying = matches!(kind, QuestionKind::Text { .. }) && names_respondent;
         if identifying {
             guesses.push(format!(
                 "`{id}` «{}» identifies the respondent: it is used to find duplicate submissions and never tabulated or printed.",

@@ -206,7 +206,7 @@ pub fn parse(text: &str) -> Result<TextQuestionnaire, String> {
                     TextKind::FillIn | TextKind::MultiFill => (Vec::new(), Vec::new()),
                     _ => (
                         body.iter()
-                            .map(|b| b.trim_start_matches("- ").trim().to_owned())
+                            .map(|b| without_note(b.trim_start_matches("- ").trim()).to_owned())
                             .filter(|b| !b.is_empty())
                             .collect(),
                         Vec::new(),
@@ -274,6 +274,27 @@ fn matrix_body(body: &[String]) -> (Vec<String>, Vec<String>) {
         ),
         None => (Vec::new(), Vec::new()),
     }
+}
+
+/// An option's label without the note asking for a fill-in (`其他【请注明】` → `其他`): the note
+/// is an instruction to respondents, not part of the answer a table prints.
+fn without_note(option: &str) -> &str {
+    const NOTES: [&str; 8] = [
+        "【请注明】",
+        "（请注明）",
+        "(请注明)",
+        "【请填写】",
+        "（请填写）",
+        "(请填写)",
+        "〖〗",
+        "____",
+    ];
+    NOTES
+        .iter()
+        .find_map(|n| option.strip_suffix(n))
+        .map(|s| s.trim_end_matches(['_', ' ', '：', ':']))
+        .filter(|s| !s.is_empty())
+        .unwrap_or(option)
 }
 
 #[cfg(test)]
