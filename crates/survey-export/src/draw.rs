@@ -269,7 +269,7 @@ pub fn table(doc: &mut Doc, t: &PrintedTable) {
                 cell_content(doc, c, r.role == RowRole::Total)
             };
             if small {
-                cells.push_str(&format!("text(size: 6.5pt, {content}), "));
+                cells.push_str(&format!("text(size: {CODE_SIZE}pt, {content}), "));
             } else {
                 cells.push_str(&format!("{content}, "));
             }
@@ -282,6 +282,12 @@ pub fn table(doc: &mut Doc, t: &PrintedTable) {
         align.join(", ") + if align.len() == 1 { "," } else { "" },
         headers.join(", "),
     );
+    // Numbers too wide for the page beside a readable label print smaller, not the label
+    // squeezed to a character a line.
+    let grid = match fitted_size(t) {
+        Some(size) => format!("{{ show table: set text(size: {size:.1}pt); {grid} }}"),
+        None => grid,
+    };
     match (&t.number, t.compact) {
         (Some(number), _) => {
             let n = doc.str(number);
@@ -308,6 +314,53 @@ pub fn table(doc: &mut Doc, t: &PrintedTable) {
     if let Some(n) = t.note_text() {
         note(doc, &n);
     }
+}
+
+/// The width of the page's text (A4, 2.6 cm margins) and a table's type size and cell inset
+/// (the template's), in points.
+const TEXT_WIDTH: f64 = 447.9;
+const TABLE_SIZE: f64 = 8.8;
+const CELL_INSET: f64 = 12.0;
+/// The smallest share of the width a label column keeps, and the smallest type a table
+/// shrinks to.
+const LABEL_SHARE: f64 = 0.25;
+const SMALLEST_SIZE: f64 = 6.5;
+/// The type size of code columns (hashes, identifiers), which do not shrink.
+const CODE_SIZE: f64 = 6.5;
+
+/// A type size for a table whose number and code columns (which do not break) would leave a
+/// label column less than [`LABEL_SHARE`] of the width at the template's size; None when they
+/// fit. Widths are estimated from the characters: digits and Latin about 0.56 em, Chinese 1 em.
+fn fitted_size(t: &PrintedTable) -> Option<f64> {
+    if !t.columns.iter().any(|c| c.kind == ColumnKind::Label) {
+        return None;
+    }
+    let ems = |s: &str| -> f64 {
+        s.chars()
+            .map(|c| if c.is_ascii() { 0.56 } else { 1.0 })
+            .sum()
+    };
+    // Per column that does not break: its widest cell in ems (a header breaks between its
+    // characters, two of them stay on a line), and whether it prints in code's small type.
+    let fixed: Vec<(f64, bool)> = t
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !matches!(c.kind, ColumnKind::Label | ColumnKind::Text))
+        .map(|(i, c)| {
+            let widest = t
+                .rows
+                .iter()
+                .filter_map(|r| r.cells.get(i))
+                .map(|c| ems(&c.text))
+                .fold(2.0, f64::max);
+            (widest, c.kind == ColumnKind::Code)
+        })
+        .collect();
+    let code: f64 = fixed.iter().filter(|f| f.1).map(|f| f.0 * CODE_SIZE).sum();
+    let scaled: f64 = fixed.iter().filter(|f| !f.1).map(|f| f.0).sum();
+    let room = TEXT_WIDTH * (1.0 - LABEL_SHARE) - CELL_INSET * fixed.len() as f64 - code;
+    (scaled * TABLE_SIZE > room).then(|| (room / scaled).clamp(SMALLEST_SIZE, TABLE_SIZE))
 }
 
 /// A note under a table: a short one sits under the numbers, a longer one reads from the left.
@@ -677,6 +730,44 @@ mod tests {
             (last.0 - 60.0).abs() < 1e-9 && (last.1 - 26.0).abs() < 1e-9,
             "ends on the inner ring at 12 o'clock"
         );
+    }
+
+    /// A summary of seven numbers a row: wide numbers print smaller so the label keeps its
+    /// share of the width; ordinary ones, and hashes in code type, keep the template's size.
+    #[test]
+    fn wide_numbers_shrink_the_type_not_the_label() {
+        let summary = |v: &str| {
+            let mut cols = vec![Column::new("题目", ColumnKind::Label)];
+            cols.extend((0..7).map(|_| Column::new("均值", ColumnKind::Number)));
+            let mut t = PrintedTable::new(TableKind::NumericSummary, cols);
+            let mut cells = vec![Cell::text("医院实际开放床位数（张）")];
+            cells.extend((0..7).map(|_| Cell::text(v)));
+            t.rows.push(PrintedRow::new(cells));
+            t
+        };
+        assert_eq!(fitted_size(&summary("809.87")), None);
+        let size = fitted_size(&summary("18493.06")).expect("shrunk");
+        assert!(size > SMALLEST_SIZE && size < TABLE_SIZE, "{size}");
+        // 7 columns of 8 characters at `size` and the insets leave the label its share.
+        let numbers = 7.0 * (8.0 * 0.56 * size + CELL_INSET);
+        assert!(
+            (numbers - TEXT_WIDTH * (1.0 - LABEL_SHARE)).abs() < 1e-6,
+            "{numbers}"
+        );
+        // Never below the smallest type.
+        assert_eq!(fitted_size(&summary("16626881092.27")), Some(SMALLEST_SIZE));
+        let mut hashes = PrintedTable::new(
+            TableKind::Frequency,
+            vec![
+                Column::new("文件", ColumnKind::Label),
+                Column::new("SHA-256", ColumnKind::Code),
+            ],
+        );
+        hashes.rows.push(PrintedRow::new(vec![
+            Cell::text("cleaning/main.rules.json"),
+            Cell::text(&"0a".repeat(32)),
+        ]));
+        assert_eq!(fitted_size(&hashes), None);
     }
 
     #[test]
