@@ -765,7 +765,7 @@ mod tests {
         );
         hashes.rows.push(PrintedRow::new(vec![
             Cell::text("cleaning/main.rules.json"),
-            Cell::text(&"0a".repeat(32)),
+            Cell::text("0a".repeat(32)),
         ]));
         assert_eq!(fitted_size(&hashes), None);
     }
