@@ -282,8 +282,68 @@ fn band_key(label: &str) -> Option<(f64, i32)> {
     ))
 }
 
-/// An order for the options of a scale or banded question, if every label gives one.
+/// A rank for labels of magnitude (低 < 较低 < 一般 < 较高 < 高, 少 … 多, 差 … 好): a degree
+/// word and one character saying which way.
+fn magnitude_rank(label: &str) -> Option<i32> {
+    let l = clean(label);
+    if ["一般", "中等", "中", "适中", "居中"].contains(&l) {
+        return Some(0);
+    }
+    const DEGREE: &[(&str, i32)] = &[
+        ("非常", 3),
+        ("很", 3),
+        ("极", 3),
+        ("特别", 3),
+        ("比较", 1),
+        ("较为", 1),
+        ("较", 1),
+        ("偏", 1),
+        ("", 2),
+    ];
+    const LOW: &[char] = &['低', '少', '小', '差', '弱', '慢', '短', '浅'];
+    const HIGH: &[char] = &['高', '多', '大', '好', '强', '快', '长', '深'];
+    DEGREE.iter().find_map(|(p, d)| {
+        let mut rest = l.strip_prefix(p)?.chars();
+        match (rest.next(), rest.next()) {
+            (Some(c), None) if LOW.contains(&c) => Some(-d),
+            (Some(c), None) if HIGH.contains(&c) => Some(*d),
+            _ => None,
+        }
+    })
+}
+
+/// Answers that stand outside a scale or bands (不清楚, 说不清): put after them.
+fn outside_scale(label: &str) -> bool {
+    [
+        "不清楚",
+        "不知道",
+        "不了解",
+        "说不清",
+        "无法判断",
+        "难以判断",
+        "不确定",
+        "不适用",
+    ]
+    .contains(&clean(label))
+}
+
+/// An order for the options of a scale or banded question, if every label gives one, or
+/// every label but answers such as 不清楚, which then come last.
 fn ordinal_order(labels: &[String]) -> Option<Vec<usize>> {
+    ordered(labels).or_else(|| {
+        let (outside, inside): (Vec<usize>, Vec<usize>) =
+            (0..labels.len()).partition(|&i| outside_scale(&labels[i]));
+        if outside.is_empty() {
+            return None;
+        }
+        let kept: Vec<String> = inside.iter().map(|&i| labels[i].clone()).collect();
+        let order = ordered(&kept)?;
+        Some(order.iter().map(|&k| inside[k]).chain(outside).collect())
+    })
+}
+
+/// [`ordinal_order`] when every label gives an order: bands, scales, magnitudes.
+fn ordered(labels: &[String]) -> Option<Vec<usize>> {
     if labels.len() < 3 {
         return None;
     }
@@ -301,6 +361,19 @@ fn ordinal_order(labels: &[String]) -> Option<Vec<usize>> {
                 .then(keys[a].1.cmp(&keys[b].1))
         });
         return Some(idx);
+    }
+    if let Some(ranks) = labels
+        .iter()
+        .map(|l| magnitude_rank(l))
+        .collect::<Option<Vec<i32>>>()
+    {
+        let mut distinct = ranks.clone();
+        distinct.sort();
+        distinct.dedup();
+        if distinct.len() == ranks.len() {
+            idx.sort_by_key(|&i| ranks[i]);
+            return Some(idx);
+        }
     }
     let ranks: Vec<i32> = labels
         .iter()
@@ -1530,6 +1603,26 @@ mod tests {
                 ["非常满意", "满意", "一般", "不满意", "非常不满意"]
             );
         }
+        // Magnitudes go from low to high, whatever order the data met them in.
+        let m: Vec<String> = ["较低", "较高", "低", "一般", "高"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let o = ordinal_order(&m).unwrap();
+        assert_eq!(
+            o.iter().map(|&i| m[i].as_str()).collect::<Vec<_>>(),
+            ["低", "较低", "一般", "较高", "高"]
+        );
+        // Bands with 不清楚: the bands in order, 不清楚 after them.
+        let u: Vec<String> = ["3%以上", "0.5%–1%", "低于0.5%", "不清楚", "1%–3%"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let o = ordinal_order(&u).unwrap();
+        assert_eq!(
+            o.iter().map(|&i| u[i].as_str()).collect::<Vec<_>>(),
+            ["低于0.5%", "0.5%–1%", "1%–3%", "3%以上", "不清楚"]
+        );
         assert!(looks_exclusive("暂无计划"));
         assert!(looks_exclusive("暂未使用"));
         assert!(!looks_exclusive("数据备份"));
