@@ -404,3 +404,55 @@ fn a_code_download_with_skipped_numbers_and_a_telephone_drafts_and_builds_right(
         "{review}"
     );
 }
+
+/// Next year's download read with this year's mapping: a column whose header asks something
+/// other than the question its number maps it to is named, and one that asks the same (the
+/// drafted download itself) is not.
+#[test]
+fn a_header_asking_another_question_than_its_number_maps_to_is_named() {
+    let base = tmp("renumbered");
+    let csv = base.join("123456_按文本_床位调查_30_30.csv");
+    let mut s = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、医院实际开放床位数（张）\n",
+    );
+    for i in 0..30 {
+        s.push_str(&format!(
+            "{},2025/3/{} 10:{:02}:00,{}秒,微信,N/A,10.0.0.{}(北京-北京),{},{}\n",
+            i + 1,
+            1 + i % 28,
+            i % 60,
+            300 + i,
+            i + 1,
+            ["三级", "二级", "一级"][i % 3],
+            200 + 17 * i
+        ));
+    }
+    std::fs::write(&csv, &s).unwrap();
+    let dir = base.join("report");
+    xtask::scaffold::new_report(&dir, &csv, None, false).unwrap();
+    let index =
+        survey_schema::load_questionnaire(&dir.join("questionnaires/main.questionnaire.json"))
+            .unwrap();
+    let mpath = dir.join("import/main.mapping.json");
+    let mapping = survey_import::Mapping::load(&mpath).unwrap();
+    let wording = |file: &Path| {
+        survey_import::open(&index, &mapping, &mpath, file)
+            .unwrap()
+            .info
+            .wording
+    };
+    assert_eq!(wording(&csv), Vec::<String>::new());
+    let next = base.join("next-year.csv");
+    std::fs::write(
+        &next,
+        s.replace("2、医院实际开放床位数（张）", "2、年门诊量（万人次）"),
+    )
+    .unwrap();
+    let w = wording(&next);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].starts_with("column H «2、年门诊量（万人次）» is read as `q2`")
+            && w[0].contains("医院实际开放床位数"),
+        "{w:?}"
+    );
+}

@@ -84,6 +84,7 @@ pub(crate) fn open<'a>(index: &'a Index, path: &Path) -> Result<Importer<'a>, Im
                 encoding: Some(crate::encoding::TextEncoding::Utf8),
                 layout: crate::SourceLayout::Records,
                 bytes,
+                wording: Vec::new(),
             },
             inner: Box::new(items.into_iter()),
         });
@@ -111,6 +112,7 @@ pub(crate) fn open<'a>(index: &'a Index, path: &Path) -> Result<Importer<'a>, Im
             encoding: Some(crate::encoding::TextEncoding::Utf8),
             layout: crate::SourceLayout::Records,
             bytes,
+            wording: Vec::new(),
         },
         inner: Box::new(lines),
     })

@@ -162,6 +162,9 @@ pub struct SourceInfo {
     pub encoding: Option<encoding::TextEncoding>,
     pub layout: SourceLayout,
     pub bytes: u64,
+    /// Columns whose header asks something other than the question they are read as.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub wording: Vec<String>,
 }
 
 /// A streaming import: iterate to get records one by one.
@@ -211,6 +214,7 @@ pub fn open<'a>(
             SourceLayout::WjxText
         },
         bytes: table.size,
+        wording: plan.wording.clone(),
     };
     let rows = table.rows;
     let inner = rows.map(move |r| {

@@ -208,6 +208,7 @@ fn start(
             crate::SourceLayout::WjxText
         },
         bytes: size,
+        wording: plan.wording.clone(),
     };
     // The header's evidence; the workers add the rows'.
     let mut header_check = GbCheck::default();

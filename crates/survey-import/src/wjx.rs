@@ -122,6 +122,9 @@ enum Slot {
 #[derive(Debug)]
 pub struct Plan {
     pub mode: WjxMode,
+    /// Columns whose header asks something other than the question their number maps them
+    /// to (see [`wording_differences`]).
+    pub wording: Vec<String>,
     file: PathBuf,
     headers: Vec<String>,
     id_col: usize,
@@ -418,7 +421,9 @@ impl Plan {
                 }
             }
         }
+        let wording = wording_differences(index, headers, &roles, &by_key);
         Ok(Plan {
+            wording,
             mode,
             file: file.to_owned(),
             headers: headers.to_vec(),
@@ -1168,6 +1173,48 @@ fn read_01(data: &[u8], p: usize, options: &[u32], run: Option<u32>) -> Option<u
         set |= u64::from(v & 1) << o;
     }
     (bad == 0).then_some(set)
+}
+
+/// Columns whose header text shares nothing of the wording of the question their number maps
+/// them to, as sentences to show: a download of a renumbered questionnaire read with last
+/// year's mapping. Only letters, digits and Chinese characters are compared, and a header that
+/// holds the question's wording, or is held in it (a note added, a stem cut), agrees.
+fn wording_differences(
+    index: &Index,
+    headers: &[String],
+    roles: &[crate::headers::Role],
+    by_key: &HashMap<&str, usize>,
+) -> Vec<String> {
+    use crate::headers::Role;
+    let words = |s: &str| -> String { s.chars().filter(|c| c.is_alphanumeric()).collect() };
+    let mut out = Vec::new();
+    for (c, role) in roles.iter().enumerate() {
+        let (key, text) = match role {
+            Role::Question { key, text, .. } if !key.contains('.') => (key.clone(), text),
+            Role::Option {
+                number,
+                text: Some(text),
+                ..
+            } => (number.to_string(), text),
+            _ => continue,
+        };
+        let Some(&q) = by_key.get(key.as_str()) else {
+            continue;
+        };
+        let question = index.question(q);
+        let (h, w) = (words(text), words(&question.text.zh));
+        if h.is_empty() || w.is_empty() || h.contains(&w) || w.contains(&h) {
+            continue;
+        }
+        out.push(format!(
+            "column {} is read as `{}` by its number, but `{}` asks «{}»; if the questionnaire was renumbered, correct `questions` in the mapping",
+            column_name(c, headers),
+            question.id,
+            question.id,
+            crate::shorten(&question.text.zh, 40),
+        ));
+    }
+    out
 }
 
 /// Whether a number question's declared range lies above every numeric missing-value marker

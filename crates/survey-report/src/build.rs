@@ -320,6 +320,9 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
                 d
             }
         };
+        for w in &d.source.wording {
+            say(&format!("  check: {w}"));
+        }
         timings.import += d.timings.import;
         timings.clean += d.timings.clean;
         timings.aggregate += d.timings.aggregate;
