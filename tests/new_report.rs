@@ -442,6 +442,14 @@ fn a_header_asking_another_question_than_its_number_maps_to_is_named() {
             .wording
     };
     assert_eq!(wording(&csv), Vec::<String>::new());
+    // A reworded stem is the same question.
+    let reworded = base.join("reworded.csv");
+    std::fs::write(
+        &reworded,
+        s.replace("2、医院实际开放床位数（张）", "2、贵院实际开放的床位数"),
+    )
+    .unwrap();
+    assert_eq!(wording(&reworded), Vec::<String>::new());
     let next = base.join("next-year.csv");
     std::fs::write(
         &next,

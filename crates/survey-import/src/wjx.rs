@@ -1175,10 +1175,11 @@ fn read_01(data: &[u8], p: usize, options: &[u32], run: Option<u32>) -> Option<u
     (bad == 0).then_some(set)
 }
 
-/// Columns whose header text shares nothing of the wording of the question their number maps
-/// them to, as sentences to show: a download of a renumbered questionnaire read with last
-/// year's mapping. Only letters, digits and Chinese characters are compared, and a header that
-/// holds the question's wording, or is held in it (a note added, a stem cut), agrees.
+/// Columns whose header has little of the wording of the question their number maps them to,
+/// as sentences to show: a download of a renumbered questionnaire read with last year's
+/// mapping. Only letters, digits and Chinese characters are compared; a header that holds the
+/// question's wording or is held in it (a note added, a stem cut), or that has at least half
+/// of its characters (a stem reworded), agrees.
 fn wording_differences(
     index: &Index,
     headers: &[String],
@@ -1204,6 +1205,11 @@ fn wording_differences(
         let question = index.question(q);
         let (h, w) = (words(text), words(&question.text.zh));
         if h.is_empty() || w.is_empty() || h.contains(&w) || w.contains(&h) {
+            continue;
+        }
+        // A reworded stem (贵院 for 医院) keeps most of the question's characters.
+        let kept = w.chars().filter(|ch| h.contains(*ch)).count();
+        if kept * 2 >= w.chars().count() {
             continue;
         }
         out.push(format!(
