@@ -37,6 +37,10 @@ pub fn open_table(path: &Path, sheet: Option<&str>) -> Result<Table, ImportError
     match ext.as_str() {
         "csv" | "txt" => open_csv(path, size),
         "xlsx" | "xlsm" | "xls" | "ods" => open_workbook(path, sheet, size),
+        "" => Err(ImportError::file(
+            path,
+            "cannot tell the format: the file name has no extension; expected .csv, .xlsx, .xls, .json or .jsonl",
+        )),
         other => Err(ImportError::file(
             path,
             format!(

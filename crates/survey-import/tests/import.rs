@@ -299,6 +299,13 @@ fn unreadable_and_empty_files() {
     let p = tmp("notes.pdf");
     std::fs::write(&p, "x").unwrap();
     assert!(first_error(&p).contains("cannot tell the format from the extension `.pdf`"));
+    let p = tmp("answers");
+    std::fs::write(&p, "x").unwrap();
+    assert!(
+        first_error(&p).contains("the file name has no extension"),
+        "{}",
+        first_error(&p)
+    );
     let p = tmp("garbage.xlsx");
     std::fs::write(&p, "this is not a workbook").unwrap();
     assert!(
