@@ -37,6 +37,19 @@ impl fmt::Display for SpecError {
 impl std::error::Error for SpecError {}
 
 /// The report as a whole.
+/// The keys of [`ReportSpec`] that are single values, which a user may write by mistake after
+/// a `[[datasets]]` or `[[blocks]]` header (TOML then reads them as that table's).
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "id",
+    "title",
+    "author",
+    "date",
+    "keywords",
+    "pdf_standard",
+    "default_dataset",
+    "allow_outside_data",
+];
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReportSpec {
@@ -149,9 +162,20 @@ impl ReportSpec {
             let field = e.path().to_string();
             let inner = e.into_inner();
             let line = inner.span().map(|s| line_of(text, s.start));
+            let mut message = inner.message().to_owned();
+            // A top-level key written inside a table: say where it belongs.
+            if let Some(key) = field.rsplit('.').next()
+                && field.contains('.')
+                && message.starts_with("unknown field")
+                && TOP_LEVEL_KEYS.contains(&key)
+            {
+                message.push_str(&format!(
+                    "; `{key}` is a key of the whole report: put it near the top of report.toml, before the first `[[…]]` table"
+                ));
+            }
             SpecError {
                 field: (field != "." && !field.is_empty()).then_some(field),
-                ..err(line, inner.message().to_owned())
+                ..err(line, message)
             }
         })?;
         if spec.id.is_empty()
@@ -265,5 +289,30 @@ mod tests {
         assert_eq!(date_timestamp("2025-07-01"), Some(1_751_328_000));
         assert_eq!(date_timestamp("2025-13-01"), None);
         assert_eq!(date_timestamp("2025/07/01"), None);
+    }
+
+    /// A report-wide key after a `[[datasets]]` header is an error at its line that says where
+    /// the key belongs; an unknown key of the dataset is not given that advice.
+    #[test]
+    fn a_report_key_inside_a_table_says_where_it_belongs() {
+        let spec = |extra: &str| {
+            format!(
+                "id = \"r\"\ntitle = \"t\"\nauthor = \"a\"\ndate = \"2025-07-01\"\n\n[[datasets]]\nname = \"main\"\nquestionnaire = \"q.json\"\ndata = \"d.csv\"\nmapping = \"m.json\"\ncleaning = \"c.json\"\n{extra}\n\n[[blocks]]\nkind = \"cover\"\n"
+            )
+        };
+        let err = |extra: &str| match ReportSpec::parse(&spec(extra), Path::new("report.toml")) {
+            Ok(_) => panic!("{extra} passed"),
+            Err(e) => e,
+        };
+        let e = err("allow_outside_data = true");
+        assert_eq!(e.line, Some(12), "{e}");
+        assert!(
+            e.message
+                .contains("`allow_outside_data` is a key of the whole report"),
+            "{e}"
+        );
+        let e = err("colour = true");
+        assert!(e.message.starts_with("unknown field `colour`"), "{e}");
+        assert!(!e.message.contains("whole report"), "{e}");
     }
 }
