@@ -328,7 +328,7 @@ fn a_code_download_with_skipped_numbers_and_a_telephone_drafts_and_builds_right(
     let base = tmp("code-skipped-numbers");
     let csv = base.join("123456_按序号_互联网医院调查_40_40.csv");
     let mut s = String::from(
-        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、是否已建成互联网医院,3、2025年在线诊疗人次,4、提供的服务(在线复诊),4、(预约挂号),4、(其他),5、填表人联系电话,6、床位数\n",
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、是否已建成互联网医院,3、2025年在线诊疗人次,4、提供的服务(在线复诊),4、(预约挂号),4、(其他),5、填表人联系电话,6、床位数,7、运营评价\n",
     );
     let mut visits = Vec::new();
     for i in 0..40u64 {
@@ -348,7 +348,7 @@ fn a_code_download_with_skipped_numbers_and_a_telephone_drafts_and_builds_right(
             format!("1380013{:04}", 7000 + i)
         };
         s.push_str(&format!(
-            "{},2025/3/{} 10:{:02}:00,{}秒,微信,N/A,10.0.0.{}(北京-北京),{},{},{n},{services},{phone},{}\n",
+            "{},2025/3/{} 10:{:02}:00,{}秒,微信,N/A,10.0.0.{}(北京-北京),{},{},{n},{services},{phone},{},{}\n",
             i + 1,
             1 + i % 28,
             i % 60,
@@ -357,13 +357,14 @@ fn a_code_download_with_skipped_numbers_and_a_telephone_drafts_and_builds_right(
             1 + i % 3,
             if built { 1 } else { 2 },
             200 + 13 * i,
+            if built { (1 + i % 3).to_string() } else { "-3".into() },
         ));
     }
     std::fs::write(&csv, s).unwrap();
     let text = base.join("问卷文本.txt");
     std::fs::write(
         &text,
-        "互联网医院调查\n\n1. 医院级别*[单选题]\n三级\n二级\n其他【请注明】\n\n2. 是否已建成互联网医院*[单选题]\n是\n否\n\n3. 2025年在线诊疗人次[填空题]\n\n4. 提供的服务[多选题]\n在线复诊\n预约挂号\n其他【请注明】\n\n5. 填表人联系电话[填空题]\n\n6. 床位数*[填空题]\n",
+        "互联网医院调查\n\n1. 医院级别*[单选题]\n三级\n二级\n其他【请注明】\n\n2. 是否已建成互联网医院*[单选题]\n是\n否\n\n3. 2025年在线诊疗人次[填空题]\n\n4. 提供的服务[多选题]\n在线复诊\n预约挂号\n其他【请注明】\n\n5. 填表人联系电话[填空题]\n\n6. 床位数*[填空题]\n\n7. 运营评价[单选题]\n好\n一般\n差\n",
     )
     .unwrap();
     let out = draft_and_build(&csv, Some(&text), "code-skipped-numbers-build");
@@ -401,6 +402,12 @@ fn a_code_download_with_skipped_numbers_and_a_telephone_drafts_and_builds_right(
     .unwrap();
     assert!(
         review.contains("asks for a contact or an identifier"),
+        "{review}"
+    );
+    // The follow-up to the follow-up is shown by the question that opened the branch (one
+    // option), not by "any of the options" of the follow-up it comes after.
+    assert!(
+        review.contains("`q7` (第7题) was skipped by display logic for some respondents; it is taken to be shown only to those who chose «是» in `q2`"),
         "{review}"
     );
 }

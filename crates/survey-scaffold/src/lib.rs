@@ -967,7 +967,10 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         }
     }
     // Display conditions: a question not shown to some respondents is shown exactly to those
-    // who chose one of some options of an earlier choice question.
+    // who chose one of some options of an earlier choice question. Of the earlier questions
+    // that explain it, the one naming fewest options wins (the nearest among equals): a
+    // follow-up to a follow-up is shown to those who answered the first one ("any of its 8
+    // options"), which the one option of the question that opened the branch says better.
     let mut skips_as_unanswered = Vec::new();
     for qi in 0..qs.len() {
         if !vals[qi].contains(&Val::NotShown) {
@@ -996,9 +999,10 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             if set == 0 {
                 continue;
             }
-            if (0..rows.len()).all(|r| shown[r] == (chosen(r) & set != 0)) {
+            if (0..rows.len()).all(|r| shown[r] == (chosen(r) & set != 0))
+                && found.is_none_or(|(_, best): (usize, u64)| set.count_ones() < best.count_ones())
+            {
                 found = Some((pi, set));
-                break;
             }
         }
         match found {
