@@ -128,7 +128,15 @@ fn tally(
     let labels = text_options();
     let number = |h: &str| -> Option<u32> { h.split('、').next()?.trim().parse().ok() };
     let mut out: BTreeMap<u32, BTreeMap<String, u64>> = BTreeMap::new();
-    let strip = |s: &str| -> String { s.split('〖').next().unwrap().trim().to_owned() };
+    // The other text and the fill-in note (其他【请注明】〖…〗 is printed 其他).
+    let strip = |s: &str| -> String {
+        let s = s.split('〖').next().unwrap().trim();
+        ["【请注明】", "（请注明）", "(请注明)"]
+            .iter()
+            .find_map(|n| s.strip_suffix(n))
+            .unwrap_or(s)
+            .to_owned()
+    };
     for (row, cells) in rows.iter().filter(|(r, _)| keep(*r)) {
         let _ = row;
         let mut option_k: BTreeMap<u32, usize> = BTreeMap::new();

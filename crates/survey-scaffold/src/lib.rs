@@ -114,11 +114,15 @@ fn is_skipped(s: &str) -> bool {
     matches!(s, "(空)" | "-2" | "")
 }
 
-/// `其他【请注明】〖军事国防〗` → (`其他【请注明】`, true).
+/// `其他【请注明】〖军事国防〗` → (`其他【请注明】`, true); in a 按序号 download `5^未定级` or
+/// `5〖未定级〗` → (`5`, true).
 fn strip_other(s: &str) -> (&str, bool) {
     match (s.find('〖'), s.rfind('〗')) {
         (Some(a), Some(b)) if b > a => (clean(&s[..a]), true),
-        _ => (clean(s), false),
+        _ => match s.split_once('^') {
+            Some((n, _)) if numeric(n).is_some() => (clean(n), true),
+            _ => (clean(s), false),
+        },
     }
 }
 
@@ -197,6 +201,33 @@ fn asks_for_text(text: &str) -> bool {
     .any(|k| text.contains(k))
 }
 
+/// The limits a multiple-choice question's wording sets on how many options are chosen:
+/// `（最多选3项）`, `至少选择2项`, `限选3项`.
+fn selection_limits(text: &str) -> (Option<u32>, Option<u32>) {
+    let after = |marks: &[&str]| -> Option<u32> {
+        marks.iter().find_map(|m| {
+            let rest = &text[text.find(m)? + m.len()..];
+            let digits: String = rest
+                .trim_start()
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse().ok().filter(|n| *n > 0)
+        })
+    };
+    (
+        after(&["至少选择", "至少选"]),
+        after(&[
+            "最多选择",
+            "最多选",
+            "至多选择",
+            "至多选",
+            "限选",
+            "最多可选",
+        ]),
+    )
+}
+
 /// Labels that usually rule out every other option.
 fn looks_exclusive(label: &str) -> bool {
     let l = clean(label);
@@ -211,6 +242,9 @@ fn looks_exclusive(label: &str) -> bool {
             "均无",
             "均未",
             "以上都不",
+            "以上都没",
+            "以上均没",
+            "以上皆无",
             "以上均无",
             "以上均不",
             "不清楚",
@@ -630,17 +664,19 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 .filter(|v| !is_not_shown(v) && !is_skipped(v))
                 .collect();
             let multi_sep = answered.iter().any(|v| v.contains('┋'));
-            let all_numeric = !answered.is_empty() && answered.iter().all(|v| numeric(v).is_some());
+            // Numbers as they stand, or an option's number with its other text (`5^未定级`).
+            let number = |v: &str| numeric(strip_other(v).0);
+            let all_numeric = !answered.is_empty() && answered.iter().all(|v| number(v).is_some());
             let all_ints = all_numeric
                 && answered
                     .iter()
-                    .all(|v| numeric(v).is_some_and(|x| x.fract() == 0.0));
+                    .all(|v| number(v).is_some_and(|x| x.fract() == 0.0));
             let max_int = answered
                 .iter()
-                .filter_map(|v| numeric(v))
+                .filter_map(|v| number(v))
                 .fold(0.0f64, f64::max);
             // A count or amount: no answer below zero.
-            let none_negative = answered.iter().filter_map(|v| numeric(v)).all(|x| x >= 0.0);
+            let none_negative = answered.iter().filter_map(|v| number(v)).all(|x| x >= 0.0);
             // Distinct labels in order of first appearance (other text stripped).
             let mut distinct: Vec<String> = Vec::new();
             let mut counts: HashMap<String, usize> = HashMap::new();
@@ -827,10 +863,11 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                         "free text: an open question".to_owned(),
                     )
                 }
-                // In a code-mode download a choice question holds numbers; text is text.
+                // In a code-mode download a choice question holds numbers; text is text. Up to
+                // 40 distinct answers, so that the 34 provinces are a choice.
                 None if !code_mode
                     && !distinct.is_empty()
-                    && distinct.len() <= 30
+                    && distinct.len() <= 40
                     && (answered.len() < 20 || distinct.len() * 4 <= answered.len()) =>
                 {
                     let mut labels = distinct.clone();
@@ -875,6 +912,46 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 ),
             }
         };
+        let mut kind = kind;
+        // An option written with its fill-in note (其他【请注明】, from the data) prints without
+        // it; the data's text stays an alias.
+        if let QuestionKind::SingleChoice { options }
+        | QuestionKind::Ordinal { options }
+        | QuestionKind::MultipleChoice { options, .. } = &mut kind
+        {
+            let labels: Vec<String> = options.iter().map(|o| o.label.zh.clone()).collect();
+            for o in options.iter_mut() {
+                let bare = wjxtext::without_note(&o.label.zh).to_owned();
+                if bare != o.label.zh && !labels.contains(&bare) {
+                    aliases
+                        .entry(o.label.zh.clone())
+                        .or_insert_with(|| o.code.clone());
+                    o.label.zh = bare;
+                }
+            }
+        }
+        // Limits the wording sets on how many options are chosen (（最多选3项）).
+        if let QuestionKind::MultipleChoice {
+            min_selections,
+            max_selections,
+            ..
+        } = &mut kind
+        {
+            let (min, max) = selection_limits(&format!("{text} {raw_text}"));
+            if min.is_some() || max.is_some() {
+                *min_selections = min;
+                *max_selections = max;
+                guesses.push(format!(
+                    "`{id}` (第{}题): its wording limits the options chosen ({}); a submission outside the limits is excluded.",
+                    g.key,
+                    [min.map(|n| format!("at least {n}")), max.map(|n| format!("at most {n}"))]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
         let names_respondent = IDENTIFYING.iter().any(|k| text.contains(k));
         // A telephone number or a code written in digits is no quantity: it is text, and it
         // identifies (never averaged, printed or exported).
@@ -1627,6 +1704,20 @@ mod tests {
             o.iter().map(|&i| u[i].as_str()).collect::<Vec<_>>(),
             ["低于0.5%", "0.5%–1%", "1%–3%", "3%以上", "不清楚"]
         );
+        assert!(looks_exclusive("以上都没有"));
+        assert_eq!(
+            selection_limits("护理信息化建设面临的主要困难（最多选3项）"),
+            (None, Some(3))
+        );
+        assert_eq!(
+            selection_limits("至少选择2项，最多选5项"),
+            (Some(2), Some(5))
+        );
+        assert_eq!(selection_limits("最多选几项合适？"), (None, None));
+        // A 按序号 option with its other text, in both forms; text with a caret is text.
+        assert_eq!(strip_other("5^未定级"), ("5", true));
+        assert_eq!(strip_other("5〖未定级〗"), ("5", true));
+        assert_eq!(strip_other("A^B"), ("A^B", false));
         assert!(looks_exclusive("暂无计划"));
         assert!(looks_exclusive("暂未使用"));
         assert!(!looks_exclusive("数据备份"));

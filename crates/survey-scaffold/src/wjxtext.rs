@@ -278,7 +278,7 @@ fn matrix_body(body: &[String]) -> (Vec<String>, Vec<String>) {
 
 /// An option's label without the note asking for a fill-in (`其他【请注明】` → `其他`): the note
 /// is an instruction to respondents, not part of the answer a table prints.
-fn without_note(option: &str) -> &str {
+pub(crate) fn without_note(option: &str) -> &str {
     const NOTES: [&str; 8] = [
         "【请注明】",
         "（请注明）",
