@@ -161,6 +161,14 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Output piped into a command that stops reading (`| head`) ends this process quietly, as
+    // other command-line tools do, instead of a panic at the next line written. Outputs are
+    // staged and moved into place whole, so stopping anywhere leaves none half-written.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to the default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {
