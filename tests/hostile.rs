@@ -291,3 +291,21 @@ fn outputs_are_swapped_whole_and_locked() {
     let e = build(&d, &blocked.join("reports")).unwrap_err();
     assert!(e.contains("cannot create") && !e.contains(".failed"), "{e}");
 }
+
+/// A difference of two percentages printed without its unit would read as a count: the build
+/// stops at its place in the narrative and asks for 个百分点; with it, the build passes.
+#[test]
+fn a_difference_of_percentages_needs_its_unit() {
+    let dir = followup("points");
+    let md = dir.join("narrative/report.md");
+    let text = std::fs::read_to_string(&md).unwrap();
+    let sentence = "两者相差{f.uses_llm.yes.pct - f.uses_llm.pilot.pct}";
+    std::fs::write(&md, format!("{text}\n{sentence}。\n")).unwrap();
+    let e = build(&dir, &tmp("points-out").join("out")).unwrap_err();
+    assert!(
+        e.contains("report.md:") && e.contains("write 个百分点 right after it"),
+        "{e}"
+    );
+    std::fs::write(&md, format!("{text}\n{sentence}个百分点。\n")).unwrap();
+    build(&dir, &tmp("points-ok").join("out")).unwrap();
+}

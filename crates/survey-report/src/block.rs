@@ -497,7 +497,23 @@ impl<'a> Context<'a> {
     /// checked once the whole document is built.
     pub fn inlines(&mut self, file: &std::path::Path, runs: &[Run]) -> Result<Vec<Inline>, String> {
         let mut out = Vec::new();
-        for r in runs {
+        for (i, r) in runs.iter().enumerate() {
+            // A difference of two percentages is a number of percentage points, which the
+            // sentence must say: «高28.41个百分点», never «高28.41» (read as a count) or «28.41%».
+            if let Run::Ref { expr, line, column } = r
+                && let Some((a, _)) = expr.split_once(" - ")
+                && matches!(
+                    resolve(a, self.datasets),
+                    Ok(Resolved::Number { percent: true, .. })
+                )
+                && !matches!(runs.get(i + 1), Some(Run::Text(t))
+                    if ["个百分点", "百分点"].iter().any(|u| t.trim_start().starts_with(u)))
+            {
+                return Err(format!(
+                    "{}:{line}:{column}: {{{expr}}}: a difference of two percentages is in percentage points; write 个百分点 right after it",
+                    file.display()
+                ));
+            }
             match r {
                 Run::Text(t) => out.push(Inline::text(t.clone())),
                 Run::Strong(inner) => out.push(Inline::Strong {
