@@ -309,3 +309,33 @@ fn a_difference_of_percentages_needs_its_unit() {
     std::fs::write(&md, format!("{text}\n{sentence}个百分点。\n")).unwrap();
     build(&dir, &tmp("points-ok").join("out")).unwrap();
 }
+
+/// A question with its own table and a cross-table of it with another: `{ref:tbl:question}`
+/// is its own table, not an ambiguity that asks for a number (which shifts as blocks move).
+#[test]
+fn a_question_reference_prefers_its_own_table_to_a_cross_table() {
+    let dir = followup("own-table");
+    let md = dir.join("narrative/report.md");
+    let text = std::fs::read_to_string(&md).unwrap();
+    std::fs::write(
+        &md,
+        format!("{text}\n加权前后的比较见{{ref:tbl:uses_llm}}。\n"),
+    )
+    .unwrap();
+    let r = build(&dir, &tmp("own-table-out").join("out")).unwrap();
+    let tables: survey_print::TablesFile =
+        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
+            .unwrap();
+    let own = tables
+        .tables
+        .iter()
+        .filter(|t| t.questions == ["uses_llm"])
+        .map(|t| t.number.clone().unwrap())
+        .collect::<Vec<_>>();
+    assert_eq!(own.len(), 1, "{own:?}");
+    let typ = std::fs::read_to_string(r.out_dir.join("report.typ")).unwrap();
+    assert!(
+        typ.contains(&format!("加权前后的比较见\"#ref(<tbl-{}>)", own[0])),
+        "{own:?}"
+    );
+}

@@ -210,6 +210,9 @@ struct Numbering {
     used: HashMap<(NumberKind, String), ()>,
     /// Keys (question ids) of numbered elements → their numbers, by kind.
     keys: HashMap<(NumberKind, String), Vec<String>>,
+    /// The same for elements of one question alone (its table or chart, not a cross-table of
+    /// it with another): what a key means when it names several.
+    own: HashMap<(NumberKind, String), Vec<String>>,
 }
 
 impl Numbering {
@@ -478,6 +481,13 @@ impl<'a> Context<'a> {
                     .entry((*k, (*key).to_owned()))
                     .or_default()
                     .push(n.clone());
+                if keys.len() == 1 {
+                    self.numbering
+                        .own
+                        .entry((*k, (*key).to_owned()))
+                        .or_default()
+                        .push(n.clone());
+                }
             }
         }
         Ok(n)
@@ -606,11 +616,17 @@ impl<'a> Context<'a> {
             {
                 continue;
             }
-            match self.numbering.keys.get(&(r.kind, r.target.clone())) {
-                Some(ns) if ns.len() == 1 => {
-                    map.insert((r.kind, r.target.clone()), ns[0].clone());
+            let key = (r.kind, r.target.clone());
+            let own = self.numbering.own.get(&key).filter(|ns| ns.len() == 1);
+            match (self.numbering.keys.get(&key), own) {
+                (Some(ns), _) if ns.len() == 1 => {
+                    map.insert(key, ns[0].clone());
                 }
-                Some(ns) => errors.push(format!(
+                // A question with its own table and a cross-table: its own.
+                (Some(_), Some(own)) => {
+                    map.insert(key.clone(), own[0].clone());
+                }
+                (Some(ns), None) => errors.push(format!(
                     "{}: `{}` names {} {}s ({}); refer to one by its number",
                     r.at,
                     r.target,
@@ -618,7 +634,7 @@ impl<'a> Context<'a> {
                     r.kind.en(),
                     ns.join(", ")
                 )),
-                None => errors.push(format!(
+                (None, _) => errors.push(format!(
                     "{}: the report has no {} numbered or keyed `{}`",
                     r.at,
                     r.kind.en(),

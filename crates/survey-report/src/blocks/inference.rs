@@ -313,7 +313,11 @@ impl Block for CrossTabBlock {
             SuppressionReason::Small => small.clone(),
             SuppressionReason::Complementary => COMPLEMENTARY.to_owned(),
         };
-        let number = cx.number(self.number.as_deref(), &[NumberKind::Table], &[&self.row])?;
+        let number = cx.number(
+            self.number.as_deref(),
+            &[NumberKind::Table],
+            &[&self.row, &self.col],
+        )?;
         let rq = d.index.question(ri).text.zh.clone();
         let mut columns = vec![Column::new(rq, ColumnKind::Label)];
         let value_kind = match self.show {
