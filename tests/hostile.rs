@@ -339,3 +339,40 @@ fn a_question_reference_prefers_its_own_table_to_a_cross_table() {
         "{own:?}"
     );
 }
+
+/// Row percentages: each row adds up to 100%, its last column is the row's N (a count), and
+/// no column header shows a column size that would read as the percentages' base.
+#[test]
+fn a_row_percent_cross_table_gives_each_row_its_base() {
+    let dir = followup("row-percent");
+    let md = dir.join("narrative/report.md");
+    let text = std::fs::read_to_string(&md).unwrap();
+    std::fs::write(
+        &md,
+        format!("{text}\n@crosstab {{row = \"governance\", col = \"level\", show = \"row_percent\", caption = \"行百分比\", suppress = 0}}\n"),
+    )
+    .unwrap();
+    let r = build(&dir, &tmp("row-percent-out").join("out")).unwrap();
+    let tables: survey_print::TablesFile =
+        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
+            .unwrap();
+    let t = tables
+        .tables
+        .iter()
+        .find(|t| t.caption.as_deref() == Some("行百分比"))
+        .expect("the row-percent table");
+    let last = t.columns.last().unwrap();
+    assert!(last.header.starts_with("N\n"), "{:?}", last.header);
+    assert_eq!(last.kind, survey_print::ColumnKind::Count);
+    for c in &t.columns[1..t.columns.len() - 1] {
+        assert!(!c.header.contains("N="), "{:?}", c.header);
+    }
+    for row in &t.rows {
+        let n = row.cells.last().unwrap().text.parse::<f64>().unwrap();
+        let sum: f64 = row.cells[1..row.cells.len() - 1]
+            .iter()
+            .map(|c| c.text.trim_end_matches('%').parse::<f64>().unwrap())
+            .sum();
+        assert!(n > 0.0 && (sum - 100.0).abs() < 0.5, "{row:?}");
+    }
+}

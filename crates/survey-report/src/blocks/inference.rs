@@ -329,16 +329,25 @@ impl Block for CrossTabBlock {
                 .as_ref()
                 .and_then(|s| total_marker(s.hidden_col_totals[c], s.small_col_totals[c]))
                 .unwrap_or_else(|| ct.col_bases[c].to_string());
-            columns.push(
-                Column::new(format!("{l}\n(N={base})"), value_kind).with_code(&ct.col_codes[c]),
-            );
+            // Row percentages are not of the column: its size would read as their base.
+            let header = if self.show == Show::RowPercent {
+                l.clone()
+            } else {
+                format!("{l}\n(N={base})")
+            };
+            columns.push(Column::new(header, value_kind).with_code(&ct.col_codes[c]));
         }
         let grand = if sup.as_ref().is_some_and(|s| s.hidden_grand) {
             COMPLEMENTARY.to_owned()
         } else {
             ct.total.to_string()
         };
-        columns.push(Column::new(format!("合计\n(N={grand})"), value_kind));
+        // Each row of row percentages adds up to 100%: the last column gives its base.
+        columns.push(match self.show {
+            Show::RowPercent => Column::new(format!("N\n(合计{grand})"), ColumnKind::Count),
+            Show::Count => Column::new(format!("合计\n(N={grand})"), ColumnKind::Count),
+            Show::ColPercent => Column::new(format!("合计\n(N={grand})"), value_kind),
+        });
         let mut rows = Vec::new();
         let mut protected_totals = 0;
         for r in 0..nr {
@@ -411,7 +420,9 @@ impl Block for CrossTabBlock {
         // Notes: what the cells are, the test, the suppression.
         let mut notes = vec![match self.show {
             Show::ColPercent => "单元格为列百分比（占该列应答者的比例）".to_owned(),
-            Show::RowPercent => "单元格为行百分比".to_owned(),
+            Show::RowPercent => {
+                "单元格为行百分比（占该行应答者的比例），N为该行应答者人数".to_owned()
+            }
             Show::Count => "单元格为人数".to_owned(),
         }];
         if let Some(w) = ws {
