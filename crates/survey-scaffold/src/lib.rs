@@ -1477,7 +1477,7 @@ file = "narrative/report.md"
 /// number a reference.
 fn narrative(qs: &[DraftQ]) -> String {
     let mut s = String::new();
-    s.push_str("// Drafted by `cargo xtask new-report`: rewrite the sentences; keep numbers as {references}.\n\n@toc\n\n@part 01 {title = \"调查概况\"}\n\n本次调查共回收答卷{main.collected}份，按清洗规则剔除{main.excluded}份后，有效答卷{main.valid}份。清洗规则与剔除情况见附录。\n\n@part 02 {title = \"调查结果\"}\n\n");
+    s.push_str("// Drafted by `cargo xtask new-report`: rewrite the sentences; keep numbers as {references}.\n\n@toc\n\n@part 01 {title = \"调查概况\"}\n\n本次调查共回收答卷{main.collected}份，按清洗规则剔除{main.excluded}份后，有效答卷{main.valid}份；各项规则剔除的答卷数如下表，规则的说明见附录。\n\n@funnel\n\n@part 02 {title = \"调查结果\"}\n\n");
     let mut numeric = Vec::new();
     for q in qs.iter().filter(|q| !q.identifying) {
         let id = &q.id;
@@ -1521,7 +1521,7 @@ fn narrative(qs: &[DraftQ]) -> String {
             list.join(", ")
         );
     }
-    s.push_str("@part 附录 {title = \"方法与数据\"}\n\n@methodology {data_note = \"本报告的数据来自问卷星答卷下载。调查为网上自填，没有抽样设计，结果反映参与者的情况，不能直接推断总体。\"}\n\n@funnel\n\n@data_appendix\n");
+    s.push_str("@part 附录 {title = \"方法与数据\"}\n\n@methodology {data_note = \"本报告的数据来自问卷星答卷下载。调查为网上自填，没有抽样设计，结果反映参与者的情况，不能直接推断总体。\"}\n\n@data_appendix\n");
     s
 }
 
