@@ -1647,61 +1647,38 @@ mod tests {
         );
     }
 
+    /// The labels in the order [`ordinal_order`] gives them, if it gives one.
+    fn in_order(labels: &[&str]) -> Option<Vec<String>> {
+        let l: Vec<String> = labels.iter().map(|s| s.to_string()).collect();
+        ordinal_order(&l).map(|o| o.iter().map(|&i| l[i].clone()).collect())
+    }
+
     #[test]
     fn scales_and_bands_are_ordered() {
-        let l: Vec<String> = ["不了解", "非常了解", "了解一点"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let o = ordinal_order(&l).unwrap();
         assert_eq!(
-            o.iter().map(|&i| l[i].as_str()).collect::<Vec<_>>(),
+            in_order(&["不了解", "非常了解", "了解一点"]).unwrap(),
             ["非常了解", "了解一点", "不了解"]
         );
-        let b: Vec<String> = ["501-1000", "≤250", "大于5000", "251-500"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let o = ordinal_order(&b).unwrap();
         assert_eq!(
-            o.iter().map(|&i| b[i].as_str()).collect::<Vec<_>>(),
+            in_order(&["501-1000", "≤250", "大于5000", "251-500"]).unwrap(),
             ["≤250", "251-500", "501-1000", "大于5000"]
         );
-        let n: Vec<String> = ["北京", "上海", "广东"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        assert!(ordinal_order(&n).is_none());
+        assert!(in_order(&["北京", "上海", "广东"]).is_none());
         // 非常不满意 and 不满意 never tie, whatever order the data met them in.
         for first in [["不满意", "非常不满意"], ["非常不满意", "不满意"]] {
-            let s: Vec<String> = [first[0], "满意", "一般", "非常满意", first[1]]
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
-            let o = ordinal_order(&s).unwrap();
             assert_eq!(
-                o.iter().map(|&i| s[i].as_str()).collect::<Vec<_>>(),
+                in_order(&[first[0], "满意", "一般", "非常满意", first[1]]).unwrap(),
                 ["非常满意", "满意", "一般", "不满意", "非常不满意"]
             );
         }
         // Magnitudes go from low to high, whatever order the data met them in.
-        let m: Vec<String> = ["较低", "较高", "低", "一般", "高"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let o = ordinal_order(&m).unwrap();
         assert_eq!(
-            o.iter().map(|&i| m[i].as_str()).collect::<Vec<_>>(),
+            in_order(&["较低", "较高", "低", "一般", "高"]).unwrap(),
             ["低", "较低", "一般", "较高", "高"]
         );
         // Bands with 不清楚: the bands in order, 不清楚 after them.
-        let u: Vec<String> = ["3%以上", "0.5%–1%", "低于0.5%", "不清楚", "1%–3%"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let o = ordinal_order(&u).unwrap();
         assert_eq!(
-            o.iter().map(|&i| u[i].as_str()).collect::<Vec<_>>(),
+            in_order(&["3%以上", "0.5%–1%", "低于0.5%", "不清楚", "1%–3%"]).unwrap(),
             ["低于0.5%", "0.5%–1%", "1%–3%", "3%以上", "不清楚"]
         );
         assert!(looks_exclusive("以上都没有"));
