@@ -292,40 +292,45 @@ fn outputs_are_swapped_whole_and_locked() {
     assert!(e.contains("cannot create") && !e.contains(".failed"), "{e}");
 }
 
+/// A copy of the follow-up report with `extra` appended to its narrative.
+fn followup_with(name: &str, extra: &str) -> PathBuf {
+    let dir = followup(name);
+    let md = dir.join("narrative/report.md");
+    let text = std::fs::read_to_string(&md).unwrap();
+    std::fs::write(&md, format!("{text}\n{extra}\n")).unwrap();
+    dir
+}
+
+/// Build a report that must build; its folder and its tables.json.
+fn built_tables(dir: &Path, name: &str) -> (PathBuf, survey_print::TablesFile) {
+    let r = build(dir, &tmp(name).join("out")).unwrap();
+    let tables =
+        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
+            .unwrap();
+    (r.out_dir, tables)
+}
+
 /// A difference of two percentages printed without its unit would read as a count: the build
 /// stops at its place in the narrative and asks for 个百分点; with it, the build passes.
 #[test]
 fn a_difference_of_percentages_needs_its_unit() {
-    let dir = followup("points");
-    let md = dir.join("narrative/report.md");
-    let text = std::fs::read_to_string(&md).unwrap();
     let sentence = "两者相差{f.uses_llm.yes.pct - f.uses_llm.pilot.pct}";
-    std::fs::write(&md, format!("{text}\n{sentence}。\n")).unwrap();
+    let dir = followup_with("points", &format!("{sentence}。"));
     let e = build(&dir, &tmp("points-out").join("out")).unwrap_err();
     assert!(
         e.contains("report.md:") && e.contains("write 个百分点 right after it"),
         "{e}"
     );
-    std::fs::write(&md, format!("{text}\n{sentence}个百分点。\n")).unwrap();
-    build(&dir, &tmp("points-ok").join("out")).unwrap();
+    let dir = followup_with("points-unit", &format!("{sentence}个百分点。"));
+    built_tables(&dir, "points-ok");
 }
 
 /// A question with its own table and a cross-table of it with another: `{ref:tbl:question}`
 /// is its own table, not an ambiguity that asks for a number (which shifts as blocks move).
 #[test]
 fn a_question_reference_prefers_its_own_table_to_a_cross_table() {
-    let dir = followup("own-table");
-    let md = dir.join("narrative/report.md");
-    let text = std::fs::read_to_string(&md).unwrap();
-    std::fs::write(
-        &md,
-        format!("{text}\n加权前后的比较见{{ref:tbl:uses_llm}}。\n"),
-    )
-    .unwrap();
-    let r = build(&dir, &tmp("own-table-out").join("out")).unwrap();
-    let tables: survey_print::TablesFile =
-        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
-            .unwrap();
+    let dir = followup_with("own-table", "加权前后的比较见{ref:tbl:uses_llm}。");
+    let (out, tables) = built_tables(&dir, "own-table-out");
     let own = tables
         .tables
         .iter()
@@ -333,7 +338,7 @@ fn a_question_reference_prefers_its_own_table_to_a_cross_table() {
         .map(|t| t.number.clone().unwrap())
         .collect::<Vec<_>>();
     assert_eq!(own.len(), 1, "{own:?}");
-    let typ = std::fs::read_to_string(r.out_dir.join("report.typ")).unwrap();
+    let typ = std::fs::read_to_string(out.join("report.typ")).unwrap();
     assert!(
         typ.contains(&format!("加权前后的比较见\"#ref(<tbl-{}>)", own[0])),
         "{own:?}"
@@ -344,18 +349,11 @@ fn a_question_reference_prefers_its_own_table_to_a_cross_table() {
 /// no column header shows a column size that would read as the percentages' base.
 #[test]
 fn a_row_percent_cross_table_gives_each_row_its_base() {
-    let dir = followup("row-percent");
-    let md = dir.join("narrative/report.md");
-    let text = std::fs::read_to_string(&md).unwrap();
-    std::fs::write(
-        &md,
-        format!("{text}\n@crosstab {{row = \"governance\", col = \"level\", show = \"row_percent\", caption = \"行百分比\", suppress = 0}}\n"),
-    )
-    .unwrap();
-    let r = build(&dir, &tmp("row-percent-out").join("out")).unwrap();
-    let tables: survey_print::TablesFile =
-        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
-            .unwrap();
+    let dir = followup_with(
+        "row-percent",
+        "@crosstab {row = \"governance\", col = \"level\", show = \"row_percent\", caption = \"行百分比\", suppress = 0}",
+    );
+    let (_, tables) = built_tables(&dir, "row-percent-out");
     let t = tables
         .tables
         .iter()
