@@ -541,5 +541,23 @@ fn a_crosswalk_naming_a_missing_question_or_option_is_located() {
     std::fs::write(&cw, text.replacen("\"gt_10\": [", "\"gt_1O\": [", 1)).unwrap();
     let e = build(&work, &out).unwrap_err().to_string();
     assert!(e.contains("option `gt_10` is not listed"), "{e}");
+    std::fs::write(&cw, &text).unwrap();
+    // The same codes for other options (the earlier wave's 是 and 否 swapped): named, with
+    // the map by label to paste, never compared code by code.
+    let earlier = work.join("waves/chima-2025-main.questionnaire.json");
+    let q = std::fs::read_to_string(&earlier).unwrap();
+    let at = q.find("\"id\": \"law_training\"").unwrap();
+    let (head, tail) = q.split_at(at);
+    let tail = tail
+        .replacen("\"label\": \"是\"", "\"label\": \"@\"", 1)
+        .replacen("\"label\": \"否\"", "\"label\": \"是\"", 1)
+        .replacen("\"label\": \"@\"", "\"label\": \"否\"", 1);
+    std::fs::write(&earlier, format!("{head}{tail}")).unwrap();
+    let e = build(&work, &out).unwrap_err().to_string();
+    assert!(
+        e.contains("`law_training` and `law_training` have the same option codes for other options (`yes` is «是» now, «否» then")
+            && e.contains("\"options\": {\"yes\": [\"no\"], \"no\": [\"yes\"]}"),
+        "{e}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -6,7 +6,7 @@
 //! (nothing to compare with: mapped to `[]`), new questions (`"from": null`), questions no longer
 //! asked (`dropped`), and a changed base (other skip logic: `base_changed` says how). Nothing is
 //! matched silently: a question without `options` must have exactly the same option codes in
-//! both waves; with `options`, every option of this wave is listed.
+//! both waves, each with the same label; with `options`, every option of this wave is listed.
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
@@ -39,7 +39,7 @@ pub struct QuestionLink {
     pub from: Option<String>,
     /// Each option of this question → the earlier options it stands for: one (the same or a
     /// renamed option), several (merged: compared with their sum) or none (`[]`: new, or split
-    /// from an earlier option, so not comparable). Absent: both questions have the same codes.
+    /// from an earlier option, so not comparable). Absent: both questions have the same codes, with the same labels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<IndexMap<String, Vec<String>>>,
     /// The base differs between the waves (another display condition, another population);
@@ -128,6 +128,40 @@ impl Links {
 pub struct CrosswalkError {
     pub line: usize,
     pub message: String,
+}
+
+/// Two options' labels are the same option: equal but for spaces and a fill-in note
+/// (`其他【请注明】` is `其他`).
+fn same_label(a: &str, b: &str) -> bool {
+    let norm = |s: &str| -> String {
+        let mut s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+        for note in ["【请注明】", "（请注明）", "(请注明)"] {
+            s = s.replace(note, "");
+        }
+        s
+    };
+    norm(a) == norm(b)
+}
+
+/// An `options` map matching this question's options to the earlier one's by label, to paste
+/// into the crosswalk (an option without an earlier label of its own maps to `[]`).
+fn by_label(q: &crate::Question, e: &crate::Question) -> String {
+    let pairs: Vec<String> = q
+        .kind
+        .options()
+        .iter()
+        .map(|o| {
+            let was: Vec<String> = e
+                .kind
+                .options()
+                .iter()
+                .filter(|x| same_label(&o.label.zh, &x.label.zh))
+                .map(|x| format!("\"{}\"", x.code))
+                .collect();
+            format!("\"{}\": [{}]", o.code, was.join(", "))
+        })
+        .collect();
+    format!("\"options\": {{{}}}", pairs.join(", "))
 }
 
 /// The line of the first `"name"` in `text` after the `after` byte offset.
@@ -248,11 +282,37 @@ pub fn check_crosswalk(
             None => {
                 let missing: Vec<&String> = now.iter().filter(|c| !then.contains(c)).collect();
                 let gone: Vec<&String> = then.iter().filter(|c| !now.contains(c)).collect();
+                // The same codes must mean the same options: drafts number options in the
+                // order answers first appear, so one wave's `o2` may be another's `o4`.
+                let relabelled: Vec<String> = q
+                    .kind
+                    .options()
+                    .iter()
+                    .filter_map(|o| {
+                        let was = e.kind.options().iter().find(|x| x.code == o.code)?;
+                        (!same_label(&o.label.zh, &was.label.zh)).then(|| {
+                            format!(
+                                "`{}` is «{}» now, «{}» then",
+                                o.code, o.label.zh, was.label.zh
+                            )
+                        })
+                    })
+                    .collect();
+                if missing.is_empty() && gone.is_empty() && !relabelled.is_empty() {
+                    err(
+                        qline,
+                        format!(
+                            "`{qid}` and `{from}` have the same option codes for other options ({}); list them under `options`, by label: {}",
+                            relabelled.join("; "),
+                            by_label(q, e)
+                        ),
+                    );
+                }
                 if !missing.is_empty() || !gone.is_empty() {
                     err(
                         qline,
                         format!(
-                            "`{qid}` and `{from}` have different options ({}{}); list every option of `{qid}` under `options`, mapping new or split ones to []",
+                            "`{qid}` and `{from}` have different options ({}{}); list every option of `{qid}` under `options`, mapping new or split ones to [] (by label: {})",
                             if missing.is_empty() {
                                 String::new()
                             } else {
@@ -276,7 +336,8 @@ pub fn check_crosswalk(
                                         .collect::<Vec<_>>()
                                         .join(", ")
                                 )
-                            }
+                            },
+                            by_label(q, e)
                         ),
                     );
                 }
