@@ -561,3 +561,47 @@ fn a_crosswalk_naming_a_missing_question_or_option_is_located() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A question shown both by its own table and chart and by a comparison with the earlier wave:
+/// `{ref:tbl:q}` and `{ref:fig:q}` are its own, `{ref:tbl:trend.q}` the comparison.
+#[test]
+fn a_question_with_a_trend_block_is_still_referred_to_by_its_id() {
+    let src = root().join("reports/chima-2026-data-security-trend");
+    let dir = tmp("trend-keys");
+    let work = dir.join("report");
+    copy_dir(&src, &work);
+    let md = work.join("narrative/report.md");
+    let text = std::fs::read_to_string(&md).unwrap();
+    std::fs::write(
+        &md,
+        text.replace(
+            "@trend law_training {",
+            "见{ref:fig:law_training}、{ref:tbl:law_training}与{ref:tbl:trend.law_training}。\n\n@question law_training\n\n@trend law_training {",
+        ),
+    )
+    .unwrap();
+    let r = build(&work, &dir.join("out")).unwrap();
+    let typ = std::fs::read_to_string(r.out_dir.join("report.typ")).unwrap();
+    let tables: survey_print::TablesFile =
+        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
+            .unwrap();
+    let number = |kind: survey_print::TableKind| {
+        tables
+            .tables
+            .iter()
+            .find(|t| t.questions == ["law_training"] && t.kind == kind)
+            .and_then(|t| t.number.clone())
+            .unwrap()
+    };
+    let (own, trend) = (
+        number(survey_print::TableKind::Frequency),
+        number(survey_print::TableKind::Trend),
+    );
+    assert_ne!(own, trend);
+    assert!(
+        typ.contains(&format!(
+            "#ref(<fig-{own}>)#\"、\"#ref(<tbl-{own}>)#\"与\"#ref(<tbl-{trend}>)"
+        )),
+        "{own} {trend}"
+    );
+}

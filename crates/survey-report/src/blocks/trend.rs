@@ -342,7 +342,14 @@ impl Block for TrendBlock {
         if self.chart {
             kinds.insert(0, NumberKind::Figure);
         }
-        let number = cx.number(self.number.as_deref(), &kinds, &[&self.question])?;
+        // Keyed by the question and by `trend.<question>`: `{ref:tbl:q}` is the question's
+        // own table when it has one, and this comparison otherwise.
+        let trend_key = format!("trend.{}", self.question);
+        let number = cx.number(
+            self.number.as_deref(),
+            &kinds,
+            &[&self.question, &trend_key],
+        )?;
         let level = fmt::number_f64(self.level * 100.0, 0);
         let columns = vec![
             Column::new(q.text.zh.clone(), ColumnKind::Label),
