@@ -580,6 +580,17 @@ fn a_question_with_a_trend_block_is_still_referred_to_by_its_id() {
         ),
     )
     .unwrap();
+    // This wave asks it in other words: the comparison says how it was asked then.
+    let qpath = work.join("questionnaires/trend2026.questionnaire.json");
+    let q = std::fs::read_to_string(&qpath).unwrap();
+    std::fs::write(
+        &qpath,
+        q.replace(
+            "\"是否有组织过《数据安全法》和《个人信息保护法》的学习和宣贯\"",
+            "\"本年度是否组织过两部法律的学习和宣贯\"",
+        ),
+    )
+    .unwrap();
     let r = build(&work, &dir.join("out")).unwrap();
     let typ = std::fs::read_to_string(r.out_dir.join("report.typ")).unwrap();
     let tables: survey_print::TablesFile =
@@ -598,6 +609,19 @@ fn a_question_with_a_trend_block_is_still_referred_to_by_its_id() {
         number(survey_print::TableKind::Trend),
     );
     assert_ne!(own, trend);
+    let notes = &tables
+        .tables
+        .iter()
+        .find(|t| t.number.as_deref() == Some(trend.as_str()))
+        .unwrap()
+        .notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n
+                .contains("题干为“是否有组织过《数据安全法》和《个人信息保护法》的学习和宣贯”")),
+        "{notes:?}"
+    );
     assert!(
         typ.contains(&format!(
             "#ref(<fig-{own}>)#\"、\"#ref(<tbl-{own}>)#\"与\"#ref(<tbl-{trend}>)"

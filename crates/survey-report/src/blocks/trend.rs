@@ -487,6 +487,17 @@ impl Block for TrendBlock {
                     .join("")
             ));
         }
+        // A reworded question: the reader sees both wordings.
+        if let Some(e) = w
+            .links
+            .earlier(&self.question)
+            .and_then(|from| w.earlier.get(from))
+        {
+            let words = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+            if words(&e.text.zh) != words(&q.text.zh) {
+                notes.push(format!("{}的题干为“{}”", w.label, e.text.zh));
+            }
+        }
         if let Some(b) = w
             .links
             .link(&self.question)
