@@ -478,4 +478,24 @@ fn a_header_asking_another_question_than_its_number_maps_to_is_named() {
             && w[0].contains("医院实际开放床位数"),
         "{w:?}"
     );
+    // A value that fits no option of the question its number names: the error says the
+    // numbering is the likelier fault, not only that an alias is missing.
+    let other = base.join("other-question.csv");
+    let mut t = s.replace("1、医院级别", "1、是否开通医保在线支付");
+    for level in ["三级", "二级", "一级"] {
+        t = t.replace(&format!(",{level},"), ",是,");
+    }
+    std::fs::write(&other, t).unwrap();
+    let e = survey_import::open(&index, &mapping, &mpath, &other)
+        .unwrap()
+        .find_map(Result::err)
+        .expect("an error")
+        .to_string();
+    assert!(
+        e.contains("column G «1、是否开通医保在线支付»")
+            && e.contains(
+                "if the questionnaire was renumbered, correct `questions` in the mapping"
+            ),
+        "{e}"
+    );
 }

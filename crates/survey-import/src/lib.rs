@@ -214,7 +214,7 @@ pub fn open<'a>(
             SourceLayout::WjxText
         },
         bytes: table.size,
-        wording: plan.wording.clone(),
+        wording: plan.wording.iter().map(|(_, w)| w.clone()).collect(),
     };
     let rows = table.rows;
     let inner = rows.map(move |r| {

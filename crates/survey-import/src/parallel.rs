@@ -208,7 +208,7 @@ fn start(
             crate::SourceLayout::WjxText
         },
         bytes: size,
-        wording: plan.wording.clone(),
+        wording: plan.wording.iter().map(|(_, w)| w.clone()).collect(),
     };
     // The header's evidence; the workers add the rows'.
     let mut header_check = GbCheck::default();

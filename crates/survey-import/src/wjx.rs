@@ -123,8 +123,8 @@ enum Slot {
 pub struct Plan {
     pub mode: WjxMode,
     /// Columns whose header asks something other than the question their number maps them
-    /// to (see [`wording_differences`]).
-    pub wording: Vec<String>,
+    /// to (see [`wording_differences`]): the column and what to say.
+    pub wording: Vec<(usize, String)>,
     file: PathBuf,
     headers: Vec<String>,
     id_col: usize,
@@ -765,6 +765,12 @@ impl Plan {
 
     /// An error located at a cell of this export: file, row, column header and value.
     fn cell_error(&self, row: usize, col: usize, value: &str, message: String) -> ImportError {
+        // A value that does not fit a column read as another question than its header asks:
+        // the mapping's numbering is the likelier fault.
+        let message = match self.wording.iter().find(|(c, _)| *c == col) {
+            Some((_, w)) => format!("{message}; but {w}"),
+            None => message,
+        };
         ImportError {
             file: self.file.clone(),
             row: Some(row),
@@ -1185,7 +1191,7 @@ fn wording_differences(
     headers: &[String],
     roles: &[crate::headers::Role],
     by_key: &HashMap<&str, usize>,
-) -> Vec<String> {
+) -> Vec<(usize, String)> {
     use crate::headers::Role;
     let words = |s: &str| -> String { s.chars().filter(|c| c.is_alphanumeric()).collect() };
     let mut out = Vec::new();
@@ -1212,12 +1218,15 @@ fn wording_differences(
         if kept * 2 >= w.chars().count() {
             continue;
         }
-        out.push(format!(
-            "column {} is read as `{}` by its number, but `{}` asks «{}»; if the questionnaire was renumbered, correct `questions` in the mapping",
-            column_name(c, headers),
-            question.id,
-            question.id,
-            crate::shorten(&question.text.zh, 40),
+        out.push((
+            c,
+            format!(
+                "column {} is read as `{}` by its number, but `{}` asks «{}»; if the questionnaire was renumbered, correct `questions` in the mapping",
+                column_name(c, headers),
+                question.id,
+                question.id,
+                crate::shorten(&question.text.zh, 40),
+            ),
         ));
     }
     out
