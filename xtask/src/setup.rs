@@ -126,10 +126,11 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// Whether R's survey package loads.
+/// Whether R's survey package loads, with MASS, which its `calibrate` needs (Debian ships it
+/// as a recommendation only).
 fn r_survey_ok() -> bool {
     Command::new("Rscript")
-        .args(["-e", "suppressMessages(library(survey))"])
+        .args(["-e", "suppressMessages({library(survey); library(MASS)})"])
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false)
@@ -144,18 +145,19 @@ fn r_haven_ok() -> bool {
         .unwrap_or(false)
 }
 
-/// Whether Python reads SPSS, Stata and Parquet files (pyreadstat, pyarrow).
+/// Whether Python reads SPSS, Stata and Parquet files (pyreadstat, which returns pandas data
+/// frames but no longer installs pandas itself, and pyarrow).
 fn python_readers_ok() -> bool {
     Command::new("python3")
-        .args(["-c", "import pyreadstat, pyarrow.parquet"])
+        .args(["-c", "import pyreadstat, pandas, pyarrow.parquet"])
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false)
 }
 
 /// Make sure everything the test suite calls is installed: the pinned typst, poppler-utils
-/// (pdftotext, pdftoppm, pdffonts), R with its survey and haven packages, and Python's
-/// pyreadstat and pyarrow (to read the data files back). Returns the typst to use.
+/// (pdftotext, pdftoppm, pdffonts), R with its survey, MASS and haven packages, and Python's
+/// pyreadstat, pandas and pyarrow (to read the data files back). Returns the typst to use.
 pub fn test_prerequisites() -> Result<PathBuf> {
     let typst = typst()?;
     let poppler = ["pdftotext", "pdftoppm", "pdffonts", "pdfinfo"];
@@ -166,9 +168,11 @@ pub fn test_prerequisites() -> Result<PathBuf> {
         }
     }
     if !r_survey_ok() {
-        apt_install(&["r-base-core", "r-cran-survey"])?;
+        apt_install(&["r-base-core", "r-cran-survey", "r-cran-mass"])?;
         if !r_survey_ok() {
-            bail!("R's survey package still does not load after installing r-cran-survey");
+            bail!(
+                "R's survey and MASS packages still do not load after installing r-cran-survey and r-cran-mass"
+            );
         }
     }
     if !r_haven_ok() {
@@ -181,9 +185,9 @@ pub fn test_prerequisites() -> Result<PathBuf> {
         if on_path("python3").is_none() {
             apt_install(&["python3", "python3-pip"])?;
         }
-        eprintln!("installing pyreadstat and pyarrow (pip)…");
+        eprintln!("installing pyreadstat, pandas and pyarrow (pip)…");
         let mut pip = Command::new("python3");
-        pip.args(["-m", "pip", "install", "--quiet", "pyreadstat", "pyarrow"]);
+        pip.args(["-m", "pip", "install", "--quiet", "pyreadstat", "pandas", "pyarrow"]);
         let ok = pip.status().map(|s| s.success()).unwrap_or(false)
             || Command::new("python3")
                 .args([
@@ -193,6 +197,7 @@ pub fn test_prerequisites() -> Result<PathBuf> {
                     "--quiet",
                     "--break-system-packages",
                     "pyreadstat",
+                    "pandas",
                     "pyarrow",
                 ])
                 .status()
@@ -200,7 +205,7 @@ pub fn test_prerequisites() -> Result<PathBuf> {
                 .unwrap_or(false);
         if !ok || !python_readers_ok() {
             bail!(
-                "Python cannot import pyreadstat and pyarrow, and `python3 -m pip install pyreadstat pyarrow` did not help"
+                "Python cannot import pyreadstat, pandas and pyarrow, and `python3 -m pip install pyreadstat pandas pyarrow` did not help"
             );
         }
     }
