@@ -187,7 +187,15 @@ pub fn test_prerequisites() -> Result<PathBuf> {
         }
         eprintln!("installing pyreadstat, pandas and pyarrow (pip)…");
         let mut pip = Command::new("python3");
-        pip.args(["-m", "pip", "install", "--quiet", "pyreadstat", "pandas", "pyarrow"]);
+        pip.args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "pyreadstat",
+            "pandas",
+            "pyarrow",
+        ]);
         let ok = pip.status().map(|s| s.success()).unwrap_or(false)
             || Command::new("python3")
                 .args([
