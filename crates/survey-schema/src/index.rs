@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use crate::model::{Condition, Question, QuestionKind, Questionnaire};
+use crate::record::Record;
 
 /// Most options a multiple-choice question may have (answers are stored as a 64-bit set).
 pub const MAX_MULTIPLE_OPTIONS: usize = 64;
@@ -31,6 +32,61 @@ pub struct Index {
     by_id: HashMap<String, usize>,
     /// Per question, its exclusive options as a set of positions (multiple choice only).
     exclusive: Vec<u64>,
+    /// Per question, its display condition with ids and codes resolved to positions.
+    shown: Vec<Option<Shown>>,
+}
+
+/// A display condition with its question ids and option codes resolved to positions once, so
+/// that judging it for a record looks nothing up by name. A question or code the
+/// questionnaire does not have resolves to what [`Index::display_condition_holds`] has always
+/// made of it: not answered, not chosen.
+#[derive(Debug, Clone)]
+enum Shown {
+    Answered(Option<usize>),
+    /// The question (if it exists) includes any of these option positions.
+    Chosen(Option<usize>, Vec<usize>),
+    Not(Box<Shown>),
+    All(Vec<Shown>),
+    Any(Vec<Shown>),
+}
+
+impl Shown {
+    fn new(c: &Condition, flat: &[Question], by_id: &HashMap<String, usize>) -> Shown {
+        let chosen = |qid: &str, codes: &mut dyn Iterator<Item = &String>| {
+            let at = by_id.get(qid).copied();
+            let options = match at {
+                Some(p) => codes.filter_map(|c| flat[p].option_index(c)).collect(),
+                None => Vec::new(),
+            };
+            Shown::Chosen(at, options)
+        };
+        match c {
+            Condition::Answered { question } => Shown::Answered(by_id.get(question).copied()),
+            Condition::Chosen { question, option } => {
+                chosen(question, &mut std::iter::once(option))
+            }
+            Condition::AnyChosen { question, options } => chosen(question, &mut options.iter()),
+            Condition::Not(c) => Shown::Not(Box::new(Shown::new(c, flat, by_id))),
+            Condition::All(cs) => {
+                Shown::All(cs.iter().map(|c| Shown::new(c, flat, by_id)).collect())
+            }
+            Condition::Any(cs) => {
+                Shown::Any(cs.iter().map(|c| Shown::new(c, flat, by_id)).collect())
+            }
+        }
+    }
+
+    fn holds(&self, r: &Record) -> bool {
+        match self {
+            Shown::Answered(at) => at.is_some_and(|p| r.values[p].is_answered()),
+            Shown::Chosen(at, options) => {
+                at.is_some_and(|p| options.iter().any(|&o| r.values[p].includes(o)))
+            }
+            Shown::Not(c) => !c.holds(r),
+            Shown::All(cs) => cs.iter().all(|c| c.holds(r)),
+            Shown::Any(cs) => cs.iter().any(|c| c.holds(r)),
+        }
+    }
 }
 
 fn valid_id(id: &str, extra: char) -> bool {
@@ -98,12 +154,17 @@ impl Index {
                     _ => 0,
                 })
                 .collect();
+            let shown = flat
+                .iter()
+                .map(|q| q.show_if.as_ref().map(|c| Shown::new(c, &flat, &by_id)))
+                .collect();
             Ok(Index {
                 questionnaire,
                 flat,
                 section_of,
                 by_id,
                 exclusive,
+                shown,
             })
         } else {
             Err(issues)
@@ -140,6 +201,15 @@ impl Index {
     /// option positions, bit `k` for option `k`; empty unless it is a multiple-choice question.
     pub fn exclusive_options(&self, i: usize) -> u64 {
         self.exclusive.get(i).copied().unwrap_or(0)
+    }
+
+    /// Whether question `i`'s display condition holds for this record (true when it has none).
+    /// Only earlier answers are consulted.
+    pub fn display_condition_holds(&self, record: &Record, i: usize) -> bool {
+        match self.shown.get(i) {
+            Some(Some(c)) => c.holds(record),
+            _ => true,
+        }
     }
 
     /// Position of a question id in fielded order.
@@ -315,5 +385,116 @@ fn check_condition(
             format!("{loc}, show_if"),
             "an empty `all`/`any` list says nothing".into(),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Value;
+    use crate::testing::{Rng, arb_index, valid_record};
+    use proptest::prelude::*;
+
+    /// The conditions as they were judged before they were resolved: by id and code, looked
+    /// up afresh every time.
+    fn by_name(index: &Index, c: &Condition, r: &Record) -> bool {
+        let chosen = |qid: &str, code: &str| match index.position(qid) {
+            Some(p) => index
+                .question(p)
+                .option_index(code)
+                .is_some_and(|o| r.values[p].includes(o)),
+            None => false,
+        };
+        match c {
+            Condition::Answered { question } => index
+                .position(question)
+                .is_some_and(|p| r.values[p].is_answered()),
+            Condition::Chosen { question, option } => chosen(question, option),
+            Condition::AnyChosen { question, options } => {
+                options.iter().any(|o| chosen(question, o))
+            }
+            Condition::Not(c) => !by_name(index, c, r),
+            Condition::All(cs) => cs.iter().all(|c| by_name(index, c, r)),
+            Condition::Any(cs) => cs.iter().any(|c| by_name(index, c, r)),
+        }
+    }
+
+    /// A random condition over the index's questions, with now and then a question id or an
+    /// option code the questionnaire does not have.
+    fn condition(index: &Index, rng: &mut Rng, depth: u32) -> Condition {
+        let question = |rng: &mut Rng| {
+            if rng.chance(1, 8) {
+                "nowhere".to_owned()
+            } else {
+                index
+                    .question(rng.below(index.len() as u64) as usize)
+                    .id
+                    .clone()
+            }
+        };
+        let code = |rng: &mut Rng, q: &str| match index.get(q).map(|q| q.kind.options()) {
+            Some(opts) if !opts.is_empty() && !rng.chance(1, 8) => {
+                opts[rng.below(opts.len() as u64) as usize].code.clone()
+            }
+            _ => "zz".to_owned(),
+        };
+        match rng.below(if depth == 0 { 3 } else { 6 }) {
+            0 => Condition::Answered {
+                question: question(rng),
+            },
+            1 => {
+                let q = question(rng);
+                let option = code(rng, &q);
+                Condition::Chosen {
+                    question: q,
+                    option,
+                }
+            }
+            2 => {
+                let q = question(rng);
+                let options = (0..rng.below(4)).map(|_| code(rng, &q)).collect();
+                Condition::AnyChosen {
+                    question: q,
+                    options,
+                }
+            }
+            3 => Condition::Not(Box::new(condition(index, rng, depth - 1))),
+            4 => Condition::All(
+                (0..rng.below(3))
+                    .map(|_| condition(index, rng, depth - 1))
+                    .collect(),
+            ),
+            _ => Condition::Any(
+                (0..rng.below(3))
+                    .map(|_| condition(index, rng, depth - 1))
+                    .collect(),
+            ),
+        }
+    }
+
+    proptest! {
+        /// Resolving a condition once changes nothing in what it says of a record, whatever it
+        /// names, including questions and codes that do not exist.
+        #[test]
+        fn resolved_conditions_judge_as_by_name(index in arb_index(), seed in any::<u64>()) {
+            let mut rng = Rng(seed);
+            let mut rec = valid_record(&index, "r", seed);
+            for v in &mut rec.values {
+                match rng.below(4) {
+                    0 => *v = Value::NotShown,
+                    1 => *v = Value::Skipped,
+                    _ => {}
+                }
+            }
+            for _ in 0..16 {
+                let c = condition(&index, &mut rng, 3);
+                let shown = Shown::new(&c, &index.flat, &index.by_id);
+                prop_assert_eq!(shown.holds(&rec), by_name(&index, &c, &rec), "{:?}", c);
+            }
+            for i in 0..index.len() {
+                let want = index.question(i).show_if.as_ref().is_none_or(|c| by_name(&index, c, &rec));
+                prop_assert_eq!(index.display_condition_holds(&rec, i), want);
+            }
+        }
     }
 }

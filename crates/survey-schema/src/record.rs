@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::index::Index;
-use crate::model::{Condition, QuestionKind};
+use crate::model::QuestionKind;
 
 /// One respondent as stored in JSON or JSON Lines.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -266,38 +266,6 @@ impl Index {
             id: record.id.clone(),
             answers,
             other_text,
-        }
-    }
-
-    /// Whether question `i`'s display condition holds for this record (true when it has none).
-    /// Only earlier answers are consulted.
-    pub fn display_condition_holds(&self, record: &Record, i: usize) -> bool {
-        match &self.question(i).show_if {
-            None => true,
-            Some(c) => self.eval(c, record),
-        }
-    }
-
-    fn eval(&self, c: &Condition, r: &Record) -> bool {
-        let value = |qid: &str| self.position(qid).map(|p| &r.values[p]);
-        let chosen = |qid: &str, code: &str| {
-            let Some(p) = self.position(qid) else {
-                return false;
-            };
-            match self.question(p).option_index(code) {
-                Some(o) => r.values[p].includes(o),
-                None => false,
-            }
-        };
-        match c {
-            Condition::Answered { question } => value(question).is_some_and(Value::is_answered),
-            Condition::Chosen { question, option } => chosen(question, option),
-            Condition::AnyChosen { question, options } => {
-                options.iter().any(|o| chosen(question, o))
-            }
-            Condition::Not(c) => !self.eval(c, r),
-            Condition::All(cs) => cs.iter().all(|c| self.eval(c, r)),
-            Condition::Any(cs) => cs.iter().any(|c| self.eval(c, r)),
         }
     }
 }

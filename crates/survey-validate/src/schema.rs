@@ -10,6 +10,109 @@ use crate::{Finding, Rule, rules::check_record_except};
 pub struct Validator<'a> {
     index: &'a Index,
     schema: jsonschema::Validator,
+    /// Per question, what the schema accepts of it, read off the questionnaire once.
+    accepts: Vec<Accepts>,
+    /// The questions with a display condition.
+    conditional: Vec<usize>,
+    /// The multiple-choice questions with an exclusive option, with those options.
+    exclusive: Vec<(usize, u64)>,
+    /// Per question, its "other, please specify" option.
+    other: Vec<Option<usize>>,
+}
+
+/// What the response schema accepts for one question (see [`Index::response_schema`]), in the
+/// coded form: the questionnaire looked up once, not for every record.
+#[derive(Debug, Clone, Copy)]
+struct Accepts {
+    conditional: bool,
+    required: bool,
+    kind: Accepted,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Accepted {
+    /// One option among `options`.
+    Choice {
+        options: usize,
+    },
+    /// A set of `min..=max` options among `options`.
+    Choices {
+        options: usize,
+        min: u32,
+        max: u32,
+    },
+    Integer {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    Number {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    Text {
+        max_length: Option<u32>,
+    },
+}
+
+impl Accepts {
+    fn new(q: &survey_schema::Question) -> Accepts {
+        let kind = match &q.kind {
+            QuestionKind::SingleChoice { options } | QuestionKind::Ordinal { options } => {
+                Accepted::Choice {
+                    options: options.len(),
+                }
+            }
+            QuestionKind::MultipleChoice { options, .. } => {
+                let (min, max) = q.kind.selection_bounds();
+                Accepted::Choices {
+                    options: options.len(),
+                    min,
+                    max,
+                }
+            }
+            QuestionKind::Integer { min, max } => Accepted::Integer {
+                min: *min,
+                max: *max,
+            },
+            QuestionKind::Number { min, max } => Accepted::Number {
+                min: *min,
+                max: *max,
+            },
+            QuestionKind::Text { max_length } => Accepted::Text {
+                max_length: *max_length,
+            },
+        };
+        Accepts {
+            conditional: q.show_if.is_some(),
+            required: q.required,
+            kind,
+        }
+    }
+
+    fn value(&self, v: &Value) -> bool {
+        match (v, self.kind) {
+            (Value::NotShown, _) => self.conditional,
+            (Value::Skipped, _) => !self.required,
+            (Value::Choice(c), Accepted::Choice { options }) => (*c as usize) < options,
+            (Value::Choices(set), Accepted::Choices { options, min, max }) => {
+                let n = set.len();
+                set.iter().all(|o| o < options) && n >= min && n <= max
+            }
+            (Value::Number(n), Accepted::Integer { min, max }) => {
+                n.is_finite()
+                    && n.fract() == 0.0
+                    && min.is_none_or(|m| *n >= m as f64)
+                    && max.is_none_or(|m| *n <= m as f64)
+            }
+            (Value::Number(n), Accepted::Number { min, max }) => {
+                n.is_finite() && min.is_none_or(|m| *n >= m) && max.is_none_or(|m| *n <= m)
+            }
+            (Value::Text(t), Accepted::Text { max_length }) => {
+                max_length.is_none_or(|m| t.len() <= m as usize || t.chars().count() <= m as usize)
+            }
+            _ => false,
+        }
+    }
 }
 
 impl<'a> Validator<'a> {
@@ -17,7 +120,20 @@ impl<'a> Validator<'a> {
     pub fn new(index: &'a Index) -> Validator<'a> {
         let schema = jsonschema::validator_for(&index.response_schema())
             .expect("the generated response schema is a valid draft 2020-12 schema");
-        Validator { index, schema }
+        let questions = index.questions();
+        Validator {
+            index,
+            schema,
+            accepts: questions.iter().map(Accepts::new).collect(),
+            conditional: (0..questions.len())
+                .filter(|&i| questions[i].show_if.is_some())
+                .collect(),
+            exclusive: (0..questions.len())
+                .map(|i| (i, index.exclusive_options(i)))
+                .filter(|&(_, set)| set != 0)
+                .collect(),
+            other: questions.iter().map(|q| q.other_option()).collect(),
+        }
     }
 
     pub fn index(&self) -> &Index {
@@ -70,8 +186,11 @@ impl<'a> Validator<'a> {
             };
             self.schema_findings(&respondent, &json)
         };
-        // A coded record codes fully, so the cross-field rules read it directly.
-        out.extend(check_record_except(self.index, record, &[]));
+        // A coded record codes fully, so the cross-field rules read it directly; most records
+        // break none, which `rules_pass` says without wording anything.
+        if !self.rules_pass(record) {
+            out.extend(check_record_except(self.index, record, &[]));
+        }
         for f in &mut out {
             f.record = record_no;
         }
@@ -82,44 +201,40 @@ impl<'a> Validator<'a> {
     /// (what [`Index::response_schema`] says, rule by rule). False whenever in doubt: the
     /// schema then decides.
     pub fn schema_accepts_coded(&self, record: &Record) -> bool {
-        let index = self.index;
-        if record.id.is_empty() || record.values.len() != index.len() {
+        if record.id.is_empty() || record.values.len() != self.accepts.len() {
             return false;
         }
-        for (i, v) in record.values.iter().enumerate() {
-            let q = index.question(i);
-            let ok = match (v, &q.kind) {
-                (Value::NotShown, _) => q.show_if.is_some(),
-                (Value::Skipped, _) => !q.required,
-                (
-                    Value::Choice(c),
-                    QuestionKind::SingleChoice { options } | QuestionKind::Ordinal { options },
-                ) => (*c as usize) < options.len(),
-                (Value::Choices(set), QuestionKind::MultipleChoice { options, .. }) => {
-                    let (min, max) = q.kind.selection_bounds();
-                    let n = set.len();
-                    set.iter().all(|o| o < options.len()) && n >= min && n <= max
-                }
-                (Value::Number(n), QuestionKind::Integer { min, max }) => {
-                    n.is_finite()
-                        && n.fract() == 0.0
-                        && min.is_none_or(|m| *n >= m as f64)
-                        && max.is_none_or(|m| *n <= m as f64)
-                }
-                (Value::Number(n), QuestionKind::Number { min, max }) => {
-                    n.is_finite() && min.is_none_or(|m| *n >= m) && max.is_none_or(|m| *n <= m)
-                }
-                (Value::Text(t), QuestionKind::Text { max_length }) => {
-                    max_length.is_none_or(|m| t.chars().count() <= m as usize)
-                }
-                _ => false,
-            };
-            if !ok {
-                return false;
-            }
+        record
+            .values
+            .iter()
+            .zip(&self.accepts)
+            .all(|(v, a)| a.value(v))
+            && record
+                .other_text
+                .iter()
+                .all(|(i, _)| self.other.get(*i as usize).is_some_and(|o| o.is_some()))
+    }
+
+    /// Whether the record breaks none of the cross-field rules (what [`check_record`] would
+    /// find nothing in), judged without wording findings. False whenever in doubt.
+    ///
+    /// [`check_record`]: crate::check_record
+    fn rules_pass(&self, record: &Record) -> bool {
+        let values = &record.values;
+        if values.len() != self.accepts.len() {
+            return false;
         }
-        record.other_text.iter().all(|(i, _)| {
-            (*i as usize) < index.len() && index.question(*i as usize).other_option().is_some()
+        self.conditional.iter().all(|&i| {
+            self.index.display_condition_holds(record, i) != matches!(values[i], Value::NotShown)
+        }) && self.exclusive.iter().all(|&(i, set)| match &values[i] {
+            Value::Choices(chosen) => chosen.len() <= 1 || chosen.0 & set == 0,
+            _ => true,
+        }) && record.other_text.iter().all(|(i, _)| {
+            match self.other.get(*i as usize) {
+                Some(Some(o)) => values[*i as usize].includes(*o),
+                // Not a question, or one without an "other" option: the rules say nothing.
+                _ => true,
+            }
         })
     }
 
@@ -432,6 +547,18 @@ mod tests {
                 if representable {
                     prop_assert_eq!(coded, schema, "{}", json);
                 }
+            }
+        }
+
+        /// The quick judgement of the cross-field rules passes a record exactly when the
+        /// worded check finds nothing in it.
+        #[test]
+        fn the_quick_rules_check_agrees_with_the_worded_one(index in arb_index(), seed in any::<u64>()) {
+            let v = Validator::new(&index);
+            for k in 0..8u64 {
+                let r = perturbed(&index, seed.wrapping_add(k));
+                let found = crate::check_record(&index, &r);
+                prop_assert_eq!(v.rules_pass(&r), found.is_empty(), "{:?}", found);
             }
         }
     }
