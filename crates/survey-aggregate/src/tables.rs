@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use survey_schema::{Index, Question, QuestionKind};
 
 use crate::AggregateError;
-use crate::acc::{Aggregate, Data};
+use crate::acc::{Aggregate, Data, Num};
+use std::collections::BTreeMap;
 
 /// How the rows of a frequency table are ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
@@ -259,15 +260,29 @@ impl Aggregate {
         })
     }
 
-    /// Summary statistics of a numeric question.
+    /// Summary statistics of a numeric question, or of a scale scored by its option labels
+    /// ([`QuestionKind::scores`]: `0`…`10`).
     pub fn numeric(&self, index: &Index, qid: &str) -> Result<NumericSummary, AggregateError> {
         self.check_index(index)?;
         let (p, q) = question(index, qid)?;
         let acc = self.q(p);
-        let Data::Numeric(map) = &acc.data else {
-            return Err(AggregateError::NotNumeric {
-                question: qid.to_owned(),
-            });
+        let scored: BTreeMap<Num, u64>;
+        let map = match (&acc.data, q.kind.scores()) {
+            (Data::Numeric(map), _) => map,
+            (Data::Single(counts), Some(scores)) => {
+                scored = scores
+                    .iter()
+                    .zip(counts)
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(s, n)| (Num(f64::from(*s)), *n))
+                    .collect();
+                &scored
+            }
+            _ => {
+                return Err(AggregateError::NotNumeric {
+                    question: qid.to_owned(),
+                });
+            }
         };
         let n: u64 = map.values().sum();
         // The k-th smallest value (0-based), walking the distinct values.

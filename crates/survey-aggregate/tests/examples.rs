@@ -167,3 +167,36 @@ fn records_that_do_not_fit_are_errors_and_change_nothing() {
             .is_err()
     );
 }
+
+/// A 0–10 scale is summarised by its scores, not by its options' positions (option `k` is
+/// score `k` here, and position `k + 1` in a 按序号 download); a scale in words has no mean.
+#[test]
+fn a_scale_labelled_0_to_10_is_summarised_by_its_scores() {
+    let options: Vec<serde_json::Value> = (0..=10)
+        .map(|k| serde_json::json!({"code": format!("s{k}"), "label": k.to_string()}))
+        .collect();
+    let q = serde_json::json!({
+        "id": "nps", "title": "例", "organisation": "CHIMA", "year": 2025, "language": "zh-CN",
+        "sections": [{"id": "s", "title": "S", "questions": [
+            {"id": "recommend", "text": "推荐可能性", "kind": "ordinal", "required": false, "options": options},
+            {"id": "aware", "text": "了解程度", "kind": "ordinal",
+             "options": [{"code": "no", "label": "不了解"}, {"code": "some", "label": "了解一点"}, {"code": "very", "label": "非常了解"}]}
+        ]}]
+    });
+    let idx = parse_questionnaire(&q.to_string(), std::path::Path::new("nps.json")).unwrap();
+    let recs: Vec<Record> = [Some(0u16), Some(7), Some(10), Some(10), None]
+        .iter()
+        .enumerate()
+        .map(|(k, s)| Record {
+            id: k.to_string(),
+            values: vec![s.map_or(Value::Skipped, Value::Choice), Value::Choice(1)],
+            other_text: vec![],
+        })
+        .collect();
+    let agg = aggregate(&idx, &[], &recs).unwrap();
+    let s = agg.numeric(&idx, "recommend").unwrap();
+    assert_eq!((s.n, s.skipped), (4, 1));
+    assert_eq!(s.mean, Some(6.75));
+    assert_eq!((s.min, s.median, s.max), (Some(0.0), Some(8.5), Some(10.0)));
+    assert!(agg.numeric(&idx, "aware").is_err());
+}

@@ -347,6 +347,63 @@ mod tests {
         assert_eq!(values[1][0].as_deref(), Some(long.as_str()));
     }
 
+    /// A scale labelled 0…10 holds its scores (option 0 is 0, not 1) in every file, with its
+    /// labels on the scores; a scale in words holds its options' positions from 1.
+    #[test]
+    fn a_scale_labelled_with_numbers_holds_its_scores() {
+        let options: Vec<serde_json::Value> = (0..=10)
+            .map(|k| serde_json::json!({"code": format!("s{k}"), "label": k.to_string()}))
+            .collect();
+        let index = Index::new(
+            serde_json::from_value(serde_json::json!({
+                "id": "t", "title": "测试", "organisation": "CHIMA", "year": 2025,
+                "language": "zh-CN",
+                "sections": [{"id": "s", "title": "S", "questions": [
+                    {"id": "nps", "text": "推荐", "kind": "ordinal", "options": options},
+                    {"id": "sat", "text": "满意", "kind": "ordinal", "options": [
+                        {"code": "a", "label": "不满意"}, {"code": "b", "label": "满意"}]}
+                ]}]
+            }))
+            .expect("questionnaire"),
+        )
+        .expect("index");
+        let recs: Vec<Record> = [(0u16, 0u16), (10, 1), (7, 1)]
+            .iter()
+            .enumerate()
+            .map(|(k, &(nps, sat))| {
+                let mut r = Record::blank((k + 1).to_string(), 2);
+                r.values[0] = survey_schema::Value::Choice(nps);
+                r.values[1] = survey_schema::Value::Choice(sat);
+                r
+            })
+            .collect();
+        let (files, _) = write(&index, &recs, None);
+        let nps = files
+            .codebook
+            .variables
+            .iter()
+            .find(|v| v.name == "nps")
+            .expect("nps");
+        assert_eq!(
+            nps.values.first().map(|v| (v.code, v.label.as_str())),
+            Some((0, "0"))
+        );
+        assert_eq!(nps.values.last().map(|v| (v.code, v.count)), Some((10, 1)));
+        let (batch, _) = ambers::read_sav_from_reader(Cursor::new(files.sav)).expect("reads back");
+        let column = |name: &str| {
+            let at = batch.schema().index_of(name).expect("column");
+            let col = cast(batch.column(at), &DataType::Float64).expect("numbers");
+            let col = col
+                .as_any()
+                .downcast_ref::<arrow::array::Float64Array>()
+                .expect("numbers")
+                .clone();
+            col.values().to_vec()
+        };
+        assert_eq!(column("nps"), [0.0, 10.0, 7.0]);
+        assert_eq!(column("sat"), [1.0, 2.0, 2.0]);
+    }
+
     /// Rows past one Parquet row group go into more: the writer never buffers the whole file.
     #[test]
     fn a_long_export_is_cut_into_row_groups() {

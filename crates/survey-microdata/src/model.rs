@@ -71,7 +71,8 @@ pub enum Source {
     /// The respondent's id: a number when every id is a plainly written whole number a double
     /// holds exactly, else a text.
     Id,
-    /// The chosen option's code (its position plus one) of the question at this position.
+    /// The chosen option's value (its position plus one, or the score of a scale labelled with
+    /// numbers, as in the variable's value labels) of the question at this position.
     Choice {
         question: usize,
     },
@@ -260,7 +261,13 @@ impl Export<'_> {
             },
             Source::Choice { question } => {
                 missing(&r.values[question]).unwrap_or(match r.values[question] {
-                    Value::Choice(c) => CellRef::Num(f64::from(c) + 1.0),
+                    // The option's value: its position plus one, or a scale's score.
+                    Value::Choice(c) => v
+                        .value_labels
+                        .get(usize::from(c))
+                        .map_or(CellRef::NotAnswered, |(value, _)| {
+                            CellRef::Num(f64::from(*value))
+                        }),
                     _ => CellRef::NotAnswered,
                 })
             }
@@ -410,11 +417,20 @@ pub fn flatten<'w, R: RecordSource + ?Sized>(
                         Measure::Nominal
                     },
                     vtype: VarType::Numeric { integer: true },
-                    value_labels: opts
-                        .iter()
-                        .enumerate()
-                        .map(|(k, o)| (k as i32 + 1, o.label.zh.clone()))
-                        .collect(),
+                    // A scale labelled 0…10 holds its scores, so that its mean is the mean
+                    // score; any other choice its options' positions from 1.
+                    value_labels: match q.kind.scores() {
+                        Some(scores) => scores
+                            .iter()
+                            .zip(opts)
+                            .map(|(s, o)| (*s as i32, o.label.zh.clone()))
+                            .collect(),
+                        None => opts
+                            .iter()
+                            .enumerate()
+                            .map(|(k, o)| (k as i32 + 1, o.label.zh.clone()))
+                            .collect(),
+                    },
                     question: Some(q.id.clone()),
                     option: None,
                     has_missing: true,

@@ -209,6 +209,28 @@ impl QuestionKind {
         matches!(self, QuestionKind::MultipleChoice { .. })
     }
 
+    /// The scores of a scale whose options are labelled with whole numbers in rising order,
+    /// `0`…`10` (a recommendation scale) or `1`…`5` (a rating; a trailing `分` is allowed):
+    /// option `k` scores `scores[k]`. Such a scale has a mean, and its respondent-level files
+    /// hold the scores. None for any other question, including scales labelled in words.
+    pub fn scores(&self) -> Option<Vec<u32>> {
+        let QuestionKind::Ordinal { options } = self else {
+            return None;
+        };
+        let score = |label: &str| {
+            let t = label.trim();
+            let t = t.strip_suffix('分').unwrap_or(t);
+            (!t.is_empty() && t.len() <= 4 && t.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| t.parse::<u32>().ok())
+                .flatten()
+        };
+        let scores: Vec<u32> = options
+            .iter()
+            .map(|o| score(&o.label.zh))
+            .collect::<Option<_>>()?;
+        (scores.len() >= 2 && scores.windows(2).all(|w| w[0] < w[1])).then_some(scores)
+    }
+
     /// Short name of the kind as written in questionnaire files.
     pub fn name(&self) -> &'static str {
         match self {

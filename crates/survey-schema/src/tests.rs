@@ -175,3 +175,41 @@ proptest! {
         for _ in 0..50 { prop_assert!(r.below(n) < n); }
     }
 }
+
+/// A scale labelled with whole numbers in rising order is scored by them; words, falling or
+/// repeated numbers, single choices and one-option scales are not.
+#[test]
+fn scales_labelled_with_rising_whole_numbers_are_scored() {
+    let kind = |kind: &str, labels: &[&str]| -> QuestionKind {
+        let options: Vec<serde_json::Value> = labels
+            .iter()
+            .enumerate()
+            .map(|(k, l)| serde_json::json!({"code": format!("o{k}"), "label": l}))
+            .collect();
+        serde_json::from_value(serde_json::json!({"kind": kind, "options": options})).unwrap()
+    };
+    let nps: Vec<String> = (0..=10).map(|k| k.to_string()).collect();
+    let nps: Vec<&str> = nps.iter().map(String::as_str).collect();
+    assert_eq!(
+        kind("ordinal", &nps).scores(),
+        Some((0..=10).collect::<Vec<u32>>())
+    );
+    assert_eq!(
+        kind("ordinal", &["1分", "2分", " 3 ", "5分"]).scores(),
+        Some(vec![1, 2, 3, 5])
+    );
+    for (k, labels) in [
+        (
+            "ordinal",
+            &["非常不满意", "不满意", "一般", "满意", "非常满意"][..],
+        ),
+        ("ordinal", &["5", "4", "3", "2", "1"]),
+        ("ordinal", &["1", "1", "2"]),
+        ("ordinal", &["1", "2", "3及以上"]),
+        ("ordinal", &["-1", "0", "1"]),
+        ("ordinal", &["7"]),
+        ("single_choice", &["1", "2", "3"]),
+    ] {
+        assert_eq!(kind(k, labels).scores(), None, "{k} {labels:?}");
+    }
+}

@@ -460,7 +460,8 @@ impl Block for NumericSummary {
             // Answers in whole numbers print their minimum, maximum and whole quantiles as
             // whole numbers (8, not 8.00); the mean and quantiles between two answers keep two
             // decimals.
-            let whole = matches!(q.kind, survey_schema::QuestionKind::Integer { .. });
+            let whole = matches!(q.kind, survey_schema::QuestionKind::Integer { .. })
+                || q.kind.scores().is_some();
             let f = |x: Option<f64>| x.map(|v| Cell::number(v, 2)).unwrap_or_else(Cell::missing);
             let g = |x: Option<f64>| match x {
                 Some(v) if whole && v.fract() == 0.0 => Cell::number(v, 0),
