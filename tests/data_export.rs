@@ -180,6 +180,16 @@ fn check_report(report: &Path) -> usize {
         }
     }
     assert!(!codebooks.is_empty());
+    // The README names what was left out, for each dataset.
+    let readme = std::fs::read_to_string(dir.join("data/README.md")).unwrap();
+    for (ds, _) in &codebooks {
+        assert!(
+            readme.contains(&format!(
+                "left out of `{ds}` as identifying: `hospital_name`"
+            )),
+            "{readme}"
+        );
+    }
     let files = |ext: &str| -> Vec<PathBuf> {
         codebooks
             .iter()

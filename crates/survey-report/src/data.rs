@@ -38,7 +38,7 @@ pub fn write(
     if identifying {
         readme.push_str(&format!("**{CONFIDENTIAL}**\n\nFree-text answers (other, please specify; open questions) are included as typed; respondents sometimes write names into them too.\n\n"));
     } else {
-        readme.push_str("Identifying questions (names, codes) are left out. Free-text answers (other, please specify; open questions) are included as typed: read them before passing the files on, since respondents sometimes write names into them. The files hold respondents, not tables: small-cell suppression, which protects the published tables, does not apply to them, and a cell hidden in the report can be counted here.\n\n");
+        readme.push_str("Identifying questions (names, codes) are left out. Free-text answers (other, please specify; open questions) are included as typed: read them before passing the files on, since respondents sometimes write names into them. The questions left out are listed under each dataset below; check that every question naming a hospital or a person is among them. The files hold respondents, not tables: small-cell suppression, which protects the published tables, does not apply to them, and a cell hidden in the report can be counted here.\n\n");
     }
     readme.push_str("| file | what |\n|---|---|\n");
     for (name, d) in datasets {
@@ -95,6 +95,22 @@ pub fn write(
             codebook.variables.len(),
             codebook.questionnaire
         ));
+        // Which questions were left out, by name: a name question the questionnaire does not
+        // mark identifying shows here by its absence.
+        if !identifying {
+            let left_out: Vec<String> = d
+                .index
+                .questions()
+                .iter()
+                .filter(|q| q.identifying)
+                .map(|q| format!("`{}` «{}»", q.id, q.text.zh))
+                .collect();
+            readme.push_str(&if left_out.is_empty() {
+                format!("| | no question of `{name}` is marked identifying (`\"identifying\": true` in its questionnaire): every question is in its files |\n")
+            } else {
+                format!("| | left out of `{name}` as identifying: {} |\n", left_out.join(", "))
+            });
+        }
         for (var, n) in &cut {
             cuts.push(format!(
                 "- `{name}{tag}.dta`, `{var}`: {n} answer(s) longer than {} bytes, cut there (a Stata string of this file holds at most that); the `.sav` and `.parquet` hold them whole.\n",
