@@ -499,3 +499,99 @@ fn a_header_asking_another_question_than_its_number_maps_to_is_named() {
         "{e}"
     );
 }
+
+/// A 按序号 download with a 0–10 recommendation scale (问卷星 writes its option numbers, 1–11),
+/// the hospital's full name and a count that is sometimes 0. With the questionnaire text the
+/// scale is drafted as scored, and its drafted mean is the mean score, not the mean option
+/// number; the names reach no output; without the questionnaire the count, holding 0s, is a
+/// number (no option number is 0) and the draft builds.
+#[test]
+fn a_code_download_with_a_0_to_10_scale_and_hospital_names_drafts_right() {
+    let base = tmp("code-nps");
+    let csv = base.join("123456_按序号_信息系统满意度调查_60_60.csv");
+    let mut s = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、您所在医院的全称,2、医院级别,3、您向同行推荐本院信息系统的可能性有多大？,4、信息科在编人数\n",
+    );
+    let mut scores = Vec::new();
+    for i in 0..60u64 {
+        let score = (i * 7 + i / 5) % 11;
+        scores.push(score);
+        s.push_str(&format!(
+            "{},2025/3/{} 10:{:02}:00,{}秒,微信,N/A,10.0.0.{}(北京-北京),第{}人民医院,{},{},{}\n",
+            i + 1,
+            1 + i % 28,
+            i % 60,
+            300 + i,
+            i + 1,
+            i + 1,
+            1 + i % 3,
+            score + 1,
+            i % 9,
+        ));
+    }
+    std::fs::write(&csv, s).unwrap();
+    let text = base.join("问卷文本.txt");
+    let scale: String = (0..=10).map(|k| format!("{k}\n")).collect();
+    std::fs::write(
+        &text,
+        format!("信息系统满意度调查\n\n1. 您所在医院的全称*[填空题]\n\n2. 医院级别*[单选题]\n三级\n二级\n一级\n\n3. 您向同行推荐本院信息系统的可能性有多大？*[NPS量表]\n{scale}\n4. 信息科在编人数*[填空题]\n"),
+    )
+    .unwrap();
+    let out = draft_and_build(&csv, Some(&text), "code-nps-build");
+    let tables: TablesFile =
+        serde_json::from_str(&std::fs::read_to_string(out.join("tables.json")).unwrap()).unwrap();
+    let row = tables
+        .tables
+        .iter()
+        .flat_map(|t| &t.rows)
+        .find(|r| r.cells[0].text.contains("推荐") && r.cells.len() == 8)
+        .expect("a summary row for the scale");
+    let mean = scores.iter().sum::<u64>() as f64 / scores.len() as f64;
+    assert_eq!(row.cells[1].text, "60", "{row:?}");
+    assert_eq!(row.cells[2].text, format!("{mean:.2}"), "{row:?}");
+    assert_eq!(row.cells[3].text, "0", "{row:?}");
+    assert_eq!(row.cells[7].text, "10", "{row:?}");
+    for f in ["tables.json", "report.typ"] {
+        let text = std::fs::read_to_string(out.join(f)).unwrap();
+        assert!(!text.contains("人民医院"), "{f} holds a hospital's name");
+    }
+    let review = std::fs::read_to_string(
+        base.parent()
+            .unwrap()
+            .join("new-report-code-nps-build/report/REVIEW.md"),
+    )
+    .unwrap();
+    assert!(
+        review.contains("is a scale whose options are the scores 0…10"),
+        "{review}"
+    );
+    assert!(review.contains("identifies the respondent"), "{review}");
+    // Identifying: left out of the data files too, unless asked for.
+    let drafted = survey_schema::load_questionnaire(
+        &base
+            .parent()
+            .unwrap()
+            .join("new-report-code-nps-build/report/questionnaires/main.questionnaire.json"),
+    )
+    .unwrap();
+    assert!(drafted.question(0).identifying);
+
+    // Without the questionnaire text: option numbers for the scale, a number for the count.
+    let out = draft_and_build(&csv, None, "code-nps-no-text");
+    let q = survey_schema::load_questionnaire(
+        &base
+            .parent()
+            .unwrap()
+            .join("new-report-code-nps-no-text/report/questionnaires/main.questionnaire.json"),
+    )
+    .unwrap();
+    assert!(
+        matches!(
+            q.question(3).kind,
+            survey_schema::QuestionKind::Integer { min: Some(0), .. }
+        ),
+        "{:?}",
+        q.question(3).kind
+    );
+    assert!(out.join("report.pdf").exists());
+}

@@ -856,9 +856,15 @@ impl Plan {
             }
         }
         let (num, other) = split_other(clean(cell));
-        let k = parse_number(num)
-            .filter(|x| x.fract() == 0.0 && *x >= 1.0)
-            .ok_or_else(|| "expected an option number: the mapping reads this download as 按序号 (`\"mode\": \"code\"`); if it is a 按文本 download, set `\"mode\": \"text\"` in the mapping".to_string())?;
+        let k = match parse_number(num) {
+            Some(x) if x.fract() == 0.0 && x >= 1.0 => x,
+            // A number no option has: the question asks for a quantity.
+            Some(_) => return Err(format!(
+                "expected an option number (from 1), not {}: if the question asks for a number, make it an `integer` or `number` question in the questionnaire",
+                clean(num)
+            )),
+            None => return Err("expected an option number: the mapping reads this download as 按序号 (`\"mode\": \"code\"`); if it is a 按文本 download, set `\"mode\": \"text\"` in the mapping".to_string()),
+        };
         match self.numbers[q].get(k as usize) {
             Some(&Some(o)) => Ok((o, other)),
             _ => Err(format!(

@@ -391,6 +391,12 @@ fn unknown_option_code_in_code_mode() {
     write_csv(&p, &h, &r, CsvEncoding::Utf8).unwrap();
     let e = first_error(&p);
     assert!(e.contains("row 2, column J «4、开放床位数», value \"9\": option number 9 does not exist; this question has 7 options"), "{e}");
+    // A 0 is no option number: a quantity, not a text-mode download.
+    r[0][c] = "0".into();
+    let p = tmp("code0.csv");
+    write_csv(&p, &h, &r, CsvEncoding::Utf8).unwrap();
+    let e = first_error(&p);
+    assert!(e.contains("value \"0\": expected an option number (from 1), not 0: if the question asks for a number, make it an `integer`"), "{e}");
     r[0][c] = "2".into();
     let multi = h.iter().position(|x| x.starts_with("5、")).unwrap();
     r[1][multi] = "yes".into();

@@ -180,7 +180,9 @@ const IDENTIFYING: &[&str] = &[
     "邮箱",
     "身份证",
     "地址",
-    "单位全称",
+    "全称",
+    "医院名",
+    "单位名",
 ];
 
 /// Wording of open questions.
@@ -419,7 +421,7 @@ fn ordered(labels: &[String]) -> Option<Vec<usize>> {
     if distinct.len() < 3 {
         return None;
     }
-    idx.sort_by_key(|&i| std::cmp::Reverse(ranks[i]));
+    idx.sort_by_key(|&i| ranks[i]);
     Some(idx)
 }
 
@@ -677,6 +679,8 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 .fold(0.0f64, f64::max);
             // A count or amount: no answer below zero.
             let none_negative = answered.iter().filter_map(|v| number(v)).all(|x| x >= 0.0);
+            // Option numbers start at 1: a 0 (or less) is a number someone typed.
+            let below_one = answered.iter().filter_map(|v| number(v)).any(|x| x < 1.0);
             // Distinct labels in order of first appearance (other text stripped).
             let mut distinct: Vec<String> = Vec::new();
             let mut counts: HashMap<String, usize> = HashMap::new();
@@ -737,7 +741,8 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                     }
                     let scale = matches!(text_kind, Some(TextKind::Scale | TextKind::MatrixSingle))
                         || ordinal_order(&labels).is_some();
-                    let opts = options(&labels);
+                    let mut opts = options(&labels);
+                    mark_other(&mut opts, &other_labels, codes);
                     (
                         if scale {
                             QuestionKind::Ordinal { options: opts }
@@ -771,7 +776,8 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                         && (!code_mode
                             || text_kind.is_some()
                             || max_int > 30.0
-                            || distinct.len() > 30) =>
+                            || distinct.len() > 30
+                            || below_one) =>
                 {
                     (
                         if all_ints {
@@ -839,7 +845,11 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                     ));
                     (
                         QuestionKind::SingleChoice {
-                            options: options(&labels),
+                            options: {
+                                let mut opts = options(&labels);
+                                mark_other(&mut opts, &other_labels, true);
+                                opts
+                            },
                         },
                         Coder::Codes { col: c, k },
                         "single choice: option numbers 1…k".to_owned(),
@@ -876,7 +886,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                         Some(o) => {
                             labels = o.iter().map(|&i| distinct[i].clone()).collect();
                             guesses.push(format!(
-                                "`{id}` (第{}题) looks like a scale; its options are put in scale order ({}) and it is tabulated as ordinal. Check the order.",
+                                "`{id}` (第{}题) looks like a scale; its options are put in scale order, from the least to the most ({}), and it is tabulated as ordinal: option 1 is the least, as 问卷星 numbers a 量表题, so codes in the data files rise with the scale. Check the order against the questionnaire.",
                                 g.key,
                                 labels.join(" / ")
                             ));
@@ -890,7 +900,8 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                             "single choice: few distinct answers".to_owned()
                         }
                     };
-                    let opts = options(&labels);
+                    let mut opts = options(&labels);
+                    mark_other(&mut opts, &other_labels, false);
                     (
                         if order.is_some() {
                             QuestionKind::Ordinal { options: opts }
@@ -951,6 +962,15 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                         .join(", ")
                 ));
             }
+        }
+        if let Some(scores) = kind.scores()
+            && let (Some(first), Some(last)) = (scores.first(), scores.last())
+        {
+            guesses.push(format!(
+                "`{id}` (第{}题) is a scale whose options are the scores {first}…{last}: its table counts each score, the drafted `@numeric_summary` gives its mean, and its data files hold the scores. Keep it `ordinal`: made an `integer`, a 按序号 download's option numbers (1…{}) would be read as the scores.",
+                g.key,
+                scores.len()
+            ));
         }
         let names_respondent = IDENTIFYING.iter().any(|k| text.contains(k));
         // A telephone number or a code written in digits is no quantity: it is text, and it
@@ -1334,6 +1354,24 @@ fn options(labels: &[String]) -> Vec<ChoiceOption> {
         .collect()
 }
 
+/// Mark as "other, please specify" the options the data give a text beside (`5〖院内运维〗`,
+/// `其他^…`): `seen` holds their option numbers (`codes`) or labels.
+fn mark_other(opts: &mut [ChoiceOption], seen: &[String], codes: bool) {
+    for v in seen {
+        let at = if codes {
+            v.parse::<usize>()
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .filter(|&k| k < opts.len())
+        } else {
+            opts.iter().position(|o| clean(&o.label.zh) == clean(v))
+        };
+        if let Some(k) = at {
+            opts[k].other = true;
+        }
+    }
+}
+
 /// Values in the data that the questionnaire text does not list: matched to a label ignoring
 /// notes such as 【请注明】 (an alias), or added as options (a guess to review).
 fn add_unlisted(
@@ -1479,6 +1517,7 @@ fn narrative(qs: &[DraftQ]) -> String {
     let mut s = String::new();
     s.push_str("// Drafted by `cargo xtask new-report`: rewrite the sentences; keep numbers as {references}.\n\n@toc\n\n@part 01 {title = \"调查概况\"}\n\n本次调查共回收答卷{main.collected}份，按清洗规则剔除{main.excluded}份后，有效答卷{main.valid}份；各项规则剔除的答卷数如下表，规则的说明见附录。\n\n@funnel\n\n@part 02 {title = \"调查结果\"}\n\n");
     let mut numeric = Vec::new();
+    let mut scored = false;
     for q in qs.iter().filter(|q| !q.identifying) {
         let id = &q.id;
         match &q.kind {
@@ -1492,6 +1531,11 @@ fn narrative(qs: &[DraftQ]) -> String {
                     );
                 }
                 let _ = writeln!(s, "@question {id}\n");
+                // A scale scored 0…10 has a mean too.
+                if q.kind.scores().is_some() {
+                    numeric.push(id.clone());
+                    scored = true;
+                }
             }
             QuestionKind::MultipleChoice { options, .. } => {
                 let _ = writeln!(s, "## {}\n", heading(&q.text, &q.key));
@@ -1517,8 +1561,13 @@ fn narrative(qs: &[DraftQ]) -> String {
         let list: Vec<String> = numeric.iter().map(|q| toml_str(q)).collect();
         let _ = writeln!(
             s,
-            "## 数值题\n\n@numeric_summary {{questions = [{}], caption = \"数值题的分布\"}}\n",
-            list.join(", ")
+            "## {title}\n\n@numeric_summary {{questions = [{}], caption = \"{title}的分布\"}}\n",
+            list.join(", "),
+            title = if scored {
+                "数值题与评分题"
+            } else {
+                "数值题"
+            }
         );
     }
     s.push_str("@part 附录 {title = \"方法与数据\"}\n\n@methodology {data_note = \"本报告的数据来自问卷星答卷下载。调查为网上自填，没有抽样设计，结果反映参与者的情况，不能直接推断总体。\"}\n\n@data_appendix\n");
@@ -1655,9 +1704,11 @@ mod tests {
 
     #[test]
     fn scales_and_bands_are_ordered() {
+        // Scales run from the least to the most, as 问卷星 numbers a 量表题 (1 = 很不满意), so
+        // that the codes in a .sav rise with the scale.
         assert_eq!(
             in_order(&["不了解", "非常了解", "了解一点"]).unwrap(),
-            ["非常了解", "了解一点", "不了解"]
+            ["不了解", "了解一点", "非常了解"]
         );
         assert_eq!(
             in_order(&["501-1000", "≤250", "大于5000", "251-500"]).unwrap(),
@@ -1668,7 +1719,7 @@ mod tests {
         for first in [["不满意", "非常不满意"], ["非常不满意", "不满意"]] {
             assert_eq!(
                 in_order(&[first[0], "满意", "一般", "非常满意", first[1]]).unwrap(),
-                ["非常满意", "满意", "一般", "不满意", "非常不满意"]
+                ["非常不满意", "不满意", "一般", "满意", "非常满意"]
             );
         }
         // Magnitudes go from low to high, whatever order the data met them in.
