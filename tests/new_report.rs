@@ -595,3 +595,100 @@ fn a_code_download_with_a_0_to_10_scale_and_hospital_names_drafts_right() {
     );
     assert!(out.join("report.pdf").exists());
 }
+
+/// A 按文本 download with a matrix (问卷星's `7、题干—行1`, `7、行2` columns): the draft prints
+/// its rows as one matrix table and chart, each row's shares of those who answered it, and a
+/// matrix whose rows have different options is refused by name.
+#[test]
+fn a_matrix_drafts_as_one_table_of_its_rows() {
+    let base = tmp("matrix");
+    let csv = base.join("123456_按文本_系统满意度调查_30_30.csv");
+    let scale = ["非常不满意", "不满意", "一般", "满意", "非常满意"];
+    let mut s = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、您对以下系统的满意度—门诊系统,2、住院系统,2、电子病历\n",
+    );
+    let mut answers: Vec<Vec<Option<usize>>> = vec![Vec::new(); 3];
+    for i in 0..30usize {
+        let row: Vec<Option<usize>> = (0..3)
+            .map(|r| (!(r == 2 && i % 7 == 0)).then_some((i * (r + 2) + i / 3) % 5))
+            .collect();
+        for (r, a) in row.iter().enumerate() {
+            answers[r].push(*a);
+        }
+        let cells: Vec<&str> = row.iter().map(|a| a.map_or("(空)", |k| scale[k])).collect();
+        s.push_str(&format!(
+            "{},2025/3/{} 10:{:02}:00,{}秒,微信,N/A,10.0.0.{}(北京-北京),{},{}\n",
+            i + 1,
+            1 + i % 28,
+            i % 60,
+            300 + i,
+            i + 1,
+            ["三级", "二级"][i % 2],
+            cells.join(",")
+        ));
+    }
+    std::fs::write(&csv, &s).unwrap();
+    let out = draft_and_build(&csv, None, "matrix-build");
+    let report = base
+        .parent()
+        .unwrap()
+        .join("new-report-matrix-build/report");
+    let narrative = std::fs::read_to_string(report.join("narrative/report.md")).unwrap();
+    assert!(
+        narrative.contains("@matrix {questions = [\"q2_1\", \"q2_2\", \"q2_3\"]"),
+        "{narrative}"
+    );
+    let tables: TablesFile =
+        serde_json::from_str(&std::fs::read_to_string(out.join("tables.json")).unwrap()).unwrap();
+    let m = tables
+        .tables
+        .iter()
+        .find(|t| t.kind == TableKind::Matrix)
+        .expect("a matrix table");
+    let headers: Vec<&str> = m.columns.iter().map(|c| c.header.as_str()).collect();
+    assert_eq!(
+        headers,
+        [
+            "您对以下系统的满意度",
+            "非常不满意",
+            "不满意",
+            "一般",
+            "满意",
+            "非常满意",
+            "N"
+        ]
+    );
+    for (r, (row, label)) in m
+        .rows
+        .iter()
+        .zip(["门诊系统", "住院系统", "电子病历"])
+        .enumerate()
+    {
+        assert_eq!(row.cells[0].text, label);
+        let answered: Vec<usize> = answers[r].iter().flatten().copied().collect();
+        assert_eq!(row.cells[6].text, answered.len().to_string());
+        for k in 0..5 {
+            let n = answered.iter().filter(|&&a| a == k).count();
+            let want = format!("{:.2}%", n as f64 * 100.0 / answered.len() as f64);
+            assert_eq!(row.cells[1 + k].text, want, "row {r} option {k}");
+        }
+    }
+    // Rows with other options are no matrix.
+    let npath = report.join("narrative/report.md");
+    std::fs::write(
+        &npath,
+        narrative.replace(
+            "[\"q2_1\", \"q2_2\", \"q2_3\"]",
+            "[\"q2_1\", \"q2_2\", \"q1\"]",
+        ),
+    )
+    .unwrap();
+    let typst = xtask::setup::typst().unwrap();
+    let Err(e) = xtask::report::build(&root(), &report, &base.join("out2"), &typst, None) else {
+        panic!("a matrix of rows with other options built");
+    };
+    assert!(
+        format!("{e:#}").contains("the rows of a matrix share their options"),
+        "{e:#}"
+    );
+}

@@ -391,6 +391,7 @@ pub fn figure(doc: &mut Doc, f: &PrintedFigure) {
     let body = match f.style {
         ChartStyle::Bars => bars(doc, f),
         ChartStyle::GroupedBars => grouped_bars(doc, f),
+        ChartStyle::StackedBars => stacked_bars(doc, f),
         ChartStyle::Columns => columns(doc, f),
         ChartStyle::Donut => donut(doc, f),
     };
@@ -501,6 +502,91 @@ fn grouped_bars(doc: &mut Doc, f: &PrintedFigure) -> String {
         f.series.len() * 2,
         legend.join(", "),
         ticks(doc, max, f.axis.unit)
+    )
+}
+
+/// `k` colours running from a muted red through grey to the accent blue: the options of a
+/// scale from its least to its most, told apart in print and in grey.
+fn scale_colours(k: usize) -> Vec<String> {
+    const ENDS: [(f64, f64, f64); 3] = [
+        (199.0, 81.0, 70.0),
+        (200.0, 200.0, 200.0),
+        (29.0, 78.0, 137.0),
+    ];
+    (0..k)
+        .map(|i| {
+            let t = if k > 1 {
+                i as f64 / (k - 1) as f64
+            } else {
+                1.0
+            };
+            let (a, b, u) = if t <= 0.5 {
+                (ENDS[0], ENDS[1], t * 2.0)
+            } else {
+                (ENDS[1], ENDS[2], t * 2.0 - 1.0)
+            };
+            let mix = |x: f64, y: f64| (x + (y - x) * u).round() as u8;
+            format!(
+                "#{:02x}{:02x}{:02x}",
+                mix(a.0, b.0),
+                mix(a.1, b.1),
+                mix(a.2, b.2)
+            )
+        })
+        .collect()
+}
+
+fn stacked_bars(doc: &mut Doc, f: &PrintedFigure) -> String {
+    let colours = scale_colours(f.series.len());
+    // Light segments carry dark figures, dark ones white.
+    let ink = |c: &str| {
+        let v = |k: usize| u8::from_str_radix(&c[k..k + 2], 16).unwrap_or(0) as f64;
+        if 0.299 * v(1) + 0.587 * v(3) + 0.114 * v(5) > 150.0 {
+            "black"
+        } else {
+            "white"
+        }
+    };
+    let mut cells = String::new();
+    for c in &f.categories {
+        let l = unbroken_end(doc, &c.label);
+        let mut segments = Vec::new();
+        for (i, b) in c.bars.iter().enumerate() {
+            let share = b.value.unwrap_or(0.0).clamp(0.0, 100.0);
+            if share <= 0.0 {
+                continue;
+            }
+            let colour = &colours[i % colours.len().max(1)];
+            // The segments fill 98% of the row, so that rounding never wraps the last one.
+            let w = share * 0.98;
+            let text = if share >= 7.0 {
+                let v = doc.str(&b.text);
+                format!("text(size: 6.5pt, fill: {}, {v})", ink(colour))
+            } else {
+                "[]".into()
+            };
+            segments.push(format!(
+                "box(width: {w:.3}%, height: 11pt, fill: rgb(\"{colour}\"), align(center + horizon, {text}))"
+            ));
+        }
+        // Side by side from the top: boxes with and without figures stay level.
+        cells.push_str(&format!(
+            "    bar-label[{l}], stack(dir: ltr, {}),\n",
+            segments.join(", ")
+        ));
+    }
+    let mut legend = Vec::new();
+    for (i, s) in f.series.iter().enumerate() {
+        let s = doc.str(s);
+        legend.push(format!(
+            "box(width: 8pt, height: 8pt, fill: rgb(\"{}\")), text(size: 7.5pt, {s})",
+            colours[i]
+        ));
+    }
+    format!(
+        "  align(center, grid(columns: {}, column-gutter: 5pt, row-gutter: 4pt, align: horizon, {})),\n  grid(columns: (30%, 1fr), column-gutter: 8pt, row-gutter: 6pt, align: (right + horizon, left + horizon),\n{cells}  )",
+        (f.series.len() * 2).min(12),
+        legend.join(", "),
     )
 }
 

@@ -29,6 +29,8 @@ pub enum TableKind {
     Provenance,
     /// Findings of a publication audit.
     Audit,
+    /// The rows of a matrix question, each with its shares of the same options.
+    Matrix,
 }
 
 /// What a column holds; the drawer chooses width and alignment from it.
@@ -463,6 +465,9 @@ pub enum ChartStyle {
     Donut,
     /// Horizontal bars, one per series within each category (waves side by side).
     GroupedBars,
+    /// One horizontal bar per category divided by the series' shares (a matrix question's
+    /// rows, each divided by its options).
+    StackedBars,
 }
 
 impl ChartStyle {
@@ -472,6 +477,7 @@ impl ChartStyle {
             ChartStyle::Columns => "柱形图",
             ChartStyle::Donut => "环形图",
             ChartStyle::GroupedBars => "分组条形图",
+            ChartStyle::StackedBars => "堆积条形图",
         }
     }
 }

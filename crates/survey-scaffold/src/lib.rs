@@ -1011,6 +1011,37 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             aliases,
         });
     }
+    // The rows of a matrix share their options: in a 按文本 download, where options are known
+    // only from the answers, a row no one answered with some option gets it from the others.
+    let by_text =
+        |q: &DraftQ| q.kind.is_single() && matches!(q.coder, Coder::Texts { multi: false, .. });
+    let mut k = 0;
+    while k < qs.len() {
+        let stem = qs[k].key.split_once('.').map(|(s, _)| s.to_owned());
+        let n = match &stem {
+            Some(st) if by_text(&qs[k]) => qs[k..]
+                .iter()
+                .take_while(|q| by_text(q) && q.key.split_once('.').map(|(s, _)| s) == Some(st))
+                .count(),
+            _ => 1,
+        };
+        if n >= 2 && share_options(&mut qs[k..k + n]) {
+            guesses.push(format!(
+                "`{}`…`{}` (第{}题) are the rows of a matrix: each is given every option any row was answered with ({}), so that they print as one table. Check the options against the questionnaire.",
+                qs[k].id,
+                qs[k + n - 1].id,
+                stem.unwrap_or_default(),
+                qs[k]
+                    .kind
+                    .options()
+                    .iter()
+                    .map(|o| o.label.zh.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            ));
+        }
+        k += n;
+    }
     // Code every row, for required-ness, exclusive options and display conditions.
     for q in &mut qs {
         if let Coder::Texts { labels, .. } = &mut q.coder {
@@ -1354,6 +1385,55 @@ fn options(labels: &[String]) -> Vec<ChoiceOption> {
         .collect()
 }
 
+/// Give every row of a matrix the options of all of them (in scale order when they have one),
+/// keeping each option's marks and each row's aliases. False when they already share them.
+fn share_options(rows: &mut [DraftQ]) -> bool {
+    let sets: Vec<Vec<String>> = rows
+        .iter()
+        .map(|q| {
+            q.kind
+                .options()
+                .iter()
+                .map(|o| o.label.zh.clone())
+                .collect()
+        })
+        .collect();
+    if sets.windows(2).all(|w| w[0] == w[1]) {
+        return false;
+    }
+    let mut union: Vec<String> = Vec::new();
+    for l in sets.iter().flatten() {
+        if !union.contains(l) {
+            union.push(l.clone());
+        }
+    }
+    let order = ordinal_order(&union);
+    if let Some(o) = &order {
+        union = o.iter().map(|&i| union[i].clone()).collect();
+    }
+    for q in rows.iter_mut() {
+        let old = q.kind.options().to_vec();
+        let mut opts = options(&union);
+        for o in &mut opts {
+            if let Some(p) = old.iter().find(|x| x.label.zh == o.label.zh) {
+                o.other |= p.other;
+            }
+        }
+        for code in q.aliases.values_mut() {
+            let label = old.iter().find(|x| x.code == *code).map(|x| &x.label.zh);
+            if let Some(n) = label.and_then(|l| opts.iter().find(|x| &x.label.zh == l)) {
+                *code = n.code.clone();
+            }
+        }
+        q.kind = if order.is_some() || matches!(q.kind, QuestionKind::Ordinal { .. }) {
+            QuestionKind::Ordinal { options: opts }
+        } else {
+            QuestionKind::SingleChoice { options: opts }
+        };
+    }
+    true
+}
+
 /// Mark as "other, please specify" the options the data give a text beside (`5〖院内运维〗`,
 /// `其他^…`): `seen` holds their option numbers (`codes`) or labels.
 fn mark_other(opts: &mut [ChoiceOption], seen: &[String], codes: bool) {
@@ -1518,7 +1598,51 @@ fn narrative(qs: &[DraftQ]) -> String {
     s.push_str("// Drafted by `cargo xtask new-report`: rewrite the sentences; keep numbers as {references}.\n\n@toc\n\n@part 01 {title = \"调查概况\"}\n\n本次调查共回收答卷{main.collected}份，按清洗规则剔除{main.excluded}份后，有效答卷{main.valid}份；各项规则剔除的答卷数如下表，规则的说明见附录。\n\n@funnel\n\n@part 02 {title = \"调查结果\"}\n\n");
     let mut numeric = Vec::new();
     let mut scored = false;
-    for q in qs.iter().filter(|q| !q.identifying) {
+    let shown: Vec<&DraftQ> = qs.iter().filter(|q| !q.identifying).collect();
+    // The rows of a matrix (7.1, 7.2…: single choices with the same options) print as one
+    // table and one chart.
+    let matrix_of = |k: usize| -> usize {
+        let q = shown[k];
+        let Some((stem, _)) = q.key.split_once('.') else {
+            return 1;
+        };
+        let labels = |q: &DraftQ| -> Option<Vec<String>> {
+            q.kind.is_single().then(|| {
+                q.kind
+                    .options()
+                    .iter()
+                    .map(|o| o.label.zh.clone())
+                    .collect()
+            })
+        };
+        let Some(first) = labels(q) else { return 1 };
+        shown[k..]
+            .iter()
+            .take_while(|r| {
+                r.key.split_once('.').map(|(s, _)| s) == Some(stem)
+                    && labels(r).as_ref() == Some(&first)
+            })
+            .count()
+    };
+    let mut k = 0;
+    while k < shown.len() {
+        let q = shown[k];
+        let rows = matrix_of(k);
+        if rows >= 2 {
+            let ids: Vec<String> = shown[k..k + rows].iter().map(|r| toml_str(&r.id)).collect();
+            let stem = q.text.split(['：', ':']).next().unwrap_or(&q.text);
+            let _ = writeln!(
+                s,
+                "## {}\n\n本题为矩阵题，共{rows}个小题，各小题的回答分布见{{ref:tbl:{}}}。\n\n@matrix {{questions = [{}], caption = {}}}\n",
+                heading(stem, &q.key),
+                q.id,
+                ids.join(", "),
+                toml_str(&heading(stem, &q.key)),
+            );
+            k += rows;
+            continue;
+        }
+        k += 1;
         let id = &q.id;
         match &q.kind {
             QuestionKind::SingleChoice { options } | QuestionKind::Ordinal { options } => {
