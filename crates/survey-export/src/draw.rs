@@ -141,19 +141,24 @@ fn element(doc: &mut Doc, st: &mut State, e: &Element) {
             ));
         }
         Element::PageBreak => doc.line("#pagebreak(weak: true)"),
-        Element::Table(t) => table(doc, t),
+        Element::Table(t) => table(doc, t, true),
         Element::Figure(f) => figure(doc, f),
         Element::KeepTogether(inner) => {
             // Each element but the last sticks to the next: if the next does not fit on the
             // page, they move on together. A group taller than a page breaks as it must.
             let n = inner.len();
+            // A table in a group keeps its note loose: a chart, a table and its note that
+            // cannot share a page would otherwise leave a page to the note alone.
             for (i, e) in inner.iter().enumerate() {
                 if i + 1 < n {
                     doc.line("#block(sticky: true, width: 100%)[");
-                    element(doc, st, e);
+                }
+                match e {
+                    Element::Table(t) => table(doc, t, false),
+                    e => element(doc, st, e),
+                }
+                if i + 1 < n {
                     doc.line("]");
-                } else {
-                    element(doc, st, e);
                 }
             }
         }
@@ -223,7 +228,9 @@ fn cell_content(doc: &mut Doc, c: &Cell, total: bool) -> String {
 /// Tables with more rows than this may break across pages.
 const LONG_TABLE_ROWS: usize = 24;
 
-pub fn table(doc: &mut Doc, t: &PrintedTable) {
+/// A table with its number, caption and note. `keep_note`: a short table sticks to its note,
+/// so that the two move on together (not for a table kept with a chart).
+pub fn table(doc: &mut Doc, t: &PrintedTable, keep_note: bool) {
     // Labels take most of the width; running text shares the rest; numbers and codes are as
     // wide as they need.
     let columns: Vec<&str> = t
@@ -299,10 +306,23 @@ pub fn table(doc: &mut Doc, t: &PrintedTable) {
             } else {
                 ("", "")
             };
+            // A short table and its note are one unbreakable block: they move on together,
+            // never the note alone at the top of the next page.
+            let keep = keep_note && t.rows.len() <= LONG_TABLE_ROWS && t.note_text().is_some();
+            if keep {
+                doc.line("#block(breakable: false, width: 100%)[");
+            }
             doc.line(&format!(
                 "{open}#numbered(table, [#\"表\"], {n}, [{caption}], {grid}){}{close}",
                 label_for(NumberKind::Table, number)
             ));
+            if keep {
+                if let Some(n) = t.note_text() {
+                    note(doc, &n);
+                }
+                doc.line("]");
+                return;
+            }
         }
         (None, true) => {
             doc.line(&format!(
