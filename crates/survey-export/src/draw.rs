@@ -147,14 +147,14 @@ fn element(doc: &mut Doc, st: &mut State, e: &Element) {
             // Each element but the last sticks to the next: if the next does not fit on the
             // page, they move on together. A group taller than a page breaks as it must.
             let n = inner.len();
-            // A table in a group keeps its note loose: a chart, a table and its note that
-            // cannot share a page would otherwise leave a page to the note alone.
+            // The last table of a group keeps its note: when the group cannot share a page,
+            // the chart stays and the table moves on with its note.
             for (i, e) in inner.iter().enumerate() {
                 if i + 1 < n {
                     doc.line("#block(sticky: true, width: 100%)[");
                 }
                 match e {
-                    Element::Table(t) => table(doc, t, false),
+                    Element::Table(t) => table(doc, t, i + 1 == n),
                     e => element(doc, st, e),
                 }
                 if i + 1 < n {
@@ -411,7 +411,7 @@ pub fn figure(doc: &mut Doc, f: &PrintedFigure) {
     let body = match f.style {
         ChartStyle::Bars => bars(doc, f),
         ChartStyle::GroupedBars => grouped_bars(doc, f),
-        ChartStyle::StackedBars => stacked_bars(doc, f),
+        ChartStyle::StackedBars | ChartStyle::StackedScale => stacked_bars(doc, f),
         ChartStyle::Columns => columns(doc, f),
         ChartStyle::Donut => donut(doc, f),
     };
@@ -557,7 +557,12 @@ fn scale_colours(k: usize) -> Vec<String> {
 }
 
 fn stacked_bars(doc: &mut Doc, f: &PrintedFigure) -> String {
-    let colours = scale_colours(f.series.len());
+    let colours = match f.style {
+        ChartStyle::StackedScale => scale_colours(f.series.len()),
+        _ => (0..f.series.len())
+            .map(|i| PALETTE[i % PALETTE.len()].to_owned())
+            .collect(),
+    };
     // Light segments carry dark figures, dark ones white.
     let ink = |c: &str| {
         let v = |k: usize| u8::from_str_radix(&c[k..k + 2], 16).unwrap_or(0) as f64;

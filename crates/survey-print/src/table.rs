@@ -466,8 +466,10 @@ pub enum ChartStyle {
     /// Horizontal bars, one per series within each category (waves side by side).
     GroupedBars,
     /// One horizontal bar per category divided by the series' shares (a matrix question's
-    /// rows, each divided by its options).
+    /// rows, each divided by its options), in distinct colours.
     StackedBars,
+    /// The same for series that are the steps of a scale: colours from the least to the most.
+    StackedScale,
 }
 
 impl ChartStyle {
@@ -477,7 +479,7 @@ impl ChartStyle {
             ChartStyle::Columns => "柱形图",
             ChartStyle::Donut => "环形图",
             ChartStyle::GroupedBars => "分组条形图",
-            ChartStyle::StackedBars => "堆积条形图",
+            ChartStyle::StackedBars | ChartStyle::StackedScale => "堆积条形图",
         }
     }
 }

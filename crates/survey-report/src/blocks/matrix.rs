@@ -209,7 +209,11 @@ impl Block for MatrixBlock {
                 number: Some(number),
                 caption: self.caption.clone(),
                 title: None,
-                style: ChartStyle::StackedBars,
+                style: if matches!(qs[0].kind, survey_schema::QuestionKind::Ordinal { .. }) {
+                    ChartStyle::StackedScale
+                } else {
+                    ChartStyle::StackedBars
+                },
                 axis: Axis {
                     unit: AxisUnit::Percent,
                     max: 100.0,
