@@ -605,7 +605,7 @@ fn a_matrix_drafts_as_one_table_of_its_rows() {
     let csv = base.join("123456_按文本_系统满意度调查_30_30.csv");
     let scale = ["非常不满意", "不满意", "一般", "满意", "非常满意"];
     let mut s = String::from(
-        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、您对以下系统的满意度—门诊系统,2、住院系统,2、电子病历\n",
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、您对以下系统的满意度—门诊系统,2、住院系统,2、电子病历,3、您向同行推荐本院系统的可能性有多大？\n",
     );
     let mut answers: Vec<Vec<Option<usize>>> = vec![Vec::new(); 3];
     for i in 0..30usize {
@@ -616,8 +616,10 @@ fn a_matrix_drafts_as_one_table_of_its_rows() {
             answers[r].push(*a);
         }
         let cells: Vec<&str> = row.iter().map(|a| a.map_or("(空)", |k| scale[k])).collect();
+        // A 0–10 rating nobody scored 1 or 2 on.
+        let rating = [0, 3, 5, 6, 7, 8, 9, 10][i % 8];
         s.push_str(&format!(
-            "{},2025/3/{} 10:{:02}:00,{}秒,微信,N/A,10.0.0.{}(北京-北京),{},{}\n",
+            "{},2025/3/{} 10:{:02}:00,{}秒,微信,N/A,10.0.0.{}(北京-北京),{},{},{rating}\n",
             i + 1,
             1 + i % 28,
             i % 60,
@@ -673,6 +675,16 @@ fn a_matrix_drafts_as_one_table_of_its_rows() {
             assert_eq!(row.cells[1 + k].text, want, "row {r} option {k}");
         }
     }
+    // The rating is a scale of its scores, every step an option, with a mean.
+    let q =
+        survey_schema::load_questionnaire(&report.join("questionnaires/main.questionnaire.json"))
+            .unwrap();
+    let rating = q.get("q3").unwrap();
+    assert_eq!(rating.kind.scores(), Some((0..=10).collect::<Vec<u32>>()));
+    assert!(
+        narrative.contains("@numeric_summary {questions = [\"q3\"]"),
+        "{narrative}"
+    );
     // Rows with other options are no matrix.
     let npath = report.join("narrative/report.md");
     std::fs::write(

@@ -153,9 +153,17 @@ impl RuleSpec {
     pub fn describe(&self, index: &Index) -> String {
         match self {
             RuleSpec::DuplicateIdentifier { question, keep } => {
+                // The wording without its note in brackets (贵院全称（请填写全称，用于去重）):
+                // no brackets inside the rule's own.
                 let q = index
                     .get(question)
-                    .map(|q| q.text.zh.clone())
+                    .map(|q| {
+                        let t = q.text.zh.as_str();
+                        match t.find(['（', '(']) {
+                            Some(at) if at > 0 => t[..at].trim().to_owned(),
+                            _ => t.to_owned(),
+                        }
+                    })
                     .unwrap_or_else(|| question.clone());
                 format!("重复提交（{q}相同）的答卷保留{}", keep_zh(*keep))
             }

@@ -141,8 +141,18 @@ pub fn id_from(name: &str) -> String {
         }
     }
     let id = id.trim_matches('-').to_owned();
-    if id.is_empty() || !id.starts_with(|c: char| c.is_ascii_lowercase()) {
+    let id = if id.is_empty() || !id.starts_with(|c: char| c.is_ascii_lowercase()) {
         format!("survey-{id}").trim_end_matches('-').to_owned()
+    } else {
+        id
+    };
+    // Letters the id cannot hold (智慧医院调查, x_按文本) leave their mark as a short hash of
+    // the name, so that two such folders do not build into one output folder.
+    if name.chars().any(|c| c.is_alphanumeric() && !c.is_ascii()) {
+        let h = name.bytes().fold(0x811c_9dc5u32, |h, b| {
+            (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+        });
+        format!("{id}-{:06x}", h & 0xff_ffff)
     } else {
         id
     }
@@ -184,6 +194,24 @@ const IDENTIFYING: &[&str] = &[
     "医院名",
     "单位名",
 ];
+
+/// Wording that asks for a score (推荐的可能性, 请打分) rather than a quantity.
+fn rates(text: &str) -> bool {
+    [
+        "推荐",
+        "可能性",
+        "打分",
+        "评分",
+        "分值",
+        "几分",
+        "0-10",
+        "0～10",
+        "0~10",
+        "NPS",
+    ]
+    .iter()
+    .any(|k| text.contains(k))
+}
 
 /// Wording of open questions.
 fn asks_for_text(text: &str) -> bool {
@@ -361,6 +389,63 @@ fn outside_scale(label: &str) -> bool {
         "不适用",
     ]
     .contains(&clean(label))
+}
+
+/// Whether some option stands off the scale (不清楚, 说不清) while the others are on one: the
+/// options are ordered, but the question is no scale.
+fn off_scale(labels: &[String]) -> bool {
+    ordered(labels).is_none() && labels.iter().any(|l| outside_scale(l))
+}
+
+/// The whole scale that `labels` (in scale order, least first) are some steps of, when they
+/// are 3 or more of the 5 steps of a common one (非常不满意 / 不满意 / 一般 / 满意 / 非常满意,
+/// with 很 for 非常, or 不太 and 比较): in a 按文本 download a step no one chose is missing.
+fn complete_scale(labels: &[String]) -> Option<Vec<String>> {
+    if labels.len() < 3 || labels.len() >= 5 {
+        return None;
+    }
+    let core = |l: &str| -> Option<String> {
+        let l = clean(l);
+        if l == "一般" {
+            return None;
+        }
+        let rest = ["非常不", "很不", "不太", "比较", "非常", "很", "不"]
+            .iter()
+            .find_map(|p| l.strip_prefix(p))
+            .unwrap_or(l);
+        (!rest.is_empty()).then(|| rest.to_owned())
+    };
+    let mut cores: Vec<String> = labels.iter().filter_map(|l| core(l)).collect();
+    cores.sort();
+    cores.dedup();
+    let [x] = cores.as_slice() else { return None };
+    let families: [[String; 5]; 3] = [
+        [
+            format!("非常不{x}"),
+            format!("不{x}"),
+            "一般".into(),
+            x.clone(),
+            format!("非常{x}"),
+        ],
+        [
+            format!("很不{x}"),
+            format!("不{x}"),
+            "一般".into(),
+            x.clone(),
+            format!("很{x}"),
+        ],
+        [
+            format!("非常不{x}"),
+            format!("不太{x}"),
+            "一般".into(),
+            format!("比较{x}"),
+            format!("非常{x}"),
+        ],
+    ];
+    families
+        .iter()
+        .find(|f| labels.iter().all(|l| f.iter().any(|s| s == clean(l))))
+        .map(|f| f.to_vec())
 }
 
 /// An order for the options of a scale or banded question, if every label gives one, or
@@ -681,6 +766,8 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             let none_negative = answered.iter().filter_map(|v| number(v)).all(|x| x >= 0.0);
             // Option numbers start at 1: a 0 (or less) is a number someone typed.
             let below_one = answered.iter().filter_map(|v| number(v)).any(|x| x < 1.0);
+            let has_zero = answered.iter().filter_map(|v| number(v)).any(|x| x == 0.0);
+            let below_zero = answered.iter().filter_map(|v| number(v)).any(|x| x < 0.0);
             // Distinct labels in order of first appearance (other text stripped).
             let mut distinct: Vec<String> = Vec::new();
             let mut counts: HashMap<String, usize> = HashMap::new();
@@ -739,8 +826,11 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                     if !codes {
                         add_unlisted(&mut labels, &distinct, &mut aliases, &mut guesses, &id);
                     }
-                    let scale = matches!(text_kind, Some(TextKind::Scale | TextKind::MatrixSingle))
-                        || ordinal_order(&labels).is_some();
+                    // An answer off the scale (不清楚) makes the options ordered but not a scale.
+                    let scale =
+                        (matches!(text_kind, Some(TextKind::Scale | TextKind::MatrixSingle))
+                            || ordinal_order(&labels).is_some())
+                            && !off_scale(&labels);
                     let mut opts = options(&labels);
                     mark_other(&mut opts, &other_labels, codes);
                     (
@@ -769,6 +859,34 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                                 "single choice"
                             }
                         ),
+                    )
+                }
+                // A 0–10 (or 1–5, 1–10) rating in a 按文本 download holds its scores as text:
+                // a scale labelled with its scores, every step an option, chosen or not.
+                None if !code_mode
+                    && all_ints
+                    && !below_zero
+                    && (4.0..=10.0).contains(&max_int)
+                    && rates(&text) =>
+                {
+                    let low = usize::from(!(has_zero || text.contains("推荐")));
+                    let high = if max_int <= 5.0 && low == 1 { 5 } else { 10 };
+                    let labels: Vec<String> = (low..=high).map(|k| k.to_string()).collect();
+                    guesses.push(format!(
+                        "`{id}` (第{}题) is taken for a rating from {low} to {high}: a scale whose options are the scores (every step an option, chosen or not), so that it has a table, a chart and, in the drafted `@numeric_summary`, a mean. If it asks for a quantity, make it an `integer` question.",
+                        g.key
+                    ));
+                    (
+                        QuestionKind::Ordinal {
+                            options: options(&labels),
+                        },
+                        Coder::Texts {
+                            col: c,
+                            multi: false,
+                            labels: HashMap::new(),
+                        },
+                        "a rating: whole numbers from 0 to 10 to a question asking for a score"
+                            .to_owned(),
                     )
                 }
                 Some(TextKind::FillIn | TextKind::MultiFill) | None
@@ -883,8 +1001,34 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                     let mut labels = distinct.clone();
                     let order = ordinal_order(&labels);
                     let why = match &order {
+                        Some(o) if off_scale(&labels) => {
+                            labels = o.iter().map(|&i| distinct[i].clone()).collect();
+                            guesses.push(format!(
+                                "`{id}` (第{}题): its options are put in order ({}), the answers off the scale last; it is tabulated as a single choice, not a scale, so that «{}» is no step of it in the data files. Check the order against the questionnaire.",
+                                g.key,
+                                labels.join(" / "),
+                                labels.iter().filter(|l| outside_scale(l)).cloned().collect::<Vec<_>>().join("、")
+                            ));
+                            "single choice in order, with answers off the scale (labels)".to_owned()
+                        }
                         Some(o) => {
                             labels = o.iter().map(|&i| distinct[i].clone()).collect();
+                            if let Some(full) = complete_scale(&labels) {
+                                let added: Vec<String> = full
+                                    .iter()
+                                    .filter(|l| !labels.contains(l))
+                                    .cloned()
+                                    .collect();
+                                guesses.push(format!(
+                                    "`{id}` (第{}题): its answers are {} of the {} steps of a scale; «{}», which no one chose, is added so that the scale is whole and its codes run 1–{} in the data files.",
+                                    g.key,
+                                    labels.len(),
+                                    full.len(),
+                                    added.join("」「"),
+                                    full.len()
+                                ));
+                                labels = full;
+                            }
                             guesses.push(format!(
                                 "`{id}` (第{}题) looks like a scale; its options are put in scale order, from the least to the most ({}), and it is tabulated as ordinal: option 1 is the least, as 问卷星 numbers a 量表题, so codes in the data files rise with the scale. Check the order against the questionnaire.",
                                 g.key,
@@ -903,7 +1047,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                     let mut opts = options(&labels);
                     mark_other(&mut opts, &other_labels, false);
                     (
-                        if order.is_some() {
+                        if order.is_some() && !off_scale(&labels) {
                             QuestionKind::Ordinal { options: opts }
                         } else {
                             QuestionKind::SingleChoice { options: opts }
@@ -1410,7 +1554,11 @@ fn share_options(rows: &mut [DraftQ]) -> bool {
     let order = ordinal_order(&union);
     if let Some(o) = &order {
         union = o.iter().map(|&i| union[i].clone()).collect();
+        if let Some(full) = complete_scale(&union) {
+            union = full;
+        }
     }
+    let order = order.filter(|_| !off_scale(&union));
     for q in rows.iter_mut() {
         let old = q.kind.options().to_vec();
         let mut opts = options(&union);
@@ -1425,7 +1573,7 @@ fn share_options(rows: &mut [DraftQ]) -> bool {
                 *code = n.code.clone();
             }
         }
-        q.kind = if order.is_some() || matches!(q.kind, QuestionKind::Ordinal { .. }) {
+        q.kind = if order.is_some() {
             QuestionKind::Ordinal { options: opts }
         } else {
             QuestionKind::SingleChoice { options: opts }
@@ -1648,7 +1796,12 @@ fn narrative(qs: &[DraftQ]) -> String {
             QuestionKind::SingleChoice { options } | QuestionKind::Ordinal { options } => {
                 let _ = writeln!(s, "## {}\n", heading(&q.text, &q.key));
                 let ranked = options.iter().filter(|o| !o.is_pinned_last()).count();
-                if ranked >= 1 {
+                if q.kind.scores().is_some() {
+                    let _ = writeln!(
+                        s,
+                        "在回答本题的{{main.{id}.base}}份有效答卷中，打{{main.{id}.top1.label}}分的最多，占{{main.{id}.top1.pct}}（{{ref:fig:{id}}}、{{ref:tbl:{id}}}）；平均分见本部分末的数值题与评分题汇总表。\n"
+                    );
+                } else if ranked >= 1 {
                     let _ = writeln!(
                         s,
                         "在回答本题的{{main.{id}.base}}份有效答卷中，选择“{{main.{id}.top1.label}}”的最多，占{{main.{id}.top1.pct}}（{{ref:fig:{id}}}、{{ref:tbl:{id}}}）。\n"
@@ -1812,7 +1965,14 @@ mod tests {
 
     #[test]
     fn ids_and_titles() {
-        assert_eq!(id_from("我的调查 2026"), "survey-2026");
+        let chinese = id_from("我的调查 2026");
+        assert!(
+            chinese.starts_with("survey-2026-") && chinese.len() == 18,
+            "{chinese}"
+        );
+        assert_ne!(id_from("x_按文本"), id_from("x_按序号"));
+        assert_ne!(id_from("智慧医院调查"), id_from("护理信息化调查"));
+        assert_eq!(id_from("cyber survey"), "cyber-survey");
         assert_eq!(id_from("cyber-2026_survey"), "cyber-2026-survey");
         assert_eq!(
             title_from_file(Path::new("392817465_按文本_医院网络安全调查_600_600.xlsx")).as_deref(),
@@ -1856,6 +2016,45 @@ mod tests {
             in_order(&["3%以上", "0.5%–1%", "低于0.5%", "不清楚", "1%–3%"]).unwrap(),
             ["低于0.5%", "0.5%–1%", "1%–3%", "3%以上", "不清楚"]
         );
+        // A scale missing a step no one chose is made whole; a scale with an answer off it is
+        // ordered but no scale.
+        let v = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            complete_scale(&v(&["不满意", "一般", "满意", "非常满意"])),
+            Some(v(&["非常不满意", "不满意", "一般", "满意", "非常满意"]))
+        );
+        assert_eq!(
+            complete_scale(&v(&["不太重要", "一般", "比较重要"])),
+            Some(v(&[
+                "非常不重要",
+                "不太重要",
+                "一般",
+                "比较重要",
+                "非常重要"
+            ]))
+        );
+        assert_eq!(
+            complete_scale(&v(&["很不满意", "一般", "很满意"])),
+            Some(v(&["很不满意", "不满意", "一般", "满意", "很满意"]))
+        );
+        assert_eq!(
+            complete_scale(&v(&["不了解", "了解一点", "非常了解"])),
+            None
+        );
+        assert_eq!(complete_scale(&v(&["低", "较低", "一般", "较高"])), None);
+        assert_eq!(
+            complete_scale(&v(&["非常不满意", "不满意", "一般", "满意", "非常满意"])),
+            None
+        );
+        assert!(off_scale(&v(&[
+            "0.5%以下",
+            "0.5%-1%",
+            "1%-2%",
+            "2%以上",
+            "不清楚"
+        ])));
+        assert!(!off_scale(&v(&["不了解", "了解一点", "非常了解"])));
+        assert!(!off_scale(&v(&["≤250", "251-500"])));
         assert!(looks_exclusive("以上都没有"));
         assert_eq!(
             selection_limits("护理信息化建设面临的主要困难（最多选3项）"),

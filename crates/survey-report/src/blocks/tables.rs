@@ -438,7 +438,19 @@ pub struct NumericSummary {
 impl Block for NumericSummary {
     fn build(&self, cx: &mut Context) -> Result<(), String> {
         let (name, d) = cx.dataset(self.dataset.as_deref())?;
-        let keys: Vec<&str> = self.questions.iter().map(String::as_str).collect();
+        // Keyed by each question and by `summary.<question>`: `{ref:tbl:q}` stays the
+        // question's own table when it has one, even in a summary of that question alone.
+        let summary: Vec<String> = self
+            .questions
+            .iter()
+            .map(|q| format!("summary.{q}"))
+            .collect();
+        let keys: Vec<&str> = self
+            .questions
+            .iter()
+            .chain(&summary)
+            .map(String::as_str)
+            .collect();
         let number = cx.number(self.number.as_deref(), &[NumberKind::Table], &keys)?;
         let columns = vec![
             Column::new("题目", ColumnKind::Label),
