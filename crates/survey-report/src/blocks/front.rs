@@ -10,6 +10,8 @@ use survey_print::{
 use crate::block::{Block, Context, CrossTabNeed, Env};
 use crate::narrative::Para;
 
+use super::yes;
+
 /// The cover page; the pages after it are numbered in roman numerals until the first part.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -204,10 +206,6 @@ impl Block for Part {
 fn default_level() -> u8 {
     2
 }
-fn yes() -> bool {
-    true
-}
-
 /// A heading. Level 1 headings outside parts (编写说明, 课题组织架构) may start a new page.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -8,7 +8,7 @@ use survey_print::{
     PrintedFigure, PrintedRow, PrintedTable, TableKind, fmt,
 };
 
-use super::tabulable;
+use super::{tabulable, together, yes};
 use crate::block::{Block, Context};
 
 /// Rows of a matrix, one single-choice question each, all with the same options: a table of
@@ -30,10 +30,6 @@ pub struct MatrixBlock {
     /// Draw the stacked bars above the table (default true).
     #[serde(default = "yes")]
     pub chart: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// The wording every text starts with, cut back to a whole character, and what each text adds
@@ -229,11 +225,7 @@ impl Block for MatrixBlock {
             pair.push(Element::Figure(Box::new(f)));
         }
         pair.push(Element::Table(Box::new(table)));
-        cx.push(if pair.len() == 1 {
-            pair.pop().expect("one")
-        } else {
-            Element::KeepTogether(pair)
-        });
+        cx.push(together(pair));
         Ok(())
     }
 }

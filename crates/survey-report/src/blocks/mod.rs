@@ -89,6 +89,20 @@ pub(crate) fn frequency<'a>(
     Ok((name, d, t))
 }
 
+/// A spec field that is on unless turned off.
+pub(crate) fn yes() -> bool {
+    true
+}
+
+/// One element alone, or several (a chart and its table) kept together on a page.
+pub(crate) fn together(mut elements: Vec<survey_print::Element>) -> survey_print::Element {
+    if elements.len() == 1 {
+        elements.pop().expect("one element")
+    } else {
+        survey_print::Element::KeepTogether(elements)
+    }
+}
+
 pub(crate) fn default_level() -> f64 {
     0.95
 }

@@ -10,7 +10,7 @@ use survey_print::{
 use survey_schema::QuestionKind;
 use survey_stats::intervals::{self, Method};
 
-use super::{Order, check_level, default_level, frequency, tabulable};
+use super::{Order, check_level, default_level, frequency, tabulable, together, yes};
 use crate::block::{Block, Context};
 
 /// A note on the base, when not every respondent answered.
@@ -361,10 +361,6 @@ pub struct QuestionBlock {
     pub level: f64,
 }
 
-fn yes() -> bool {
-    true
-}
-
 impl Block for QuestionBlock {
     fn build(&self, cx: &mut Context) -> Result<(), String> {
         if !self.table && self.chart == Style::None {
@@ -414,11 +410,7 @@ impl Block for QuestionBlock {
                 self.intervals.map(|m| (m, self.level)),
             ))));
         }
-        cx.push(if pair.len() == 1 {
-            pair.pop().expect("one element")
-        } else {
-            Element::KeepTogether(pair)
-        });
+        cx.push(together(pair));
         Ok(())
     }
 }

@@ -22,13 +22,9 @@ use survey_stats::change::{design_difference, homogeneity};
 use survey_stats::design::{Class, Flag, VarianceModel, ratios};
 use survey_stats::hypothesis::rao_scott;
 
-use super::{check_level, default_level, tabulable};
+use super::{check_level, default_level, tabulable, together, yes};
 use crate::block::{Block, Context};
 use crate::waves::{ChangeSettings, OptionChange, Wave};
-
-fn yes() -> bool {
-    true
-}
 
 /// `@trend law_awareness {wave = "2025", caption = "…"}`.
 #[derive(Debug, Deserialize)]
@@ -577,11 +573,7 @@ impl Block for TrendBlock {
             pair.push(Element::Figure(Box::new(f)));
         }
         pair.push(Element::Table(Box::new(table)));
-        cx.push(if pair.len() == 1 {
-            pair.pop().expect("one")
-        } else {
-            Element::KeepTogether(pair)
-        });
+        cx.push(together(pair));
         Ok(())
     }
 }
