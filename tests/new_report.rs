@@ -605,7 +605,7 @@ fn a_matrix_drafts_as_one_table_of_its_rows() {
     let csv = base.join("123456_按文本_系统满意度调查_30_30.csv");
     let scale = ["非常不满意", "不满意", "一般", "满意", "非常满意"];
     let mut s = String::from(
-        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、您对以下系统的满意度—门诊系统,2、住院系统,2、电子病历,3、您向同行推荐本院系统的可能性有多大？\n",
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、您对以下系统的满意度—门诊系统,2、住院系统,2、电子病历,3、您向同行推荐本院系统的可能性有多大？,4、信息科在编人数\n",
     );
     let mut answers: Vec<Vec<Option<usize>>> = vec![Vec::new(); 3];
     for i in 0..30usize {
@@ -618,8 +618,14 @@ fn a_matrix_drafts_as_one_table_of_its_rows() {
         let cells: Vec<&str> = row.iter().map(|a| a.map_or("(空)", |k| scale[k])).collect();
         // A 0–10 rating nobody scored 1 or 2 on.
         let rating = [0, 3, 5, 6, 7, 8, 9, 10][i % 8];
+        // A count with two answers typed otherwise.
+        let staff = match i {
+            3 => "约20人".to_owned(),
+            7 => "15-20".to_owned(),
+            _ => (i % 9 + 4 * (i % 5)).to_string(),
+        };
         s.push_str(&format!(
-            "{},2025/3/{} 10:{:02}:00,{}秒,微信,N/A,10.0.0.{}(北京-北京),{},{},{rating}\n",
+            "{},2025/3/{} 10:{:02}:00,{}秒,微信,N/A,10.0.0.{}(北京-北京),{},{},{rating},{staff}\n",
             i + 1,
             1 + i % 28,
             i % 60,
@@ -657,7 +663,8 @@ fn a_matrix_drafts_as_one_table_of_its_rows() {
             "一般",
             "满意",
             "非常满意",
-            "N"
+            "N",
+            "均值"
         ]
     );
     for (r, (row, label)) in m
@@ -674,7 +681,16 @@ fn a_matrix_drafts_as_one_table_of_its_rows() {
             let want = format!("{:.2}%", n as f64 * 100.0 / answered.len() as f64);
             assert_eq!(row.cells[1 + k].text, want, "row {r} option {k}");
         }
+        // A scale in words is scored 1–5 from its least step.
+        let mean = answered.iter().map(|k| k + 1).sum::<usize>() as f64 / answered.len() as f64;
+        assert_eq!(row.cells[7].text, format!("{mean:.2}"), "row {r}");
     }
+    // The count typed otherwise twice is text, and REVIEW says why.
+    let review = std::fs::read_to_string(report.join("REVIEW.md")).unwrap();
+    assert!(
+        review.contains("28 of its 30 answers are numbers, but 2 are not («约20人»、«15-20»)"),
+        "{review}"
+    );
     // The rating is a scale of its scores, every step an option, with a mean.
     let q =
         survey_schema::load_questionnaire(&report.join("questionnaires/main.questionnaire.json"))

@@ -391,6 +391,22 @@ fn outside_scale(label: &str) -> bool {
     .contains(&clean(label))
 }
 
+/// A scale in words (满意, 重要, 了解; 高/低) scored 1, 2… from its least step, as 问卷星 scores
+/// a 量表题: so that it has a mean. Bands (床位数) and numbered scales are left as they are.
+fn scored(mut opts: Vec<ChoiceOption>) -> Vec<ChoiceOption> {
+    let words = opts.len() >= 3
+        && opts.iter().all(|o| {
+            !o.label.zh.trim().bytes().all(|b| b.is_ascii_digit())
+                && (scale_rank(&o.label.zh).is_some() || magnitude_rank(&o.label.zh).is_some())
+        });
+    if words {
+        for (k, o) in opts.iter_mut().enumerate() {
+            o.score = Some(k as u32 + 1);
+        }
+    }
+    opts
+}
+
 /// Whether some option stands off the scale (不清楚, 说不清) while the others are on one: the
 /// options are ordered, but the question is no scale.
 fn off_scale(labels: &[String]) -> bool {
@@ -835,7 +851,9 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                     mark_other(&mut opts, &other_labels, codes);
                     (
                         if scale {
-                            QuestionKind::Ordinal { options: opts }
+                            QuestionKind::Ordinal {
+                                options: scored(opts),
+                            }
                         } else {
                             QuestionKind::SingleChoice { options: opts }
                         },
@@ -1048,7 +1066,9 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                     mark_other(&mut opts, &other_labels, false);
                     (
                         if order.is_some() && !off_scale(&labels) {
-                            QuestionKind::Ordinal { options: opts }
+                            QuestionKind::Ordinal {
+                                options: scored(opts),
+                            }
                         } else {
                             QuestionKind::SingleChoice { options: opts }
                         },
@@ -1060,11 +1080,33 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                         why,
                     )
                 }
-                _ => (
-                    QuestionKind::Text { max_length: None },
-                    Coder::Text(c),
-                    "free text: many different answers".to_owned(),
-                ),
+                _ => {
+                    // Mostly numbers, with a few typed otherwise (约20人, 15-20, 二十): say so,
+                    // rather than drop a count from the report without a word.
+                    let typed: Vec<&str> = answered
+                        .iter()
+                        .copied()
+                        .filter(|v| number(v).is_none())
+                        .collect();
+                    if !answered.is_empty() && typed.len() * 5 <= answered.len() {
+                        let mut shown: Vec<&str> = typed.clone();
+                        shown.dedup();
+                        shown.truncate(5);
+                        guesses.push(format!(
+                            "`{id}` (第{}题): {} of its {} answers are numbers, but {} are not ({}): it is drafted as free text, which is never printed. To report it as a number, correct or blank those cells in the download and draft again, or make it an `integer` or `number` question: the build then stops at each cell it cannot read, naming its row.",
+                            g.key,
+                            answered.len() - typed.len(),
+                            answered.len(),
+                            typed.len(),
+                            shown.iter().map(|t| format!("«{}»", short(t, 12))).collect::<Vec<_>>().join("、")
+                        ));
+                    }
+                    (
+                        QuestionKind::Text { max_length: None },
+                        Coder::Text(c),
+                        "free text: many different answers".to_owned(),
+                    )
+                }
             }
         };
         let mut kind = kind;
@@ -1574,7 +1616,9 @@ fn share_options(rows: &mut [DraftQ]) -> bool {
             }
         }
         q.kind = if order.is_some() {
-            QuestionKind::Ordinal { options: opts }
+            QuestionKind::Ordinal {
+                options: scored(opts),
+            }
         } else {
             QuestionKind::SingleChoice { options: opts }
         };
@@ -1796,7 +1840,10 @@ fn narrative(qs: &[DraftQ]) -> String {
             QuestionKind::SingleChoice { options } | QuestionKind::Ordinal { options } => {
                 let _ = writeln!(s, "## {}\n", heading(&q.text, &q.key));
                 let ranked = options.iter().filter(|o| !o.is_pinned_last()).count();
-                if q.kind.scores().is_some() {
+                let numbered = options
+                    .iter()
+                    .all(|o| o.label.zh.trim().bytes().all(|b| b.is_ascii_digit()));
+                if q.kind.scores().is_some() && numbered {
                     let _ = writeln!(
                         s,
                         "在回答本题的{{main.{id}.base}}份有效答卷中，打{{main.{id}.top1.label}}分的最多，占{{main.{id}.top1.pct}}（{{ref:fig:{id}}}、{{ref:tbl:{id}}}）；平均分见本部分末的数值题与评分题汇总表。\n"

@@ -270,6 +270,38 @@ fn check_question(
         if o.other {
             others += 1;
         }
+        if o.score.is_some() && !matches!(q.kind, QuestionKind::Ordinal { .. }) {
+            push(
+                oloc.clone(),
+                "`score` only applies to ordinal questions".into(),
+            );
+        }
+    }
+    let scored = q
+        .kind
+        .options()
+        .iter()
+        .filter(|o| o.score.is_some())
+        .count();
+    if scored > 0 && scored < q.kind.options().len() {
+        push(
+            loc.clone(),
+            format!(
+                "{scored} of its {} options have a `score`: give every option one, or none",
+                q.kind.options().len()
+            ),
+        );
+    }
+    if let Some(scores) = q.kind.scores().filter(|_| scored > 0) {
+        let mut distinct = scores.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() < scores.len() || scores.iter().any(|s| *s > 9999) {
+            push(
+                loc.clone(),
+                "option scores must differ from each other and be at most 9999".into(),
+            );
+        }
     }
     if others > 1 {
         push(

@@ -209,14 +209,18 @@ impl QuestionKind {
         matches!(self, QuestionKind::MultipleChoice { .. })
     }
 
-    /// The scores of a scale whose options are labelled with whole numbers in rising order,
-    /// `0`…`10` (a recommendation scale) or `1`…`5` (a rating; a trailing `分` is allowed):
-    /// option `k` scores `scores[k]`. Such a scale has a mean, and its respondent-level files
-    /// hold the scores. None for any other question, including scales labelled in words.
+    /// The scores of a scale: the options' `score`s when every option has one (很不满意 1 …
+    /// 很满意 5), else, when its options are labelled with whole numbers in rising order,
+    /// `0`…`10` (a recommendation scale) or `1`…`5` (a rating; a trailing `分` is allowed),
+    /// those numbers. Option `k` scores `scores[k]`. Such a scale has a mean, and its
+    /// respondent-level files hold the scores. None for any other question.
     pub fn scores(&self) -> Option<Vec<u32>> {
         let QuestionKind::Ordinal { options } = self else {
             return None;
         };
+        if options.iter().any(|o| o.score.is_some()) {
+            return options.iter().map(|o| o.score).collect();
+        }
         let score = |label: &str| {
             let t = label.trim();
             let t = t.strip_suffix('分').unwrap_or(t);
@@ -282,6 +286,10 @@ pub struct ChoiceOption {
     /// Transcription note, e.g. a typo kept as published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Ordinal only: the option's score (问卷星 scores a 量表题 1–5 behind its words). A scale
+    /// whose every option has a score has a mean, and its data files hold the scores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<u32>,
 }
 
 impl ChoiceOption {
@@ -293,6 +301,7 @@ impl ChoiceOption {
             other: false,
             pinned_last: None,
             note: None,
+            score: None,
         }
     }
 

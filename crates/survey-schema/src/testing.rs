@@ -73,6 +73,7 @@ fn arb_options(multi: bool) -> impl Strategy<Value = Vec<ChoiceOption>> {
                         other: false,
                         pinned_last: if roll == 0 { Some(pin) } else { None },
                         note: None,
+                        score: None,
                     };
                     if has_other && i + 1 == len {
                         o.other = true;

@@ -213,3 +213,50 @@ fn scales_labelled_with_rising_whole_numbers_are_scored() {
         assert_eq!(kind(k, labels).scores(), None, "{k} {labels:?}");
     }
 }
+
+/// Options may carry their scores (a 量表题 in words): every option of an ordinal question,
+/// or none, distinct. Scores given win over numeric labels.
+#[test]
+fn options_may_carry_their_scores() {
+    let q = |kind: &str, scores: &[Option<u32>]| {
+        let options: Vec<serde_json::Value> = scores
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                let mut o =
+                    serde_json::json!({"code": format!("o{k}"), "label": format!("第{k}级")});
+                if let Some(s) = s {
+                    o["score"] = (*s).into();
+                }
+                o
+            })
+            .collect();
+        serde_json::json!({
+            "id": "t", "title": "T", "organisation": "O", "year": 2025, "language": "zh-CN",
+            "sections": [{"id": "s", "title": "S", "questions": [
+                {"id": "sat", "text": "满意度", "kind": kind, "options": options}]}]
+        })
+        .to_string()
+    };
+    let p = std::path::Path::new("t.json");
+    let idx = parse_questionnaire(&q("ordinal", &[Some(1), Some(2), Some(3)]), p).unwrap();
+    assert_eq!(idx.question(0).kind.scores(), Some(vec![1, 2, 3]));
+    for (kind, scores, says) in [
+        (
+            "ordinal",
+            &[Some(1), None, Some(3)][..],
+            "2 of its 3 options have a `score`",
+        ),
+        ("ordinal", &[Some(1), Some(1), Some(3)], "must differ"),
+        (
+            "single_choice",
+            &[Some(1), Some(2), Some(3)],
+            "`score` only applies to ordinal",
+        ),
+    ] {
+        let e = parse_questionnaire(&q(kind, scores), p)
+            .map(|_| ())
+            .unwrap_err();
+        assert!(e.to_string().contains(says), "{kind} {scores:?}: {e}");
+    }
+}
