@@ -392,17 +392,26 @@ fn outside_scale(label: &str) -> bool {
 }
 
 /// A scale in words (满意, 重要, 了解; 高/低) scored 1, 2… from its least step, as 问卷星 scores
-/// a 量表题: so that it has a mean. Bands (床位数) and numbered scales are left as they are.
+/// a 量表题: so that it has a mean, higher for more. A questionnaire listing it from the most
+/// (非常满意 first) gets its scores the other way round. Bands (床位数) and numbered scales
+/// are left as they are.
 fn scored(mut opts: Vec<ChoiceOption>) -> Vec<ChoiceOption> {
-    let words = opts.len() >= 3
-        && opts.iter().all(|o| {
-            !o.label.zh.trim().bytes().all(|b| b.is_ascii_digit())
-                && (scale_rank(&o.label.zh).is_some() || magnitude_rank(&o.label.zh).is_some())
-        });
-    if words {
-        for (k, o) in opts.iter_mut().enumerate() {
-            o.score = Some(k as u32 + 1);
-        }
+    let ranks = |rank: fn(&str) -> Option<i32>| -> Option<Vec<i32>> {
+        opts.iter().map(|o| rank(&o.label.zh)).collect()
+    };
+    let Some(ranks) = ranks(scale_rank).or_else(|| ranks(magnitude_rank)) else {
+        return opts;
+    };
+    let numbered = opts
+        .iter()
+        .any(|o| o.label.zh.trim().bytes().all(|b| b.is_ascii_digit()));
+    if opts.len() < 3 || numbered {
+        return opts;
+    }
+    let falling = ranks.first() > ranks.last();
+    let k = opts.len() as u32;
+    for (i, o) in opts.iter_mut().enumerate() {
+        o.score = Some(if falling { k - i as u32 } else { i as u32 + 1 });
     }
     opts
 }
@@ -2101,6 +2110,26 @@ mod tests {
             "不清楚"
         ])));
         assert!(!off_scale(&v(&["不了解", "了解一点", "非常了解"])));
+        // Word scales are scored higher for more, whichever way they are listed.
+        let scores = |l: &[&str]| {
+            scored(options(&v(l)))
+                .iter()
+                .map(|o| o.score)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            scores(&["非常不满意", "不满意", "一般", "满意", "非常满意"]),
+            [Some(1), Some(2), Some(3), Some(4), Some(5)]
+        );
+        assert_eq!(
+            scores(&["非常重要", "比较重要", "一般", "不太重要", "非常不重要"]),
+            [Some(5), Some(4), Some(3), Some(2), Some(1)]
+        );
+        assert_eq!(
+            scores(&["500张以下", "500-999张", "1000张及以上"]),
+            [None, None, None]
+        );
+        assert_eq!(scores(&["0", "1", "2"]), [None, None, None]);
         assert!(!off_scale(&v(&["≤250", "251-500"])));
         assert!(looks_exclusive("以上都没有"));
         assert_eq!(

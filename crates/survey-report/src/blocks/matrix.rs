@@ -180,8 +180,8 @@ impl Block for MatrixBlock {
         if let Some(s) = &scores {
             notes.push(format!(
                 "均值按选项分值（{}…{}）计算",
-                s.first().copied().unwrap_or_default(),
-                s.last().copied().unwrap_or_default()
+                s.iter().min().copied().unwrap_or_default(),
+                s.iter().max().copied().unwrap_or_default()
             ));
         }
         if !unanswered.is_empty() {
