@@ -37,8 +37,24 @@ pub fn document(d: &Document) -> Source {
         },
     );
     let mut st = State::default();
-    for e in &d.elements {
-        element(&mut doc, &mut st, e);
+    for (i, e) in d.elements.iter().enumerate() {
+        // A one-line lead between a heading and its chart goes on with the chart, so that
+        // the heading and its sentence are not left at the foot of a page (the heading
+        // itself keeps to what follows it).
+        let lead = matches!(e, Element::Paragraph(inl) if plain_len(inl) <= LEAD_CHARS)
+            && i > 0
+            && matches!(d.elements[i - 1], Element::Heading { .. })
+            && matches!(
+                d.elements.get(i + 1),
+                Some(Element::KeepTogether(_) | Element::Figure(_))
+            );
+        if lead {
+            doc.line("#block(sticky: true, width: 100%)[");
+            element(&mut doc, &mut st, e);
+            doc.line("]");
+        } else {
+            element(&mut doc, &mut st, e);
+        }
     }
     Source {
         text: doc.source().to_owned(),
@@ -85,6 +101,20 @@ pub fn charts(d: &Document) -> Option<(Source, Vec<String>)> {
         },
         numbers,
     ))
+}
+
+/// The longest lead (in characters) that goes on with its chart: about two lines of body text.
+const LEAD_CHARS: usize = 90;
+
+/// Characters of a paragraph as printed (a reference counts as its number, about 6).
+fn plain_len(inl: &[survey_print::Inline]) -> usize {
+    inl.iter()
+        .map(|i| match i {
+            survey_print::Inline::Text { text } => text.chars().count(),
+            survey_print::Inline::Strong { inlines } => plain_len(inlines),
+            survey_print::Inline::Ref { number, .. } => number.chars().count() + 1,
+        })
+        .sum()
 }
 
 #[derive(Default)]
