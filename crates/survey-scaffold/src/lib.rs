@@ -1162,7 +1162,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             && let (Some(first), Some(last)) = (scores.first(), scores.last())
         {
             guesses.push(format!(
-                "`{id}` (第{}题) is a scale whose options are the scores {first}…{last}: its table counts each score, the drafted `@numeric_summary` gives its mean, and its data files hold the scores. Keep it `ordinal`: made an `integer`, a 按序号 download's option numbers (1…{}) would be read as the scores.",
+                "`{id}` (第{}题) is a scale whose options are the scores {first}…{last}: its table counts each score, the drafted `@numeric_summary` gives its mean, and its .sav and .dta hold the scores. Keep it `ordinal`: made an `integer`, a 按序号 download's option numbers (1…{}) would be read as the scores.",
                 g.key,
                 scores.len()
             ));
