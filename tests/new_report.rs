@@ -24,6 +24,18 @@ fn fixtures() -> PathBuf {
     root().join("tests/fixtures/hospital-survey")
 }
 
+/// The leading columns 问卷星 writes for submission `i` (from 0): 序号 to 来自IP.
+fn lead(i: usize) -> String {
+    format!(
+        "{},2025/3/{} 10:{:02}:00,{}秒,微信,N/A,10.0.0.{}(北京-北京)",
+        i + 1,
+        1 + i % 28,
+        i % 60,
+        300 + i,
+        i + 1
+    )
+}
+
 /// Draft and build; the built report's folder.
 fn draft_and_build(download: &Path, questionnaire: Option<&Path>, name: &str) -> PathBuf {
     let base = tmp(name);
@@ -356,16 +368,16 @@ fn a_code_download_with_skipped_numbers_and_a_telephone_drafts_and_builds_right(
             format!("1380013{:04}", 7000 + i)
         };
         s.push_str(&format!(
-            "{},2025/3/{} 10:{:02}:00,{}秒,微信,N/A,10.0.0.{}(北京-北京),{},{},{n},{services},{phone},{},{}\n",
-            i + 1,
-            1 + i % 28,
-            i % 60,
-            300 + i,
-            i + 1,
+            "{},{},{},{n},{services},{phone},{},{}\n",
+            lead(i as usize),
             1 + i % 3,
             if built { 1 } else { 2 },
             200 + 13 * i,
-            if built { (1 + i % 3).to_string() } else { "-3".into() },
+            if built {
+                (1 + i % 3).to_string()
+            } else {
+                "-3".into()
+            },
         ));
     }
     std::fs::write(&csv, s).unwrap();
@@ -432,12 +444,8 @@ fn a_header_asking_another_question_than_its_number_maps_to_is_named() {
     );
     for i in 0..30 {
         s.push_str(&format!(
-            "{},2025/3/{} 10:{:02}:00,{}秒,微信,N/A,10.0.0.{}(北京-北京),{},{}\n",
-            i + 1,
-            1 + i % 28,
-            i % 60,
-            300 + i,
-            i + 1,
+            "{},{},{}\n",
+            lead(i),
             ["三级", "二级", "一级"][i % 3],
             200 + 17 * i
         ));
@@ -517,12 +525,8 @@ fn a_code_download_with_a_0_to_10_scale_and_hospital_names_drafts_right() {
         let score = (i * 7 + i / 5) % 11;
         scores.push(score);
         s.push_str(&format!(
-            "{},2025/3/{} 10:{:02}:00,{}秒,微信,N/A,10.0.0.{}(北京-北京),第{}人民医院,{},{},{}\n",
-            i + 1,
-            1 + i % 28,
-            i % 60,
-            300 + i,
-            i + 1,
+            "{},第{}人民医院,{},{},{}\n",
+            lead(i as usize),
             i + 1,
             1 + i % 3,
             score + 1,
@@ -625,12 +629,8 @@ fn a_matrix_drafts_as_one_table_of_its_rows() {
             _ => (i % 9 + 4 * (i % 5)).to_string(),
         };
         s.push_str(&format!(
-            "{},2025/3/{} 10:{:02}:00,{}秒,微信,N/A,10.0.0.{}(北京-北京),{},{},{rating},{staff}\n",
-            i + 1,
-            1 + i % 28,
-            i % 60,
-            300 + i,
-            i + 1,
+            "{},{},{},{rating},{staff}\n",
+            lead(i),
             ["三级", "二级"][i % 2],
             cells.join(",")
         ));

@@ -8,7 +8,7 @@ use survey_print::{
     PrintedFigure, PrintedRow, PrintedTable, TableKind, fmt,
 };
 
-use super::{tabulable, together, yes};
+use super::{full_stop, tabulable, together, yes};
 use crate::block::{Block, Context};
 
 /// Rows of a matrix, one single-choice question each, all with the same options: a table of
@@ -187,9 +187,7 @@ impl Block for MatrixBlock {
         if !unanswered.is_empty() {
             notes.push(unanswered.join("；"));
         }
-        let mut last = notes.pop().unwrap_or_default();
-        last.push('。');
-        notes.push(last);
+        full_stop(&mut notes);
         let table = PrintedTable {
             number: Some(number.clone()),
             caption: Some(self.caption.clone()),

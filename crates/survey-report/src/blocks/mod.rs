@@ -103,6 +103,13 @@ pub(crate) fn together(mut elements: Vec<survey_print::Element>) -> survey_print
     }
 }
 
+/// End the last of a table's notes with a full stop (the notes print joined with `；`).
+pub(crate) fn full_stop(notes: &mut [String]) {
+    if let Some(last) = notes.last_mut() {
+        last.push('。');
+    }
+}
+
 pub(crate) fn default_level() -> f64 {
     0.95
 }

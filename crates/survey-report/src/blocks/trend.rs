@@ -22,7 +22,7 @@ use survey_stats::change::{design_difference, homogeneity};
 use survey_stats::design::{Class, Flag, VarianceModel, ratios};
 use survey_stats::hypothesis::rao_scott;
 
-use super::{check_level, default_level, tabulable, together, yes};
+use super::{check_level, default_level, full_stop, tabulable, together, yes};
 use crate::block::{Block, Context};
 use crate::waves::{ChangeSettings, OptionChange, Wave};
 
@@ -501,9 +501,7 @@ impl Block for TrendBlock {
         {
             notes.push(format!("注意：两次调查的基数不同（{b}），比较时须谨慎"));
         }
-        let mut last = notes.pop().unwrap_or_default();
-        last.push('。');
-        notes.push(last);
+        full_stop(&mut notes);
         let table = PrintedTable {
             number: Some(number.clone()),
             caption: Some(self.caption.clone()),
