@@ -719,4 +719,19 @@ fn a_matrix_drafts_as_one_table_of_its_rows() {
         format!("{e:#}").contains("the rows of a matrix share their options"),
         "{e:#}"
     );
+    // A cross-tab of a question that is no choice: refused where the narrative asks for it.
+    std::fs::write(
+        &npath,
+        format!("{narrative}\n@crosstab {{row = \"q4\", col = \"q1\", caption = \"人数\"}}\n"),
+    )
+    .unwrap();
+    let Err(e) = xtask::report::build(&root(), &report, &base.join("out3"), &typst, None) else {
+        panic!("a cross-tab of a text question built");
+    };
+    let e = format!("{e:#}");
+    assert!(
+        e.contains("narrative/report.md:")
+            && e.contains("@crosstab: `q4` is a text question; a cross-tab's rows and columns are the options of choice questions"),
+        "{e}"
+    );
 }

@@ -50,6 +50,8 @@ pub struct CrossTabNeed {
     pub spec: CrossTabSpec,
     /// The suppression threshold the block applies (0: none).
     pub suppress: u64,
+    /// Where a narrative holds the block (`narrative/report.md:12: @crosstab`), for errors.
+    pub at: Option<String>,
 }
 
 /// One block of a report.

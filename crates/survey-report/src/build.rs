@@ -236,11 +236,12 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
         narratives: &narratives,
     };
     let mut needs: IndexMap<String, Vec<CrossTabSpec>> = IndexMap::new();
+    let mut questionnaires: HashMap<String, Option<survey_schema::Index>> = HashMap::new();
     // Every printed cross-tab with its suppression threshold, for the protection pre-pass.
     let mut printed: Vec<(String, CrossTabSpec, u64)> = Vec::new();
     for (rb, b) in &blocks {
         for need in b.crosstabs(&env).map_err(|m| located(rb, m))? {
-            let ct = need.spec;
+            let ct = need.spec.clone();
             let ds = match need
                 .dataset
                 .or_else(|| spec.default_dataset().map(str::to_owned))
@@ -248,11 +249,43 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
                 Some(d) => d,
                 None => return Err(located(rb, "the report declares no dataset".into())),
             };
-            if !spec.datasets.iter().any(|d| d.name == ds) {
+            let Some(decl) = spec.datasets.iter().find(|d| d.name == ds) else {
                 return Err(located(
                     rb,
                     format!("a cross-tab names dataset `{ds}`, which the spec does not declare"),
                 ));
+            };
+            // Its questions are checked here, where the block is known: aggregation, which
+            // counts the cross-tab, could only name the dataset. (A questionnaire that does
+            // not load is reported when its dataset is read.)
+            let index = questionnaires.entry(ds.clone()).or_insert_with(|| {
+                folder.read_text(&decl.questionnaire).ok().and_then(|t| {
+                    survey_schema::parse_questionnaire(&t, &folder.shown(&decl.questionnaire)).ok()
+                })
+            });
+            if let Some(index) = index {
+                for qid in [&ct.row, &ct.col] {
+                    let why = match index.get(qid) {
+                        None => Some(format!("dataset `{ds}` has no question `{qid}`")),
+                        Some(q) if q.identifying => Some(format!(
+                            "`{qid}` identifies respondents; it is never tabulated"
+                        )),
+                        Some(q) if !q.kind.is_choice() => Some(format!(
+                            "`{qid}` is a {} question; a cross-tab's rows and columns are the options of choice questions",
+                            q.kind.name()
+                        )),
+                        Some(_) => None,
+                    };
+                    if let Some(why) = why {
+                        return Err(located(
+                            rb,
+                            match &need.at {
+                                Some(at) => format!("{at}: {why}"),
+                                None => why,
+                            },
+                        ));
+                    }
+                }
             }
             printed.push((ds.clone(), ct.clone(), need.suppress));
             let v = needs.entry(ds).or_default();

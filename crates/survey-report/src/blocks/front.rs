@@ -273,9 +273,15 @@ impl Block for NarrativeBlock {
                     .registry
                     .directive(&d)
                     .map_err(|e| format!("{at}: @{}: {e}", d.kind))?;
+                let here = format!("{at}: @{}", d.kind);
                 out.extend(
                     b.crosstabs(env)
-                        .map_err(|e| format!("{at}: @{}: {e}", d.kind))?,
+                        .map_err(|e| format!("{here}: {e}"))?
+                        .into_iter()
+                        .map(|need| CrossTabNeed {
+                            at: need.at.or_else(|| Some(here.clone())),
+                            ..need
+                        }),
                 );
             }
         }

@@ -220,6 +220,7 @@ impl Block for CrossTabBlock {
                 col: self.col.clone(),
             },
             suppress: self.suppress,
+            at: None,
         }])
     }
 
