@@ -731,7 +731,7 @@ fn a_matrix_drafts_as_one_table_of_its_rows() {
     let e = format!("{e:#}");
     assert!(
         e.contains("narrative/report.md:")
-            && e.contains("@crosstab: `q4` is a text question; a cross-tab's rows and columns are the options of choice questions"),
+            && e.contains("@crosstab: `q4` is no choice question (its kind is `text`); a cross-tab's rows and columns are the options of choice questions"),
         "{e}"
     );
 }

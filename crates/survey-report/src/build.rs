@@ -271,7 +271,7 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
                             "`{qid}` identifies respondents; it is never tabulated"
                         )),
                         Some(q) if !q.kind.is_choice() => Some(format!(
-                            "`{qid}` is a {} question; a cross-tab's rows and columns are the options of choice questions",
+                            "`{qid}` is no choice question (its kind is `{}`); a cross-tab's rows and columns are the options of choice questions",
                             q.kind.name()
                         )),
                         Some(_) => None,
