@@ -36,6 +36,16 @@ fn lead(i: usize) -> String {
     )
 }
 
+/// The folder `draft_and_build(_, _, name)` drafted.
+fn drafted(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("new-report-{name}/report"))
+}
+
+/// The tables a built report wrote.
+fn tables_of(out: &Path) -> TablesFile {
+    serde_json::from_str(&std::fs::read_to_string(out.join("tables.json")).unwrap()).unwrap()
+}
+
 /// Draft and build; the built report's folder.
 fn draft_and_build(download: &Path, questionnaire: Option<&Path>, name: &str) -> PathBuf {
     let base = tmp(name);
@@ -199,9 +209,7 @@ fn a_download_in_each_layout_becomes_a_report_with_no_edits() {
         let download = fixtures().join(file);
         // Code-mode downloads carry option numbers only: the questionnaire text names them.
         let out = draft_and_build(&download, code.then_some(txt.as_path()), file);
-        let tables: TablesFile =
-            serde_json::from_str(&std::fs::read_to_string(out.join("tables.json")).unwrap())
-                .unwrap();
+        let tables: TablesFile = tables_of(&out);
         let gone = excluded(&out);
         assert!(
             !gone.is_empty(),
@@ -304,10 +312,7 @@ fn a_text_download_with_option_columns_stays_in_text_mode() {
     }
     std::fs::write(&csv, s).unwrap();
     let out = draft_and_build(&csv, None, "text-option-columns-build");
-    let dir = base
-        .parent()
-        .unwrap()
-        .join("new-report-text-option-columns-build/report");
+    let dir = drafted("text-option-columns-build");
     let mapping = std::fs::read_to_string(dir.join("import/main.mapping.json")).unwrap();
     assert!(mapping.contains("\"mode\": \"text\""), "{mapping}");
     // The title guessed from the file name is listed for review.
@@ -316,8 +321,7 @@ fn a_text_download_with_option_columns_stays_in_text_mode() {
         review.contains("«云服务调查» comes from the download's file name"),
         "{review}"
     );
-    let tables: TablesFile =
-        serde_json::from_str(&std::fs::read_to_string(out.join("tables.json")).unwrap()).unwrap();
+    let tables: TablesFile = tables_of(&out);
     // The single choice is tabulated with its three texts, the option columns as one question.
     let labels: Vec<Vec<String>> = tables
         .tables
@@ -389,8 +393,7 @@ fn a_code_download_with_skipped_numbers_and_a_telephone_drafts_and_builds_right(
     .unwrap();
     let out = draft_and_build(&csv, Some(&text), "code-skipped-numbers-build");
     assert!(excluded(&out).is_empty(), "{:?}", excluded(&out));
-    let tables: TablesFile =
-        serde_json::from_str(&std::fs::read_to_string(out.join("tables.json")).unwrap()).unwrap();
+    let tables: TablesFile = tables_of(&out);
     // The visits: counted over the 20 who were shown the question, their mean exact.
     let row = tables
         .tables
@@ -414,12 +417,8 @@ fn a_code_download_with_skipped_numbers_and_a_telephone_drafts_and_builds_right(
         let text = std::fs::read_to_string(out.join(f)).unwrap();
         assert!(!text.contains("13800137"), "{f} holds a telephone number");
     }
-    let review = std::fs::read_to_string(
-        base.parent()
-            .unwrap()
-            .join("new-report-code-skipped-numbers-build/report/REVIEW.md"),
-    )
-    .unwrap();
+    let review =
+        std::fs::read_to_string(drafted("code-skipped-numbers-build").join("REVIEW.md")).unwrap();
     assert!(
         review.contains("asks for a contact or an identifier"),
         "{review}"
@@ -542,8 +541,7 @@ fn a_code_download_with_a_0_to_10_scale_and_hospital_names_drafts_right() {
     )
     .unwrap();
     let out = draft_and_build(&csv, Some(&text), "code-nps-build");
-    let tables: TablesFile =
-        serde_json::from_str(&std::fs::read_to_string(out.join("tables.json")).unwrap()).unwrap();
+    let tables: TablesFile = tables_of(&out);
     let row = tables
         .tables
         .iter()
@@ -559,34 +557,23 @@ fn a_code_download_with_a_0_to_10_scale_and_hospital_names_drafts_right() {
         let text = std::fs::read_to_string(out.join(f)).unwrap();
         assert!(!text.contains("人民医院"), "{f} holds a hospital's name");
     }
-    let review = std::fs::read_to_string(
-        base.parent()
-            .unwrap()
-            .join("new-report-code-nps-build/report/REVIEW.md"),
-    )
-    .unwrap();
+    let review = std::fs::read_to_string(drafted("code-nps-build").join("REVIEW.md")).unwrap();
     assert!(
         review.contains("is a scale whose options are the scores 0…10"),
         "{review}"
     );
     assert!(review.contains("identifies the respondent"), "{review}");
     // Identifying: left out of the data files too, unless asked for.
-    let drafted = survey_schema::load_questionnaire(
-        &base
-            .parent()
-            .unwrap()
-            .join("new-report-code-nps-build/report/questionnaires/main.questionnaire.json"),
+    let questionnaire = survey_schema::load_questionnaire(
+        &drafted("code-nps-build").join("questionnaires/main.questionnaire.json"),
     )
     .unwrap();
-    assert!(drafted.question(0).identifying);
+    assert!(questionnaire.question(0).identifying);
 
     // Without the questionnaire text: option numbers for the scale, a number for the count.
     let out = draft_and_build(&csv, None, "code-nps-no-text");
     let q = survey_schema::load_questionnaire(
-        &base
-            .parent()
-            .unwrap()
-            .join("new-report-code-nps-no-text/report/questionnaires/main.questionnaire.json"),
+        &drafted("code-nps-no-text").join("questionnaires/main.questionnaire.json"),
     )
     .unwrap();
     assert!(
@@ -637,17 +624,13 @@ fn a_matrix_drafts_as_one_table_of_its_rows() {
     }
     std::fs::write(&csv, &s).unwrap();
     let out = draft_and_build(&csv, None, "matrix-build");
-    let report = base
-        .parent()
-        .unwrap()
-        .join("new-report-matrix-build/report");
+    let report = drafted("matrix-build");
     let narrative = std::fs::read_to_string(report.join("narrative/report.md")).unwrap();
     assert!(
         narrative.contains("@matrix {questions = [\"q2_1\", \"q2_2\", \"q2_3\"]"),
         "{narrative}"
     );
-    let tables: TablesFile =
-        serde_json::from_str(&std::fs::read_to_string(out.join("tables.json")).unwrap()).unwrap();
+    let tables: TablesFile = tables_of(&out);
     let m = tables
         .tables
         .iter()

@@ -539,14 +539,10 @@ fn grouped_bars(doc: &mut Doc, f: &PrintedFigure) -> String {
             stack.join(", ")
         ));
     }
-    let mut legend = Vec::new();
-    for (i, s) in f.series.iter().enumerate() {
-        let s = doc.str(s);
-        legend.push(format!(
-            "box(width: 8pt, height: 8pt, fill: rgb(\"{}\")), text(size: 8pt, {s})",
-            PALETTE[i % PALETTE.len()]
-        ));
-    }
+    let colours: Vec<&str> = (0..f.series.len())
+        .map(|i| PALETTE[i % PALETTE.len()])
+        .collect();
+    let legend = legend(doc, &f.series, &colours, 8.0);
     format!(
         "  align(center, grid(columns: {}, column-gutter: 6pt, align: horizon, {})),\n  grid(columns: (34%, 1fr), column-gutter: 8pt, row-gutter: 8pt, align: (right + horizon, left + horizon),\n{cells}    [], {}\n  )",
         f.series.len() * 2,
@@ -581,6 +577,20 @@ fn scale_colours(k: usize) -> Vec<String> {
                 mix(a.0, b.0),
                 mix(a.1, b.1),
                 mix(a.2, b.2)
+            )
+        })
+        .collect()
+}
+
+/// A chart's legend: a swatch and a name per series, as grid cells.
+fn legend(doc: &mut Doc, series: &[String], colours: &[&str], size: f64) -> Vec<String> {
+    series
+        .iter()
+        .zip(colours)
+        .map(|(s, colour)| {
+            let s = doc.str(s);
+            format!(
+                "box(width: 8pt, height: 8pt, fill: rgb(\"{colour}\")), text(size: {size}pt, {s})"
             )
         })
         .collect()
@@ -630,14 +640,8 @@ fn stacked_bars(doc: &mut Doc, f: &PrintedFigure) -> String {
             segments.join(", ")
         ));
     }
-    let mut legend = Vec::new();
-    for (i, s) in f.series.iter().enumerate() {
-        let s = doc.str(s);
-        legend.push(format!(
-            "box(width: 8pt, height: 8pt, fill: rgb(\"{}\")), text(size: 7.5pt, {s})",
-            colours[i]
-        ));
-    }
+    let colours: Vec<&str> = colours.iter().map(String::as_str).collect();
+    let legend = legend(doc, &f.series, &colours, 7.5);
     format!(
         "  align(center, grid(columns: {}, column-gutter: 5pt, row-gutter: 4pt, align: horizon, {})),\n  grid(columns: (30%, 1fr), column-gutter: 8pt, row-gutter: 6pt, align: (right + horizon, left + horizon),\n{cells}  )",
         (f.series.len() * 2).min(12),
