@@ -718,3 +718,185 @@ fn a_matrix_drafts_as_one_table_of_its_rows() {
         "{e}"
     );
 }
+
+/// A ranking question (排序题), in both of 问卷星's download modes: drafted as one whole-number
+/// question per option and printed as one table whose scores, first places and mean places
+/// equal a tally of the raw answers; a code-mode file giving one place twice stops the build
+/// at that cell.
+#[test]
+fn a_ranking_drafts_as_one_table_with_its_scores() {
+    let base = tmp("ranking");
+    let options = ["数据泄露", "勒索病毒", "内部人员违规", "供应链风险"];
+    let stem = "请按严重程度对以下数据安全风险排序";
+    // Each submission's ranking, as option indices in place order; some rank two options
+    // only, and every ninth ranks nothing.
+    let rankings: Vec<Vec<usize>> = (0..40usize)
+        .map(|i| {
+            if i % 9 == 4 {
+                return vec![];
+            }
+            let mut order: Vec<usize> = (0..4).collect();
+            order.rotate_left(i % 4);
+            if i % 3 == 0 {
+                order.swap(0, 1);
+            }
+            if i % 5 == 2 {
+                order.truncate(2);
+            }
+            if i % 4 == 1 && order.len() == 4 {
+                order.swap(2, 3);
+            }
+            order
+        })
+        .collect();
+    // Every submission differs (信息科人数), so that no duplicate-answers rule sets one aside.
+    let mut text = format!(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、{stem},3、信息科人数\n"
+    );
+    let mut code = format!(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、{stem}({}),{},3、信息科人数\n",
+        options[0],
+        options[1..]
+            .iter()
+            .map(|o| format!("2、({o})"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    for (i, r) in rankings.iter().enumerate() {
+        let answer = if r.is_empty() {
+            "(空)".to_owned()
+        } else {
+            r.iter().map(|&o| options[o]).collect::<Vec<_>>().join("→")
+        };
+        text.push_str(&format!(
+            "{},{},{answer},{}\n",
+            lead(i),
+            ["三级", "二级"][i % 2],
+            i + 5
+        ));
+        let places: Vec<String> = (0..4)
+            .map(|o| match (r.is_empty(), r.iter().position(|&x| x == o)) {
+                (true, _) => "-2".to_owned(),
+                (false, Some(p)) => (p + 1).to_string(),
+                (false, None) => "0".to_owned(),
+            })
+            .collect();
+        code.push_str(&format!(
+            "{},{},{},{}\n",
+            lead(i),
+            i % 2 + 1,
+            places.join(","),
+            i + 5
+        ));
+    }
+    let text_csv = base.join("123456_按文本_风险排序调查_40_40.csv");
+    let code_csv = base.join("123456_按序号_风险排序调查_40_40.csv");
+    std::fs::write(&text_csv, &text).unwrap();
+    std::fs::write(&code_csv, &code).unwrap();
+
+    // The expected table, tallied here: base, and per option its score, first-place share,
+    // mean place; highest score first.
+    let ranked: Vec<&Vec<usize>> = rankings.iter().filter(|r| !r.is_empty()).collect();
+    let n = ranked.len();
+    let mut want: Vec<(String, f64, String, String)> = (0..4)
+        .map(|o| {
+            let places: Vec<usize> = ranked
+                .iter()
+                .filter_map(|r| r.iter().position(|&x| x == o).map(|p| p + 1))
+                .collect();
+            let score = places.iter().map(|p| (4 - p + 1) as f64).sum::<f64>() / n as f64;
+            let first = places.iter().filter(|&&p| p == 1).count();
+            let mean = places.iter().sum::<usize>() as f64 / places.len() as f64;
+            // Rounded half up, as the report rounds (2.625 prints as 2.63).
+            let half_up = |x: f64| format!("{:.2}", (x * 100.0).round() / 100.0);
+            (
+                options[o].to_owned(),
+                score,
+                format!("{}%", half_up(first as f64 * 100.0 / n as f64)),
+                half_up(mean),
+            )
+        })
+        .collect();
+    want.sort_by(|a, b| b.1.total_cmp(&a.1));
+
+    let mut printed = Vec::new();
+    for (csv, name) in [(&text_csv, "ranking-text"), (&code_csv, "ranking-code")] {
+        let out = draft_and_build(csv, None, name);
+        let report = drafted(name);
+        let narrative = std::fs::read_to_string(report.join("narrative/report.md")).unwrap();
+        assert!(
+            narrative.contains("@ranking {questions = [\"q2_1\", \"q2_2\", \"q2_3\", \"q2_4\"]"),
+            "{name}: {narrative}"
+        );
+        let review = std::fs::read_to_string(report.join("REVIEW.md")).unwrap();
+        assert!(review.contains("第2题 is a ranking (排序题)"), "{review}");
+        let tables = tables_of(&out);
+        let t = tables
+            .tables
+            .iter()
+            .find(|t| t.kind == TableKind::Ranking)
+            .unwrap_or_else(|| panic!("{name}: no ranking table"));
+        let headers: Vec<&str> = t.columns.iter().map(|c| c.header.as_str()).collect();
+        assert_eq!(
+            headers,
+            [
+                "选项",
+                "综合得分",
+                "排第一位",
+                "排前三位",
+                "参与排序",
+                "平均名次"
+            ],
+            "{name}"
+        );
+        let rows: Vec<(String, String, String, String)> = t
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    r.cells[0].text.clone(),
+                    r.cells[1].text.clone(),
+                    r.cells[2].text.clone(),
+                    r.cells[5].text.clone(),
+                )
+            })
+            .collect();
+        let expected: Vec<(String, String, String, String)> = want
+            .iter()
+            .map(|(l, s, f, m)| {
+                let s = format!("{:.2}", (s * 100.0).round() / 100.0);
+                (l.clone(), s, f.clone(), m.clone())
+            })
+            .collect();
+        assert_eq!(rows, expected, "{name}");
+        assert!(
+            t.notes
+                .iter()
+                .any(|note| note.contains(&format!("N={n}，"))),
+            "{name}: {:?}",
+            t.notes
+        );
+        printed.push(rows);
+    }
+    assert_eq!(printed[0], printed[1], "both modes print the same table");
+
+    // One place given twice: the build stops at that cell.
+    let report = drafted("ranking-code");
+    let bad = code.replacen(",2,1,0,0,", ",2,2,0,0,", 1);
+    assert_ne!(bad, code, "the fixture has a row to spoil");
+    let data = std::fs::read_dir(report.join("data"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "csv"))
+        .unwrap();
+    std::fs::write(&data, &bad).unwrap();
+    let typst = xtask::setup::typst().unwrap();
+    let Err(e) = xtask::report::build(&root(), &report, &base.join("out-bad"), &typst, None) else {
+        panic!("a ranking with one place given twice built");
+    };
+    let e = format!("{e:#}");
+    assert!(
+        e.contains("place 2 of ranking 2 is also given in column"),
+        "{e}"
+    );
+}

@@ -17,8 +17,8 @@ mod tables;
 
 pub use acc::{Aggregate, CrossTabSpec};
 pub use tables::{
-    Answered, CrossTab, Figure, FrequencyRow, FrequencyTable, NumericSummary, RowOrder,
-    is_categorical, percent, ranks, top,
+    Answered, CrossTab, Figure, FrequencyRow, FrequencyTable, NumericSummary, RankingRow,
+    RankingTable, RowOrder, is_categorical, percent, ranks, top,
 };
 
 use schemars::JsonSchema;
@@ -59,6 +59,8 @@ pub enum AggregateError {
     NotAPart { questionnaire: String },
     #[error("aggregates of `{left}` and `{right}` cannot be combined")]
     Incompatible { left: String, right: String },
+    #[error("`{questions}` do not hold a ranking: {reason}")]
+    NotARanking { questions: String, reason: String },
 }
 
 /// Aggregate a stream of records in one pass.

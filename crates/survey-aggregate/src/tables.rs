@@ -97,6 +97,36 @@ pub struct NumericSummary {
     pub max: Option<f64>,
 }
 
+/// A ranking question (排序题), one row per option in the order asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RankingTable {
+    pub questionnaire: String,
+    /// Respondents who ranked at least one option.
+    pub base: u64,
+    /// Respondents the ranking was not shown to.
+    pub not_shown: u64,
+    /// Respondents shown the ranking who ranked nothing.
+    pub skipped: u64,
+    pub rows: Vec<RankingRow>,
+}
+
+/// One option of a ranking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RankingRow {
+    /// The question holding the option's place.
+    pub question: String,
+    pub text: String,
+    /// How many gave the option place 1, 2, … (index 0 is the first place).
+    pub places: Vec<u64>,
+    /// How many ranked the option at all.
+    pub ranked: u64,
+    /// The mean place among those who ranked it (1 is the top).
+    pub mean_place: Option<f64>,
+    /// 问卷星's 平均综合得分: each place weighted k for the first, k − 1 for the second … 1
+    /// for the last (k options), summed over the base, so higher is ranked higher.
+    pub score: Option<f64>,
+}
+
 /// A derived figure: a count over a base, with its unrounded percentage.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Figure {
@@ -320,6 +350,100 @@ impl Aggregate {
             median: quantile(0.5),
             q3: quantile(0.75),
             max: map.keys().next_back().map(|v| v.0),
+        })
+    }
+
+    /// A ranking question (排序题) held as one whole-number question per option, each the
+    /// place the respondent gave that option (1 for the first), unanswered when it was left
+    /// out. Every respondent who ranked anything gave place 1 to exactly one option, so the
+    /// base is the count of first places; the places given must thin out from the first on
+    /// (no more second places than first), or the questions hold no ranking.
+    pub fn ranking(&self, index: &Index, qids: &[&str]) -> Result<RankingTable, AggregateError> {
+        self.check_index(index)?;
+        let k = qids.len();
+        let not_a_ranking = |reason: String| AggregateError::NotARanking {
+            questions: qids.join("`, `"),
+            reason,
+        };
+        if k < 2 {
+            return Err(not_a_ranking("a ranking has at least two options".into()));
+        }
+        let mut rows = Vec::new();
+        let mut not_shown = None;
+        for qid in qids {
+            let (p, q) = question(index, qid)?;
+            let acc = self.q(p);
+            let Data::Numeric(map) = &acc.data else {
+                return Err(AggregateError::NotNumeric {
+                    question: (*qid).to_owned(),
+                });
+            };
+            if *not_shown.get_or_insert(acc.not_shown) != acc.not_shown {
+                return Err(not_a_ranking(format!(
+                    "`{qid}` was not shown to {} respondents, `{}` to {}: a ranking is shown as a whole",
+                    acc.not_shown,
+                    qids[0],
+                    not_shown.unwrap_or_default()
+                )));
+            }
+            let mut places = vec![0u64; k];
+            for (v, &c) in map {
+                let place = v.0;
+                if place.fract() != 0.0 || place < 1.0 || place > k as f64 {
+                    return Err(not_a_ranking(format!(
+                        "`{qid}` holds {place}, which is no place from 1 to {k}"
+                    )));
+                }
+                places[place as usize - 1] += c;
+            }
+            let ranked: u64 = places.iter().sum();
+            let mean_place = (ranked > 0).then(|| {
+                places
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &c)| (i + 1) as f64 * c as f64)
+                    .sum::<f64>()
+                    / ranked as f64
+            });
+            rows.push(RankingRow {
+                question: q.id.clone(),
+                text: q.text.zh.clone(),
+                places,
+                ranked,
+                mean_place,
+                score: None,
+            });
+        }
+        let given: Vec<u64> = (0..k)
+            .map(|i| rows.iter().map(|r| r.places[i]).sum())
+            .collect();
+        if let Some(i) = (1..k).find(|&i| given[i] > given[i - 1]) {
+            return Err(not_a_ranking(format!(
+                "place {} is given {} times but place {} only {}: a respondent who ranks n options gives places 1 to n",
+                i + 1,
+                given[i],
+                i,
+                given[i - 1]
+            )));
+        }
+        let base = given[0];
+        for r in &mut rows {
+            r.score = (base > 0).then(|| {
+                r.places
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &c)| (k - i) as f64 * c as f64)
+                    .sum::<f64>()
+                    / base as f64
+            });
+        }
+        let not_shown = not_shown.unwrap_or_default();
+        Ok(RankingTable {
+            questionnaire: index.id().to_owned(),
+            base,
+            not_shown,
+            skipped: self.records() - not_shown - base,
+            rows,
         })
     }
 

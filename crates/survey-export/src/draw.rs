@@ -432,7 +432,7 @@ fn axis_label(v: f64, unit: AxisUnit) -> String {
     };
     match unit {
         AxisUnit::Percent => format!("{s}%"),
-        AxisUnit::Count => s,
+        AxisUnit::Count | AxisUnit::Score => s,
     }
 }
 

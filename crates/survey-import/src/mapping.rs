@@ -141,7 +141,19 @@ pub struct Mapping {
     /// because the questionnaire declares no display condition that explains them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skips_as_unanswered: Vec<String>,
+    /// Ranking questions (问卷星's 排序题), by 问卷星 question number: each option's text → the
+    /// whole-number question that holds the place the respondent gave that option (1 for the
+    /// first); an option left out of the ranking is unanswered. In code mode (按序号) every
+    /// option has a column `N、(选项)` holding its place, `0`, `-2` or an empty cell when it
+    /// was not ranked; in text mode (按文本) the one column `N、题干` lists the ranked options
+    /// in order, joined with `→`. A respondent's places must run 1, 2, 3… without a gap or a
+    /// repeat.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub rankings: IndexMap<String, IndexMap<String, String>>,
 }
+
+/// The separator of a text-mode ranking answer (`数据泄露→勒索病毒→内部违规`).
+pub const RANK_SEPARATOR: char = '→';
 
 impl Mapping {
     /// A mapping for response records keyed by question id.
@@ -161,6 +173,7 @@ impl Mapping {
             missing: MissingValues::default(),
             absent_questions: vec![],
             skips_as_unanswered: vec![],
+            rankings: IndexMap::new(),
         }
     }
 
@@ -210,6 +223,44 @@ impl Mapping {
                 problems.push(format!(
                     "question `{qid}` is mapped from both number {other} and number {n}"
                 ));
+            }
+        }
+        for (n, options) in &self.rankings {
+            if !valid_key(n) || n.contains('.') {
+                problems.push(format!(
+                    "rankings: `{n}` is not a 问卷星 question number (`7`)"
+                ));
+            }
+            if self.questions.contains_key(n) {
+                problems.push(format!(
+                    "question number {n} is both under `questions` and under `rankings`"
+                ));
+            }
+            if options.len() < 2 {
+                problems.push(format!(
+                    "rankings: question number {n} has {} option(s); a ranking needs at least two",
+                    options.len()
+                ));
+            }
+            for (label, qid) in options {
+                match index.get(qid) {
+                    None => problems.push(format!(
+                        "rankings: option «{label}» of number {n} maps to `{qid}`, which is not a question of {}",
+                        index.id()
+                    )),
+                    Some(q) if !matches!(q.kind, survey_schema::QuestionKind::Integer { .. }) => {
+                        problems.push(format!(
+                            "rankings: `{qid}` (option «{label}» of number {n}) must be an `integer` question holding the option's place, not {}",
+                            q.kind.name()
+                        ))
+                    }
+                    Some(_) => {}
+                }
+                if let Some(other) = seen.insert(qid.clone(), n.clone()) {
+                    problems.push(format!(
+                        "question `{qid}` is mapped from both number {other} and number {n}"
+                    ));
+                }
             }
         }
         let check_codes = |what: &str,

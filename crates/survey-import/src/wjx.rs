@@ -116,6 +116,27 @@ enum Slot {
         q: usize,
         col: usize,
     },
+    /// One option's column of a code-mode ranking (`N、(选项)`): the place given to the option.
+    Rank {
+        q: usize,
+        col: usize,
+    },
+    /// The one column of a text-mode ranking: the ranked options in order, joined with `→`.
+    RankText {
+        group: usize,
+        col: usize,
+    },
+}
+
+/// A ranking question (排序题): one whole-number question per option, holding its place.
+#[derive(Debug)]
+struct RankGroup {
+    /// 问卷星 question number.
+    number: String,
+    /// The options' questions, in the mapping's order.
+    qs: Vec<usize>,
+    /// Option text → index into `qs`.
+    labels: HashMap<String, usize>,
 }
 
 /// How the columns of one export map onto a questionnaire.
@@ -159,6 +180,8 @@ pub struct Plan {
     fast_single: Vec<(usize, usize)>,
     /// (column, question) of every text column; `None` when some column needs the full path.
     fast_text: Option<Vec<(usize, usize)>>,
+    /// The ranking questions of the mapping.
+    rankings: Vec<RankGroup>,
 }
 
 impl Plan {
@@ -250,6 +273,29 @@ impl Plan {
         }
         let mut single_cols: HashMap<usize, usize> = HashMap::new();
         let mut multi_cols: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
+        let rankings: Vec<RankGroup> = mapping
+            .rankings
+            .iter()
+            .map(|(number, options)| {
+                let mut qs = Vec::new();
+                let mut labels = HashMap::new();
+                for (label, qid) in options {
+                    if let Some(q) = index.position(qid) {
+                        labels.insert(clean(label).to_owned(), qs.len());
+                        qs.push(q);
+                    }
+                }
+                RankGroup {
+                    number: number.clone(),
+                    qs,
+                    labels,
+                }
+            })
+            .collect();
+        let ranking_of = |number: &str| rankings.iter().position(|g| g.number == number);
+        // Per ranking, its text-mode column; per option question, its code-mode column.
+        let mut rank_text_cols: HashMap<usize, usize> = HashMap::new();
+        let mut rank_cols: HashMap<usize, usize> = HashMap::new();
         let not_mapped = |key: &str| {
             format!(
                 "question {key} is not in the mapping's `questions` (add \"{key}\": \"<question id>\", or list the column in `ignore_columns`)"
@@ -259,6 +305,46 @@ impl Plan {
             use crate::headers::Role;
             match role {
                 Role::Meta | Role::Ignored => {}
+                Role::Option { number, option, .. }
+                    if ranking_of(&number.to_string()).is_some() =>
+                {
+                    let group = &rankings[ranking_of(&number.to_string()).unwrap_or_default()];
+                    let &k = group.labels.get(clean(option)).ok_or_else(|| {
+                        err_col(
+                            c,
+                            format!(
+                                "option text «{}» is not one of ranking {}'s options in the mapping's `rankings` ({})",
+                                crate::shorten(option, 60),
+                                group.number,
+                                group.labels.keys().map(String::as_str).collect::<Vec<_>>().join(" / ")
+                            ),
+                        )
+                    })?;
+                    let q = group.qs[k];
+                    if let Some(prev) = rank_cols.insert(q, c) {
+                        return Err(err_col(
+                            c,
+                            format!(
+                                "option «{}» of ranking {} already has column {}",
+                                crate::shorten(option, 60),
+                                group.number,
+                                column_name(prev, headers)
+                            ),
+                        ));
+                    }
+                }
+                Role::Question { key, .. } if ranking_of(key).is_some() => {
+                    let g = ranking_of(key).unwrap_or_default();
+                    if let Some(prev) = rank_text_cols.insert(g, c) {
+                        return Err(err_col(
+                            c,
+                            format!(
+                                "ranking {key} already has column {}",
+                                column_name(prev, headers)
+                            ),
+                        ));
+                    }
+                }
                 Role::Option { number, option, .. } => {
                     let key = number.to_string();
                     let q = *by_key
@@ -313,7 +399,66 @@ impl Plan {
             }
         }
         let mut slots = Vec::new();
+        for (g, group) in rankings.iter().enumerate() {
+            let text = rank_text_cols.get(&g).copied();
+            let coded: Vec<usize> = group
+                .qs
+                .iter()
+                .filter_map(|q| rank_cols.get(q).copied())
+                .collect();
+            match (text, coded.first()) {
+                (Some(col), Some(&other)) => {
+                    return Err(err_col(
+                        col,
+                        format!(
+                            "ranking {} has both this column and option columns such as {}",
+                            group.number,
+                            column_name(other, headers)
+                        ),
+                    ));
+                }
+                (Some(col), None) => slots.push(Slot::RankText { group: g, col }),
+                (None, Some(_)) => {
+                    for &q in &group.qs {
+                        let col = rank_cols.get(&q).copied().ok_or_else(|| {
+                            ImportError::file(
+                                file,
+                                format!(
+                                    "ranking {} has no column for `{}`: in code mode every option has one (`{}、(选项)`)",
+                                    group.number,
+                                    index.question(q).id,
+                                    group.number
+                                ),
+                            )
+                        })?;
+                        slots.push(Slot::Rank { q, col });
+                    }
+                }
+                (None, None) => {
+                    if group
+                        .qs
+                        .iter()
+                        .all(|&q| mapping.absent_questions.contains(&index.question(q).id))
+                    {
+                        continue;
+                    }
+                    return Err(ImportError::file(
+                        file,
+                        format!(
+                            "ranking {} (`rankings` in the mapping) has no column in the export",
+                            group.number
+                        ),
+                    ));
+                }
+            }
+        }
+        let in_ranking: Vec<bool> = (0..index.len())
+            .map(|q| rankings.iter().any(|g| g.qs.contains(&q)))
+            .collect();
         for (q, question) in index.questions().iter().enumerate() {
+            if in_ranking[q] {
+                continue;
+            }
             let single = single_cols.get(&q).copied();
             let multi = multi_cols.remove(&q);
             let slot = match (&question.kind, single, multi, mode) {
@@ -415,10 +560,12 @@ impl Plan {
                         t.push((col, q));
                     }
                 }
-                // Numbers and text-mode answers take the full path.
-                Slot::Single { .. } | Slot::MultiText { .. } | Slot::Number { .. } => {
-                    fast_text = None
-                }
+                // Numbers, rankings and text-mode answers take the full path.
+                Slot::Single { .. }
+                | Slot::MultiText { .. }
+                | Slot::Number { .. }
+                | Slot::Rank { .. }
+                | Slot::RankText { .. } => fast_text = None,
             }
         }
         let wording = wording_differences(index, headers, &roles, &by_key);
@@ -459,6 +606,7 @@ impl Plan {
             fast_multi_loose,
             fast_single,
             fast_text,
+            rankings,
             digit_markers: mapping
                 .missing
                 .not_shown
@@ -753,14 +901,144 @@ impl Plan {
                         (None, slot) => *slot = Value::Text(clean(cell).to_owned()),
                     }
                 }
+                Slot::Rank { q, col } => {
+                    let cell = cells.cell(col);
+                    let c = clean(cell);
+                    record.values[q] = match self.missing(cell, true) {
+                        Some(v) => v,
+                        None if c == "0" => Value::Skipped,
+                        None => {
+                            let most = self
+                                .rankings
+                                .iter()
+                                .find(|g| g.qs.contains(&q))
+                                .map_or(0, |g| g.qs.len());
+                            match c.parse::<usize>() {
+                                Ok(p) if (1..=most).contains(&p) => Value::Number(p as f64),
+                                _ => {
+                                    return Err(err(
+                                        col,
+                                        format!(
+                                            "expected the place given to this option (1…{most}), or 0 when it was not ranked"
+                                        ),
+                                    ));
+                                }
+                            }
+                        }
+                    };
+                }
+                Slot::RankText { group, col } => {
+                    let g = &self.rankings[group];
+                    let cell = cells.cell(col);
+                    if let Some(v) = self.missing(cell, false) {
+                        for &q in &g.qs {
+                            record.values[q] = v.clone();
+                        }
+                        continue;
+                    }
+                    for &q in &g.qs {
+                        record.values[q] = Value::Skipped;
+                    }
+                    for (place, part) in cell.split(crate::mapping::RANK_SEPARATOR).enumerate() {
+                        let label = clean(part);
+                        let &k = g.labels.get(label).ok_or_else(|| {
+                            err(
+                                col,
+                                format!(
+                                    "«{}» is not one of ranking {}'s options in the mapping's `rankings` ({})",
+                                    crate::shorten(label, 60),
+                                    g.number,
+                                    g.labels.keys().map(String::as_str).collect::<Vec<_>>().join(" / ")
+                                ),
+                            )
+                        })?;
+                        let q = g.qs[k];
+                        if record.values[q] != Value::Skipped {
+                            return Err(err(
+                                col,
+                                format!("option «{}» is ranked twice", crate::shorten(label, 60)),
+                            ));
+                        }
+                        record.values[q] = Value::Number(place as f64 + 1.0);
+                    }
+                }
             }
         }
+        self.check_rankings(row, cells, &mut record.values)?;
         for &q in &self.skips_as_unanswered {
             if record.values[q] == Value::NotShown {
                 record.values[q] = Value::Skipped;
             }
         }
         self.id_and_meta(row, cells, record, meta)
+    }
+
+    /// The places a respondent gave in a code-mode ranking run 1, 2, 3… without a gap or a
+    /// repeat. A ranking is shown or not as a whole: an option marked not shown (`-3`) beside
+    /// options given places was left out of the ranking.
+    fn check_rankings<C: Cells + ?Sized>(
+        &self,
+        row: usize,
+        cells: &C,
+        values: &mut [Value],
+    ) -> Result<(), ImportError> {
+        for group in &self.rankings {
+            // Text-mode rankings are in order by construction.
+            let cols: Vec<(usize, usize)> = self
+                .slots
+                .iter()
+                .filter_map(|s| match *s {
+                    Slot::Rank { q, col } if group.qs.contains(&q) => Some((q, col)),
+                    _ => None,
+                })
+                .collect();
+            if cols.is_empty() {
+                continue;
+            }
+            let err = |c: usize, message: String| self.cell_error(row, c, cells.cell(c), message);
+            if cols.iter().any(|&(q, _)| values[q] == Value::NotShown)
+                && cols
+                    .iter()
+                    .any(|&(q, _)| matches!(values[q], Value::Number(_)))
+            {
+                for &(q, _) in &cols {
+                    if values[q] == Value::NotShown {
+                        values[q] = Value::Skipped;
+                    }
+                }
+            }
+            let mut by_place: Vec<Option<usize>> = vec![None; cols.len()];
+            for &(q, col) in &cols {
+                if let Value::Number(p) = values[q] {
+                    let p = p as usize;
+                    if let Some(prev) = by_place[p - 1] {
+                        return Err(err(
+                            col,
+                            format!(
+                                "place {p} of ranking {} is also given in column {}: each place goes to one option",
+                                group.number,
+                                column_name(prev, &self.headers)
+                            ),
+                        ));
+                    }
+                    by_place[p - 1] = Some(col);
+                }
+            }
+            let ranked = by_place.iter().filter(|p| p.is_some()).count();
+            if let Some(gap) = by_place[..ranked].iter().position(Option::is_none)
+                && let Some(&Some(col)) = by_place[ranked..].iter().find(|p| p.is_some())
+            {
+                return Err(err(
+                    col,
+                    format!(
+                        "ranking {} skips place {}: the places given run 1, 2, 3… without a gap",
+                        group.number,
+                        gap + 1
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// An error located at a cell of this export: file, row, column header and value.
@@ -963,12 +1241,20 @@ pub fn parse_duration(s: &str) -> Option<f64> {
 // ---------------------------------------------------------------------------------------------
 // Writing: the inverse, for example data and test fixtures.
 
+/// What a 问卷星 question number of the writer holds.
+enum Written {
+    /// A question at this position.
+    Question(usize),
+    /// A ranking: its options' texts and questions, and the wording they share.
+    Ranking(Vec<(String, usize)>, String),
+}
+
 /// Write records in a 问卷星 layout: the header row, then one row per record.
 pub struct WjxWriter<'a> {
     index: &'a Index,
     mode: WjxMode,
-    /// (question number, question position) in 问卷星 order.
-    order: Vec<(String, usize)>,
+    /// (question number, what it holds) in 问卷星 order.
+    order: Vec<(String, Written)>,
     /// Per question: option position → text written (an alias if the mapping has one).
     texts: Vec<Vec<String>>,
     /// Per question: option position → 问卷星 option number.
@@ -979,11 +1265,25 @@ pub struct WjxWriter<'a> {
 
 impl<'a> WjxWriter<'a> {
     pub fn new(index: &'a Index, mapping: &'a Mapping, mode: WjxMode) -> WjxWriter<'a> {
-        let mut order: Vec<(String, usize)> = mapping
+        let mut order: Vec<(String, Written)> = mapping
             .questions
             .iter()
-            .filter_map(|(n, qid)| Some((n.clone(), index.position(qid)?)))
+            .filter_map(|(n, qid)| Some((n.clone(), Written::Question(index.position(qid)?))))
             .collect();
+        for (n, options) in &mapping.rankings {
+            let options: Vec<(String, usize)> = options
+                .iter()
+                .filter_map(|(label, qid)| Some((label.clone(), index.position(qid)?)))
+                .collect();
+            // The wording of the first option's question, its option cut off.
+            let stem = options.first().map_or_else(String::new, |(label, q)| {
+                let t = &index.question(*q).text.zh;
+                t.strip_suffix(label.as_str())
+                    .map_or(t.as_str(), |s| s.trim_end_matches(['：', ':', '—', '-']))
+                    .to_owned()
+            });
+            order.push((n.clone(), Written::Ranking(options, stem)));
+        }
         order.sort_by_key(|(n, _)| n.parse::<u32>().unwrap_or(u32::MAX));
         let texts = index
             .questions()
@@ -1060,7 +1360,24 @@ impl<'a> WjxWriter<'a> {
             m.source_detail.clone(),
             m.ip.clone(),
         ];
-        for (n, q) in &self.order {
+        for (n, w) in &self.order {
+            let q = match w {
+                Written::Question(q) => q,
+                Written::Ranking(options, stem) => {
+                    if self.mode == WjxMode::Code {
+                        for (k, (t, _)) in options.iter().enumerate() {
+                            h.push(match (self.legacy, k) {
+                                (true, _) => format!("第{n}题({t})"),
+                                (false, 0) => format!("{n}、{stem}({t})"),
+                                (false, _) => format!("{n}、({t})"),
+                            });
+                        }
+                    } else {
+                        h.push(format!("{n}、{stem}"));
+                    }
+                    continue;
+                }
+            };
             let question = self.index.question(*q);
             if self.mode == WjxMode::Code && question.kind.is_multiple() {
                 for (k, t) in self.texts[*q].iter().enumerate() {
@@ -1103,8 +1420,14 @@ impl<'a> WjxWriter<'a> {
             String::new(),
             meta.ip.clone().unwrap_or_default(),
         ];
-        for (_, q) in &self.order {
-            let q = *q;
+        for (_, w) in &self.order {
+            let q = match w {
+                Written::Question(q) => *q,
+                Written::Ranking(options, _) => {
+                    self.ranking(record, options, &mut row);
+                    continue;
+                }
+            };
             let v = &record.values[q];
             let other = record.other_text(q);
             let with_other = |o: usize, base: String| match other {
@@ -1151,6 +1474,48 @@ impl<'a> WjxWriter<'a> {
             }
         }
         row
+    }
+}
+
+impl WjxWriter<'_> {
+    /// A ranking's cells: in code mode each option's place (0 when not ranked), in text mode
+    /// the ranked options in order joined with `→`.
+    fn ranking(&self, record: &Record, options: &[(String, usize)], row: &mut Vec<String>) {
+        let places: Vec<(usize, &str)> = {
+            let mut p: Vec<(usize, &str)> = options
+                .iter()
+                .filter_map(|(t, q)| match record.values[*q] {
+                    Value::Number(x) => Some((x as usize, t.as_str())),
+                    _ => None,
+                })
+                .collect();
+            p.sort();
+            p
+        };
+        let missing = options
+            .iter()
+            .map(|(_, q)| &record.values[*q])
+            .find(|v| **v == Value::NotShown)
+            .or((places.is_empty()).then_some(&Value::Skipped));
+        match (missing, self.mode) {
+            (Some(v), WjxMode::Code) => {
+                row.extend(options.iter().map(|_| self.missing(v, true)));
+            }
+            (Some(v), _) => row.push(self.missing(v, false)),
+            (None, WjxMode::Code) => {
+                row.extend(options.iter().map(|(_, q)| match record.values[*q] {
+                    Value::Number(x) => format!("{x}"),
+                    _ => "0".into(),
+                }))
+            }
+            (None, _) => row.push(
+                places
+                    .iter()
+                    .map(|(_, t)| *t)
+                    .collect::<Vec<_>>()
+                    .join(&crate::mapping::RANK_SEPARATOR.to_string()),
+            ),
+        }
     }
 }
 

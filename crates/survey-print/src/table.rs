@@ -31,6 +31,8 @@ pub enum TableKind {
     Audit,
     /// The rows of a matrix question, each with its shares of the same options.
     Matrix,
+    /// A ranking question: each option's score and the places it was given.
+    Ranking,
 }
 
 /// What a column holds; the drawer chooses width and alignment from it.
@@ -490,6 +492,8 @@ impl ChartStyle {
 pub enum AxisUnit {
     Percent,
     Count,
+    /// A score or a mean: a plain number that is no count.
+    Score,
 }
 
 /// The value axis.

@@ -1,7 +1,7 @@
 //! The registry of built-in block kinds. The blocks themselves live in [`crate::blocks`].
 
 use crate::block::Registry;
-use crate::blocks::{audit, front, inference, matrix, notes, tables, trend};
+use crate::blocks::{audit, front, inference, matrix, notes, ranking, tables, trend};
 
 impl Registry {
     /// Every built-in kind. Kinds with a main field may give it bare in a narrative
@@ -22,6 +22,7 @@ impl Registry {
             .register_positional::<tables::ChartBlock>("chart", "question")
             .register::<tables::NumericSummary>("numeric_summary")
             .register::<matrix::MatrixBlock>("matrix")
+            .register::<ranking::RankingBlock>("ranking")
             .register::<inference::CrossTabBlock>("crosstab")
             .register_positional::<inference::WeightedTable>("weighted_table", "question")
             .register_positional::<inference::WeightingSummaryBlock>("weighting_summary", "weights")

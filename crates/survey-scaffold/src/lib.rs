@@ -21,7 +21,9 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use survey_clean::{Action, Keep, RuleSpec, Rules};
 use survey_import::headers::{Role, classify, clean};
-use survey_import::mapping::{Layout, Mapping, MetadataColumns, MissingValues, WjxMode};
+use survey_import::mapping::{
+    Layout, Mapping, MetadataColumns, MissingValues, RANK_SEPARATOR, WjxMode,
+};
 use survey_schema::{
     ChoiceOption, Condition, Label, Question, QuestionKind, Questionnaire, Section,
 };
@@ -90,6 +92,17 @@ enum Coder {
     },
     Number(usize),
     Text(usize),
+    /// One option of a ranking in code mode: its column holds the place given to it; the
+    /// ranking was not shown when every column of it says so.
+    RankCode {
+        col: usize,
+        all: Vec<usize>,
+    },
+    /// One option of a ranking in text mode: the column lists the ranked options joined with →.
+    RankText {
+        col: usize,
+        label: String,
+    },
 }
 
 struct DraftQ {
@@ -105,6 +118,8 @@ struct DraftQ {
     coder: Coder,
     /// Data texts that differ from the label they stand for (text → code).
     aliases: IndexMap<String, String>,
+    /// For one option of a ranking (排序题): the ranking's 问卷星 number and the option's text.
+    ranking: Option<(String, String)>,
 }
 
 fn is_not_shown(s: &str) -> bool {
@@ -689,13 +704,72 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 })
             })
         {
-            for &(c, _) in &g.cols {
-                ignore_columns.push(clean(&headers[c]).to_owned());
+            let tq = text_q.as_ref().and_then(|t| t.question(g.number));
+            let stem = tq
+                .map(|t| t.text.clone())
+                .or_else(|| g.text.as_deref().map(|t| clean(t).to_owned()))
+                .unwrap_or_default();
+            let labels: Vec<(String, Coder)> = g
+                .cols
+                .iter()
+                .map(|(c, o)| {
+                    (
+                        clean(o.as_deref().unwrap_or_default()).to_owned(),
+                        Coder::RankCode {
+                            col: *c,
+                            all: g.cols.iter().map(|(c, _)| *c).collect(),
+                        },
+                    )
+                })
+                .collect();
+            push_ranking(
+                &mut qs,
+                &mut guesses,
+                &g.key,
+                &stem,
+                labels,
+                "its option columns hold the places given (1 = first; 0 when not ranked)",
+            );
+            continue;
+        }
+        // A column of options joined with → in rank order: a ranking in a 按文本 download.
+        if !g.options
+            && !g.key.contains('.')
+            && col_values(g.cols[0].0)
+                .map(clean)
+                .any(|v| v.contains(RANK_SEPARATOR))
+            && col_values(g.cols[0].0).map(clean).all(|v| !v.contains('┋'))
+        {
+            let c = g.cols[0].0;
+            let tq = text_q.as_ref().and_then(|t| t.question(g.number));
+            let stem = tq
+                .map(|t| t.text.clone())
+                .or_else(|| g.text.as_deref().map(|t| clean(t).to_owned()))
+                .unwrap_or_default();
+            // The options: the questionnaire's, else every one ranked, as first met.
+            let mut labels: Vec<String> = tq.map(|t| t.options.clone()).unwrap_or_default();
+            for v in col_values(c).map(clean) {
+                if is_not_shown(v) || is_skipped(v) {
+                    continue;
+                }
+                for part in v.split(RANK_SEPARATOR).map(clean) {
+                    if !part.is_empty() && !labels.iter().any(|l| l == part) {
+                        labels.push(part.to_owned());
+                    }
+                }
             }
-            guesses.push(format!(
-                "第{}题 holds ranks in its option columns (a ranking question, 排序题), which this toolkit does not tabulate; its columns are read past (`ignore_columns`).",
-                g.key
-            ));
+            let labels: Vec<(String, Coder)> = labels
+                .into_iter()
+                .map(|l| (l.clone(), Coder::RankText { col: c, label: l }))
+                .collect();
+            push_ranking(
+                &mut qs,
+                &mut guesses,
+                &g.key,
+                &stem,
+                labels,
+                "its column lists the ranked options in order, joined with →",
+            );
             continue;
         }
         let tq = text_q.as_ref().and_then(|t| t.question(g.number));
@@ -1204,6 +1278,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             show_if: None,
             coder,
             aliases,
+            ranking: None,
         });
     }
     // The rows of a matrix share their options: in a 按文本 download, where options are known
@@ -1258,7 +1333,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         let skipped = vals[qi].iter().filter(|v| **v == Val::Skipped).count();
         if skipped > 0 {
             q.required = false;
-            if !matches!(q.kind, QuestionKind::Text { .. }) {
+            if !matches!(q.kind, QuestionKind::Text { .. }) && q.ranking.is_none() {
                 guesses.push(format!(
                     "`{}` (第{}题) was left unanswered in {skipped} submission(s), so it is marked optional (`\"required\": false`); if it was required, those submissions are incomplete.",
                     q.id, q.key
@@ -1432,7 +1507,11 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         respondent_id: "序号".into(),
         metadata: MetadataColumns::default(),
         ignore_columns,
-        questions: qs.iter().map(|q| (q.key.clone(), q.id.clone())).collect(),
+        questions: qs
+            .iter()
+            .filter(|q| q.ranking.is_none())
+            .map(|q| (q.key.clone(), q.id.clone()))
+            .collect(),
         option_aliases: qs
             .iter()
             .filter(|q| !q.aliases.is_empty())
@@ -1442,6 +1521,17 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         missing: MissingValues::default(),
         absent_questions: Vec::new(),
         skips_as_unanswered,
+        rankings: {
+            let mut r: IndexMap<String, IndexMap<String, String>> = IndexMap::new();
+            for q in &qs {
+                if let Some((number, label)) = &q.ranking {
+                    r.entry(number.clone())
+                        .or_default()
+                        .insert(label.clone(), q.id.clone());
+                }
+            }
+            r
+        },
     };
     // Cleaning rules.
     let mut rules = Vec::new();
@@ -1680,6 +1770,51 @@ fn add_unlisted(
     }
 }
 
+/// A ranking (排序题) drafted as one whole-number question per option, holding the place the
+/// respondent gave it: `q{N}_1`…, each worded «stem：option», mapped under `rankings`.
+fn push_ranking(
+    qs: &mut Vec<DraftQ>,
+    guesses: &mut Vec<String>,
+    key: &str,
+    stem: &str,
+    options: Vec<(String, Coder)>,
+    how: &str,
+) {
+    let k = options.len();
+    let stem = if stem.is_empty() {
+        format!("第{key}题")
+    } else {
+        stem.trim_end_matches(['：', ':']).to_owned()
+    };
+    let first = qs.len();
+    for (j, (label, coder)) in options.into_iter().enumerate() {
+        qs.push(DraftQ {
+            key: format!("{key}.{}", j + 1),
+            id: format!("q{key}_{}", j + 1),
+            why: format!(
+                "one option of a ranking (排序题): the place given to «{}», 1 for the first",
+                short(&label, 20)
+            ),
+            text: format!("{stem}：{label}"),
+            kind: QuestionKind::Integer {
+                min: Some(1),
+                max: Some(k as i64),
+            },
+            required: true,
+            identifying: false,
+            show_if: None,
+            coder,
+            aliases: IndexMap::new(),
+            ranking: Some((key.to_owned(), label)),
+        });
+    }
+    guesses.push(format!(
+        "第{key}题 is a ranking (排序题), read because {how}. Each of its {k} options is drafted as a whole-number question (`{}`…`{}`) holding the place the respondent gave it, listed under `rankings` in the mapping; they print as one table (`@ranking`) with 问卷星's 综合得分 (the first place counts {k}, the last 1, summed over those who ranked anything), the share that put each option first and its mean place. An option left out of a submission's ranking is unanswered there.",
+        qs[first].id,
+        qs[qs.len() - 1].id
+    ));
+}
+
 /// One row's answer to a drafted question.
 fn code(coder: &Coder, row: &[String]) -> Val {
     let cell = |c: usize| clean(row.get(c).map(String::as_str).unwrap_or(""));
@@ -1738,6 +1873,26 @@ fn code(coder: &Coder, row: &[String]) -> Val {
                     Val::Chosen(1 << (x as usize - 1))
                 }
                 _ => Val::Given,
+            }
+        }
+        Coder::RankCode { col, all } => {
+            let v = cell(*col);
+            if all.iter().all(|&c| is_not_shown(cell(c))) {
+                Val::NotShown
+            } else if is_skipped(v) || is_not_shown(v) || v == "0" {
+                Val::Skipped
+            } else {
+                Val::Given
+            }
+        }
+        Coder::RankText { col, label } => {
+            let v = cell(*col);
+            if is_not_shown(v) {
+                Val::NotShown
+            } else if v.split(RANK_SEPARATOR).any(|p| clean(p) == label) {
+                Val::Given
+            } else {
+                Val::Skipped
             }
         }
         Coder::Number(c) | Coder::Text(c) => {
@@ -1828,6 +1983,34 @@ fn narrative(qs: &[DraftQ]) -> String {
     let mut k = 0;
     while k < shown.len() {
         let q = shown[k];
+        if let Some((number, label)) = &q.ranking {
+            let options: Vec<&DraftQ> = shown[k..]
+                .iter()
+                .take_while(|r| r.ranking.as_ref().is_some_and(|(n, _)| n == number))
+                .copied()
+                .collect();
+            let ids: Vec<String> = options.iter().map(|r| toml_str(&r.id)).collect();
+            let stem = q
+                .text
+                .strip_suffix(label.as_str())
+                .map_or(q.text.as_str(), |s| s.trim_end_matches('：'));
+            let _ = writeln!(
+                s,
+                "## {}
+
+本题为排序题，共{}个选项；各选项的综合得分、排在第一位的比例与平均名次见{{ref:tbl:{}}}。
+
+@ranking {{questions = [{}], caption = {}}}
+",
+                heading(stem, number),
+                options.len(),
+                q.id,
+                ids.join(", "),
+                toml_str(&heading(stem, number)),
+            );
+            k += options.len();
+            continue;
+        }
         let rows = matrix_of(k);
         if rows >= 2 {
             let ids: Vec<String> = shown[k..k + rows].iter().map(|r| toml_str(&r.id)).collect();

@@ -34,7 +34,7 @@ pub struct MatrixBlock {
 
 /// The wording every text starts with, cut back to a whole character, and what each text adds
 /// to it (its row label: the whole text when they share nothing).
-fn stem_and_rows(texts: &[&str]) -> (String, Vec<String>) {
+pub(crate) fn stem_and_rows(texts: &[&str]) -> (String, Vec<String>) {
     let first = texts.first().copied().unwrap_or_default();
     let mut stem: &str = first;
     for t in &texts[1..] {

@@ -3,6 +3,7 @@
 //! * [`front`]: cover, back cover, parts, headings, narrative, committee, contents, images;
 //! * [`tables`]: frequency tables, charts, the figure-and-table of a question, numeric summaries;
 //! * [`matrix`]: the rows of a matrix question as one table and one chart;
+//! * [`ranking`]: a ranking question's scores and places as one table and one chart;
 //! * [`inference`]: cross-tabs with intervals, tests and suppression; weighted tables;
 //! * [`notes`]: the cleaning funnel, the methodology note, the data appendix;
 //! * [`audit`]: the audit of a publication as an appendix.
@@ -12,6 +13,7 @@ pub mod front;
 pub mod inference;
 pub mod matrix;
 pub mod notes;
+pub mod ranking;
 pub mod tables;
 pub mod trend;
 

@@ -1,0 +1,189 @@
+//! A ranking question (问卷星's 排序题): its options' scores and places as one table and one
+//! chart of bars.
+
+use serde::Deserialize;
+use survey_print::{
+    Axis, AxisUnit, Bar, Category, Cell, ChartStyle, Column, ColumnKind, Element, NumberKind,
+    PrintedFigure, PrintedRow, PrintedTable, TableKind,
+};
+
+use super::{full_stop, tabulable, together, yes};
+use crate::block::{Block, Context};
+
+/// How the options of a ranking are listed.
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RankingOrder {
+    /// Highest score first, as 问卷星 lists a ranking.
+    #[default]
+    Score,
+    /// As the options stand in the questionnaire.
+    Questionnaire,
+}
+
+/// A ranking question held as one whole-number question per option (the place the respondent
+/// gave it; see the mapping's `rankings`): a table of each option's score (问卷星's
+/// 平均综合得分), the shares that placed it first (and in the first three), the share that
+/// ranked it at all, and its mean place; above it, a bar per option by score.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RankingBlock {
+    #[serde(default)]
+    pub dataset: Option<String>,
+    /// The options' questions: at least two.
+    pub questions: Vec<String>,
+    pub caption: String,
+    #[serde(default)]
+    pub number: Option<String>,
+    /// The first column's header (default 选项).
+    #[serde(default)]
+    pub header: Option<String>,
+    #[serde(default)]
+    pub order: RankingOrder,
+    /// Draw the bars above the table (default true).
+    #[serde(default = "yes")]
+    pub chart: bool,
+}
+
+/// An option's label: what its question's wording adds to the wording the options share.
+fn labels(texts: &[&str]) -> Vec<String> {
+    super::matrix::stem_and_rows(texts).1
+}
+
+impl Block for RankingBlock {
+    fn build(&self, cx: &mut Context) -> Result<(), String> {
+        if self.questions.len() < 2 {
+            return Err("a ranking needs at least two questions (its options)".into());
+        }
+        let (name, d) = cx.dataset(self.dataset.as_deref())?;
+        let mut texts = Vec::new();
+        for qid in &self.questions {
+            let q = tabulable(d, name, qid)?;
+            if !matches!(q.kind, survey_schema::QuestionKind::Integer { .. }) {
+                return Err(format!(
+                    "`{qid}` is no `integer` question: each option of a ranking is one, holding the place given to it"
+                ));
+            }
+            texts.push(q.text.zh.as_str());
+        }
+        let qids: Vec<&str> = self.questions.iter().map(String::as_str).collect();
+        let t = d
+            .aggregate
+            .ranking(&d.index, &qids)
+            .map_err(|e| e.to_string())?;
+        let k = qids.len();
+        let mut kinds = vec![NumberKind::Table];
+        if self.chart {
+            kinds.insert(0, NumberKind::Figure);
+        }
+        let number = cx.number(self.number.as_deref(), &kinds, &qids)?;
+        let labels = labels(&texts);
+        let mut order: Vec<usize> = (0..k).collect();
+        if self.order == RankingOrder::Score {
+            // Stable: ties keep the questionnaire's order.
+            order.sort_by(|&a, &b| {
+                let s = |i: usize| t.rows[i].score.unwrap_or(0.0);
+                s(b).total_cmp(&s(a))
+            });
+        }
+        let partial = t.rows.iter().any(|r| r.ranked < t.base);
+        let mut columns = vec![
+            Column::new(
+                self.header.clone().unwrap_or_else(|| "选项".into()),
+                ColumnKind::Label,
+            ),
+            Column::new("综合得分", ColumnKind::Number),
+            Column::new("排第一位", ColumnKind::Percent),
+        ];
+        if k > 3 {
+            columns.push(Column::new("排前三位", ColumnKind::Percent));
+        }
+        if partial {
+            columns.push(Column::new("参与排序", ColumnKind::Percent));
+        }
+        columns.push(Column::new("平均名次", ColumnKind::Number));
+        let mut rows = Vec::new();
+        let mut categories = Vec::new();
+        for &i in &order {
+            let r = &t.rows[i];
+            let mut cells = vec![
+                Cell::text(labels[i].clone()),
+                r.score.map_or_else(Cell::missing, |s| Cell::number(s, 2)),
+                Cell::percent_of(r.places[0], t.base, 2),
+            ];
+            if k > 3 {
+                cells.push(Cell::percent_of(r.places[..3].iter().sum(), t.base, 2));
+            }
+            if partial {
+                cells.push(Cell::percent_of(r.ranked, t.base, 2));
+            }
+            cells.push(
+                r.mean_place
+                    .map_or_else(Cell::missing, |m| Cell::number(m, 2)),
+            );
+            rows.push(PrintedRow::option(&r.question, cells));
+            categories.push(Category {
+                label: labels[i].clone(),
+                code: Some(r.question.clone()),
+                bars: vec![Bar {
+                    value: r.score,
+                    text: r.score.map_or_else(|| "—".into(), |s| format!("{s:.2}")),
+                }],
+            });
+        }
+        let mut notes = vec![
+            format!("N={}，为至少排了一项的应答者", t.base),
+            format!(
+                "综合得分：排第一位计{k}分，第二位计{}分，依次递减至第{k}位计1分，合计后除以N；满分{k}分",
+                k - 1
+            ),
+            "平均名次以排了该项的应答者为基数，数值越小越靠前".to_owned(),
+        ];
+        if t.not_shown + t.skipped > 0 {
+            notes.push(
+                [
+                    (t.not_shown > 0).then(|| format!("未显示{}人", t.not_shown)),
+                    (t.skipped > 0).then(|| format!("未作答{}人", t.skipped)),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("、"),
+            );
+        }
+        full_stop(&mut notes);
+        let table = PrintedTable {
+            number: Some(number.clone()),
+            caption: Some(self.caption.clone()),
+            dataset: Some(name.to_owned()),
+            questions: self.questions.clone(),
+            rows,
+            notes,
+            ..PrintedTable::new(TableKind::Ranking, columns)
+        };
+        let mut pair = Vec::new();
+        if self.chart {
+            let mut f = PrintedFigure {
+                number: Some(number),
+                caption: self.caption.clone(),
+                title: None,
+                style: ChartStyle::Bars,
+                axis: Axis {
+                    unit: AxisUnit::Score,
+                    max: k as f64,
+                },
+                series: vec!["综合得分".into()],
+                categories,
+                note: Some(format!("综合得分，满分{k}分，N={}", t.base)),
+                alt: String::new(),
+                dataset: Some(name.to_owned()),
+                questions: self.questions.clone(),
+            };
+            f.alt = f.describe();
+            pair.push(Element::Figure(Box::new(f)));
+        }
+        pair.push(Element::Table(Box::new(table)));
+        cx.push(together(pair));
+        Ok(())
+    }
+}
