@@ -702,6 +702,69 @@ fn a_matrix_drafts_as_one_table_of_its_rows() {
         format!("{e:#}").contains("the rows of a matrix share their options"),
         "{e:#}"
     );
+    // The count made a number: every cell it cannot read is listed in one go, each with its
+    // row; read through `number_answers`, it builds, 约20人 counted as 20 and 15-20 as not
+    // answered.
+    let qpath = report.join("questionnaires/main.questionnaire.json");
+    let qtext = std::fs::read_to_string(&qpath).unwrap();
+    let mut qjson: serde_json::Value = serde_json::from_str(&qtext).unwrap();
+    for q in qjson["sections"][0]["questions"].as_array_mut().unwrap() {
+        if q["id"] == "q4" {
+            *q = serde_json::json!({"id": "q4", "text": q["text"].clone(), "kind": "integer", "min": 0});
+        }
+    }
+    std::fs::write(&qpath, serde_json::to_string_pretty(&qjson).unwrap()).unwrap();
+    std::fs::write(
+        &npath,
+        narrative.replace(
+            "@numeric_summary {questions = [\"q3\"]",
+            "@numeric_summary {questions = [\"q3\", \"q4\"]",
+        ),
+    )
+    .unwrap();
+    let Err(e) = xtask::report::build(&root(), &report, &base.join("out-num"), &typst, None) else {
+        panic!("a number column holding 约20人 built");
+    };
+    let e = format!("{e:#}");
+    assert!(
+        e.contains("row 5, column L «4、信息科在编人数», value \"约20人\": `q4` takes a number")
+            && e.contains("1 more row of this file cannot be read:\n  - row 9, column L «4、信息科在编人数», value \"15-20\""),
+        "{e}"
+    );
+    let mpath = report.join("import/main.mapping.json");
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&mpath).unwrap()).unwrap();
+    m["number_answers"] = serde_json::json!({"q4": {"约20人": 20, "15-20": null}});
+    std::fs::write(&mpath, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+    let out = xtask::report::build(&root(), &report, &base.join("out-num"), &typst, None)
+        .unwrap_or_else(|e| panic!("{e:#}"))
+        .out_dir;
+    let summary = tables_of(&out)
+        .tables
+        .into_iter()
+        .find(|t| t.kind == TableKind::NumericSummary)
+        .unwrap();
+    let row = summary
+        .rows
+        .iter()
+        .find(|r| r.cells[0].text.contains("信息科在编人数"))
+        .unwrap();
+    let counts: Vec<f64> = (0..30usize)
+        .filter(|&i| i != 7)
+        .map(|i| {
+            if i == 3 {
+                20.0
+            } else {
+                (i % 9 + 4 * (i % 5)) as f64
+            }
+        })
+        .collect();
+    assert_eq!(row.cells[1].text, "29");
+    let mean = counts.iter().sum::<f64>() / counts.len() as f64;
+    assert_eq!(
+        row.cells[2].text,
+        format!("{:.2}", (mean * 100.0).round() / 100.0)
+    );
     // A cross-tab of a question that is no choice: refused where the narrative asks for it.
     std::fs::write(
         &npath,
@@ -714,7 +777,7 @@ fn a_matrix_drafts_as_one_table_of_its_rows() {
     let e = format!("{e:#}");
     assert!(
         e.contains("narrative/report.md:")
-            && e.contains("@crosstab: `q4` is no choice question (its kind is `text`); a cross-tab's rows and columns are the options of choice questions"),
+            && e.contains("@crosstab: `q4` is no choice question (its kind is `integer`); a cross-tab's rows and columns are the options of choice questions"),
         "{e}"
     );
 }

@@ -60,6 +60,19 @@ pub fn shorten(s: &str, max: usize) -> String {
     }
 }
 
+impl ImportError {
+    /// The error without its file: `row 9, column L «4、人数», value "15-20": …`, for a list of
+    /// errors in one file.
+    pub fn in_file(&self) -> String {
+        let mut s = self.to_string();
+        let file = format!("{}: ", self.file.display());
+        if s.starts_with(&file) {
+            s.drain(..file.len());
+        }
+        s
+    }
+}
+
 impl fmt::Display for ImportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file.display())?;

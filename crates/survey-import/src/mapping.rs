@@ -150,6 +150,12 @@ pub struct Mapping {
     /// repeat.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub rankings: IndexMap<String, IndexMap<String, String>>,
+    /// Per number question: an answer typed otherwise than as a number (`约20人`, `15-20`,
+    /// `二十`) → the number it stands for, or `null` to read it as not answered. The download
+    /// stays as it came; the reading of each such answer is written here, where it can be
+    /// reviewed.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub number_answers: IndexMap<String, IndexMap<String, Option<f64>>>,
 }
 
 /// The separator of a text-mode ranking answer (`数据泄露→勒索病毒→内部违规`).
@@ -174,6 +180,7 @@ impl Mapping {
             absent_questions: vec![],
             skips_as_unanswered: vec![],
             rankings: IndexMap::new(),
+            number_answers: IndexMap::new(),
         }
     }
 
@@ -260,6 +267,35 @@ impl Mapping {
                     problems.push(format!(
                         "question `{qid}` is mapped from both number {other} and number {n}"
                     ));
+                }
+            }
+        }
+        for (qid, answers) in &self.number_answers {
+            match index.get(qid) {
+                None => problems.push(format!(
+                    "number_answers names `{qid}`, which is not a question of {}",
+                    index.id()
+                )),
+                Some(q)
+                    if !matches!(
+                        q.kind,
+                        survey_schema::QuestionKind::Integer { .. }
+                            | survey_schema::QuestionKind::Number { .. }
+                    ) =>
+                {
+                    problems.push(format!(
+                        "number_answers names `{qid}`, which is no `integer` or `number` question but {}",
+                        q.kind.name()
+                    ))
+                }
+                Some(_) => {
+                    for (typed, x) in answers {
+                        if x.is_some_and(|x| !x.is_finite()) {
+                            problems.push(format!(
+                                "number_answers of `{qid}` reads «{typed}» as a number that is not finite"
+                            ));
+                        }
+                    }
                 }
             }
         }

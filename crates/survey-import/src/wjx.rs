@@ -182,6 +182,9 @@ pub struct Plan {
     fast_text: Option<Vec<(usize, usize)>>,
     /// The ranking questions of the mapping.
     rankings: Vec<RankGroup>,
+    /// Per question: answers typed otherwise than as numbers → the number meant, or none for
+    /// not answered (the mapping's `number_answers`).
+    number_answers: Vec<HashMap<String, Option<f64>>>,
 }
 
 impl Plan {
@@ -607,6 +610,17 @@ impl Plan {
             fast_single,
             fast_text,
             rankings,
+            number_answers: index
+                .questions()
+                .iter()
+                .map(|q| {
+                    mapping
+                        .number_answers
+                        .get(&q.id)
+                        .map(|m| m.iter().map(|(t, x)| (clean(t).to_owned(), *x)).collect())
+                        .unwrap_or_default()
+                })
+                .collect(),
             digit_markers: mapping
                 .missing
                 .not_shown
@@ -885,9 +899,24 @@ impl Plan {
                     let cell = cells.cell(col);
                     record.values[q] = match self.missing(cell, markers) {
                         Some(v) => v,
-                        None => Value::Number(parse_number(clean(cell)).ok_or_else(|| {
-                            err(col, format!("`{}` takes a number", index.question(q).id))
-                        })?),
+                        None => match (
+                            parse_number(clean(cell)),
+                            self.number_answers[q].get(clean(cell)),
+                        ) {
+                            (Some(x), _) => Value::Number(x),
+                            (None, Some(Some(x))) => Value::Number(*x),
+                            (None, Some(None)) => Value::Skipped,
+                            (None, None) => {
+                                return Err(err(
+                                    col,
+                                    format!(
+                                        "`{id}` takes a number; to read this answer as one (or as not answered), add it to the mapping's `number_answers`: \"{id}\": {{\"{}\": <the number, or null>}}",
+                                        clean(cell).replace('"', "\\\""),
+                                        id = index.question(q).id
+                                    ),
+                                ));
+                            }
+                        },
                     };
                 }
                 Slot::Text { q, col } => {

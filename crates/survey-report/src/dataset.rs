@@ -1,5 +1,6 @@
 //! A dataset: one questionnaire's export, imported, cleaned and aggregated.
 
+use std::fmt::Write as _;
 use std::time::Instant;
 
 use schemars::JsonSchema;
@@ -448,7 +449,10 @@ impl Dataset {
             let t = Instant::now();
             let Some(item) = importer.next() else { break };
             timings.import += t.elapsed();
-            let item = item.map_err(|e| input(&e))?;
+            let item = match item {
+                Ok(item) => item,
+                Err(first) => return Err(with_later_errors(first, &mut importer)),
+            };
             let t = Instant::now();
             cleaner.add(&item);
             timings.clean += t.elapsed();
@@ -758,6 +762,53 @@ fn load_parallel(
         },
         digest,
     ))
+}
+
+/// Bad cells one failed read lists after the first, so that they can be mended in one go.
+const LATER_ERRORS_SHOWN: usize = 9;
+
+/// A read stops at its first bad cell; the error then also lists the next bad cells of the
+/// file (up to [`LATER_ERRORS_SHOWN`]) and how many there are in all, counting up to 1,000.
+/// An error of the whole file (no row) ends the list.
+fn with_later_errors(
+    first: survey_import::ImportError,
+    rest: &mut dyn Iterator<Item = Result<survey_import::Imported, survey_import::ImportError>>,
+) -> ReportError {
+    let mut later = Vec::new();
+    let mut more = 0usize;
+    if first.row.is_some() {
+        for e in rest.filter_map(Result::err) {
+            if e.row.is_none() || more >= 999 {
+                break;
+            }
+            more += 1;
+            if later.len() < LATER_ERRORS_SHOWN {
+                later.push(e.in_file());
+            }
+        }
+    }
+    let mut message = first.to_string();
+    if more > 0 {
+        let _ = write!(
+            message,
+            "\n{} more {} of this file cannot be read{}:",
+            if more >= 999 {
+                "999 or".to_owned()
+            } else {
+                more.to_string()
+            },
+            if more == 1 { "row" } else { "rows" },
+            if more > later.len() {
+                format!(", the first {}", later.len())
+            } else {
+                String::new()
+            }
+        );
+        for e in &later {
+            let _ = write!(message, "\n  - {e}");
+        }
+    }
+    ReportError::Input(message)
 }
 
 #[cfg(test)]

@@ -1176,12 +1176,13 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                         shown.dedup();
                         shown.truncate(5);
                         guesses.push(format!(
-                            "`{id}` (第{}题): {} of its {} answers are numbers, but {} are not ({}): it is drafted as free text, which is never printed. To report it as a number, correct or blank those cells in the download and draft again, or make it an `integer` or `number` question: the build then stops at each cell it cannot read, naming its row.",
+                            "`{id}` (第{}题): {} of its {} answers are numbers, but {} are not ({}): it is drafted as free text, which is never printed. To report it as a number, make it an `integer` or `number` question and say in the mapping what each such answer stands for, under `number_answers` (the number meant, or `null` for not answered), e.g. `\"number_answers\": {{\"{id}\": {{\"{}\": null}}}}`; the build lists every cell it still cannot read, with its row.",
                             g.key,
                             answered.len() - typed.len(),
                             answered.len(),
                             typed.len(),
-                            shown.iter().map(|t| format!("«{}»", short(t, 12))).collect::<Vec<_>>().join("、")
+                            shown.iter().map(|t| format!("«{}»", short(t, 12))).collect::<Vec<_>>().join("、"),
+                            typed[0].replace('"', "\\\"")
                         ));
                     }
                     (
@@ -1521,6 +1522,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         missing: MissingValues::default(),
         absent_questions: Vec::new(),
         skips_as_unanswered,
+        number_answers: IndexMap::new(),
         rankings: {
             let mut r: IndexMap<String, IndexMap<String, String>> = IndexMap::new();
             for q in &qs {
