@@ -959,7 +959,30 @@ fn a_ranking_drafts_as_one_table_with_its_scores() {
     };
     let e = format!("{e:#}");
     assert!(
-        e.contains("place 2 of ranking 2 is also given in column"),
+        e.contains("place 2 of ranking 2 is also given in column")
+            && e.contains("(序号 13): correct the submission in the download, or delete it there"),
         "{e}"
+    );
+    // Drafted from that file, the folder says it does not build yet, and why.
+    let spoilt = base.join("123456_按序号_风险排序调查_spoilt_40_40.csv");
+    std::fs::write(&spoilt, &bad).unwrap();
+    let dir = base.join("spoilt");
+    xtask::scaffold::new_report(&dir, &spoilt, None, false).unwrap();
+    let review = std::fs::read_to_string(dir.join("REVIEW.md")).unwrap();
+    assert!(
+        review.contains("It does not build yet")
+            && review.contains("第2题 (a ranking): 1 submission(s) give one place to two options or leave a place out: 序号 13."),
+        "{review}"
+    );
+    // A misspelt option in one 按文本 answer is named in REVIEW with what to do.
+    let misspelt = base.join("123456_按文本_风险排序调查_misspelt_40_40.csv");
+    std::fs::write(&misspelt, text.replacen("勒索病毒→", "勒索软件→", 1)).unwrap();
+    let dir = base.join("misspelt");
+    xtask::scaffold::new_report(&dir, &misspelt, None, false).unwrap();
+    let review = std::fs::read_to_string(dir.join("REVIEW.md")).unwrap();
+    assert!(
+        review.contains("«勒索软件» is ranked in only 1 of 36 submissions")
+            && review.contains("map «勒索软件» to that option's question instead of `q2_1`"),
+        "{review}"
     );
 }

@@ -425,10 +425,11 @@ fn note(doc: &mut Doc, n: &str) {
 }
 
 fn axis_label(v: f64, unit: AxisUnit) -> String {
+    // Quarters of the axis: whole, or up to two decimals (1.25, 2.5, 3.75), none rounded off.
     let s = if (v - v.round()).abs() < 1e-9 {
         format!("{}", v.round() as i64)
     } else {
-        format!("{v:.1}")
+        format!("{v:.2}").trim_end_matches('0').to_owned()
     };
     match unit {
         AxisUnit::Percent => format!("{s}%"),

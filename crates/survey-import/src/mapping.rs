@@ -243,10 +243,11 @@ impl Mapping {
                     "question number {n} is both under `questions` and under `rankings`"
                 ));
             }
-            if options.len() < 2 {
+            let distinct: std::collections::HashSet<&String> = options.values().collect();
+            if distinct.len() < 2 {
                 problems.push(format!(
                     "rankings: question number {n} has {} option(s); a ranking needs at least two",
-                    options.len()
+                    distinct.len()
                 ));
             }
             for (label, qid) in options {
@@ -263,7 +264,10 @@ impl Mapping {
                     }
                     Some(_) => {}
                 }
-                if let Some(other) = seen.insert(qid.clone(), n.clone()) {
+                // Several texts of one ranking may name the same option (a misspelling).
+                if let Some(other) = seen.insert(qid.clone(), n.clone())
+                    && other != *n
+                {
                     problems.push(format!(
                         "question `{qid}` is mapped from both number {other} and number {n}"
                     ));

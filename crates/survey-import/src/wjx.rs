@@ -135,8 +135,35 @@ struct RankGroup {
     number: String,
     /// The options' questions, in the mapping's order.
     qs: Vec<usize>,
-    /// Option text → index into `qs`.
+    /// Option text, as [`option_key`] writes it → index into `qs` (several texts may name one
+    /// option).
     labels: HashMap<String, usize>,
+    /// The option texts, in the mapping's order, for messages.
+    names: Vec<String>,
+}
+
+impl RankGroup {
+    /// The option a text names.
+    fn option(&self, text: &str) -> Option<usize> {
+        self.labels.get(&option_key(text)).copied()
+    }
+
+    fn listed(&self) -> String {
+        self.names.join(" / ")
+    }
+}
+
+/// An option text as a ranking matches it: full-width letters, digits and punctuation as their
+/// ASCII forms (`（第三方）` as `(第三方)`), without spaces. 问卷星's own files and a
+/// questionnaire retyped in Word differ in just these.
+pub fn option_key(text: &str) -> String {
+    text.chars()
+        .filter_map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0),
+            c if c.is_whitespace() => None,
+            c => Some(c),
+        })
+        .collect()
 }
 
 /// How the columns of one export map onto a questionnaire.
@@ -280,18 +307,24 @@ impl Plan {
             .rankings
             .iter()
             .map(|(number, options)| {
-                let mut qs = Vec::new();
+                let mut qs: Vec<usize> = Vec::new();
                 let mut labels = HashMap::new();
+                let mut names = Vec::new();
                 for (label, qid) in options {
                     if let Some(q) = index.position(qid) {
-                        labels.insert(clean(label).to_owned(), qs.len());
-                        qs.push(q);
+                        let k = qs.iter().position(|&x| x == q).unwrap_or_else(|| {
+                            qs.push(q);
+                            qs.len() - 1
+                        });
+                        labels.insert(option_key(label), k);
+                        names.push(clean(label).to_owned());
                     }
                 }
                 RankGroup {
                     number: number.clone(),
                     qs,
                     labels,
+                    names,
                 }
             })
             .collect();
@@ -312,14 +345,14 @@ impl Plan {
                     if ranking_of(&number.to_string()).is_some() =>
                 {
                     let group = &rankings[ranking_of(&number.to_string()).unwrap_or_default()];
-                    let &k = group.labels.get(clean(option)).ok_or_else(|| {
+                    let k = group.option(option).ok_or_else(|| {
                         err_col(
                             c,
                             format!(
-                                "option text «{}» is not one of ranking {}'s options in the mapping's `rankings` ({})",
+                                "option text «{}» is not one of ranking {}'s options in the mapping's `rankings` ({}); if it names one of them, add it there with that option's question",
                                 crate::shorten(option, 60),
                                 group.number,
-                                group.labels.keys().map(String::as_str).collect::<Vec<_>>().join(" / ")
+                                group.listed()
                             ),
                         )
                     })?;
@@ -970,14 +1003,15 @@ impl Plan {
                     }
                     for (place, part) in cell.split(crate::mapping::RANK_SEPARATOR).enumerate() {
                         let label = clean(part);
-                        let &k = g.labels.get(label).ok_or_else(|| {
+                        let k = g.option(label).ok_or_else(|| {
                             err(
                                 col,
                                 format!(
-                                    "«{}» is not one of ranking {}'s options in the mapping's `rankings` ({})",
+                                    "«{}» is not one of ranking {}'s options in the mapping's `rankings` ({}); if it names one of them (a misspelling), add it there with that option's question{}",
                                     crate::shorten(label, 60),
                                     g.number,
-                                    g.labels.keys().map(String::as_str).collect::<Vec<_>>().join(" / ")
+                                    g.listed(),
+                                    self.respondent(cells)
                                 ),
                             )
                         })?;
@@ -985,7 +1019,11 @@ impl Plan {
                         if record.values[q] != Value::Skipped {
                             return Err(err(
                                 col,
-                                format!("option «{}» is ranked twice", crate::shorten(label, 60)),
+                                format!(
+                                    "option «{}» is ranked twice{}",
+                                    crate::shorten(label, 60),
+                                    self.respondent(cells)
+                                ),
                             ));
                         }
                         record.values[q] = Value::Number(place as f64 + 1.0);
@@ -1044,9 +1082,10 @@ impl Plan {
                         return Err(err(
                             col,
                             format!(
-                                "place {p} of ranking {} is also given in column {}: each place goes to one option",
+                                "place {p} of ranking {} is also given in column {}: each place goes to one option{}",
                                 group.number,
-                                column_name(prev, &self.headers)
+                                column_name(prev, &self.headers),
+                                self.respondent(cells)
                             ),
                         ));
                     }
@@ -1060,14 +1099,25 @@ impl Plan {
                 return Err(err(
                     col,
                     format!(
-                        "ranking {} skips place {}: the places given run 1, 2, 3… without a gap",
+                        "ranking {} skips place {}: the places given run 1, 2, 3… without a gap{}",
                         group.number,
-                        gap + 1
+                        gap + 1,
+                        self.respondent(cells)
                     ),
                 ));
             }
         }
         Ok(())
+    }
+
+    /// ` (序号 17): correct the submission in the download, or delete it there`: which
+    /// submission an answer that is no ranking belongs to, and what to do.
+    fn respondent<C: Cells + ?Sized>(&self, cells: &C) -> String {
+        format!(
+            " ({} {}): correct the submission in the download, or delete it there",
+            clean(&self.headers[self.id_col]),
+            clean(cells.cell(self.id_col))
+        )
     }
 
     /// An error located at a cell of this export: file, row, column header and value.
@@ -1300,10 +1350,16 @@ impl<'a> WjxWriter<'a> {
             .filter_map(|(n, qid)| Some((n.clone(), Written::Question(index.position(qid)?))))
             .collect();
         for (n, options) in &mapping.rankings {
-            let options: Vec<(String, usize)> = options
-                .iter()
-                .filter_map(|(label, qid)| Some((label.clone(), index.position(qid)?)))
-                .collect();
+            // An option's first text; the others name it too (misspellings read back).
+            let mut written: Vec<(String, usize)> = Vec::new();
+            for (label, qid) in options {
+                if let Some(q) = index.position(qid)
+                    && !written.iter().any(|(_, w)| *w == q)
+                {
+                    written.push((label.clone(), q));
+                }
+            }
+            let options = written;
             // The wording of the first option's question, its option cut off.
             let stem = options.first().map_or_else(String::new, |(label, q)| {
                 let t = &index.question(*q).text.zh;

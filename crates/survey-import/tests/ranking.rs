@@ -197,6 +197,10 @@ fn a_ranking_that_is_no_ranking_stops_at_its_cell() {
             && e.contains("place 1 of ranking 2 is also given in column"),
         "{e}"
     );
+    assert!(
+        e.ends_with("(序号 1): correct the submission in the download, or delete it there"),
+        "{e}"
+    );
     // A gap: places 1, 2, 4 (the third option unranked).
     let e = spoiled(WjxMode::Code, 0, 9, "0");
     assert!(e.contains("ranking 2 skips place 3"), "{e}");
@@ -235,6 +239,33 @@ fn not_shown_beside_places_is_not_ranked() {
         recs[2].values[q] = Value::NotShown;
     }
     assert_eq!(got, recs);
+}
+
+/// A misspelt or differently typed option names its option when the mapping lists it; full-
+/// and half-width forms and spaces are one.
+#[test]
+fn misspellings_listed_in_the_mapping_and_width_variants_name_their_option() {
+    let recs = records(12);
+    let (path, headers, mut rows) = write("aliases.csv", WjxMode::Text, &recs);
+    assert_eq!(rows[0][7], "数据泄露→勒索病毒→内部人员违规→供应链风险");
+    rows[0][7] = "数据泄漏→勒索病毒→内部人员 违规→供应链风险".into();
+    write_csv(&path, &headers, &rows, CsvEncoding::Utf8Bom).unwrap();
+    let e = read(&path, WjxMode::Text).unwrap_err();
+    assert!(
+        e.contains("«数据泄漏» is not one of ranking 2's options in the mapping's `rankings` (数据泄露 / 勒索病毒 / 内部人员违规 / 供应链风险); if it names one of them (a misspelling), add it there with that option's question (序号 1)"),
+        "{e}"
+    );
+    let mut m = mapping(WjxMode::Text);
+    m.rankings["2"].insert("数据泄漏".into(), "r1".into());
+    m.check(&index(), Path::new("m.json")).unwrap();
+    let got = read_all(&index(), &m, Path::new("m.json"), &path, 5)
+        .unwrap()
+        .1;
+    assert_eq!(got.into_iter().map(|i| i.record).collect::<Vec<_>>(), recs);
+    // The writer writes an option once, under its first text.
+    let idx = index();
+    let w = WjxWriter::new(&idx, &m, WjxMode::Code);
+    assert_eq!(w.headers().len(), 11);
 }
 
 #[test]

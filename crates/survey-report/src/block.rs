@@ -266,7 +266,7 @@ pub struct Context<'a> {
     /// Where the block being built stands, for messages (`file:line`).
     pub(crate) location: Vec<String>,
     /// The row order of every numbered table and figure, for the methodology note.
-    pub(crate) orders: Vec<(crate::blocks::Order, NumberKind, String)>,
+    pub(crate) orders: Vec<(crate::blocks::Listed, NumberKind, String)>,
     /// Elements completed once the whole document is built: (position, what).
     pub(crate) deferred: Vec<(usize, Deferred)>,
     /// Tables with hidden cells, for the internal file and the report-wide audit.
@@ -331,7 +331,7 @@ pub struct InternalTable {
 pub(crate) struct Finished {
     pub elements: Vec<Element>,
     pub deferred: Vec<(usize, Deferred)>,
-    pub orders: Vec<(crate::blocks::Order, NumberKind, String)>,
+    pub orders: Vec<(crate::blocks::Listed, NumberKind, String)>,
     pub suppressed: Vec<SuppressedTable>,
     pub facts: Vec<Fact>,
 }
@@ -399,8 +399,13 @@ impl<'a> Context<'a> {
     }
 
     /// Record the row order a numbered table or figure uses.
-    pub fn note_order(&mut self, order: crate::blocks::Order, kind: NumberKind, number: &str) {
-        self.orders.push((order, kind, number.to_owned()));
+    pub fn note_order(
+        &mut self,
+        order: impl Into<crate::blocks::Listed>,
+        kind: NumberKind,
+        number: &str,
+    ) {
+        self.orders.push((order.into(), kind, number.to_owned()));
     }
 
     /// Push an element that is completed after the whole document is built.

@@ -24,6 +24,7 @@ use survey_import::headers::{Role, classify, clean};
 use survey_import::mapping::{
     Layout, Mapping, MetadataColumns, MissingValues, RANK_SEPARATOR, WjxMode,
 };
+use survey_import::wjx::option_key;
 use survey_schema::{
     ChoiceOption, Condition, Label, Question, QuestionKind, Questionnaire, Section,
 };
@@ -98,10 +99,11 @@ enum Coder {
         col: usize,
         all: Vec<usize>,
     },
-    /// One option of a ranking in text mode: the column lists the ranked options joined with →.
+    /// One option of a ranking in text mode: the column lists the ranked options joined with →;
+    /// the option's texts (as `option_key` writes them).
     RankText {
         col: usize,
-        label: String,
+        keys: Vec<String>,
     },
 }
 
@@ -614,6 +616,15 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         )));
     }
     let mut guesses: Vec<String> = Vec::new();
+    // What stops the drafted folder from building (submissions that are no valid answers).
+    let mut blocking: Vec<String> = Vec::new();
+    let id_col = headers.iter().position(|h| clean(h) == "序号");
+    let respondent = |r: &Vec<String>| {
+        format!(
+            "序号 {}",
+            id_col.and_then(|c| r.get(c)).map_or("?", |v| clean(v))
+        )
+    };
     let file_name = opts
         .download
         .file_name()
@@ -709,6 +720,25 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 .map(|t| t.text.clone())
                 .or_else(|| g.text.as_deref().map(|t| clean(t).to_owned()))
                 .unwrap_or_default();
+            // Rows whose places repeat or leave a gap: the build stops at them.
+            let cols: Vec<usize> = g.cols.iter().map(|(c, _)| *c).collect();
+            let bad: Vec<String> = rows
+                .iter()
+                .filter(|r| {
+                    let mut places: Vec<usize> = cols
+                        .iter()
+                        .filter_map(|&c| {
+                            clean(r.get(c).map_or("", |v| v.as_str()))
+                                .parse::<usize>()
+                                .ok()
+                        })
+                        .filter(|&p| p > 0)
+                        .collect();
+                    places.sort_unstable();
+                    places.iter().enumerate().any(|(i, &p)| p != i + 1)
+                })
+                .map(&respondent)
+                .collect();
             let labels: Vec<(String, Coder)> = g
                 .cols
                 .iter()
@@ -730,6 +760,14 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 labels,
                 "its option columns hold the places given (1 = first; 0 when not ranked)",
             );
+            if !bad.is_empty() {
+                blocking.push(format!(
+                    "第{}题 (a ranking): {} submission(s) give one place to two options or leave a place out: {}. The build stops at the first of them; correct or delete them in the download.",
+                    g.key,
+                    bad.len(),
+                    listed(&bad)
+                ));
+            }
             continue;
         }
         // A column of options joined with → in rank order: a ranking in a 按文本 download.
@@ -746,22 +784,78 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 .map(|t| t.text.clone())
                 .or_else(|| g.text.as_deref().map(|t| clean(t).to_owned()))
                 .unwrap_or_default();
-            // The options: the questionnaire's, else every one ranked, as first met.
+            // The options: the questionnaire's, else every one ranked, as first met; a text
+            // that differs only in full- or half-width forms or spaces is the same option.
             let mut labels: Vec<String> = tq.map(|t| t.options.clone()).unwrap_or_default();
-            for v in col_values(c).map(clean) {
+            let asked = labels.len();
+            let mut ranked_in = vec![0usize; labels.len()];
+            let mut twice = Vec::new();
+            let mut answering = 0usize;
+            for (r, v) in col_values(c).map(clean).enumerate() {
                 if is_not_shown(v) || is_skipped(v) {
                     continue;
                 }
-                for part in v.split(RANK_SEPARATOR).map(clean) {
-                    if !part.is_empty() && !labels.iter().any(|l| l == part) {
-                        labels.push(part.to_owned());
+                answering += 1;
+                let mut seen = Vec::new();
+                for part in v.split(RANK_SEPARATOR).map(clean).filter(|p| !p.is_empty()) {
+                    let key = option_key(part);
+                    let k = match labels.iter().position(|l| option_key(l) == key) {
+                        Some(k) => k,
+                        None => {
+                            labels.push(part.to_owned());
+                            ranked_in.push(0);
+                            labels.len() - 1
+                        }
+                    };
+                    if seen.contains(&k) {
+                        twice.push(respondent(&rows[r]));
+                    } else {
+                        seen.push(k);
+                        ranked_in[k] += 1;
                     }
                 }
             }
+            let most = ranked_in.iter().copied().max().unwrap_or(0);
+            let rare: Vec<(String, usize)> = labels
+                .iter()
+                .zip(&ranked_in)
+                .enumerate()
+                .filter(|&(k, (_, &n))| {
+                    k >= asked && n > 0 && n <= (answering / 50).max(1) && n * 10 <= most
+                })
+                .map(|(_, (l, &n))| (l.clone(), n))
+                .collect();
+            // One text in the data that no questionnaire option matches, and one option no one
+            // ranked, the one text holding the other (供应链攻击 and 供应链攻击(第三方)): the same
+            // option, worded otherwise.
+            let mut renamed: Vec<(usize, String)> = Vec::new();
+            let never: Vec<usize> = (0..asked).filter(|&k| ranked_in[k] == 0).collect();
+            let extra: Vec<usize> = (asked..labels.len()).collect();
+            if let ([k], [x]) = (never.as_slice(), extra.as_slice()) {
+                let (a, b) = (option_key(&labels[*k]), option_key(&labels[*x]));
+                if a.contains(&b) || b.contains(&a) {
+                    renamed.push((*k, labels[*x].clone()));
+                    ranked_in[*k] = ranked_in[*x];
+                    labels.truncate(*x);
+                    ranked_in.truncate(*x);
+                }
+            }
+            let unknown: Vec<String> = labels[asked..].to_vec();
             let labels: Vec<(String, Coder)> = labels
                 .into_iter()
-                .map(|l| (l.clone(), Coder::RankText { col: c, label: l }))
+                .enumerate()
+                .map(|(k, l)| {
+                    let mut keys = vec![option_key(&l)];
+                    keys.extend(
+                        renamed
+                            .iter()
+                            .filter(|(r, _)| *r == k)
+                            .map(|(_, t)| option_key(t)),
+                    );
+                    (l, Coder::RankText { col: c, keys })
+                })
                 .collect();
+            let first = qs.len();
             push_ranking(
                 &mut qs,
                 &mut guesses,
@@ -770,6 +864,56 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 labels,
                 "its column lists the ranked options in order, joined with →",
             );
+            for (k, text) in &renamed {
+                let q = &mut qs[first + k];
+                q.aliases.insert(text.clone(), q.id.clone());
+                guesses.push(format!(
+                    "第{}题: the data write the option «{}» of the questionnaire as «{text}» (no one ranked «{}», and «{text}» is no option of the questionnaire): «{text}» is read as that option (`{}`, under `rankings` in the mapping). Check it.",
+                    g.key,
+                    q.ranking.as_ref().map_or("", |(_, l)| l.as_str()),
+                    q.ranking.as_ref().map_or("", |(_, l)| l.as_str()),
+                    q.id
+                ));
+            }
+            let id_of = |label: &str| {
+                qs[first..]
+                    .iter()
+                    .find(|q| q.ranking.as_ref().is_some_and(|(_, l)| l == label))
+                    .map_or_else(String::new, |q| q.id.clone())
+            };
+            if asked == 0 {
+                guesses.push(format!(
+                    "第{}题's options are listed in the order they are first met in the data ({}), which need not be the questionnaire's: reorder them (the questions `{}`…, the mapping's `rankings` and the `@ranking` block), or draft again with `--questionnaire`.",
+                    g.key,
+                    listed(&unknown.iter().map(|l| format!("«{l}»")).collect::<Vec<_>>()),
+                    qs[first].id
+                ));
+            } else if !unknown.is_empty() {
+                guesses.push(format!(
+                    "第{}题: {} in the data {} not an option in the questionnaire text; {} added as an option. If one is another option written otherwise, map it to that option's question in the mapping's `rankings` and drop its question.",
+                    g.key,
+                    listed(&unknown.iter().map(|l| format!("«{l}»")).collect::<Vec<_>>()),
+                    if unknown.len() == 1 { "is" } else { "are" },
+                    if unknown.len() == 1 { "it is" } else { "they are" }
+                ));
+            }
+            for (l, n) in &rare {
+                guesses.push(format!(
+                    "第{}题: «{l}» is ranked in only {} of {answering} submissions, while another option is ranked in {most}. If it is a misspelling of an option, it must not count as an option of its own (every score would be out of one point more): in the mapping's `rankings`, map «{l}» to that option's question instead of `{}`, and remove `{}` from the questionnaire and from the `@ranking` block.",
+                    g.key,
+                    n,
+                    id_of(l),
+                    id_of(l)
+                ));
+            }
+            if !twice.is_empty() {
+                blocking.push(format!(
+                    "第{}题 (a ranking): {} submission(s) rank an option twice: {}. The build stops at the first of them; correct or delete them in the download.",
+                    g.key,
+                    twice.len(),
+                    listed(&twice)
+                ));
+            }
             continue;
         }
         let tq = text_q.as_ref().and_then(|t| t.question(g.number));
@@ -1515,7 +1659,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             .collect(),
         option_aliases: qs
             .iter()
-            .filter(|q| !q.aliases.is_empty())
+            .filter(|q| !q.aliases.is_empty() && q.ranking.is_none())
             .map(|q| (q.id.clone(), q.aliases.clone()))
             .collect(),
         option_numbers: IndexMap::new(),
@@ -1527,9 +1671,11 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             let mut r: IndexMap<String, IndexMap<String, String>> = IndexMap::new();
             for q in &qs {
                 if let Some((number, label)) = &q.ranking {
-                    r.entry(number.clone())
-                        .or_default()
-                        .insert(label.clone(), q.id.clone());
+                    let texts = r.entry(number.clone()).or_default();
+                    texts.insert(label.clone(), q.id.clone());
+                    for text in q.aliases.keys() {
+                        texts.insert(text.clone(), q.id.clone());
+                    }
                 }
             }
             r
@@ -1610,6 +1756,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         rows.len(),
         &qs,
         &guesses,
+        &blocking,
     );
     let pretty = |v: serde_json::Value| serde_json::to_string_pretty(&v).expect("JSON") + "\n";
     let download_bytes = std::fs::read(opts.download).map_err(|e| {
@@ -1772,6 +1919,20 @@ fn add_unlisted(
     }
 }
 
+/// Up to ten items joined with 、, then how many more.
+fn listed(items: &[String]) -> String {
+    let mut s = items
+        .iter()
+        .take(10)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("、");
+    if items.len() > 10 {
+        let _ = write!(s, " and {} more", items.len() - 10);
+    }
+    s
+}
+
 /// A ranking (排序题) drafted as one whole-number question per option, holding the place the
 /// respondent gave it: `q{N}_1`…, each worded «stem：option», mapped under `rankings`.
 fn push_ranking(
@@ -1887,11 +2048,14 @@ fn code(coder: &Coder, row: &[String]) -> Val {
                 Val::Given
             }
         }
-        Coder::RankText { col, label } => {
+        Coder::RankText { col, keys } => {
             let v = cell(*col);
             if is_not_shown(v) {
                 Val::NotShown
-            } else if v.split(RANK_SEPARATOR).any(|p| clean(p) == label) {
+            } else if v
+                .split(RANK_SEPARATOR)
+                .any(|p| keys.contains(&option_key(p)))
+            {
                 Val::Given
             } else {
                 Val::Skipped
@@ -2115,12 +2279,13 @@ fn review(
     read_rows: usize,
     qs: &[DraftQ],
     guesses: &[String],
+    blocking: &[String],
 ) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# Review before publishing\n");
     let _ = writeln!(
         s,
-        "`cargo xtask new-report` drafted this folder from `{file_name}` ({format}{}, {} mode, {total_rows} submissions{}){}. It builds as it is:\n\n```sh\ncargo xtask build-report --report <this folder>\n```\n\nbut everything below is a guess from the data. Confirm or correct each item in the file named, build again, and delete the draft notice from the cover (`note` in report.toml).\n",
+        "`cargo xtask new-report` drafted this folder from `{file_name}` ({format}{}, {} mode, {total_rows} submissions{}){}. {}:\n\n```sh\ncargo xtask build-report --report <this folder>\n```\n\nbut everything below is a guess from the data. Confirm or correct each item in the file named, build again, and delete the draft notice from the cover (`note` in report.toml).\n",
         encoding.map(|e| format!(", {e}")).unwrap_or_default(),
         if code_mode {
             "code (按序号)"
@@ -2140,8 +2305,20 @@ fn review(
                     .unwrap_or_default()
             ),
             None => String::new(),
+        },
+        if blocking.is_empty() {
+            "It builds as it is"
+        } else {
+            "It does not build yet: some submissions are no valid answers (listed next), and the build stops at the first; once they are corrected or deleted in the download, it builds"
         }
     );
+    if !blocking.is_empty() {
+        let _ = writeln!(s, "## Submissions to correct first\n");
+        for b in blocking {
+            let _ = writeln!(s, "- {b}");
+        }
+        let _ = writeln!(s);
+    }
     let _ = writeln!(
         s,
         "## Questions (`questionnaires/main.questionnaire.json`)\n"

@@ -57,6 +57,26 @@ impl Order {
     }
 }
 
+/// How a printed table's rows run, as the methodology states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    /// As the options stand in the questionnaire (scales in scale order).
+    Questionnaire,
+    /// Most chosen first.
+    CountDescending,
+    /// A ranking's options, highest score first.
+    Score,
+}
+
+impl From<Order> for Listed {
+    fn from(o: Order) -> Listed {
+        match o {
+            Order::Questionnaire | Order::Natural => Listed::Questionnaire,
+            Order::CountDescending => Listed::CountDescending,
+        }
+    }
+}
+
 /// A question of a dataset that may be tabulated.
 pub(crate) fn tabulable<'a>(
     d: &'a Dataset,

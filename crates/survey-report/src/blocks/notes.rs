@@ -8,7 +8,7 @@ use survey_print::{
     TableKind,
 };
 
-use super::Order;
+use super::{Listed, Order};
 use crate::block::{Block, Context, Deferred};
 
 fn funnel_caption() -> String {
@@ -228,23 +228,40 @@ impl Block for Methodology {
 }
 
 /// The paragraph that states how the rows of the report's tables and figures are ordered.
-pub(crate) fn orders_paragraph(orders: &[(Order, NumberKind, String)]) -> Element {
+pub(crate) fn orders_paragraph(all: &[(Listed, NumberKind, String)]) -> Element {
     let mut text = String::from("表中选项顺序：");
-    let same = |o: Order| matches!(o, Order::Questionnaire | Order::Natural);
-    let by_count: Vec<String> = orders
-        .iter()
-        .filter(|(o, _, _)| !same(*o))
-        .map(|(_, k, n)| format!("{}{n}", k.zh()))
-        .collect();
-    if orders.is_empty() {
-        text.push_str("本报告没有选项表。");
-    } else if by_count.is_empty() {
-        text.push_str(&format!("各表、图均{}。", Order::Questionnaire.zh()));
-    } else if by_count.len() == orders.len() {
-        text.push_str(&format!("各表、图均{}。", Order::CountDescending.zh()));
+    let numbered = |l: Listed| -> Vec<String> {
+        all.iter()
+            .filter(|(o, _, _)| *o == l)
+            .map(|(_, k, n)| format!("{}{n}", k.zh()))
+            .collect()
+    };
+    let by_count = numbered(Listed::CountDescending);
+    let by_score = numbered(Listed::Score);
+    let orders: Vec<&(Listed, NumberKind, String)> =
+        all.iter().filter(|(o, _, _)| *o != Listed::Score).collect();
+    // A ranking's options are listed by score; the other tables are named apart from them.
+    let all_of = if by_score.is_empty() {
+        "各表、图"
     } else {
         text.push_str(&format!(
-            "各表、图{}；{}{}。",
+            "排序题{}的选项按综合得分从高到低排列",
+            by_score.join("、")
+        ));
+        text.push_str(if orders.is_empty() { "。" } else { "；" });
+        "其余各表、图"
+    };
+    if orders.is_empty() {
+        if by_score.is_empty() {
+            text.push_str("本报告没有选项表。");
+        }
+    } else if by_count.is_empty() {
+        text.push_str(&format!("{all_of}均{}。", Order::Questionnaire.zh()));
+    } else if by_count.len() == orders.len() {
+        text.push_str(&format!("{all_of}均{}。", Order::CountDescending.zh()));
+    } else {
+        text.push_str(&format!(
+            "{all_of}{}；{}{}。",
             Order::Questionnaire.zh(),
             by_count.join("、"),
             Order::CountDescending.zh()

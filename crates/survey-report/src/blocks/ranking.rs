@@ -77,6 +77,16 @@ impl Block for RankingBlock {
             kinds.insert(0, NumberKind::Figure);
         }
         let number = cx.number(self.number.as_deref(), &kinds, &qids)?;
+        for kind in &kinds {
+            cx.note_order(
+                match self.order {
+                    RankingOrder::Score => super::Listed::Score,
+                    RankingOrder::Questionnaire => super::Listed::Questionnaire,
+                },
+                *kind,
+                &number,
+            );
+        }
         let labels = labels(&texts);
         let mut order: Vec<usize> = (0..k).collect();
         if self.order == RankingOrder::Score {
@@ -87,6 +97,12 @@ impl Block for RankingBlock {
             });
         }
         let partial = t.rows.iter().any(|r| r.ranked < t.base);
+        // The last place anyone gave: a top-3 ranking of six options gives places 1 to 3.
+        let deepest = (0..k)
+            .rev()
+            .find(|&p| t.rows.iter().any(|r| r.places[p] > 0))
+            .map_or(0, |p| p + 1);
+        let top3 = k > 3 && deepest > 3;
         let mut columns = vec![
             Column::new(
                 self.header.clone().unwrap_or_else(|| "选项".into()),
@@ -95,7 +111,7 @@ impl Block for RankingBlock {
             Column::new("综合得分", ColumnKind::Number),
             Column::new("排第一位", ColumnKind::Percent),
         ];
-        if k > 3 {
+        if top3 {
             columns.push(Column::new("排前三位", ColumnKind::Percent));
         }
         if partial {
@@ -111,7 +127,7 @@ impl Block for RankingBlock {
                 r.score.map_or_else(Cell::missing, |s| Cell::number(s, 2)),
                 Cell::percent_of(r.places[0], t.base, 2),
             ];
-            if k > 3 {
+            if top3 {
                 cells.push(Cell::percent_of(r.places[..3].iter().sum(), t.base, 2));
             }
             if partial {
@@ -134,7 +150,7 @@ impl Block for RankingBlock {
         let mut notes = vec![
             format!("N={}，为至少排了一项的应答者", t.base),
             format!(
-                "综合得分：排第一位计{k}分，第二位计{}分，依次递减至第{k}位计1分，合计后除以N；满分{k}分",
+                "综合得分：排第一位计{k}分，第二位计{}分，依次递减，各项得分合计后除以N；满分{k}分",
                 k - 1
             ),
             "平均名次以排了该项的应答者为基数，数值越小越靠前".to_owned(),
