@@ -940,6 +940,19 @@ fn a_ranking_drafts_as_one_table_with_its_scores() {
             t.notes
         );
         printed.push(rows);
+        // The data appendix and the data files' README say what the option questions hold.
+        let typ = std::fs::read_to_string(out.join("report.typ")).unwrap();
+        assert!(
+            typ.matches("名次（排序）").count() >= 4 && typ.contains("未排入该项的计为未作答"),
+            "{name}: the data appendix does not type the option questions"
+        );
+        let (dir, _) =
+            xtask::report::export_data(&report, &base.join(format!("{name}-data")), false).unwrap();
+        let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+        assert!(
+            readme.contains("ranking (排序题) 2 of `main`: `q2_1`, `q2_2`, `q2_3`, `q2_4` each hold the place given to one option"),
+            "{readme}"
+        );
     }
     assert_eq!(printed[0], printed[1], "both modes print the same table");
 

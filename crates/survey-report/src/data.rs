@@ -111,6 +111,12 @@ pub fn write(
                 format!("| | left out of `{name}` as identifying: {} |\n", left_out.join(", "))
             });
         }
+        for (number, qs) in &d.rankings {
+            readme.push_str(&format!(
+                "| | ranking (排序题) {number} of `{name}`: {} each hold the place given to one option (1 = first); an option the respondent did not rank is missing as not answered (-2, `.b`, `not_answered`) |\n",
+                qs.iter().map(|q| format!("`{q}`")).collect::<Vec<_>>().join(", ")
+            ));
+        }
         for (var, n) in &cut {
             cuts.push(format!(
                 "- `{name}{tag}.dta`, `{var}`: {n} answer(s) longer than {} bytes, cut there (a Stata string of this file holds at most that); the `.sav` and `.parquet` hold them whole.\n",

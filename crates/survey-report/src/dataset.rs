@@ -42,6 +42,36 @@ pub struct Dataset {
     pub records: Records,
     /// Time spent reading rows (every read), checking and cleaning, and aggregating.
     pub timings: DatasetTimings,
+    /// The rankings (排序题) of the mapping: 问卷星 number and the questions holding the places
+    /// given to its options, in order.
+    pub rankings: Vec<(String, Vec<String>)>,
+}
+
+impl Dataset {
+    /// The ranking (问卷星 number) whose option question `qid` is, if any.
+    pub fn ranking_of(&self, qid: &str) -> Option<&str> {
+        self.rankings
+            .iter()
+            .find(|(_, qs)| qs.iter().any(|q| q == qid))
+            .map(|(n, _)| n.as_str())
+    }
+}
+
+/// The rankings of a mapping, each option question once.
+fn rankings(mapping: &Mapping) -> Vec<(String, Vec<String>)> {
+    mapping
+        .rankings
+        .iter()
+        .map(|(n, options)| {
+            let mut qs: Vec<String> = Vec::new();
+            for q in options.values() {
+                if !qs.contains(q) {
+                    qs.push(q.clone());
+                }
+            }
+            (n.clone(), qs)
+        })
+        .collect()
 }
 
 /// Where loading a dataset spent its time.
@@ -504,6 +534,7 @@ impl Dataset {
             cleaning,
             aggregate,
             timings,
+            rankings: rankings(&mapping),
         })
     }
 }
@@ -759,6 +790,7 @@ fn load_parallel(
             cleaning,
             aggregate,
             timings,
+            rankings: rankings(mapping),
         },
         digest,
     ))

@@ -312,6 +312,7 @@ impl Block for DataAppendix {
             let mut rows = Vec::new();
             for (i, q) in d.index.questions().iter().enumerate() {
                 let kind = match q.kind {
+                    _ if d.ranking_of(&q.id).is_some() => "名次（排序）",
                     survey_schema::QuestionKind::SingleChoice { .. } => "单选",
                     survey_schema::QuestionKind::Ordinal { .. } => "单选（有序）",
                     survey_schema::QuestionKind::MultipleChoice { .. } => "多选",
@@ -385,6 +386,11 @@ impl Block for DataAppendix {
                 )
             };
             cx.push(Element::Table(Box::new(t)));
+            if !d.rankings.is_empty() {
+                cx.push(Element::Paragraph(vec![Inline::text(
+                    "题型为“名次（排序）”的各题是排序题的选项，记该选项被排在第几位；N为排了该项的应答者，未排入该项的计为未作答。",
+                )]));
+            }
         }
         Ok(())
     }
