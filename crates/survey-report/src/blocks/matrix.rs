@@ -4,11 +4,11 @@
 use serde::Deserialize;
 use survey_aggregate::RowOrder;
 use survey_print::{
-    Axis, AxisUnit, Bar, Category, Cell, ChartStyle, Column, ColumnKind, Element, NumberKind,
-    PrintedFigure, PrintedRow, PrintedTable, TableKind, fmt,
+    Axis, AxisUnit, Bar, Category, Cell, ChartStyle, Column, ColumnKind, NumberKind, PrintedFigure,
+    PrintedRow, PrintedTable, TableKind, fmt,
 };
 
-use super::{full_stop, tabulable, together, yes};
+use super::{full_stop, tabulable, yes};
 use crate::block::{Block, Context};
 
 /// Rows of a matrix, one single-choice question each, all with the same options: a table of
@@ -138,18 +138,8 @@ impl Block for MatrixBlock {
                 .aggregate
                 .frequency(&d.index, qid, RowOrder::Questionnaire)
                 .map_err(|e| e.to_string())?;
-            if t.not_shown + t.skipped > 0 {
-                unanswered.push(format!(
-                    "“{label}”{}",
-                    [
-                        (t.not_shown > 0).then(|| format!("未显示{}人", t.not_shown)),
-                        (t.skipped > 0).then(|| format!("未作答{}人", t.skipped)),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join("、")
-                ));
+            if let Some(u) = super::unreached(t.not_shown, t.skipped) {
+                unanswered.push(format!("“{label}”{u}"));
             }
             let mut cells = vec![Cell::text(label)];
             let mut bars = Vec::new();
@@ -197,33 +187,27 @@ impl Block for MatrixBlock {
             notes,
             ..PrintedTable::new(TableKind::Matrix, columns)
         };
-        let mut pair = Vec::new();
-        if self.chart {
-            let mut f = PrintedFigure {
-                number: Some(number),
-                caption: self.caption.clone(),
-                title: None,
-                style: if matches!(qs[0].kind, survey_schema::QuestionKind::Ordinal { .. }) {
-                    ChartStyle::StackedScale
-                } else {
-                    ChartStyle::StackedBars
-                },
-                axis: Axis {
-                    unit: AxisUnit::Percent,
-                    max: 100.0,
-                },
-                series: options,
-                categories,
-                note: None,
-                alt: String::new(),
-                dataset: Some(name.to_owned()),
-                questions: self.questions.clone(),
-            };
-            f.alt = f.describe();
-            pair.push(Element::Figure(Box::new(f)));
-        }
-        pair.push(Element::Table(Box::new(table)));
-        cx.push(together(pair));
+        let chart = self.chart.then(|| PrintedFigure {
+            number: Some(number),
+            caption: self.caption.clone(),
+            title: None,
+            style: if matches!(qs[0].kind, survey_schema::QuestionKind::Ordinal { .. }) {
+                ChartStyle::StackedScale
+            } else {
+                ChartStyle::StackedBars
+            },
+            axis: Axis {
+                unit: AxisUnit::Percent,
+                max: 100.0,
+            },
+            series: options,
+            categories,
+            note: None,
+            alt: String::new(),
+            dataset: Some(name.to_owned()),
+            questions: self.questions.clone(),
+        });
+        super::chart_and_table(cx, chart, table);
         Ok(())
     }
 }

@@ -125,6 +125,34 @@ pub(crate) fn together(mut elements: Vec<survey_print::Element>) -> survey_print
     }
 }
 
+/// `未显示3人、未作答2人`: who of the respondents a question did not reach, or nothing.
+pub(crate) fn unreached(not_shown: u64, skipped: u64) -> Option<String> {
+    let parts: Vec<String> = [
+        (not_shown > 0).then(|| format!("未显示{not_shown}人")),
+        (skipped > 0).then(|| format!("未作答{skipped}人")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!parts.is_empty()).then(|| parts.join("、"))
+}
+
+/// A numbered table, with its chart above it when there is one (described for its alt text),
+/// kept together on a page.
+pub(crate) fn chart_and_table(
+    cx: &mut Context,
+    chart: Option<survey_print::PrintedFigure>,
+    table: survey_print::PrintedTable,
+) {
+    let mut pair = Vec::new();
+    if let Some(mut f) = chart {
+        f.alt = f.describe();
+        pair.push(survey_print::Element::Figure(Box::new(f)));
+    }
+    pair.push(survey_print::Element::Table(Box::new(table)));
+    cx.push(together(pair));
+}
+
 /// End the last of a table's notes with a full stop (the notes print joined with `；`).
 pub(crate) fn full_stop(notes: &mut [String]) {
     if let Some(last) = notes.last_mut() {

@@ -3,11 +3,11 @@
 
 use serde::Deserialize;
 use survey_print::{
-    Axis, AxisUnit, Bar, Category, Cell, ChartStyle, Column, ColumnKind, Element, NumberKind,
-    PrintedFigure, PrintedRow, PrintedTable, TableKind,
+    Axis, AxisUnit, Bar, Category, Cell, ChartStyle, Column, ColumnKind, NumberKind, PrintedFigure,
+    PrintedRow, PrintedTable, TableKind,
 };
 
-use super::{full_stop, tabulable, together, yes};
+use super::{full_stop, tabulable, yes};
 use crate::block::{Block, Context};
 
 /// How the options of a ranking are listed.
@@ -155,17 +155,8 @@ impl Block for RankingBlock {
             ),
             "平均名次以排了该项的应答者为基数，数值越小越靠前".to_owned(),
         ];
-        if t.not_shown + t.skipped > 0 {
-            notes.push(
-                [
-                    (t.not_shown > 0).then(|| format!("未显示{}人", t.not_shown)),
-                    (t.skipped > 0).then(|| format!("未作答{}人", t.skipped)),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join("、"),
-            );
+        if let Some(u) = super::unreached(t.not_shown, t.skipped) {
+            notes.push(u);
         }
         full_stop(&mut notes);
         let table = PrintedTable {
@@ -177,29 +168,23 @@ impl Block for RankingBlock {
             notes,
             ..PrintedTable::new(TableKind::Ranking, columns)
         };
-        let mut pair = Vec::new();
-        if self.chart {
-            let mut f = PrintedFigure {
-                number: Some(number),
-                caption: self.caption.clone(),
-                title: None,
-                style: ChartStyle::Bars,
-                axis: Axis {
-                    unit: AxisUnit::Score,
-                    max: k as f64,
-                },
-                series: vec!["综合得分".into()],
-                categories,
-                note: Some(format!("综合得分，满分{k}分，N={}", t.base)),
-                alt: String::new(),
-                dataset: Some(name.to_owned()),
-                questions: self.questions.clone(),
-            };
-            f.alt = f.describe();
-            pair.push(Element::Figure(Box::new(f)));
-        }
-        pair.push(Element::Table(Box::new(table)));
-        cx.push(together(pair));
+        let chart = self.chart.then(|| PrintedFigure {
+            number: Some(number),
+            caption: self.caption.clone(),
+            title: None,
+            style: ChartStyle::Bars,
+            axis: Axis {
+                unit: AxisUnit::Score,
+                max: k as f64,
+            },
+            series: vec!["综合得分".into()],
+            categories,
+            note: Some(format!("综合得分，满分{k}分，N={}", t.base)),
+            alt: String::new(),
+            dataset: Some(name.to_owned()),
+            questions: self.questions.clone(),
+        });
+        super::chart_and_table(cx, chart, table);
         Ok(())
     }
 }
