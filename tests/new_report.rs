@@ -668,77 +668,27 @@ fn a_matrix_drafts_as_one_table_of_its_rows() {
         let mean = answered.iter().map(|k| k + 1).sum::<usize>() as f64 / answered.len() as f64;
         assert_eq!(row.cells[7].text, format!("{mean:.2}"), "row {r}");
     }
-    // The count typed otherwise twice is text, and REVIEW says why.
+    // The count typed otherwise twice is a number, each typed answer read through the
+    // mapping's `number_answers`, and REVIEW says how.
     let review = std::fs::read_to_string(report.join("REVIEW.md")).unwrap();
     assert!(
-        review.contains("28 of its 30 answers are numbers, but 2 are not («约20人»、«15-20»)"),
+        review.contains("`q4` (第4题): 28 of its 30 answers are numbers and 2 are typed otherwise")
+            && review.contains("«15-20» as not answered; «约20人» as 20"),
         "{review}"
     );
     // The rating is a scale of its scores, every step an option, with a mean.
     let q =
         survey_schema::load_questionnaire(&report.join("questionnaires/main.questionnaire.json"))
             .unwrap();
+    // Optional, so that 15-20, read as not answered, does not set the submission aside.
+    assert!(!q.get("q4").unwrap().required);
     let rating = q.get("q3").unwrap();
     assert_eq!(rating.kind.scores(), Some((0..=10).collect::<Vec<u32>>()));
     assert!(
-        narrative.contains("@numeric_summary {questions = [\"q3\"]"),
+        narrative.contains("@numeric_summary {questions = [\"q3\", \"q4\"]"),
         "{narrative}"
     );
-    // Rows with other options are no matrix.
-    let npath = report.join("narrative/report.md");
-    std::fs::write(
-        &npath,
-        narrative.replace(
-            "[\"q2_1\", \"q2_2\", \"q2_3\"]",
-            "[\"q2_1\", \"q2_2\", \"q1\"]",
-        ),
-    )
-    .unwrap();
-    let typst = xtask::setup::typst().unwrap();
-    let Err(e) = xtask::report::build(&root(), &report, &base.join("out2"), &typst, None) else {
-        panic!("a matrix of rows with other options built");
-    };
-    assert!(
-        format!("{e:#}").contains("the rows of a matrix share their options"),
-        "{e:#}"
-    );
-    // The count made a number: every cell it cannot read is listed in one go, each with its
-    // row; read through `number_answers`, it builds, 约20人 counted as 20 and 15-20 as not
-    // answered.
-    let qpath = report.join("questionnaires/main.questionnaire.json");
-    let qtext = std::fs::read_to_string(&qpath).unwrap();
-    let mut qjson: serde_json::Value = serde_json::from_str(&qtext).unwrap();
-    for q in qjson["sections"][0]["questions"].as_array_mut().unwrap() {
-        if q["id"] == "q4" {
-            *q = serde_json::json!({"id": "q4", "text": q["text"].clone(), "kind": "integer", "min": 0});
-        }
-    }
-    std::fs::write(&qpath, serde_json::to_string_pretty(&qjson).unwrap()).unwrap();
-    std::fs::write(
-        &npath,
-        narrative.replace(
-            "@numeric_summary {questions = [\"q3\"]",
-            "@numeric_summary {questions = [\"q3\", \"q4\"]",
-        ),
-    )
-    .unwrap();
-    let Err(e) = xtask::report::build(&root(), &report, &base.join("out-num"), &typst, None) else {
-        panic!("a number column holding 约20人 built");
-    };
-    let e = format!("{e:#}");
-    assert!(
-        e.contains("row 5, column L «4、信息科在编人数», value \"约20人\": `q4` takes a number")
-            && e.contains("1 more row of this file cannot be read:\n  - row 9, column L «4、信息科在编人数», value \"15-20\""),
-        "{e}"
-    );
-    let mpath = report.join("import/main.mapping.json");
-    let mut m: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&mpath).unwrap()).unwrap();
-    m["number_answers"] = serde_json::json!({"q4": {"约20人": 20, "15-20": null}});
-    std::fs::write(&mpath, serde_json::to_string_pretty(&m).unwrap()).unwrap();
-    let out = xtask::report::build(&root(), &report, &base.join("out-num"), &typst, None)
-        .unwrap_or_else(|e| panic!("{e:#}"))
-        .out_dir;
+    // The count's summary: 约20人 counted as 20, 15-20 as not answered.
     let summary = tables_of(&out)
         .tables
         .into_iter()
@@ -764,6 +714,58 @@ fn a_matrix_drafts_as_one_table_of_its_rows() {
     assert_eq!(
         row.cells[2].text,
         format!("{:.2}", (mean * 100.0).round() / 100.0)
+    );
+    // A number question's figures in the narrative.
+    let npath = report.join("narrative/report.md");
+    std::fs::write(
+        &npath,
+        format!("{narrative}\n平均{{main.q4.mean}}人，{{main.q4.skipped}}份未答，{{main.q4.base}}份作答。\n"),
+    )
+    .unwrap();
+    let typst = xtask::setup::typst().unwrap();
+    let out_refs = xtask::report::build(&root(), &report, &base.join("out-refs"), &typst, None)
+        .unwrap_or_else(|e| panic!("{e:#}"))
+        .out_dir;
+    // (Each resolved number is its own string literal in the source.)
+    let typ = std::fs::read_to_string(out_refs.join("report.typ"))
+        .unwrap()
+        .replace("\"#\"", "");
+    assert!(
+        typ.contains(&format!("平均{}人，1份未答，29份作答。", row.cells[2].text)),
+        "the number's figures are not in the text"
+    );
+    // Rows with other options are no matrix.
+    std::fs::write(
+        &npath,
+        narrative.replace(
+            "[\"q2_1\", \"q2_2\", \"q2_3\"]",
+            "[\"q2_1\", \"q2_2\", \"q1\"]",
+        ),
+    )
+    .unwrap();
+    let Err(e) = xtask::report::build(&root(), &report, &base.join("out2"), &typst, None) else {
+        panic!("a matrix of rows with other options built");
+    };
+    assert!(
+        format!("{e:#}").contains("the rows of a matrix share their options"),
+        "{e:#}"
+    );
+    // Without the mapping's readings, every cell the build cannot read is listed in one go,
+    // each with its row.
+    std::fs::write(&npath, &narrative).unwrap();
+    let mpath = report.join("import/main.mapping.json");
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&mpath).unwrap()).unwrap();
+    m.as_object_mut().unwrap().remove("number_answers").unwrap();
+    std::fs::write(&mpath, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+    let Err(e) = xtask::report::build(&root(), &report, &base.join("out-num"), &typst, None) else {
+        panic!("a number column holding 约20人 built");
+    };
+    let e = format!("{e:#}");
+    assert!(
+        e.contains("row 5, column L «4、信息科在编人数», value \"约20人\": `q4` takes a number")
+            && e.contains("1 more row of this file cannot be read:\n  - row 9, column L «4、信息科在编人数», value \"15-20\""),
+        "{e}"
     );
     // A cross-tab of a question that is no choice: refused where the narrative asks for it.
     std::fs::write(

@@ -508,7 +508,15 @@ fn bars(doc: &mut Doc, f: &PrintedFigure) -> String {
 }
 
 fn ticks(doc: &mut Doc, max: f64, unit: AxisUnit) -> String {
-    let ticks: Vec<String> = [0.0, 0.25, 0.5, 0.75, 1.0]
+    // A score out of a few points is marked at each point (0 1 2 3 4 5); other axes at their
+    // quarters.
+    let whole_points = unit == AxisUnit::Score && max.fract() == 0.0 && (2.0..=10.0).contains(&max);
+    let at: Vec<f64> = if whole_points {
+        (0..=max as u32).map(|p| f64::from(p) / max).collect()
+    } else {
+        vec![0.0, 0.25, 0.5, 0.75, 1.0]
+    };
+    let ticks: Vec<String> = at
         .iter()
         .map(|k| {
             let s = doc.str(&axis_label(max * k, unit));

@@ -170,6 +170,53 @@ pub fn resolve(expr: &str, datasets: &IndexMap<String, Dataset>) -> Result<Resol
         .index
         .get(qid)
         .ok_or_else(|| format!("dataset `{}` has no question `{qid}`", ds.name))?;
+    // Any question's base and missing counts; a number's summary statistics.
+    if !q.kind.is_choice() && parts.len() == 3 {
+        let whole = |n: u64| Resolved::Number {
+            text: n.to_string(),
+            value: n as f64,
+            decimals: 0,
+            percent: false,
+        };
+        let a = ds
+            .aggregate
+            .answered(&ds.index, qid)
+            .map_err(|e| e.to_string())?;
+        let numeric = matches!(
+            q.kind,
+            survey_schema::QuestionKind::Integer { .. }
+                | survey_schema::QuestionKind::Number { .. }
+        );
+        let stat = |pick: fn(&survey_aggregate::NumericSummary) -> Option<f64>| {
+            let s = ds
+                .aggregate
+                .numeric(&ds.index, qid)
+                .map_err(|e| e.to_string())?;
+            let x = pick(&s).ok_or_else(|| format!("`{qid}` has no answers to summarise"))?;
+            Ok::<_, String>(Resolved::Number {
+                text: survey_print::fmt::number_f64(x, 2),
+                value: x,
+                decimals: 2,
+                percent: false,
+            })
+        };
+        return match (parts[2], numeric) {
+            ("base", _) => Ok(whole(a.base)),
+            ("not_shown", _) => Ok(whole(a.not_shown)),
+            ("skipped", _) => Ok(whole(a.skipped)),
+            ("mean", true) => stat(|s| s.mean),
+            ("median", true) => stat(|s| s.median),
+            ("min", true) => stat(|s| s.min),
+            ("max", true) => stat(|s| s.max),
+            (other, true) => Err(format!(
+                "unknown figure `{other}` of the number question `{qid}`; use base, not_shown, skipped, mean, median, min or max"
+            )),
+            (other, false) => Err(format!(
+                "unknown figure `{other}` of the {} question `{qid}`; use base, not_shown or skipped",
+                q.kind.name()
+            )),
+        };
+    }
     if !q.kind.is_choice() {
         return Err(format!(
             "`{qid}` is a {} question; references read choice questions",

@@ -122,6 +122,9 @@ struct DraftQ {
     aliases: IndexMap<String, String>,
     /// For one option of a ranking (排序题): the ranking's 问卷星 number and the option's text.
     ranking: Option<(String, String)>,
+    /// For a number question: answers typed otherwise → the number read, or none for not
+    /// answered (the mapping's `number_answers`).
+    typed: IndexMap<String, Option<f64>>,
 }
 
 fn is_not_shown(s: &str) -> bool {
@@ -344,7 +347,14 @@ fn band_key(label: &str) -> Option<(f64, i32)> {
         .chars()
         .take_while(|c| c.is_ascii_digit() || *c == '.')
         .collect();
-    let v: f64 = digits.parse().ok()?;
+    // A unit after the number: 1万 is ten thousand, 10万人次 a hundred thousand.
+    let unit = match l[start + digits.len()..].chars().next() {
+        Some('万') => 1e4,
+        Some('千') => 1e3,
+        Some('亿') => 1e8,
+        _ => 1.0,
+    };
+    let v: f64 = digits.parse::<f64>().ok()? * unit;
     let low = ["≤", "<", "小于", "低于", "不足", "以下", "少于", "不到"]
         .iter()
         .any(|p| l.contains(p));
@@ -939,7 +949,25 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                         clean(&raw_text).to_owned(),
                     ),
                 };
-                let row = tq.and_then(|t| t.rows.get(k).cloned()).unwrap_or(row);
+                // A matrix's row is what the download's header says (the data follow the
+                // headers); the questionnaire text's rows only name rows the header does not.
+                let row = match tq.and_then(|t| t.rows.get(k).cloned()) {
+                    Some(t_row)
+                        if tq.is_some_and(|t| t.kind == TextKind::MatrixSingle)
+                            && !row.is_empty() =>
+                    {
+                        if option_key(&t_row) != option_key(&row) {
+                            guesses.push(format!(
+                                "第{}题: row {} of the matrix is «{row}» in the download's header but «{t_row}» in the questionnaire text; the header's is used, since the data follow it. If the questionnaire text's rows are out of step (a matrix's first line there lists the scale, e.g. `非常不满意 不满意 一般 满意 非常满意`), correct it.",
+                                g.number,
+                                k + 1
+                            ));
+                        }
+                        row
+                    }
+                    Some(t_row) => t_row,
+                    None => row,
+                };
                 if stem.is_empty() {
                     row
                 } else {
@@ -956,6 +984,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             text
         };
         let mut aliases = IndexMap::new();
+        let mut typed_answers: IndexMap<String, Option<f64>> = IndexMap::new();
         let (kind, coder, why) = if g.options {
             // Code-mode multiple choice: options from the headers, in order.
             let labels: Vec<String> = match tq {
@@ -1160,6 +1189,69 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                         } else {
                             "a number: every answer is numeric".to_owned()
                         },
+                    )
+                }
+                // Mostly numbers, a few typed otherwise (约20人, 10-15, 二十): a number question,
+                // each typed answer read as the number it names, or as not answered.
+                Some(TextKind::FillIn | TextKind::MultiFill) | None
+                    if !answered.is_empty()
+                        && !answered.iter().all(|v| number(v).is_some())
+                        && answered.iter().filter(|v| number(v).is_none()).count() * 5
+                            <= answered.len()
+                        && answered
+                            .iter()
+                            .filter(|v| number(v).is_none())
+                            .all(|v| v.chars().count() <= 12)
+                        && (!code_mode || text_kind.is_some() || max_int > 30.0 || below_one)
+                        && !asks_for_text(&text) =>
+                {
+                    let mut typed: Vec<&str> = answered
+                        .iter()
+                        .copied()
+                        .filter(|v| number(v).is_none())
+                        .collect();
+                    typed.sort_unstable();
+                    typed.dedup();
+                    for t in &typed {
+                        typed_answers.insert((*t).to_owned(), typed_number(t));
+                    }
+                    let whole = answered
+                        .iter()
+                        .filter_map(|v| number(v))
+                        .chain(typed_answers.values().flatten().copied())
+                        .all(|x| x.fract() == 0.0);
+                    let readings: Vec<String> = typed_answers
+                        .iter()
+                        .take(12)
+                        .map(|(t, x)| match x {
+                            Some(x) => format!("«{}» as {x}", short(t, 12)),
+                            None => format!("«{}» as not answered", short(t, 12)),
+                        })
+                        .collect();
+                    guesses.push(format!(
+                        "`{id}` (第{}题): {} of its {} answers are numbers and {} {} typed otherwise, so it is drafted as a number question, each such answer read as the mapping's `number_answers` says: {}{}. Check each reading (write the number meant, or `null` for not answered). The question is marked optional so that a submission with an answer read as not answered is not set aside as incomplete.",
+                        g.key,
+                        answered.len() - answered.iter().filter(|v| number(v).is_none()).count(),
+                        answered.len(),
+                        typed.len(),
+                        if typed.len() == 1 { "is" } else { "are" },
+                        readings.join("; "),
+                        if typed_answers.len() > 12 { "; …" } else { "" }
+                    ));
+                    (
+                        if whole {
+                            QuestionKind::Integer {
+                                min: none_negative.then_some(0),
+                                max: None,
+                            }
+                        } else {
+                            QuestionKind::Number {
+                                min: none_negative.then_some(0.0),
+                                max: None,
+                            }
+                        },
+                        Coder::Number(c),
+                        "a number: most answers are numeric; the others are read through `number_answers`".to_owned(),
                     )
                 }
                 Some(TextKind::FillIn | TextKind::MultiFill) => (
@@ -1377,7 +1469,13 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 ));
             }
         }
+        // A scale labelled with its scores (0…10); a scale in words is scored in the
+        // questionnaire and said so where it is put in order.
         if let Some(scores) = kind.scores()
+            && kind
+                .options()
+                .iter()
+                .all(|o| o.label.zh.trim().parse::<u32>().is_ok())
             && let (Some(first), Some(last)) = (scores.first(), scores.last())
         {
             guesses.push(format!(
@@ -1418,12 +1516,13 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             why,
             text,
             kind,
-            required: true,
+            required: typed_answers.is_empty(),
             identifying,
             show_if: None,
             coder,
             aliases,
             ranking: None,
+            typed: typed_answers,
         });
     }
     // The rows of a matrix share their options: in a 按文本 download, where options are known
@@ -1666,7 +1765,11 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         missing: MissingValues::default(),
         absent_questions: Vec::new(),
         skips_as_unanswered,
-        number_answers: IndexMap::new(),
+        number_answers: qs
+            .iter()
+            .filter(|q| !q.typed.is_empty())
+            .map(|q| (q.id.clone(), q.typed.clone()))
+            .collect(),
         rankings: {
             let mut r: IndexMap<String, IndexMap<String, String>> = IndexMap::new();
             for q in &qs {
@@ -1901,6 +2004,15 @@ fn add_unlisted(
     guesses: &mut Vec<String>,
     id: &str,
 ) {
+    // The questionnaire text lists no options for it: they all come from the data.
+    if labels.is_empty() && !seen.is_empty() {
+        labels.extend(seen.iter().cloned());
+        guesses.push(format!(
+            "`{id}`: the questionnaire text gives no options, so they are the answers met in the data ({}). Check them against the questionnaire.",
+            seen.join(" / ")
+        ));
+        return;
+    }
     for v in seen {
         if labels.iter().any(|l| clean(l) == clean(v)) {
             continue;
@@ -1917,6 +2029,84 @@ fn add_unlisted(
             }
         }
     }
+}
+
+/// The number an answer typed otherwise names: `约20人`, `20左右` → 20 (one number and no
+/// range), `二十`, `两个` → 20, 2 (Chinese numerals up to 99); none for a range (`10-15`,
+/// `10至15`) or anything else.
+fn typed_number(s: &str) -> Option<f64> {
+    if s.contains(['-', '~', '～', '至', '到', '—', '/', '、', ',', '，']) {
+        return None;
+    }
+    let runs: Vec<&str> = s
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter(|r| r.chars().any(|c| c.is_ascii_digit()))
+        .collect();
+    match runs.as_slice() {
+        // 2.5万, 3千: the unit after the number.
+        [one] => {
+            let unit = s[s.find(one).map_or(0, |i| i + one.len())..]
+                .chars()
+                .next()
+                .map_or(1.0, |c| match c {
+                    '万' => 1e4,
+                    '千' => 1e3,
+                    _ => 1.0,
+                });
+            return one.parse::<f64>().ok().map(|x| x * unit);
+        }
+        [] => {}
+        _ => return None,
+    }
+    let digit = |c: char| -> Option<u32> {
+        match c {
+            '零' | '〇' => Some(0),
+            '一' => Some(1),
+            '二' | '两' => Some(2),
+            '三' => Some(3),
+            '四' => Some(4),
+            '五' => Some(5),
+            '六' => Some(6),
+            '七' => Some(7),
+            '八' => Some(8),
+            '九' => Some(9),
+            _ => None,
+        }
+    };
+    let numeral: String = s
+        .chars()
+        .skip_while(|&c| digit(c).is_none() && c != '十')
+        .take_while(|&c| digit(c).is_some() || c == '十')
+        .collect();
+    // 一百, 三千: larger units are not read.
+    let after = s
+        .find(numeral.as_str())
+        .map(|i| &s[i + numeral.len()..])
+        .and_then(|rest| rest.chars().next());
+    if numeral.is_empty() || matches!(after, Some('百' | '千' | '万' | '亿')) {
+        return None;
+    }
+    let chars: Vec<char> = numeral.chars().collect();
+    let value = match chars.iter().position(|&c| c == '十') {
+        None if chars.len() == 1 => digit(chars[0])?,
+        None => return None,
+        Some(p) => {
+            let tens = if p == 0 {
+                1
+            } else if p == 1 {
+                digit(chars[0])?
+            } else {
+                return None;
+            };
+            let ones = match &chars[p + 1..] {
+                [] => 0,
+                [d] => digit(*d)?,
+                _ => return None,
+            };
+            tens * 10 + ones
+        }
+    };
+    Some(f64::from(value))
 }
 
 /// Up to ten items joined with 、, then how many more.
@@ -1969,6 +2159,7 @@ fn push_ranking(
             coder,
             aliases: IndexMap::new(),
             ranking: Some((key.to_owned(), label)),
+            typed: IndexMap::new(),
         });
     }
     guesses.push(format!(
@@ -2380,6 +2571,41 @@ fn review(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bands_with_units_sort_by_their_numbers() {
+        let labels: Vec<String> = [
+            "1万–9.9万人次",
+            "10万人次及以上",
+            "1000人次以下",
+            "1000–9999人次",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(ordinal_order(&labels), Some(vec![2, 3, 0, 1]));
+    }
+
+    #[test]
+    fn answers_typed_otherwise_name_their_number_or_none() {
+        for (typed, want) in [
+            ("约20人", Some(20.0)),
+            ("20左右", Some(20.0)),
+            ("2.5万", Some(25000.0)),
+            ("3千人", Some(3000.0)),
+            ("二十", Some(20.0)),
+            ("两个", Some(2.0)),
+            ("十五人", Some(15.0)),
+            ("三十七", Some(37.0)),
+            ("十", Some(10.0)),
+            ("10-15", None),
+            ("10至15人", None),
+            ("十到二十", None),
+            ("不清楚", None),
+            ("一百", None),
+        ] {
+            assert_eq!(typed_number(typed), want, "{typed}");
+        }
+    }
 
     #[test]
     fn ids_and_titles() {

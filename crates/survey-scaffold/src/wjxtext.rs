@@ -268,10 +268,14 @@ fn matrix_body(body: &[String]) -> (Vec<String>, Vec<String>) {
         return (cols, rows);
     }
     match body.split_first() {
-        Some((first, rest)) => (
+        // The scale's labels on the first line, separated by spaces; a first line of one
+        // word is a row of a matrix written without its scale (the options then come from
+        // the data).
+        Some((first, rest)) if first.split_whitespace().count() > 1 => (
             first.split_whitespace().map(str::to_owned).collect(),
             rest.to_vec(),
         ),
+        Some(_) => (Vec::new(), body.to_vec()),
         None => (Vec::new(), Vec::new()),
     }
 }

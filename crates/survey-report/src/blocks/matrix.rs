@@ -114,8 +114,10 @@ impl Block for MatrixBlock {
         let number = cx.number(self.number.as_deref(), &kinds, &keys)?;
         let texts: Vec<&str> = qs.iter().map(|q| q.text.zh.as_str()).collect();
         let (stem, row_labels) = stem_and_rows(&texts);
+        // The shared wording heads the rows when it is short; a whole question (which the
+        // caption already gives) would wrap in the header.
         let header = self.header.clone().unwrap_or_else(|| {
-            if stem.is_empty() {
+            if stem.is_empty() || stem.chars().count() > 12 {
                 "项目".into()
             } else {
                 stem
@@ -139,7 +141,7 @@ impl Block for MatrixBlock {
                 .frequency(&d.index, qid, RowOrder::Questionnaire)
                 .map_err(|e| e.to_string())?;
             if let Some(u) = super::unreached(t.not_shown, t.skipped) {
-                unanswered.push(format!("“{label}”{u}"));
+                unanswered.push((label.clone(), u));
             }
             let mut cells = vec![Cell::text(label)];
             let mut bars = Vec::new();
@@ -174,8 +176,20 @@ impl Block for MatrixBlock {
                 s.iter().max().copied().unwrap_or_default()
             ));
         }
-        if !unanswered.is_empty() {
-            notes.push(unanswered.join("；"));
+        // The same rows' respondents missing from every row (a matrix shown by display logic)
+        // are said once.
+        let missing_alike = unanswered.len() == self.questions.len()
+            && unanswered.windows(2).all(|w| w[0].1 == w[1].1);
+        if missing_alike {
+            notes.push(format!("各行均{}", unanswered[0].1));
+        } else if !unanswered.is_empty() {
+            notes.push(
+                unanswered
+                    .iter()
+                    .map(|(label, u)| format!("“{label}”{u}"))
+                    .collect::<Vec<_>>()
+                    .join("；"),
+            );
         }
         full_stop(&mut notes);
         let table = PrintedTable {
