@@ -958,6 +958,41 @@ fn a_ranking_drafts_as_one_table_with_its_scores() {
     }
     assert_eq!(printed[0], printed[1], "both modes print the same table");
 
+    // Asked for, the shares at each place.
+    let report = drafted("ranking-text");
+    let npath = report.join("narrative/report.md");
+    let narrative = std::fs::read_to_string(&npath).unwrap();
+    std::fs::write(
+        &npath,
+        narrative.replace("@ranking {", "@ranking {places = true, "),
+    )
+    .unwrap();
+    let typst = xtask::setup::typst().unwrap();
+    let out = xtask::report::build(&root(), &report, &base.join("out-places"), &typst, None)
+        .unwrap_or_else(|e| panic!("{e:#}"))
+        .out_dir;
+    let t = tables_of(&out)
+        .tables
+        .into_iter()
+        .find(|t| t.kind == TableKind::Ranking)
+        .unwrap();
+    let headers: Vec<&str> = t.columns.iter().map(|c| c.header.as_str()).collect();
+    assert_eq!(headers[6..], ["第1位", "第2位", "第3位", "第4位"]);
+    for r in &t.rows {
+        let label = &r.cells[0].text;
+        let o = options.iter().position(|x| x == label).unwrap();
+        for p in 0..4 {
+            let count = ranked.iter().filter(|rk| rk.get(p) == Some(&o)).count();
+            let share = (count as f64 * 100.0 / n as f64 * 100.0).round() / 100.0;
+            assert_eq!(
+                r.cells[6 + p].text,
+                format!("{share:.2}%"),
+                "{label} place {}",
+                p + 1
+            );
+        }
+    }
+
     // One place given twice: the build stops at that cell.
     let report = drafted("ranking-code");
     let bad = code.replacen(",2,1,0,0,", ",2,2,0,0,", 1);

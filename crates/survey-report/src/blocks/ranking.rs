@@ -40,6 +40,10 @@ pub struct RankingBlock {
     pub header: Option<String>,
     #[serde(default)]
     pub order: RankingOrder,
+    /// Also give the share of N that put each option at each place given, as 问卷星's own
+    /// report does (default false).
+    #[serde(default)]
+    pub places: bool,
     /// Draw the bars above the table (default true).
     #[serde(default = "yes")]
     pub chart: bool,
@@ -118,6 +122,11 @@ impl Block for RankingBlock {
             columns.push(Column::new("参与排序", ColumnKind::Percent));
         }
         columns.push(Column::new("平均名次", ColumnKind::Number));
+        if self.places {
+            for p in 1..=deepest {
+                columns.push(Column::new(format!("第{p}位"), ColumnKind::Percent));
+            }
+        }
         let mut rows = Vec::new();
         let mut categories = Vec::new();
         for &i in &order {
@@ -137,6 +146,11 @@ impl Block for RankingBlock {
                 r.mean_place
                     .map_or_else(Cell::missing, |m| Cell::number(m, 2)),
             );
+            if self.places {
+                for &n in &r.places[..deepest] {
+                    cells.push(Cell::percent_of(n, t.base, 2));
+                }
+            }
             rows.push(PrintedRow::option(&r.question, cells));
             categories.push(Category {
                 label: labels[i].clone(),
