@@ -1172,17 +1172,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                             || below_one) =>
                 {
                     (
-                        if all_ints {
-                            QuestionKind::Integer {
-                                min: none_negative.then_some(0),
-                                max: None,
-                            }
-                        } else {
-                            QuestionKind::Number {
-                                min: none_negative.then_some(0.0),
-                                max: None,
-                            }
-                        },
+                        number_kind(all_ints, none_negative),
                         Coder::Number(c),
                         if none_negative {
                             "a number: every answer is numeric, none below 0 (so `min = 0`, and a `-3` or `-2` in it is a missing answer, not a number)".to_owned()
@@ -1239,17 +1229,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                         if typed_answers.len() > 12 { "; …" } else { "" }
                     ));
                     (
-                        if whole {
-                            QuestionKind::Integer {
-                                min: none_negative.then_some(0),
-                                max: None,
-                            }
-                        } else {
-                            QuestionKind::Number {
-                                min: none_negative.then_some(0.0),
-                                max: None,
-                            }
-                        },
+                        number_kind(whole, none_negative),
                         Coder::Number(c),
                         "a number: most answers are numeric; the others are read through `number_answers`".to_owned(),
                     )
@@ -2027,6 +2007,21 @@ fn add_unlisted(
                     "`{id}`: the answer «{v}» is not an option in the questionnaire text; it is added as an option. Correct the text or the questionnaire."
                 ));
             }
+        }
+    }
+}
+
+/// A drafted number question: whole or not, and from 0 when no answer is below it.
+fn number_kind(whole: bool, none_negative: bool) -> QuestionKind {
+    if whole {
+        QuestionKind::Integer {
+            min: none_negative.then_some(0),
+            max: None,
+        }
+    } else {
+        QuestionKind::Number {
+            min: none_negative.then_some(0.0),
+            max: None,
         }
     }
 }
