@@ -950,6 +950,42 @@ fn a_ranking_drafts_as_one_table_with_its_scores() {
         );
         let (dir, _) =
             xtask::report::export_data(&report, &base.join(format!("{name}-data")), false).unwrap();
+        // The codebook counts, per option, who answered the ranking but left the option out
+        // (−1 未排入, .c) apart from who did not answer the ranking (−2).
+        let codebook: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("main.codebook.json")).unwrap())
+                .unwrap();
+        assert!(
+            codebook["missing"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["label"] == "未排入" && m["spss"] == -1 && m["stata"] == ".c"),
+            "{}",
+            codebook["missing"]
+        );
+        let q = survey_schema::load_questionnaire(
+            &report.join("questionnaires/main.questionnaire.json"),
+        )
+        .unwrap();
+        for var in codebook["variables"].as_array().unwrap() {
+            let Some(qid) = var["question"].as_str().filter(|q| q.starts_with("q2_")) else {
+                continue;
+            };
+            let label = q
+                .get(qid)
+                .unwrap()
+                .text
+                .zh
+                .rsplit('：')
+                .next()
+                .unwrap()
+                .to_owned();
+            let o = options.iter().position(|x| *x == label).unwrap();
+            let left_out = ranked.iter().filter(|r| !r.contains(&o)).count();
+            assert_eq!(var["not_ranked"], left_out as u64, "{name} {qid}");
+            assert_eq!(var["not_answered"], (40 - n) as u64, "{name} {qid}");
+        }
         let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
         assert!(
             readme.contains("ranking (排序题) 2 of `main`: `q2_1`, `q2_2`, `q2_3`, `q2_4` each hold the place given to one option"),

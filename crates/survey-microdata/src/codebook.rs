@@ -62,6 +62,9 @@ pub struct Variable {
     pub valid: u64,
     pub not_shown: u64,
     pub not_answered: u64,
+    /// A ranking's option (排序题): respondents who answered the ranking but left it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_ranked: Option<u64>,
 }
 
 /// How a variable is stored in the files.
@@ -132,28 +135,38 @@ pub fn codebook(ds: &Export, options: impl Fn(&str) -> Vec<String>) -> Codebook 
                 valid: s.valid,
                 not_shown: s.not_shown,
                 not_answered: s.not_answered,
+                not_ranked: v.is_place().then_some(s.not_ranked),
             }
         })
         .collect();
+    let mut missing = vec![
+        MissingCode {
+            label: NOT_SHOWN_LABEL.into(),
+            spss: NOT_SHOWN,
+            stata: ".a".into(),
+            parquet_status: "not_shown".into(),
+        },
+        MissingCode {
+            label: NOT_ANSWERED_LABEL.into(),
+            spss: NOT_ANSWERED,
+            stata: ".b".into(),
+            parquet_status: "not_answered".into(),
+        },
+    ];
+    if ds.vars.iter().any(crate::model::ExportVar::is_place) {
+        missing.push(MissingCode {
+            label: crate::model::NOT_RANKED_LABEL.into(),
+            spss: crate::model::NOT_RANKED,
+            stata: ".c".into(),
+            parquet_status: "not_ranked".into(),
+        });
+    }
     Codebook {
         questionnaire: ds.questionnaire.clone(),
         title: ds.label.clone(),
         respondents: ds.n as u64,
         identifying_included: ds.identifying,
-        missing: vec![
-            MissingCode {
-                label: NOT_SHOWN_LABEL.into(),
-                spss: NOT_SHOWN,
-                stata: ".a".into(),
-                parquet_status: "not_shown".into(),
-            },
-            MissingCode {
-                label: NOT_ANSWERED_LABEL.into(),
-                spss: NOT_ANSWERED,
-                stata: ".b".into(),
-                parquet_status: "not_answered".into(),
-            },
-        ],
+        missing,
         variables,
         mr_sets: ds.mr_sets.clone(),
     }

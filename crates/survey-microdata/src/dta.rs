@@ -40,6 +40,7 @@ pub fn label_value(mv: MissingValue) -> i32 {
 }
 const NOT_SHOWN_MV: MissingValue = MissingValue::A;
 const NOT_ANSWERED_MV: MissingValue = MissingValue::B;
+const NOT_RANKED_MV: MissingValue = MissingValue::C;
 
 /// Stata 118 limits labels to 80 *characters* (stored in 321 bytes).
 fn truncate_chars(s: &str, max_chars: usize) -> String {
@@ -151,6 +152,7 @@ impl<'d, 'w, W: Read + Write + Seek> Writer<'d, 'w, W> {
                 let mv = match c {
                     Cell::NotShown => Some(NOT_SHOWN_MV),
                     Cell::NotAnswered => Some(NOT_ANSWERED_MV),
+                    Cell::NotRanked => Some(NOT_RANKED_MV),
                     _ => None,
                 };
                 let x = if let Cell::Num(x) = c { *x } else { 0.0 };

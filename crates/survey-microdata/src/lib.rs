@@ -23,7 +23,9 @@ use std::io::{Read, Seek, Write};
 use std::sync::mpsc;
 
 pub use codebook::{Codebook, codebook};
-pub use model::{Chunk, Export, Measure, RecordSource, Role, WeightColumn, flatten};
+pub use model::{
+    Chunk, Export, Measure, RecordSource, Role, WeightColumn, flatten, flatten_ranked,
+};
 use survey_schema::Index;
 
 /// Why a dataset could not be written.
@@ -46,16 +48,19 @@ pub struct Targets<W> {
 /// are read twice: once to learn what the headers need (text widths, number ranges, counts),
 /// once to write, a [`Chunk`] of rows at a time into all three files, so memory does not grow
 /// with the number of respondents. `created` (`YYYY-MM-DD HH:MM:SS`) is the date the `.sav`
-/// header records.
+/// header records. `rankings` are the export's ranking questions (排序题), each the number
+/// questions holding its options' places ([`model::flatten_ranked`]).
 pub fn export<W: Read + Write + Seek + Send, R: RecordSource + ?Sized>(
     index: &Index,
     records: &R,
     identifying: bool,
     weights: Vec<WeightColumn<'_>>,
+    rankings: &[Vec<String>],
     created: &str,
     to: Targets<W>,
 ) -> Result<(Codebook, Vec<(String, u64)>), ExportError> {
-    let ds = flatten(index, records, identifying, weights).map_err(err("records"))?;
+    let ds =
+        flatten_ranked(index, records, identifying, weights, rankings).map_err(err("records"))?;
     write(&ds, records, created, to)?;
     let cut = ds
         .vars

@@ -17,6 +17,9 @@ pub const NOT_SHOWN: i32 = -3;
 pub const NOT_ANSWERED: i32 = -2;
 pub const NOT_SHOWN_LABEL: &str = "未显示";
 pub const NOT_ANSWERED_LABEL: &str = "未作答";
+/// Code of "an option the respondent left out of a ranking (排序题) that they answered".
+pub const NOT_RANKED: i32 = -1;
+pub const NOT_RANKED_LABEL: &str = "未排入";
 
 /// Measurement level, as SPSS declares it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -53,6 +56,8 @@ pub enum Cell {
     Num(f64),
     NotShown,
     NotAnswered,
+    /// An option left out of a ranking the respondent answered.
+    NotRanked,
     Text(String),
 }
 
@@ -87,6 +92,12 @@ pub enum Source {
     },
     Number {
         question: usize,
+    },
+    /// The place given to one option of ranking `ranking` (an index into
+    /// [`Export::rankings`]), held by the number question at `question`.
+    Place {
+        question: usize,
+        ranking: usize,
     },
     Text {
         question: usize,
@@ -124,6 +135,8 @@ pub struct VarStats {
     pub valid: u64,
     pub not_shown: u64,
     pub not_answered: u64,
+    /// Options left out of a ranking the respondent answered (place variables only).
+    pub not_ranked: u64,
     /// Respondents per value label, in the order of the variable's `value_labels`.
     pub label_counts: Vec<u64>,
     /// The smallest and largest number, each starting from 0.
@@ -144,6 +157,7 @@ impl VarStats {
             valid: 0,
             not_shown: 0,
             not_answered: 0,
+            not_ranked: 0,
             label_counts: vec![0; labels],
             lo: 0.0,
             hi: 0.0,
@@ -203,6 +217,15 @@ pub struct Export<'w> {
     /// Rows the writers take at a time (a test may lower it; the files do not change).
     pub chunk_rows: usize,
     weights: Vec<WeightColumn<'w>>,
+    /// The rankings (排序题): each the positions of the questions holding its options' places.
+    pub rankings: Vec<Vec<usize>>,
+}
+
+impl ExportVar {
+    /// Whether the variable holds a ranking option's place (and so has the not-ranked code).
+    pub fn is_place(&self) -> bool {
+        matches!(self.source, Source::Place { .. })
+    }
 }
 
 /// Rows of cells, column by column, handed to the writers.
@@ -219,6 +242,7 @@ enum CellRef<'r> {
     Num(f64),
     NotShown,
     NotAnswered,
+    NotRanked,
     Text(&'r str),
 }
 
@@ -228,6 +252,7 @@ impl CellRef<'_> {
             CellRef::Num(x) => Cell::Num(x),
             CellRef::NotShown => Cell::NotShown,
             CellRef::NotAnswered => Cell::NotAnswered,
+            CellRef::NotRanked => Cell::NotRanked,
             CellRef::Text(t) => Cell::Text(t.to_owned()),
         }
     }
@@ -283,6 +308,18 @@ impl Export<'_> {
                     _ => CellRef::NotAnswered,
                 })
             }
+            // Unanswered beside options given places: left out of the ranking.
+            Source::Place { question, ranking } => match r.values[question] {
+                Value::Number(x) => CellRef::Num(x),
+                Value::Skipped
+                    if self.rankings[ranking]
+                        .iter()
+                        .any(|&q| matches!(r.values[q], Value::Number(_))) =>
+                {
+                    CellRef::NotRanked
+                }
+                ref v => missing(v).unwrap_or(CellRef::NotAnswered),
+            },
             Source::Text { question } => match &r.values[question] {
                 Value::Text(t) => CellRef::Text(t),
                 _ => CellRef::Text(""),
@@ -383,6 +420,24 @@ pub fn flatten<'w, R: RecordSource + ?Sized>(
     identifying: bool,
     weights: Vec<WeightColumn<'w>>,
 ) -> Result<Export<'w>, String> {
+    flatten_ranked(index, records, identifying, weights, &[])
+}
+
+/// [`flatten`], with the rankings (排序题) of the export: each the number questions, by id,
+/// holding the places given to its options. An option left out of a ranking the respondent
+/// answered is then [`NOT_RANKED`], not [`NOT_ANSWERED`].
+pub fn flatten_ranked<'w, R: RecordSource + ?Sized>(
+    index: &Index,
+    records: &R,
+    identifying: bool,
+    weights: Vec<WeightColumn<'w>>,
+    rankings: &[Vec<String>],
+) -> Result<Export<'w>, String> {
+    let rankings: Vec<Vec<usize>> = rankings
+        .iter()
+        .map(|qs| qs.iter().filter_map(|q| index.position(q)).collect())
+        .collect();
+    let ranking_of = |qi: usize| rankings.iter().position(|qs| qs.contains(&qi));
     let mut names = NameAllocator::new();
     let mut vars = Vec::new();
     let mut mr_sets = Vec::new();
@@ -485,7 +540,13 @@ pub fn flatten<'w, R: RecordSource + ?Sized>(
                     question: Some(q.id.clone()),
                     option: None,
                     has_missing: true,
-                    source: Source::Number { question: qi },
+                    source: match ranking_of(qi) {
+                        Some(ranking) => Source::Place {
+                            question: qi,
+                            ranking,
+                        },
+                        None => Source::Number { question: qi },
+                    },
                 });
             }
             QuestionKind::Text { .. } => {
@@ -528,6 +589,7 @@ pub fn flatten<'w, R: RecordSource + ?Sized>(
         identifying,
         chunk_rows: 1,
         weights,
+        rankings,
     };
     // The one pass: every cell is looked at, the id as a number where it is one.
     let mut ids_numeric = true;
@@ -550,6 +612,7 @@ pub fn flatten<'w, R: RecordSource + ?Sized>(
                 }
                 CellRef::NotShown => s.not_shown += 1,
                 CellRef::NotAnswered => s.not_answered += 1,
+                CellRef::NotRanked => s.not_ranked += 1,
                 CellRef::Text(t) => {
                     s.valid += u64::from(!t.is_empty());
                     s.longest = s.longest.max(t.len());
@@ -580,7 +643,7 @@ pub fn flatten<'w, R: RecordSource + ?Sized>(
                     width_bytes: s.longest.max(1),
                 };
             }
-            Source::Number { .. } => {
+            Source::Number { .. } | Source::Place { .. } => {
                 v.vtype = VarType::Numeric { integer: s.integer };
             }
             Source::OtherText { .. } | Source::Text { .. } => {

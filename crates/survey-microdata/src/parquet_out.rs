@@ -5,7 +5,8 @@
 //!   not flagged ordered, see below). Not shown and not answered are null.
 //! * A multiple-choice option is a nullable Boolean; an "other" text is a string.
 //! * A number is Int64 or Float64, null when missing.
-//! * Per question, `<name>__status` (answered / not_shown / not_answered) keeps apart what the
+//! * Per question, `<name>__status` (answered / not_shown / not_answered, and not_ranked for
+//!   a ranking's option left out of an answered ranking) keeps apart what the
 //!   `.sav` and `.dta` keep apart with their missing codes.
 //! * Field metadata: `label` (the question text), `question`, `option`, and for dictionary
 //!   columns `levels` (labels in code order), `codes` (the codes) and `measure` (`ordinal` or
@@ -195,7 +196,8 @@ impl<'d, 'w, W: Write + Send> Writer<'d, 'w, W> {
 
     fn batch(&self, chunk: &Chunk) -> Result<RecordBatch, Box<dyn std::error::Error>> {
         let num = |c: &Cell| if let Cell::Num(x) = c { Some(*x) } else { None };
-        let status_labels = ["answered", "not_shown", "not_answered"];
+        // A ranking's options have a fourth status: left out of the ranking.
+        let status_labels = ["answered", "not_shown", "not_answered", "not_ranked"];
         let mut cols: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
         for &(i, how) in &self.columns {
             let (v, cells) = (&self.ds.vars[i], &chunk.columns[i]);
@@ -237,13 +239,16 @@ impl<'d, 'w, W: Write + Send> Writer<'d, 'w, W> {
                             Some(match c {
                                 Cell::NotShown => 1,
                                 Cell::NotAnswered => 2,
+                                Cell::NotRanked => 3,
                                 _ => 0,
                             })
                         })
                         .collect();
                     Arc::new(DictionaryArray::<Int8Type>::try_new(
                         keys,
-                        Arc::new(StringArray::from(status_labels.to_vec())),
+                        Arc::new(StringArray::from(
+                            status_labels[..if v.is_place() { 4 } else { 3 }].to_vec(),
+                        )),
                     )?)
                 }
             });

@@ -71,19 +71,25 @@ fn dictionary(ds: &Export, created: &str) -> (Arc<Schema>, SpssMetadata) {
                 );
                 let mut labels = indexmap_labels(&v.value_labels);
                 if v.has_missing {
-                    // Not shown and not answered: two user-missing codes, labelled.
-                    meta.variable_missing_values.insert(
-                        name.clone(),
-                        vec![
-                            MissingSpec::Value(f64::from(NOT_SHOWN)),
-                            MissingSpec::Value(f64::from(NOT_ANSWERED)),
-                        ],
-                    );
+                    // Not shown and not answered: two user-missing codes, labelled; a
+                    // ranking's option also not ranked, a third.
+                    let mut codes = vec![
+                        MissingSpec::Value(f64::from(NOT_SHOWN)),
+                        MissingSpec::Value(f64::from(NOT_ANSWERED)),
+                    ];
                     labels.insert(Value::Numeric(f64::from(NOT_SHOWN)), NOT_SHOWN_LABEL.into());
                     labels.insert(
                         Value::Numeric(f64::from(NOT_ANSWERED)),
                         NOT_ANSWERED_LABEL.into(),
                     );
+                    if v.is_place() {
+                        codes.push(MissingSpec::Value(f64::from(crate::model::NOT_RANKED)));
+                        labels.insert(
+                            Value::Numeric(f64::from(crate::model::NOT_RANKED)),
+                            crate::model::NOT_RANKED_LABEL.into(),
+                        );
+                    }
+                    meta.variable_missing_values.insert(name.clone(), codes);
                 }
                 if !labels.is_empty() {
                     meta.variable_value_labels.insert(name.clone(), labels);
@@ -128,6 +134,7 @@ fn batch(ds: &Export, schema: &Arc<Schema>, chunk: &Chunk) -> Result<RecordBatch
                         Cell::Num(x) => Some(*x),
                         Cell::NotShown => Some(f64::from(NOT_SHOWN)),
                         Cell::NotAnswered => Some(f64::from(NOT_ANSWERED)),
+                        Cell::NotRanked => Some(f64::from(crate::model::NOT_RANKED)),
                         Cell::Text(_) => None,
                     })))
                 }

@@ -76,6 +76,10 @@ pub fn write(
             &d.records,
             identifying,
             cols,
+            &d.rankings
+                .iter()
+                .map(|(_, qs)| qs.clone())
+                .collect::<Vec<_>>(),
             &created,
             Targets {
                 sav: sav.1,
@@ -113,7 +117,7 @@ pub fn write(
         }
         for (number, qs) in &d.rankings {
             readme.push_str(&format!(
-                "| | ranking (排序题) {number} of `{name}`: {} each hold the place given to one option (1 = first); an option the respondent did not rank is missing as not answered (-2, `.b`, `not_answered`) |\n",
+                "| | ranking (排序题) {number} of `{name}`: {} each hold the place given to one option (1 = first); an option left out of a ranking the respondent answered is missing as not ranked (-1 未排入, `.c`, `not_ranked`), and a ranking not answered at all as not answered (-2, `.b`) |\n",
                 qs.iter().map(|q| format!("`{q}`")).collect::<Vec<_>>().join(", ")
             ));
         }

@@ -1223,8 +1223,12 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                         g.key,
                         answered.len() - answered.iter().filter(|v| number(v).is_none()).count(),
                         answered.len(),
-                        typed.len(),
-                        if typed.len() == 1 { "is" } else { "are" },
+                        answered.iter().filter(|v| number(v).is_none()).count(),
+                        if answered.iter().filter(|v| number(v).is_none()).count() == 1 {
+                            "is"
+                        } else {
+                            "are"
+                        },
                         readings.join("; "),
                         if typed_answers.len() > 12 { "; …" } else { "" }
                     ));

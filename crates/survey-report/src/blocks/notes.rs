@@ -425,7 +425,9 @@ impl Block for CodebookBlock {
             .collect();
         // The variables do not depend on the answers: flatten no records.
         let no_records: &[survey_schema::Record] = &[];
-        let export = survey_microdata::flatten(&d.index, no_records, false, weights)?;
+        let rankings: Vec<Vec<String>> = d.rankings.iter().map(|(_, qs)| qs.clone()).collect();
+        let export =
+            survey_microdata::flatten_ranked(&d.index, no_records, false, weights, &rankings)?;
         let number = cx.number(self.number.as_deref(), &[NumberKind::Table], &[])?;
         let rows = export
             .vars
@@ -451,6 +453,7 @@ impl Block for CodebookBlock {
                     (Role::Dichotomy, _) => "多选（0/1）",
                     (Role::Choice, Measure::Ordinal) => "有序单选",
                     (Role::Choice, _) => "单选",
+                    (Role::Number, _) if v.is_place() => "名次（排序）",
                     (Role::Number, _) => "数值",
                     (Role::Text, _) => "文本",
                     (Role::OtherText, _) => "“其他”文本",
@@ -472,7 +475,11 @@ impl Block for CodebookBlock {
                     Cell::text(&v.label),
                     Cell::text(kind),
                     Cell::text(values),
-                    Cell::text(if v.has_missing { "−3，−2" } else { "—" }),
+                    Cell::text(match (v.has_missing, v.is_place()) {
+                        (true, true) => "−3，−2，−1",
+                        (true, false) => "−3，−2",
+                        _ => "—",
+                    }),
                     base.map_or_else(|| Cell::text("—"), Cell::count),
                 ]))
             })
@@ -505,6 +512,14 @@ impl Block for CodebookBlock {
                 ],
             )
         };
+        // Only a dataset with rankings has the third missing code.
+        let mut table = table;
+        if !d.rankings.is_empty() {
+            table.notes.insert(
+                3,
+                "排序题每个选项为一个变量，记该选项被排在第几位；应答者作答了该排序题但未排入该选项的，记为−1（.c，未排入）".into(),
+            );
+        }
         cx.push(Element::Table(Box::new(table)));
         Ok(())
     }
