@@ -750,6 +750,13 @@ fn a_matrix_drafts_as_one_table_of_its_rows() {
         format!("{e:#}").contains("the rows of a matrix share their options"),
         "{e:#}"
     );
+    // The data files' README says how the typed answers were read.
+    let (dir, _) = xtask::report::export_data(&report, &base.join("data-typed"), false).unwrap();
+    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+    assert!(
+        readme.contains("`q4` of `main`: answers typed otherwise than as a number are read as the mapping's `number_answers` says: «15-20» as not answered; «约20人» as 20"),
+        "{readme}"
+    );
     // Without the mapping's readings, every cell the build cannot read is listed in one go,
     // each with its row.
     std::fs::write(&npath, &narrative).unwrap();

@@ -115,6 +115,19 @@ pub fn write(
                 format!("| | left out of `{name}` as identifying: {} |\n", left_out.join(", "))
             });
         }
+        for (qid, readings) in &d.number_answers {
+            readme.push_str(&format!(
+                "| | `{qid}` of `{name}`: answers typed otherwise than as a number are read as the mapping's `number_answers` says: {} |\n",
+                readings
+                    .iter()
+                    .map(|(typed, x)| match x {
+                        Some(x) => format!("«{typed}» as {x}"),
+                        None => format!("«{typed}» as not answered"),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+        }
         for (number, qs) in &d.rankings {
             readme.push_str(&format!(
                 "| | ranking (排序题) {number} of `{name}`: {} each hold the place given to one option (1 = first); an option left out of a ranking the respondent answered is missing as not ranked (-1 未排入, `.c`, `not_ranked`), and a ranking not answered at all as not answered (-2, `.b`) |\n",

@@ -45,6 +45,8 @@ pub struct Dataset {
     /// The rankings (排序题) of the mapping: 问卷星 number and the questions holding the places
     /// given to its options, in order.
     pub rankings: Vec<(String, Vec<String>)>,
+    /// The mapping's readings of answers typed otherwise than as numbers, per question.
+    pub number_answers: indexmap::IndexMap<String, indexmap::IndexMap<String, Option<f64>>>,
 }
 
 impl Dataset {
@@ -535,6 +537,7 @@ impl Dataset {
             aggregate,
             timings,
             rankings: rankings(&mapping),
+            number_answers: mapping.number_answers.clone(),
         })
     }
 }
@@ -791,6 +794,7 @@ fn load_parallel(
             aggregate,
             timings,
             rankings: rankings(mapping),
+            number_answers: mapping.number_answers.clone(),
         },
         digest,
     ))

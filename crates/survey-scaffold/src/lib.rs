@@ -348,7 +348,11 @@ fn band_key(label: &str) -> Option<(f64, i32)> {
         .take_while(|c| c.is_ascii_digit() || *c == '.')
         .collect();
     // A unit after the number: 1万 is ten thousand, 10万人次 a hundred thousand.
-    let unit = match l[start + digits.len()..].chars().next() {
+    // The unit may follow the band's second number (5–10万元).
+    let unit = match l[start + digits.len()..]
+        .chars()
+        .find(|c| "万千亿".contains(*c))
+    {
         Some('万') => 1e4,
         Some('千') => 1e3,
         Some('亿') => 1e8,
@@ -2582,6 +2586,10 @@ mod tests {
         .map(String::from)
         .to_vec();
         assert_eq!(ordinal_order(&labels), Some(vec![2, 3, 0, 1]));
+        let labels: Vec<String> = ["5–10万元", "50万元以上", "5万元以下", "10–50万元"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(ordinal_order(&labels), Some(vec![2, 0, 3, 1]));
     }
 
     #[test]
