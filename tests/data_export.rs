@@ -180,8 +180,16 @@ fn check_report(report: &Path) -> usize {
         }
     }
     assert!(!codebooks.is_empty());
-    // The README names what was left out, for each dataset.
+    // The README names what was left out, for each dataset, and how many were set aside.
     let readme = std::fs::read_to_string(dir.join("data/README.md")).unwrap();
+    assert!(
+        readme.contains("after the cleaning rules set")
+            && (!report.ends_with("chima-2025-data-security")
+                || readme.contains(
+                    "720 respondents, 137 variables of `chima-2025-main`: the valid submissions of the 769 collected, after the cleaning rules set 49 aside"
+                )),
+        "{readme}"
+    );
     for (ds, _) in &codebooks {
         assert!(
             readme.contains(&format!(

@@ -93,11 +93,18 @@ pub fn write(
         std::fs::write(dir.join(&file), codebook.to_json())
             .map_err(|e| io(&dir.join(&file), &e))?;
         names.push(file);
+        let f = &d.cleaning.funnel;
         readme.push_str(&format!(
-            "| `{name}{tag}.sav`, `.dta`, `.parquet` | {} respondents, {} variables of `{}` |\n| `{name}{tag}.codebook.json` | every variable: question, codes and labels, missing codes, counts |\n",
+            "| `{name}{tag}.sav`, `.dta`, `.parquet` | {} respondents, {} variables of `{}`: the valid submissions of the {} collected, after the cleaning rules set {} aside (the report's cleaning funnel gives why); `resp_id` is each submission's id in the download ({}) |\n| `{name}{tag}.codebook.json` | every variable: question, codes and labels, missing codes, counts |\n",
             codebook.respondents,
             codebook.variables.len(),
-            codebook.questionnaire
+            codebook.questionnaire,
+            f.collected,
+            f.collected - f.valid,
+            match d.source.layout {
+                survey_import::SourceLayout::Records => "the records' `id`",
+                _ => "the column the mapping names `respondent_id`, 问卷星's 序号 unless set",
+            }
         ));
         // Which questions were left out, by name: a name question the questionnaire does not
         // mark identifying shows here by its absence.
