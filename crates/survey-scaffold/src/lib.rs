@@ -377,6 +377,16 @@ fn band_key(label: &str) -> Option<(f64, i32)> {
     ))
 }
 
+/// A band saying there is none of what the others count (无专项预算, 没有, 暂无, 未设立).
+fn means_none(label: &str) -> bool {
+    let l = clean(label);
+    ["无", "没有", "暂无", "未设", "未配", "未开展", "零"]
+        .iter()
+        .any(|p| l.starts_with(p))
+        && !l.chars().any(|c| c.is_ascii_digit())
+        && !outside_scale(label)
+}
+
 /// A rank for labels of magnitude (低 < 较低 < 一般 < 较高 < 高, 少 … 多, 差 … 好): a degree
 /// word and one character saying which way.
 fn magnitude_rank(label: &str) -> Option<i32> {
@@ -525,9 +535,14 @@ fn ordered(labels: &[String]) -> Option<Vec<usize>> {
         return None;
     }
     let mut idx: Vec<usize> = (0..labels.len()).collect();
+    // Bands, one of which may say there is none (无专项预算, 暂无): that one comes first.
+    let none = labels
+        .iter()
+        .filter(|l| band_key(l).is_none() && means_none(l))
+        .count();
     if let Some(keys) = labels
         .iter()
-        .map(|l| band_key(l))
+        .map(|l| band_key(l).or_else(|| (none == 1 && means_none(l)).then_some((0.0, -2))))
         .collect::<Option<Vec<_>>>()
     {
         idx.sort_by(|&a, &b| {
@@ -2590,6 +2605,17 @@ mod tests {
             .map(String::from)
             .to_vec();
         assert_eq!(ordinal_order(&labels), Some(vec![2, 0, 3, 1]));
+        // A band saying there is none comes first; one that cannot judge comes last.
+        assert_eq!(
+            in_order(&["10–50万元", "无专项预算", "50万元以上", "10万元以下"]).unwrap(),
+            ["无专项预算", "10万元以下", "10–50万元", "50万元以上"]
+        );
+        assert_eq!(
+            in_order(&["1-5人", "无法判断", "5人以上", "暂无", "1人以下"]).unwrap(),
+            ["暂无", "1人以下", "1-5人", "5人以上", "无法判断"]
+        );
+        // Two that say none are no order.
+        assert!(in_order(&["无", "没有", "1-5人", "5人以上"]).is_none());
     }
 
     #[test]
