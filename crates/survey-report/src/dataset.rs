@@ -572,7 +572,7 @@ fn parallel_csv(path: &std::path::Path, mapping: &Mapping) -> bool {
 /// rows decoded. When the records are wanted, every row read is packed and the store hands
 /// back only the valid ones.
 ///
-/// The export's SHA-256 (for the provenance) is computed while cleaning sorts.
+/// The export's SHA-256 (for the provenance) is computed on a thread of its own meanwhile.
 #[allow(clippy::too_many_arguments)]
 fn load_parallel(
     decl: &DatasetDecl,
@@ -618,6 +618,9 @@ fn load_parallel(
         value: None,
         message: e.to_string(),
     };
+    // The export's SHA-256 (for the provenance), on a thread of its own from the start: it
+    // takes what the reads and cleaning's sorts leave of the cores.
+    let digesting = crate::folder::Digesting::start(dpath);
     let t = Instant::now();
     // Each worker hands its footprints to the cleaner as it goes, a block's rows together (the
     // cleaner keeps them within its memory budget), counts every row, and packs every row into
@@ -670,16 +673,12 @@ fn load_parallel(
     };
     timings.import += t.elapsed();
     let t = Instant::now();
-    let (cleaning, digest) = std::thread::scope(|s| {
-        let hashing = s.spawn(|| crate::folder::sha256_file(dpath));
-        let cleaning = cleaner.finish();
-        (cleaning, hashing.join())
-    });
-    let cleaning = cleaning.map_err(|e| ReportError::Input(format!("{}: {e}", dpath.display())))?;
-    let digest = match digest {
-        Ok(d) => d.map_err(|e| ReportError::Input(format!("{}: {e}", dpath.display())))?,
-        Err(p) => std::panic::resume_unwind(p),
-    };
+    let cleaning = cleaner
+        .finish()
+        .map_err(|e| ReportError::Input(format!("{}: {e}", dpath.display())))?;
+    let digest = digesting
+        .wait()
+        .map_err(|e| ReportError::Input(format!("{}: {e}", dpath.display())))?;
     timings.clean += t.elapsed();
     let t = Instant::now();
     // Reading back found other rows than the full read, or the file's size or time moved: it

@@ -213,10 +213,18 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Hex SHA-256 of a file, read in chunks.
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    sha256_until(path, &std::sync::atomic::AtomicBool::new(false))
+}
+
+/// [`sha256_file`], given up (with an error) once `stop` is set.
+fn sha256_until(path: &Path, stop: &std::sync::atomic::AtomicBool) -> std::io::Result<String> {
     let mut f = std::fs::File::open(path)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(std::io::Error::other("the digest was given up"));
+        }
         let k = f.read(&mut buf)?;
         if k == 0 {
             break;
@@ -224,6 +232,41 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
         h.update(&buf[..k]);
     }
     Ok(hex(&h.finalize()))
+}
+
+/// A file's SHA-256 computed on a thread of its own while the caller goes on (reading the
+/// same file, say), so that the digest fills the moments the caller leaves a core idle.
+/// Dropped before [`Digesting::wait`], it stops the thread at its next block.
+pub struct Digesting {
+    thread: Option<std::thread::JoinHandle<std::io::Result<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Digesting {
+    pub fn start(path: &Path) -> Digesting {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let path = path.to_owned();
+        let flag = stop.clone();
+        Digesting {
+            thread: Some(std::thread::spawn(move || sha256_until(&path, &flag))),
+            stop,
+        }
+    }
+
+    /// The digest, once the thread has read the whole file.
+    pub fn wait(mut self) -> std::io::Result<String> {
+        match self.thread.take().map(|t| t.join()) {
+            Some(Ok(d)) => d,
+            Some(Err(p)) => std::panic::resume_unwind(p),
+            None => Err(std::io::Error::other("the digest was given up")),
+        }
+    }
+}
+
+impl Drop for Digesting {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 #[cfg(test)]
