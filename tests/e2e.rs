@@ -565,6 +565,48 @@ fn a_crosswalk_naming_a_missing_question_or_option_is_located() {
 /// A question shown both by its own table and chart and by a comparison with the earlier wave:
 /// `{ref:tbl:q}` and `{ref:fig:q}` are its own, `{ref:tbl:trend.q}` the comparison.
 #[test]
+fn a_question_in_a_cross_table_and_a_comparison_is_the_cross_table() {
+    // `law_awareness` is shown in a cross-table (keyed by both its questions) and compared
+    // with 2025 (keyed by it and `trend.law_awareness`): by its id it is the cross-table.
+    let src = root().join("reports/chima-2026-data-security-trend");
+    let dir = tmp("trend-crosstab-keys");
+    let work = dir.join("report");
+    copy_dir(&src, &work);
+    let md = work.join("narrative/report.md");
+    let text = std::fs::read_to_string(&md).unwrap();
+    std::fs::write(
+        &md,
+        text.replacen(
+            "@trend law_awareness {",
+            "见{ref:tbl:law_awareness}与{ref:tbl:trend.law_awareness}。\n\n@crosstab {row = \"law_awareness\", col = \"hospital_level\", caption = \"不同级别医院对两部法律的了解程度\"}\n\n@trend law_awareness {",
+            1,
+        ),
+    )
+    .unwrap();
+    let r = build(&work, &dir.join("out")).unwrap();
+    let typ = std::fs::read_to_string(r.out_dir.join("report.typ")).unwrap();
+    let tables: survey_print::TablesFile =
+        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
+            .unwrap();
+    let number = |kind: survey_print::TableKind| {
+        tables
+            .tables
+            .iter()
+            .find(|t| t.questions.contains(&"law_awareness".to_owned()) && t.kind == kind)
+            .and_then(|t| t.number.clone())
+            .unwrap()
+    };
+    let (cross, trend) = (
+        number(survey_print::TableKind::CrossTab),
+        number(survey_print::TableKind::Trend),
+    );
+    assert!(
+        typ.contains(&format!("#ref(<tbl-{cross}>)#\"与\"#ref(<tbl-{trend}>)")),
+        "{cross} {trend}"
+    );
+}
+
+#[test]
 fn a_question_with_a_trend_block_is_still_referred_to_by_its_id() {
     let src = root().join("reports/chima-2026-data-security-trend");
     let dir = tmp("trend-keys");

@@ -18,12 +18,20 @@ use survey_print::{CellValue, PrintedTable, TableKind, TablesFile, TestMethod};
 use workspace_tests::{close, copy_dir, root, run_r};
 
 fn build(report: &Path, tag: &str) -> TablesFile {
+    build_in(report, tag).0
+}
+
+/// The tables and the folder of the build.
+fn build_in(report: &Path, tag: &str) -> (TablesFile, PathBuf) {
     let out =
         std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("r-trend-build-{tag}"));
     let _ = std::fs::remove_dir_all(&out);
     let typst = xtask::setup::typst().expect("the pinned typst (cargo xtask test installs it)");
     let r = xtask::report::build(&root(), report, &out, &typst, None).unwrap();
-    serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap()).unwrap()
+    let tables =
+        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
+            .unwrap();
+    (tables, r.out_dir)
 }
 
 /// A printed trend row's difference and interval (percentage points) and its test's p-value.
@@ -248,10 +256,10 @@ fn weighted_trend_matches_r() {
     let narrative = dir.join("narrative/report.md");
     let text = std::fs::read_to_string(&narrative).unwrap().replace(
         "@part 附录",
-        "@trend uses_llm {caption = \"上线情况：上一期与本期（加权）\", weights = \"national\"}\n\n@part 附录",
+        "与上一期相比，上线的医院占比变化{trend.uses_llm.yes.diff}个百分点（{trend.uses_llm.yes.p}）。\n\n@trend uses_llm {caption = \"上线情况：上一期与本期（加权）\", weights = \"national\"}\n\n@part 附录",
     );
     std::fs::write(&narrative, text).unwrap();
-    let tables = build(&dir, "weighted");
+    let (tables, out_dir) = build_in(&dir, "weighted");
     let t = tables
         .tables
         .iter()
@@ -296,6 +304,31 @@ fn weighted_trend_matches_r() {
         close(&format!("{c} upper"), hi, r[c][2]);
         close(&format!("{c} p"), p, r[c][3]);
     }
+    // The narrative's reference, written before the table, prints the table's weighted
+    // figures, not the unweighted default (which differ here).
+    let (diff, _, _, p) = printed(t, "yes").unwrap();
+    // Text runs in the source are joined as strings: `"#"` between them.
+    let typ = std::fs::read_to_string(out_dir.join("report.typ"))
+        .unwrap()
+        .replace("\"#\"", "");
+    let weighted = format!(
+        "变化{}个百分点（{}）",
+        survey_print::fmt::signed(diff, 1),
+        survey_print::fmt::p_value(p)
+    );
+    let yes_now = now.iter().filter(|(c, _)| c == "yes").count() as u64;
+    let unweighted = survey_stats::change::prop_test(yes_now, now.len() as u64, 20, 100, false)
+        .unwrap()
+        .p_value;
+    assert_ne!(
+        survey_print::fmt::p_value(unweighted),
+        survey_print::fmt::p_value(p),
+        "the test needs the weighted and unweighted p-values to print differently"
+    );
+    assert!(
+        typ.contains(&weighted),
+        "the narrative should print {weighted}"
+    );
     let whole = t
         .tests
         .iter()

@@ -275,6 +275,21 @@ pub struct Context<'a> {
     pub(crate) protected: std::collections::HashSet<(String, String, String)>,
     /// Figures printed that the disclosure audit links to hidden cells.
     pub(crate) facts: Vec<Fact>,
+    /// Every option change a `@trend` block printed: (wave, question, table number, option,
+    /// change), for the trend references of the narrative.
+    trends: Vec<(String, String, String, String, crate::waves::OptionChange)>,
+    /// Trend references printed as a placeholder until every block is built: they print the
+    /// figures of their question's `@trend` table when the report has one.
+    pending_trends: Vec<PendingTrend>,
+}
+
+/// A trend reference waiting for the whole document: its placeholder text, what it names, what
+/// it prints without a `@trend` block, and where it stands (for messages).
+struct PendingTrend {
+    placeholder: String,
+    r: crate::waves::TrendRef,
+    default: crate::waves::OptionChange,
+    at: String,
 }
 
 /// A table some of whose cells are hidden: its counts and how it prints them, for the audit of
@@ -379,6 +394,28 @@ impl<'a> Context<'a> {
             suppressed: Vec::new(),
             protected,
             facts: Vec::new(),
+            trends: Vec::new(),
+            pending_trends: Vec::new(),
+        }
+    }
+
+    /// Record the changes a `@trend` table printed (table `number`), for the narrative's
+    /// trend references to the same question and wave.
+    pub(crate) fn trend_printed(
+        &mut self,
+        wave: &str,
+        question: &str,
+        number: &str,
+        changes: impl IntoIterator<Item = (String, crate::waves::OptionChange)>,
+    ) {
+        for (code, c) in changes {
+            self.trends.push((
+                wave.to_owned(),
+                question.to_owned(),
+                number.to_owned(),
+                code,
+                c,
+            ));
         }
     }
 
@@ -537,15 +574,22 @@ impl<'a> Context<'a> {
                     inlines: self.inlines(file, inner)?,
                 }),
                 Run::Ref { expr, line, column } if expr.trim().starts_with("trend.") => {
-                    match crate::waves::resolve_trend(expr, self.waves, self.datasets) {
-                        Ok(t) => out.push(Inline::text(t)),
-                        Err(e) => {
-                            return Err(format!(
-                                "{}:{line}:{column}: {{{expr}}}: {e}",
-                                file.display()
-                            ));
-                        }
-                    }
+                    let at = format!("{}:{line}:{column}: {{{expr}}}", file.display());
+                    let (r, default) = crate::waves::parse_trend(expr, self.waves)
+                        .and_then(|r| {
+                            crate::waves::resolve_trend(&r, self.waves, self.datasets)
+                                .map(|c| (r, c))
+                        })
+                        .map_err(|e| format!("{at}: {e}"))?;
+                    // Private-use characters: no narrative text is taken for one.
+                    let placeholder = format!("\u{F8F0}{}\u{F8F1}", self.pending_trends.len());
+                    out.push(Inline::text(placeholder.clone()));
+                    self.pending_trends.push(PendingTrend {
+                        placeholder,
+                        r,
+                        default,
+                        at,
+                    });
                 }
                 Run::Ref { expr, line, column } => match resolve(expr, self.datasets) {
                     Ok(Resolved::CrossRef { kind, target }) => {
@@ -633,6 +677,21 @@ impl<'a> Context<'a> {
                 (Some(_), Some(own)) => {
                     map.insert(key.clone(), own[0].clone());
                 }
+                // A question shown in one table (a matrix, say) and compared with an earlier
+                // wave: the table, the comparison being `trend.<question>`.
+                (Some(ns), None)
+                    if let Some(trend) = self
+                        .numbering
+                        .keys
+                        .get(&(r.kind, format!("trend.{}", r.target)))
+                        && let [one] = ns
+                            .iter()
+                            .filter(|n| !trend.contains(n))
+                            .collect::<Vec<_>>()
+                            .as_slice() =>
+                {
+                    map.insert(key.clone(), (*one).clone());
+                }
                 (Some(ns), None) => errors.push(format!(
                     "{}: `{}` names {} {}s ({}); refer to one by its number",
                     r.at,
@@ -649,11 +708,47 @@ impl<'a> Context<'a> {
                 )),
             }
         }
+        // A trend reference prints what its question's comparison table prints (its level,
+        // continuity correction, weights), or the default comparison when there is none.
+        let mut texts: HashMap<String, String> = HashMap::new();
+        for p in &self.pending_trends {
+            let printed: Vec<(&str, &crate::waves::OptionChange)> = self
+                .trends
+                .iter()
+                .filter(|(w, q, _, o, _)| *w == p.r.wave && *q == p.r.question && *o == p.r.option)
+                .map(|(_, _, n, _, c)| (n.as_str(), c))
+                .collect();
+            let mut shown: Vec<(String, &str)> =
+                printed.iter().map(|(n, c)| (p.r.what.of(c), *n)).collect();
+            shown.sort();
+            shown.dedup_by(|a, b| a.0 == b.0);
+            match shown.as_slice() {
+                [] => {
+                    texts.insert(p.placeholder.clone(), p.r.what.of(&p.default));
+                }
+                [(one, _)] => {
+                    texts.insert(p.placeholder.clone(), one.clone());
+                }
+                several => errors.push(format!(
+                    "{}: tables {} compare `{}` with wave `{}` and print this figure differently ({}); give the tables the same settings, or refer to one table's figure in words",
+                    p.at,
+                    several.iter().map(|(_, n)| *n).collect::<Vec<_>>().join(", "),
+                    p.r.question,
+                    p.r.wave,
+                    several
+                        .iter()
+                        .map(|(t, n)| format!("{n}: {t}"))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )),
+            }
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
-        fn fix(els: &mut [Element], map: &HashMap<(NumberKind, String), String>) {
-            fn inl(v: &mut [Inline], map: &HashMap<(NumberKind, String), String>) {
+        type Refs = HashMap<(NumberKind, String), String>;
+        fn fix(els: &mut [Element], map: &Refs, texts: &HashMap<String, String>) {
+            fn inl(v: &mut [Inline], map: &Refs, texts: &HashMap<String, String>) {
                 for i in v {
                     match i {
                         Inline::Ref { kind, number } => {
@@ -661,21 +756,25 @@ impl<'a> Context<'a> {
                                 *number = n.clone();
                             }
                         }
-                        Inline::Strong { inlines } => inl(inlines, map),
-                        Inline::Text { .. } => {}
+                        Inline::Strong { inlines } => inl(inlines, map, texts),
+                        Inline::Text { text } => {
+                            if let Some(t) = texts.get(text.as_str()) {
+                                *text = t.clone();
+                            }
+                        }
                     }
                 }
             }
             for e in els {
                 match e {
-                    Element::Paragraph(v) => inl(v, map),
-                    Element::List(items) => items.iter_mut().for_each(|v| inl(v, map)),
-                    Element::KeepTogether(inner) => fix(inner, map),
+                    Element::Paragraph(v) => inl(v, map, texts),
+                    Element::List(items) => items.iter_mut().for_each(|v| inl(v, map, texts)),
+                    Element::KeepTogether(inner) => fix(inner, map, texts),
                     _ => {}
                 }
             }
         }
-        fix(&mut self.elements, &map);
+        fix(&mut self.elements, &map, &texts);
         Ok(Finished {
             elements: self.elements,
             deferred: self.deferred,

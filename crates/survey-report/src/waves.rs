@@ -397,14 +397,62 @@ pub fn load(
     Ok(out)
 }
 
-/// `{trend.<question>.<option>.<what>}`, or `{trend.<wave>.<question>.<option>.<what>}` when
-/// the report declares several waves; `what` is `diff` (+3.2, percentage points), `ci`,
-/// `p`, `change` (上升3.2个百分点 / 下降… / 基本持平), `now` and `then` (shares, two decimals).
-pub fn resolve_trend(
-    expr: &str,
-    waves: &IndexMap<String, Wave>,
-    datasets: &IndexMap<String, Dataset>,
-) -> Result<String, String> {
+/// A parsed trend reference: `{trend.<question>.<option>.<what>}`, or
+/// `{trend.<wave>.<question>.<option>.<what>}` when the report declares several waves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendRef {
+    pub wave: String,
+    pub question: String,
+    pub option: String,
+    pub what: TrendFigure,
+}
+
+/// What a trend reference prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrendFigure {
+    /// +3.2 (percentage points).
+    Diff,
+    /// [−1.2, +5.3].
+    Interval,
+    P,
+    /// 上升3.2个百分点 / 下降… / 基本持平.
+    Change,
+    Now,
+    Then,
+}
+
+impl TrendFigure {
+    fn parse(s: &str) -> Result<TrendFigure, String> {
+        Ok(match s {
+            "diff" => TrendFigure::Diff,
+            "ci" => TrendFigure::Interval,
+            "p" => TrendFigure::P,
+            "change" => TrendFigure::Change,
+            "now" => TrendFigure::Now,
+            "then" => TrendFigure::Then,
+            other => {
+                return Err(format!(
+                    "unknown trend figure `{other}`; use diff, ci, p, change, now or then"
+                ));
+            }
+        })
+    }
+
+    /// The figure of one change, as printed.
+    pub fn of(self, c: &OptionChange) -> String {
+        match self {
+            TrendFigure::Diff => signed_pp(c.difference.estimate),
+            TrendFigure::Interval => signed_interval(c.difference.lower, c.difference.upper),
+            TrendFigure::P => survey_print::fmt::p_value(c.p_value),
+            TrendFigure::Change => c.wording(),
+            TrendFigure::Now => survey_print::fmt::percent_f64(c.now * 100.0, 2),
+            TrendFigure::Then => survey_print::fmt::percent_f64(c.then * 100.0, 2),
+        }
+    }
+}
+
+/// Read a trend reference, checking the wave it names.
+pub fn parse_trend(expr: &str, waves: &IndexMap<String, Wave>) -> Result<TrendRef, String> {
     let parts: Vec<&str> = expr.trim().split('.').collect();
     let (wave, rest) = match parts.as_slice() {
         [_, w, rest @ ..] if waves.contains_key(*w) && rest.len() == 3 => (&waves[*w], rest),
@@ -433,25 +481,28 @@ pub fn resolve_trend(
     let [q, o, what] = rest else {
         unreachable!("three parts")
     };
-    let c = wave
-        .change(q, o, datasets, ChangeSettings::default())?
+    Ok(TrendRef {
+        wave: wave.name.clone(),
+        question: (*q).to_owned(),
+        option: (*o).to_owned(),
+        what: TrendFigure::parse(what)?,
+    })
+}
+
+/// The change a trend reference names, computed unweighted with the default settings (95%,
+/// no continuity correction): what the reference prints when the report has no `@trend`
+/// block for its question and wave. With one, the builder prints the block's own figures.
+pub fn resolve_trend(
+    r: &TrendRef,
+    waves: &IndexMap<String, Wave>,
+    datasets: &IndexMap<String, Dataset>,
+) -> Result<OptionChange, String> {
+    let wave = &waves[&r.wave];
+    wave.change(&r.question, &r.option, datasets, ChangeSettings::default())?
         .ok_or_else(|| {
             format!(
-                "`{q}`.`{o}` has nothing to compare with in wave `{}`",
-                wave.name
+                "`{}`.`{}` has nothing to compare with in wave `{}`",
+                r.question, r.option, wave.name
             )
-        })?;
-    Ok(match *what {
-        "diff" => signed_pp(c.difference.estimate),
-        "ci" => signed_interval(c.difference.lower, c.difference.upper),
-        "p" => survey_print::fmt::p_value(c.p_value),
-        "change" => c.wording(),
-        "now" => survey_print::fmt::percent_f64(c.now * 100.0, 2),
-        "then" => survey_print::fmt::percent_f64(c.then * 100.0, 2),
-        other => {
-            return Err(format!(
-                "unknown trend figure `{other}`; use diff, ci, p, change, now or then"
-            ));
-        }
-    })
+        })
 }

@@ -346,6 +346,13 @@ impl Block for TrendBlock {
             &kinds,
             &[&self.question, &trend_key],
         )?;
+        cx.trend_printed(
+            &w.name,
+            &self.question,
+            &number,
+            rows.iter()
+                .filter_map(|r| r.change.map(|c| (r.code.clone(), c))),
+        );
         let level = fmt::number_f64(self.level * 100.0, 0);
         let columns = vec![
             Column::new(q.text.zh.clone(), ColumnKind::Label),
