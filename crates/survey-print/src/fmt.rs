@@ -44,6 +44,30 @@ pub fn number_f64(x: f64, decimals: u32) -> String {
     }
 }
 
+/// [`number_f64`] with its whole part grouped in threes by commas when it has at least
+/// `from_digits` digits (`326,726.27`). GB/T 15835 leaves four-digit numbers whole unless they
+/// stand in a column with longer ones: pass 5, or 4 for such a column.
+pub fn grouped(x: f64, decimals: u32, from_digits: usize) -> String {
+    let s = number_f64(x, decimals);
+    let (sign, rest) = match s.strip_prefix('-') {
+        Some(r) => ("-", r),
+        None => ("", s.as_str()),
+    };
+    let (whole, frac) = rest.split_at(rest.find('.').unwrap_or(rest.len()));
+    if whole.len() < from_digits.max(4) || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return s;
+    }
+    let mut out = String::from(sign);
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out.push_str(frac);
+    out
+}
+
 /// An interval in percent as printed: `[27.9, 61.7]`.
 pub fn interval(lower: f64, upper: f64, decimals: u32) -> String {
     format!(
@@ -159,6 +183,18 @@ mod tests {
         assert_eq!(percent(432, 720, 2), "60.00%");
         assert_eq!(percent(0, 720, 2), "0.00%");
         assert_eq!(percent(1, 0, 2), "—");
+    }
+
+    #[test]
+    fn large_numbers_are_grouped_from_five_digits() {
+        assert_eq!(grouped(326726.2727, 2, 5), "326,726.27");
+        assert_eq!(grouped(7995.0, 0, 5), "7995");
+        assert_eq!(grouped(7995.0, 0, 4), "7,995");
+        assert_eq!(grouped(799.0, 0, 4), "799");
+        assert_eq!(grouped(12345.0, 0, 5), "12,345");
+        assert_eq!(grouped(1234567.5, 1, 5), "1,234,567.5");
+        assert_eq!(grouped(-50113.0, 0, 5), "-50,113");
+        assert_eq!(grouped(f64::NAN, 2, 5), "—");
     }
 
     #[test]

@@ -195,6 +195,18 @@ impl Cell {
         }
     }
 
+    /// A number grouped in threes ([`fmt::grouped`]): `326,726.27`.
+    pub fn grouped(x: f64, decimals: u32, from_digits: usize) -> Cell {
+        if x.is_finite() {
+            Cell::of(
+                fmt::grouped(x, decimals, from_digits),
+                CellValue::Number { value: x },
+            )
+        } else {
+            Cell::missing()
+        }
+    }
+
     /// A change, printed signed: `+3.2`, `−1.5`.
     pub fn signed(x: f64, decimals: u32) -> Cell {
         if x.is_finite() {

@@ -455,33 +455,53 @@ impl Block for NumericSummary {
             Column::new("最大值", ColumnKind::Number),
         ];
         let mut rows = Vec::new();
+        let mut stats = Vec::new();
         for qid in &self.questions {
             let q = tabulable(d, name, qid)?;
             let s = d
                 .aggregate
                 .numeric(&d.index, qid)
                 .map_err(|e| e.to_string())?;
-            // Answers in whole numbers print their minimum, maximum and whole quantiles as
-            // whole numbers (8, not 8.00); the mean and quantiles between two answers keep two
-            // decimals.
+            stats.push((qid, q, s));
+        }
+        // Commas group the whole part from five digits on, and from four in a table that has
+        // longer numbers, so that a column reads alike.
+        let long = stats.iter().any(|(_, _, s)| {
+            [s.mean, s.min, s.q1, s.median, s.q3, s.max]
+                .iter()
+                .flatten()
+                .any(|v| v.abs() >= 9999.995)
+        });
+        let from_digits = if long { 4 } else { 5 };
+        for (qid, q, s) in stats {
+            // Answers in whole numbers print their minimum and maximum as whole numbers (8,
+            // not 8.00), and the quartiles too when all three are whole; otherwise the three
+            // keep two decimals alike, as the mean does.
             let whole = matches!(q.kind, survey_schema::QuestionKind::Integer { .. })
                 || q.kind.scores().is_some();
-            let f = |x: Option<f64>| x.map(|v| Cell::number(v, 2)).unwrap_or_else(Cell::missing);
-            let g = |x: Option<f64>| match x {
-                Some(v) if whole && v.fract() == 0.0 => Cell::number(v, 0),
-                _ => f(x),
+            let f = |x: Option<f64>, d: u32| {
+                x.map_or_else(Cell::missing, |v| Cell::grouped(v, d, from_digits))
             };
+            let places = |xs: &[Option<f64>]| {
+                if whole && xs.iter().flatten().all(|v| v.fract() == 0.0) {
+                    0
+                } else {
+                    2
+                }
+            };
+            let ends = places(&[s.min, s.max]);
+            let quartiles = places(&[s.q1, s.median, s.q3]);
             rows.push(PrintedRow::option(
                 qid,
                 vec![
                     Cell::text(&q.text.zh),
                     Cell::count(s.n),
-                    f(s.mean),
-                    g(s.min),
-                    g(s.q1),
-                    g(s.median),
-                    g(s.q3),
-                    g(s.max),
+                    f(s.mean, 2),
+                    f(s.min, ends),
+                    f(s.q1, quartiles),
+                    f(s.median, quartiles),
+                    f(s.q3, quartiles),
+                    f(s.max, ends),
                 ],
             ));
         }
