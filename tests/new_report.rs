@@ -1079,3 +1079,109 @@ fn a_ranking_drafts_as_one_table_with_its_scores() {
         "{review}"
     );
 }
+
+#[test]
+fn matrix_blanks_and_shares_headed_as_options_are_not_rankings() {
+    // A download whose matrix (第3题), fill-in with two blanks (第2题) and 比重题 (第4题) are
+    // headed like a multiple choice's option columns: `N、题干(行1)`, `N、(行2)`. None of them
+    // is a ranking, with the questionnaire text or without it, and each column is a question.
+    let base = tmp("option-headed");
+    let scale = ["很不满意", "不满意", "一般", "满意", "很满意"];
+    let header = "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、年业务量(门诊量),2、(住院量),3、患者对以下环节的满意度(挂号),3、(候诊),4、资源投入比重(调查),4、(改进)";
+    let (mut code, mut text) = (format!("{header}\n"), format!("{header}\n"));
+    let (mut outpatients, mut wait_score, mut share) = (0u64, 0u64, 0u64);
+    let n = 30usize;
+    for i in 0..n {
+        let (a, b) = (i % 5, (i * 3 + 1) % 5);
+        let (visits, stays) = (50_000 + 1_237 * i as u64, 700 + 13 * i as u64);
+        let s = 10 + 5 * (i as u64 % 9);
+        outpatients += visits;
+        wait_score += b as u64 + 1;
+        share += s;
+        code.push_str(&format!(
+            "{},{},{visits},{stays},{},{},{s},{}\n",
+            lead(i),
+            i % 2 + 1,
+            a + 1,
+            b + 1,
+            100 - s
+        ));
+        text.push_str(&format!(
+            "{},{},{visits},{stays},{},{},{s},{}\n",
+            lead(i),
+            ["三级", "二级"][i % 2],
+            scale[a],
+            scale[b],
+            100 - s
+        ));
+    }
+    let questionnaire = "患者满意度调查\n\n1. 医院级别*[单选题]\n三级\n二级\n\n2. 年业务量[多项填空题]\n门诊量\n住院量\n\n3. 患者对以下环节的满意度[矩阵单选题]\n很不满意 不满意 一般 满意 很满意\n挂号\n候诊\n\n4. 资源投入比重[比重题]\n调查\n改进\n";
+    let qpath = base.join("问卷文本.txt");
+    std::fs::write(&qpath, questionnaire).unwrap();
+    let cases = [
+        (
+            "code",
+            "1_按序号_满意度_30_30.csv",
+            &code,
+            Some(qpath.as_path()),
+        ),
+        (
+            "text",
+            "1_按文本_满意度_30_30.csv",
+            &text,
+            Some(qpath.as_path()),
+        ),
+        ("text-alone", "2_按文本_满意度_30_30.csv", &text, None),
+    ];
+    for (name, file, body, q) in cases {
+        let download = base.join(file);
+        std::fs::write(&download, body).unwrap();
+        let out = draft_and_build(&download, q, &format!("option-headed-{name}"));
+        let review =
+            std::fs::read_to_string(drafted(&format!("option-headed-{name}")).join("REVIEW.md"))
+                .unwrap();
+        assert!(!review.contains("排序题"), "{name}: {review}");
+        let tables = tables_of(&out);
+        assert!(
+            tables.tables.iter().all(|t| t.kind != TableKind::Ranking),
+            "{name}"
+        );
+        let matrix = tables
+            .tables
+            .iter()
+            .find(|t| t.kind == TableKind::Matrix)
+            .unwrap_or_else(|| panic!("{name}: no matrix table"));
+        assert_eq!(matrix.questions, ["q3_1", "q3_2"], "{name}");
+        // The second row's mean score is the raw answers' mean.
+        let mean = matrix.rows[1].cells.last().unwrap();
+        let CellValue::Number { value } = mean.value else {
+            panic!("{name}: no mean")
+        };
+        assert!(
+            (value - wait_score as f64 / n as f64).abs() < 1e-9,
+            "{name}: {value}"
+        );
+        if q.is_some() {
+            // The blanks and the shares are numbers, summarised from the raw answers.
+            let summary = tables
+                .tables
+                .iter()
+                .find(|t| t.kind == TableKind::NumericSummary)
+                .unwrap_or_else(|| panic!("{name}: no summary"));
+            let mean_of = |qid: &str| {
+                let row = summary
+                    .rows
+                    .iter()
+                    .find(|r| r.code.as_deref() == Some(qid))
+                    .unwrap_or_else(|| panic!("{name}: {qid} not summarised"));
+                match row.cells[2].value {
+                    CellValue::Number { value } => value,
+                    _ => panic!("no mean"),
+                }
+            };
+            assert!((mean_of("q2_1") - outpatients as f64 / n as f64).abs() < 1e-6);
+            assert!((mean_of("q4_1") - share as f64 / n as f64).abs() < 1e-9);
+            assert!(review.contains("第4题 is a 比重题"), "{review}");
+        }
+    }
+}

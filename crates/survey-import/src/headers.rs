@@ -11,7 +11,9 @@
 //!   `N、题干(选项1)` followed by `N、(选项2)` … (since about 2019; also `N(选项k)`), and the
 //!   older `第N题(选项)` for every option;
 //! * matrix questions and fill-ins with several blanks: the same `N、` on several columns,
-//!   `N、题干—行1`, `N、行2` …; each column is then a question of its own, keyed `N.1`, `N.2` ….
+//!   `N、题干—行1`, `N、行2` …, or `N、(1)题干`, `N、(2)…`; each column is then a question of
+//!   its own, keyed `N.1`, `N.2` …. Headed like a multiple choice's option columns instead, they
+//!   are made questions when the mapping keys them `N.1`, `N.2` … ([`as_questions`]).
 //!
 //! Option texts may hold parentheses themselves (`数据泄露防护(DLP)`); a column's option runs from
 //! the parenthesis that balances the last one.
@@ -280,6 +282,37 @@ pub fn classify(
         .collect()
 }
 
+/// The option columns of the questions `split` names made questions of their own, keyed
+/// `N.1`, `N.2` … in column order, as matrix rows and blanks are: for a download whose matrix
+/// or fill-in columns are headed like a multiple choice's (`N、题干(行1)`, `N、(行2)`). The first
+/// column's text is then `题干—行1`, as in the matrix form.
+pub fn as_questions(roles: Vec<Role>, split: impl Fn(u32) -> bool) -> Vec<Role> {
+    let mut seen = std::collections::HashMap::new();
+    roles
+        .into_iter()
+        .map(|r| match r {
+            Role::Option {
+                number,
+                option,
+                text,
+            } if split(number) => {
+                let k = seen.entry(number).or_insert(0u32);
+                *k += 1;
+                Role::Question {
+                    key: format!("{number}.{k}"),
+                    number,
+                    text: match text {
+                        Some(head) if !head.is_empty() => format!("{head}—{option}"),
+                        _ => option,
+                    },
+                    note: None,
+                }
+            }
+            r => r,
+        })
+        .collect()
+}
+
 /// Whether the header row has code-mode (按序号) option columns.
 pub fn has_option_columns(roles: &[Role]) -> bool {
     roles.iter().any(|r| matches!(r, Role::Option { .. }))
@@ -292,6 +325,37 @@ mod tests {
     fn roles(h: &[&str]) -> Vec<Role> {
         let h: Vec<String> = h.iter().map(|s| s.to_string()).collect();
         classify(&h, &MetadataColumns::default(), "序号", &[])
+    }
+
+    #[test]
+    fn option_columns_become_rows_when_asked() {
+        let r = roles(&[
+            "序号",
+            "4、门诊与住院量(门诊量)",
+            "4、(住院量)",
+            "5、题(甲)",
+            "5、(乙)",
+        ]);
+        let r = as_questions(r, |n| n == 4);
+        assert_eq!(
+            r[1],
+            Role::Question {
+                key: "4.1".into(),
+                number: 4,
+                text: "门诊与住院量—门诊量".into(),
+                note: None
+            }
+        );
+        assert_eq!(
+            r[2],
+            Role::Question {
+                key: "4.2".into(),
+                number: 4,
+                text: "住院量".into(),
+                note: None
+            }
+        );
+        assert!(matches!(&r[3], Role::Option { number: 5, .. }));
     }
 
     #[test]

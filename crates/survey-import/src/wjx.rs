@@ -252,6 +252,14 @@ impl Plan {
             WjxMode::Auto => WjxMode::Text,
             m => m,
         };
+        // Option columns the mapping keys `N.1`, `N.2` …: matrix rows or blanks headed like a
+        // multiple choice's options.
+        let roles = crate::headers::as_questions(roles, |n| {
+            let n = n.to_string();
+            mapping.questions.contains_key(&format!("{n}.1"))
+                && !mapping.questions.contains_key(&n)
+                && !mapping.rankings.contains_key(&n)
+        });
         let by_key: HashMap<&str, usize> = mapping
             .questions
             .iter()

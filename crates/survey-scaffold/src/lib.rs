@@ -664,6 +664,52 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
     // 问卷星 names the download after its mode; the name wins. Without it, one column per
     // option (`N(选项)`) is taken for 按序号, though 按文本 downloads may have such columns too.
     let code_mode = hint_code || (!hint_text && survey_import::headers::has_option_columns(&roles));
+    // Option columns that are each a question of their own, keyed N.1, N.2 … (the mapping
+    // then says so): those the questionnaire calls a matrix, a fill-in or a kind of its own,
+    // and, without it, those holding neither choices (0/1) nor places (1…number of options)
+    // nor their own option's text, such as scale words or amounts.
+    let split: std::collections::HashSet<u32> = {
+        let mut cols_of: IndexMap<u32, Vec<(usize, &str)>> = IndexMap::new();
+        for (c, r) in roles.iter().enumerate() {
+            if let Role::Option { number, option, .. } = r {
+                cols_of
+                    .entry(*number)
+                    .or_default()
+                    .push((c, option.as_str()));
+            }
+        }
+        cols_of
+            .iter()
+            .filter(|(n, cols)| {
+                match text_q
+                    .as_ref()
+                    .and_then(|t| t.question(**n))
+                    .map(|t| &t.kind)
+                {
+                    Some(
+                        TextKind::MatrixSingle
+                        | TextKind::MultiFill
+                        | TextKind::FillIn
+                        | TextKind::Other(_),
+                    ) => true,
+                    Some(_) => false,
+                    None => cols.iter().any(|&(c, option)| {
+                        rows.iter().any(|r| {
+                            let v = clean(r.get(c).map_or("", |v| v.as_str()));
+                            let v = strip_other(v).0;
+                            !(v.is_empty()
+                                || is_not_shown(v)
+                                || is_skipped(v)
+                                || clean(option) == v
+                                || v.parse::<usize>().is_ok_and(|p| p <= cols.len()))
+                        })
+                    }),
+                }
+            })
+            .map(|(n, _)| *n)
+            .collect()
+    };
+    let roles = survey_import::headers::as_questions(roles, |n| split.contains(&n));
     // Group the columns by question.
     struct Group {
         key: String,
@@ -736,8 +782,13 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
     let mut qs: Vec<DraftQ> = Vec::new();
     for g in &groups {
         let id = format!("q{}", g.key.replace('.', "_"));
-        // Option columns holding ranks (2, 3…) rather than 0/1: a ranking question.
+        // Option columns holding ranks (2, 3…) rather than 0/1: a ranking question, unless
+        // the questionnaire calls it something else.
         if g.options
+            && text_q
+                .as_ref()
+                .and_then(|t| t.question(g.number))
+                .is_none_or(|t| t.kind == TextKind::Ranking)
             && g.cols.iter().any(|&(c, _)| {
                 col_values(c).map(clean).any(|v| {
                     !is_not_shown(v) && !is_skipped(v) && !matches!(strip_other(v).0, "0" | "1")
@@ -1262,6 +1313,24 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                     Coder::Text(c),
                     "free text (questionnaire text)".to_owned(),
                 ),
+                // A kind of its own (比重题, 滑动条) answered in numbers: numbers.
+                Some(TextKind::Other(kind)) if all_numeric => {
+                    if !g.key.contains('.') || g.key.ends_with(".1") {
+                        guesses.push(format!(
+                            "第{}题 is a {kind} in the questionnaire text and every answer is a number, so {} drafted as a number question{}; check that this is what it asks.",
+                            g.number,
+                            if g.key.contains('.') { "each of its columns is" } else { "it is" },
+                            if g.key.contains('.') { ", one per column" } else { "" }
+                        ));
+                    }
+                    (
+                        number_kind(all_ints, none_negative),
+                        Coder::Number(c),
+                        format!(
+                            "a number: the questionnaire calls it a {kind} and every answer is numeric"
+                        ),
+                    )
+                }
                 Some(TextKind::Ranking | TextKind::Other(_)) => {
                     guesses.push(format!(
                         "`{id}` (第{}题) is a {} question, which this toolkit does not tabulate; it is kept as text and never printed.",
