@@ -217,6 +217,10 @@ pub enum CleanError {
     },
     #[error("the export has a header but no submissions")]
     Empty,
+    #[error(
+        "the rule `min_duration` needs the time each submission took, and none of the {n} submissions has one: the download has no 所用时间 column, or the mapping's `metadata.duration` names another header; set it to the header holding the times, or remove the rule"
+    )]
+    NoDurations { n: u64 },
     #[error("the export has more rows than the 4,294,967,294 one export may hold")]
     TooManyRows,
     #[error(
@@ -759,7 +763,9 @@ impl<'a> Cleaner<'a> {
             }
             (checked, sorted)
         });
-        let RowCheck { n, rising, .. } = match checked {
+        let RowCheck {
+            n, rising, timed, ..
+        } = match checked {
             Some(c) => c?,
             None => unreachable!("the rows are checked by the first sort or alone"),
         };
@@ -768,6 +774,14 @@ impl<'a> Cleaner<'a> {
         }
         if n == 0 {
             return Err(CleanError::Empty);
+        }
+        // A time limit with no times would set nothing aside and print 0 as if checked.
+        if timed == 0
+            && rules
+                .iter()
+                .any(|r| matches!(r, RuleSpec::MinDuration { .. }))
+        {
+            return Err(CleanError::NoDurations { n });
         }
         let mut sorted = sorted.into_iter();
 
@@ -1067,6 +1081,8 @@ struct RowCheck {
     n: u64,
     rising: bool,
     last: Option<(u32, u64)>,
+    /// Submissions whose time taken is known.
+    timed: u64,
 }
 
 impl Default for RowCheck {
@@ -1075,6 +1091,7 @@ impl Default for RowCheck {
             n: 0,
             rising: true,
             last: None,
+            timed: 0,
         }
     }
 }
@@ -1100,6 +1117,7 @@ impl RowCheck {
             },
         ));
         self.n += 1;
+        self.timed += u64::from(fp.duration.is_finite());
         Ok(())
     }
 }

@@ -175,6 +175,29 @@ fn incomplete_and_too_fast_submissions() {
         c.log().unwrap()[0].evidence
     );
     assert_eq!(c.log().unwrap()[1].evidence, "作答用时35秒，少于60秒");
+
+    // With no times at all (the column read past, say), the rule is refused, not passed.
+    let untimed: Vec<Imported> = items
+        .into_iter()
+        .map(|mut i| {
+            i.meta.duration_secs = None;
+            i
+        })
+        .collect();
+    let e = clean(
+        &idx,
+        &rules(vec![RuleSpec::MinDuration {
+            seconds: 60.0,
+            action: Action::Exclude,
+        }]),
+        &untimed,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("`min_duration`") && e.contains("none of the 3 submissions"),
+        "{e}"
+    );
 }
 
 #[test]

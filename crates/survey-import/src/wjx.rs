@@ -438,7 +438,35 @@ impl Plan {
                     }
                 }
                 Role::Unknown => {
-                    return Err(err_col(c, "this column cannot be placed: it is neither a 问卷星 metadata column, nor `N、题干`, nor an option column `N、(选项)` / `第N题(选项)`; list it in the mapping's `ignore_columns` to read past it".into()));
+                    // A metadata column under another header: say which the file lacks, so
+                    // that it is named rather than read past (which would turn a rule such as
+                    // a time limit off).
+                    let missing: Vec<String> = [
+                        ("submitted_at", &meta.submitted_at),
+                        ("duration", &meta.duration),
+                        ("source", &meta.source),
+                        ("source_detail", &meta.source_detail),
+                        ("ip", &meta.ip),
+                    ]
+                    .iter()
+                    .filter(|(_, name)| find(name).is_none())
+                    .map(|(field, name)| format!("`metadata.{field}` («{name}»)"))
+                    .collect();
+                    let hint = if missing.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            "; the file has no column for the mapping's {}: if this column is one of them, set that field to «{}»",
+                            missing.join(", "),
+                            clean(&headers[c])
+                        )
+                    };
+                    return Err(err_col(
+                        c,
+                        format!(
+                            "this column cannot be placed: it is neither a 问卷星 metadata column, nor `N、题干`, nor an option column `N、(选项)` / `第N题(选项)`{hint}; otherwise list it in the mapping's `ignore_columns` to read past it"
+                        ),
+                    ));
                 }
             }
         }

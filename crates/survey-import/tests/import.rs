@@ -443,6 +443,19 @@ fn duplicate_and_unplaceable_headers() {
     );
     let p = text_csv(|h, _| h[7] = "12、多余的题".into());
     assert!(first_error(&p).contains("question 12 is not in the mapping"));
+    // 所用时间 under another header: the message names the field to set, not only
+    // `ignore_columns` (which would turn a time limit off).
+    let p = text_csv(|h, _| {
+        let c = h.iter().position(|x| x == "所用时间").unwrap();
+        h[c] = "答题时长".into();
+    });
+    let e = first_error(&p);
+    assert!(
+        e.contains("«答题时长»")
+            && e.contains("`metadata.duration` («所用时间»)")
+            && e.contains("set that field to «答题时长»"),
+        "{e}"
+    );
 }
 
 #[test]
