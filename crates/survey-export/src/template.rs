@@ -108,7 +108,8 @@ const STYLE: &str = r##"
 #show figure.where(kind: table): set figure.caption(position: top)
 #show figure.caption: it => {
   set text(font: sans, size: 9pt, weight: "bold")
-  block(width: 100%, align(center, [#it.supplement#context it.counter.display(it.numbering)#h(0.8em)#it.body]))
+  // A table's caption, above it, goes to the next page with the table rather than stay alone.
+  block(width: 100%, sticky: it.kind == table, align(center, [#it.supplement#context it.counter.display(it.numbering)#h(0.8em)#it.body]))
 }
 #set figure(gap: 0.7em)
 
@@ -131,15 +132,21 @@ const STYLE: &str = r##"
 }
 #show outline: set par(first-line-indent: 0em)
 
-// A part opens on a new page with its number and title.
+// A part opens on a new page with its number and title, one block that no page break splits.
+// Not held to what follows: a first section too tall for the rest of the page then starts the
+// next one, rather than leave this page empty.
 #let part(number, title) = {
   pagebreak(weak: true)
   v(3.5cm)
-  block(below: 0.4em, text(font: sans, size: 44pt, weight: "bold", fill: accent, number + " ") + text(font: sans, size: 13pt, fill: luma(120), "PART"))
-  line(length: 30%, stroke: 2pt + accent)
-  v(0.6em)
-  // The number shows in the outline; the page shows it large above.
-  heading(level: 1, outlined: true, numbering: _ => number, title)
+  // Below it, the space the title heading keeps (1.6em at its 20pt), which a block's last
+  // child cannot give.
+  block(breakable: false, width: 100%, below: 32pt, {
+    block(below: 0.4em, text(font: sans, size: 44pt, weight: "bold", fill: accent, number + " ") + text(font: sans, size: 13pt, fill: luma(120), "PART"))
+    line(length: 30%, stroke: 2pt + accent)
+    v(0.6em)
+    // The number shows in the outline; the page shows it large above.
+    heading(level: 1, outlined: true, numbering: _ => number, title)
+  })
 }
 
 // Numbered figures and tables whose numbers are printed as published (表2.3_2, 图3.1.1).

@@ -561,7 +561,11 @@ impl PrintedFigure {
     /// The text alternative from the figure's own data: `条形图，<caption>：A 83.75%，B 77.08%。`
     /// (series named when there are several).
     pub fn describe(&self) -> String {
-        let mut s = format!("{}，{}：", self.style.zh(), self.caption);
+        let mut s = format!(
+            "{}，{}：",
+            self.style.zh(),
+            crate::fmt::title(&self.caption)
+        );
         let parts: Vec<String> = self
             .categories
             .iter()

@@ -2536,7 +2536,12 @@ fn narrative(qs: &[DraftQ]) -> String {
 
 /// A heading from a question text: the text itself, cut at 40 characters.
 fn heading(text: &str, key: &str) -> String {
-    let t: String = text.chars().filter(|c| *c != '\n').collect();
+    // Without the colon before the answer (您所在医院的等级是：).
+    let t: String = text
+        .trim_end_matches(|c: char| c == '：' || c == ':' || c.is_whitespace())
+        .chars()
+        .filter(|c| *c != '\n')
+        .collect();
     if t.chars().count() > 40 {
         format!("{}…", t.chars().take(39).collect::<String>())
     } else if t.is_empty() {

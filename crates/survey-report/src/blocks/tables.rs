@@ -259,8 +259,14 @@ impl Block for TableBlock {
             &[&self.question],
         )?;
         cx.note_order(self.order, NumberKind::Table, &number);
-        let caption = self.caption.clone().unwrap_or_else(|| t.text.clone());
-        let header = self.header.clone().unwrap_or_else(|| t.text.clone());
+        let caption = self
+            .caption
+            .clone()
+            .unwrap_or_else(|| survey_print::fmt::title(&t.text));
+        let header = self
+            .header
+            .clone()
+            .unwrap_or_else(|| survey_print::fmt::title(&t.text));
         let table = frequency_table(
             &t,
             name,
@@ -307,7 +313,10 @@ impl Block for ChartBlock {
             &[&self.question],
         )?;
         cx.note_order(self.order, NumberKind::Figure, &number);
-        let caption = self.caption.clone().unwrap_or_else(|| t.text.clone());
+        let caption = self
+            .caption
+            .clone()
+            .unwrap_or_else(|| survey_print::fmt::title(&t.text));
         let f = frequency_figure(
             &t,
             &q.kind,
@@ -382,8 +391,14 @@ impl Block for QuestionBlock {
         for k in &kinds {
             cx.note_order(self.order, *k, &number);
         }
-        let caption = self.caption.clone().unwrap_or_else(|| t.text.clone());
-        let header = self.header.clone().unwrap_or_else(|| t.text.clone());
+        let caption = self
+            .caption
+            .clone()
+            .unwrap_or_else(|| survey_print::fmt::title(&t.text));
+        let header = self
+            .header
+            .clone()
+            .unwrap_or_else(|| survey_print::fmt::title(&t.text));
         let mut pair = Vec::new();
         if self.chart != Style::None {
             let f = frequency_figure(
