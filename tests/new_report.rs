@@ -1152,6 +1152,13 @@ fn matrix_blanks_and_shares_headed_as_options_are_not_rankings() {
             .find(|t| t.kind == TableKind::Matrix)
             .unwrap_or_else(|| panic!("{name}: no matrix table"));
         assert_eq!(matrix.questions, ["q3_1", "q3_2"], "{name}");
+        // The data appendix numbers the questions as the download does: 3.2 is the matrix's
+        // second row.
+        let typ = std::fs::read_to_string(out.join("report.typ")).unwrap();
+        assert!(
+            typ.contains("[#\"题号\"]") && typ.contains("[#\"3.2\"]"),
+            "{name}: the appendix has no 题号 3.2"
+        );
         // The second row's mean score is the raw answers' mean.
         let mean = matrix.rows[1].cells.last().unwrap();
         let CellValue::Number { value } = mean.value else {

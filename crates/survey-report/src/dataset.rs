@@ -47,6 +47,9 @@ pub struct Dataset {
     pub rankings: Vec<(String, Vec<String>)>,
     /// The mapping's readings of answers typed otherwise than as numbers, per question.
     pub number_answers: indexmap::IndexMap<String, indexmap::IndexMap<String, Option<f64>>>,
+    /// Each question's number in the download (问卷星's 题号: `7`, `8.1` for a matrix row, a
+    /// ranking's number for each of its options), from the mapping.
+    pub numbers: std::collections::HashMap<String, String>,
 }
 
 impl Dataset {
@@ -57,6 +60,21 @@ impl Dataset {
             .find(|(_, qs)| qs.iter().any(|q| q == qid))
             .map(|(n, _)| n.as_str())
     }
+}
+
+/// Each question's number in the download: the mapping's key for it, or its ranking's.
+fn numbers(mapping: &Mapping) -> std::collections::HashMap<String, String> {
+    let mut out: std::collections::HashMap<String, String> = mapping
+        .questions
+        .iter()
+        .map(|(n, q)| (q.clone(), n.clone()))
+        .collect();
+    for (n, options) in &mapping.rankings {
+        for q in options.values() {
+            out.entry(q.clone()).or_insert_with(|| n.clone());
+        }
+    }
+    out
 }
 
 /// The rankings of a mapping, each option question once.
@@ -537,6 +555,7 @@ impl Dataset {
             aggregate,
             timings,
             rankings: rankings(&mapping),
+            numbers: numbers(&mapping),
             number_answers: mapping.number_answers.clone(),
         })
     }
@@ -793,6 +812,7 @@ fn load_parallel(
             aggregate,
             timings,
             rankings: rankings(mapping),
+            numbers: numbers(mapping),
             number_answers: mapping.number_answers.clone(),
         },
         digest,

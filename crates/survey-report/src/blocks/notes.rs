@@ -309,6 +309,13 @@ impl Block for DataAppendix {
                 cx,
                 &format!("{}（{}）", d.index.questionnaire().title.zh, name),
             );
+            // Questions go by their number in the download (题号) when the mapping gives
+            // them one, as the questionnaire and its download number them.
+            let numbered = d
+                .index
+                .questions()
+                .iter()
+                .any(|q| d.numbers.contains_key(&q.id));
             let mut rows = Vec::new();
             for (i, q) in d.index.questions().iter().enumerate() {
                 let kind = match q.kind {
@@ -358,7 +365,11 @@ impl Block for DataAppendix {
                 rows.push(PrintedRow::option(
                     &q.id,
                     vec![
-                        Cell::count(i as u64 + 1),
+                        if numbered {
+                            Cell::text(d.numbers.get(&q.id).map_or("—", String::as_str))
+                        } else {
+                            Cell::count(i as u64 + 1)
+                        },
                         Cell::text(text),
                         Cell::text(&q.id),
                         Cell::text(kind),
@@ -375,7 +386,11 @@ impl Block for DataAppendix {
                 ..PrintedTable::new(
                     TableKind::Variables,
                     vec![
-                        Column::new("序", ColumnKind::Count),
+                        if numbered {
+                            Column::new("题号", ColumnKind::Tag)
+                        } else {
+                            Column::new("序", ColumnKind::Count)
+                        },
                         Column::new("题目", ColumnKind::Label),
                         Column::new("题目标识", ColumnKind::Code),
                         Column::new("题型", ColumnKind::Tag),
