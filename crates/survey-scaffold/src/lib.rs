@@ -1055,7 +1055,14 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         };
         let mut aliases = IndexMap::new();
         let mut typed_answers: IndexMap<String, Option<f64>> = IndexMap::new();
+        // Options the data give a text beside (其他〖…〗, `1^…`), by label or number.
+        let mut seen_other: Vec<String> = Vec::new();
         let (kind, coder, why) = if g.options {
+            for (k, (c, _)) in g.cols.iter().enumerate() {
+                if col_values(*c).any(|v| strip_other(clean(v)).1) {
+                    seen_other.push((k + 1).to_string());
+                }
+            }
             // Code-mode multiple choice: options from the headers, in order.
             let labels: Vec<String> = match tq {
                 Some(t) if t.options.len() == g.cols.len() => {
@@ -1114,6 +1121,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             let mut distinct: Vec<String> = Vec::new();
             let mut counts: HashMap<String, usize> = HashMap::new();
             let mut other_labels: Vec<String> = Vec::new();
+            let seen_other = &mut seen_other;
             for v in &answered {
                 let parts: Vec<&str> = if multi_sep {
                     v.split('┋').collect()
@@ -1131,6 +1139,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                     *counts.entry(label.to_owned()).or_default() += 1;
                 }
             }
+            seen_other.extend(other_labels.iter().cloned());
             let text_kind = tq.map(|t| {
                 if row_index.is_some() && t.kind == TextKind::MatrixSingle {
                     TextKind::Single
@@ -1502,6 +1511,29 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             }
         };
         let mut kind = kind;
+        // Every option the data give a text beside takes free text, whichever way it was
+        // drafted (by label, or by number in a 按序号 download).
+        if let QuestionKind::SingleChoice { options }
+        | QuestionKind::Ordinal { options }
+        | QuestionKind::MultipleChoice { options, .. } = &mut kind
+        {
+            for v in &seen_other {
+                let bare = wjxtext::without_note(clean(v));
+                let at = options
+                    .iter()
+                    .position(|o| wjxtext::without_note(clean(&o.label.zh)) == bare)
+                    .or_else(|| {
+                        v.parse::<usize>()
+                            .ok()
+                            .filter(|_| code_mode || g.options)
+                            .and_then(|n| n.checked_sub(1))
+                            .filter(|&k| k < options.len())
+                    });
+                if let Some(k) = at {
+                    options[k].other = true;
+                }
+            }
+        }
         // An option written with its fill-in note (其他【请注明】, from the data) prints without
         // it; the data's text stays an alias.
         if let QuestionKind::SingleChoice { options }
@@ -1981,14 +2013,18 @@ fn short(s: &str, n: usize) -> String {
     survey_import::shorten(s, n)
 }
 
-/// Options with codes `o1`, `o2`…; "其他" options take free text.
+/// Options with codes `o1`, `o2`…; a "其他" option written with its fill-in note (其他【请注明】)
+/// takes free text. A plain 其他 takes it only when the data give a text beside it
+/// ([`mark_other`]), so that it gets no text variable always empty.
 fn options(labels: &[String]) -> Vec<ChoiceOption> {
     labels
         .iter()
         .enumerate()
         .map(|(i, l)| {
             let mut o = ChoiceOption::new(format!("o{}", i + 1), l.clone());
-            o.other = clean(l).starts_with("其他") || clean(l).starts_with("其它");
+            let l = clean(l);
+            o.other =
+                (l.starts_with("其他") || l.starts_with("其它")) && wjxtext::without_note(l) != l;
             o
         })
         .collect()
