@@ -207,6 +207,21 @@ impl Cell {
         }
     }
 
+    /// A p-value in a column headed p值: `0.034`, `<0.001`, holding the exact value for the
+    /// files.
+    pub fn p_value(p: f64) -> Cell {
+        if p.is_finite() {
+            let t = fmt::p_value(p);
+            let t = t
+                .strip_prefix("p=")
+                .or_else(|| t.strip_prefix('p'))
+                .unwrap_or(&t);
+            Cell::of(t.to_owned(), CellValue::Number { value: p })
+        } else {
+            Cell::missing()
+        }
+    }
+
     /// A change, printed signed: `+3.2`, `−1.5`.
     pub fn signed(x: f64, decimals: u32) -> Cell {
         if x.is_finite() {

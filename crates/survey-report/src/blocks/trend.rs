@@ -386,12 +386,7 @@ impl Block for TrendBlock {
                             c.difference.upper * 100.0,
                             1,
                         ),
-                        Cell::text(
-                            fmt::p_value(c.p_value)
-                                .trim_start_matches('p')
-                                .trim_start_matches('=')
-                                .to_owned(),
-                        ),
+                        Cell::p_value(c.p_value),
                     ],
                     _ => vec![
                         Cell::text(&r.label),
