@@ -340,10 +340,31 @@ impl Plan {
         // Per ranking, its text-mode column; per option question, its code-mode column.
         let mut rank_text_cols: HashMap<usize, usize> = HashMap::new();
         let mut rank_cols: HashMap<usize, usize> = HashMap::new();
-        let not_mapped = |key: &str| {
-            format!(
-                "question {key} is not in the mapping's `questions` (add \"{key}\": \"<question id>\", or list the column in `ignore_columns`)"
-            )
+        // A column whose number the mapping lacks: when its wording is that of a question the
+        // mapping reads from another number, the download's numbers have likely shifted (a
+        // question added or dropped), and that is what the message says.
+        let not_mapped = |key: &str, c: usize| {
+            let header = match &roles[c] {
+                crate::headers::Role::Question { text, .. } => Some(text.as_str()),
+                crate::headers::Role::Option { text, .. } => text.as_deref(),
+                _ => None,
+            };
+            let asked = header.and_then(|h| {
+                mapping.questions.iter().find(|(n, qid)| {
+                    n.as_str() != key
+                        && index
+                            .position(qid)
+                            .is_some_and(|q| same_wording(h, &index.question(q).text.zh))
+                })
+            });
+            match asked {
+                Some((n, qid)) => format!(
+                    "question {key} is not in the mapping's `questions`, but this column asks what `{qid}` asks, which the mapping reads from question {n}: if this download numbers its questions otherwise (one added or dropped before it), key `questions` by this download's numbers (\"{key}\": \"{qid}\", and so on for the others)"
+                ),
+                None => format!(
+                    "question {key} is not in the mapping's `questions` (add \"{key}\": \"<question id>\", or list the column in `ignore_columns`)"
+                ),
+            }
         };
         for (c, role) in roles.iter().enumerate() {
             use crate::headers::Role;
@@ -393,7 +414,7 @@ impl Plan {
                     let key = number.to_string();
                     let q = *by_key
                         .get(key.as_str())
-                        .ok_or_else(|| err_col(c, not_mapped(&key)))?;
+                        .ok_or_else(|| err_col(c, not_mapped(&key, c)))?;
                     let qq = index.question(q);
                     if !qq.kind.is_multiple() {
                         return Err(err_col(
@@ -425,7 +446,7 @@ impl Plan {
                 Role::Question { key, .. } => {
                     let q = *by_key
                         .get(key.as_str())
-                        .ok_or_else(|| err_col(c, not_mapped(key)))?;
+                        .ok_or_else(|| err_col(c, not_mapped(key, c)))?;
                     if let Some(prev) = single_cols.insert(q, c) {
                         return Err(err_col(
                             c,
@@ -1702,7 +1723,7 @@ fn wording_differences(
         };
         let question = index.question(q);
         let (h, w) = (words(text), words(&question.text.zh));
-        if h.is_empty() || w.is_empty() || h.contains(&w) || w.contains(&h) {
+        if h.is_empty() || w.is_empty() || same_wording(text, &question.text.zh) {
             continue;
         }
         // A reworded stem (贵院 for 医院) keeps most of the question's characters.
@@ -1722,6 +1743,22 @@ fn wording_differences(
         ));
     }
     out
+}
+
+/// Whether a header's wording is a question's: the same letters and digits, or one holding the
+/// other with at least half of it (a note or a colon added, a stem shortened a little).
+fn same_wording(header: &str, question: &str) -> bool {
+    let words = |s: &str| -> String { s.chars().filter(|c| c.is_alphanumeric()).collect() };
+    let (h, w) = (words(header), words(question));
+    if h.is_empty() || w.is_empty() {
+        return false;
+    }
+    let (short, long) = if h.chars().count() <= w.chars().count() {
+        (&h, &w)
+    } else {
+        (&w, &h)
+    };
+    long.contains(short.as_str()) && short.chars().count() * 2 >= long.chars().count()
 }
 
 /// Whether a number question's declared range lies above every numeric missing-value marker
@@ -1748,8 +1785,24 @@ fn numeric_markers_are_missing(
 
 #[cfg(test)]
 mod tests {
-    use super::read_01;
+    use super::{read_01, same_wording};
     use proptest::prelude::*;
+
+    #[test]
+    fn a_header_shortened_to_less_than_half_is_another_wording() {
+        assert!(same_wording("您的性别：", "您的性别"));
+        assert!(same_wording(
+            "参与调研医院的开放床位数（张）",
+            "参与调研医院的开放床位数"
+        ));
+        assert!(same_wording(
+            "调研医院的开放床位数",
+            "参与调研医院的开放床位数"
+        ));
+        assert!(!same_wording("床位", "参与调研医院的开放床位数"));
+        assert!(!same_wording("医院级别", "开放床位数"));
+        assert!(!same_wording("", "开放床位数"));
+    }
 
     /// The obvious reading, one field at a time.
     fn naive(data: &[u8], p: usize, options: &[u32]) -> Option<u64> {

@@ -443,6 +443,15 @@ fn duplicate_and_unplaceable_headers() {
     );
     let p = text_csv(|h, _| h[7] = "12、多余的题".into());
     assert!(first_error(&p).contains("question 12 is not in the mapping"));
+    // A number the mapping lacks on a question it reads from another number: renumbered.
+    let p = text_csv(|h, _| h[7] = format!("12、{}", h[6].split_once('、').unwrap().1));
+    let e = first_error(&p);
+    assert!(
+        e.contains("question 12 is not in the mapping's `questions`, but this column asks what")
+            && e.contains("which the mapping reads from question 1")
+            && e.contains("key `questions` by this download's numbers"),
+        "{e}"
+    );
     // 所用时间 under another header: the message names the field to set, not only
     // `ignore_columns` (which would turn a time limit off).
     let p = text_csv(|h, _| {
