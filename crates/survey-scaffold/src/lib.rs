@@ -37,7 +37,7 @@ pub const MAX_ROWS: usize = 100_000;
 /// Why no draft could be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ScaffoldError {
-    #[error("{0}")]
+    #[error(transparent)]
     Import(#[from] survey_import::ImportError),
     #[error("{file}: {message}")]
     Questionnaire { file: PathBuf, message: String },
