@@ -559,6 +559,54 @@ fn a_crosswalk_naming_a_missing_question_or_option_is_located() {
             && e.contains("\"options\": {\"yes\": [\"no\"], \"no\": [\"yes\"]}"),
         "{e}"
     );
+    std::fs::write(&earlier, &q).unwrap();
+    // An option reworded in this wave: the map to paste pairs it with the earlier option whose
+    // label its own holds, and says so; once pasted, the comparison's notes show both
+    // wordings (the crosswalk's `note` is the team's, never printed).
+    let current = work.join("questionnaires/trend2026.questionnaire.json");
+    let cq = std::fs::read_to_string(&current).unwrap();
+    let at = cq.find("\"id\": \"law_training\"").unwrap();
+    let (head, tail) = cq.split_at(at);
+    let tail = tail.replacen("\"label\": \"是\"", "\"label\": \"是（含线上学习）\"", 1);
+    std::fs::write(&current, format!("{head}{tail}")).unwrap();
+    // The download still says 是.
+    let mpath = work.join("import/trend2026.mapping.json");
+    let mut mapping: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&mpath).unwrap()).unwrap();
+    mapping["option_aliases"]["law_training"] = serde_json::json!({"是": "yes"});
+    std::fs::write(&mpath, mapping.to_string()).unwrap();
+    let e = build(&work, &out).unwrap_err().to_string();
+    assert!(
+        e.contains("\"options\": {\"yes\": [\"yes\"], \"no\": [\"no\"]}")
+            && e.contains("`yes` «是（含线上学习）» ← `yes` «是» is paired as renamed"),
+        "{e}"
+    );
+    std::fs::write(
+        &cw,
+        text.replacen(
+            "\"from\": \"law_training\"",
+            "\"from\": \"law_training\", \"options\": {\"yes\": [\"yes\"], \"no\": [\"no\"]}, \"note\": \"2026年起线上学习计入\"",
+            1,
+        ),
+    )
+    .unwrap();
+    let r = build(&work, &out).unwrap();
+    let tables: survey_print::TablesFile =
+        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
+            .unwrap();
+    let notes = &tables
+        .tables
+        .iter()
+        .find(|t| t.kind == survey_print::TableKind::Trend && t.questions == ["law_training"])
+        .unwrap()
+        .notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("“是（含线上学习）”2025年为“是”"))
+            && !notes.iter().any(|n| n.contains("2026年起线上学习计入")),
+        "{notes:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

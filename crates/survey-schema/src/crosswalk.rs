@@ -46,6 +46,8 @@ pub struct QuestionLink {
     /// says how. Comparisons of this question carry it as a note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_changed: Option<String>,
+    /// A remark for the team keeping the crosswalk (why options were paired so); never
+    /// printed. What readers must know goes in `base_changed`, or follows from the options.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -145,23 +147,70 @@ fn same_label(a: &str, b: &str) -> bool {
 
 /// An `options` map matching this question's options to the earlier one's by label, to paste
 /// into the crosswalk (an option without an earlier label of its own maps to `[]`).
-fn by_label(q: &crate::Question, e: &crate::Question) -> String {
-    let pairs: Vec<String> = q
-        .kind
-        .options()
+///
+/// An option no earlier label equals is paired with the one earlier option no other took whose
+/// label holds its label or is held in it (诊间支付 → 诊间支付（含医保移动支付）): a renamed
+/// option, to check. The pairs so guessed are returned beside the map.
+fn by_label(q: &crate::Question, e: &crate::Question) -> (String, Vec<String>) {
+    let now = q.kind.options();
+    let then = e.kind.options();
+    let mut was: Vec<Vec<usize>> = now
         .iter()
         .map(|o| {
-            let was: Vec<String> = e
-                .kind
-                .options()
-                .iter()
-                .filter(|x| same_label(&o.label.zh, &x.label.zh))
-                .map(|x| format!("\"{}\"", x.code))
-                .collect();
-            format!("\"{}\": [{}]", o.code, was.join(", "))
+            (0..then.len())
+                .filter(|&k| same_label(&o.label.zh, &then[k].label.zh))
+                .collect()
         })
         .collect();
-    format!("\"options\": {{{}}}", pairs.join(", "))
+    let compact = |s: &str| -> String { s.chars().filter(|c| c.is_alphanumeric()).collect() };
+    let mut guessed = Vec::new();
+    for i in 0..now.len() {
+        if !was[i].is_empty() {
+            continue;
+        }
+        let a = compact(&now[i].label.zh);
+        let free: Vec<usize> = (0..then.len())
+            .filter(|k| !was.iter().any(|w| w.contains(k)))
+            .filter(|&k| {
+                let b = compact(&then[k].label.zh);
+                !a.is_empty() && !b.is_empty() && (a.contains(&b) || b.contains(&a))
+            })
+            .collect();
+        if let [k] = free.as_slice() {
+            guessed.push(format!(
+                "`{}` «{}» ← `{}` «{}»",
+                now[i].code, now[i].label.zh, then[*k].code, then[*k].label.zh
+            ));
+            was[i].push(*k);
+        }
+    }
+    let pairs: Vec<String> = now
+        .iter()
+        .zip(&was)
+        .map(|(o, ks)| {
+            let codes: Vec<String> = ks
+                .iter()
+                .map(|&k| format!("\"{}\"", then[k].code))
+                .collect();
+            format!("\"{}\": [{}]", o.code, codes.join(", "))
+        })
+        .collect();
+    (format!("\"options\": {{{}}}", pairs.join(", ")), guessed)
+}
+
+/// [`by_label`]'s map, with the renamed options it guessed named for checking.
+fn suggested(q: &crate::Question, e: &crate::Question) -> String {
+    let (map, guessed) = by_label(q, e);
+    if guessed.is_empty() {
+        map
+    } else {
+        format!(
+            "{map}; of these, {} {} paired as renamed because one label holds the other: check {}",
+            guessed.join(", "),
+            if guessed.len() == 1 { "is" } else { "are" },
+            if guessed.len() == 1 { "it" } else { "them" }
+        )
+    }
 }
 
 /// The line of the first `"name"` in `text` after the `after` byte offset.
@@ -304,7 +353,7 @@ pub fn check_crosswalk(
                         format!(
                             "`{qid}` and `{from}` have the same option codes for other options ({}); list them under `options`, by label: {}",
                             relabelled.join("; "),
-                            by_label(q, e)
+                            suggested(q, e)
                         ),
                     );
                 }
@@ -337,7 +386,7 @@ pub fn check_crosswalk(
                                         .join(", ")
                                 )
                             },
-                            by_label(q, e)
+                            suggested(q, e)
                         ),
                     );
                 }

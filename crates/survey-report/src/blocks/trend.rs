@@ -467,6 +467,29 @@ impl Block for TrendBlock {
         if !merged.is_empty() {
             notes.push(format!("合并比较：{}", merged.join("；")));
         }
+        // An option compared with one worded otherwise then: the reader sees how.
+        let earlier_q = w
+            .earlier
+            .get(w.links.earlier(&self.question).unwrap_or_default());
+        let words = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+        let renamed: Vec<String> = opts
+            .iter()
+            .filter_map(|o| match w.links.option(&self.question, &o.code) {
+                OptionLink::Earlier(list) if list.len() == 1 => {
+                    let then = earlier_q?
+                        .kind
+                        .options()
+                        .iter()
+                        .find(|x| x.code == list[0])?;
+                    (words(&then.label.zh) != words(&o.label.zh))
+                        .then(|| format!("“{}”{}为“{}”", o.label.zh, w.label, then.label.zh))
+                }
+                _ => None,
+            })
+            .collect();
+        if !renamed.is_empty() {
+            notes.push(format!("选项措辞有变：{}", renamed.join("；")));
+        }
         let unused = w.links.unused_earlier(&self.question, &w.earlier);
         if !unused.is_empty() {
             let eq = w
@@ -503,6 +526,7 @@ impl Block for TrendBlock {
         {
             notes.push(format!("注意：两次调查的基数不同（{b}），比较时须谨慎"));
         }
+
         full_stop(&mut notes);
         let table = PrintedTable {
             number: Some(number.clone()),
