@@ -1087,7 +1087,15 @@ fn matrix_blanks_and_shares_headed_as_options_are_not_rankings() {
     // is a ranking, with the questionnaire text or without it, and each column is a question.
     let base = tmp("option-headed");
     let scale = ["很不满意", "不满意", "一般", "满意", "很满意"];
-    let header = "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、年业务量(门诊量),2、(住院量),3、患者对以下环节的满意度(挂号),3、(候诊),4、资源投入比重(调查),4、(改进)";
+    let header = "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、年业务量(门诊量),2、(住院量),3、患者对以下环节的满意度(挂号),3、(候诊),4、资源投入比重(调查),4、(改进),5、医院所在地区";
+    // A 地区题, written as text in both modes: a single choice of the province.
+    let places = [
+        "广东省-广州市",
+        "北京市-北京市",
+        "广东省-深圳市",
+        "四川省-成都市-武侯区",
+    ];
+    let mut guangdong = 0usize;
     let (mut code, mut text) = (format!("{header}\n"), format!("{header}\n"));
     let (mut outpatients, mut wait_score, mut share) = (0u64, 0u64, 0u64);
     let n = 30usize;
@@ -1098,8 +1106,10 @@ fn matrix_blanks_and_shares_headed_as_options_are_not_rankings() {
         outpatients += visits;
         wait_score += b as u64 + 1;
         share += s;
+        let place = places[(i * 7) % 4];
+        guangdong += usize::from(place.starts_with("广东省"));
         code.push_str(&format!(
-            "{},{},{visits},{stays},{},{},{s},{}\n",
+            "{},{},{visits},{stays},{},{},{s},{},{place}\n",
             lead(i),
             i % 2 + 1,
             a + 1,
@@ -1107,7 +1117,7 @@ fn matrix_blanks_and_shares_headed_as_options_are_not_rankings() {
             100 - s
         ));
         text.push_str(&format!(
-            "{},{},{visits},{stays},{},{},{s},{}\n",
+            "{},{},{visits},{stays},{},{},{s},{},{place}\n",
             lead(i),
             ["三级", "二级"][i % 2],
             scale[a],
@@ -1115,7 +1125,7 @@ fn matrix_blanks_and_shares_headed_as_options_are_not_rankings() {
             100 - s
         ));
     }
-    let questionnaire = "患者满意度调查\n\n1. 医院级别*[单选题]\n三级\n二级\n\n2. 年业务量[多项填空题]\n门诊量\n住院量\n\n3. 患者对以下环节的满意度[矩阵单选题]\n很不满意 不满意 一般 满意 很满意\n挂号\n候诊\n\n4. 资源投入比重[比重题]\n调查\n改进\n";
+    let questionnaire = "患者满意度调查\n\n1. 医院级别*[单选题]\n三级\n二级\n\n2. 年业务量[多项填空题]\n门诊量\n住院量\n\n3. 患者对以下环节的满意度[矩阵单选题]\n很不满意 不满意 一般 满意 很满意\n挂号\n候诊\n\n4. 资源投入比重[比重题]\n调查\n改进\n\n5. 医院所在地区[地区题]\n";
     let qpath = base.join("问卷文本.txt");
     std::fs::write(&qpath, questionnaire).unwrap();
     let cases = [
@@ -1167,6 +1177,23 @@ fn matrix_blanks_and_shares_headed_as_options_are_not_rankings() {
         assert!(
             (value - wait_score as f64 / n as f64).abs() < 1e-9,
             "{name}: {value}"
+        );
+        // The region by province, in the national order, 广东省 counting both its cities.
+        let region = tables
+            .tables
+            .iter()
+            .find(|t| t.questions == ["q5"])
+            .unwrap_or_else(|| panic!("{name}: no table of the region"));
+        let labels: Vec<&str> = region
+            .rows
+            .iter()
+            .map(|r| r.cells[0].text.as_str())
+            .collect();
+        assert_eq!(labels, ["北京市", "广东省", "四川省"], "{name}");
+        assert_eq!(
+            region.rows[1].cells[1].text,
+            guangdong.to_string(),
+            "{name}"
         );
         if q.is_some() {
             // The blanks and the shares are numbers, summarised from the raw answers.

@@ -1277,6 +1277,11 @@ impl Plan {
                 "expected an option number (from 1), not {}: if the question asks for a number, make it an `integer` or `number` question in the questionnaire",
                 clean(num)
             )),
+            // Text where a number was expected: an option's text or alias names its option
+            // (问卷星 writes a 地区题 as text in 按序号 too).
+            None if self.texts[q].contains_key(clean(num)) => {
+                return Ok((self.texts[q][clean(num)], other));
+            }
             None => return Err("expected an option number: the mapping reads this download as 按序号 (`\"mode\": \"code\"`); if it is a 按文本 download, set `\"mode\": \"text\"` in the mapping".to_string()),
         };
         match self.numbers[q].get(k as usize) {

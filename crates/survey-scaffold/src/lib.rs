@@ -598,6 +598,52 @@ fn match_label(value: &str, labels: &[String]) -> Option<usize> {
         .or_else(|| labels.iter().position(|l| norm(l) == v))
 }
 
+/// China's provincial divisions in the national order (GB/T 2260), as 问卷星's 地区题 writes
+/// them.
+const PROVINCES: [&str; 34] = [
+    "北京市",
+    "天津市",
+    "河北省",
+    "山西省",
+    "内蒙古自治区",
+    "辽宁省",
+    "吉林省",
+    "黑龙江省",
+    "上海市",
+    "江苏省",
+    "浙江省",
+    "安徽省",
+    "福建省",
+    "江西省",
+    "山东省",
+    "河南省",
+    "湖北省",
+    "湖南省",
+    "广东省",
+    "广西壮族自治区",
+    "海南省",
+    "重庆市",
+    "四川省",
+    "贵州省",
+    "云南省",
+    "西藏自治区",
+    "陕西省",
+    "甘肃省",
+    "青海省",
+    "宁夏回族自治区",
+    "新疆维吾尔自治区",
+    "台湾省",
+    "香港特别行政区",
+    "澳门特别行政区",
+];
+
+/// The province a 地区题 answer names (`广东省-广州市-天河区`, `北京市`): its place in
+/// [`PROVINCES`].
+fn province_of(answer: &str) -> Option<usize> {
+    let first = clean(answer.split(['-', '－']).next().unwrap_or(""));
+    PROVINCES.iter().position(|p| *p == first)
+}
+
 /// Draft a report folder.
 pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
     let text_q: Option<TextQuestionnaire> = match opts.questionnaire_text {
@@ -1322,6 +1368,50 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                     Coder::Text(c),
                     "free text (questionnaire text)".to_owned(),
                 ),
+                // A 地区题 (广东省-广州市): a single choice of the province, each answer read as
+                // its province through `option_aliases`.
+                _ if let Some(kind) = match &text_kind {
+                    Some(TextKind::Other(k))
+                        if ["地区题", "省市题", "省市区题"].contains(&k.as_str()) =>
+                    {
+                        Some(k.clone())
+                    }
+                    // Without the questionnaire: every answer a province, then a city.
+                    None if answered.iter().all(|v| v.contains('-')) => Some("地区题".to_owned()),
+                    _ => None,
+                } && !answered.is_empty()
+                    && answered.iter().all(|v| province_of(v).is_some()) =>
+                {
+                    let mut provinces: Vec<usize> =
+                        answered.iter().filter_map(|v| province_of(v)).collect();
+                    provinces.sort_unstable();
+                    provinces.dedup();
+                    let labels: Vec<String> =
+                        provinces.iter().map(|&p| PROVINCES[p].to_owned()).collect();
+                    let opts = options(&labels);
+                    for v in &answered {
+                        if let Some(p) = province_of(v)
+                            && *v != PROVINCES[p]
+                            && let Some(k) = provinces.iter().position(|&x| x == p)
+                        {
+                            aliases.insert((*v).to_owned(), opts[k].code.clone());
+                        }
+                    }
+                    guesses.push(format!(
+                        "`{id}` (第{}题) is a {kind}: drafted as a single choice of the province (the part of each answer before the first «-»), the {} provinces answered listed in the national order; each answer (广东省-广州市) is read as its province through the mapping's `option_aliases`, so a later download with a new city needs one more alias. Cities are not tabulated.",
+                        g.key,
+                        labels.len()
+                    ));
+                    (
+                        QuestionKind::SingleChoice { options: opts },
+                        Coder::Texts {
+                            col: c,
+                            multi: false,
+                            labels: HashMap::new(),
+                        },
+                        format!("a single choice: the province of a {kind}"),
+                    )
+                }
                 // A kind of its own (比重题, 滑动条) answered in numbers: numbers.
                 Some(TextKind::Other(kind)) if all_numeric => {
                     if !g.key.contains('.') || g.key.ends_with(".1") {
