@@ -271,13 +271,29 @@ fn matrix_body(body: &[String]) -> (Vec<String>, Vec<String>) {
         // The scale's labels on the first line, separated by spaces; a first line of one
         // word is a row of a matrix written without its scale (the options then come from
         // the data).
+        // A row may carry the form's radio marks after it, tab-separated, as a questionnaire
+        // saved as text draws its table (`挂号预约	○	○	○`): they are no part of the row.
         Some((first, rest)) if first.split_whitespace().count() > 1 => (
             first.split_whitespace().map(str::to_owned).collect(),
-            rest.to_vec(),
+            rest.iter().map(|r| without_marks(r)).collect(),
         ),
         Some(_) => (Vec::new(), body.to_vec()),
         None => (Vec::new(), Vec::new()),
     }
+}
+
+/// A matrix row without the radio or check marks drawn after it.
+fn without_marks(row: &str) -> String {
+    let mut words: Vec<&str> = row.split(['\t']).collect();
+    while words.len() > 1
+        && words.last().is_some_and(|w| {
+            let w = w.trim();
+            w.is_empty() || w.chars().all(|c| "○●◯□■☐☑".contains(c))
+        })
+    {
+        words.pop();
+    }
+    words.join("\t").trim().to_owned()
 }
 
 /// An option's label without the note asking for a fill-in (`其他【请注明】` → `其他`): the note
@@ -320,6 +336,12 @@ mod tests {
         assert_eq!(q.questions[3].kind, TextKind::MatrixSingle);
         assert_eq!(q.questions[3].options.len(), 5);
         assert_eq!(q.questions[3].rows, ["食堂", "宿舍"]);
+        // Saved as text from the form, a matrix row carries its radio marks.
+        let t =
+            "1. 请评价[矩阵单选题]\n\t很不满意\t一般\t很满意\n挂号预约\t○\t○\t○\n候诊\t○\t○\t○\n";
+        let m = parse(t).unwrap();
+        assert_eq!(m.questions[0].options, ["很不满意", "一般", "很满意"]);
+        assert_eq!(m.questions[0].rows, ["挂号预约", "候诊"]);
         assert_eq!(q.questions[4].number, 5);
         assert_eq!(q.questions[4].required, Some(false));
     }
