@@ -612,42 +612,59 @@ fn a_crosswalk_naming_a_missing_question_or_option_is_located() {
 
 /// A question shown both by its own table and chart and by a comparison with the earlier wave:
 /// `{ref:tbl:q}` and `{ref:fig:q}` are its own, `{ref:tbl:trend.q}` the comparison.
+/// The trend example, edited in a folder of its own (`edit` gets the folder), then built:
+/// its Typst source and its tables.
+fn trend_variant(tag: &str, edit: impl FnOnce(&Path)) -> (String, survey_print::TablesFile) {
+    let dir = tmp(tag);
+    let work = dir.join("report");
+    copy_dir(
+        &root().join("reports/chima-2026-data-security-trend"),
+        &work,
+    );
+    edit(&work);
+    let r = build(&work, &dir.join("out")).unwrap();
+    let typ = std::fs::read_to_string(r.out_dir.join("report.typ")).unwrap();
+    let tables =
+        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
+            .unwrap();
+    (typ, tables)
+}
+
+/// Edit a file of a report folder in place.
+fn edit_file(work: &Path, rel: &str, f: impl FnOnce(String) -> String) {
+    let p = work.join(rel);
+    std::fs::write(&p, f(std::fs::read_to_string(&p).unwrap())).unwrap();
+}
+
+/// The number of the table of `kind` showing `question`.
+fn number_of(
+    tables: &survey_print::TablesFile,
+    question: &str,
+    kind: survey_print::TableKind,
+) -> String {
+    tables
+        .tables
+        .iter()
+        .find(|t| t.questions.iter().any(|q| q == question) && t.kind == kind)
+        .and_then(|t| t.number.clone())
+        .unwrap()
+}
+
 #[test]
 fn a_question_in_a_cross_table_and_a_comparison_is_the_cross_table() {
     // `law_awareness` is shown in a cross-table (keyed by both its questions) and compared
     // with 2025 (keyed by it and `trend.law_awareness`): by its id it is the cross-table.
-    let src = root().join("reports/chima-2026-data-security-trend");
-    let dir = tmp("trend-crosstab-keys");
-    let work = dir.join("report");
-    copy_dir(&src, &work);
-    let md = work.join("narrative/report.md");
-    let text = std::fs::read_to_string(&md).unwrap();
-    std::fs::write(
-        &md,
-        text.replacen(
-            "@trend law_awareness {",
-            "见{ref:tbl:law_awareness}与{ref:tbl:trend.law_awareness}。\n\n@crosstab {row = \"law_awareness\", col = \"hospital_level\", caption = \"不同级别医院对两部法律的了解程度\"}\n\n@trend law_awareness {",
-            1,
-        ),
-    )
-    .unwrap();
-    let r = build(&work, &dir.join("out")).unwrap();
-    let typ = std::fs::read_to_string(r.out_dir.join("report.typ")).unwrap();
-    let tables: survey_print::TablesFile =
-        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
-            .unwrap();
-    let number = |kind: survey_print::TableKind| {
-        tables
-            .tables
-            .iter()
-            .find(|t| t.questions.contains(&"law_awareness".to_owned()) && t.kind == kind)
-            .and_then(|t| t.number.clone())
-            .unwrap()
-    };
-    let (cross, trend) = (
-        number(survey_print::TableKind::CrossTab),
-        number(survey_print::TableKind::Trend),
-    );
+    let (typ, tables) = trend_variant("trend-crosstab-keys", |work| {
+        edit_file(work, "narrative/report.md", |text| {
+            text.replacen(
+                "@trend law_awareness {",
+                "见{ref:tbl:law_awareness}与{ref:tbl:trend.law_awareness}。\n\n@crosstab {row = \"law_awareness\", col = \"hospital_level\", caption = \"不同级别医院对两部法律的了解程度\"}\n\n@trend law_awareness {",
+                1,
+            )
+        })
+    });
+    let cross = number_of(&tables, "law_awareness", survey_print::TableKind::CrossTab);
+    let trend = number_of(&tables, "law_awareness", survey_print::TableKind::Trend);
     assert!(
         typ.contains(&format!("#ref(<tbl-{cross}>)#\"与\"#ref(<tbl-{trend}>)")),
         "{cross} {trend}"
@@ -656,48 +673,23 @@ fn a_question_in_a_cross_table_and_a_comparison_is_the_cross_table() {
 
 #[test]
 fn a_question_with_a_trend_block_is_still_referred_to_by_its_id() {
-    let src = root().join("reports/chima-2026-data-security-trend");
-    let dir = tmp("trend-keys");
-    let work = dir.join("report");
-    copy_dir(&src, &work);
-    let md = work.join("narrative/report.md");
-    let text = std::fs::read_to_string(&md).unwrap();
-    std::fs::write(
-        &md,
-        text.replace(
-            "@trend law_training {",
-            "见{ref:fig:law_training}、{ref:tbl:law_training}与{ref:tbl:trend.law_training}。\n\n@question law_training\n\n@trend law_training {",
-        ),
-    )
-    .unwrap();
-    // This wave asks it in other words: the comparison says how it was asked then.
-    let qpath = work.join("questionnaires/trend2026.questionnaire.json");
-    let q = std::fs::read_to_string(&qpath).unwrap();
-    std::fs::write(
-        &qpath,
-        q.replace(
-            "\"是否有组织过《数据安全法》和《个人信息保护法》的学习和宣贯\"",
-            "\"本年度是否组织过两部法律的学习和宣贯\"",
-        ),
-    )
-    .unwrap();
-    let r = build(&work, &dir.join("out")).unwrap();
-    let typ = std::fs::read_to_string(r.out_dir.join("report.typ")).unwrap();
-    let tables: survey_print::TablesFile =
-        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
-            .unwrap();
-    let number = |kind: survey_print::TableKind| {
-        tables
-            .tables
-            .iter()
-            .find(|t| t.questions == ["law_training"] && t.kind == kind)
-            .and_then(|t| t.number.clone())
-            .unwrap()
-    };
-    let (own, trend) = (
-        number(survey_print::TableKind::Frequency),
-        number(survey_print::TableKind::Trend),
-    );
+    let (typ, tables) = trend_variant("trend-keys", |work| {
+        edit_file(work, "narrative/report.md", |text| {
+            text.replace(
+                "@trend law_training {",
+                "见{ref:fig:law_training}、{ref:tbl:law_training}与{ref:tbl:trend.law_training}。\n\n@question law_training\n\n@trend law_training {",
+            )
+        });
+        // This wave asks it in other words: the comparison says how it was asked then.
+        edit_file(work, "questionnaires/trend2026.questionnaire.json", |q| {
+            q.replace(
+                "\"是否有组织过《数据安全法》和《个人信息保护法》的学习和宣贯\"",
+                "\"本年度是否组织过两部法律的学习和宣贯\"",
+            )
+        });
+    });
+    let own = number_of(&tables, "law_training", survey_print::TableKind::Frequency);
+    let trend = number_of(&tables, "law_training", survey_print::TableKind::Trend);
     assert_ne!(own, trend);
     let notes = &tables
         .tables

@@ -1219,3 +1219,41 @@ fn matrix_blanks_and_shares_headed_as_options_are_not_rankings() {
         }
     }
 }
+
+#[test]
+fn a_hospital_whose_last_submission_is_too_fast_keeps_its_earlier_one() {
+    // 医院甲 submits, then submits again in 20 s (a resubmission, knowing its answers). The
+    // draft's rules judge each submission alone first and look for duplicates among those
+    // kept, so 医院甲 is counted once, by its first submission, rather than not at all.
+    let base = tmp("fast-resubmission-download");
+    let mut csv = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院名称,2、医院级别,3、信息科人数\n",
+    );
+    // lead() writes 300 s and more; the resubmission takes 20 s.
+    for i in 0..20 {
+        csv.push_str(&format!(
+            "{},医院{i},{},{}\n",
+            lead(i),
+            ["三级", "二级"][i % 2],
+            i + 3
+        ));
+    }
+    let resubmitted = "21,2025/3/28 11:00:00,20秒,微信,N/A,10.0.0.21(北京-北京),医院0,二级,9\n";
+    let download = base.join("1_按文本_人才_21_21.csv");
+    std::fs::write(&download, format!("{csv}{resubmitted}")).unwrap();
+    let out = draft_and_build(&download, None, "fast-resubmission");
+    assert_eq!(
+        excluded(&out),
+        BTreeSet::from([22]),
+        "the resubmission's row alone"
+    );
+    let level = tables_of(&out)
+        .tables
+        .into_iter()
+        .find(|t| t.questions == ["q2"])
+        .unwrap();
+    // 医院0 counts once, as 三级 (its first answer).
+    assert_eq!(level.base.unwrap().n, 20);
+    assert_eq!(level.rows[0].cells[0].text, "三级");
+    assert_eq!(level.rows[0].cells[1].text, "10");
+}

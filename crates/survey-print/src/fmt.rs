@@ -68,14 +68,6 @@ pub fn grouped(x: f64, decimals: u32, from_digits: usize) -> String {
     out
 }
 
-/// A question's wording as a caption or a column heading: without the colon (or spaces) it
-/// ends with before its answer (`您所在医院的等级是：` → `您所在医院的等级是`); a question mark
-/// stays.
-pub fn title(text: &str) -> String {
-    text.trim_end_matches(|c: char| c == '：' || c == ':' || c.is_whitespace())
-        .to_owned()
-}
-
 /// An interval in percent as printed: `[27.9, 61.7]`.
 pub fn interval(lower: f64, upper: f64, decimals: u32) -> String {
     format!(
@@ -203,14 +195,6 @@ mod tests {
         assert_eq!(grouped(1234567.5, 1, 5), "1,234,567.5");
         assert_eq!(grouped(-50113.0, 0, 5), "-50,113");
         assert_eq!(grouped(f64::NAN, 2, 5), "—");
-    }
-
-    #[test]
-    fn titles_lose_the_colon_before_the_answer() {
-        assert_eq!(title("您所在医院的等级是："), "您所在医院的等级是");
-        assert_eq!(title("医院所在省份: "), "医院所在省份");
-        assert_eq!(title("开展了哪些项目？"), "开展了哪些项目？");
-        assert_eq!(title("时间：上午"), "时间：上午");
     }
 
     #[test]

@@ -579,7 +579,7 @@ impl PrintedFigure {
         let mut s = format!(
             "{}，{}：",
             self.style.zh(),
-            crate::fmt::title(&self.caption)
+            self.caption.trim_end_matches(['：', ':'])
         );
         let parts: Vec<String> = self
             .categories

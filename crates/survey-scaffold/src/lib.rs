@@ -310,7 +310,16 @@ fn scale_rank(label: &str) -> Option<i32> {
     const STRONG_NEG: &[&str] = &["非常不", "很不", "完全不", "极不", "根本不"];
     const WEAK_NEG: &[&str] = &["不太", "比较不", "较不", "不大"];
     const MID: &[&str] = &["一般", "中立", "说不清", "不确定", "普通"];
-    const WEAK_POS: &[&str] = &["比较", "较为", "较", "基本", "了解一点", "有点", "偶尔"];
+    const SLIGHT: &[&str] = &[
+        "了解一点",
+        "了解一些",
+        "有所了解",
+        "略有了解",
+        "稍有了解",
+        "部分了解",
+        "听说过",
+    ];
+    const WEAK_POS: &[&str] = &["比较", "较为", "较", "基本", "有点", "偶尔"];
     const STRONG_POS: &[&str] = &["非常", "很", "十分", "完全", "极其", "经常"];
     // Ranks leave room between the steps, so that 非常不满意 < 不满意 < 不太满意 < 一般 and
     // no two options of one scale tie (a tie would fall back to the order of the data).
@@ -328,6 +337,10 @@ fn scale_rank(label: &str) -> Option<i32> {
     }
     if STRONG_POS.iter().any(|p| l.starts_with(p)) {
         return Some(50);
+    }
+    // A little (了解一些): above the middle, below 比较了解.
+    if SLIGHT.iter().any(|p| l.starts_with(p)) {
+        return Some(35);
     }
     if WEAK_POS.iter().any(|p| l.starts_with(p)) {
         return Some(40);
@@ -380,9 +393,20 @@ fn band_key(label: &str) -> Option<(f64, i32)> {
 /// A band saying there is none of what the others count (无专项预算, 没有, 暂无, 未设立).
 fn means_none(label: &str) -> bool {
     let l = clean(label);
-    ["无", "没有", "暂无", "未设", "未配", "未开展", "零"]
-        .iter()
-        .any(|p| l.starts_with(p))
+    [
+        "无",
+        "没有",
+        "暂无",
+        "未设",
+        "未配",
+        "未开展",
+        "未参",
+        "未评",
+        "尚未",
+        "零",
+    ]
+    .iter()
+    .any(|p| l.starts_with(p))
         && !l.chars().any(|c| c.is_ascii_digit())
         && !outside_scale(label)
 }
@@ -1978,7 +2002,9 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             r
         },
     };
-    // Cleaning rules.
+    // Cleaning rules: first those that judge a submission alone, then the duplicates among
+    // the submissions they keep, so that a hospital whose last submission is too fast or
+    // incomplete keeps its earlier one rather than vanish.
     let mut rules = Vec::new();
     let id_q = qs.iter().filter(|q| q.identifying).min_by_key(|q| {
         if q.text.contains("代码") || q.text.contains("编号") {
@@ -1987,18 +2013,6 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             1
         }
     });
-    if let Some(q) = id_q {
-        rules.push(RuleSpec::DuplicateIdentifier {
-            question: q.id.clone(),
-            keep: Keep::Last,
-        });
-        guesses.push(format!(
-            "Duplicate submissions are found by `{}` «{}» (spaces and case ignored); the last one submitted is kept.",
-            q.id,
-            short(&q.text, 30)
-        ));
-    }
-    rules.push(RuleSpec::DuplicateAnswers { keep: Keep::First });
     rules.push(RuleSpec::Incomplete {
         action: Action::Exclude,
     });
@@ -2035,6 +2049,18 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
     rules.push(RuleSpec::Invalid {
         action: Action::Exclude,
     });
+    if let Some(q) = id_q {
+        rules.push(RuleSpec::DuplicateIdentifier {
+            question: q.id.clone(),
+            keep: Keep::Last,
+        });
+        guesses.push(format!(
+            "Duplicate submissions are found by `{}` «{}» (spaces and case ignored); the last one submitted is kept. Duplicates are looked for after the other rules, among the submissions they keep: a hospital whose last submission is incomplete or too fast keeps its earlier one.",
+            q.id,
+            short(&q.text, 30)
+        ));
+    }
+    rules.push(RuleSpec::DuplicateAnswers { keep: Keep::First });
     let rules = Rules {
         schema: None,
         rules,
@@ -2610,6 +2636,12 @@ fn narrative(qs: &[DraftQ]) -> String {
                         s,
                         "在回答本题的{{main.{id}.base}}份有效答卷中，打{{main.{id}.top1.label}}分的最多，占{{main.{id}.top1.pct}}（{{ref:fig:{id}}}、{{ref:tbl:{id}}}）；平均分见本部分末的数值题与评分题汇总表。\n"
                     );
+                } else if q.why.contains("地区题") {
+                    // Where the respondents are: 来自…的最多, not 选择.
+                    let _ = writeln!(
+                        s,
+                        "{{main.{id}.base}}份有效答卷中，来自{{main.{id}.top1.label}}的最多，占{{main.{id}.top1.pct}}（{{ref:fig:{id}}}、{{ref:tbl:{id}}}）。\n"
+                    );
                 } else if ranked >= 1 {
                     let _ = writeln!(
                         s,
@@ -2662,9 +2694,8 @@ fn narrative(qs: &[DraftQ]) -> String {
 
 /// A heading from a question text: the text itself, cut at 40 characters.
 fn heading(text: &str, key: &str) -> String {
-    // Without the colon before the answer (您所在医院的等级是：).
-    let t: String = text
-        .trim_end_matches(|c: char| c == '：' || c == ':' || c.is_whitespace())
+    // Without the colon before the answer (您所在医院的等级是：) or a note on how to answer.
+    let t: String = survey_schema::title(text)
         .chars()
         .filter(|c| *c != '\n')
         .collect();
@@ -2816,6 +2847,11 @@ mod tests {
         );
         // Two that say none are no order.
         assert!(in_order(&["无", "没有", "1-5人", "5人以上"]).is_none());
+        // Levels of a grading, one of them not graded.
+        assert_eq!(
+            in_order(&["4级", "未参评", "6级及以上", "3级及以下", "5级"]).unwrap(),
+            ["未参评", "3级及以下", "4级", "5级", "6级及以上"]
+        );
     }
 
     #[test]
@@ -2870,6 +2906,10 @@ mod tests {
         assert_eq!(
             in_order(&["不了解", "非常了解", "了解一点"]).unwrap(),
             ["不了解", "了解一点", "非常了解"]
+        );
+        assert_eq!(
+            in_order(&["比较了解", "不了解", "非常了解", "了解一些"]).unwrap(),
+            ["不了解", "了解一些", "比较了解", "非常了解"]
         );
         assert_eq!(
             in_order(&["501-1000", "≤250", "大于5000", "251-500"]).unwrap(),

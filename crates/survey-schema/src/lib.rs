@@ -32,6 +32,7 @@ pub use index::{Index, MAX_MULTIPLE_OPTIONS, SchemaIssue};
 pub use load::{LoadError, load_questionnaire, parse_questionnaire};
 pub use model::{
     ChoiceOption, Condition, Label, LabelRepr, Question, QuestionKind, Questionnaire, Section,
+    title,
 };
 pub use record::{AnswerValue, EncodeIssue, OptionSet, Record, Response, Value};
 pub use response_schema::questionnaire_schema;

@@ -362,6 +362,32 @@ impl Questionnaire {
     }
 }
 
+/// A question's wording as a heading, caption or column title: without the colon it ends with
+/// before its answer, and without a closing note telling respondents how to answer
+/// (（最多选3项）, （可多选）, （请填写）): `下一步建设重点（最多选3项）：` → `下一步建设重点`. A
+/// note saying what the question covers (（含医保移动支付）) and a question mark stay.
+pub fn title(wording: &str) -> String {
+    const HOW: [&str; 6] = ["选", "填写", "请", "必答", "排序", "拖动"];
+    let mut t = wording.trim();
+    loop {
+        let before = t;
+        t = t.trim_end_matches(|c: char| c == '：' || c == ':' || c.is_whitespace());
+        for (open, close) in [('（', '）'), ('(', ')')] {
+            if let Some(rest) = t.strip_suffix(close)
+                && let Some(at) = rest.rfind(open)
+            {
+                let note = &rest[at + open.len_utf8()..];
+                if at > 0 && note.chars().count() <= 12 && HOW.iter().any(|h| note.contains(h)) {
+                    t = &rest[..at];
+                }
+            }
+        }
+        if t == before {
+            return t.to_owned();
+        }
+    }
+}
+
 impl Question {
     /// Position of an option code within this question.
     pub fn option_index(&self, code: &str) -> Option<usize> {
@@ -371,5 +397,28 @@ impl Question {
     /// The option that carries "other, please specify" text, if any.
     pub fn other_option(&self) -> Option<usize> {
         self.kind.options().iter().position(|o| o.other)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::title;
+
+    #[test]
+    fn titles_lose_the_colon_and_the_note_on_how_to_answer() {
+        assert_eq!(title("您所在医院的等级是："), "您所在医院的等级是");
+        assert_eq!(title("医院所在省份: "), "医院所在省份");
+        assert_eq!(
+            title("下一步信息化建设重点（最多选3项）"),
+            "下一步信息化建设重点"
+        );
+        assert_eq!(title("已开展的项目（可多选）："), "已开展的项目");
+        assert_eq!(title("开展了哪些项目？"), "开展了哪些项目？");
+        assert_eq!(
+            title("诊间支付（含医保移动支付）"),
+            "诊间支付（含医保移动支付）"
+        );
+        assert_eq!(title("时间：上午"), "时间：上午");
+        assert_eq!(title("（请填写）"), "（请填写）");
     }
 }

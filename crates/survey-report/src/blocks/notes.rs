@@ -305,10 +305,14 @@ impl Block for DataAppendix {
         };
         for name in names {
             let (name, d) = cx.dataset(Some(&name))?;
-            sub(
-                cx,
-                &format!("{}（{}）", d.index.questionnaire().title.zh, name),
-            );
+            // The dataset's name tells questionnaires apart; with one, the title alone.
+            let title = &d.index.questionnaire().title.zh;
+            let heading = if cx.datasets.len() > 1 {
+                format!("{title}（{name}）")
+            } else {
+                title.clone()
+            };
+            sub(cx, &heading);
             // Questions go by their number in the download (题号) when the mapping gives
             // them one, as the questionnaire and its download number them.
             let numbered = d

@@ -262,11 +262,11 @@ impl Block for TableBlock {
         let caption = self
             .caption
             .clone()
-            .unwrap_or_else(|| survey_print::fmt::title(&t.text));
+            .unwrap_or_else(|| survey_schema::title(&t.text));
         let header = self
             .header
             .clone()
-            .unwrap_or_else(|| survey_print::fmt::title(&t.text));
+            .unwrap_or_else(|| survey_schema::title(&t.text));
         let table = frequency_table(
             &t,
             name,
@@ -316,7 +316,7 @@ impl Block for ChartBlock {
         let caption = self
             .caption
             .clone()
-            .unwrap_or_else(|| survey_print::fmt::title(&t.text));
+            .unwrap_or_else(|| survey_schema::title(&t.text));
         let f = frequency_figure(
             &t,
             &q.kind,
@@ -394,11 +394,11 @@ impl Block for QuestionBlock {
         let caption = self
             .caption
             .clone()
-            .unwrap_or_else(|| survey_print::fmt::title(&t.text));
+            .unwrap_or_else(|| survey_schema::title(&t.text));
         let header = self
             .header
             .clone()
-            .unwrap_or_else(|| survey_print::fmt::title(&t.text));
+            .unwrap_or_else(|| survey_schema::title(&t.text));
         let mut pair = Vec::new();
         if self.chart != Style::None {
             let f = frequency_figure(

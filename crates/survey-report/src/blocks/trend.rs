@@ -355,7 +355,7 @@ impl Block for TrendBlock {
         );
         let level = fmt::number_f64(self.level * 100.0, 0);
         let columns = vec![
-            Column::new(fmt::title(&q.text.zh), ColumnKind::Label),
+            Column::new(survey_schema::title(&q.text.zh), ColumnKind::Label),
             Column::new(
                 format!("{}\n(N={})", w.label, then.base),
                 ColumnKind::Percent,
