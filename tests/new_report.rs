@@ -734,6 +734,11 @@ fn a_matrix_drafts_as_one_table_of_its_rows() {
         typ.contains(&format!("平均{}人，1份未答，29份作答。", row.cells[2].text)),
         "the number's figures are not in the text"
     );
+    // The methodology tells the reader how the typed answers were read.
+    assert!(
+        typ.contains("有2种以文字填写的答案，按约定读作数值（“15-20”视为未作答，“约20人”读作20）"),
+        "the methodology does not say how typed answers were read"
+    );
     // Rows with other options are no matrix.
     std::fs::write(
         &npath,

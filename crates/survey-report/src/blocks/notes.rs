@@ -152,6 +152,39 @@ impl Block for Methodology {
                     f.valid
                 ));
             }
+            // Answers to a number question typed otherwise (约800张) and read as the mapping
+            // says: the reader is told which, as the data files' README is.
+            let typed: Vec<String> = d
+                .number_answers
+                .iter()
+                .filter_map(|(qid, readings)| {
+                    let q = d.index.position(qid).map(|i| d.index.question(i))?;
+                    let shown: Vec<String> = readings
+                        .iter()
+                        .take(3)
+                        .map(|(t, v)| match v {
+                            Some(x) => format!(
+                                "“{t}”读作{}",
+                                survey_print::fmt::number_f64(
+                                    *x,
+                                    if x.fract() == 0.0 { 0 } else { 2 }
+                                )
+                            ),
+                            None => format!("“{t}”视为未作答"),
+                        })
+                        .collect();
+                    Some(format!(
+                        "“{}”有{}种以文字填写的答案，按约定读作数值（{}{}）",
+                        survey_schema::title(&q.text.zh),
+                        readings.len(),
+                        shown.join("，"),
+                        if readings.len() > 3 { "等" } else { "" }
+                    ))
+                })
+                .collect();
+            if !typed.is_empty() {
+                text.push_str(&format!("数值题中，{}。", typed.join("；")));
+            }
             para(cx, text);
         }
         sub(cx, "基数与比例");
