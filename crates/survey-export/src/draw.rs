@@ -737,8 +737,53 @@ fn donut(doc: &mut Doc, f: &PrintedFigure) -> String {
     )
 }
 
+/// Where a cover title too long for one line reads best broken: after a joining word or mark
+/// (与, 及, 、, ：) or before a closing word (调查, 情况), the two lines each fitting
+/// `per_line` full-width characters and as even as they can be; `None` when it fits or no such
+/// place exists (the line then breaks where it fills).
+fn title_break(title: &str, per_line: f64) -> Option<usize> {
+    let width = |s: &str| -> f64 {
+        s.chars()
+            .map(|c| if c.is_ascii() { 0.55 } else { 1.0 })
+            .sum()
+    };
+    let total = width(title);
+    if total <= per_line {
+        return None;
+    }
+    let mut best: Option<(f64, usize)> = None;
+    for (i, c) in title.char_indices() {
+        let after = i + c.len_utf8();
+        let places = [
+            ("与及和暨、：:，".contains(c)).then_some(after),
+            ["调查", "情况", "现状", "报告"]
+                .iter()
+                .any(|w| title[i..].starts_with(w))
+                .then_some(i),
+        ];
+        for at in places.into_iter().flatten() {
+            let (a, b) = (width(&title[..at]), width(&title[at..]));
+            if at > 0 && at < title.len() && a <= per_line && b <= per_line {
+                let off = (a - b).abs();
+                if best.is_none_or(|(o, _)| off < o) {
+                    best = Some((off, at));
+                }
+            }
+        }
+    }
+    best.map(|(_, at)| at)
+}
+
 fn cover(doc: &mut Doc, st: &mut State, c: &Cover) {
-    let title = doc.str(&c.title);
+    // 15.5 cm at 30 pt holds about 15 full-width characters.
+    let title = match title_break(&c.title, 15.0) {
+        Some(at) => format!(
+            "{{ {}; linebreak(); {} }}",
+            doc.str(&c.title[..at]),
+            doc.str(&c.title[at..])
+        ),
+        None => doc.str(&c.title),
+    };
     let org = doc.str(&c.organisation);
     let sub = c.subtitle.as_deref().map(|s| doc.str(s));
     let edition = c.edition.as_deref().map(|s| doc.str(s));
@@ -870,6 +915,29 @@ fn committee(doc: &mut Doc, c: &Committee) {
 mod tests {
     use super::*;
     use survey_print::{Axis, Bar, Category, Column, PrintedRow, TableKind};
+
+    #[test]
+    fn a_long_cover_title_breaks_between_words() {
+        let t = "医院电子病历系统应用水平与互联互通建设调查";
+        let at = title_break(t, 15.0).unwrap();
+        assert_eq!(
+            (&t[..at], &t[at..]),
+            ("医院电子病历系统应用水平与", "互联互通建设调查")
+        );
+        let t = "2026年医院智慧服务建设情况调查报告";
+        let at = title_break(t, 15.0).unwrap();
+        assert_eq!(&t[at..], "情况调查报告");
+        assert_eq!(title_break("医院数据安全调查报告", 15.0), None);
+        // No place to break well: the line breaks where it fills.
+        assert_eq!(
+            title_break("医院数据安全能力建设成熟度评估指标体系研究", 15.0),
+            None
+        );
+        // Never one character alone on the second line.
+        let t = "医院 AI 应用数据安全治理跟踪调查";
+        let at = title_break(t, 15.0).unwrap();
+        assert_eq!(&t[at..], "调查");
+    }
 
     #[test]
     fn donut_sectors_close_on_themselves() {
