@@ -557,6 +557,18 @@ fn a_code_download_with_a_0_to_10_scale_and_hospital_names_drafts_right() {
         let text = std::fs::read_to_string(out.join(f)).unwrap();
         assert!(!text.contains("人民医院"), "{f} holds a hospital's name");
     }
+    // The Net Promoter Score: % scoring 9–10 less % scoring 0–6, from the raw scores.
+    let promoters = scores.iter().filter(|&&x| x >= 9).count() as f64;
+    let detractors = scores.iter().filter(|&&x| x <= 6).count() as f64;
+    let nps = (promoters - detractors) / 60.0 * 100.0;
+    let typ = std::fs::read_to_string(out.join("report.typ"))
+        .unwrap()
+        .replace("\"#\"", "");
+    let printed = survey_print::fmt::signed(nps, 1);
+    assert!(
+        typ.contains(&format!("计为{printed}；")),
+        "the NPS {printed} is not in the text"
+    );
     let review = std::fs::read_to_string(drafted("code-nps-build").join("REVIEW.md")).unwrap();
     assert!(
         review.contains("is a scale whose options are the scores 0…10"),

@@ -8,6 +8,7 @@
 //! | `{main.law_awareness.very+somewhat.pct1}` | the sum of several options |
 //! | `{main.law_impact.any(capability,staff_and_process).pct}` | the share choosing at least one of them |
 //! | `{main.law_impact.top1.label}` (`top2`, …) | the k-th most chosen option (options pinned last excluded) |
+//! | `{main.recommend.nps}` | a 0–10 scale's Net Promoter Score: % scoring 9–10 less % scoring 0–6 (`+12.3`) |
 //! | `{main.province.where(count>=21,count<=50).n}` / `.labels` / `.count` | the options meeting every condition |
 //! | `{main.law_training.yes.pct - main.law_training.no.pct}` | a difference, in percentage points (the narrative writes 个百分点 after it) |
 //! | `{ref:tbl:3.1.1}`, `{ref:fig:3.1.1}` | a cross-reference, printed 表3.1.1 / 图3.1.1 |
@@ -227,6 +228,33 @@ pub fn resolve(expr: &str, datasets: &IndexMap<String, Dataset>) -> Result<Resol
         .aggregate
         .frequency(&ds.index, qid, RowOrder::Questionnaire)
         .map_err(|e| e.to_string())?;
+    // A 0–10 recommendation scale's Net Promoter Score: the share scoring 9 or 10 less the
+    // share scoring 0 to 6, in points of the base.
+    if parts.len() == 3 && parts[2] == "nps" {
+        let scores = q
+            .kind
+            .scores()
+            .filter(|s| s.iter().copied().eq(0..=10))
+            .ok_or_else(|| format!("`{qid}` is no scale scored 0 to 10, which `nps` reads"))?;
+        if table.base == 0 {
+            return Err(format!("`{qid}` has no answers"));
+        }
+        let (mut promoters, mut detractors) = (0u64, 0u64);
+        for (row, score) in table.rows.iter().zip(&scores) {
+            match score {
+                9.. => promoters += row.count,
+                0..=6 => detractors += row.count,
+                _ => {}
+            }
+        }
+        let value = (promoters as f64 - detractors as f64) / table.base as f64 * 100.0;
+        return Ok(Resolved::Number {
+            text: fmt::signed(value, 1),
+            value,
+            decimals: 1,
+            percent: false,
+        });
+    }
     if parts.len() == 3 {
         let n = match parts[2] {
             "base" => table.base,
@@ -237,7 +265,7 @@ pub fn resolve(expr: &str, datasets: &IndexMap<String, Dataset>) -> Result<Resol
             "responses" => table.responses,
             other => {
                 return Err(format!(
-                    "unknown question figure `{other}`; use base, not_shown, skipped, options, answered_options or responses"
+                    "unknown question figure `{other}`; use base, not_shown, skipped, options, answered_options, responses, or nps for a 0–10 scale"
                 ));
             }
         };

@@ -2632,9 +2632,22 @@ fn narrative(qs: &[DraftQ]) -> String {
                     .iter()
                     .all(|o| o.label.zh.trim().bytes().all(|b| b.is_ascii_digit()));
                 if q.kind.scores().is_some() && numbered {
+                    // A 0–10 question on recommending: its Net Promoter Score too.
+                    let nps = if q
+                        .kind
+                        .scores()
+                        .is_some_and(|s| s.iter().copied().eq(0..=10))
+                        && q.text.contains("推荐")
+                    {
+                        format!(
+                            "按净推荐值（NPS，打9–10分的比例减去打0–6分的比例）计为{{main.{id}.nps}}；"
+                        )
+                    } else {
+                        String::new()
+                    };
                     let _ = writeln!(
                         s,
-                        "在回答本题的{{main.{id}.base}}份有效答卷中，打{{main.{id}.top1.label}}分的最多，占{{main.{id}.top1.pct}}（{{ref:fig:{id}}}、{{ref:tbl:{id}}}）；平均分见本部分末的数值题与评分题汇总表。\n"
+                        "在回答本题的{{main.{id}.base}}份有效答卷中，打{{main.{id}.top1.label}}分的最多，占{{main.{id}.top1.pct}}（{{ref:fig:{id}}}、{{ref:tbl:{id}}}）；{nps}平均分见本部分末的数值题与评分题汇总表。\n"
                     );
                 } else if q.why.contains("地区题") {
                     // Where the respondents are: 来自…的最多, not 选择.
