@@ -555,7 +555,7 @@ fn a_crosswalk_naming_a_missing_question_or_option_is_located() {
     std::fs::write(&earlier, format!("{head}{tail}")).unwrap();
     let e = build(&work, &out).unwrap_err().to_string();
     assert!(
-        e.contains("`law_training` and `law_training` have the same option codes for other options (`yes` is «是» now, «否» then")
+        e.contains("`law_training` and `law_training` use the same option codes with different labels (`yes` is «是» now, «否» then")
             && e.contains("\"options\": {\"yes\": [\"no\"], \"no\": [\"yes\"]}"),
         "{e}"
     );

@@ -256,7 +256,7 @@ fn weighted_trend_matches_r() {
     let narrative = dir.join("narrative/report.md");
     let text = std::fs::read_to_string(&narrative).unwrap().replace(
         "@part 附录",
-        "与上一期相比，上线的医院占比变化{trend.uses_llm.yes.diff}个百分点（{trend.uses_llm.yes.p}）。\n\n@trend uses_llm {caption = \"上线情况：上一期与本期（加权）\", weights = \"national\"}\n\n@part 附录",
+        "与上一期相比，上线的医院占比（本期{trend.uses_llm.yes.now}）变化{trend.uses_llm.yes.diff}个百分点（{trend.uses_llm.yes.p}）。\n\n@trend uses_llm {caption = \"上线情况：上一期与本期（加权）\", weights = \"national\"}\n\n@part 附录",
     );
     std::fs::write(&narrative, text).unwrap();
     let (tables, out_dir) = build_in(&dir, "weighted");
@@ -311,8 +311,16 @@ fn weighted_trend_matches_r() {
     let typ = std::fs::read_to_string(out_dir.join("report.typ"))
         .unwrap()
         .replace("\"#\"", "");
+    // The share as the table prints it (one decimal), the weighted estimate.
+    let now_cell = &t
+        .rows
+        .iter()
+        .find(|r| r.code.as_deref() == Some("yes"))
+        .unwrap()
+        .cells[2]
+        .text;
     let weighted = format!(
-        "变化{}个百分点（{}）",
+        "本期{now_cell}）变化{}个百分点（{}）",
         survey_print::fmt::signed(diff, 1),
         survey_print::fmt::p_value(p)
     );

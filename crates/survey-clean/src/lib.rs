@@ -158,10 +158,10 @@ impl RuleSpec {
                 let q = index
                     .get(question)
                     .map(|q| {
-                        let t = q.text.zh.as_str();
+                        let t = survey_schema::title(&q.text.zh);
                         match t.find(['（', '(']) {
                             Some(at) if at > 0 => t[..at].trim().to_owned(),
-                            _ => t.to_owned(),
+                            _ => t,
                         }
                     })
                     .unwrap_or_else(|| question.clone());

@@ -458,7 +458,8 @@ pub fn flatten_ranked<'w, R: RecordSource + ?Sized>(
         if q.identifying && !identifying {
             continue;
         }
-        let text = q.text.zh.clone();
+        // The wording as a label: without the colon before the answer.
+        let text = survey_schema::title(&q.text.zh);
         let opts = q.kind.options();
         match &q.kind {
             QuestionKind::SingleChoice { .. } | QuestionKind::Ordinal { .. } => {

@@ -445,8 +445,8 @@ impl TrendFigure {
             TrendFigure::Interval => signed_interval(c.difference.lower, c.difference.upper),
             TrendFigure::P => survey_print::fmt::p_value(c.p_value),
             TrendFigure::Change => c.wording(),
-            TrendFigure::Now => survey_print::fmt::percent_f64(c.now * 100.0, 2),
-            TrendFigure::Then => survey_print::fmt::percent_f64(c.then * 100.0, 2),
+            TrendFigure::Now => survey_print::fmt::percent_f64(c.now * 100.0, 1),
+            TrendFigure::Then => survey_print::fmt::percent_f64(c.then * 100.0, 1),
         }
     }
 }

@@ -351,7 +351,7 @@ pub fn check_crosswalk(
                     err(
                         qline,
                         format!(
-                            "`{qid}` and `{from}` have the same option codes for other options ({}); list them under `options`, by label: {}",
+                            "`{qid}` and `{from}` use the same option codes with different labels ({}), so codes cannot be matched; list the options under `options`, by label: {}",
                             relabelled.join("; "),
                             suggested(q, e)
                         ),
