@@ -2613,8 +2613,9 @@ fn narrative(qs: &[DraftQ]) -> String {
             let stem = q.text.split(['：', ':']).next().unwrap_or(&q.text);
             let _ = writeln!(
                 s,
-                "## {}\n\n本题为矩阵题，共{rows}个小题，各小题的回答分布见{{ref:tbl:{}}}。\n\n@matrix {{questions = [{}], caption = {}}}\n",
+                "## {}\n\n本题为矩阵题，共{rows}个小题，各小题的回答分布见{{ref:fig:{}}}、{{ref:tbl:{}}}。\n\n@matrix {{questions = [{}], caption = {}}}\n",
                 heading(stem, &q.key),
+                q.id,
                 q.id,
                 ids.join(", "),
                 toml_str(&heading(stem, &q.key)),
