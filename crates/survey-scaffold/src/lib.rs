@@ -2693,7 +2693,8 @@ fn narrative(qs: &[DraftQ]) -> String {
         let list: Vec<String> = numeric.iter().map(|q| toml_str(q)).collect();
         let _ = writeln!(
             s,
-            "## {title}\n\n@numeric_summary {{questions = [{}], caption = \"{title}的分布\"}}\n",
+            "## {title}\n\n各题的作答人数、均值、最小值、四分位数与最大值见{{ref:tbl:summary.{}}}。\n\n@numeric_summary {{questions = [{}], caption = \"{title}的分布\"}}\n",
+            numeric[0],
             list.join(", "),
             title = if scored {
                 "数值题与评分题"
