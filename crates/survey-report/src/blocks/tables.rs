@@ -27,6 +27,13 @@ fn base_note(t: &FrequencyTable) -> Option<String> {
     })
 }
 
+/// A caption or heading as the spec gives it, else the question's wording as a title.
+fn or_title(given: &Option<String>, wording: &str) -> String {
+    given
+        .clone()
+        .unwrap_or_else(|| survey_schema::title(wording))
+}
+
 /// The printed frequency table of a question: option, count, share of the base, optionally a
 /// confidence interval per option.
 pub(crate) fn frequency_table(
@@ -259,14 +266,8 @@ impl Block for TableBlock {
             &[&self.question],
         )?;
         cx.note_order(self.order, NumberKind::Table, &number);
-        let caption = self
-            .caption
-            .clone()
-            .unwrap_or_else(|| survey_schema::title(&t.text));
-        let header = self
-            .header
-            .clone()
-            .unwrap_or_else(|| survey_schema::title(&t.text));
+        let caption = or_title(&self.caption, &t.text);
+        let header = or_title(&self.header, &t.text);
         let table = frequency_table(
             &t,
             name,
@@ -313,10 +314,7 @@ impl Block for ChartBlock {
             &[&self.question],
         )?;
         cx.note_order(self.order, NumberKind::Figure, &number);
-        let caption = self
-            .caption
-            .clone()
-            .unwrap_or_else(|| survey_schema::title(&t.text));
+        let caption = or_title(&self.caption, &t.text);
         let f = frequency_figure(
             &t,
             &q.kind,
@@ -391,14 +389,8 @@ impl Block for QuestionBlock {
         for k in &kinds {
             cx.note_order(self.order, *k, &number);
         }
-        let caption = self
-            .caption
-            .clone()
-            .unwrap_or_else(|| survey_schema::title(&t.text));
-        let header = self
-            .header
-            .clone()
-            .unwrap_or_else(|| survey_schema::title(&t.text));
+        let caption = or_title(&self.caption, &t.text);
+        let header = or_title(&self.header, &t.text);
         let mut pair = Vec::new();
         if self.chart != Style::None {
             let f = frequency_figure(
