@@ -1274,3 +1274,79 @@ fn a_hospital_whose_last_submission_is_too_fast_keeps_its_earlier_one() {
     assert_eq!(level.rows[0].cells[0].text, "三级");
     assert_eq!(level.rows[0].cells[1].text, "10");
 }
+
+#[test]
+fn a_first_download_reads_its_unit_its_stars_and_a_mistyped_code() {
+    // What a first real download brings: investments typed as «1,200» and «200万» in a question
+    // counting in 万元, a nearly blank submission of starred questions, and a hospital that
+    // resubmitted with a mistyped credit code.
+    let base = tmp("first-download-files");
+    let text = "信息化投入调查\n\n1. 医院名称*[填空题]\n\n2. 统一社会信用代码*[填空题]\n\n3. 医院级别*[单选题]\n三级\n二级\n\n4. 2024年度信息化投入（万元）*[填空题]\n\n5. 意见建议[填空题]\n";
+    let questionnaire = base.join("问卷文本.txt");
+    std::fs::write(&questionnaire, text).unwrap();
+    let mut csv = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院名称,2、统一社会信用代码,3、医院级别,4、2024年度信息化投入（万元）,5、意见建议\n",
+    );
+    let investment = |i: usize| match i {
+        3 => "\"1,200\"".to_owned(),
+        7 => "200万".to_owned(),
+        11 => "不清楚".to_owned(),
+        _ => (100 + 10 * i).to_string(),
+    };
+    for i in 0..30 {
+        csv.push_str(&format!(
+            "{},医院{i},CODE{i:04},{},{},{}\n",
+            lead(i),
+            ["三级", "二级"][i % 2],
+            investment(i),
+            if i % 3 == 0 { "无" } else { "(空)" }
+        ));
+    }
+    // Row 32: 医院30 leaves every starred question blank but its name. Row 33: 医院5 again, its
+    // code mistyped, now 二级.
+    csv.push_str(&format!("{},医院30,(空),(空),(空),(空)\n", lead(30)));
+    csv.push_str(
+        "32,2025/3/29 11:00:00,400秒,微信,N/A,10.0.0.32(北京-北京),医院5,C0DE0005,二级,150,(空)\n",
+    );
+    let download = base.join("9_按文本_信息化投入调查_32_32.csv");
+    std::fs::write(&download, csv).unwrap();
+    let out = draft_and_build(&download, Some(&questionnaire), "first-download");
+    let review = std::fs::read_to_string(drafted("first-download").join("REVIEW.md")).unwrap();
+    assert!(
+        review.contains("`q3` (1)") && review.contains("required (*)"),
+        "{review}"
+    );
+    assert!(review.contains("«医院5»: CODE0005 / C0DE0005"), "{review}");
+    // Row 32 is incomplete; row 7 (医院5's first submission) is a duplicate by name.
+    assert_eq!(excluded(&out), BTreeSet::from([7, 32]));
+    let tables = tables_of(&out);
+    let level = tables
+        .tables
+        .iter()
+        .find(|t| t.questions == ["q3"])
+        .unwrap();
+    assert_eq!(level.base.as_ref().unwrap().n, 30);
+    // The investment's mean, in 万元: 1,200 is 1200 and 200万 is 200; 不清楚 is not answered.
+    let answers: Vec<f64> = (0..30)
+        .filter(|&i| i != 5 && i != 11)
+        .map(|i| match i {
+            3 => 1200.0,
+            7 => 200.0,
+            _ => (100 + 10 * i) as f64,
+        })
+        .chain([150.0])
+        .collect();
+    let mean = answers.iter().sum::<f64>() / answers.len() as f64;
+    let summary = tables
+        .tables
+        .iter()
+        .find(|t| t.questions.contains(&"q4".to_owned()))
+        .unwrap();
+    let row = &summary.rows[0];
+    assert_eq!(row.cells[1].text, answers.len().to_string(), "N");
+    assert_eq!(
+        row.cells[2].text,
+        format!("{mean:.2}"),
+        "the mean of {answers:?}"
+    );
+}

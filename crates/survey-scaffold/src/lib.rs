@@ -115,6 +115,8 @@ struct DraftQ {
     text: String,
     kind: QuestionKind,
     required: bool,
+    /// What the questionnaire text says: `*` required, `（选填）` optional, else nothing.
+    marked: Option<bool>,
     identifying: bool,
     show_if: Option<Condition>,
     coder: Coder,
@@ -1351,18 +1353,33 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                         .collect();
                     typed.sort_unstable();
                     typed.dedup();
+                    let unit = wording_magnitude(&text);
                     for t in &typed {
-                        typed_answers.insert((*t).to_owned(), typed_number(t));
+                        typed_answers.insert((*t).to_owned(), typed_number(t, unit));
                     }
                     let whole = answered
                         .iter()
                         .filter_map(|v| number(v))
                         .chain(typed_answers.values().flatten().copied())
                         .all(|x| x.fract() == 0.0);
-                    let readings: Vec<String> = typed_answers
+                    let largest = answered
                         .iter()
+                        .filter_map(|v| number(v))
+                        .fold(0.0_f64, f64::max);
+                    // A reading far above every plain number is most likely a unit misread:
+                    // it is listed first, and says so.
+                    let suspect = |x: f64| largest > 0.0 && x > 20.0 * largest;
+                    let mut listed: Vec<(&String, &Option<f64>)> = typed_answers.iter().collect();
+                    listed.sort_by_key(|(_, x)| !x.is_some_and(suspect));
+                    let readings: Vec<String> = listed
+                        .into_iter()
                         .take(12)
                         .map(|(t, x)| match x {
+                            Some(x) if suspect(*x) => format!(
+                                "«{}» as {x} — **{:.0} times the largest answer typed as a plain number ({largest}): check the unit**",
+                                short(t, 12),
+                                x / largest
+                            ),
                             Some(x) => format!("«{}» as {x}", short(t, 12)),
                             None => format!("«{}» as not answered", short(t, 12)),
                         })
@@ -1735,6 +1752,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             text,
             kind,
             required: typed_answers.is_empty(),
+            marked: tq.and_then(|t| t.required),
             identifying,
             show_if: None,
             coder,
@@ -1791,16 +1809,33 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         .iter()
         .map(|q| rows.iter().map(|r| code(&q.coder, r)).collect())
         .collect();
+    // Questions left unanswered somewhere: optional, unless the questionnaire text marks them
+    // required (*) and few left them so (then those submissions are incomplete).
+    let mut made_optional: Vec<String> = Vec::new();
+    let mut kept_required: Vec<String> = Vec::new();
+    let mut marked_but_optional: Vec<String> = Vec::new();
+    let mut incomplete_rows = vec![false; rows.len()];
     for (qi, q) in qs.iter_mut().enumerate() {
-        let skipped = vals[qi].iter().filter(|v| **v == Val::Skipped).count();
-        if skipped > 0 {
+        if q.marked == Some(false) {
             q.required = false;
-            if !matches!(q.kind, QuestionKind::Text { .. }) && q.ranking.is_none() {
-                guesses.push(format!(
-                    "`{}` (第{}题) was left unanswered in {skipped} submission(s), so it is marked optional (`\"required\": false`); if it was required, those submissions are incomplete.",
-                    q.id, q.key
-                ));
+        }
+        let skipped = vals[qi].iter().filter(|v| **v == Val::Skipped).count();
+        if skipped == 0 || q.ranking.is_some() {
+            if skipped > 0 {
+                q.required = false;
             }
+        } else if q.marked == Some(true) && q.required && skipped * 10 <= rows.len() {
+            kept_required.push(format!("`{}` ({skipped})", q.id));
+            for (r, v) in vals[qi].iter().enumerate() {
+                incomplete_rows[r] |= *v == Val::Skipped;
+            }
+        } else {
+            if q.marked == Some(true) && q.typed.is_empty() {
+                marked_but_optional.push(format!("`{}` ({skipped})", q.id));
+            } else if q.typed.is_empty() {
+                made_optional.push(format!("`{}` ({skipped})", q.id));
+            }
+            q.required = false;
         }
         if let QuestionKind::MultipleChoice { options, .. } = &mut q.kind {
             for (k, o) in options.iter_mut().enumerate() {
@@ -1825,6 +1860,27 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 }
             }
         }
+    }
+    if !kept_required.is_empty() {
+        guesses.push(format!(
+            "The questionnaire text marks {} required (*), yet some submissions left them unanswered (how many in brackets): they stay required, so the `incomplete` rule sets those {} submission(s) aside. If a question was made required after collection began, mark it `\"required\": false` in the questionnaire.",
+            kept_required.join(", "),
+            incomplete_rows.iter().filter(|r| **r).count()
+        ));
+    }
+    if !marked_but_optional.is_empty() {
+        guesses.push(format!(
+            "The questionnaire text marks {} required (*), but more than a tenth of the submissions left each unanswered (how many in brackets), so they are marked optional (`\"required\": false`) rather than set those submissions aside. If they were required throughout, mark them required: those submissions are then incomplete.",
+            marked_but_optional.join(", ")
+        ));
+    }
+    if !made_optional.is_empty() {
+        guesses.push(format!(
+            "{} {} left unanswered in some submissions (how many in brackets), so {} marked optional (`\"required\": false`); if a question was required, those submissions are incomplete.",
+            made_optional.join(", "),
+            if made_optional.len() == 1 { "was" } else { "were" },
+            if made_optional.len() == 1 { "it is" } else { "they are" },
+        ));
     }
     // Display conditions: a question not shown to some respondents is shown exactly to those
     // who chose one of some options of an earlier choice question. Of the earlier questions
@@ -2060,6 +2116,41 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             short(&q.text, 30)
         ));
     }
+    // An organisation's name beside the identifier: a hospital whose code was mistyped in one
+    // submission is still one hospital, found by its name.
+    if let Some(id) = id_q {
+        for q in qs.iter().filter(|q| {
+            q.identifying
+                && q.id != id.id
+                && ["名称", "全称", "医院名", "单位名"]
+                    .iter()
+                    .any(|k| q.text.contains(k))
+        }) {
+            let pairs = names_with_several_codes(&rows, q, id);
+            if pairs.is_empty() {
+                continue;
+            }
+            rules.push(RuleSpec::DuplicateIdentifier {
+                question: q.id.clone(),
+                keep: Keep::Last,
+            });
+            guesses.push(format!(
+                "{} name(s) in `{}` «{}» come with different `{}` in different submissions, so duplicates are also found by the name (the last kept): {}{}. Check each is one hospital with a mistyped code; if two hospitals share a name, delete the rule on `{}`.",
+                pairs.len(),
+                q.id,
+                short(&q.text, 20),
+                id.id,
+                pairs
+                    .iter()
+                    .take(6)
+                    .map(|(name, codes)| format!("«{}»: {}", short(name, 20), codes.join(" / ")))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                if pairs.len() > 6 { "; …" } else { "" },
+                q.id
+            ));
+        }
+    }
     rules.push(RuleSpec::DuplicateAnswers { keep: Keep::First });
     let rules = Rules {
         schema: None,
@@ -2255,6 +2346,45 @@ fn add_unlisted(
     }
 }
 
+/// Names given in several submissions with different identifiers (spaces and case ignored,
+/// as the duplicate rule compares them): each name, with the identifiers it comes with.
+fn names_with_several_codes(
+    rows: &[Vec<String>],
+    name: &DraftQ,
+    id: &DraftQ,
+) -> Vec<(String, Vec<String>)> {
+    let (Coder::Text(n), Coder::Text(c)) = (&name.coder, &id.coder) else {
+        return Vec::new();
+    };
+    let norm = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !c.is_whitespace())
+            .flat_map(char::to_uppercase)
+            .collect()
+    };
+    let mut codes: IndexMap<String, (String, Vec<String>)> = IndexMap::new();
+    for r in rows {
+        let (Some(name), Some(code)) = (r.get(*n), r.get(*c)) else {
+            continue;
+        };
+        let key = norm(name);
+        if key.is_empty() || is_not_shown(name.trim()) || is_skipped(name.trim()) {
+            continue;
+        }
+        let entry = codes
+            .entry(key)
+            .or_insert_with(|| (name.trim().to_owned(), Vec::new()));
+        let code = code.trim().to_owned();
+        if !entry.1.iter().any(|k| norm(k) == norm(&code)) {
+            entry.1.push(code);
+        }
+    }
+    codes
+        .into_values()
+        .filter(|(_, codes)| codes.len() > 1)
+        .collect()
+}
+
 /// A drafted number question: whole or not, and from 0 when no answer is below it.
 fn number_kind(whole: bool, none_negative: bool) -> QuestionKind {
     if whole {
@@ -2270,10 +2400,61 @@ fn number_kind(whole: bool, none_negative: bool) -> QuestionKind {
     }
 }
 
-/// The number an answer typed otherwise names: `约20人`, `20左右` → 20 (one number and no
-/// range), `二十`, `两个` → 20, 2 (Chinese numerals up to 99); none for a range (`10-15`,
-/// `10至15`) or anything else.
-fn typed_number(s: &str) -> Option<f64> {
+/// The power of ten a unit character stands for: 万, 千, 亿, 百.
+fn magnitude(c: char) -> Option<f64> {
+    match c {
+        '万' => Some(1e4),
+        '千' => Some(1e3),
+        '亿' => Some(1e8),
+        '百' => Some(1e2),
+        _ => None,
+    }
+}
+
+/// The magnitude a question counts in, from its wording: 万 in `年度投入（万元）`,
+/// `单位：万人次`, `多少万元`; none when the wording names no such unit.
+pub(crate) fn wording_magnitude(wording: &str) -> Option<char> {
+    let chars: Vec<char> = wording.chars().collect();
+    chars.iter().enumerate().find_map(|(i, &c)| {
+        magnitude(c)?;
+        let next = chars.get(i + 1).copied();
+        let unit_follows = next.is_some_and(|n| "元人次份例台张辆件平".contains(n));
+        let bracketed =
+            i > 0 && "（(【[".contains(chars[i - 1]) && next.is_some_and(|n| "）)】]".contains(n));
+        (unit_follows || bracketed).then_some(c)
+    })
+}
+
+/// An answer written with thousands separators (`1,200`, `12，500.5`) as a plain number, else
+/// the answer as it is.
+fn without_separators(s: &str) -> std::borrow::Cow<'_, str> {
+    let t = s.trim();
+    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+    let groups: Vec<&str> = int.split([',', '，']).collect();
+    let grouped = groups.len() > 1
+        && (1..=3).contains(&groups[0].len())
+        && groups[1..].iter().all(|g| g.len() == 3)
+        && groups.iter().all(|g| g.chars().all(|c| c.is_ascii_digit()))
+        && frac.chars().all(|c| c.is_ascii_digit());
+    if grouped {
+        let mut plain = groups.concat();
+        if !frac.is_empty() || t.contains('.') {
+            plain.push('.');
+            plain.push_str(frac);
+        }
+        std::borrow::Cow::Owned(plain)
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// The number an answer typed otherwise names, in the unit the question counts in (`unit`,
+/// from [`wording_magnitude`]): `约20人`, `20左右` → 20 (one number and no range), `1,200` →
+/// 1200, `2.5万` → 25000, or 2.5 when the question counts in 万; `二十`, `两个` → 20, 2 (Chinese
+/// numerals up to 99); none for a range (`10-15`, `10至15`) or anything else.
+fn typed_number(s: &str, unit: Option<char>) -> Option<f64> {
+    let s = without_separators(s);
+    let s = s.as_ref();
     if s.contains(['-', '~', '～', '至', '到', '—', '/', '、', ',', '，']) {
         return None;
     }
@@ -2284,15 +2465,16 @@ fn typed_number(s: &str) -> Option<f64> {
     match runs.as_slice() {
         // 2.5万, 3千: the unit after the number.
         [one] => {
-            let unit = s[s.find(one).map_or(0, |i| i + one.len())..]
+            // A magnitude written after the number scales it to the question's unit; a bare
+            // number is already in that unit.
+            let scale = s[s.find(one).map_or(0, |i| i + one.len())..]
                 .chars()
                 .next()
-                .map_or(1.0, |c| match c {
-                    '万' => 1e4,
-                    '千' => 1e3,
-                    _ => 1.0,
+                .and_then(magnitude)
+                .map_or(1.0, |written| {
+                    written / unit.and_then(magnitude).unwrap_or(1.0)
                 });
-            return one.parse::<f64>().ok().map(|x| x * unit);
+            return one.parse::<f64>().ok().map(|x| x * scale);
         }
         [] => {}
         _ => return None,
@@ -2393,6 +2575,7 @@ fn push_ranking(
                 max: Some(k as i64),
             },
             required: true,
+            marked: None,
             identifying: false,
             show_if: None,
             coder,
@@ -2887,7 +3070,32 @@ mod tests {
             ("不清楚", None),
             ("一百", None),
         ] {
-            assert_eq!(typed_number(typed), want, "{typed}");
+            assert_eq!(typed_number(typed, None), want, "{typed}");
+        }
+    }
+
+    #[test]
+    fn answers_in_the_questions_own_unit_and_with_separators() {
+        assert_eq!(wording_magnitude("年度信息化投入（万元）："), Some('万'));
+        assert_eq!(wording_magnitude("年门诊量（单位：万人次）"), Some('万'));
+        assert_eq!(wording_magnitude("信息化投入（万）"), Some('万'));
+        assert_eq!(wording_magnitude("编制床位数（张）"), None);
+        assert_eq!(wording_magnitude("万物互联的建设投入（元）"), None);
+        let wan = Some('万');
+        for (typed, unit, want) in [
+            ("1,200", wan, Some(1200.0)),
+            ("3，500", None, Some(3500.0)),
+            ("12,500.5", None, Some(12500.5)),
+            ("200万", wan, Some(200.0)),
+            ("200万元", wan, Some(200.0)),
+            ("5千", wan, Some(0.5)),
+            ("200万", None, Some(2_000_000.0)),
+            ("约500", wan, Some(500.0)),
+            ("1,2", None, None),
+            ("1,20", None, None),
+            ("10,20,30", None, None),
+        ] {
+            assert_eq!(typed_number(typed, unit), want, "{typed} in {unit:?}");
         }
     }
 
