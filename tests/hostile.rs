@@ -239,6 +239,64 @@ fn a_deeply_nested_file_is_a_located_error_not_a_panic() {
 }
 
 #[test]
+fn narratives_that_include_themselves_or_double_without_end_are_errors() {
+    // A file including itself, two including each other, and a chain of files each including
+    // the next twice (2^30 inclusions): each a located error, none a crash or a hang.
+    let cases: [(&str, Vec<(String, String)>, &str); 3] = [
+        (
+            "self",
+            vec![(
+                "report.md".into(),
+                "\n@narrative {file = \"narrative/report.md\"}\n".into(),
+            )],
+            "includes itself: narrative/report.md → narrative/report.md",
+        ),
+        (
+            "mutual",
+            vec![
+                (
+                    "report.md".into(),
+                    "\n@narrative {file = \"narrative/b.md\"}\n".into(),
+                ),
+                (
+                    "b.md".into(),
+                    "另一段。\n\n@narrative {file = \"narrative/report.md\"}\n".into(),
+                ),
+            ],
+            "narrative/report.md → narrative/b.md → narrative/report.md",
+        ),
+        (
+            "doubling",
+            std::iter::once((
+                "report.md".to_owned(),
+                "\n@narrative {file = \"narrative/n0.md\"}\n".to_owned(),
+            ))
+            .chain((0..30).map(|i| {
+                let next = format!("@narrative {{file = \"narrative/n{}.md\"}}\n", i + 1);
+                (format!("n{i}.md"), format!("第{i}层。\n\n{next}\n{next}"))
+            }))
+            .collect(),
+            "nest more than 8 deep",
+        ),
+    ];
+    for (name, files, want) in cases {
+        let dir = followup(&format!("narrative-{name}"));
+        for (file, text) in files {
+            let p = dir.join("narrative").join(&file);
+            let mut body = if file == "report.md" {
+                std::fs::read_to_string(&p).unwrap()
+            } else {
+                String::new()
+            };
+            body.push_str(&text);
+            std::fs::write(&p, body).unwrap();
+        }
+        let e = build(&dir, &tmp(&format!("narrative-{name}-out"))).unwrap_err();
+        assert!(e.contains(want) && e.contains("report.md:"), "{name}: {e}");
+    }
+}
+
+#[test]
 fn outputs_are_swapped_whole_and_locked() {
     let d = followup("swap");
     let out = d.join("../out");

@@ -23,21 +23,80 @@ use crate::spec::ReportSpec;
 pub struct Env<'a> {
     pub folder: &'a Folder,
     pub registry: &'a Registry,
-    pub(crate) narratives: &'a std::cell::RefCell<HashMap<String, Narrative>>,
+    pub(crate) narratives: &'a std::cell::RefCell<Narratives>,
+}
+
+/// The narrative files of a report, each parsed once, and the inclusions (`@narrative`) being
+/// walked: a file that includes itself, however indirectly, is an error, and so are
+/// inclusions nested too deep or too many (each doubling the next would never end).
+#[derive(Default)]
+pub struct Narratives {
+    parsed: HashMap<String, Narrative>,
+    open: Vec<String>,
+    walked: usize,
+}
+
+/// How deep `@narrative` inclusions may nest, and how many a report may walk in all.
+const MAX_INCLUSION_DEPTH: usize = 8;
+const MAX_INCLUSIONS: usize = 1000;
+
+impl Narratives {
+    /// Enter an inclusion of `what` (a file, or `file#passage`); `leave` when done.
+    pub(crate) fn enter(&mut self, what: &str) -> Result<(), String> {
+        if let Some(i) = self.open.iter().position(|o| o == what) {
+            let mut chain: Vec<&str> = self.open[i..].iter().map(String::as_str).collect();
+            chain.push(what);
+            return Err(format!(
+                "`@narrative` includes itself: {}",
+                chain.join(" → ")
+            ));
+        }
+        if self.open.len() >= MAX_INCLUSION_DEPTH {
+            return Err(format!(
+                "`@narrative` inclusions nest more than {MAX_INCLUSION_DEPTH} deep: {} → {what}",
+                self.open.join(" → ")
+            ));
+        }
+        self.walked += 1;
+        if self.walked > MAX_INCLUSIONS {
+            return Err(format!(
+                "more than {MAX_INCLUSIONS} `@narrative` inclusions in one report (a file included by several others is walked each time)"
+            ));
+        }
+        self.open.push(what.to_owned());
+        Ok(())
+    }
+
+    pub(crate) fn leave(&mut self) {
+        self.open.pop();
+    }
 }
 
 impl Env<'_> {
     /// A narrative file of the report folder, parsed once.
     pub fn narrative(&self, file: &str) -> Result<Narrative, String> {
-        if let Some(n) = self.narratives.borrow().get(file) {
+        if let Some(n) = self.narratives.borrow().parsed.get(file) {
             return Ok(n.clone());
         }
         let text = self.folder.read_text(file)?;
         let n = Narrative::parse(&text, &self.folder.shown(file)).map_err(|e| e.to_string())?;
         self.narratives
             .borrow_mut()
+            .parsed
             .insert(file.to_owned(), n.clone());
         Ok(n)
+    }
+
+    /// Walk an inclusion of `what` with `f`, guarded against cycles and runaway nesting.
+    pub(crate) fn including<T>(
+        &self,
+        what: &str,
+        f: impl FnOnce() -> Result<T, String>,
+    ) -> Result<T, String> {
+        self.narratives.borrow_mut().enter(what)?;
+        let r = f();
+        self.narratives.borrow_mut().leave();
+        r
     }
 }
 
@@ -262,7 +321,7 @@ pub struct Context<'a> {
     elements: Vec<Element>,
     numbering: Numbering,
     refs: Vec<PendingRef>,
-    narratives: &'a std::cell::RefCell<HashMap<String, Narrative>>,
+    narratives: &'a std::cell::RefCell<Narratives>,
     /// Where the block being built stands, for messages (`file:line`).
     pub(crate) location: Vec<String>,
     /// The row order of every numbered table and figure, for the methodology note.
@@ -372,7 +431,7 @@ impl<'a> Context<'a> {
         waves: &'a IndexMap<String, crate::waves::Wave>,
         registry: &'a Registry,
         audit: Option<&'a survey_audit::Audit>,
-        narratives: &'a std::cell::RefCell<HashMap<String, Narrative>>,
+        narratives: &'a std::cell::RefCell<Narratives>,
         protected: std::collections::HashSet<(String, String, String)>,
     ) -> Context<'a> {
         Context {
@@ -535,6 +594,18 @@ impl<'a> Context<'a> {
             }
         }
         Ok(n)
+    }
+
+    /// Build an inclusion of `what` with `f`, guarded as [`Env::including`] is.
+    pub(crate) fn including(
+        &mut self,
+        what: &str,
+        f: impl FnOnce(&mut Self) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.narratives.borrow_mut().enter(what)?;
+        let r = f(self);
+        self.narratives.borrow_mut().leave();
+        r
     }
 
     /// A narrative file of the report folder, parsed once.

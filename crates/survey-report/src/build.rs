@@ -229,7 +229,7 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
     } = parse(dir, registry)?;
     let spec_path = folder.shown("report.toml");
     let located = |rb: &RawBlock, message: String| located(&spec_path, rb, message);
-    let narratives = RefCell::new(HashMap::new());
+    let narratives = RefCell::new(crate::block::Narratives::default());
     let env = Env {
         folder: &folder,
         registry,
@@ -436,7 +436,7 @@ fn compose(
     spec: &ReportSpec,
     blocks: &[(RawBlock, Box<dyn Block>)],
     registry: &Registry,
-    narratives: &RefCell<HashMap<String, crate::narrative::Narrative>>,
+    narratives: &RefCell<crate::block::Narratives>,
     opts: &BuildOptions,
     printed: &[(String, CrossTabSpec, u64)],
     datasets: &IndexMap<String, Dataset>,

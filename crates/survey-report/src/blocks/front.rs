@@ -264,6 +264,28 @@ impl NarrativeBlock {
 
 impl Block for NarrativeBlock {
     fn crosstabs(&self, env: &Env) -> Result<Vec<CrossTabNeed>, String> {
+        env.including(&self.what(), || self.crosstabs_within(env))
+    }
+
+    fn build(&self, cx: &mut Context) -> Result<(), String> {
+        cx.including(&self.what(), |cx| {
+            let n = cx.narrative(&self.file)?;
+            let paras = self.paras(&n)?;
+            cx.paras(&n.file, &paras)
+        })
+    }
+}
+
+impl NarrativeBlock {
+    /// What this inclusion names: the file, or `file#passage`.
+    fn what(&self) -> String {
+        match &self.passage {
+            Some(p) => format!("{}#{p}", self.file),
+            None => self.file.clone(),
+        }
+    }
+
+    fn crosstabs_within(&self, env: &Env) -> Result<Vec<CrossTabNeed>, String> {
         let n = env.narrative(&self.file)?;
         let mut out = Vec::new();
         for p in self.paras(&n)? {
@@ -286,12 +308,6 @@ impl Block for NarrativeBlock {
             }
         }
         Ok(out)
-    }
-
-    fn build(&self, cx: &mut Context) -> Result<(), String> {
-        let n = cx.narrative(&self.file)?;
-        let paras = self.paras(&n)?;
-        cx.paras(&n.file, &paras)
     }
 }
 
