@@ -297,6 +297,57 @@ fn narratives_that_include_themselves_or_double_without_end_are_errors() {
 }
 
 #[test]
+fn synth_reads_and_writes_only_inside_the_folder() {
+    // `cargo xtask synth` takes its paths from synth.json: none may name a file outside the
+    // folder, and it writes only into data/ (a trial overwrote /tmp/…/victim.csv).
+    let dir = followup("synth-paths");
+    let victim = dir.parent().unwrap().join("victim.csv");
+    std::fs::write(&victim, "keep me").unwrap();
+    let original = std::fs::read_to_string(dir.join("synth.json")).unwrap();
+    let cases = [
+        (
+            "\"file\": \"data/synthetic-followup-wjx-text.csv\"",
+            format!("\"file\": {:?}", victim.display().to_string()),
+            "inside the report folder's data/",
+        ),
+        (
+            "\"file\": \"data/synthetic-followup-wjx-text.csv\"",
+            "\"file\": \"../victim.csv\"".to_owned(),
+            "inside the report folder's data/",
+        ),
+        (
+            "\"mapping\": \"import/followup.mapping.json\"",
+            "\"mapping\": \"../../etc/passwd\"".to_owned(),
+            "leads out of the report folder",
+        ),
+        (
+            "\"questionnaire\": \"followup\"",
+            "\"questionnaire\": \"../../x\"".to_owned(),
+            "leads out of the report folder",
+        ),
+        (
+            "\"respondents\": 120",
+            "\"respondents\": 1000000000000".to_owned(),
+            "limited to 1000000",
+        ),
+    ];
+    for (from, to, want) in cases {
+        assert!(original.contains(from), "{from}");
+        std::fs::write(dir.join("synth.json"), original.replacen(from, &to, 1)).unwrap();
+        let e = format!("{:#}", xtask::synth::run(&dir).unwrap_err());
+        assert!(e.contains(want), "{to}: {e}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+    }
+    // A data/ that is a link out of the folder is refused too.
+    std::fs::write(dir.join("synth.json"), &original).unwrap();
+    let elsewhere = dir.parent().unwrap().join("elsewhere");
+    std::fs::rename(dir.join("data"), &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dir.join("data")).unwrap();
+    let e = format!("{:#}", xtask::synth::run(&dir).unwrap_err());
+    assert!(e.contains("outside the report folder's data/"), "{e}");
+}
+
+#[test]
 fn outputs_are_swapped_whole_and_locked() {
     let d = followup("swap");
     let out = d.join("../out");

@@ -69,19 +69,64 @@ impl Folder {
 
     /// As [`Folder::resolve`], for a data file (which the spec may allow outside the folder).
     pub fn resolve_data(&self, rel: &str) -> Result<PathBuf, String> {
-        self.resolve_in(rel, self.outside_data)
+        self.resolve_in(rel, true)
     }
 
-    fn resolve_in(&self, rel: &str, outside_ok: bool) -> Result<PathBuf, String> {
+    /// A file of the folder's `data/` a command may write (`synth`): named relative to the
+    /// folder, inside `data/`, its folder no symbolic link out, itself no link at all.
+    pub fn writable_data(&self, rel: &str) -> Result<PathBuf, String> {
+        let p = Path::new(rel);
+        let shown = self.shown(rel);
+        let mut parts = p.components();
+        let in_data = matches!(parts.next(), Some(Component::Normal(d)) if d == "data")
+            && parts.clone().count() >= 1
+            && parts.all(|c| matches!(c, Component::Normal(_)));
+        if !in_data {
+            return Err(format!(
+                "{rel}: example data is written inside the report folder's data/ (name it `data/<file>`)"
+            ));
+        }
+        let parent = self
+            .root
+            .join(p.parent().unwrap_or(Path::new("data")))
+            .canonicalize()
+            .map_err(|e| format!("{}: {e}", shown.display()))?;
+        if !parent.starts_with(self.root.join("data")) {
+            return Err(format!(
+                "{}: its folder is a symbolic link to {}, outside the report folder's data/",
+                shown.display(),
+                parent.display()
+            ));
+        }
+        let target = parent.join(p.file_name().unwrap_or_default());
+        if let Ok(meta) = std::fs::symlink_metadata(&target)
+            && !meta.is_file()
+        {
+            return Err(format!(
+                "{}: a symbolic link or not a regular file; example data replaces regular files only",
+                shown.display()
+            ));
+        }
+        Ok(target)
+    }
+
+    fn resolve_in(&self, rel: &str, data: bool) -> Result<PathBuf, String> {
+        let outside_ok = data && self.outside_data;
         let shown = self.shown(rel);
         let p = Path::new(rel);
         if rel.trim().is_empty() {
             return Err(format!("{}: an empty path", self.shown.display()));
         }
+        // Only a data file may be allowed outside, and only when it is not already.
+        let hint = if data && !self.outside_data {
+            " (set `allow_outside_data = true` in report.toml to read data from elsewhere)"
+        } else {
+            ""
+        };
         if !outside_ok {
             if p.is_absolute() || p.has_root() {
                 return Err(format!(
-                    "{rel}: an absolute path; files of a report are named relative to its folder {} (set `allow_outside_data = true` in report.toml to read data from elsewhere)",
+                    "{rel}: an absolute path; files of a report are named relative to its folder {}{hint}",
                     self.shown.display()
                 ));
             }
