@@ -136,6 +136,25 @@ fn bad_data_is_refused_where_it_is() {
         "{e}"
     );
 
+    // A submission time that cannot be read, which would decide which duplicate is kept.
+    let d = followup("submitted");
+    let p = data_csv(&d);
+    let t = std::fs::read_to_string(&p).unwrap();
+    let mut lines: Vec<String> = t.lines().map(str::to_owned).collect();
+    let at = lines[0]
+        .split(',')
+        .position(|h| h == "提交答卷时间")
+        .unwrap();
+    let mut cells: Vec<String> = lines[5].split(',').map(str::to_owned).collect();
+    cells[at] = "昨天".into();
+    lines[5] = cells.join(",");
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    let e = build(&d, &d.join("../out")).unwrap_err();
+    assert!(
+        e.contains("row 6") && e.contains("提交答卷时间") && e.contains("\"昨天\""),
+        "{e}"
+    );
+
     // Two rows with the same 序号.
     let d = followup("dup-id");
     let p = data_csv(&d);

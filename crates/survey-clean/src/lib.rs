@@ -677,7 +677,7 @@ impl<'a> Cleaner<'a> {
             submitted: meta
                 .submitted_at
                 .as_deref()
-                .and_then(parse_time)
+                .and_then(survey_import::wjx::parse_time)
                 .unwrap_or(0),
             identifier,
             more_identifiers,
@@ -1452,28 +1452,6 @@ fn normalise_identifier(s: &str) -> std::borrow::Cow<'_, str> {
         .into()
 }
 
-/// `2026/4/18 08:00:00` or `2026-04-18 08:00` → `20260418080000`, which sorts as the times do
-/// (None when the text is not such a time, or a part is out of range).
-fn parse_time(s: &str) -> Option<u64> {
-    let mut parts = [0u64; 6];
-    let mut n = 0;
-    for p in s
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|p| !p.is_empty())
-    {
-        if n == 6 {
-            break; // fractions of a second do not decide
-        }
-        parts[n] = p.parse().ok()?;
-        n += 1;
-    }
-    let limits = [9999, 12, 31, 23, 59, 60];
-    if n < 3 || parts.iter().zip(limits).any(|(&v, max)| v > max) {
-        return None;
-    }
-    Some(parts.iter().fold(0, |acc, &v| acc * 100 + v))
-}
-
 /// The outcome of cleaning: the funnel, which rows are kept (a bit per row) and the log.
 #[derive(Debug, Clone)]
 pub struct Cleaning {
@@ -1623,16 +1601,16 @@ mod tests {
 
     #[test]
     fn packed_times_sort_as_the_times_do() {
-        let t = |s| parse_time(s).unwrap();
+        let t = |s| survey_import::wjx::parse_time(s).unwrap();
         assert_eq!(t("2025/3/1 9:05:07"), 20250301090507);
         assert_eq!(t("2025-03-01 09:05"), t("2025/3/1 9:05:00"));
         assert!(t("2025/3/1 23:59:59") < t("2025/3/2 0:00:00"));
         assert!(t("2025/12/31 23:59:59") < t("2026/1/1 0:00:00"));
         // Fractions of a second do not decide; nonsense is no time at all.
         assert_eq!(t("2025/3/1 9:05:07.250"), t("2025/3/1 9:05:07"));
-        assert_eq!(parse_time("2025/13/1"), None);
-        assert_eq!(parse_time("2025/3"), None);
-        assert_eq!(parse_time("昨天"), None);
+        assert_eq!(survey_import::wjx::parse_time("2025/13/1"), None);
+        assert_eq!(survey_import::wjx::parse_time("2025/3"), None);
+        assert_eq!(survey_import::wjx::parse_time("昨天"), None);
     }
 
     #[test]

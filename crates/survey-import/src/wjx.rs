@@ -1221,6 +1221,17 @@ impl Plan {
         };
         meta.row = row;
         put(&mut meta.submitted_at, self.submitted);
+        // The duplicate rules keep the first or last submission by this time: one that cannot
+        // be read would silently decide wrong.
+        if let (Some(c), Some(at)) = (self.submitted, &meta.submitted_at)
+            && parse_time(at).is_none()
+        {
+            return Err(err(
+                c,
+                "expected a submission time such as `2025/3/28 10:05:00` or `2025-03-28 10:05`"
+                    .into(),
+            ));
+        }
         put(&mut meta.source, self.source);
         put(&mut meta.ip, self.ip);
         meta.duration_secs = match self.duration {
@@ -1343,6 +1354,28 @@ fn split_other(cell: &str) -> (&str, Option<&str>) {
 /// `7`, `7.0`, ` 7 ` → 7.0.
 pub fn parse_number(s: &str) -> Option<f64> {
     clean(s).parse::<f64>().ok().filter(|x| x.is_finite())
+}
+
+/// `2026/4/18 08:00:00` or `2026-04-18 08:00` → `20260418080000`, which sorts as the times do
+/// (None when the text is not such a time, or a part is out of range).
+pub fn parse_time(s: &str) -> Option<u64> {
+    let mut parts = [0u64; 6];
+    let mut n = 0;
+    for p in s
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty())
+    {
+        if n == 6 {
+            break; // fractions of a second do not decide
+        }
+        parts[n] = p.parse().ok()?;
+        n += 1;
+    }
+    let limits = [9999, 12, 31, 23, 59, 60];
+    if n < 3 || parts.iter().zip(limits).any(|(&v, max)| v > max) {
+        return None;
+    }
+    Some(parts.iter().fold(0, |acc, &v| acc * 100 + v))
 }
 
 /// `80秒`, `80`, `1分20秒`, `1小时2分3秒` → seconds.
