@@ -1350,3 +1350,45 @@ fn a_first_download_reads_its_unit_its_stars_and_a_mistyped_code() {
         "the mean of {answers:?}"
     );
 }
+
+#[test]
+fn an_option_number_beyond_the_questionnaire_is_a_submission_to_correct() {
+    // 按序号: one submission answers 6 to a question of 4 options. The draft keeps the four
+    // options (not «1», «2», … «6» as labels) and lists the submission to correct.
+    let base = tmp("beyond-files");
+    let questionnaire = base.join("问卷文本.txt");
+    std::fs::write(
+        &questionnaire,
+        "调查\n\n1. 医院级别*[单选题]\n三级甲等\n三级乙等\n二级\n其他\n\n2. 是否设立数据安全岗位*[单选题]\n是\n否\n",
+    )
+    .unwrap();
+    let mut csv = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、是否设立数据安全岗位\n",
+    );
+    for i in 0..24 {
+        let level = if i == 9 { 6 } else { 1 + i % 4 };
+        csv.push_str(&format!("{},{level},{}\n", lead(i), 1 + i % 2));
+    }
+    let download = base.join("5_按序号_调查_24_24.csv");
+    std::fs::write(&download, csv).unwrap();
+    let dir = tmp("beyond").join("report");
+    xtask::scaffold::new_report(&dir, &download, Some(&questionnaire), false).unwrap();
+    let review = std::fs::read_to_string(dir.join("REVIEW.md")).unwrap();
+    assert!(
+        review.contains("## Submissions to correct first")
+            && review.contains("第1题: the questionnaire text gives it 4 options")
+            && review.contains("序号 10 («6»)"),
+        "{review}"
+    );
+    let q: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("questionnaires/main.questionnaire.json")).unwrap(),
+    )
+    .unwrap();
+    let labels: Vec<&str> = q["sections"][0]["questions"][0]["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["三级甲等", "三级乙等", "二级", "其他"]);
+}

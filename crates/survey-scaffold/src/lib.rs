@@ -1242,9 +1242,37 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 }
                 Some(TextKind::Single | TextKind::Scale | TextKind::MatrixSingle) => {
                     let mut labels = from_text.unwrap_or_default();
+                    // In a 按序号 download, a number beyond the questionnaire's options is a
+                    // mistaken answer, not an option of its own: the submissions are listed to
+                    // correct, the others still read as option numbers.
+                    let beyond: Vec<String> = if code_mode
+                        && all_ints
+                        && !hint_text
+                        && !labels.is_empty()
+                        && max_int as usize > labels.len()
+                    {
+                        col_values(c)
+                            .enumerate()
+                            .filter(|(_, v)| {
+                                number(clean(v)).is_some_and(|x| x < 1.0 || x > labels.len() as f64)
+                            })
+                            .map(|(r, v)| format!("{} («{}»)", respondent(&rows[r]), clean(v)))
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
+                    if !beyond.is_empty() {
+                        blocking.push(format!(
+                            "第{}题: the questionnaire text gives it {} options, but {} submission(s) answer with an option number beyond them: {}. Correct them in the download, or, if the questionnaire has more options, add them to the questionnaire text and draft again.",
+                            g.key,
+                            labels.len(),
+                            beyond.len(),
+                            listed(&beyond)
+                        ));
+                    }
                     let codes = all_ints
                         && max_int >= 1.0
-                        && max_int as usize <= labels.len().max(1)
+                        && (max_int as usize <= labels.len().max(1) || !beyond.is_empty())
                         && !hint_text;
                     if !codes {
                         add_unlisted(&mut labels, &distinct, &mut aliases, &mut guesses, &id);
