@@ -367,6 +367,26 @@ fn synth_reads_and_writes_only_inside_the_folder() {
 }
 
 #[test]
+fn a_pair_printed_twice_with_different_thresholds_is_refused() {
+    // The same cross-tab, transposed and with no suppression, would print every cell the
+    // first hides.
+    let dir = followup("two-thresholds");
+    let p = dir.join("narrative/report.md");
+    let mut text = std::fs::read_to_string(&p).unwrap();
+    text.push_str(
+        "\n@crosstab {row = \"level\", col = \"governance\", caption = \"又一张\", suppress = 0}\n",
+    );
+    std::fs::write(&p, text).unwrap();
+    let e = build(&dir, &tmp("two-thresholds-out")).unwrap_err();
+    assert!(
+        e.contains(
+            "level × governance is printed with `suppress = 0` here and with `suppress = 5`"
+        ) && e.contains("report.md:27: @crosstab"),
+        "{e}"
+    );
+}
+
+#[test]
 fn outputs_are_swapped_whole_and_locked() {
     let d = followup("swap");
     let out = d.join("../out");

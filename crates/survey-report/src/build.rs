@@ -239,6 +239,9 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
     let mut questionnaires: HashMap<String, Option<survey_schema::Index>> = HashMap::new();
     // Every printed cross-tab with its suppression threshold, for the protection pre-pass.
     let mut printed: Vec<(String, CrossTabSpec, u64)> = Vec::new();
+    // The threshold each pair of questions is printed with, and where first: a cell hidden in
+    // one table must not be printed by another (either way round).
+    let mut thresholds: HashMap<(String, String, String), (u64, String)> = HashMap::new();
     for (rb, b) in &blocks {
         for need in b.crosstabs(&env).map_err(|m| located(rb, m))? {
             let ct = need.spec.clone();
@@ -285,6 +288,37 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
                             },
                         ));
                     }
+                }
+            }
+            let (a, b) = if ct.row <= ct.col {
+                (&ct.row, &ct.col)
+            } else {
+                (&ct.col, &ct.row)
+            };
+            let here = match &need.at {
+                Some(at) => format!("{} ({at})", rb.describe()),
+                None => rb.describe(),
+            };
+            match thresholds.entry((ds.clone(), a.clone(), b.clone())) {
+                std::collections::hash_map::Entry::Occupied(first)
+                    if first.get().0 != need.suppress =>
+                {
+                    let (t, there) = first.get();
+                    let message = format!(
+                        "{}{} × {} is printed with `suppress = {}` here and with `suppress = {t}` by {there}: a cell one table hides the other would print. Give both the same `suppress`.",
+                        need.at
+                            .as_ref()
+                            .map(|a| format!("{a}: "))
+                            .unwrap_or_default(),
+                        ct.row,
+                        ct.col,
+                        need.suppress
+                    );
+                    return Err(located(rb, message));
+                }
+                std::collections::hash_map::Entry::Occupied(_) => {}
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert((need.suppress, here));
                 }
             }
             printed.push((ds.clone(), ct.clone(), need.suppress));
