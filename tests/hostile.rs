@@ -387,6 +387,29 @@ fn a_pair_printed_twice_with_different_thresholds_is_refused() {
 }
 
 #[test]
+fn a_pdf_standard_is_one_typst_knows_never_a_flag() {
+    let dir = followup("pdf-standard");
+    let p = dir.join("report.toml");
+    let text = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(
+        &p,
+        text.replacen(
+            "pdf_standard = \"a-2b\"",
+            "pdf_standard = \"a-2b,--root=/\"",
+            1,
+        ),
+    )
+    .unwrap();
+    let e = build(&dir, &tmp("pdf-standard-out")).unwrap_err();
+    assert!(
+        e.contains("report.toml:")
+            && e.contains("pdf_standard")
+            && e.contains("unknown PDF standard `--root=/`"),
+        "{e}"
+    );
+}
+
+#[test]
 fn outputs_are_swapped_whole_and_locked() {
     let d = followup("swap");
     let out = d.join("../out");

@@ -62,9 +62,9 @@ pub struct ReportSpec {
     pub date: String,
     #[serde(default)]
     pub keywords: Vec<String>,
-    /// PDF standard to enforce, e.g. `a-2b`.
+    /// PDF standards to enforce, e.g. `a-2b` (several separated by commas).
     #[serde(default)]
-    pub pdf_standard: Option<String>,
+    pub pdf_standard: Option<PdfStandards>,
     pub datasets: Vec<DatasetDecl>,
     /// The dataset blocks use when they name none; the first declared when absent.
     #[serde(default)]
@@ -118,6 +118,98 @@ impl RawBlock {
     }
 }
 
+/// A PDF standard typst can enforce (`typst compile --pdf-standard`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PdfStandard {
+    V1_4,
+    V1_5,
+    V1_6,
+    V1_7,
+    V2_0,
+    A1b,
+    A1a,
+    A2b,
+    A2u,
+    A2a,
+    A3b,
+    A3u,
+    A3a,
+    A4,
+    A4f,
+    A4e,
+    Ua1,
+}
+
+impl PdfStandard {
+    const ALL: [PdfStandard; 17] = [
+        PdfStandard::V1_4,
+        PdfStandard::V1_5,
+        PdfStandard::V1_6,
+        PdfStandard::V1_7,
+        PdfStandard::V2_0,
+        PdfStandard::A1b,
+        PdfStandard::A1a,
+        PdfStandard::A2b,
+        PdfStandard::A2u,
+        PdfStandard::A2a,
+        PdfStandard::A3b,
+        PdfStandard::A3u,
+        PdfStandard::A3a,
+        PdfStandard::A4,
+        PdfStandard::A4f,
+        PdfStandard::A4e,
+        PdfStandard::Ua1,
+    ];
+
+    /// As typst names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PdfStandard::V1_4 => "1.4",
+            PdfStandard::V1_5 => "1.5",
+            PdfStandard::V1_6 => "1.6",
+            PdfStandard::V1_7 => "1.7",
+            PdfStandard::V2_0 => "2.0",
+            PdfStandard::A1b => "a-1b",
+            PdfStandard::A1a => "a-1a",
+            PdfStandard::A2b => "a-2b",
+            PdfStandard::A2u => "a-2u",
+            PdfStandard::A2a => "a-2a",
+            PdfStandard::A3b => "a-3b",
+            PdfStandard::A3u => "a-3u",
+            PdfStandard::A3a => "a-3a",
+            PdfStandard::A4 => "a-4",
+            PdfStandard::A4f => "a-4f",
+            PdfStandard::A4e => "a-4e",
+            PdfStandard::Ua1 => "ua-1",
+        }
+    }
+}
+
+/// `pdf_standard = "a-2b"` or `"a-2b,ua-1"`: each one typst knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PdfStandards(pub Vec<PdfStandard>);
+
+impl<'de> Deserialize<'de> for PdfStandards {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.split(',')
+            .map(|part| {
+                let part = part.trim();
+                PdfStandard::ALL
+                    .into_iter()
+                    .find(|s| s.name() == part)
+                    .ok_or_else(|| {
+                        serde::de::Error::custom(format!(
+                            "unknown PDF standard `{part}`; typst knows {}",
+                            PdfStandard::ALL.map(PdfStandard::name).join(", ")
+                        ))
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(PdfStandards)
+    }
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
@@ -126,11 +218,15 @@ impl ReportSpec {
     /// The PDF standards typst enforces: the spec's (e.g. `a-2b`) and always PDF/UA-1, the
     /// accessibility standard (tagged structure, language, alt text, marked table headers).
     pub fn pdf_standards(&self) -> String {
-        match &self.pdf_standard {
-            Some(s) if s.split(',').any(|x| x.trim() == "ua-1") => s.clone(),
-            Some(s) => format!("{s},ua-1"),
-            None => "ua-1".into(),
+        let mut all: Vec<PdfStandard> = self
+            .pdf_standard
+            .as_ref()
+            .map(|s| s.0.clone())
+            .unwrap_or_default();
+        if !all.contains(&PdfStandard::Ua1) {
+            all.push(PdfStandard::Ua1);
         }
+        all.iter().map(|s| s.name()).collect::<Vec<_>>().join(",")
     }
 
     /// Read `report.toml` and split its blocks.
