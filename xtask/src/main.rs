@@ -172,10 +172,29 @@ fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", printable(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }
+}
+
+/// A message as the terminal should show it: a header, option or cell quoted from a file may
+/// hold control characters (an escape sequence that clears the screen or retitles the window)
+/// or direction overrides (U+202E) that would disguise the text around them; each is written
+/// as its code, `\u{1b}`.
+fn printable(message: &str) -> String {
+    message
+        .chars()
+        .map(|c| {
+            let hidden = (c.is_control() && c != '\n' && c != '\t')
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+            if hidden {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// A path from the command line, relative to the folder the command was run in (`cargo run`,
@@ -487,5 +506,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn messages_show_control_characters_as_codes() {
+        assert_eq!(
+            super::printable("value \"8、\u{1b}[2J\u{202e}名称\"\nnext\tline"),
+            "value \"8、\\u{1b}[2J\\u{202e}名称\"\nnext\tline"
+        );
     }
 }
