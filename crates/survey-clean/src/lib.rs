@@ -1452,6 +1452,25 @@ fn normalise_identifier(s: &str) -> std::borrow::Cow<'_, str> {
         .into()
 }
 
+/// A text cell as a spreadsheet will not run it: a cell opening with `=`, `+`, `@`, a tab or
+/// a carriage return (or `-` before anything but a number) is a formula to Excel, so it is
+/// written after an apostrophe, which Excel shows as text and hides.
+fn inert(s: &str) -> std::borrow::Cow<'_, str> {
+    let mut chars = s.chars();
+    let formula = match chars.next() {
+        Some('=' | '+' | '@' | '\t' | '\r') => true,
+        Some('-') => chars
+            .next()
+            .is_some_and(|c| !(c.is_ascii_digit() || c == '.')),
+        _ => false,
+    };
+    if formula {
+        format!("'{s}").into()
+    } else {
+        s.into()
+    }
+}
+
 /// The outcome of cleaning: the funnel, which rows are kept (a bit per row) and the log.
 #[derive(Debug, Clone)]
 pub struct Cleaning {
@@ -1507,11 +1526,11 @@ impl Cleaning {
         w.write_record(["respondent", "row", "rule", "action", "evidence"])?;
         self.log.each(|e| {
             w.write_record([
-                e.respondent.as_str(),
+                inert(e.respondent.as_str()).as_ref(),
                 &e.row.to_string(),
                 e.rule.name(),
                 e.action.name(),
-                &e.evidence,
+                inert(&e.evidence).as_ref(),
             ])?;
             Ok(())
         })?;

@@ -68,8 +68,28 @@ fn out_cell(c: &survey_print::Cell, part: Part) -> Out {
     }
 }
 
+/// A text cell as a spreadsheet will not run it: a cell opening with `=`, `+`, `@`, a tab or
+/// a carriage return (or `-` before anything but a number) is a formula to Excel, so it is
+/// written after an apostrophe, which Excel shows as text and hides.
+fn inert(s: &str) -> std::borrow::Cow<'_, str> {
+    let mut chars = s.chars();
+    let formula = match chars.next() {
+        Some('=' | '+' | '@' | '\t' | '\r') => true,
+        Some('-') => chars
+            .next()
+            .is_some_and(|c| !(c.is_ascii_digit() || c == '.')),
+        _ => false,
+    };
+    if formula {
+        format!("'{s}").into()
+    } else {
+        s.into()
+    }
+}
+
 /// One table as CSV (UTF-8 with BOM, so that Excel opens the Chinese text correctly): a `code`
-/// column for option rows, then the printed columns; percentages unrounded.
+/// column for option rows, then the printed columns; percentages unrounded. Text that a
+/// spreadsheet would take for a formula is made [`inert`].
 pub fn table_csv(t: &PrintedTable) -> Vec<u8> {
     let cols = file_columns(t);
     let coded = t.rows.iter().any(|r| r.code.is_some());
@@ -78,7 +98,7 @@ pub fn table_csv(t: &PrintedTable) -> Vec<u8> {
     if coded {
         header.push("code".into());
     }
-    header.extend(cols.iter().map(|(_, _, h)| h.clone()));
+    header.extend(cols.iter().map(|(_, _, h)| inert(h).into_owned()));
     w.write_record(&header).expect("in-memory write");
     for r in &t.rows {
         let mut rec: Vec<String> = Vec::new();
@@ -88,7 +108,7 @@ pub fn table_csv(t: &PrintedTable) -> Vec<u8> {
         for (i, part, _) in &cols {
             rec.push(match r.cells.get(*i).map(|c| out_cell(c, *part)) {
                 Some(Out::Num(x)) => format!("{x}"),
-                Some(Out::Text(s)) => s,
+                Some(Out::Text(s)) => inert(&s).into_owned(),
                 Some(Out::Empty) | None => String::new(),
             });
         }
@@ -211,6 +231,25 @@ fn sheet_name(number: &str) -> String {
 mod tests {
     use super::*;
     use survey_print::{Cell, Column, PrintedRow, SuppressionReason, TableKind};
+
+    #[test]
+    fn text_a_spreadsheet_would_run_is_written_inert() {
+        for (given, written) in [
+            (
+                "=HYPERLINK(\"http://x\",\"x\")",
+                "'=HYPERLINK(\"http://x\",\"x\")",
+            ),
+            ("+1+2", "'+1+2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("-cmd", "'-cmd"),
+            ("-3", "-3"),
+            ("-.5", "-.5"),
+            ("-", "-"),
+            ("三级甲等", "三级甲等"),
+        ] {
+            assert_eq!(inert(given), written);
+        }
+    }
 
     #[test]
     fn csv_writes_values_and_markers_never_hidden_counts() {
