@@ -545,3 +545,33 @@ fn a_row_percent_cross_table_gives_each_row_its_base() {
         assert!(n > 0.0 && (sum - 100.0).abs() < 0.5, "{row:?}");
     }
 }
+
+#[test]
+fn a_question_reference_is_its_own_table_beside_weighted_tables_and_summaries() {
+    // `level` is a raking variable (shown by @weighting_summary) with a frequency table, and
+    // here a weighted table too: {ref:tbl:level} is the frequency table, and
+    // {ref:tbl:weighted.level} the weighted one.
+    let dir = followup_with(
+        "own-beside-weighted",
+        "@weighted_table level {weights = \"national\", caption = \"医院级别：未加权与加权比较\"}\n\n级别分布见{ref:tbl:level}，加权后见{ref:tbl:weighted.level}。",
+    );
+    let (out, tables) = built_tables(&dir, "own-beside-weighted-out");
+    let number = |caption: &str| {
+        tables
+            .tables
+            .iter()
+            .find(|t| t.caption.as_deref() == Some(caption))
+            .and_then(|t| t.number.clone())
+            .unwrap()
+    };
+    let typ = std::fs::read_to_string(out.join("report.typ")).unwrap();
+    let (own, weighted) = (
+        number("参与调查的医院级别"),
+        number("医院级别：未加权与加权比较"),
+    );
+    assert!(
+        typ.contains(&format!("级别分布见\"#ref(<tbl-{own}>)"))
+            && typ.contains(&format!("加权后见\"#ref(<tbl-{weighted}>)")),
+        "{own} {weighted}"
+    );
+}

@@ -739,7 +739,15 @@ impl<'a> Context<'a> {
                 continue;
             }
             let key = (r.kind, r.target.clone());
-            let own = self.numbering.own.get(&key).filter(|ns| ns.len() == 1);
+            // Its own table: keyed by it alone, or, when it has none, its one weighted table.
+            let own = match self.numbering.own.get(&key) {
+                Some(ns) => Some(ns).filter(|ns| ns.len() == 1),
+                None => self
+                    .numbering
+                    .keys
+                    .get(&(r.kind, format!("weighted.{}", r.target)))
+                    .filter(|ns| ns.len() == 1),
+            };
             match (self.numbering.keys.get(&key), own) {
                 (Some(ns), _) if ns.len() == 1 => {
                     map.insert(key, ns[0].clone());

@@ -722,10 +722,13 @@ impl Block for WeightedTable {
         let ws = weight_set(cx, Some(&self.weights), name)?.expect("named");
         let qi = d.index.position(&self.question).expect("checked");
         let opts = d.index.question(qi).kind.options();
+        // Keyed by the question and by `weighted.<question>`: `{ref:tbl:q}` stays the
+        // question's own table when it has one.
+        let weighted = format!("weighted.{}", self.question);
         let number = cx.number(
             self.number.as_deref(),
             &[NumberKind::Table],
-            &[&self.question],
+            &[&self.question, &weighted],
         )?;
         cx.note_order(self.order, NumberKind::Table, &number);
         let columns = vec![
@@ -852,7 +855,16 @@ impl Block for WeightingSummaryBlock {
             .ok_or_else(|| crate::block::undeclared("weights", &self.weights, cx.weights.keys()))?;
         let (_, d) = cx.dataset(Some(&ws.dataset))?;
         let summary = ws.summary(d);
-        let keys: Vec<&str> = ws.spec.margins.keys().map(String::as_str).collect();
+        // Keyed by each raking variable and by `weights.<name>`: a variable's own table stays
+        // what `{ref:tbl:<variable>}` names.
+        let name = format!("weights.{}", self.weights);
+        let keys: Vec<&str> = ws
+            .spec
+            .margins
+            .keys()
+            .map(String::as_str)
+            .chain([name.as_str()])
+            .collect();
         let number = cx.number(self.number.as_deref(), &[NumberKind::Table], &keys)?;
         let columns = vec![
             Column::new("加权变量", ColumnKind::Label),
