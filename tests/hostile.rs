@@ -155,6 +155,26 @@ fn bad_data_is_refused_where_it_is() {
         "{e}"
     );
 
+    // A header of a hundred thousand characters: refused before it reaches a title or label.
+    let d = followup("long-header");
+    let p = data_csv(&d);
+    let t = std::fs::read_to_string(&p).unwrap();
+    let mut lines: Vec<String> = t.lines().map(str::to_owned).collect();
+    let level = lines[0]
+        .split(',')
+        .position(|h| h.starts_with("2、"))
+        .unwrap();
+    let mut cells: Vec<String> = lines[0].split(',').map(str::to_owned).collect();
+    cells[level] = format!("{}{}", cells[level], "题".repeat(100_000));
+    lines[0] = cells.join(",");
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    let e = build(&d, &d.join("../out")).unwrap_err();
+    assert!(
+        e.contains("row 1") && e.contains("a header of 100") && e.len() < 2_000,
+        "{}",
+        &e[..e.len().min(2_000)]
+    );
+
     // Two rows with the same 序号.
     let d = followup("dup-id");
     let p = data_csv(&d);

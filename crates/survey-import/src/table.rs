@@ -163,6 +163,9 @@ pub fn column_name(c: usize, headers: &[String]) -> String {
 /// An XLSX part may decompress to at most this (a zip bomb is refused before it is read).
 pub const MAX_XLSX_PART: u64 = 4 << 30;
 
+/// How far a workbook part may unpack against its packed size (beyond 16 MiB).
+const MAX_PACKING: u64 = 200;
+
 /// Legacy .xls and .ods files are read whole; larger ones are refused (export CSV or XLSX).
 pub const MAX_WHOLE_WORKBOOK: u64 = 64 << 20;
 
@@ -181,6 +184,22 @@ fn check_zip(path: &Path) -> Result<(), ImportError> {
         let entry = z
             .by_index_raw(i)
             .map_err(|e| ImportError::file(path, format!("not a readable workbook: {e}")))?;
+        // A sheet of answers packs about ten to one; a part that unpacks hundreds of times its
+        // size is filler (one text run of gigabytes, which the XML reader would hold whole).
+        if entry.size() > 16 << 20 && entry.size() / entry.compressed_size().max(1) > MAX_PACKING {
+            return Err(ImportError::file(
+                path,
+                format!(
+                    "part {} would decompress to {} bytes, {} times its packed size; a workbook a spreadsheet program writes does not pack beyond {MAX_PACKING} to one (re-save it, or export CSV)",
+                    crate::shorten(
+                        &entry.name().map(|n| n.into_owned()).unwrap_or_default(),
+                        60
+                    ),
+                    entry.size(),
+                    entry.size() / entry.compressed_size().max(1)
+                ),
+            ));
+        }
         if entry.size() > MAX_XLSX_PART {
             return Err(ImportError::file(
                 path,
@@ -593,4 +612,30 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
+}
+
+#[cfg(test)]
+mod packing_tests {
+    use std::io::Write;
+
+    #[test]
+    fn a_part_packed_far_beyond_a_spreadsheets_is_refused_before_it_is_read() {
+        let p = std::env::temp_dir().join(format!("packing-{}.xlsx", std::process::id()));
+        let mut z = zip::ZipWriter::new(std::fs::File::create(&p).unwrap());
+        let deflated = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        z.start_file("xl/worksheets/sheet1.xml", deflated).unwrap();
+        let spaces = vec![b' '; 1 << 20];
+        for _ in 0..20 {
+            z.write_all(&spaces).unwrap();
+        }
+        z.finish().unwrap();
+        let e = super::check_zip(&p).unwrap_err().to_string();
+        let _ = std::fs::remove_file(&p);
+        assert!(
+            e.contains("xl/worksheets/sheet1.xml would decompress to 20971520 bytes")
+                && e.contains("does not pack beyond 200 to one"),
+            "{e}"
+        );
+    }
 }

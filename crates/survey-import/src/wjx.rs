@@ -214,6 +214,9 @@ pub struct Plan {
     number_answers: Vec<HashMap<String, Option<f64>>>,
 }
 
+/// The longest header read (a question's number and wording, a matrix row's stem and row).
+pub const MAX_HEADER_CHARS: usize = 2_000;
+
 impl Plan {
     /// Place every column of the header, or say which one cannot be placed.
     pub fn new(
@@ -231,6 +234,20 @@ impl Plan {
         };
         let mut first_seen: HashMap<&str, usize> = HashMap::new();
         for (c, h) in headers.iter().enumerate() {
+            // A header is a question's number and wording: one of thousands of characters is
+            // no 问卷星 header, and would be carried into every title, note and label.
+            let chars = h.chars().count();
+            if chars > MAX_HEADER_CHARS {
+                return Err(ImportError {
+                    value: Some(crate::shorten(h, 60)),
+                    ..err_col(
+                        c,
+                        format!(
+                            "a header of {chars} characters; a 问卷星 header holds a question's number and wording (at most {MAX_HEADER_CHARS} characters here)"
+                        ),
+                    )
+                });
+            }
             if let Some(prev) = first_seen.insert(clean(h), c) {
                 return Err(err_col(
                     c,

@@ -690,6 +690,19 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
     };
     let table = survey_import::table::open_table(opts.download, None)?;
     let headers = table.headers.clone();
+    if let Some((c, h)) = headers
+        .iter()
+        .enumerate()
+        .find(|(_, h)| h.chars().count() > survey_import::wjx::MAX_HEADER_CHARS)
+    {
+        return Err(ScaffoldError::Other(format!(
+            "{}: row 1, column {}: a header of {} characters; a 问卷星 header holds a question's number and wording (at most {} characters here)",
+            opts.download.display(),
+            survey_import::table::column_name(c, &[]),
+            h.chars().count(),
+            survey_import::wjx::MAX_HEADER_CHARS
+        )));
+    }
     let format = table.format;
     let encoding = table.encoding;
     let meta = MetadataColumns::default();
