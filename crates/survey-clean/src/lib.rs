@@ -165,10 +165,10 @@ impl RuleSpec {
                         }
                     })
                     .unwrap_or_else(|| question.clone());
-                format!("重复提交（{q}相同）的答卷保留{}", keep_zh(*keep))
+                format!("重复提交（{q}相同）的答卷，保留{}", keep_zh(*keep))
             }
             RuleSpec::DuplicateAnswers { keep } => {
-                format!("答案完全相同的重复答卷保留{}", keep_zh(*keep))
+                format!("答案完全相同的重复答卷，保留{}", keep_zh(*keep))
             }
             RuleSpec::Incomplete { .. } => "必答题未作答的不完整答卷".into(),
             RuleSpec::MinDuration { seconds, .. } => {

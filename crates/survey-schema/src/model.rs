@@ -365,8 +365,64 @@ impl Questionnaire {
 /// A question's wording as a heading, caption or column title: without the colon it ends with
 /// before its answer, and without a closing note telling respondents how to answer
 /// (（最多选3项）, （可多选）, （请填写）): `下一步建设重点（最多选3项）：` → `下一步建设重点`. A
-/// note saying what the question covers (（含医保移动支付）) and a question mark stay.
+/// note saying what the question covers (（含医保移动支付）) and a question mark stay. Words
+/// addressing the respondent name what they stand for (`贵院的医院等级` → `医院等级`,
+/// `贵院所在省份` → `医院所在省份`), and a stem left open for the answer loses its dangling
+/// verb (`运维模式是：` → `运维模式`).
 pub fn title(wording: &str) -> String {
+    let addressed = readers_words(wording.trim());
+    let t = without_notes(&addressed);
+    let ended_open = t.len() < addressed.trim_end().len();
+    if ended_open {
+        for dangling in ["约为", "是", "将"] {
+            if let Some(stem) = t.strip_suffix(dangling)
+                && stem.chars().count() >= 2
+            {
+                return stem.to_owned();
+            }
+        }
+    }
+    t
+}
+
+/// The respondent's words for their hospital or unit (贵院, 您所在医院, 您单位) as a reader's.
+fn readers_words(wording: &str) -> String {
+    const ADDRESSED: [(&str, &str); 12] = [
+        ("您所在的医院的", "医院"),
+        ("您所在医院的", "医院"),
+        ("您所在的医院", "医院"),
+        ("您所在医院", "医院"),
+        ("您所在的单位", "单位"),
+        ("您所在单位", "单位"),
+        ("贵院的", "医院"),
+        ("贵院", "医院"),
+        ("您院的", "医院"),
+        ("您院", "医院"),
+        ("贵单位的", "单位"),
+        ("贵单位", "单位"),
+    ];
+    let mut out = String::with_capacity(wording.len());
+    let mut rest = wording;
+    'scan: while !rest.is_empty() {
+        for (said, meant) in ADDRESSED {
+            if let Some(after) = rest.strip_prefix(said) {
+                // `贵院的医院等级`: the noun follows already.
+                if !after.starts_with(meant) {
+                    out.push_str(meant);
+                }
+                rest = after;
+                continue 'scan;
+            }
+        }
+        let c = rest.chars().next().expect("not empty");
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// The wording without its closing colon and notes on how to answer.
+fn without_notes(wording: &str) -> String {
     const HOW: [&str; 6] = ["选", "填写", "请", "必答", "排序", "拖动"];
     let mut t = wording.trim();
     loop {
@@ -406,7 +462,25 @@ mod tests {
 
     #[test]
     fn titles_lose_the_colon_and_the_note_on_how_to_answer() {
-        assert_eq!(title("您所在医院的等级是："), "您所在医院的等级是");
+        assert_eq!(title("您所在医院的等级是："), "医院等级");
+        assert_eq!(title("贵院的医院等级："), "医院等级");
+        assert_eq!(title("贵院所在省份"), "医院所在省份");
+        assert_eq!(title("贵院的运维模式是："), "医院运维模式");
+        assert_eq!(
+            title("导致上述故障的主要原因是："),
+            "导致上述故障的主要原因"
+        );
+        assert_eq!(
+            title("未来三年贵院信息化投入将：（单选）"),
+            "未来三年医院信息化投入"
+        );
+        assert_eq!(
+            title("贵院2024年度信息化总投入约为："),
+            "医院2024年度信息化总投入"
+        );
+        assert_eq!(title("这是"), "这是");
+        assert_eq!(title("数据安全违规行为："), "数据安全违规行为");
+        assert_eq!(title("您对数据安全法是否了解"), "您对数据安全法是否了解");
         assert_eq!(title("医院所在省份: "), "医院所在省份");
         assert_eq!(
             title("下一步信息化建设重点（最多选3项）"),
