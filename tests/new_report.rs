@@ -731,7 +731,7 @@ fn a_matrix_drafts_as_one_table_of_its_rows() {
     let npath = report.join("narrative/report.md");
     std::fs::write(
         &npath,
-        format!("{narrative}\n平均{{main.q4.mean}}人，{{main.q4.skipped}}份未答，{{main.q4.base}}份作答。\n"),
+        format!("{narrative}\n平均{{main.q4.mean}}人，中位数{{main.q4.median}}人，最多{{main.q4.max}}人，{{main.q4.skipped}}份未答，{{main.q4.base}}份作答。\n"),
     )
     .unwrap();
     let typst = xtask::setup::typst().unwrap();
@@ -742,9 +742,14 @@ fn a_matrix_drafts_as_one_table_of_its_rows() {
     let typ = std::fs::read_to_string(out_refs.join("report.typ"))
         .unwrap()
         .replace("\"#\"", "");
+    // Printed as the summary table prints them: the whole median and maximum of whole answers
+    // without decimals.
     assert!(
-        typ.contains(&format!("平均{}人，1份未答，29份作答。", row.cells[2].text)),
-        "the number's figures are not in the text"
+        typ.contains(&format!(
+            "平均{}人，中位数{}人，最多{}人，1份未答，29份作答。",
+            row.cells[2].text, row.cells[5].text, row.cells[7].text
+        )),
+        "the number's figures are not in the text as the table prints them"
     );
     // The methodology tells the reader how the typed answers were read.
     assert!(

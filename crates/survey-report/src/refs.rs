@@ -188,16 +188,33 @@ pub fn resolve(expr: &str, datasets: &IndexMap<String, Dataset>) -> Result<Resol
             survey_schema::QuestionKind::Integer { .. }
                 | survey_schema::QuestionKind::Number { .. }
         );
-        let stat = |pick: fn(&survey_aggregate::NumericSummary) -> Option<f64>| {
+        // Printed as the numeric summary prints it: whole answers give whole extremes, and
+        // whole quartiles when all three are; the mean has two decimals; commas from five
+        // digits, or four beside longer numbers.
+        let whole_answers = matches!(q.kind, survey_schema::QuestionKind::Integer { .. })
+            || q.kind.scores().is_some();
+        let stat = |figure: &str| {
             let s = ds
                 .aggregate
                 .numeric(&ds.index, qid)
                 .map_err(|e| e.to_string())?;
-            let x = pick(&s).ok_or_else(|| format!("`{qid}` has no answers to summarise"))?;
+            let whole =
+                |xs: &[Option<f64>]| whole_answers && xs.iter().flatten().all(|v| v.fract() == 0.0);
+            let (x, decimals) = match figure {
+                "mean" => (s.mean, 2),
+                "median" => (s.median, if whole(&[s.q1, s.median, s.q3]) { 0 } else { 2 }),
+                "min" => (s.min, if whole(&[s.min, s.max]) { 0 } else { 2 }),
+                _ => (s.max, if whole(&[s.min, s.max]) { 0 } else { 2 }),
+            };
+            let x = x.ok_or_else(|| format!("`{qid}` has no answers to summarise"))?;
+            let long = [s.mean, s.min, s.q1, s.median, s.q3, s.max]
+                .iter()
+                .flatten()
+                .any(|v| v.abs() >= 9999.995);
             Ok::<_, String>(Resolved::Number {
-                text: survey_print::fmt::number_f64(x, 2),
+                text: survey_print::fmt::grouped(x, decimals, if long { 4 } else { 5 }),
                 value: x,
-                decimals: 2,
+                decimals,
                 percent: false,
             })
         };
@@ -205,10 +222,7 @@ pub fn resolve(expr: &str, datasets: &IndexMap<String, Dataset>) -> Result<Resol
             ("base", _) => Ok(whole(a.base)),
             ("not_shown", _) => Ok(whole(a.not_shown)),
             ("skipped", _) => Ok(whole(a.skipped)),
-            ("mean", true) => stat(|s| s.mean),
-            ("median", true) => stat(|s| s.median),
-            ("min", true) => stat(|s| s.min),
-            ("max", true) => stat(|s| s.max),
+            (figure @ ("mean" | "median" | "min" | "max"), true) => stat(figure),
             (other, true) => Err(format!(
                 "unknown figure `{other}` of the number question `{qid}`; use base, not_shown, skipped, mean, median, min or max"
             )),
