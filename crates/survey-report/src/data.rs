@@ -52,7 +52,7 @@ pub fn write(
             .filter(|w| w.dataset == *name)
             .map(|w| WeightColumn {
                 name: format!("w_{}", w.name),
-                label: format!("权重“{}”（{}）", w.name, w.spec.source),
+                label: format!("权重“{}”（{}）", w.label, w.spec.source),
                 // Every respondent of the dataset was raked: each has a pattern.
                 weight: Box::new(move |r| w.calibration.weight(w.pattern(r).expect("raked"))),
             })

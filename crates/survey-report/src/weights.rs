@@ -21,6 +21,9 @@ use crate::folder::Folder;
 pub struct WeightsDecl {
     /// Name blocks use to ask for these weights.
     pub name: String,
+    /// What the report's notes call these weights (`全国医院级别结构`); `name` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     pub dataset: String,
     /// The margins file, e.g. `weights/national.margins.json`.
     pub margins: String,
@@ -39,6 +42,8 @@ pub struct WeightsDecl {
 #[derive(Debug, Clone)]
 pub struct WeightSet {
     pub name: String,
+    /// As the notes print it: the declaration's `label`, else its name.
+    pub label: String,
     pub dataset: String,
     pub spec: MarginsSpec,
     pub variance: VarianceModel,
@@ -258,6 +263,7 @@ pub fn compute(
             decl.name.clone(),
             WeightSet {
                 name: decl.name.clone(),
+                label: decl.label.clone().unwrap_or_else(|| decl.name.clone()),
                 dataset: decl.dataset.clone(),
                 spec,
                 variance: decl.variance,

@@ -204,7 +204,7 @@ fn unconverged_note(w: &WeightSet) -> Option<String> {
     (!w.calibration.converged).then(|| {
         format!(
             "注意：权重“{}”未能在上下限内达到总体结构（迭代{}次后最大相对偏差{}），加权结果只能作参考",
-            w.name,
+            w.label,
             w.calibration.iterations,
             fmt::number_f64(w.calibration.misfit, 4)
         )
@@ -427,7 +427,7 @@ impl Block for CrossTabBlock {
             Show::Count => "单元格为人数".to_owned(),
         }];
         if let Some(w) = ws {
-            notes.push(format!("比例和合计按权重“{}”加权，N为未加权人数", w.name));
+            notes.push(format!("比例和合计按权重“{}”加权，N为未加权人数", w.label));
         }
         if let Some(m) = self.intervals {
             notes.push(format!(
@@ -798,7 +798,7 @@ impl Block for WeightedTable {
             ));
         }
         let mut notes = vec![
-            format!("按权重“{}”加权（见加权说明）", ws.name),
+            format!("按权重“{}”加权（见加权说明）", ws.label),
             format!("区间为{}法，{}", self.intervals.zh(), ws.variance.zh()),
         ];
         if hidden > 0 {

@@ -215,7 +215,7 @@ impl Block for Methodology {
                 cx,
                 format!(
                     "权重“{}”按{}的结构，对{}进行有上下限的raking校准（与R survey包calibrate函数的raking方法相同）：{}加权后各类别的比例与总体一致，达不到时不生成报告（或在用到权重的表下注明）。加权比例的置信区间与检验采用{}；某一子群（如某一级别）的比例在整个样本的设计中估计。",
-                    w.name,
+                    w.label,
                     w.spec.source,
                     vars.join("、"),
                     match w.spec.bounds {
@@ -471,7 +471,7 @@ impl Block for CodebookBlock {
             .filter(|w| w.dataset == name)
             .map(|w| survey_microdata::WeightColumn {
                 name: format!("w_{}", w.name),
-                label: format!("权重“{}”", w.name),
+                label: format!("权重“{}”", w.label),
                 weight: Box::new(|_| 1.0),
             })
             .collect();
