@@ -414,14 +414,10 @@ fn fitted_size(t: &PrintedTable) -> Option<f64> {
 }
 
 /// A note under a table: a short one sits under the numbers, a longer one reads from the left.
+/// A table's note, under it, flush left as every note is, long or short.
 fn note(doc: &mut Doc, n: &str) {
-    let side = if n.chars().count() > 50 {
-        "left"
-    } else {
-        "right"
-    };
     let n = doc.str(n);
-    doc.line(&format!("#block(above: -0.9em, below: 1.2em, width: 100%, align({side}, text(font: sans, size: 7.5pt, fill: luma(110), {n})))"));
+    doc.line(&format!("#block(above: -0.9em, below: 1.2em, width: 100%, align(left, text(font: sans, size: 7.5pt, fill: luma(110), {n})))"));
 }
 
 fn axis_label(v: f64, unit: AxisUnit) -> String {

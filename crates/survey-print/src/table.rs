@@ -476,9 +476,16 @@ impl PrintedTable {
         self.number.is_some()
     }
 
-    /// The note under the table as printed: notes joined with `；`.
+    /// The note under the table as printed: notes joined with `；`, ending with `。`.
     pub fn note_text(&self) -> Option<String> {
-        (!self.notes.is_empty()).then(|| self.notes.join("；"))
+        (!self.notes.is_empty()).then(|| {
+            let parts: Vec<&str> = self
+                .notes
+                .iter()
+                .map(|n| n.trim_end_matches(['。', '；']))
+                .collect();
+            parts.join("；") + "。"
+        })
     }
 }
 

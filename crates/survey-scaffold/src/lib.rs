@@ -301,6 +301,10 @@ fn looks_exclusive(label: &str) -> bool {
             "以上均不",
             "不清楚",
             "无此",
+            "无明显",
+            "无任何",
+            "无上述",
+            "无以上",
         ]
         .iter()
         .any(|p| l.starts_with(p))
@@ -439,6 +443,49 @@ fn magnitude_rank(label: &str) -> Option<i32> {
             (Some(c), None) if LOW.contains(&c) => Some(-d),
             (Some(c), None) if HIGH.contains(&c) => Some(*d),
             _ => None,
+        }
+    })
+}
+
+/// A rank for a change (明显减少 < 略有减少 < 基本不变 < 略有增加 < 明显增加).
+fn change_rank(label: &str) -> Option<i32> {
+    let l = clean(label);
+    if [
+        "不变",
+        "基本不变",
+        "保持不变",
+        "持平",
+        "基本持平",
+        "无变化",
+        "没有变化",
+        "变化不大",
+    ]
+    .contains(&l)
+    {
+        return Some(0);
+    }
+    const DEGREE: &[(&str, i32)] = &[
+        ("明显", 3),
+        ("大幅", 3),
+        ("显著", 3),
+        ("大大", 3),
+        ("略有", 1),
+        ("稍有", 1),
+        ("有所", 1),
+        ("小幅", 1),
+        ("略", 1),
+        ("", 2),
+    ];
+    const DOWN: &[&str] = &["减少", "下降", "降低", "缩减", "减小"];
+    const UP: &[&str] = &["增加", "上升", "提高", "增长", "扩大"];
+    DEGREE.iter().find_map(|(p, d)| {
+        let rest = l.strip_prefix(p)?;
+        if DOWN.contains(&rest) {
+            Some(-d)
+        } else if UP.contains(&rest) {
+            Some(*d)
+        } else {
+            None
         }
     })
 }
@@ -583,6 +630,19 @@ fn ordered(labels: &[String]) -> Option<Vec<usize>> {
     if let Some(ranks) = labels
         .iter()
         .map(|l| magnitude_rank(l))
+        .collect::<Option<Vec<i32>>>()
+    {
+        let mut distinct = ranks.clone();
+        distinct.sort();
+        distinct.dedup();
+        if distinct.len() == ranks.len() {
+            idx.sort_by_key(|&i| ranks[i]);
+            return Some(idx);
+        }
+    }
+    if let Some(ranks) = labels
+        .iter()
+        .map(|l| change_rank(l))
         .collect::<Option<Vec<i32>>>()
     {
         let mut distinct = ranks.clone();
@@ -3113,6 +3173,22 @@ mod tests {
         ] {
             assert_eq!(typed_number(typed, None), want, "{typed}");
         }
+    }
+
+    #[test]
+    fn changes_are_scales() {
+        let labels: Vec<String> = ["明显增加", "略有减少", "基本不变", "明显减少", "略有增加"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let order = super::ordered(&labels).unwrap();
+        let sorted: Vec<&str> = order.iter().map(|&i| labels[i].as_str()).collect();
+        assert_eq!(
+            sorted,
+            ["明显减少", "略有减少", "基本不变", "略有增加", "明显增加"]
+        );
+        assert!(super::looks_exclusive("无明显困难"));
+        assert!(!super::looks_exclusive("无线网络覆盖"));
     }
 
     #[test]
