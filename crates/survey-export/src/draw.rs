@@ -257,6 +257,10 @@ fn cell_content(doc: &mut Doc, c: &Cell, total: bool) -> String {
 /// Any printed table: numbered tables as captioned figures, lists as compact small print.
 /// Tables with more rows than this may break across pages.
 const LONG_TABLE_ROWS: usize = 24;
+/// The rows a long table's start keeps together with its caption and header.
+const LONG_TABLE_START_ROWS: usize = 5;
+/// The rows an unnumbered table's start keeps together with its header.
+const UNNUMBERED_START_ROWS: usize = 3;
 
 /// A table with its number, caption and note. `keep_note`: a short table sticks to its note,
 /// so that the two move on together (not for a table kept with a chart).
@@ -288,9 +292,9 @@ pub fn table(doc: &mut Doc, t: &PrintedTable, keep_note: bool) {
         .iter()
         .map(|c| format!("[{}]", unbroken_end(doc, &c.header)))
         .collect();
-    let mut cells = String::new();
+    let mut lines: Vec<String> = Vec::with_capacity(t.rows.len());
     for r in &t.rows {
-        cells.push_str("    ");
+        let mut cells = String::from("    ");
         for (i, c) in r.cells.iter().enumerate() {
             let kind = t.columns.get(i).map(|k| k.kind);
             let small = kind == Some(ColumnKind::Code);
@@ -312,19 +316,24 @@ pub fn table(doc: &mut Doc, t: &PrintedTable, keep_note: bool) {
             }
         }
         cells.push('\n');
+        lines.push(cells);
     }
-    let grid = format!(
-        "table(\n  columns: ({}),\n  align: ({}),\n  table.header({}),\n{cells})",
-        columns.join(", ") + if columns.len() == 1 { "," } else { "" },
-        align.join(", ") + if align.len() == 1 { "," } else { "" },
-        headers.join(", "),
-    );
-    // Numbers too wide for the page beside a readable label print smaller, not the label
-    // squeezed to a character a line.
-    let grid = match fitted_size(t) {
-        Some(size) => format!("{{ show table: set text(size: {size:.1}pt); {grid} }}"),
-        None => grid,
+    // The table of the rows given. Numbers too wide for the page beside a readable label
+    // print smaller, not the label squeezed to a character a line.
+    let grid_of = |rows: &[String]| {
+        let grid = format!(
+            "table(\n  columns: ({}),\n  align: ({}),\n  table.header({}),\n{})",
+            columns.join(", ") + if columns.len() == 1 { "," } else { "" },
+            align.join(", ") + if align.len() == 1 { "," } else { "" },
+            headers.join(", "),
+            rows.concat()
+        );
+        match fitted_size(t) {
+            Some(size) => format!("{{ show table: set text(size: {size:.1}pt); {grid} }}"),
+            None => grid,
+        }
     };
+    let grid = grid_of(&lines);
     match (&t.number, t.compact) {
         (Some(number), _) => {
             let n = doc.str(number);
@@ -332,6 +341,12 @@ pub fn table(doc: &mut Doc, t: &PrintedTable, keep_note: bool) {
             // A table longer than a page may break, its header repeated; a shorter one moves
             // whole to the next page rather than leave a few rows behind.
             let (open, close) = if t.rows.len() > LONG_TABLE_ROWS {
+                // It starts on the next page unless its caption, header and first rows fit
+                // on this one: never a caption and two rows at a page's foot.
+                doc.line(&format!(
+                    "#room-for(label(\"room-\" + {n}), {TEXT_WIDTH}pt, {})",
+                    grid_of(&lines[..LONG_TABLE_START_ROWS])
+                ));
                 ("#[#show figure: set block(breakable: true)\n", "\n]")
             } else {
                 ("", "")
@@ -354,12 +369,26 @@ pub fn table(doc: &mut Doc, t: &PrintedTable, keep_note: bool) {
                 return;
             }
         }
-        (None, true) => {
-            doc.line(&format!(
-                "#block(breakable: true, {{ set text(size: 7.5pt); {grid} }})"
-            ));
+        (None, compact) => {
+            let size = if compact {
+                "set text(size: 7.5pt); "
+            } else {
+                ""
+            };
+            // A table that may break starts where its header and first rows fit.
+            if t.rows.len() > UNNUMBERED_START_ROWS + 1 {
+                let marker = doc.marker("room-u");
+                doc.line(&format!(
+                    "#room-for({marker}, {TEXT_WIDTH}pt, {{ {size}{} }})",
+                    grid_of(&lines[..UNNUMBERED_START_ROWS])
+                ));
+            }
+            if compact {
+                doc.line(&format!("#block(breakable: true, {{ {size}{grid} }})"));
+            } else {
+                doc.line(&format!("#block(below: 1.2em, {grid})"));
+            }
         }
-        (None, false) => doc.line(&format!("#block(below: 1.2em, {grid})")),
     }
     if let Some(n) = t.note_text() {
         note(doc, &n);

@@ -149,6 +149,20 @@ const STYLE: &str = r##"
   })
 }
 
+// Before a long table: a new page unless the table's start (its first rows under its header,
+// and its caption), laid out `width` wide, fits in what is left of this one. The caption's height is the template's
+// caption: a 9pt line and its spacing, 24pt.
+// Where it stands is read from a marker placed before it, which stays put when the break
+// moves what follows (the break's own position would not).
+#let room-for(marker, width, start) = {
+  [#metadata(none)#marker]
+  context {
+    let need = measure(start, width: width).height + 24pt
+    let left = page.height - 2.5cm - locate(marker).position().y
+    if left < need { pagebreak(weak: true) }
+  }
+}
+
 // Numbered figures and tables whose numbers are printed as published (表2.3_2, 图3.1.1).
 #let numbered(kind, supplement, number, caption, body, alt: none) = figure(
   kind: kind,

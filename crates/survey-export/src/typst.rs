@@ -31,11 +31,19 @@ pub fn lit(s: &str) -> String {
 pub struct Doc {
     src: String,
     chars: BTreeSet<char>,
+    /// Markers placed so far (`<room-u-3>`), each named once.
+    markers: usize,
 }
 
 impl Doc {
     pub fn new() -> Doc {
         Doc::default()
+    }
+
+    /// A label no other marker of the document has, as a Typst expression.
+    pub fn marker(&mut self, prefix: &str) -> String {
+        self.markers += 1;
+        format!("label(\"{prefix}-{}\")", self.markers)
     }
 
     /// A string literal for `s` as printed (Chinese punctuation normalised, see
