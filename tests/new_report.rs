@@ -971,6 +971,37 @@ fn a_ranking_drafts_as_one_table_with_its_scores() {
             t.notes
         );
         printed.push(rows);
+        // The narrative reads the ranking's leader and an option's figures as the table prints
+        // them.
+        if name == "ranking-text" {
+            std::fs::write(
+                report.join("narrative/report.md"),
+                format!(
+                    "{narrative}\n最严重的是{{main.q2_1.top1.label}}（{{main.q2_1.top1.score}}分，{{main.q2_1.top1.first}}排第一）；{{main.q2_1.label}}平均排第{{main.q2_1.place}}位。\n"
+                ),
+            )
+            .unwrap();
+            let typst = xtask::setup::typst().unwrap();
+            let again = xtask::report::build(&root(), &report, &base.join("again"), &typst, None)
+                .unwrap_or_else(|e| panic!("{e:#}"))
+                .out_dir;
+            let typ = std::fs::read_to_string(again.join("report.typ"))
+                .unwrap()
+                .replace("\"#\"", "");
+            let q2_1 = t
+                .rows
+                .iter()
+                .find(|r| r.code.as_deref() == Some("q2_1"))
+                .unwrap();
+            let (top_label, top_score, top_first, _) = &expected[0];
+            assert!(
+                typ.contains(&format!(
+                    "最严重的是{top_label}（{top_score}分，{top_first}排第一）；{}平均排第{}位。",
+                    q2_1.cells[0].text, q2_1.cells[5].text
+                )),
+                "the ranking's figures are not in the text as its table prints them"
+            );
+        }
         // The data appendix and the data files' README say what the option questions hold.
         let typ = std::fs::read_to_string(out.join("report.typ")).unwrap();
         assert!(

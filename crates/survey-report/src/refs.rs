@@ -8,6 +8,7 @@
 //! | `{main.law_awareness.very+somewhat.pct1}` | the sum of several options |
 //! | `{main.law_impact.any(capability,staff_and_process).pct}` | the share choosing at least one of them |
 //! | `{main.law_impact.top1.label}` (`top2`, …) | the k-th most chosen option (options pinned last excluded) |
+//! | `{main.q12_1.score}` (`first`, `first1`, `ranked`, `ranked1`, `place`), `{main.q12_1.top1.label}` (`.score`, `.first`) | an option of a ranking (排序题): its 综合得分, share placed first, share ranking it, mean place; or its ranking's k-th option by score |
 //! | `{main.recommend.nps}` | a 0–10 scale's Net Promoter Score: % scoring 9–10 less % scoring 0–6 (`+12.3`) |
 //! | `{main.province.where(count>=21,count<=50).n}` / `.labels` / `.count` | the options meeting every condition |
 //! | `{main.law_training.yes.pct - main.law_training.no.pct}` | a difference, in percentage points (the narrative writes 个百分点 after it) |
@@ -79,6 +80,91 @@ fn number(count: u64, base: u64, stat: &str) -> Result<Resolved, String> {
         decimals: d,
         percent: true,
     })
+}
+
+/// A figure of a ranking's option: `score` (问卷星's 综合得分), `first` / `first1` (the share
+/// of those ranking anything who put it first), `ranked` / `ranked1` (the share who ranked
+/// it), `place` (its mean place); or `topK.label|score|first|first1` of the ranking's k-th
+/// option by score, as its table lists them.
+fn ranking_figure(
+    ds: &Dataset,
+    options: &[String],
+    qid: &str,
+    rest: &[&str],
+) -> Result<Resolved, String> {
+    let qids: Vec<&str> = options.iter().map(String::as_str).collect();
+    let t = ds
+        .aggregate
+        .ranking(&ds.index, &qids)
+        .map_err(|e| e.to_string())?;
+    let decimal = |x: Option<f64>| match x {
+        Some(x) => Ok(Resolved::Number {
+            text: fmt::number_f64(x, 2),
+            value: x,
+            decimals: 2,
+            percent: false,
+        }),
+        None => Err(format!("no one ranked `{qid}`")),
+    };
+    // An option's label as its table prints it: what its wording adds to the shared stem.
+    let texts: Vec<&str> = t.rows.iter().map(|r| r.text.as_str()).collect();
+    let labels = crate::blocks::matrix::stem_and_rows(&texts).1;
+    let label_of = |row: &survey_aggregate::RankingRow| {
+        t.rows
+            .iter()
+            .position(|r| r.question == row.question)
+            .and_then(|i| labels.get(i).cloned())
+            .unwrap_or_else(|| row.text.clone())
+    };
+    let figure = |row: &survey_aggregate::RankingRow, what: &str| match what {
+        "label" => Ok(Resolved::Text(label_of(row))),
+        "score" => decimal(row.score),
+        "place" => decimal(row.mean_place),
+        "first" | "first1" => number(
+            row.places.first().copied().unwrap_or(0),
+            t.base,
+            if what == "first" { "pct" } else { "pct1" },
+        ),
+        "ranked" | "ranked1" => number(
+            row.ranked,
+            t.base,
+            if what == "ranked" { "pct" } else { "pct1" },
+        ),
+        other => Err(format!(
+            "unknown figure `{other}` of a ranking's option; use score, first, first1, ranked, ranked1, place or label"
+        )),
+    };
+    match rest {
+        [what] => {
+            let row = t
+                .rows
+                .iter()
+                .find(|r| r.question == qid)
+                .ok_or_else(|| format!("`{qid}` is not in its ranking's table"))?;
+            figure(row, what)
+        }
+        [top, what] => {
+            let k: usize = top
+                .strip_prefix("top")
+                .and_then(|k| k.parse().ok())
+                .filter(|&k| k >= 1)
+                .ok_or_else(|| format!("`{top}`: a ranking's option by score is top1, top2, …"))?;
+            let mut rows: Vec<&survey_aggregate::RankingRow> = t.rows.iter().collect();
+            rows.sort_by(|a, b| {
+                b.score
+                    .unwrap_or(f64::NEG_INFINITY)
+                    .total_cmp(&a.score.unwrap_or(f64::NEG_INFINITY))
+            });
+            let row = rows
+                .get(k - 1)
+                .ok_or_else(|| format!("the ranking has only {} options", rows.len()))?;
+            figure(row, what)
+        }
+        _ => Err(
+            "a ranking's reference reads dataset.option.figure or dataset.option.topK.figure"
+                .into(),
+        ),
+    }
 }
 
 /// Evaluate one reference against the loaded datasets.
@@ -171,6 +257,21 @@ pub fn resolve(expr: &str, datasets: &IndexMap<String, Dataset>) -> Result<Resol
         .index
         .get(qid)
         .ok_or_else(|| format!("dataset `{}` has no question `{qid}`", ds.name))?;
+    // An option of a ranking (排序题): its score, first places and mean place, and the
+    // ranking's k-th option by score.
+    if let Some((_, options)) = ds
+        .rankings
+        .iter()
+        .find(|(_, qs)| qs.iter().any(|x| x == qid))
+        && (parts.len() == 4
+            || (parts.len() == 3
+                && matches!(
+                    parts[2],
+                    "score" | "first" | "first1" | "ranked" | "ranked1" | "place" | "label"
+                )))
+    {
+        return ranking_figure(ds, options, qid, &parts[2..]);
+    }
     // Any question's base and missing counts; a number's summary statistics.
     if !q.kind.is_choice() && parts.len() == 3 {
         let whole = |n: u64| Resolved::Number {
