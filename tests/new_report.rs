@@ -1428,3 +1428,55 @@ fn an_option_number_beyond_the_questionnaire_is_a_submission_to_correct() {
         .collect();
     assert_eq!(labels, ["三级甲等", "三级乙等", "二级", "其他"]);
 }
+
+#[test]
+fn a_text_download_with_a_multiple_choice_split_into_option_texts_builds() {
+    // 按文本, the multiple choice split one column per option: the option's text when chosen,
+    // (空) when not, every column (空) when the question was left unanswered.
+    let base = tmp("split-text-files");
+    let options = ["防火墙", "堡垒机", "态势感知平台"];
+    // (A count of staff makes every submission's answers its own: no duplicate to exclude.)
+    let mut csv = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2(防火墙),2(堡垒机),2(态势感知平台),3、信息科人数\n",
+    );
+    let mut counts = [0usize; 3];
+    let mut answered = 0;
+    for i in 0..30 {
+        let chosen: Vec<bool> = (0..3).map(|k| (i + k) % (k + 2) == 0).collect();
+        let cells: Vec<String> = (0..3)
+            .map(|k| {
+                if chosen[k] {
+                    options[k].to_owned()
+                } else {
+                    "(空)".to_owned()
+                }
+            })
+            .collect();
+        if chosen.iter().any(|&c| c) {
+            answered += 1;
+        }
+        for k in 0..3 {
+            counts[k] += usize::from(chosen[k]);
+        }
+        csv.push_str(&format!(
+            "{},{},{},{}\n",
+            lead(i),
+            ["三级", "二级"][i % 2],
+            cells.join(","),
+            i + 3
+        ));
+    }
+    let download = base.join("7_按文本_防护_30_30.csv");
+    std::fs::write(&download, csv).unwrap();
+    let out = draft_and_build(&download, None, "split-text");
+    let t = tables_of(&out)
+        .tables
+        .into_iter()
+        .find(|t| t.questions == ["q2"])
+        .unwrap();
+    assert_eq!(t.base.as_ref().unwrap().n as usize, answered);
+    for (k, o) in options.iter().enumerate() {
+        let row = t.rows.iter().find(|r| r.cells[0].text == *o).unwrap();
+        assert_eq!(row.cells[1].text, counts[k].to_string(), "{o}");
+    }
+}

@@ -939,6 +939,9 @@ impl Plan {
                     let mut set = OptionSet::default();
                     let mut missing: Option<(Value, usize)> = None;
                     let mut answered: Option<usize> = None;
+                    // A 按文本 download may split a multiple choice too: each column holds its
+                    // option's text when chosen and (空) when not.
+                    let mut blank = false;
                     for &(col, o) in cols {
                         // Fast path: plain 0 or 1.
                         match cells.bytes(col) {
@@ -954,6 +957,10 @@ impl Plan {
                             _ => {}
                         }
                         let cell = cells.cell(col);
+                        if matches!(clean(cell), "(空)" | "") {
+                            blank = true;
+                            continue;
+                        }
                         if let Some(v) = self.missing(cell, true) {
                             if let Some((prev, pc)) = &missing
                                 && *prev != v
@@ -979,16 +986,24 @@ impl Plan {
                                     .map_err(|m| err(col, m))?;
                             }
                             Some(x) if x == 0.0 && other.is_none() => {}
+                            // The option's own text: chosen.
+                            _ if self.text_choice(q, clean(cell)).is_ok_and(|(k, _)| k == o) => {
+                                let (_, other) = self.text_choice(q, clean(cell)).expect("read");
+                                set.insert(o);
+                                self.other(index, record, q, o, other)
+                                    .map_err(|m| err(col, m))?;
+                            }
                             _ => {
                                 return Err(err(
                                     col,
-                                    "expected 0 or 1 (chosen or not), or a missing-value code"
+                                    "expected 0 or 1 (chosen or not), the column's option text (chosen), (空) (not chosen), or a missing-value code"
                                         .into(),
                                 ));
                             }
                         }
                     }
                     record.values[q] = match (missing, answered) {
+                        (None, None) if blank => Value::Skipped,
                         (Some((_, mc)), Some(ac)) => {
                             return Err(err(
                                 ac,

@@ -934,9 +934,13 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 .as_ref()
                 .and_then(|t| t.question(g.number))
                 .is_none_or(|t| t.kind == TextKind::Ranking)
-            && g.cols.iter().any(|&(c, _)| {
-                col_values(c).map(clean).any(|v| {
-                    !is_not_shown(v) && !is_skipped(v) && !matches!(strip_other(v).0, "0" | "1")
+            && g.cols.iter().any(|(c, o)| {
+                // Neither chosen or not (0/1) nor the column's own option text (a 按文本
+                // download split by option): places.
+                let own = clean(o.as_deref().unwrap_or_default());
+                col_values(*c).map(clean).any(|v| {
+                    let v = strip_other(v).0;
+                    !is_not_shown(v) && !is_skipped(v) && !matches!(v, "0" | "1") && v != own
                 })
             })
         {
@@ -2708,7 +2712,8 @@ fn code(coder: &Coder, row: &[String]) -> Val {
                     continue;
                 }
                 any = true;
-                if strip_other(v).0 == "1" || numeric(strip_other(v).0) == Some(1.0) {
+                // 1, or the option's own text in a 按文本 download split by option.
+                if numeric(strip_other(v).0) != Some(0.0) {
                     bits |= 1 << k;
                 }
             }
