@@ -1480,3 +1480,46 @@ fn a_text_download_with_a_multiple_choice_split_into_option_texts_builds() {
         assert_eq!(row.cells[1].text, counts[k].to_string(), "{o}");
     }
 }
+
+#[test]
+fn an_unstarred_multiple_choice_left_all_zero_is_unanswered_not_invalid() {
+    // 按序号, 0/1 columns: a hospital that chose nothing in an optional multiple choice (no `*`
+    // in a questionnaire text that stars the others) is kept, the question unanswered there.
+    let base = tmp("all-zero-files");
+    let questionnaire = base.join("问卷文本.txt");
+    std::fs::write(
+        &questionnaire,
+        "调查\n\n1. 医院级别*[单选题]\n三级\n二级\n\n2. 计划开展的工作[多选题]\n等保复测\n风险评估\n零信任\n\n3. 信息科人数*[填空题]\n",
+    )
+    .unwrap();
+    let mut csv = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2(等保复测),2(风险评估),2(零信任),3、信息科人数\n",
+    );
+    let mut chose = 0;
+    for i in 0..30 {
+        let bits: Vec<u8> = (0..3)
+            .map(|k| u8::from(i % 3 != 0 && (i + k) % 2 == 0))
+            .collect();
+        chose += usize::from(bits.iter().any(|&b| b == 1));
+        csv.push_str(&format!(
+            "{},{},{},{},{},{}\n",
+            lead(i),
+            1 + i % 2,
+            bits[0],
+            bits[1],
+            bits[2],
+            i + 3
+        ));
+    }
+    let download = base.join("8_按序号_调查_30_30.csv");
+    std::fs::write(&download, csv).unwrap();
+    let out = draft_and_build(&download, Some(&questionnaire), "all-zero");
+    assert_eq!(excluded(&out), BTreeSet::new(), "no hospital set aside");
+    let t = tables_of(&out)
+        .tables
+        .into_iter()
+        .find(|t| t.questions == ["q2"])
+        .unwrap();
+    let b = t.base.unwrap();
+    assert_eq!((b.n as usize, b.skipped as usize), (chose, 30 - chose));
+}

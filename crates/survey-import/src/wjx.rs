@@ -1004,6 +1004,10 @@ impl Plan {
                     }
                     record.values[q] = match (missing, answered) {
                         (None, None) if blank => Value::Skipped,
+                        // Every option 0: 问卷星 takes no answer that chooses nothing, so the
+                        // question was left unanswered (an optional one, or an incomplete
+                        // submission).
+                        (None, Some(_)) if set.is_empty() => Value::Skipped,
                         (Some((_, mc)), Some(ac)) => {
                             return Err(err(
                                 ac,

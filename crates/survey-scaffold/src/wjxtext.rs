@@ -43,7 +43,8 @@ pub struct TextQuestion {
     pub number: u32,
     pub text: String,
     pub kind: TextKind,
-    /// `Some(true)` with `*`, `Some(false)` with `（选填）`.
+    /// `Some(true)` with `*`, `Some(false)` with `（选填）` or, in a text marking some
+    /// questions with `*`, without it.
     pub required: Option<bool>,
     pub options: Vec<String>,
     /// Matrix rows.
@@ -235,6 +236,13 @@ pub fn parse(text: &str) -> Result<TextQuestionnaire, String> {
     }
     if out.questions.is_empty() {
         return Err("no question found: a question line ends with its type in brackets, e.g. `1. 您的性别[单选题]`".into());
+    }
+    // 问卷星 marks every required question with `*`: in a text that marks some, a question
+    // without the mark is optional. (A text that marks none says nothing either way.)
+    if out.questions.iter().any(|q| q.required == Some(true)) {
+        for q in &mut out.questions {
+            q.required.get_or_insert(false);
+        }
     }
     Ok(out)
 }
