@@ -390,6 +390,21 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
         for w in &d.source.wording {
             say(&format!("  check: {w}"));
         }
+        // A rule that sets aside more than a twentieth of the submissions is worth a second
+        // look (a drafted too-fast threshold on a long questionnaire, say).
+        let f = &d.cleaning.funnel;
+        for step in &f.steps {
+            if step.excluded * 20 > f.collected {
+                say(&format!(
+                    "  check: «{}» set aside {} of {} submissions ({}); if that is more than expected, adjust the rule in {}",
+                    step.description,
+                    step.excluded,
+                    f.collected,
+                    survey_print::fmt::percent(step.excluded, f.collected, 1),
+                    decl.cleaning
+                ));
+            }
+        }
         timings.import += d.timings.import;
         timings.clean += d.timings.clean;
         timings.aggregate += d.timings.aggregate;

@@ -1190,7 +1190,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 if stem.is_empty() {
                     row
                 } else {
-                    format!("{stem}：{row}")
+                    format!("{}：{row}", stem.trim_end_matches(['：', ':']))
                 }
             }
             None => tq
