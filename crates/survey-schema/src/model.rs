@@ -365,12 +365,22 @@ impl Questionnaire {
 /// A question's wording as a heading, caption or column title: without the colon it ends with
 /// before its answer, and without a closing note telling respondents how to answer
 /// (（最多选3项）, （可多选）, （请填写）): `下一步建设重点（最多选3项）：` → `下一步建设重点`. A
-/// note saying what the question covers (（含医保移动支付）) and a question mark stay. Words
+/// note saying what the question covers (（含医保移动支付）) stays; a question is stated
+/// (`…有哪些？` → `…`, `…备案？` → `…备案`) and an opening instruction (请评价) dropped. Words
 /// addressing the respondent name what they stand for (`贵院的医院等级` → `医院等级`,
 /// `贵院所在省份` → `医院所在省份`), and a stem left open for the answer loses its dangling
 /// verb (`运维模式是：` → `运维模式`).
 pub fn title(wording: &str) -> String {
     let addressed = readers_words(wording.trim());
+    // An instruction to the respondent opens it: 请评价…, 请选择….
+    let addressed = ["请评价", "请选择", "请问"]
+        .iter()
+        .find_map(|p| {
+            addressed
+                .strip_prefix(p)
+                .filter(|rest| rest.chars().count() >= 4)
+        })
+        .map_or(addressed.clone(), str::to_owned);
     let t = without_notes(&addressed);
     let ended_open = t.len() < addressed.trim_end().len();
     if ended_open {
@@ -382,7 +392,21 @@ pub fn title(wording: &str) -> String {
             }
         }
     }
-    t
+    // A title states, as CHIMA's tables do: 医院是否完成定级备案, not …备案？; and
+    // 防护措施有哪些？ is 防护措施.
+    let stated = t.trim_end_matches(['？', '?']);
+    for asks in ["有哪些", "包括哪些", "是哪些", "是什么"] {
+        if let Some(stem) = stated.strip_suffix(asks)
+            && stem.chars().count() >= 4
+        {
+            return stem.to_owned();
+        }
+    }
+    if stated.chars().count() >= 2 {
+        stated.to_owned()
+    } else {
+        t
+    }
 }
 
 /// The respondent's words for their hospital or unit (贵院, 您所在医院, 您单位) as a reader's.
@@ -487,7 +511,19 @@ mod tests {
             "下一步信息化建设重点"
         );
         assert_eq!(title("已开展的项目（可多选）："), "已开展的项目");
-        assert_eq!(title("开展了哪些项目？"), "开展了哪些项目？");
+        assert_eq!(title("开展了哪些项目？"), "开展了哪些项目");
+        assert_eq!(
+            title("贵院已部署的网络安全防护措施有哪些？"),
+            "医院已部署的网络安全防护措施"
+        );
+        assert_eq!(
+            title("贵院是否完成等保定级备案？"),
+            "医院是否完成等保定级备案"
+        );
+        assert_eq!(
+            title("请评价贵院以下方面的落实情况："),
+            "医院以下方面的落实情况"
+        );
         assert_eq!(
             title("诊间支付（含医保移动支付）"),
             "诊间支付（含医保移动支付）"

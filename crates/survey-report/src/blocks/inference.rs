@@ -938,7 +938,7 @@ impl Block for WeightingSummaryBlock {
             number: Some(number),
             caption: Some(self.caption.clone()),
             dataset: Some(ws.dataset.clone()),
-            questions: keys.iter().map(|k| (*k).to_owned()).collect(),
+            questions: ws.spec.margins.keys().cloned().collect(),
             weights: Some(ws.name.clone()),
             rows,
             notes,
