@@ -281,7 +281,9 @@ fn a_deeply_nested_file_is_a_located_error_not_a_panic() {
 fn narratives_that_include_themselves_or_double_without_end_are_errors() {
     // A file including itself, two including each other, and a chain of files each including
     // the next twice (2^30 inclusions): each a located error, none a crash or a hang.
-    let cases: [(&str, Vec<(String, String)>, &str); 3] = [
+    // (case, narrative files to write (name, text), what the error says)
+    type Case<'a> = (&'a str, Vec<(String, String)>, &'a str);
+    let cases: [Case; 3] = [
         (
             "self",
             vec![(

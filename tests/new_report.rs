@@ -1500,7 +1500,7 @@ fn an_unstarred_multiple_choice_left_all_zero_is_unanswered_not_invalid() {
         let bits: Vec<u8> = (0..3)
             .map(|k| u8::from(i % 3 != 0 && (i + k) % 2 == 0))
             .collect();
-        chose += usize::from(bits.iter().any(|&b| b == 1));
+        chose += usize::from(bits.contains(&1));
         csv.push_str(&format!(
             "{},{},{},{},{},{}\n",
             lead(i),
