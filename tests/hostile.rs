@@ -598,3 +598,22 @@ fn a_question_reference_is_its_own_table_beside_weighted_tables_and_summaries() 
         "{own} {weighted}"
     );
 }
+
+#[test]
+fn an_unknown_block_and_a_missing_passage_say_what_they_are() {
+    let dir = followup_with("unknown-kind", "@frobnicate q2");
+    let e = build(&dir, &tmp("unknown-kind-out")).unwrap_err();
+    assert!(
+        e.contains("unknown block kind `frobnicate`; known kinds:"),
+        "{e}"
+    );
+    let dir = followup_with(
+        "no-passages",
+        "@narrative {file = \"narrative/report.md\", passage = \"nope\"}",
+    );
+    let e = build(&dir, &tmp("no-passages-out")).unwrap_err();
+    assert!(
+        e.contains("has no passage `nope`; it names no passages (a passage starts with a line `@passage <name>`)"),
+        "{e}"
+    );
+}

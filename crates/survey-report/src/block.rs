@@ -219,6 +219,9 @@ impl Registry {
     pub fn directive(&self, d: &crate::narrative::Directive) -> Result<Box<dyn Block>, String> {
         let mut params = d.params.clone();
         if let Some(value) = &d.positional {
+            if !self.kinds().any(|k| k == d.kind) {
+                return self.parse_known(&d.kind, params);
+            }
             let field = self.positional(&d.kind).ok_or_else(|| {
                 format!(
                     "`{value}`: a `{}` directive takes its fields in braces, e.g. {{field = \"…\"}}",

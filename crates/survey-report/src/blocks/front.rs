@@ -247,15 +247,21 @@ pub struct NarrativeBlock {
 impl NarrativeBlock {
     fn paras(&self, n: &crate::narrative::Narrative) -> Result<Vec<Para>, String> {
         let paras = n.passage(self.passage.as_deref()).ok_or_else(|| {
+            let names: Vec<&str> = n
+                .passages
+                .iter()
+                .filter_map(|p| p.name.as_deref())
+                .collect();
             format!(
-                "{} has no passage `{}`; its passages are {}",
+                "{} has no passage `{}`; {}",
                 self.file,
                 self.passage.as_deref().unwrap_or_default(),
-                n.passages
-                    .iter()
-                    .filter_map(|p| p.name.as_deref())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                if names.is_empty() {
+                    "it names no passages (a passage starts with a line `@passage <name>`)"
+                        .to_owned()
+                } else {
+                    format!("its passages are {}", names.join(", "))
+                }
             )
         })?;
         Ok(paras.into_iter().cloned().collect())
