@@ -178,6 +178,17 @@ fn main() -> ExitCode {
     }
 }
 
+/// A path as a shell reads it back: quoted when it holds a space, a quote or another
+/// character the shell would take for its own.
+fn shell_word(s: &str) -> String {
+    let plain = |c: char| !c.is_ascii() || c.is_ascii_alphanumeric() || "/._-+:,=@%".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
 /// A message as the terminal should show it: a header, option or cell quoted from a file may
 /// hold control characters (an escape sequence that clears the screen or retitles the window)
 /// or direction overrides (U+202E) that would disguise the text around them; each is written
@@ -378,7 +389,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 d.guesses.len(),
                 dir.join("REVIEW.md").display()
             );
-            println!("next: cargo xtask build-report --report {}", dir.display());
+            println!(
+                "next: cargo xtask build-report --report {}",
+                shell_word(&dir.display().to_string())
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { report, out } => {
@@ -511,6 +525,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn paths_with_spaces_are_quoted_for_the_shell() {
+        assert_eq!(super::shell_word("/tmp/my-survey"), "/tmp/my-survey");
+        assert_eq!(super::shell_word("/tmp/我的调查"), "/tmp/我的调查");
+        assert_eq!(super::shell_word("/tmp/我的 调查"), "'/tmp/我的 调查'");
+        assert_eq!(super::shell_word("/tmp/it's"), "'/tmp/it'\\''s'");
+    }
+
     #[test]
     fn messages_show_control_characters_as_codes() {
         assert_eq!(
