@@ -50,6 +50,13 @@ impl Doc {
     /// [`survey_print::fmt::zh_punctuation`]), recording its characters.
     pub fn str(&mut self, s: &str) -> String {
         let s = survey_print::fmt::zh_punctuation(s);
+        // Control characters and direction overrides from a download print as nothing (no
+        // font has a glyph for them, and an override would disguise the text around it).
+        let s: String = s
+            .chars()
+            .filter(|&c| !invisible(c))
+            .map(|c| if c == '\t' { ' ' } else { c })
+            .collect();
         self.chars.extend(s.chars().filter(|c| printed(*c)));
         lit(&s)
     }
@@ -81,6 +88,13 @@ impl Doc {
 
 /// Whether a character needs a glyph: not whitespace, not a control or format character
 /// (zero-width space and joiners only steer line breaking).
+/// A character a string from outside never prints: a control character other than a line
+/// break or tab, or a bidirectional format character (U+202A–U+202E, U+2066–U+2069, marks).
+fn invisible(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\n' | '\t'))
+        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 fn printed(c: char) -> bool {
     !c.is_whitespace()
         && !c.is_control()
@@ -91,6 +105,15 @@ fn printed(c: char) -> bool {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn control_and_direction_characters_print_as_nothing() {
+        let mut doc = Doc::new();
+        assert_eq!(
+            doc.str("三级\u{1}甲等\u{202E}医院\t名称"),
+            lit("三级甲等医院 名称")
+        );
+    }
 
     #[test]
     fn escapes() {
