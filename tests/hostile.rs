@@ -36,6 +36,19 @@ fn build(report: &Path, out: &Path) -> Result<xtask::report::Report, String> {
         .expect("the build hung for a minute")
 }
 
+/// Rewrite one cell of the follow-up's data: on line `line` (0: the header), in the column
+/// whose header `column` picks, `to` of what it held.
+fn edit_cell(dir: &Path, line: usize, column: impl Fn(&str) -> bool, to: impl Fn(&str) -> String) {
+    let p = data_csv(dir);
+    let t = std::fs::read_to_string(&p).unwrap();
+    let mut lines: Vec<String> = t.lines().map(str::to_owned).collect();
+    let c = lines[0].split(',').position(column).unwrap();
+    let mut cells: Vec<String> = lines[line].split(',').map(str::to_owned).collect();
+    cells[c] = to(&cells[c]);
+    lines[line] = cells.join(",");
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+}
+
 fn data_csv(dir: &Path) -> PathBuf {
     dir.join("data/synthetic-followup-wjx-text.csv")
 }
@@ -122,14 +135,7 @@ fn nothing_is_read_from_outside_the_folder() {
 fn bad_data_is_refused_where_it_is() {
     // A negative completion time.
     let d = followup("duration");
-    let p = data_csv(&d);
-    let t = std::fs::read_to_string(&p).unwrap();
-    let mut lines: Vec<String> = t.lines().map(str::to_owned).collect();
-    let dur = lines[0].split(',').position(|h| h == "所用时间").unwrap();
-    let mut cells: Vec<String> = lines[3].split(',').map(str::to_owned).collect();
-    cells[dur] = "-30".into();
-    lines[3] = cells.join(",");
-    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    edit_cell(&d, 3, |h| h == "所用时间", |_| "-30".into());
     let e = build(&d, &d.join("../out")).unwrap_err();
     assert!(
         e.contains("row 4") && e.contains("所用时间") && e.contains("\"-30\""),
@@ -138,17 +144,7 @@ fn bad_data_is_refused_where_it_is() {
 
     // A submission time that cannot be read, which would decide which duplicate is kept.
     let d = followup("submitted");
-    let p = data_csv(&d);
-    let t = std::fs::read_to_string(&p).unwrap();
-    let mut lines: Vec<String> = t.lines().map(str::to_owned).collect();
-    let at = lines[0]
-        .split(',')
-        .position(|h| h == "提交答卷时间")
-        .unwrap();
-    let mut cells: Vec<String> = lines[5].split(',').map(str::to_owned).collect();
-    cells[at] = "昨天".into();
-    lines[5] = cells.join(",");
-    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    edit_cell(&d, 5, |h| h == "提交答卷时间", |_| "昨天".into());
     let e = build(&d, &d.join("../out")).unwrap_err();
     assert!(
         e.contains("row 6") && e.contains("提交答卷时间") && e.contains("\"昨天\""),
@@ -157,17 +153,12 @@ fn bad_data_is_refused_where_it_is() {
 
     // A header of a hundred thousand characters: refused before it reaches a title or label.
     let d = followup("long-header");
-    let p = data_csv(&d);
-    let t = std::fs::read_to_string(&p).unwrap();
-    let mut lines: Vec<String> = t.lines().map(str::to_owned).collect();
-    let level = lines[0]
-        .split(',')
-        .position(|h| h.starts_with("2、"))
-        .unwrap();
-    let mut cells: Vec<String> = lines[0].split(',').map(str::to_owned).collect();
-    cells[level] = format!("{}{}", cells[level], "题".repeat(100_000));
-    lines[0] = cells.join(",");
-    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    edit_cell(
+        &d,
+        0,
+        |h| h.starts_with("2、"),
+        |h| format!("{h}{}", "题".repeat(100_000)),
+    );
     let e = build(&d, &d.join("../out")).unwrap_err();
     assert!(
         e.contains("row 1") && e.contains("a header of 100") && e.len() < 2_000,
@@ -203,17 +194,12 @@ fn bad_data_is_refused_where_it_is() {
 
     // A 5 MB cell: the message stays short.
     let d = followup("huge-cell");
-    let p = data_csv(&d);
-    let t = std::fs::read_to_string(&p).unwrap();
-    let mut lines: Vec<String> = t.lines().map(str::to_owned).collect();
-    let level = lines[0]
-        .split(',')
-        .position(|h| h.starts_with("2、"))
-        .unwrap();
-    let mut cells: Vec<String> = lines[1].split(',').map(str::to_owned).collect();
-    cells[level] = "医".repeat(5_000_000 / 3);
-    lines[1] = cells.join(",");
-    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    edit_cell(
+        &d,
+        1,
+        |h| h.starts_with("2、"),
+        |_| "医".repeat(5_000_000 / 3),
+    );
     let e = build(&d, &d.join("../out")).unwrap_err();
     assert!(e.len() < 2_000, "a {}-byte message", e.len());
     assert!(e.contains("row 2"), "{e}");

@@ -627,30 +627,16 @@ fn ordered(labels: &[String]) -> Option<Vec<usize>> {
         });
         return Some(idx);
     }
-    if let Some(ranks) = labels
-        .iter()
-        .map(|l| magnitude_rank(l))
-        .collect::<Option<Vec<i32>>>()
-    {
-        let mut distinct = ranks.clone();
-        distinct.sort();
-        distinct.dedup();
-        if distinct.len() == ranks.len() {
-            idx.sort_by_key(|&i| ranks[i]);
-            return Some(idx);
-        }
-    }
-    if let Some(ranks) = labels
-        .iter()
-        .map(|l| change_rank(l))
-        .collect::<Option<Vec<i32>>>()
-    {
-        let mut distinct = ranks.clone();
-        distinct.sort();
-        distinct.dedup();
-        if distinct.len() == ranks.len() {
-            idx.sort_by_key(|&i| ranks[i]);
-            return Some(idx);
+    // Degrees (很低…很高) and changes (明显减少…明显增加): every label ranked, no two alike.
+    for rank in [magnitude_rank as fn(&str) -> Option<i32>, change_rank] {
+        if let Some(ranks) = labels.iter().map(|l| rank(l)).collect::<Option<Vec<i32>>>() {
+            let mut distinct = ranks.clone();
+            distinct.sort();
+            distinct.dedup();
+            if distinct.len() == ranks.len() {
+                idx.sort_by_key(|&i| ranks[i]);
+                return Some(idx);
+            }
         }
     }
     let ranks: Vec<i32> = labels
