@@ -1431,7 +1431,7 @@ fn fingerprint(bytes: &[u8]) -> u128 {
 /// Identifiers compare without spaces and case (`91110000 1234` = `911100001234`). ASCII text
 /// (credit codes, as nearly always) is normalised byte by byte, and borrowed when it already
 /// is normal.
-fn normalise_identifier(s: &str) -> std::borrow::Cow<'_, str> {
+pub fn normalise_identifier(s: &str) -> std::borrow::Cow<'_, str> {
     // The ASCII characters `char::is_whitespace` takes: tab to carriage return, and space.
     let space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
     if !s.is_ascii() {

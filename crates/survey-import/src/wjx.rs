@@ -987,8 +987,9 @@ impl Plan {
                             }
                             Some(x) if x == 0.0 && other.is_none() => {}
                             // The option's own text: chosen.
-                            _ if self.text_choice(q, clean(cell)).is_ok_and(|(k, _)| k == o) => {
-                                let (_, other) = self.text_choice(q, clean(cell)).expect("read");
+                            _ if let Ok((k, other)) = self.text_choice(q, clean(cell))
+                                && k == o =>
+                            {
                                 set.insert(o);
                                 self.other(index, record, q, o, other)
                                     .map_err(|m| err(col, m))?;

@@ -2447,12 +2447,7 @@ fn names_with_several_codes(
     let (Coder::Text(n), Coder::Text(c)) = (&name.coder, &id.coder) else {
         return Vec::new();
     };
-    let norm = |s: &str| -> String {
-        s.chars()
-            .filter(|c| !c.is_whitespace())
-            .flat_map(char::to_uppercase)
-            .collect()
-    };
+    let norm = |s: &str| survey_clean::normalise_identifier(s).into_owned();
     let mut codes: IndexMap<String, (String, Vec<String>)> = IndexMap::new();
     for r in rows {
         let (Some(name), Some(code)) = (r.get(*n), r.get(*c)) else {
