@@ -1523,3 +1523,33 @@ fn an_unstarred_multiple_choice_left_all_zero_is_unanswered_not_invalid() {
     let b = t.base.unwrap();
     assert_eq!((b.n as usize, b.skipped as usize), (chose, 30 - chose));
 }
+
+#[test]
+fn a_header_the_build_would_refuse_is_refused_before_anything_is_drafted() {
+    // Two columns of one name: the mapping names columns by header, so the build could not
+    // tell them apart. The draft says so, where it is, and writes no folder.
+    let base = tmp("dup-header-files");
+    let mut csv = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、已部署的安全设备,2、已部署的安全设备\n",
+    );
+    for i in 0..12 {
+        csv.push_str(&format!("{},三级甲等,防火墙,{}\n", lead(i), 300 + i));
+    }
+    let download = base.join("7_按文本_调查_12_12.csv");
+    std::fs::write(&download, csv).unwrap();
+    let dir = tmp("dup-header").join("report");
+    let e = format!(
+        "{:#}",
+        xtask::scaffold::new_report(&dir, &download, None, false)
+            .err()
+            .expect("a duplicate header is refused")
+    );
+    assert!(
+        e.contains("7_按文本_调查_12_12.csv")
+            && e.contains("row 1")
+            && e.contains("column I")
+            && e.contains("duplicate header: column H"),
+        "{e}"
+    );
+    assert!(!dir.exists(), "a refused draft leaves no folder");
+}

@@ -241,6 +241,18 @@ impl GbCheck {
 }
 
 /// Decide the encoding of a CSV file, reading all of it.
+/// What a file's first bytes say it is, when it is a workbook: `xlsx` (a zip, as .xlsx and .ods
+/// are) or `xls` (an OLE compound file, as Excel 97–2003 writes).
+pub fn workbook_kind(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(b"PK\x03\x04") {
+        Some("xlsx")
+    } else if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        Some("xls")
+    } else {
+        None
+    }
+}
+
 pub fn sniff(path: &Path) -> Result<TextEncoding, ImportError> {
     let io = |e: std::io::Error| ImportError::file(path, format!("cannot read: {e}"));
     let mut f = std::fs::File::open(path).map_err(io)?;
@@ -257,6 +269,15 @@ pub fn sniff(path: &Path) -> Result<TextEncoding, ImportError> {
         let len = carry + n;
         if first {
             first = false;
+            if let Some(kind) = workbook_kind(&buf[..len]) {
+                return Err(ImportError::file(
+                    path,
+                    format!(
+                        "is an Excel workbook ({kind}), not CSV text; give it the extension .{}",
+                        if kind == "xlsx" { "xlsx" } else { "xls" }
+                    ),
+                ));
+            }
             if buf[..len].starts_with(&[0xFF, 0xFE]) {
                 return Ok(TextEncoding::Utf16Le);
             }

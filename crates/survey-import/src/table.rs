@@ -406,11 +406,37 @@ fn pick_sheet(path: &Path, names: &[String], sheet: Option<&str>) -> Result<Stri
     }
 }
 
+/// Up to `buf.len()` bytes from the start of `f`; how many were read.
+fn read_head(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    use std::io::Read;
+    let mut got = 0;
+    while got < buf.len() {
+        match f.read(&mut buf[got..])? {
+            0 => break,
+            k => got += k,
+        }
+    }
+    Ok(got)
+}
+
 fn open_workbook(path: &Path, sheet: Option<&str>, size: u64) -> Result<Table, ImportError> {
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
+    // A CSV download renamed .xlsx: say so, not "invalid Zip archive".
+    let mut head = [0u8; 8];
+    let got = File::open(path)
+        .and_then(|mut f| read_head(&mut f, &mut head))
+        .map_err(|e| ImportError::file(path, format!("cannot read: {e}")))?;
+    if crate::encoding::workbook_kind(&head[..got]).is_none() {
+        return Err(ImportError::file(
+            path,
+            format!(
+                "is not an Excel workbook: its first bytes are not those of a .{ext} file; if it is a CSV download, give it the extension .csv"
+            ),
+        ));
+    }
     if ext == "xlsx" || ext == "xlsm" {
         return open_xlsx(path, sheet, size);
     }

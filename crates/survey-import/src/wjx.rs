@@ -214,6 +214,47 @@ pub struct Plan {
     number_answers: Vec<HashMap<String, Option<f64>>>,
 }
 
+/// The header row read as 问卷星 writes it: no header longer than [`MAX_HEADER_CHARS`], and no
+/// two columns of one name (a mapping names columns by their header, so the second could not be
+/// told from the first). The draft and the build both ask this, so a header the build refuses
+/// is never drafted.
+pub fn check_headers(headers: &[String], file: &Path) -> Result<(), ImportError> {
+    let err_col = |c: usize, message: String| ImportError {
+        file: file.to_owned(),
+        row: Some(1),
+        column: Some(column_name(c, headers)),
+        value: Some(headers[c].clone()),
+        message,
+    };
+    let mut first_seen: HashMap<&str, usize> = HashMap::new();
+    for (c, h) in headers.iter().enumerate() {
+        // A header is a question's number and wording: one of thousands of characters is
+        // no 问卷星 header, and would be carried into every title, note and label.
+        let chars = h.chars().count();
+        if chars > MAX_HEADER_CHARS {
+            return Err(ImportError {
+                value: Some(crate::shorten(h, 60)),
+                ..err_col(
+                    c,
+                    format!(
+                        "a header of {chars} characters; a 问卷星 header holds a question's number and wording (at most {MAX_HEADER_CHARS} characters here)"
+                    ),
+                )
+            });
+        }
+        if let Some(prev) = first_seen.insert(clean(h), c) {
+            return Err(err_col(
+                c,
+                format!(
+                    "duplicate header: column {} has the same name",
+                    column_name(prev, headers)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The longest header read (a question's number and wording, a matrix row's stem and row).
 pub const MAX_HEADER_CHARS: usize = 2_000;
 
@@ -225,6 +266,7 @@ impl Plan {
         headers: &[String],
         file: &Path,
     ) -> Result<Plan, ImportError> {
+        check_headers(headers, file)?;
         let err_col = |c: usize, message: String| ImportError {
             file: file.to_owned(),
             row: Some(1),
@@ -232,32 +274,6 @@ impl Plan {
             value: Some(headers[c].clone()),
             message,
         };
-        let mut first_seen: HashMap<&str, usize> = HashMap::new();
-        for (c, h) in headers.iter().enumerate() {
-            // A header is a question's number and wording: one of thousands of characters is
-            // no 问卷星 header, and would be carried into every title, note and label.
-            let chars = h.chars().count();
-            if chars > MAX_HEADER_CHARS {
-                return Err(ImportError {
-                    value: Some(crate::shorten(h, 60)),
-                    ..err_col(
-                        c,
-                        format!(
-                            "a header of {chars} characters; a 问卷星 header holds a question's number and wording (at most {MAX_HEADER_CHARS} characters here)"
-                        ),
-                    )
-                });
-            }
-            if let Some(prev) = first_seen.insert(clean(h), c) {
-                return Err(err_col(
-                    c,
-                    format!(
-                        "duplicate header: column {} has the same name",
-                        column_name(prev, headers)
-                    ),
-                ));
-            }
-        }
         let roles = crate::headers::classify(
             headers,
             &mapping.metadata,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use proptest::prelude::*;
 use survey_import::encoding::{TextEncoding, sniff};
 use survey_import::headers::legacy_option;
-use survey_import::table::{CsvEncoding, write_csv, write_xlsx};
+use survey_import::table::{CsvEncoding, open_table, write_csv, write_xlsx};
 use survey_import::wjx::{WjxWriter, parse_duration};
 use survey_import::{Imported, Mapping, Meta, WjxMode, read_all};
 use survey_import::{SourceFormat, SourceLayout};
@@ -272,6 +272,28 @@ fn encoding_detection() {
     let big = "医".repeat(400_000);
     std::fs::write(&p, big.as_bytes()).unwrap();
     assert_eq!(sniff(&p).unwrap(), TextEncoding::Utf8);
+}
+
+#[test]
+fn a_workbook_and_a_csv_under_each_others_names_are_told_apart() {
+    // A workbook saved as .csv, and a CSV download renamed .xlsx: each named for what it is.
+    let zip = [b"PK\x03\x04".as_slice(), &[0u8; 60]].concat();
+    let p = tmp("workbook-named.csv");
+    std::fs::write(&p, &zip).unwrap();
+    let e = open_table(&p, None).err().unwrap().to_string();
+    assert!(
+        e.contains("workbook-named.csv") && e.contains("is an Excel workbook (xlsx)"),
+        "{e}"
+    );
+    let p = tmp("text-named.xlsx");
+    std::fs::write(&p, "序号,提交答卷时间\n1,2025/3/1 10:00:00\n").unwrap();
+    let e = open_table(&p, None).err().unwrap().to_string();
+    assert!(
+        e.contains("text-named.xlsx")
+            && e.contains("is not an Excel workbook")
+            && e.contains(".csv"),
+        "{e}"
+    );
 }
 
 // ---------------------------------------------------------------- bad input

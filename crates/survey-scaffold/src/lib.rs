@@ -736,19 +736,8 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
     };
     let table = survey_import::table::open_table(opts.download, None)?;
     let headers = table.headers.clone();
-    if let Some((c, h)) = headers
-        .iter()
-        .enumerate()
-        .find(|(_, h)| h.chars().count() > survey_import::wjx::MAX_HEADER_CHARS)
-    {
-        return Err(ScaffoldError::Other(format!(
-            "{}: row 1, column {}: a header of {} characters; a 问卷星 header holds a question's number and wording (at most {} characters here)",
-            opts.download.display(),
-            survey_import::table::column_name(c, &[]),
-            h.chars().count(),
-            survey_import::wjx::MAX_HEADER_CHARS
-        )));
-    }
+    // What the build would refuse in the header, refused before anything is drafted.
+    survey_import::wjx::check_headers(&headers, opts.download)?;
     let format = table.format;
     let encoding = table.encoding;
     let meta = MetadataColumns::default();
