@@ -1553,3 +1553,83 @@ fn a_header_the_build_would_refuse_is_refused_before_anything_is_drafted() {
     );
     assert!(!dir.exists(), "a refused draft leaves no folder");
 }
+
+#[test]
+fn a_chart_before_a_long_table_lets_typst_settle_the_pages() {
+    // A trial's 2026 draft: a paragraph, the chart of 29 provinces, then their table. The
+    // chart stuck to the table, whose start decides whether it moves to the next page; the
+    // chart moved with the decision, typst's layout never settled, and every page after it
+    // was numbered 1 under the wrong running head. The build now refuses such a layout, and
+    // the chart no longer sticks to a table that decides where it starts.
+    let counts = [
+        ("北京市", 48),
+        ("浙江省", 30),
+        ("四川省", 23),
+        ("河北省", 82),
+        ("江苏省", 29),
+        ("重庆市", 34),
+        ("山西省", 55),
+        ("广东省", 41),
+        ("新疆维吾尔自治区", 18),
+        ("天津市", 55),
+        ("江西省", 4),
+        ("甘肃省", 31),
+        ("山东省", 23),
+        ("辽宁省", 27),
+        ("宁夏回族自治区", 1),
+        ("云南省", 17),
+        ("河南省", 10),
+        ("福建省", 7),
+        ("广西壮族自治区", 6),
+        ("上海市", 12),
+        ("海南省", 1),
+        ("安徽省", 5),
+        ("湖北省", 6),
+        ("湖南省", 6),
+        ("黑龙江省", 3),
+        ("贵州省", 3),
+        ("吉林省", 4),
+        ("陕西省", 1),
+        ("内蒙古自治区", 1),
+    ];
+    let base = tmp("settle-files");
+    let mut csv = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院名称,2、医院所在省（自治区、直辖市）\n",
+    );
+    let mut i = 0;
+    for (province, n) in counts {
+        for _ in 0..n {
+            csv.push_str(&format!("{},第{}医院,{province}\n", lead(i), i + 1));
+            i += 1;
+        }
+    }
+    let download = base.join("9_按文本_调查_583_583.csv");
+    std::fs::write(&download, csv).unwrap();
+    let work = tmp("settle");
+    let dir = work.join("report");
+    xtask::scaffold::new_report(&dir, &download, None, false).unwrap();
+    std::fs::write(
+        dir.join("narrative/report.md"),
+        "@part 02 {title = \"调查结果\"}\n\n## 医院所在省（自治区、直辖市）\n\n在回答本题的{main.q2.base}份有效答卷中，选择“{main.q2.top1.label}”的最多，占{main.q2.top1.pct}（{ref:fig:q2}、{ref:tbl:q2}）。\n\n@question q2\n",
+    )
+    .unwrap();
+    let typst = xtask::setup::typst().expect("the pinned typst (cargo xtask test installs it)");
+    let out = work.join("out");
+    let r =
+        xtask::report::build(&root(), &dir, &out, &typst, None).unwrap_or_else(|e| panic!("{e:#}"));
+    let source = std::fs::read_to_string(r.out_dir.join("report.typ")).unwrap();
+    let lines: Vec<&str> = source.lines().collect();
+    for (k, l) in lines.iter().enumerate() {
+        if l.starts_with("#room-for(") {
+            assert_ne!(
+                lines[k - 1],
+                "]",
+                "a sticky block ends right before a room check"
+            );
+        }
+    }
+    assert!(
+        source.contains("#room-for("),
+        "the 29-row table checks its room"
+    );
+}

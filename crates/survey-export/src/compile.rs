@@ -42,6 +42,10 @@ pub enum CompileError {
     },
     #[error("cannot read the fonts in {}: {message}", dir.display())]
     Fonts { dir: PathBuf, message: String },
+    #[error(
+        "typst could not settle the layout, so page numbers and running heads would be wrong; no PDF is written. This is the toolkit's fault, not the report's: please report it with the report folder. typst said:\n{0}"
+    )]
+    Unsettled(String),
 }
 
 fn describe(missing: &[char], places: &[(char, String)]) -> String {
@@ -165,6 +169,18 @@ impl Running {
                 font_warnings
                     .iter()
                     .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ));
+        }
+        // A layout that did not converge prints wrong page numbers, contents and running
+        // heads: the PDF is not what the source says, so it is not kept.
+        if warnings.iter().any(|w| w.contains("did not converge")) {
+            return Err(CompileError::Unsettled(
+                warnings
+                    .iter()
+                    .take(8)
+                    .cloned()
                     .collect::<Vec<_>>()
                     .join("\n"),
             ));

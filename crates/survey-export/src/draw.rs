@@ -179,15 +179,22 @@ fn element(doc: &mut Doc, st: &mut State, e: &Element) {
             let n = inner.len();
             // The last table of a group keeps its note: when the group cannot share a page,
             // the chart stays and the table moves on with its note.
+            // An element does not stick to a table that decides for itself where it starts
+            // (see `starts_where_it_fits`): the decision reads where the table would start,
+            // and a sticky element before it would move with the decision, so typst's layout
+            // would never settle (page numbers and running heads then go wrong).
             for (i, e) in inner.iter().enumerate() {
-                if i + 1 < n {
+                let sticky = inner.get(i + 1).is_some_and(
+                    |next| !matches!(next, Element::Table(t) if starts_where_it_fits(t)),
+                );
+                if sticky {
                     doc.line("#block(sticky: true, width: 100%)[");
                 }
                 match e {
                     Element::Table(t) => table(doc, t, i + 1 == n),
                     e => element(doc, st, e),
                 }
-                if i + 1 < n {
+                if sticky {
                     doc.line("]");
                 }
             }
@@ -261,6 +268,15 @@ const LONG_TABLE_ROWS: usize = 24;
 const LONG_TABLE_START_ROWS: usize = 5;
 /// The rows an unnumbered table's start keeps together with its header.
 const UNNUMBERED_START_ROWS: usize = 3;
+
+/// Whether a table is preceded by a check of the room left on the page (`room-for`): a
+/// numbered table that may break, or an unnumbered one of more than a few rows.
+fn starts_where_it_fits(t: &PrintedTable) -> bool {
+    match t.number {
+        Some(_) => t.rows.len() > LONG_TABLE_ROWS,
+        None => t.rows.len() > UNNUMBERED_START_ROWS + 1,
+    }
+}
 
 /// A table with its number, caption and note. `keep_note`: a short table sticks to its note,
 /// so that the two move on together (not for a table kept with a chart).
@@ -340,7 +356,7 @@ pub fn table(doc: &mut Doc, t: &PrintedTable, keep_note: bool) {
             let caption = unbroken_end(doc, t.caption.as_deref().unwrap_or_default());
             // A table longer than a page may break, its header repeated; a shorter one moves
             // whole to the next page rather than leave a few rows behind.
-            let (open, close) = if t.rows.len() > LONG_TABLE_ROWS {
+            let (open, close) = if starts_where_it_fits(t) {
                 // It starts on the next page unless its caption, header and first rows fit
                 // on this one: never a caption and two rows at a page's foot.
                 doc.line(&format!(
@@ -376,7 +392,7 @@ pub fn table(doc: &mut Doc, t: &PrintedTable, keep_note: bool) {
                 ""
             };
             // A table that may break starts where its header and first rows fit.
-            if t.rows.len() > UNNUMBERED_START_ROWS + 1 {
+            if starts_where_it_fits(t) {
                 let marker = doc.marker("room-u");
                 doc.line(&format!(
                     "#room-for({marker}, {TEXT_WIDTH}pt, {{ {size}{} }})",
