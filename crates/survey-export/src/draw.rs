@@ -572,20 +572,29 @@ fn ticks(doc: &mut Doc, max: f64, unit: AxisUnit) -> String {
 
 fn grouped_bars(doc: &mut Doc, f: &PrintedFigure) -> String {
     let max = f.axis.max;
+    let look = GroupedLook::fitting(f.categories.len(), f.series.len());
     let mut cells = String::new();
     for c in &f.categories {
         let l = unbroken_end(doc, &c.label);
         let mut stack = Vec::new();
         for (i, b) in c.bars.iter().enumerate() {
-            let v = doc.str(&b.text);
             let colour = PALETTE[i % PALETTE.len()];
             let w = (b.value.unwrap_or(0.0) / max * 84.0).clamp(0.0, 84.0);
-            stack.push(format!(
-                "[#box(width: {w:.3}%, height: 7pt, fill: rgb(\"{colour}\"), baseline: 1pt)#h(3pt)#text(size: 7pt, {v})]"
-            ));
+            let bar = format!(
+                "box(width: {w:.3}%, height: {:.1}pt, fill: rgb(\"{colour}\"), baseline: 1pt)",
+                look.bar
+            );
+            stack.push(match look.values {
+                Some(size) => {
+                    let v = doc.str(&b.text);
+                    format!("[#{bar}#h(3pt)#text(size: {size:.1}pt, {v})]")
+                }
+                None => format!("[#{bar}]"),
+            });
         }
         cells.push_str(&format!(
-            "    bar-label[{l}], stack(dir: ttb, spacing: 2pt, {}),\n",
+            "    bar-label[{l}], stack(dir: ttb, spacing: {:.1}pt, {}),\n",
+            look.spacing,
             stack.join(", ")
         ));
     }
@@ -594,11 +603,77 @@ fn grouped_bars(doc: &mut Doc, f: &PrintedFigure) -> String {
         .collect();
     let legend = legend(doc, &f.series, &colours, 8.0);
     format!(
-        "  align(center, grid(columns: {}, column-gutter: 6pt, align: horizon, {})),\n  grid(columns: (34%, 1fr), column-gutter: 8pt, row-gutter: 8pt, align: (right + horizon, left + horizon),\n{cells}    [], {}\n  )",
+        "  align(center, grid(columns: {}, column-gutter: 6pt, align: horizon, {})),\n  grid(columns: (34%, 1fr), column-gutter: 8pt, row-gutter: {:.1}pt, align: (right + horizon, left + horizon),\n{cells}    [], {}\n  )",
         f.series.len() * 2,
         legend.join(", "),
+        look.gutter,
         ticks(doc, max, f.axis.unit)
     )
+}
+
+/// How a grouped bar chart is drawn so that it fits on one page (a chart does not break):
+/// its bars, the type size of their values (none when even small type would not fit; the
+/// table beside the chart prints them), and the space within and between categories.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct GroupedLook {
+    bar: f64,
+    values: Option<f64>,
+    spacing: f64,
+    gutter: f64,
+}
+
+impl GroupedLook {
+    /// The height in points the bars of all categories may take: a page of text (A4 less
+    /// the template's margins, 691 pt) less the caption, legend, axis, note and frame.
+    const ROOM: f64 = 560.0;
+    /// A line of values beside a bar, as a share of their type size.
+    const LINE: f64 = 1.2;
+
+    fn height(&self, categories: usize, series: usize) -> f64 {
+        let row = self
+            .values
+            .map_or(self.bar, |t| self.bar.max(t * Self::LINE));
+        categories as f64
+            * (series as f64 * row + series.saturating_sub(1) as f64 * self.spacing + self.gutter)
+    }
+
+    fn fitting(categories: usize, series: usize) -> GroupedLook {
+        let looks = [
+            GroupedLook {
+                bar: 7.0,
+                values: Some(7.0),
+                spacing: 2.0,
+                gutter: 8.0,
+            },
+            GroupedLook {
+                bar: 5.0,
+                values: Some(5.5),
+                spacing: 1.0,
+                gutter: 3.0,
+            },
+            GroupedLook {
+                bar: 5.0,
+                values: None,
+                spacing: 1.0,
+                gutter: 3.0,
+            },
+        ];
+        if let Some(l) = looks
+            .iter()
+            .find(|l| l.height(categories, series) <= Self::ROOM)
+        {
+            return *l;
+        }
+        // Still too tall: bars and spaces shrink together.
+        let last = looks[2];
+        let k = Self::ROOM / last.height(categories, series);
+        GroupedLook {
+            bar: last.bar * k,
+            values: None,
+            spacing: last.spacing * k,
+            gutter: last.gutter * k,
+        }
+    }
 }
 
 /// `k` colours running from a muted red through grey to the accent blue: the options of a

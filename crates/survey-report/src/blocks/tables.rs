@@ -140,8 +140,23 @@ pub(crate) struct Look<'a> {
     pub values: Values,
 }
 
-/// The chart of a question's frequency table. Percent axes always run 0–100%, so that bars
-/// compare across figures; count axes end at a round number above the largest count.
+/// A percent axis: 0–100%, so that bars compare across figures, unless no share passes 40%;
+/// then it ends at the first of 10, 20 and 40% above the largest (in quarters that print
+/// whole or with one decimal), so that a long list of small shares (the provinces) is
+/// not drawn as slivers. The ticks say which.
+pub(crate) fn percent_axis(largest: f64) -> Axis {
+    let max = [10.0, 20.0, 40.0]
+        .into_iter()
+        .find(|&m| largest <= m + 1e-9)
+        .unwrap_or(100.0);
+    Axis {
+        unit: AxisUnit::Percent,
+        max,
+    }
+}
+
+/// The chart of a question's frequency table: percent axes as [`percent_axis`]; count axes
+/// end at a round number above the largest count.
 pub(crate) fn frequency_figure(
     t: &FrequencyTable,
     kind: &QuestionKind,
@@ -197,10 +212,9 @@ pub(crate) fn frequency_figure(
         })
         .collect();
     let axis = match values {
-        Values::Percent => Axis {
-            unit: AxisUnit::Percent,
-            max: 100.0,
-        },
+        Values::Percent => {
+            percent_axis(t.rows.iter().filter_map(|r| r.percent).fold(0.0, f64::max))
+        }
         Values::Count => Axis {
             unit: AxisUnit::Count,
             max: nice_max(t.rows.iter().map(|r| r.count).max().unwrap_or(0) as f64),
@@ -540,5 +554,16 @@ mod tests {
         assert_eq!(nice_max(22.0), 25.0);
         assert_eq!(nice_max(98.0), 100.0);
         assert_eq!(nice_max(0.0), 1.0);
+    }
+
+    #[test]
+    fn percent_axes_end_at_100_unless_every_share_is_small() {
+        let max = |v: f64| percent_axis(v).max;
+        assert_eq!(max(86.53), 100.0);
+        assert_eq!(max(40.01), 100.0);
+        assert_eq!(max(40.0), 40.0);
+        assert_eq!(max(14.07), 20.0);
+        assert_eq!(max(10.0), 10.0);
+        assert_eq!(max(0.0), 10.0);
     }
 }

@@ -14,8 +14,8 @@ use serde::Deserialize;
 use survey_aggregate::RowOrder;
 use survey_print::fmt;
 use survey_print::{
-    Axis, AxisUnit, Bar, Base, Category, Cell, ChartStyle, Column, ColumnKind, Element, NumberKind,
-    PrintedFigure, PrintedRow, PrintedTable, TableKind, TestMethod, TestResult,
+    Bar, Base, Category, Cell, ChartStyle, Column, ColumnKind, Element, NumberKind, PrintedFigure,
+    PrintedRow, PrintedTable, TableKind, TestMethod, TestResult,
 };
 use survey_schema::OptionLink;
 use survey_stats::change::{design_difference, homogeneity};
@@ -571,10 +571,12 @@ impl Block for TrendBlock {
                 caption: self.caption.clone(),
                 title: None,
                 style: ChartStyle::GroupedBars,
-                axis: Axis {
-                    unit: AxisUnit::Percent,
-                    max: 100.0,
-                },
+                axis: super::tables::percent_axis(
+                    rows.iter()
+                        .flat_map(|r| [r.then.map_or(0.0, |(p, _)| p), r.now])
+                        .fold(0.0, f64::max)
+                        * 100.0,
+                ),
                 series: vec![w.label.clone(), w.current_label.clone()],
                 categories,
                 note: Some(format!(
