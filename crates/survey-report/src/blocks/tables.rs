@@ -545,7 +545,7 @@ impl Block for NumericSummary {
 
 #[cfg(test)]
 mod tests {
-    use super::nice_max;
+    use super::{nice_max, percent_axis};
 
     #[test]
     fn nice_maxima() {
