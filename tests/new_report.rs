@@ -1633,3 +1633,38 @@ fn a_chart_before_a_long_table_lets_typst_settle_the_pages() {
         "the 29-row table checks its room"
     );
 }
+
+#[test]
+fn rows_cleared_in_a_spreadsheet_are_no_submissions_and_keep_their_numbers() {
+    // A download opened in a spreadsheet, two rows' answers cleared (commas, a space): the
+    // draft counts 12 submissions, the build reads them, and a too-fast submission after the
+    // cleared rows is logged at its own spreadsheet row.
+    let base = tmp("cleared-files");
+    let mut csv = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、是否设立数据安全岗位\n",
+    );
+    for i in 0..12 {
+        if i == 4 {
+            csv.push_str(",,,,,,,\n");
+            csv.push_str(" , ,,,,,,\n");
+        }
+        let mut row = format!(
+            "{},{},{}\n",
+            lead(i),
+            ["三级", "二级"][i % 2],
+            ["是", "否"][i % 3 / 2]
+        );
+        if i == 9 {
+            row = row.replace(&format!("{}秒", 300 + i), "5秒");
+        }
+        csv.push_str(&row);
+    }
+    let download = base.join("8_按文本_调查_12_12.csv");
+    std::fs::write(&download, csv).unwrap();
+    let out = draft_and_build(&download, None, "cleared");
+    let review = std::fs::read_to_string(drafted("cleared").join("REVIEW.md")).unwrap();
+    assert!(review.contains("12 submissions"), "{review}");
+    let log = std::fs::read_to_string(out.join("cleaning-log-main.csv")).unwrap();
+    // 序号 10 is the 12th row of the sheet after its header: spreadsheet row 13.
+    assert!(log.contains("\n10,13,min_duration,excluded,"), "{log}");
+}

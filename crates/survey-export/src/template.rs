@@ -152,10 +152,12 @@ const STYLE: &str = r##"
 // Before a long table: a new page unless the table's start (its first rows under its header,
 // and its caption), laid out `width` wide, fits in what is left of this one. The caption's height is the template's
 // caption: a 9pt line and its spacing, 24pt.
-// Where it stands is read from a marker placed before it, which stays put when the break
-// moves what follows (the break's own position would not).
+// Where it stands is read from a marker placed before it, in a block of no height of its
+// own: the block is laid out on this page, so the marker stays put when the break moves what
+// follows. (A bare marker travels with what follows it: the break would move the marker,
+// the check would then find room, and typst's layout would never settle.)
 #let room-for(marker, width, start) = {
-  [#metadata(none)#marker]
+  block(width: 100%, height: 0pt, above: 0pt, below: 0pt)[#metadata(none)#marker]
   context {
     let need = measure(start, width: width).height + 24pt
     let left = page.height - 2.5cm - locate(marker).position().y

@@ -359,6 +359,13 @@ where
                                 rest = rest_after;
                                 continue;
                             }
+                            // Commas and nothing else: a row, no submission, as for the
+                            // sequential reader (`table::is_blank_row`).
+                            if (0..nend).all(|i| cells.cell(i).trim().is_empty()) {
+                                rest = rest_after;
+                                row += 1;
+                                continue;
+                            }
                             if !want(row) {
                                 rest = rest_after;
                                 row += 1;

@@ -34,7 +34,7 @@ pub fn open_table(path: &Path, sheet: Option<&str>) -> Result<Table, ImportError
     if size == 0 {
         return Err(ImportError::file(path, "the file is empty"));
     }
-    match ext.as_str() {
+    let table = match ext.as_str() {
         "csv" | "txt" => open_csv(path, size),
         "xlsx" | "xlsm" | "xls" | "ods" => open_workbook(path, sheet, size),
         "" => Err(ImportError::file(
@@ -47,7 +47,22 @@ pub fn open_table(path: &Path, sheet: Option<&str>) -> Result<Table, ImportError
                 "cannot tell the format from the extension `.{other}`; expected .csv, .xlsx, .xls, .json or .jsonl"
             ),
         )),
-    }
+    }?;
+    // A row with nothing in any cell (left when answers are cleared in a spreadsheet) is no
+    // submission; it keeps its row number, so the rows after it are named as the sheet does.
+    Ok(Table {
+        rows: Box::new(
+            table
+                .rows
+                .filter(|r| !matches!(r, Ok((_, cells)) if is_blank_row(cells))),
+        ),
+        ..table
+    })
+}
+
+/// Whether a row holds nothing: every cell empty or white space.
+pub fn is_blank_row<S: AsRef<str>>(cells: &[S]) -> bool {
+    cells.iter().all(|c| c.as_ref().trim().is_empty())
 }
 
 /// Text in GB18030 (a questionnaire saved by Chinese Windows tools), decoded.
@@ -82,6 +97,10 @@ fn open_csv(path: &Path, size: u64) -> Result<Table, ImportError> {
     let rows = records.enumerate().map(move |(i, r)| {
         let row = i + 2;
         let rec = r.map_err(|e| csv_error(&file_path, e))?;
+        // Nothing in it, however many commas: left out by `open_table`, ragged or not.
+        if rec.iter().all(|c| c.trim().is_empty()) {
+            return Ok((row, Vec::new()));
+        }
         if rec.len() != width {
             return Err(ImportError {
                 file: file_path.clone(),

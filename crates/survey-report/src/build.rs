@@ -547,9 +547,26 @@ fn compose(
     } = cx
         .finish()
         .map_err(|errs| ReportError::Input(errs.join("\n")))?;
+    // The figures whose percent axis ends below 100%, for the note on axes.
+    let mut short_axes: Vec<String> = Vec::new();
+    let mut look_at = |e: &Element| {
+        if let Element::Figure(f) = e
+            && f.axis.unit == survey_print::AxisUnit::Percent
+            && f.axis.max < 100.0
+            && let Some(n) = &f.number
+        {
+            short_axes.push(format!("图{n}"));
+        }
+    };
+    for e in &elements {
+        match e {
+            Element::KeepTogether(inner) => inner.iter().for_each(&mut look_at),
+            e => look_at(e),
+        }
+    }
     for (at, what) in deferred {
         match what {
-            Deferred::Orders => elements[at] = orders_paragraph(&orders),
+            Deferred::Orders => elements[at] = orders_paragraph(&orders, &short_axes),
             Deferred::Provenance => {
                 if let Element::Table(t) = &mut elements[at] {
                     t.rows = provenance_rows(&folder.reads());

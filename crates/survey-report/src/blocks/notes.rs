@@ -261,7 +261,11 @@ impl Block for Methodology {
 }
 
 /// The paragraph that states how the rows of the report's tables and figures are ordered.
-pub(crate) fn orders_paragraph(all: &[(Listed, NumberKind, String)]) -> Element {
+/// `short_axes`: the figures (as `图3.4.3`) whose percent axis ends below 100%.
+pub(crate) fn orders_paragraph(
+    all: &[(Listed, NumberKind, String)],
+    short_axes: &[String],
+) -> Element {
     let mut text = String::from("表中选项顺序：");
     let numbered = |l: Listed| -> Vec<String> {
         all.iter()
@@ -300,7 +304,14 @@ pub(crate) fn orders_paragraph(all: &[(Listed, NumberKind, String)]) -> Element 
             Order::CountDescending.zh()
         ));
     }
-    text.push_str("以百分比绘制的图，坐标轴一律从0%到100%，便于各图之间比较长短。");
+    if short_axes.is_empty() {
+        text.push_str("以百分比绘制的图，坐标轴一律从0%到100%，便于各图之间比较长短。");
+    } else {
+        text.push_str(&format!(
+            "以百分比绘制的图，坐标轴一般从0%到100%，便于各图之间比较长短；{}各项比例均不超过40%，坐标轴止于10%、20%或40%，以免条形过短，比较时请留意刻度。",
+            short_axes.join("、")
+        ));
+    }
     Element::Paragraph(vec![Inline::text(text)])
 }
 
