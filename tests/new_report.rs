@@ -569,6 +569,26 @@ fn a_code_download_with_a_0_to_10_scale_and_hospital_names_drafts_right() {
         typ.contains(&format!("计为{printed}；")),
         "the NPS {printed} is not in the text"
     );
+    // The scale's mean and its two shares, referred to in the text, print as computed here.
+    let dir = drafted("code-nps-build");
+    let narrative = dir.join("narrative/report.md");
+    let mut text = std::fs::read_to_string(&narrative).unwrap();
+    text.push_str(
+        "\n均值{main.q3.mean}，推荐者{main.q3.promoters}，贬损者{main.q3.detractors}。\n",
+    );
+    std::fs::write(&narrative, text).unwrap();
+    let typst = xtask::setup::typst().expect("the pinned typst (cargo xtask test installs it)");
+    let again = xtask::report::build(&root(), &dir, &out.join("../again"), &typst, None)
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let typ = std::fs::read_to_string(again.out_dir.join("report.typ"))
+        .unwrap()
+        .replace("\"#\"", "");
+    let said = format!(
+        "均值{mean:.2}，推荐者{:.2}%，贬损者{:.2}%。",
+        promoters / 60.0 * 100.0,
+        detractors / 60.0 * 100.0
+    );
+    assert!(typ.contains(&said), "{said} is not in the text");
     let review = std::fs::read_to_string(drafted("code-nps-build").join("REVIEW.md")).unwrap();
     assert!(
         review.contains("is a scale whose options are the scores 0…10"),
@@ -1667,4 +1687,34 @@ fn rows_cleared_in_a_spreadsheet_are_no_submissions_and_keep_their_numbers() {
     let log = std::fs::read_to_string(out.join("cleaning-log-main.csv")).unwrap();
     // 序号 10 is the 12th row of the sheet after its header: spreadsheet row 13.
     assert!(log.contains("\n10,13,min_duration,excluded,"), "{log}");
+}
+
+#[test]
+fn long_options_that_come_again_and_again_are_a_choice_not_free_text() {
+    // 按文本, no questionnaire text: four options of 14 to 25 characters, 40 answers. The
+    // draft took them for free text (long answers), which is never tabulated.
+    let options = [
+        "有单独的数据安全团队(包括第三方公司团队负责)",
+        "由信息部门指定专人负责数据安全工作的落实",
+        "网络安全团队兼顾负责数据安全的各项工作",
+        "否，数据安全暂未有团队负责，计划明年组建",
+    ];
+    let base = tmp("long-options-files");
+    let mut csv = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、是否有专门的团队或组织负责数据安全\n",
+    );
+    for i in 0..40 {
+        csv.push_str(&format!("{},\"{}\"\n", lead(i), options[i * 7 % 4]));
+    }
+    let download = base.join("6_按文本_调查_40_40.csv");
+    std::fs::write(&download, csv).unwrap();
+    let dir = tmp("long-options").join("report");
+    xtask::scaffold::new_report(&dir, &download, None, false).unwrap();
+    let q: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("questionnaires/main.questionnaire.json")).unwrap(),
+    )
+    .unwrap();
+    let question = &q["sections"][0]["questions"][0];
+    assert_eq!(question["kind"], "single_choice", "{question}");
+    assert_eq!(question["options"].as_array().unwrap().len(), 4);
 }

@@ -483,7 +483,9 @@ pub fn figure(doc: &mut Doc, f: &PrintedFigure) {
     let body = match f.style {
         ChartStyle::Bars => bars(doc, f),
         ChartStyle::GroupedBars => grouped_bars(doc, f),
-        ChartStyle::StackedBars | ChartStyle::StackedScale => stacked_bars(doc, f),
+        ChartStyle::StackedBars | ChartStyle::StackedScale | ChartStyle::StackedScaleDown => {
+            stacked_bars(doc, f)
+        }
         ChartStyle::Columns => columns(doc, f),
         ChartStyle::Donut => donut(doc, f),
     };
@@ -724,6 +726,11 @@ fn legend(doc: &mut Doc, series: &[String], colours: &[&str], size: f64) -> Vec<
 fn stacked_bars(doc: &mut Doc, f: &PrintedFigure) -> String {
     let colours = match f.style {
         ChartStyle::StackedScale => scale_colours(f.series.len()),
+        ChartStyle::StackedScaleDown => {
+            let mut c = scale_colours(f.series.len());
+            c.reverse();
+            c
+        }
         _ => (0..f.series.len())
             .map(|i| PALETTE[i % PALETTE.len()].to_owned())
             .collect(),

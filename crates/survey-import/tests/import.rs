@@ -337,6 +337,13 @@ fn unreadable_and_empty_files() {
     let p = tmp("garbage.xlsx");
     std::fs::write(&p, "this is not a workbook").unwrap();
     assert!(
+        first_error(&p).contains("garbage.xlsx: is not an Excel workbook"),
+        "{}",
+        first_error(&p)
+    );
+    // A zip that holds no workbook.
+    std::fs::write(&p, b"PK\x03\x04 and then nothing a workbook holds").unwrap();
+    assert!(
         first_error(&p).contains("garbage.xlsx: not a readable workbook"),
         "{}",
         first_error(&p)

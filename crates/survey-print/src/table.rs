@@ -506,6 +506,9 @@ pub enum ChartStyle {
     StackedBars,
     /// The same for series that are the steps of a scale: colours from the least to the most.
     StackedScale,
+    /// The same for a scale listed from its most to its least (非常满意 first): the colours
+    /// still say the same step, the most blue and the least red.
+    StackedScaleDown,
 }
 
 impl ChartStyle {
@@ -515,7 +518,9 @@ impl ChartStyle {
             ChartStyle::Columns => "柱形图",
             ChartStyle::Donut => "环形图",
             ChartStyle::GroupedBars => "分组条形图",
-            ChartStyle::StackedBars | ChartStyle::StackedScale => "堆积条形图",
+            ChartStyle::StackedBars | ChartStyle::StackedScale | ChartStyle::StackedScaleDown => {
+                "堆积条形图"
+            }
         }
     }
 }

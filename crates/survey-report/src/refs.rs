@@ -345,12 +345,18 @@ pub fn resolve(expr: &str, datasets: &IndexMap<String, Dataset>) -> Result<Resol
         .map_err(|e| e.to_string())?;
     // A 0–10 recommendation scale's Net Promoter Score: the share scoring 9 or 10 less the
     // share scoring 0 to 6, in points of the base.
-    if parts.len() == 3 && parts[2] == "nps" {
+    // `promoters` and `detractors` are those shares, as a table prints a share.
+    if parts.len() == 3 && matches!(parts[2], "nps" | "promoters" | "detractors") {
         let scores = q
             .kind
             .scores()
             .filter(|s| s.iter().copied().eq(0..=10))
-            .ok_or_else(|| format!("`{qid}` is no scale scored 0 to 10, which `nps` reads"))?;
+            .ok_or_else(|| {
+                format!(
+                    "`{qid}` is no scale scored 0 to 10, which `{}` reads",
+                    parts[2]
+                )
+            })?;
         if table.base == 0 {
             return Err(format!("`{qid}` has no answers"));
         }
@@ -362,11 +368,44 @@ pub fn resolve(expr: &str, datasets: &IndexMap<String, Dataset>) -> Result<Resol
                 _ => {}
             }
         }
-        let value = (promoters as f64 - detractors as f64) / table.base as f64 * 100.0;
+        let share = |count: u64| Resolved::Number {
+            text: fmt::percent(count, table.base, 2),
+            value: count as f64 * 100.0 / table.base as f64,
+            decimals: 2,
+            percent: true,
+        };
+        return Ok(match parts[2] {
+            "promoters" => share(promoters),
+            "detractors" => share(detractors),
+            _ => {
+                let value = (promoters as f64 - detractors as f64) / table.base as f64 * 100.0;
+                Resolved::Number {
+                    text: fmt::signed(value, 1),
+                    value,
+                    decimals: 1,
+                    percent: false,
+                }
+            }
+        });
+    }
+    // A scored scale's mean, as its table prints it (two decimals).
+    if parts.len() == 3 && parts[2] == "mean" {
+        if q.kind.scores().is_none() {
+            return Err(format!(
+                "`{qid}`'s options carry no scores, so it has no mean; give them a `score` in the questionnaire"
+            ));
+        }
+        let s = ds
+            .aggregate
+            .numeric(&ds.index, qid)
+            .map_err(|e| e.to_string())?;
+        let x = s
+            .mean
+            .ok_or_else(|| format!("`{qid}` has no answers to summarise"))?;
         return Ok(Resolved::Number {
-            text: fmt::signed(value, 1),
-            value,
-            decimals: 1,
+            text: fmt::grouped(x, 2, 5),
+            value: x,
+            decimals: 2,
             percent: false,
         });
     }
@@ -380,7 +419,7 @@ pub fn resolve(expr: &str, datasets: &IndexMap<String, Dataset>) -> Result<Resol
             "responses" => table.responses,
             other => {
                 return Err(format!(
-                    "unknown question figure `{other}`; use base, not_shown, skipped, options, answered_options, responses, or nps for a 0–10 scale"
+                    "unknown question figure `{other}`; use base, not_shown, skipped, options, answered_options, responses, mean for a scored scale, or nps, promoters and detractors for a 0–10 scale"
                 ));
             }
         };

@@ -1602,10 +1602,15 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                         "single choice: option numbers 1…k".to_owned(),
                     )
                 }
-                // Open questions by their wording, and answers too long to be options.
+                // Open questions by their wording, and answers too long to be options, unless
+                // a few long answers come again and again (CHIMA's options run to 25
+                // characters: 研究数据安全相关监管政策，进行风险评估，识别安全风险).
                 None if asks_for_text(&text)
-                    || answered.iter().map(|v| v.chars().count()).sum::<usize>()
+                    || (answered.iter().map(|v| v.chars().count()).sum::<usize>()
                         > 16 * answered.len().max(1)
+                        && !(answered.len() >= 20
+                            && distinct.len() <= 40
+                            && distinct.len() * 4 <= answered.len()))
                     || answered.iter().any(|v| v.contains('→')) =>
                 {
                     if answered.iter().any(|v| v.contains('→')) {

@@ -372,6 +372,11 @@ impl Questionnaire {
 /// verb (`运维模式是：` → `运维模式`).
 pub fn title(wording: &str) -> String {
     let addressed = readers_words(wording.trim());
+    // A ranking's instruction names what is ranked and by what: 请按重要性对以下改进方向排序
+    // → 改进方向按重要性排序.
+    if let Some(ranked) = ranking_title(&addressed) {
+        return ranked;
+    }
     // An instruction to the respondent opens it: 请评价…, 请选择….
     let addressed = ["请评价", "请选择", "请问"]
         .iter()
@@ -395,6 +400,15 @@ pub fn title(wording: &str) -> String {
     // A title states, as CHIMA's tables do: 医院是否完成定级备案, not …备案？; and
     // 防护措施有哪些？ is 防护措施.
     let stated = t.trim_end_matches(['？', '?']);
+    for asks in ["有多大", "有多高", "如何"] {
+        // 推荐…的可能性有多大 → 推荐…的可能性.
+        if let Some(stem) = stated.strip_suffix(asks)
+            && stem.ends_with('性')
+            && stem.chars().count() >= 4
+        {
+            return stem.to_owned();
+        }
+    }
     for asks in ["有哪些", "包括哪些", "是哪些", "是什么"] {
         if let Some(stem) = stated.strip_suffix(asks)
             && stem.chars().count() >= 4
@@ -409,9 +423,43 @@ pub fn title(wording: &str) -> String {
     }
 }
 
-/// The respondent's words for their hospital or unit (贵院, 您所在医院, 您单位) as a reader's.
+/// `请按A对以下B排序`, `请对以下B按A排序`, `请将B按A进行排序` → `B按A排序`.
+fn ranking_title(wording: &str) -> Option<String> {
+    let t = without_notes(wording);
+    let t = t.trim_end_matches(['？', '?', '。']);
+    let rest = t.strip_prefix('请')?;
+    let body = rest
+        .strip_suffix("进行排序")
+        .or_else(|| rest.strip_suffix("排序"))?;
+    let by_what = |s: &str| s.strip_prefix('按').map(str::to_owned);
+    let (what, by) = if let Some(after) = body.strip_prefix('按') {
+        let (by, what) = after.split_once('对')?;
+        (what.to_owned(), by.to_owned())
+    } else {
+        let after = body
+            .strip_prefix('对')
+            .or_else(|| body.strip_prefix('将'))?;
+        let at = after.rfind('按')?;
+        (after[..at].to_owned(), by_what(&after[at..])?)
+    };
+    let what = what.trim_start_matches("以下").trim_start_matches("下列");
+    (what.chars().count() >= 2 && by.chars().count() >= 2).then(|| format!("{what}按{by}排序"))
+}
+
+/// The respondent's words for their hospital or unit (贵院, 您所在医院, 您单位) as a reader's,
+/// and for themselves where the rest still reads (您的岗位 → 岗位, 您所在的地区 → 所在地区).
 fn readers_words(wording: &str) -> String {
-    const ADDRESSED: [(&str, &str); 12] = [
+    let wording = ["您的", "您"]
+        .iter()
+        .find_map(|p| {
+            wording
+                .strip_prefix(p)
+                .filter(|rest| rest.chars().count() >= 2)
+                // 您对…是否了解 keeps its subject; 您向同事推荐… reads without it.
+                .filter(|rest| *p == "您的" || rest.starts_with('向'))
+        })
+        .unwrap_or(wording);
+    const ADDRESSED: [(&str, &str); 14] = [
         ("您所在的医院的", "医院"),
         ("您所在医院的", "医院"),
         ("您所在的医院", "医院"),
@@ -424,6 +472,8 @@ fn readers_words(wording: &str) -> String {
         ("您院", "医院"),
         ("贵单位的", "单位"),
         ("贵单位", "单位"),
+        ("您所在的", "所在"),
+        ("您所在", "所在"),
     ];
     let mut out = String::with_capacity(wording.len());
     let mut rest = wording;
@@ -528,6 +578,21 @@ mod tests {
             title("诊间支付（含医保移动支付）"),
             "诊间支付（含医保移动支付）"
         );
+        assert_eq!(title("您的岗位类别"), "岗位类别");
+        assert_eq!(title("您所在的地区"), "所在地区");
+        assert_eq!(
+            title("您向同事推荐本院信息系统的可能性有多大？"),
+            "向同事推荐本院信息系统的可能性"
+        );
+        assert_eq!(
+            title("请按重要性对以下改进方向排序"),
+            "改进方向按重要性排序"
+        );
+        assert_eq!(
+            title("请对以下因素按重要程度进行排序："),
+            "因素按重要程度排序"
+        );
+        assert_eq!(title("请排序"), "请排序");
         assert_eq!(title("时间：上午"), "时间：上午");
         assert_eq!(title("（请填写）"), "（请填写）");
     }

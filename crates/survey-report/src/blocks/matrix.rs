@@ -170,11 +170,15 @@ impl Block for MatrixBlock {
         }
         let mut notes = vec!["各行比例以回答该行的应答者（N）为基数".to_owned()];
         if let Some(s) = &scores {
-            notes.push(format!(
-                "均值按选项分值（{}…{}）计算",
-                s.iter().min().copied().unwrap_or_default(),
-                s.iter().max().copied().unwrap_or_default()
-            ));
+            // Each step with its score: which end is best is the reader's to see.
+            let steps: Vec<String> = qs[0]
+                .kind
+                .options()
+                .iter()
+                .zip(s)
+                .map(|(o, v)| format!("{}={v}", o.label.zh))
+                .collect();
+            notes.push(format!("均值按选项分值计算（{}）", steps.join("，")));
         }
         // The same rows' respondents missing from every row (a matrix shown by display logic)
         // are said once.
@@ -206,7 +210,11 @@ impl Block for MatrixBlock {
             caption: self.caption.clone(),
             title: None,
             style: if matches!(qs[0].kind, survey_schema::QuestionKind::Ordinal { .. }) {
-                ChartStyle::StackedScale
+                // Colours follow the scale's meaning, not the order the questionnaire lists it.
+                match scores.as_deref() {
+                    Some([first, .., last]) if first > last => ChartStyle::StackedScaleDown,
+                    _ => ChartStyle::StackedScale,
+                }
             } else {
                 ChartStyle::StackedBars
             },
