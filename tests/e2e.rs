@@ -607,6 +607,36 @@ fn a_crosswalk_naming_a_missing_question_or_option_is_located() {
             && !notes.iter().any(|n| n.contains("2026年起线上学习计入")),
         "{notes:?}"
     );
+    // What of the earlier survey is not compared is named in the appendix: the crosswalk's
+    // dropped questions and every other earlier choice question no question links to.
+    let typ = std::fs::read_to_string(r.out_dir.join("report.typ"))
+        .unwrap()
+        .replace("\"#\"", "");
+    let earlier: serde_json::Value = serde_json::from_str(&q).unwrap();
+    let crosswalk: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let linked: Vec<&str> = crosswalk["questions"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|l| l["from"].as_str())
+        .collect();
+    let mut unlinked = 0;
+    for section in earlier["sections"].as_array().unwrap() {
+        for question in section["questions"].as_array().unwrap() {
+            let choice = matches!(
+                question["kind"].as_str(),
+                Some("single_choice" | "multiple_choice" | "ordinal")
+            );
+            if choice && !linked.contains(&question["id"].as_str().unwrap()) {
+                unlinked += 1;
+            }
+        }
+    }
+    assert!(
+        typ.contains(&format!("以下{unlinked}题本次未再询问或题型已变，不作比较"))
+            && typ.contains("“参与调研的医院性质”"),
+        "the appendix does not name the {unlinked} earlier questions left uncompared"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -187,6 +187,13 @@ impl Block for Methodology {
             }
             para(cx, text);
         }
+        if !cx.waves.is_empty() {
+            sub(cx, "跨期比较");
+            let texts: Vec<String> = cx.waves.values().map(wave_paragraph).collect();
+            for t in texts {
+                para(cx, t);
+            }
+        }
         sub(cx, "基数与比例");
         for t in [
             "各表表头中的N为该题的基数：看到该题并作答的有效应答者人数。因显示条件未看到该题的应答者（未显示）与看到但未作答的应答者（未作答）均不计入基数；如有此类情况，表下注明人数。",
@@ -195,8 +202,11 @@ impl Block for Methodology {
             para(cx, t);
         }
         cx.push_deferred(Deferred::Orders, Element::Paragraph(Vec::new()));
-        if !cx.weights.is_empty() || !cx.protected.is_empty() {
-            sub(cx, "加权与小格保护");
+        match (cx.weights.is_empty(), cx.protected.is_empty()) {
+            (false, false) => sub(cx, "加权与小格保护"),
+            (false, true) => sub(cx, "加权"),
+            (true, false) => sub(cx, "小格保护"),
+            (true, true) => {}
         }
         for w in cx.weights.values() {
             let d = &cx.datasets[&w.dataset];
@@ -231,9 +241,17 @@ impl Block for Methodology {
             );
         }
         if !cx.protected.is_empty() {
+            // What can give a hidden count away: weighted figures only where there are weights.
+            let leaks = if cx.weights.is_empty() {
+                "精确的检验统计量也可能泄露被隐藏的人数，因此只给出p值所在的区间，仍会泄露时不给出。"
+            } else {
+                "同一选项按不同权重相加的加权比例和加权合计，以及精确的检验统计量，也可能泄露被隐藏的人数：前者在所有表中一并隐藏，后者只给出p值所在的区间，仍会泄露时不给出。"
+            };
             para(
                 cx,
-                "交叉表中人数少于阈值（一般为5）的单元格以“<5”显示，并隐藏必要的其他单元格（以“×”显示），使被隐藏的人数无法由合计反推；人数为0的单元格照常显示。同一选项按不同权重相加的加权比例和加权合计，以及精确的检验统计量，也可能泄露被隐藏的人数：前者在所有表中一并隐藏，后者只给出p值所在的区间，仍会泄露时不给出。生成报告时，把所有印出的数字放在一起，以整数线性规划和穷举检验确认每个被隐藏的单元格都不能被唯一推算，否则报告不予生成。",
+                format!(
+                    "交叉表中人数少于阈值（一般为5）的单元格以“<5”显示，并隐藏必要的其他单元格（以“×”显示），使被隐藏的人数无法由合计反推；人数为0的单元格照常显示。{leaks}生成报告时，把所有印出的数字放在一起，以整数线性规划和穷举检验确认每个被隐藏的单元格都不能被唯一推算，否则报告不予生成。"
+                ),
             );
         }
         sub(cx, "来源与可复现性");
@@ -258,6 +276,58 @@ impl Block for Methodology {
         cx.push_deferred(Deferred::Provenance, Element::Table(Box::new(table)));
         Ok(())
     }
+}
+
+/// What an earlier wave is compared on, and what of it is not: every choice question of the
+/// earlier questionnaire that no question of this wave is linked to is named (dropped, or
+/// changed beyond comparison), so that nothing of the earlier survey goes missing unsaid.
+fn wave_paragraph(w: &crate::waves::Wave) -> String {
+    let crosswalk = &w.links.crosswalk;
+    let linked: std::collections::HashSet<&str> = crosswalk
+        .questions
+        .values()
+        .filter_map(|l| l.from.as_deref())
+        .collect();
+    let choices: Vec<&survey_schema::Question> = w
+        .earlier
+        .questions()
+        .iter()
+        .filter(|q| q.kind.is_choice())
+        .collect();
+    let unlinked: Vec<String> = choices
+        .iter()
+        .filter(|q| !linked.contains(q.id.as_str()))
+        .map(|q| format!("“{}”", survey_schema::title(&q.text.zh)))
+        .collect();
+    let new = crosswalk
+        .questions
+        .values()
+        .filter(|l| l.from.is_none())
+        .count();
+    let mut t = format!(
+        "与{}调查比较的数字取自{}，两次调查的问题与选项按对照表逐一对应：本次有{}题与{}的问题对应",
+        w.label,
+        w.source_note,
+        linked.len(),
+        w.label
+    );
+    if new > 0 {
+        t.push_str(&format!("，{new}题为本次新增"));
+    }
+    t.push('。');
+    if unlinked.is_empty() {
+        t.push_str(&format!("{}调查的选择题均有对应。", w.label));
+    } else {
+        t.push_str(&format!(
+            "{}调查的{}道选择题中，以下{}题本次未再询问或题型已变，不作比较：{}。",
+            w.label,
+            choices.len(),
+            unlinked.len(),
+            unlinked.join("、")
+        ));
+    }
+    t.push_str("选项有增减、改名或合并的，在比较表下注明；新增的选项不与上次比较。");
+    t
 }
 
 /// The paragraph that states how the rows of the report's tables and figures are ordered.
