@@ -198,6 +198,32 @@ fn check_report(report: &Path) -> usize {
             "{readme}"
         );
     }
+    // Every coded variable of one name in two datasets whose codes mean other answers there is
+    // named under "Stacking datasets", from the codebooks read here; no other is.
+    for (i, (a, ca)) in codebooks.iter().enumerate() {
+        for (b, cb) in &codebooks[i + 1..] {
+            for va in &ca.variables {
+                let Some(vb) = cb.variables.iter().find(|v| v.name == va.name) else {
+                    continue;
+                };
+                let clash = va.values.iter().filter(|x| x.code >= 0).any(|x| {
+                    vb.values
+                        .iter()
+                        .find(|y| y.code == x.code)
+                        .is_none_or(|y| y.label != x.label)
+                });
+                let named = readme.contains(&format!("- `{}`: code", va.name));
+                assert_eq!(clash, named, "`{}` in `{a}` and `{b}`: {readme}", va.name);
+            }
+        }
+    }
+    if report.ends_with("chima-2025-data-security") {
+        assert!(
+            readme
+                .contains("- `hospital_level`: code 1 is «三级医院» in `main`, «三级甲等» in `ai`"),
+            "{readme}"
+        );
+    }
     let files = |ext: &str| -> Vec<PathBuf> {
         codebooks
             .iter()

@@ -31,6 +31,7 @@ pub fn write(
     std::fs::create_dir_all(dir).map_err(|e| io(dir, &e))?;
     let mut names = Vec::new();
     let mut cuts = Vec::new();
+    let mut books: Vec<(String, survey_microdata::codebook::Codebook)> = Vec::new();
     let tag = if identifying { ".CONFIDENTIAL" } else { "" };
     let mut readme = String::from(
         "# Respondent-level data\n\nEach dataset's cleaned, valid respondents, written by the CHIMA survey toolkit.\n\n",
@@ -89,6 +90,7 @@ pub fn write(
         )
         .map_err(|e| ReportError::Output(format!("dataset `{name}`: {e}")))?;
         names.extend([sav.0, dta.0, parquet.0]);
+        books.push((name.clone(), codebook.clone()));
         let file = format!("{stem}.codebook.json");
         std::fs::write(dir.join(&file), codebook.to_json())
             .map_err(|e| io(&dir.join(&file), &e))?;
@@ -148,6 +150,11 @@ pub fn write(
             ));
         }
     }
+    let clashes = same_names_other_meanings(&books);
+    if !clashes.is_empty() {
+        readme.push_str("\nStacking datasets (two waves, say): these variables have one name in two datasets but not one meaning for each code. Match such answers by their labels (or recode them with the report's crosswalk) before appending one file to the other:\n\n");
+        clashes.iter().for_each(|c| readme.push_str(c));
+    }
     if !cuts.is_empty() {
         readme.push_str("\nLong texts:\n\n");
         cuts.iter().for_each(|c| readme.push_str(c));
@@ -158,6 +165,67 @@ pub fn write(
     std::fs::write(dir.join("README.md"), readme).map_err(|e| io(&dir.join("README.md"), &e))?;
     names.push("README.md".into());
     Ok(names)
+}
+
+/// Variables of one name in two datasets whose codes stand for other answers (an option
+/// inserted, the options reordered) or that stand for another option: one line each.
+fn same_names_other_meanings(
+    books: &[(String, survey_microdata::codebook::Codebook)],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, (a, book_a)) in books.iter().enumerate() {
+        for (b, book_b) in &books[i + 1..] {
+            for va in &book_a.variables {
+                let Some(vb) = book_b.variables.iter().find(|v| v.name == va.name) else {
+                    continue;
+                };
+                let differ: Vec<String> = va
+                    .values
+                    .iter()
+                    .filter(|x| x.code >= 0)
+                    .filter_map(|x| {
+                        let then = vb.values.iter().find(|y| y.code == x.code);
+                        match then {
+                            Some(y) if y.label == x.label => None,
+                            Some(y) => Some(format!(
+                                "{} is «{}» in `{a}`, «{}» in `{b}`",
+                                x.code, x.label, y.label
+                            )),
+                            None => Some(format!(
+                                "{} is «{}» in `{a}`, unused in `{b}`",
+                                x.code, x.label
+                            )),
+                        }
+                    })
+                    .collect();
+                // A 0/1 variable of a multiple choice's option: named by the option's code.
+                let option_differs = va.values.is_empty()
+                    && vb.values.is_empty()
+                    && va.storage == survey_microdata::codebook::Storage::Numeric
+                    && va.option.is_some()
+                    && va.label != vb.label;
+                if !differ.is_empty() {
+                    let more = differ.len().saturating_sub(3);
+                    out.push(format!(
+                        "- `{}`: code {}{}.\n",
+                        va.name,
+                        differ[..differ.len().min(3)].join("; code "),
+                        if more > 0 {
+                            format!("; and {more} more")
+                        } else {
+                            String::new()
+                        }
+                    ));
+                } else if option_differs {
+                    out.push(format!(
+                        "- `{}`: «{}» in `{a}`, «{}» in `{b}`.\n",
+                        va.name, va.label, vb.label
+                    ));
+                }
+            }
+        }
+    }
+    out
 }
 
 fn io(p: &Path, e: &std::io::Error) -> ReportError {
