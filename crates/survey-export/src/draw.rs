@@ -47,7 +47,10 @@ pub fn document(d: &Document) -> Source {
             && matches!(
                 d.elements.get(i + 1),
                 Some(Element::KeepTogether(_) | Element::Figure(_))
-            );
+            )
+            // A tall chart (31 provinces) may not fit under them; they then stay where they
+            // are, rather than leave a part's title, or half a page, empty above them.
+            && !d.elements.get(i + 1).is_some_and(tall_chart);
         if lead {
             doc.line("#block(sticky: true, width: 100%)[");
             element(&mut doc, &mut st, e);
@@ -61,6 +64,21 @@ pub fn document(d: &Document) -> Source {
         chars: doc.chars().clone(),
         assets: st.assets,
     }
+}
+
+/// A chart of more than a dozen bars (or bars times series), which takes most of a page.
+fn tall_chart(e: &Element) -> bool {
+    let figure = match e {
+        Element::Figure(f) => Some(f.as_ref()),
+        Element::KeepTogether(inner) => inner.iter().find_map(|e| match e {
+            Element::Figure(f) => Some(f.as_ref()),
+            _ => None,
+        }),
+        _ => None,
+    };
+    figure.is_some_and(|f| {
+        f.style != ChartStyle::Donut && f.categories.len() * f.series.len().max(1) > 12
+    })
 }
 
 /// Every numbered figure of a document, each on a page of its own size, for charts as images:
@@ -862,8 +880,10 @@ fn donut(doc: &mut Doc, f: &PrintedFigure) -> String {
 
 /// Where a cover title too long for one line reads best broken: after a joining word or mark
 /// (与, 及, 、, ：) or before a closing word (调查, 情况), the two lines each fitting
-/// `per_line` full-width characters and as even as they can be; `None` when it fits or no such
-/// place exists (the line then breaks where it fills).
+/// `per_line` full-width characters and as even as they can be; failing those, before a word
+/// that starts a title's last part (使用, 满意度, 建设, 管理: 医务人员对医院信息系统 / 使用满意度
+/// 调查报告); `None` when it fits or no such place exists (the line then breaks where it
+/// fills, inside a word if it must).
 fn title_break(title: &str, per_line: f64) -> Option<usize> {
     let width = |s: &str| -> f64 {
         s.chars()
@@ -874,27 +894,52 @@ fn title_break(title: &str, per_line: f64) -> Option<usize> {
     if total <= per_line {
         return None;
     }
-    let mut best: Option<(f64, usize)> = None;
-    for (i, c) in title.char_indices() {
-        let after = i + c.len_utf8();
-        let places = [
-            ("与及和暨、：:，".contains(c)).then_some(after),
-            ["调查", "情况", "现状", "报告"]
-                .iter()
-                .any(|w| title[i..].starts_with(w))
-                .then_some(i),
-        ];
-        for at in places.into_iter().flatten() {
-            let (a, b) = (width(&title[..at]), width(&title[at..]));
-            if at > 0 && at < title.len() && a <= per_line && b <= per_line {
-                let off = (a - b).abs();
-                if best.is_none_or(|(o, _)| off < o) {
-                    best = Some((off, at));
+    let best_of = |places: &dyn Fn(usize, char) -> [Option<usize>; 2]| {
+        let mut best: Option<(f64, usize)> = None;
+        for (i, c) in title.char_indices() {
+            for at in places(i, c).into_iter().flatten() {
+                let (a, b) = (width(&title[..at]), width(&title[at..]));
+                if at > 0 && at < title.len() && a <= per_line && b <= per_line {
+                    let off = (a - b).abs();
+                    if best.is_none_or(|(o, _)| off < o) {
+                        best = Some((off, at));
+                    }
                 }
             }
         }
-    }
-    best.map(|(_, at)| at)
+        best.map(|(_, at)| at)
+    };
+    let before = |i: usize, words: &[&str]| words.iter().any(|w| title[i..].starts_with(w));
+    best_of(&|i, c| {
+        [
+            ("与及和暨、：:，".contains(c)).then_some(i + c.len_utf8()),
+            before(i, &["调查", "情况", "现状", "报告"]).then_some(i),
+        ]
+    })
+    .or_else(|| {
+        best_of(&|i, _| {
+            [
+                before(
+                    i,
+                    &[
+                        "使用",
+                        "满意度",
+                        "建设",
+                        "应用",
+                        "发展",
+                        "工作",
+                        "服务",
+                        "管理",
+                        "评估",
+                        "研究",
+                        "能力",
+                    ],
+                )
+                .then_some(i),
+                None,
+            ]
+        })
+    })
 }
 
 fn cover(doc: &mut Doc, st: &mut State, c: &Cover) {
@@ -1051,9 +1096,16 @@ mod tests {
         let at = title_break(t, 15.0).unwrap();
         assert_eq!(&t[at..], "情况调查报告");
         assert_eq!(title_break("医院数据安全调查报告", 15.0), None);
+        // No joining word: before a word that starts the title's last part.
+        let t = "医务人员对医院信息系统使用满意度调查报告";
+        let at = title_break(t, 15.0).unwrap();
+        assert_eq!(&t[..at], "医务人员对医院信息系统");
+        let t = "医院数据安全能力建设成熟度评估指标体系研究";
+        let at = title_break(t, 15.0).unwrap();
+        assert_eq!(&t[..at], "医院数据安全能力");
         // No place to break well: the line breaks where it fills.
         assert_eq!(
-            title_break("医院数据安全能力建设成熟度评估指标体系研究", 15.0),
+            title_break("医院数据安全成熟度评价指标体系及其验证研究报告书", 15.0),
             None
         );
         // Never one character alone on the second line.

@@ -2972,14 +2972,24 @@ fn narrative(qs: &[DraftQ]) -> String {
 }
 
 /// A heading from a question text: the text itself, cut at 40 characters.
+/// The longest heading drafted whole: two lines of a section heading.
+const HEADING_CHARS: usize = 60;
+
 fn heading(text: &str, key: &str) -> String {
     // Without the colon before the answer (您所在医院的等级是：) or a note on how to answer.
     let t: String = survey_schema::title(text)
         .chars()
         .filter(|c| *c != '\n')
         .collect();
-    if t.chars().count() > 40 {
-        format!("{}…", t.chars().take(39).collect::<String>())
+    // Up to two lines whole; a longer one is cut at its last clause mark (，；：、) that keeps
+    // at least 20 characters, never inside a word unless there is none.
+    let chars: Vec<char> = t.chars().collect();
+    if chars.len() > HEADING_CHARS {
+        let cut = (20..HEADING_CHARS)
+            .rev()
+            .find(|&i| "，；：、,;:".contains(chars[i]))
+            .unwrap_or(HEADING_CHARS - 1);
+        format!("{}…", chars[..cut].iter().collect::<String>())
     } else if t.is_empty() {
         format!("第{key}题")
     } else {
