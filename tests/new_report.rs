@@ -1718,3 +1718,55 @@ fn long_options_that_come_again_and_again_are_a_choice_not_free_text() {
     assert_eq!(question["kind"], "single_choice", "{question}");
     assert_eq!(question["options"].as_array().unwrap().len(), 4);
 }
+
+#[test]
+fn a_renamed_download_is_read_in_the_mode_its_answers_show() {
+    // 问卷星 names a download after its mode; renamed (下载.xlsx), the answers decide: a
+    // 按文本 file's matrix rows and blanks are one column each, as 按序号's options are, so the
+    // columns alone would say 按序号.
+    let base = tmp("renamed-files");
+    for (file, mode) in [
+        ("392817465_按文本_医院网络安全状况调查_308_308.xlsx", "text"),
+        ("392817465_按文本_医院网络安全状况调查_308_308.csv", "text"),
+        ("392817465_按序号_医院网络安全状况调查_308_308.xlsx", "code"),
+        ("392817465_按序号_医院网络安全状况调查_308_308.csv", "code"),
+    ] {
+        let ext = file.rsplit('.').next().unwrap();
+        let renamed = base.join(format!("下载-{mode}.{ext}"));
+        std::fs::copy(fixtures().join(file), &renamed).unwrap();
+        let dir = base.join(format!("draft-{mode}-{ext}"));
+        xtask::scaffold::new_report(&dir, &renamed, None, false).unwrap();
+        let mapping: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("import/main.mapping.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(mapping["mode"], mode, "{file} renamed");
+    }
+    // A 按文本 download with a matrix of two rows, one column each, renamed; and the same
+    // answers as 按序号 would write them.
+    let levels = ["三级甲等", "三级乙等", "二级"];
+    let steps = ["全面开展", "试点中", "未开展"];
+    for mode in ["text", "code"] {
+        let mut csv = String::from(
+            "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、互联网诊疗开展情况(挂号预约),2、(在线复诊)\n",
+        );
+        for i in 0..30 {
+            let (a, b, c) = (i % 3, i * 7 % 3, i * 5 % 3);
+            let cells = if mode == "text" {
+                [levels[a], steps[b], steps[c]].map(str::to_owned)
+            } else {
+                [a + 1, b + 1, c + 1].map(|n| n.to_string())
+            };
+            csv.push_str(&format!("{},{}\n", lead(i), cells.join(",")));
+        }
+        let renamed = base.join(format!("下载-matrix-{mode}.csv"));
+        std::fs::write(&renamed, csv).unwrap();
+        let dir = base.join(format!("draft-matrix-{mode}"));
+        xtask::scaffold::new_report(&dir, &renamed, None, false).unwrap();
+        let mapping: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("import/main.mapping.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(mapping["mode"], mode, "the matrix download, {mode}");
+    }
+}

@@ -781,9 +781,15 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         .unwrap_or_else(|| "export.csv".into());
     let hint_code = file_name.contains("按序号") || file_name.contains("按选项序号");
     let hint_text = file_name.contains("按文本");
-    // 问卷星 names the download after its mode; the name wins. Without it, one column per
-    // option (`N(选项)`) is taken for 按序号, though 按文本 downloads may have such columns too.
-    let code_mode = hint_code || (!hint_text && survey_import::headers::has_option_columns(&roles));
+    // 问卷星 names the download after its mode; the name wins. Without it (a renamed file),
+    // the answers say: one column per option (`N(选项)`) is 按序号's form of a multiple choice,
+    // but 按文本 writes a matrix's rows and a fill-in's blanks so too. So the questions of one
+    // column decide, when some look like choices: option numbers (1, 2, 3) are 按序号, option
+    // texts (三级甲等, 全面开展) 按文本.
+    let code_mode = hint_code
+        || (!hint_text
+            && survey_import::headers::has_option_columns(&roles)
+            && answers_read_as_codes(&roles, &rows).unwrap_or(true));
     // Option columns that are each a question of their own, keyed N.1, N.2 … (the mapping
     // then says so): those the questionnaire calls a matrix, a fill-in or a kind of its own,
     // and, without it, those holding neither choices (0/1) nor places (1…number of options)
@@ -2303,6 +2309,42 @@ fn decode_text(bytes: &[u8]) -> String {
 
 fn short(s: &str, n: usize) -> String {
     survey_import::shorten(s, n)
+}
+
+/// Whether the one-column questions that look like choices (a few answers, each given again
+/// and again) hold option numbers rather than option texts; `None` when none looks like one.
+fn answers_read_as_codes(roles: &[Role], rows: &[Vec<String>]) -> Option<bool> {
+    let (mut coded, mut worded) = (0usize, 0usize);
+    for (c, role) in roles.iter().enumerate() {
+        if !matches!(role, Role::Question { .. }) {
+            continue;
+        }
+        let answers: Vec<&str> = rows
+            .iter()
+            .filter_map(|r| r.get(c).map(|v| clean(v)))
+            .filter(|v| !v.is_empty() && !is_not_shown(v) && !is_skipped(v))
+            .collect();
+        let mut distinct: Vec<&str> = answers.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        // A choice: at most 40 answers, each given four times on average.
+        if answers.len() < 8 || distinct.len() > 40 || distinct.len() * 4 > answers.len() {
+            continue;
+        }
+        let numbers = distinct
+            .iter()
+            .filter(|v| {
+                let v = v.split('^').next().unwrap_or(v);
+                v.parse::<u32>().is_ok_and(|n| (1..=60).contains(&n))
+            })
+            .count();
+        if numbers == distinct.len() {
+            coded += 1;
+        } else if numbers == 0 {
+            worded += 1;
+        }
+    }
+    (coded + worded > 0).then_some(coded >= worded)
 }
 
 /// Options with codes `o1`, `o2`…; a "其他" option written with its fill-in note (其他【请注明】)
