@@ -1768,5 +1768,23 @@ fn a_renamed_download_is_read_in_the_mode_its_answers_show() {
         )
         .unwrap();
         assert_eq!(mapping["mode"], mode, "the matrix download, {mode}");
+        if mode == "text" {
+            // Headed by the rows alone (`2(挂号预约)`), as older downloads are: the matrix
+            // has no name, and is not named after its first row.
+            let bare = std::fs::read_to_string(&renamed).unwrap().replacen(
+                "2、互联网诊疗开展情况(挂号预约),2、(在线复诊)",
+                "2(挂号预约),2(在线复诊)",
+                1,
+            );
+            let renamed = base.join("下载-matrix-bare.csv");
+            std::fs::write(&renamed, bare).unwrap();
+            let dir = base.join("draft-matrix-bare");
+            xtask::scaffold::new_report(&dir, &renamed, None, false).unwrap();
+            let narrative = std::fs::read_to_string(dir.join("narrative/report.md")).unwrap();
+            assert!(
+                narrative.contains("## 第2题") && narrative.contains("caption = \"第2题\""),
+                "{narrative}"
+            );
+        }
     }
 }

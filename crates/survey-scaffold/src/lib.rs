@@ -2916,15 +2916,18 @@ fn narrative(qs: &[DraftQ]) -> String {
         let rows = matrix_of(k);
         if rows >= 2 {
             let ids: Vec<String> = shown[k..k + rows].iter().map(|r| toml_str(&r.id)).collect();
-            let stem = q.text.split(['：', ':']).next().unwrap_or(&q.text);
+            // The rows are worded «stem：row»; a header that gives only the row (`5(挂号预约)`)
+            // leaves the matrix unnamed, and the heading says which question it is.
+            let stem = q.text.split_once(['：', ':']).map_or("", |(s, _)| s);
+            let number = q.key.split_once('.').map_or(q.key.as_str(), |(n, _)| n);
             let _ = writeln!(
                 s,
                 "## {}\n\n本题为矩阵题，共{rows}个小题，各小题的回答分布见{{ref:fig:{}}}、{{ref:tbl:{}}}。\n\n@matrix {{questions = [{}], caption = {}}}\n",
-                heading(stem, &q.key),
+                heading(stem, number),
                 q.id,
                 q.id,
                 ids.join(", "),
-                toml_str(&heading(stem, &q.key)),
+                toml_str(&heading(stem, number)),
             );
             k += rows;
             continue;
