@@ -219,13 +219,7 @@ pub struct Plan {
 /// told from the first). The draft and the build both ask this, so a header the build refuses
 /// is never drafted.
 pub fn check_headers(headers: &[String], file: &Path) -> Result<(), ImportError> {
-    let err_col = |c: usize, message: String| ImportError {
-        file: file.to_owned(),
-        row: Some(1),
-        column: Some(column_name(c, headers)),
-        value: Some(headers[c].clone()),
-        message,
-    };
+    let err_col = |c: usize, message: String| header_error(headers, file, c, message);
     let mut first_seen: HashMap<&str, usize> = HashMap::new();
     for (c, h) in headers.iter().enumerate() {
         // A header is a question's number and wording: one of thousands of characters is
@@ -255,6 +249,17 @@ pub fn check_headers(headers: &[String], file: &Path) -> Result<(), ImportError>
     Ok(())
 }
 
+/// What is wrong with header `c`: row 1, that column, its text.
+fn header_error(headers: &[String], file: &Path, c: usize, message: String) -> ImportError {
+    ImportError {
+        file: file.to_owned(),
+        row: Some(1),
+        column: Some(column_name(c, headers)),
+        value: Some(headers[c].clone()),
+        message,
+    }
+}
+
 /// The longest header read (a question's number and wording, a matrix row's stem and row).
 pub const MAX_HEADER_CHARS: usize = 2_000;
 
@@ -267,13 +272,7 @@ impl Plan {
         file: &Path,
     ) -> Result<Plan, ImportError> {
         check_headers(headers, file)?;
-        let err_col = |c: usize, message: String| ImportError {
-            file: file.to_owned(),
-            row: Some(1),
-            column: Some(column_name(c, headers)),
-            value: Some(headers[c].clone()),
-            message,
-        };
+        let err_col = |c: usize, message: String| header_error(headers, file, c, message);
         let roles = crate::headers::classify(
             headers,
             &mapping.metadata,
