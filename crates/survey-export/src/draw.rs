@@ -37,7 +37,31 @@ pub fn document(d: &Document) -> Source {
         },
     );
     let mut st = State::default();
+    let mut skip = false;
     for (i, e) in d.elements.iter().enumerate() {
+        if std::mem::take(&mut skip) {
+            continue;
+        }
+        // A heading right before a table that checks its room is placed after the check, and
+        // the check counts it: the heading then moves on with the table's start, never left
+        // alone at a page's foot (it sticks to what follows, which would be the check).
+        if let (
+            Element::Heading {
+                level,
+                title,
+                outlined,
+                new_page: false,
+            },
+            Some(Element::Table(t)),
+        ) = (e, d.elements.get(i + 1))
+            && starts_where_it_fits(t)
+        {
+            let t_str = doc.str(title);
+            let heading = format!("#heading(level: {level}, outlined: {outlined}, {t_str})");
+            table_after(&mut doc, t, true, Some(&heading));
+            skip = true;
+            continue;
+        }
         // A one-line lead between a heading and its chart goes on with the chart, so that
         // the heading and its sentence are not left at the foot of a page (the heading
         // itself keeps to what follows it).
@@ -299,6 +323,20 @@ fn starts_where_it_fits(t: &PrintedTable) -> bool {
 /// A table with its number, caption and note. `keep_note`: a short table sticks to its note,
 /// so that the two move on together (not for a table kept with a chart).
 pub fn table(doc: &mut Doc, t: &PrintedTable, keep_note: bool) {
+    table_after(doc, t, keep_note, None)
+}
+
+/// The room a heading takes above a table: a section heading (13.5 pt) with its spacing.
+const HEADING_ROOM: f64 = 40.0;
+
+/// [`table`], with a heading (Typst) printed just before it, after its room check when it has
+/// one (which then counts the heading's room too).
+fn table_after(doc: &mut Doc, t: &PrintedTable, keep_note: bool, heading: Option<&str>) {
+    if !starts_where_it_fits(t)
+        && let Some(h) = heading
+    {
+        doc.line(h);
+    }
     // Labels take most of the width; running text shares the rest; numbers and codes are as
     // wide as they need.
     let columns: Vec<&str> = t
@@ -378,28 +416,36 @@ pub fn table(doc: &mut Doc, t: &PrintedTable, keep_note: bool) {
                 // It starts on the next page unless its caption, header and first rows fit
                 // on this one: never a caption and two rows at a page's foot.
                 doc.line(&format!(
-                    "#room-for(label(\"room-\" + {n}), {TEXT_WIDTH}pt, {})",
-                    grid_of(&lines[..LONG_TABLE_START_ROWS])
+                    "#room-for(label(\"room-\" + {n}), {TEXT_WIDTH}pt, {}, extra: {}pt)",
+                    grid_of(&lines[..LONG_TABLE_START_ROWS]),
+                    if heading.is_some() { HEADING_ROOM } else { 0.0 }
                 ));
+                if let Some(h) = heading {
+                    doc.line(h);
+                }
                 ("#[#show figure: set block(breakable: true)\n", "\n]")
             } else {
                 ("", "")
             };
             // A short table and its note are one unbreakable block: they move on together,
-            // never the note alone at the top of the next page.
-            let keep = keep_note && t.rows.len() <= LONG_TABLE_ROWS && t.note_text().is_some();
-            if keep {
-                doc.line("#block(breakable: false, width: 100%)[");
+            // never the note alone at the top of the next page. Short in rows, that is: one
+            // whose rows wrap to a page's height (a codebook) breaks as a long one does.
+            let short = !starts_where_it_fits(t);
+            let keep = keep_note && short && t.note_text().is_some();
+            if short {
+                doc.line("#whole-or-broken[");
             }
             doc.line(&format!(
                 "{open}#numbered(table, [#\"表\"], {n}, [{caption}], {grid}){}{close}",
                 label_for(NumberKind::Table, number)
             ));
-            if keep {
-                if let Some(n) = t.note_text() {
-                    note(doc, &n);
-                }
+            if keep && let Some(n) = t.note_text() {
+                note(doc, &n);
+            }
+            if short {
                 doc.line("]");
+            }
+            if keep {
                 return;
             }
         }
@@ -413,9 +459,13 @@ pub fn table(doc: &mut Doc, t: &PrintedTable, keep_note: bool) {
             if starts_where_it_fits(t) {
                 let marker = doc.marker("room-u");
                 doc.line(&format!(
-                    "#room-for({marker}, {TEXT_WIDTH}pt, {{ {size}{} }})",
-                    grid_of(&lines[..UNNUMBERED_START_ROWS])
+                    "#room-for({marker}, {TEXT_WIDTH}pt, {{ {size}{} }}, extra: {}pt)",
+                    grid_of(&lines[..UNNUMBERED_START_ROWS]),
+                    if heading.is_some() { HEADING_ROOM } else { 0.0 }
                 ));
+                if let Some(h) = heading {
+                    doc.line(h);
+                }
             }
             if compact {
                 doc.line(&format!("#block(breakable: true, {{ {size}{grid} }})"));

@@ -151,17 +151,30 @@ const STYLE: &str = r##"
 
 // Before a long table: a new page unless the table's start (its first rows under its header,
 // and its caption), laid out `width` wide, fits in what is left of this one. The caption's height is the template's
-// caption: a 9pt line and its spacing, 24pt.
+// caption: a 9pt line and its spacing, 24pt; `extra` is the room of a heading placed between
+// the check and the table.
 // Where it stands is read from a marker placed before it, in a block of no height of its
 // own: the block is laid out on this page, so the marker stays put when the break moves what
 // follows. (A bare marker travels with what follows it: the break would move the marker,
 // the check would then find room, and typst's layout would never settle.)
-#let room-for(marker, width, start) = {
+#let room-for(marker, width, start, extra: 0pt) = {
   block(width: 100%, height: 0pt, above: 0pt, below: 0pt)[#metadata(none)#marker]
   context {
-    let need = measure(start, width: width).height + 24pt
+    let need = measure(start, width: width).height + 24pt + extra
     let left = page.height - 2.5cm - locate(marker).position().y
     if left < need { pagebreak(weak: true) }
+  }
+}
+
+// A short table (with its note) kept whole on a page, unless it is taller than a page (rows
+// that wrap, as a codebook's do): then it breaks, its header repeated, rather than run over
+// the page's foot. Its height alone decides, not where it stands, so the layout settles.
+#let whole-or-broken(body) = context {
+  if measure(body, width: 447.9pt).height > 640pt {
+    show figure: set block(breakable: true)
+    block(breakable: true, width: 100%, body)
+  } else {
+    block(breakable: false, width: 100%, body)
   }
 }
 
