@@ -1717,6 +1717,15 @@ fn long_options_that_come_again_and_again_are_a_choice_not_free_text() {
     let question = &q["sections"][0]["questions"][0];
     assert_eq!(question["kind"], "single_choice", "{question}");
     assert_eq!(question["options"].as_array().unwrap().len(), 4);
+    // One question of four options: 36 of 40 hospitals answer as an earlier one did, by
+    // chance. A rule setting identical answers aside would leave 4; none is drafted.
+    let rules = std::fs::read_to_string(dir.join("cleaning/main.rules.json")).unwrap();
+    assert!(!rules.contains("duplicate_answers"), "{rules}");
+    let review = std::fs::read_to_string(dir.join("REVIEW.md")).unwrap();
+    assert!(
+        review.contains("36 of 40 submissions give exactly the answers of an earlier one"),
+        "{review}"
+    );
 }
 
 #[test]

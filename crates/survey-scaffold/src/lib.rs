@@ -2242,7 +2242,33 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             ));
         }
     }
-    rules.push(RuleSpec::DuplicateAnswers { keep: Keep::First });
+    // Identical answers mark a resubmission only where they are unlikely by chance: a short
+    // questionnaire of few options gives many hospitals the same answers.
+    let mut seen = std::collections::HashSet::new();
+    let alike = rows
+        .iter()
+        .filter(|r| {
+            let pattern: Vec<String> = qs
+                .iter()
+                .filter(|q| !q.identifying)
+                .map(|q| match q.coder {
+                    Coder::Number(c) | Coder::Text(c) => {
+                        r.get(c).map(|v| clean(v).to_owned()).unwrap_or_default()
+                    }
+                    _ => format!("{:?}", code(&q.coder, r)),
+                })
+                .collect();
+            !seen.insert(pattern)
+        })
+        .count();
+    if alike * 20 <= rows.len() {
+        rules.push(RuleSpec::DuplicateAnswers { keep: Keep::First });
+    } else {
+        guesses.push(format!(
+            "{alike} of {} submissions give exactly the answers of an earlier one: with so few questions or options that is chance, not resubmission, so no rule sets such submissions aside. Where identical answers do mark a resubmission, add `{{\"rule\": \"duplicate_answers\", \"keep\": \"first\"}}` to cleaning/main.rules.json.",
+            rows.len()
+        ));
+    }
     let rules = Rules {
         schema: None,
         rules,
@@ -2626,7 +2652,11 @@ fn typed_number(s: &str, unit: Option<char>) -> Option<f64> {
         .find(numeral.as_str())
         .map(|i| &s[i + numeral.len()..])
         .and_then(|rest| rest.chars().next());
-    if numeral.is_empty() || matches!(after, Some('百' | '千' | '万' | '亿')) {
+    // 一整天, 一些, 一般, 一直: words, not quantities.
+    if numeral.is_empty()
+        || matches!(after, Some('百' | '千' | '万' | '亿'))
+        || after.is_some_and(|c| "整些般直样起致切定同".contains(c))
+    {
         return None;
     }
     let chars: Vec<char> = numeral.chars().collect();
@@ -3205,6 +3235,9 @@ mod tests {
             ("十到二十", None),
             ("不清楚", None),
             ("一百", None),
+            ("一整天", None),
+            ("一般", None),
+            ("两小时", Some(2.0)),
         ] {
             assert_eq!(typed_number(typed, None), want, "{typed}");
         }
