@@ -164,6 +164,7 @@ pub fn data(root: &Path, n: u64, out: &Path, defects: Defects) -> Result<()> {
     let meta = |k: usize| Meta {
         row: k + 2,
         submitted_at: Some(wjx_time(k as u64)),
+        submitted_key: None,
         duration_secs: Some(if defects == Defects::Planted && k % 101 == 7 {
             30.0
         } else {

@@ -675,9 +675,12 @@ impl<'a> Cleaner<'a> {
             row: u32::try_from(meta.row).unwrap_or(u32::MAX),
             id: RespondentId::new(&rec.id),
             submitted: meta
-                .submitted_at
-                .as_deref()
-                .and_then(survey_import::wjx::parse_time)
+                .submitted_key
+                .or_else(|| {
+                    meta.submitted_at
+                        .as_deref()
+                        .and_then(survey_import::wjx::parse_time)
+                })
                 .unwrap_or(0),
             identifier,
             more_identifiers,

@@ -120,6 +120,7 @@ fn imported(subs: &[Sub]) -> Vec<Imported> {
                     "2025/3/{} {:02}:{:02}:00",
                     s.time.0, s.time.1, s.time.2
                 )),
+                submitted_key: None,
                 duration_secs: Some(s.secs),
                 source: None,
                 ip: None,

@@ -38,6 +38,7 @@ fn item(
         meta: Meta {
             row,
             submitted_at: Some(time.into()),
+            submitted_key: None,
             duration_secs: Some(secs),
             source: None,
             ip: None,

@@ -311,6 +311,34 @@ const LONG_TABLE_START_ROWS: usize = 5;
 /// The rows an unnumbered table's start keeps together with its header.
 const UNNUMBERED_START_ROWS: usize = 3;
 
+/// Whether a table's rows might wrap to more than most of a page: each row counted by its
+/// longest cell, a column holding about 40 characters a line shared among the columns (a
+/// label twice its share), a line about 13 pt. Generous, so that no table it passes runs over
+/// the page's foot.
+fn may_outgrow_page(t: &PrintedTable) -> bool {
+    let share = (40 / t.columns.len().max(1)).max(6);
+    let lines: usize = t
+        .rows
+        .iter()
+        .map(|r| {
+            r.cells
+                .iter()
+                .zip(&t.columns)
+                .map(|(c, col)| {
+                    let per_line = if col.kind == ColumnKind::Label {
+                        2 * share
+                    } else {
+                        share
+                    };
+                    c.text.chars().count().div_ceil(per_line).max(1)
+                })
+                .max()
+                .unwrap_or(1)
+        })
+        .sum();
+    lines * 13 > 480
+}
+
 /// Whether a table is preceded by a check of the room left on the page (`room-for`): a
 /// numbered table that may break, or an unnumbered one of more than a few rows.
 fn starts_where_it_fits(t: &PrintedTable) -> bool {
@@ -432,8 +460,13 @@ fn table_after(doc: &mut Doc, t: &PrintedTable, keep_note: bool, heading: Option
             // whose rows wrap to a page's height (a codebook) breaks as a long one does.
             let short = !starts_where_it_fits(t);
             let keep = keep_note && short && t.note_text().is_some();
-            if short {
+            // Typst measures the table to decide, which costs a layout: only for tables whose
+            // rows may wrap to a page; the others are kept whole as they are.
+            let measured = short && may_outgrow_page(t);
+            if measured {
                 doc.line("#whole-or-broken[");
+            } else if keep {
+                doc.line("#block(breakable: false, width: 100%)[");
             }
             doc.line(&format!(
                 "{open}#numbered(table, [#\"表\"], {n}, [{caption}], {grid}){}{close}",
@@ -442,7 +475,7 @@ fn table_after(doc: &mut Doc, t: &PrintedTable, keep_note: bool, heading: Option
             if keep && let Some(n) = t.note_text() {
                 note(doc, &n);
             }
-            if short {
+            if measured || keep {
                 doc.line("]");
             }
             if keep {

@@ -104,6 +104,9 @@ pub struct Meta {
     pub row: usize,
     /// Submission time as exported, e.g. `2026/4/18 08:00:00`.
     pub submitted_at: Option<String>,
+    /// The same time as a sortable key (`20260418080000`, [`wjx::parse_time`]), when the
+    /// reader has read it already (so that cleaning need not read it again).
+    pub submitted_key: Option<u64>,
     /// Completion time in seconds.
     pub duration_secs: Option<f64>,
     pub source: Option<String>,

@@ -1275,8 +1275,12 @@ impl Plan {
         put(&mut meta.submitted_at, self.submitted);
         // The duplicate rules keep the first or last submission by this time: one that cannot
         // be read would silently decide wrong.
-        if let (Some(c), Some(at)) = (self.submitted, &meta.submitted_at)
-            && parse_time(at).is_none()
+        meta.submitted_key = match (self.submitted, &meta.submitted_at) {
+            (Some(_), Some(at)) => parse_time(at),
+            _ => None,
+        };
+        if let (Some(c), Some(_)) = (self.submitted, &meta.submitted_at)
+            && meta.submitted_key.is_none()
         {
             return Err(err(
                 c,

@@ -46,15 +46,17 @@ fn expected() -> Vec<Record> {
 }
 
 fn meta(k: usize) -> Meta {
+    // A minute apart from 2026/4/18 08:00.
+    let at = format!(
+        "2026/4/{} {:02}:{:02}:00",
+        18 + (480 + k) / 1440,
+        (480 + k) / 60 % 24,
+        k % 60
+    );
     Meta {
         row: k + 2,
-        // A minute apart from 2026/4/18 08:00.
-        submitted_at: Some(format!(
-            "2026/4/{} {:02}:{:02}:00",
-            18 + (480 + k) / 1440,
-            (480 + k) / 60 % 24,
-            k % 60
-        )),
+        submitted_key: survey_import::wjx::parse_time(&at),
+        submitted_at: Some(at),
         duration_secs: Some(80.0 + k as f64),
         source: Some("手机提交".into()),
         ip: Some("192.0.2.7".into()),

@@ -96,6 +96,7 @@ fn meta(k: usize) -> Meta {
     Meta {
         row: k + 2,
         submitted_at: Some(format!("2026/4/18 08:{:02}:00", k % 60)),
+        submitted_key: Some(20260418080000 + (k % 60) as u64 * 100),
         duration_secs: Some(80.0 + k as f64),
         source: Some("手机提交".into()),
         ip: Some("192.0.2.7".into()),

@@ -283,6 +283,7 @@ pub fn submissions(
                 meta: Meta {
                     row: k + 2,
                     submitted_at: Some(dress.time.format("%Y/%-m/%-d %H:%M:%S").to_string()),
+                    submitted_key: None,
                     duration_secs: Some(dress.duration),
                     source: Some(sources[rng.random_range(0..sources.len())].into()),
                     ip: Some(ip),
