@@ -311,6 +311,18 @@ const LONG_TABLE_START_ROWS: usize = 5;
 /// The rows an unnumbered table's start keeps together with its header.
 const UNNUMBERED_START_ROWS: usize = 3;
 
+/// The room check before a table (`start`: its first rows, as Typst), and the heading that
+/// goes with the table, after the check, which counts its room.
+fn room_check(doc: &mut Doc, marker: &str, start: &str, heading: Option<&str>) {
+    doc.line(&format!(
+        "#room-for({marker}, {TEXT_WIDTH}pt, {start}, extra: {}pt)",
+        if heading.is_some() { HEADING_ROOM } else { 0.0 }
+    ));
+    if let Some(h) = heading {
+        doc.line(h);
+    }
+}
+
 /// Whether a table's rows might wrap to more than most of a page: each row counted by its
 /// longest cell, a column holding about 40 characters a line shared among the columns (a
 /// label twice its share), a line about 13 pt. Generous, so that no table it passes runs over
@@ -443,14 +455,12 @@ fn table_after(doc: &mut Doc, t: &PrintedTable, keep_note: bool, heading: Option
             let (open, close) = if starts_where_it_fits(t) {
                 // It starts on the next page unless its caption, header and first rows fit
                 // on this one: never a caption and two rows at a page's foot.
-                doc.line(&format!(
-                    "#room-for(label(\"room-\" + {n}), {TEXT_WIDTH}pt, {}, extra: {}pt)",
-                    grid_of(&lines[..LONG_TABLE_START_ROWS]),
-                    if heading.is_some() { HEADING_ROOM } else { 0.0 }
-                ));
-                if let Some(h) = heading {
-                    doc.line(h);
-                }
+                room_check(
+                    doc,
+                    &format!("label(\"room-\" + {n})"),
+                    &grid_of(&lines[..LONG_TABLE_START_ROWS]),
+                    heading,
+                );
                 ("#[#show figure: set block(breakable: true)\n", "\n]")
             } else {
                 ("", "")
@@ -491,14 +501,8 @@ fn table_after(doc: &mut Doc, t: &PrintedTable, keep_note: bool, heading: Option
             // A table that may break starts where its header and first rows fit.
             if starts_where_it_fits(t) {
                 let marker = doc.marker("room-u");
-                doc.line(&format!(
-                    "#room-for({marker}, {TEXT_WIDTH}pt, {{ {size}{} }}, extra: {}pt)",
-                    grid_of(&lines[..UNNUMBERED_START_ROWS]),
-                    if heading.is_some() { HEADING_ROOM } else { 0.0 }
-                ));
-                if let Some(h) = heading {
-                    doc.line(h);
-                }
+                let start = format!("{{ {size}{} }}", grid_of(&lines[..UNNUMBERED_START_ROWS]));
+                room_check(doc, &marker, &start, heading);
             }
             if compact {
                 doc.line(&format!("#block(breakable: true, {{ {size}{grid} }})"));
