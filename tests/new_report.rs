@@ -1794,6 +1794,11 @@ fn a_renamed_download_is_read_in_the_mode_its_answers_show() {
                 narrative.contains("## 第2题") && narrative.contains("caption = \"第2题\""),
                 "{narrative}"
             );
+            let review = std::fs::read_to_string(dir.join("REVIEW.md")).unwrap();
+            assert!(
+                review.contains("第2题: the download's header gives only the matrix's rows"),
+                "{review}"
+            );
         }
     }
 }

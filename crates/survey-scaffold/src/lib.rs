@@ -2276,7 +2276,12 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
     // The report and its narrative.
     let data_rel = format!("data/{file_name}");
     let report_toml = report_toml(&opts.id, &title, &data_rel);
-    let narrative = narrative(&qs);
+    let (narrative, unnamed) = narrative(&qs);
+    for number in unnamed {
+        guesses.push(format!(
+            "第{number}题: the download's header gives only the matrix's rows, not its wording, so its heading and caption read «第{number}题». Name it in narrative/report.md (the heading and the `@matrix` caption), or draft again with --questionnaire."
+        ));
+    }
     let review = review(
         opts,
         &file_name,
@@ -2881,7 +2886,9 @@ file = "narrative/report.md"
 
 /// A narrative skeleton: one sentence and a figure-and-table per tabulated question, every
 /// number a reference.
-fn narrative(qs: &[DraftQ]) -> String {
+/// The narrative, and the numbers of the matrices it could only call 第N题.
+fn narrative(qs: &[DraftQ]) -> (String, Vec<String>) {
+    let mut unnamed = Vec::new();
     let mut s = String::new();
     s.push_str("// Drafted by `cargo xtask new-report`: rewrite the sentences; keep numbers as {references}.\n\n@toc\n\n@part 01 {title = \"调查概况\"}\n\n本次调查共回收答卷{main.collected}份，按清洗规则剔除{main.excluded}份后，有效答卷{main.valid}份；各项规则剔除的答卷数如下表，规则的说明见附录。\n\n@funnel\n\n@part 02 {title = \"调查结果\"}\n\n");
     let mut numeric = Vec::new();
@@ -2950,6 +2957,9 @@ fn narrative(qs: &[DraftQ]) -> String {
             // leaves the matrix unnamed, and the heading says which question it is.
             let stem = q.text.split_once(['：', ':']).map_or("", |(s, _)| s);
             let number = q.key.split_once('.').map_or(q.key.as_str(), |(n, _)| n);
+            if survey_schema::title(stem).is_empty() {
+                unnamed.push(number.to_owned());
+            }
             let _ = writeln!(
                 s,
                 "## {}\n\n本题为矩阵题，共{rows}个小题，各小题的回答分布见{{ref:fig:{}}}、{{ref:tbl:{}}}。\n\n@matrix {{questions = [{}], caption = {}}}\n",
@@ -3043,7 +3053,7 @@ fn narrative(qs: &[DraftQ]) -> String {
         );
     }
     s.push_str("@part 附录 {title = \"方法与数据\"}\n\n@methodology {data_note = \"本报告的数据来自问卷星答卷下载。调查为网上自填，没有抽样设计，结果反映参与者的情况，不能直接推断总体。\"}\n\n@data_appendix\n");
-    s
+    (s, unnamed)
 }
 
 /// A heading from a question text: the text itself, cut at 40 characters.
