@@ -174,7 +174,9 @@ pub struct OptionChange {
     pub then: f64,
     /// now − then with its interval (0–1 scale).
     pub difference: Difference,
-    pub p_value: f64,
+    /// The test's p-value; `None` when both shares are 0% or both 100%, so there is nothing to
+    /// test (printed «—», never significant).
+    pub p_value: Option<f64>,
     pub level: f64,
 }
 
@@ -192,14 +194,14 @@ impl OptionChange {
             then: then.0 as f64 / then.1 as f64,
             difference,
             // Both shares 0 or both 1: no change to test.
-            p_value: prop_test(now.0, now.1, then.0, then.1, s.correct).map_or(1.0, |t| t.p_value),
+            p_value: prop_test(now.0, now.1, then.0, then.1, s.correct).map(|t| t.p_value),
             level: s.level,
         }
     }
 
     /// Whether the change is significant at the interval's level.
     pub fn significant(&self) -> bool {
-        self.p_value < 1.0 - self.level
+        self.p_value.is_some_and(|p| p < 1.0 - self.level)
     }
 
     /// 上升/下降 with the size, or 基本持平 when the change is not significant.
@@ -443,7 +445,9 @@ impl TrendFigure {
         match self {
             TrendFigure::Diff => signed_pp(c.difference.estimate),
             TrendFigure::Interval => signed_interval(c.difference.lower, c.difference.upper),
-            TrendFigure::P => survey_print::fmt::p_value(c.p_value),
+            TrendFigure::P => c
+                .p_value
+                .map_or_else(|| "—".to_owned(), survey_print::fmt::p_value),
             TrendFigure::Change => c.wording(),
             TrendFigure::Now => survey_print::fmt::percent_f64(c.now * 100.0, 1),
             TrendFigure::Then => survey_print::fmt::percent_f64(c.then * 100.0, 1),
@@ -505,4 +509,24 @@ pub fn resolve_trend(
                 r.question, r.option, wave.name
             )
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_test_when_both_waves_are_zero_or_all() {
+        for (now, then) in [((0, 120), (0, 95)), ((120, 120), (95, 95))] {
+            let c = OptionChange::unweighted(now, then, ChangeSettings::default());
+            assert_eq!(c.p_value, None, "{now:?} against {then:?}");
+            assert!(!c.significant());
+            assert_eq!(c.wording(), "基本持平");
+            assert_eq!(TrendFigure::P.of(&c), "—");
+        }
+        // One share apart from zero is tested as R's prop.test does: 5/120 against 0/95.
+        let c = OptionChange::unweighted((5, 120), (0, 95), ChangeSettings::default());
+        let p = c.p_value.expect("a test");
+        assert!((p - 0.044_103_91).abs() < 1e-7, "{p}");
+    }
 }

@@ -586,20 +586,7 @@ impl Block for CrossTabBlock {
                             p_band: None,
                             subject: None,
                         });
-                        format!(
-                            "Pearson χ²={}，df={}，{}{}",
-                            fmt::number_f64(chi.statistic, 2),
-                            chi.df,
-                            fmt::p_value(chi.p_value),
-                            if chi.small_expected {
-                                format!(
-                                    "；有期望频数小于5的单元格（最小{}），卡方近似可能不准确",
-                                    fmt::number_f64(chi.min_expected, 1)
-                                )
-                            } else {
-                                String::new()
-                            }
-                        )
+                        pearson_text(&chi)
                     }
                     None => "有效行或列不足两个，无法检验".to_owned(),
                 }
@@ -946,5 +933,37 @@ impl Block for WeightingSummaryBlock {
         };
         cx.push(Element::Table(Box::new(table)));
         Ok(())
+    }
+}
+
+/// Pearson's chi-square as a note prints it, with the warning when an expected count is
+/// below 5 (the approximation may then be poor).
+pub(crate) fn pearson_text(chi: &ChiSquare) -> String {
+    let mut t = format!(
+        "Pearson χ²={}，df={}，{}",
+        fmt::number_f64(chi.statistic, 2),
+        chi.df,
+        fmt::p_value(chi.p_value)
+    );
+    if chi.small_expected {
+        t.push_str(&format!(
+            "；有期望频数小于5的单元格（最小{}），卡方近似可能不准确",
+            fmt::number_f64(chi.min_expected, 1)
+        ));
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chi_square_note_warns_of_small_expected_counts() {
+        let big = survey_stats::hypothesis::pearson(&[vec![40.0, 60.0], vec![55.0, 45.0]]).unwrap();
+        assert!(!pearson_text(&big).contains("期望频数"));
+        let small = survey_stats::hypothesis::pearson(&[vec![1.0, 60.0], vec![3.0, 45.0]]).unwrap();
+        let t = pearson_text(&small);
+        assert!(t.contains("有期望频数小于5的单元格（最小1.8）"), "{t}");
     }
 }

@@ -153,10 +153,8 @@ impl Block for TrendBlock {
                             subject: None,
                         });
                         overall = Some(format!(
-                            "两次调查的分布是否相同：Pearson χ²={}，df={}，{}",
-                            fmt::number_f64(chi.statistic, 2),
-                            chi.df,
-                            fmt::p_value(chi.p_value)
+                            "两次调查的分布是否相同：{}",
+                            super::inference::pearson_text(&chi)
                         ));
                     }
                 }
@@ -251,7 +249,7 @@ impl Block for TrendBlock {
                             now,
                             then: then_p,
                             difference: diff,
-                            p_value: rs.f_p_value,
+                            p_value: Some(rs.f_p_value),
                             level: self.level,
                         })
                     });
@@ -328,7 +326,7 @@ impl Block for TrendBlock {
                     statistic: None,
                     df: None,
                     df2: None,
-                    p_value: Some(c.p_value),
+                    p_value: c.p_value,
                     p_band: None,
                     subject: Some(r.code.clone()),
                 });
@@ -386,7 +384,7 @@ impl Block for TrendBlock {
                             c.difference.upper * 100.0,
                             1,
                         ),
-                        Cell::p_value(c.p_value),
+                        c.p_value.map_or_else(Cell::missing, Cell::p_value),
                     ],
                     _ => vec![
                         Cell::text(&r.label),
