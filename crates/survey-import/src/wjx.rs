@@ -292,6 +292,7 @@ impl Plan {
                 && !mapping.questions.contains_key(&n)
                 && !mapping.rankings.contains_key(&n)
         });
+        let roles = rows_by_wording(roles, mapping, index);
         let by_key: HashMap<&str, usize> = mapping
             .questions
             .iter()
@@ -596,7 +597,30 @@ impl Plan {
                         ),
                     ));
                 }
-                (QuestionKind::MultipleChoice { .. }, None, Some(cols), _) => {
+                (QuestionKind::MultipleChoice { options, .. }, None, Some(cols), _) => {
+                    // Every option has its 0/1 column: one without would count as chosen by
+                    // nobody.
+                    if let Some((k, o)) = options
+                        .iter()
+                        .enumerate()
+                        .find(|(k, _)| !cols.iter().any(|&(_, oo)| oo == *k))
+                    {
+                        let n = mapping
+                            .questions
+                            .iter()
+                            .find(|(_, id)| **id == question.id)
+                            .map_or("N", |(n, _)| n.as_str());
+                        return Err(ImportError::file(
+                            file,
+                            format!(
+                                "option {} «{}» of `{}` has no column `{n}({})` in the export (its other options have one each): if a column was deleted, download the file again; if the download has the option under other words, add those words to the mapping's `option_aliases`; if the download never offered it, take it out of the questionnaire",
+                                k + 1,
+                                crate::shorten(&o.label.zh, 60),
+                                question.id,
+                                crate::shorten(&o.label.zh, 60),
+                            ),
+                        ));
+                    }
                     Slot::MultiCode { q, cols }
                 }
                 (QuestionKind::MultipleChoice { .. }, Some(col), None, WjxMode::Text) => {
@@ -639,8 +663,8 @@ impl Plan {
                     return Err(ImportError::file(
                         file,
                         format!(
-                            "question `{}` (问卷星 number {n}) has no column in the export",
-                            question.id
+                            "question `{}` (问卷星 number {n}) has no column in the export: if a column was deleted, download the file again; if this download does not carry the question, list \"{}\" in the mapping's `absent_questions`, which leaves it out of this dataset",
+                            question.id, question.id
                         ),
                     ));
                 }
@@ -1800,11 +1824,42 @@ fn wording_differences(
     by_key: &HashMap<&str, usize>,
 ) -> Vec<(usize, String)> {
     use crate::headers::Role;
-    let words = |s: &str| -> String { s.chars().filter(|c| c.is_alphanumeric()).collect() };
     let mut out = Vec::new();
     for (c, role) in roles.iter().enumerate() {
         let (key, text) = match role {
-            Role::Question { key, text, .. } if !key.contains('.') => (key.clone(), text),
+            Role::Question { key, text, .. } if key.contains('.') => {
+                // A row read by its place whose wording is not its question's, in a matrix
+                // whose other rows are their questions' (the rows could not be keyed by
+                // wording, see `rows_by_wording`).
+                let Some(&q) = by_key.get(key.as_str()) else {
+                    continue;
+                };
+                let label = words(row_label(text));
+                let row_of = |q: usize| words(&index.question(q).text.zh).ends_with(&label);
+                let number = key.split('.').next().unwrap_or_default();
+                let siblings_match = roles.iter().any(|r| {
+                    matches!(r, Role::Question { key: k, text: t, .. }
+                    if k != key && k.split('.').next() == Some(number)
+                        && by_key.get(k.as_str()).is_some_and(|&o| {
+                            let l = words(row_label(t));
+                            !l.is_empty() && words(&index.question(o).text.zh).ends_with(&l)
+                        }))
+                });
+                if !label.is_empty() && !row_of(q) && siblings_match {
+                    out.push((
+                        c,
+                        format!(
+                            "column {} is read as `{}` by its place among question {number}'s columns, but `{}` asks «{}»: if a column of this question was deleted or added, download the file again, or key `questions` in the mapping so that each column reads its own row",
+                            column_name(c, headers),
+                            index.question(q).id,
+                            index.question(q).id,
+                            crate::shorten(&index.question(q).text.zh, 40),
+                        ),
+                    ));
+                }
+                continue;
+            }
+            Role::Question { key, text, .. } => (key.clone(), text),
             Role::Option {
                 number,
                 text: Some(text),
@@ -1837,6 +1892,69 @@ fn wording_differences(
         ));
     }
     out
+}
+
+/// The row a matrix or fill-in column names: the text after the stem's `—` on the first
+/// column (`题干—行1`), the whole text on the others (`行2`).
+fn row_label(text: &str) -> &str {
+    text.rsplit('—').next().unwrap_or(text)
+}
+
+/// Letters and digits only.
+fn words(s: &str) -> String {
+    s.chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+/// Rows of a matrix (or blanks of a fill-in) are keyed `N.1`, `N.2` … by their place among the
+/// columns numbered N. When each column's row wording ends the text of exactly one question the
+/// mapping reads from `N.k`, and no two columns name the same one, the columns are keyed by
+/// that wording instead: a row column deleted from the download is then named as the row that
+/// is missing, rather than shifting the rows after it onto the wrong questions.
+fn rows_by_wording(
+    mut roles: Vec<crate::headers::Role>,
+    mapping: &Mapping,
+    index: &Index,
+) -> Vec<crate::headers::Role> {
+    use crate::headers::Role;
+    let mut groups: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (c, r) in roles.iter().enumerate() {
+        if let Role::Question { key, number, .. } = r
+            && key.contains('.')
+        {
+            groups.entry(*number).or_default().push(c);
+        }
+    }
+    for (number, cols) in groups {
+        let prefix = format!("{number}.");
+        let candidates: Vec<(&str, String)> = mapping
+            .questions
+            .iter()
+            .filter(|(k, _)| k.starts_with(&prefix))
+            .filter_map(|(k, qid)| Some((k.as_str(), words(&index.get(qid)?.text.zh))))
+            .collect();
+        let mut keys: Vec<&str> = Vec::new();
+        for &c in &cols {
+            let Role::Question { text, .. } = &roles[c] else {
+                unreachable!()
+            };
+            let label = words(row_label(text));
+            let mut hits = candidates
+                .iter()
+                .filter(|(_, w)| !label.is_empty() && w.ends_with(&label));
+            match (hits.next(), hits.next()) {
+                (Some((k, _)), None) if !keys.contains(k) => keys.push(k),
+                _ => break,
+            }
+        }
+        if keys.len() == cols.len() {
+            for (&c, k) in cols.iter().zip(keys) {
+                if let Role::Question { key, .. } = &mut roles[c] {
+                    *key = k.to_owned();
+                }
+            }
+        }
+    }
+    roles
 }
 
 /// Whether a header's wording is a question's: the same letters and digits, or one holding the

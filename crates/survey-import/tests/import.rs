@@ -983,3 +983,117 @@ fn a_gb18030_export_is_decided_from_its_start_and_checked_to_its_end() {
     assert!(fold(&mostly_utf8).is_err());
     assert!(first_error(&mostly_utf8).contains("the file is UTF-8 text"));
 }
+
+#[test]
+fn a_deleted_option_column_is_named_not_read_as_chosen_by_nobody() {
+    let idx = index();
+    let (mut h, mut r) = rows(&idx, WjxMode::Code, &expected());
+    // The second option column of question 5 (数据安全保护措施), deleted as in a spreadsheet.
+    let c = h
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| x.starts_with("5(") || x.starts_with("5、"))
+        .map(|(c, _)| c)
+        .nth(1)
+        .unwrap();
+    let gone = h.remove(c);
+    for row in &mut r {
+        row.remove(c);
+    }
+    let p = tmp("deleted-option-column.csv");
+    write_csv(&p, &h, &r, CsvEncoding::Utf8).unwrap();
+    let e = first_error(&p);
+    let label = survey_import::headers::whole_group(gone.trim_start_matches(['5', '、'])).unwrap();
+    assert!(
+        e.contains(&format!(
+            "option 2 «{label}» of `measures` has no column `5({label})` in the export"
+        )) && e.contains("download the file again"),
+        "{e}"
+    );
+}
+
+/// A matrix of three rows (问卷星's `N、题干—行1`, `N、行2` …) and the file's columns.
+fn matrix_read(
+    rows_in_file: &[&str],
+) -> Result<(survey_import::SourceInfo, Vec<Imported>), Vec<survey_import::ImportError>> {
+    let q = |id: &str, row: &str| {
+        format!(
+            r#"{{"id": "{id}", "text": "请评价以下方面：{row}", "kind": "single_choice", "options": [{{"code": "good", "label": "好"}}, {{"code": "poor", "label": "差"}}]}}"#
+        )
+    };
+    let questionnaire = format!(
+        r#"{{"id": "matrix-fixture", "title": "矩阵", "organisation": "CHIMA", "year": 2026, "language": "zh-CN", "sections": [{{"id": "s", "title": "一", "questions": [{}, {}, {}]}}]}}"#,
+        q("m_1", "甲制度"),
+        q("m_2", "乙技术"),
+        q("m_3", "丙运维")
+    );
+    let idx = survey_schema::parse_questionnaire(&questionnaire, Path::new("m.questionnaire.json"))
+        .unwrap();
+    let m = Mapping::parse(
+        r#"{"questionnaire": "matrix-fixture", "layout": "wjx", "mode": "text", "questions": {"1.1": "m_1", "1.2": "m_2", "1.3": "m_3"}}"#,
+        Path::new("m.mapping.json"),
+    )
+    .unwrap();
+    let mut h: Vec<String> = ["序号", "提交答卷时间", "所用时间"]
+        .map(String::from)
+        .to_vec();
+    for (k, row) in rows_in_file.iter().enumerate() {
+        h.push(if k == 0 {
+            format!("1、请评价以下方面—{row}")
+        } else {
+            format!("1、{row}")
+        });
+    }
+    // Respondent 1 rates the row 甲制度 好 and every other row 差.
+    let r: Vec<Vec<String>> = vec![
+        ["1", "2026/4/18 08:00:00", "100秒"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(
+                rows_in_file
+                    .iter()
+                    .map(|row| if *row == "甲制度" { "好" } else { "差" }.to_string()),
+            )
+            .collect(),
+    ];
+    let p = tmp(&format!("matrix-{}.csv", rows_in_file.join("-")));
+    write_csv(&p, &h, &r, CsvEncoding::Utf8).unwrap();
+    read_all(&idx, &m, Path::new("m.mapping.json"), &p, 5)
+}
+
+#[test]
+fn matrix_rows_are_read_by_their_wording() {
+    let code = |items: &[Imported], q: usize| match &items[0].record.values[q] {
+        Value::Choice(i) => *i,
+        v => panic!("{v:?}"),
+    };
+    // In the questionnaire's order, and with the rows in another order: 甲制度 is m_1 either way.
+    for order in [
+        ["甲制度", "乙技术", "丙运维"],
+        ["乙技术", "甲制度", "丙运维"],
+    ] {
+        let (_, items) = matrix_read(&order).unwrap();
+        assert_eq!(
+            [code(&items, 0), code(&items, 1), code(&items, 2)],
+            [0, 1, 1],
+            "{order:?}"
+        );
+    }
+    // A row's column deleted: the row is named, not the last one (the rows after it would
+    // otherwise shift onto the wrong questions).
+    let e = matrix_read(&["甲制度", "丙运维"]).unwrap_err()[0].to_string();
+    assert!(
+        e.contains("question `m_2` (问卷星 number 1.2) has no column in the export")
+            && e.contains("`absent_questions`"),
+        "{e}"
+    );
+    // A row the questionnaire does not have: read by its place, and said so.
+    let (info, _) = matrix_read(&["甲制度", "乙技术", "丁应急"]).unwrap();
+    assert!(
+        info.wording
+            .iter()
+            .any(|w| w.contains("«1、丁应急» is read as `m_3` by its place")),
+        "{:?}",
+        info.wording
+    );
+}
