@@ -726,6 +726,13 @@ fn a_matrix_drafts_as_one_table_of_its_rows() {
         .into_iter()
         .find(|t| t.kind == TableKind::NumericSummary)
         .unwrap();
+    // Rows are named as captions are, by the question's title, not its wording.
+    let labels: Vec<&str> = summary
+        .rows
+        .iter()
+        .map(|r| r.cells[0].text.as_str())
+        .collect();
+    assert_eq!(labels, ["向同行推荐本院系统的可能性", "信息科在编人数"]);
     let row = summary
         .rows
         .iter()
@@ -1801,4 +1808,83 @@ fn a_renamed_download_is_read_in_the_mode_its_answers_show() {
             );
         }
     }
+}
+
+#[test]
+fn a_question_the_download_does_not_carry_is_left_out_not_left_unanswered() {
+    // A download whose 意见建议 column was dropped: the build names the question and the way
+    // out, and with the question listed in `absent_questions` every submission stays valid (it
+    // used to be a question every record had left unanswered, and with a required question
+    // that set every submission aside).
+    let base = tmp("absent-question-download");
+    let mut csv = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院名称,2、医院级别,3、信息科人数,4、意见建议\n",
+    );
+    for i in 0..20 {
+        csv.push_str(&format!(
+            "{},医院{i},{},{},建议{i}\n",
+            lead(i),
+            ["三级", "二级"][i % 2],
+            i + 3
+        ));
+    }
+    let download = base.join("1_按文本_建议_20_20.csv");
+    std::fs::write(&download, &csv).unwrap();
+    let dir = base.join("report");
+    xtask::scaffold::new_report(&dir, &download, None, false).unwrap();
+    // Every hospital answered 意见建议: the draft makes it required.
+    let qpath = dir.join("questionnaires/main.questionnaire.json");
+    let q = survey_schema::load_questionnaire(&qpath).unwrap();
+    assert!(q.get("q4").unwrap().required);
+    // The column dropped from the file.
+    let data = std::fs::read_dir(dir.join("data"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "csv"))
+        .unwrap();
+    let dropped: String = std::fs::read_to_string(&data)
+        .unwrap()
+        .lines()
+        .map(|l| format!("{}\n", l.rsplit_once(',').unwrap().0))
+        .collect();
+    std::fs::write(&data, dropped).unwrap();
+    let typst = xtask::setup::typst().expect("the pinned typst (cargo xtask test installs it)");
+    let e = xtask::report::build(&root(), &dir, &base.join("out"), &typst, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("question `q4` (问卷星 number 4) has no column in the export")
+            && e.contains("list \"q4\" in the mapping's `absent_questions`"),
+        "{e}"
+    );
+    let mpath = dir.join("import/main.mapping.json");
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&mpath).unwrap()).unwrap();
+    m["absent_questions"] = serde_json::json!(["q4"]);
+    std::fs::write(&mpath, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+    // The drafted narrative names no free-text question, so nothing else needs an edit.
+    let r = xtask::report::build(&root(), &dir, &base.join("out"), &typst, None)
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let level = tables_of(&r.out_dir)
+        .tables
+        .into_iter()
+        .find(|t| t.questions == ["q2"])
+        .unwrap();
+    assert_eq!(level.base.unwrap().n, 20, "every submission valid");
+    assert!(excluded(&r.out_dir).is_empty());
+    // A rule that sets every submission aside leaves nothing to report: an error, not a
+    // report of 0 valid answers.
+    let rpath = dir.join("cleaning/main.rules.json");
+    let rules = std::fs::read_to_string(&rpath)
+        .unwrap()
+        .replace("\"seconds\": 100.0", "\"seconds\": 100000.0");
+    std::fs::write(&rpath, rules).unwrap();
+    let e = xtask::report::build(&root(), &dir, &base.join("out"), &typst, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("dataset `main`: the cleaning rules set aside all 20 submissions")
+            && e.contains("the first, row 2:"),
+        "{e}"
+    );
 }

@@ -134,7 +134,8 @@ pub struct Mapping {
     pub option_numbers: IndexMap<String, IndexMap<String, String>>,
     #[serde(default)]
     pub missing: MissingValues,
-    /// Questions of the questionnaire that the export does not carry (recorded as not shown).
+    /// Questions of the questionnaire that the export does not carry: a report leaves them out
+    /// of this dataset (they are questions of no record, not questions nobody answered).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub absent_questions: Vec<String>,
     /// Questions whose not-shown markers (`(跳过)`, `-3`) are read as shown but not answered,
@@ -220,7 +221,9 @@ impl Mapping {
                     "`{n}` is not a 问卷星 question number (`7`, or `7.2` for the second row of a matrix or blank)"
                 ));
             }
-            if index.get(qid).is_none() {
+            // A question the download does not carry may be left out of the questionnaire it is
+            // read with (`Index::without`).
+            if index.get(qid).is_none() && !self.absent_questions.contains(qid) {
                 problems.push(format!(
                     "question number {n} maps to `{qid}`, which is not a question of {}",
                     index.id()
@@ -252,6 +255,7 @@ impl Mapping {
             }
             for (label, qid) in options {
                 match index.get(qid) {
+                    None if self.absent_questions.contains(qid) => {}
                     None => problems.push(format!(
                         "rankings: option «{label}» of number {n} maps to `{qid}`, which is not a question of {}",
                         index.id()
@@ -276,6 +280,7 @@ impl Mapping {
         }
         for (qid, answers) in &self.number_answers {
             match index.get(qid) {
+                None if self.absent_questions.contains(qid) => {}
                 None => problems.push(format!(
                     "number_answers names `{qid}`, which is not a question of {}",
                     index.id()
@@ -308,6 +313,7 @@ impl Mapping {
                            problems: &mut Vec<String>| {
             for (qid, map) in table {
                 match index.get(qid) {
+                    None if self.absent_questions.contains(qid) => {}
                     None => problems.push(format!(
                         "{what} names `{qid}`, which is not a question of {}",
                         index.id()
@@ -324,12 +330,12 @@ impl Mapping {
         };
         check_codes("option_aliases", &self.option_aliases, &mut problems);
         check_codes("option_numbers", &self.option_numbers, &mut problems);
-        for (field, list) in [
-            ("absent_questions", &self.absent_questions),
-            ("skips_as_unanswered", &self.skips_as_unanswered),
-        ] {
+        // `absent_questions` may name questions left out of `index`; those that are no question
+        // at all are found where they are left out (`Index::without`), or as the question they
+        // were meant for having no column.
+        for (field, list) in [("skips_as_unanswered", &self.skips_as_unanswered)] {
             for qid in list {
-                if index.get(qid).is_none() {
+                if index.get(qid).is_none() && !self.absent_questions.contains(qid) {
                     problems.push(format!(
                         "{field} names `{qid}`, which is not a question of {}",
                         index.id()

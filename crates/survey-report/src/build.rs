@@ -405,6 +405,28 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
                 ));
             }
         }
+        // Nothing left to report: a rule or the questionnaire does not fit the download.
+        if f.valid == 0 && f.collected > 0 {
+            let first = d
+                .cleaning
+                .log()
+                .ok()
+                .and_then(|l| l.into_iter().next())
+                .map(|e| format!("; the first, row {}: {}", e.row, e.evidence))
+                .unwrap_or_default();
+            return Err(ReportError::Input(format!(
+                "dataset `{}`: the cleaning rules set aside all {} submissions ({}){first}. Check the questionnaire's required questions and display conditions against the download, and the rules in {}",
+                decl.name,
+                f.collected,
+                f.steps
+                    .iter()
+                    .filter(|s| s.excluded > 0)
+                    .map(|s| format!("«{}» {}", s.description, s.excluded))
+                    .collect::<Vec<_>>()
+                    .join("，"),
+                decl.cleaning
+            )));
+        }
         timings.import += d.timings.import;
         timings.clean += d.timings.clean;
         timings.aggregate += d.timings.aggregate;

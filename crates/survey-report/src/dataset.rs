@@ -62,6 +62,40 @@ impl Dataset {
     }
 }
 
+/// The questionnaire as this download carries it: the mapping's `absent_questions` left out,
+/// so that they are questions of no record (not questions every record leaves unanswered).
+fn without_absent(
+    index: Index,
+    mapping: &Mapping,
+    mpath: &std::path::Path,
+) -> Result<Index, ReportError> {
+    if mapping.absent_questions.is_empty() {
+        return Ok(index);
+    }
+    // The mapping fits the whole questionnaire first.
+    mapping
+        .check(&index, mpath)
+        .map_err(|e| ReportError::Input(e.to_string()))?;
+    index.without(&mapping.absent_questions).map_err(|issues| {
+        ReportError::Input(format!(
+            "{}: `absent_questions` leaves {} out of the questionnaire `{}`, but then {}",
+            mpath.display(),
+            mapping
+                .absent_questions
+                .iter()
+                .map(|q| format!("`{q}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            index.id(),
+            issues
+                .iter()
+                .map(|i| format!("{}: {}", i.location, i.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+    })
+}
+
 /// Each question's number in the download: the mapping's key for it, or its ranking's.
 fn numbers(mapping: &Mapping) -> std::collections::HashMap<String, String> {
     let mut out: std::collections::HashMap<String, String> = mapping
@@ -450,6 +484,7 @@ impl Dataset {
             .read_text(&decl.mapping)
             .map_err(ReportError::Input)?;
         let mapping = Mapping::parse(&text, &mpath).map_err(|e| input(&e))?;
+        let index = without_absent(index, &mapping, &mpath)?;
         let rpath = folder.shown(&decl.cleaning);
         let text = folder
             .read_text(&decl.cleaning)

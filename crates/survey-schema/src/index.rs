@@ -175,6 +175,28 @@ impl Index {
         &self.questionnaire
     }
 
+    /// The questionnaire without the questions `ids` names (a download that does not carry
+    /// them), checked again: a display condition on a question left out is an issue. Ids that
+    /// are not questions are issues too.
+    pub fn without(&self, ids: &[String]) -> Result<Index, Vec<SchemaIssue>> {
+        let unknown: Vec<SchemaIssue> = ids
+            .iter()
+            .filter(|id| !self.by_id.contains_key(id.as_str()))
+            .map(|id| SchemaIssue {
+                location: format!("question {id}"),
+                message: "is not a question of the questionnaire".into(),
+            })
+            .collect();
+        if !unknown.is_empty() {
+            return Err(unknown);
+        }
+        let mut q = self.questionnaire.clone();
+        for s in &mut q.sections {
+            s.questions.retain(|x| !ids.contains(&x.id));
+        }
+        Index::new(q)
+    }
+
     pub fn id(&self) -> &str {
         &self.questionnaire.id
     }

@@ -515,7 +515,7 @@ impl Block for NumericSummary {
             rows.push(PrintedRow::option(
                 qid,
                 vec![
-                    Cell::text(&q.text.zh),
+                    Cell::text(survey_schema::title(&q.text.zh)),
                     Cell::count(s.n),
                     f(s.mean, 2),
                     f(s.min, ends),
