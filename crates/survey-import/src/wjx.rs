@@ -1296,6 +1296,16 @@ impl Plan {
             }
         };
         meta.row = row;
+        // 问卷星 writes both on every submission: a row without them is a line added in a
+        // spreadsheet (合计, a note), and read as a submission it would be counted, and pass a
+        // time limit unjudged.
+        for (c, what) in [(self.submitted, "submission time"), (self.duration, "completion time")] {
+            if let Some(c) = c
+                && clean(cells.cell(c)).is_empty()
+            {
+                return Err(err(c, empty_time(what)));
+            }
+        }
         put(&mut meta.submitted_at, self.submitted);
         // The duplicate rules keep the first or last submission by this time: one that cannot
         // be read would silently decide wrong.
@@ -1955,6 +1965,14 @@ fn rows_by_wording(
         }
     }
     roles
+}
+
+/// Why a row without a submission or completion time (`what`) is refused: 问卷星 writes both on
+/// every submission.
+pub fn empty_time(what: &str) -> String {
+    format!(
+        "the {what} is empty, and 问卷星 writes one for every submission: if this row is no submission (a 合计 or a note added in a spreadsheet), delete it; if the file has no such times at all, delete the column"
+    )
 }
 
 /// Whether a header's wording is a question's: the same letters and digits, or one holding the

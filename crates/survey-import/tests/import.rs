@@ -1097,3 +1097,29 @@ fn matrix_rows_are_read_by_their_wording() {
         info.wording
     );
 }
+
+#[test]
+fn a_totals_row_without_times_is_no_submission() {
+    // A 合计 row added under the answers in a spreadsheet, and a row whose 所用时间 was cleared:
+    // counted as submissions they would add to the total, and pass a time limit unjudged.
+    let p = text_csv(|h, r| {
+        let c = h.iter().position(|x| x == "所用时间").unwrap();
+        r[2][c].clear();
+        let mut total = vec![String::new(); h.len()];
+        total[0] = "合计".into();
+        total[6] = format!("共{}家医院", r.len());
+        r.push(total);
+    });
+    let errors = import(&p).unwrap_err();
+    let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert!(
+        all[0].contains("row 4, column C «所用时间», value \"\": the completion time is empty"),
+        "{all:?}"
+    );
+    let last = all.last().unwrap();
+    assert!(
+        last.contains("row 6, column B «提交答卷时间», value \"\": the submission time is empty")
+            && last.contains("a 合计 or a note added in a spreadsheet"),
+        "{all:?}"
+    );
+}

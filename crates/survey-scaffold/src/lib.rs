@@ -751,8 +751,28 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
     }
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut total_rows = 0usize;
+    let times = [
+        (find("提交答卷时间"), "submission time"),
+        (find("所用时间"), "completion time"),
+    ];
     for r in table.rows {
-        let (_, cells) = r?;
+        let (row, cells) = r?;
+        // A line added in a spreadsheet (合计, a note) is no submission: drafted from, it
+        // would make every question look optional. The build refuses it so too.
+        for (c, what) in times {
+            if let Some(c) = c
+                && cells.get(c).is_none_or(|v| clean(v).is_empty())
+            {
+                return Err(survey_import::ImportError {
+                    file: opts.download.to_owned(),
+                    row: Some(row),
+                    column: Some(survey_import::table::column_name(c, &headers)),
+                    value: Some(String::new()),
+                    message: survey_import::wjx::empty_time(what),
+                }
+                .into());
+            }
+        }
         total_rows += 1;
         if rows.len() < MAX_ROWS {
             rows.push(cells);
