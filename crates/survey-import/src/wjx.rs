@@ -173,6 +173,10 @@ pub struct Plan {
     /// Columns whose header asks something other than the question their number maps them
     /// to (see [`wording_differences`]): the column and what to say.
     pub wording: Vec<(usize, String)>,
+    /// Questions with a display condition and their columns, in questionnaire order: a row
+    /// whose cells are all blank there, and for which the condition is false, was not shown
+    /// the question.
+    blank_unshown: Vec<(usize, Vec<usize>)>,
     file: PathBuf,
     headers: Vec<String>,
     id_col: usize,
@@ -718,7 +722,21 @@ impl Plan {
             }
         }
         let wording = wording_differences(index, headers, &roles, &by_key);
+        let mut blank_unshown: Vec<(usize, Vec<usize>)> = slots
+            .iter()
+            .filter_map(|slot| match slot {
+                Slot::Single { q, col }
+                | Slot::Number { q, col, .. }
+                | Slot::Text { q, col }
+                | Slot::MultiText { q, col } => Some((*q, vec![*col])),
+                Slot::MultiCode { q, cols } => Some((*q, cols.iter().map(|&(c, _)| c).collect())),
+                Slot::Rank { .. } | Slot::RankText { .. } => None,
+            })
+            .filter(|(q, _)| index.question(*q).show_if.is_some())
+            .collect();
+        blank_unshown.sort_by_key(|(q, _)| *q);
         Ok(Plan {
+            blank_unshown,
             wording,
             mode,
             file: file.to_owned(),
@@ -1165,6 +1183,16 @@ impl Plan {
             }
         }
         self.check_rankings(row, cells, &mut record.values)?;
+        // A blank cell is a skip marker lost (the file saved again by a spreadsheet or pandas):
+        // where the question's display condition is false for this row, it was not shown.
+        for (q, cols) in &self.blank_unshown {
+            if record.values[*q] == Value::Skipped
+                && cols.iter().all(|&c| clean(cells.cell(c)).is_empty())
+                && !index.display_condition_holds(record, *q)
+            {
+                record.values[*q] = Value::NotShown;
+            }
+        }
         for &q in &self.skips_as_unanswered {
             if record.values[q] == Value::NotShown {
                 record.values[q] = Value::Skipped;
@@ -1299,7 +1327,10 @@ impl Plan {
         // 问卷星 writes both on every submission: a row without them is a line added in a
         // spreadsheet (合计, a note), and read as a submission it would be counted, and pass a
         // time limit unjudged.
-        for (c, what) in [(self.submitted, "submission time"), (self.duration, "completion time")] {
+        for (c, what) in [
+            (self.submitted, "submission time"),
+            (self.duration, "completion time"),
+        ] {
             if let Some(c) = c
                 && clean(cells.cell(c)).is_empty()
             {

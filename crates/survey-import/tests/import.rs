@@ -1123,3 +1123,39 @@ fn a_totals_row_without_times_is_no_submission() {
         "{all:?}"
     );
 }
+
+#[test]
+fn a_blank_where_the_display_condition_is_false_was_not_shown() {
+    // The file saved again by a spreadsheet or pandas, its (跳过) markers now blank cells.
+    let idx = index();
+    let ai = idx.position("ai_uses").unwrap();
+    let uses = idx.position("uses_ai").unwrap();
+    let want = expected();
+    assert!(
+        want.iter().any(|r| r.values[ai] == Value::NotShown),
+        "the fixture has a respondent not shown ai_uses"
+    );
+    let p = text_csv(|_, r| {
+        for row in r.iter_mut() {
+            for cell in row.iter_mut() {
+                if cell == "(跳过)" {
+                    cell.clear();
+                }
+            }
+        }
+    });
+    let (_, items) = import(&p).unwrap();
+    let got: Vec<Record> = items.into_iter().map(|i| i.record).collect();
+    assert_eq!(got, want);
+    // A blank where the condition holds is shown and not answered.
+    let yes = want
+        .iter()
+        .position(|r| r.values[uses] == Value::Choice(0))
+        .unwrap();
+    let p = text_csv(|h, r| {
+        let c = h.iter().position(|x| x.starts_with("7、")).unwrap();
+        r[yes][c].clear();
+    });
+    let (_, items) = import(&p).unwrap();
+    assert_eq!(items[yes].record.values[ai], Value::Skipped);
+}
