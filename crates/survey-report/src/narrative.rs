@@ -345,6 +345,28 @@ fn runs(lines: &[(usize, String)], path: &Path) -> Result<Vec<Run>, NarrativeErr
                     buf.push('}');
                     i += 2;
                 }
+                // An input method in full-width mode types ｛｝: what reads as a reference is
+                // refused rather than printed as typed.
+                '｛' | '{'
+                    if chars[i + 1..]
+                        .iter()
+                        .position(|&x| x == '｝')
+                        .is_some_and(|end| {
+                            let inner = &chars[i + 1..i + 1 + end];
+                            !inner.is_empty()
+                                && inner.iter().any(|c| c.is_ascii_alphabetic())
+                                && inner
+                                    .iter()
+                                    .all(|c| c.is_ascii_alphanumeric() || "._:- ".contains(*c))
+                        }) =>
+                {
+                    return Err(NarrativeError {
+                        file: path.to_owned(),
+                        line,
+                        column: col,
+                        message: "a reference is written with the half-width braces `{` and `}`; this one has a full-width `｛` or `｝` (an input method in full-width mode types them)".into(),
+                    });
+                }
                 '{' => {
                     let end = chars[i + 1..]
                         .iter()
@@ -440,6 +462,28 @@ mod tests {
         let Para::List(items) = p[1] else { panic!() };
         assert_eq!(items.len(), 2);
         assert_eq!(items[1], vec![Run::Text("二是{字面}".into())]);
+    }
+
+    #[test]
+    fn full_width_braces_around_a_reference_are_refused() {
+        for text in [
+            "有效答卷｛main.q2.base｝份\n",
+            "有效答卷{main.q2.base｝份\n",
+        ] {
+            let e = Narrative::parse(text, Path::new("n.md")).unwrap_err();
+            assert_eq!((e.line, e.column), (1, 5), "{text}");
+            assert!(
+                e.message.contains("full-width `｛` or `｝`"),
+                "{}",
+                e.message
+            );
+        }
+        // Full-width braces around words are text.
+        let n = Narrative::parse("见｛附录一｝\n", Path::new("n.md")).unwrap();
+        let Para::Para(runs) = n.passage(None).unwrap()[0] else {
+            panic!()
+        };
+        assert_eq!(runs[0], Run::Text("见｛附录一｝".into()));
     }
 
     #[test]
