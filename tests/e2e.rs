@@ -741,3 +741,37 @@ fn a_question_with_a_trend_block_is_still_referred_to_by_its_id() {
         "{own} {trend}"
     );
 }
+
+#[test]
+fn the_codebook_says_what_the_weights_add_up_to() {
+    // Margins as shares give weights that average 1; as population counts, weights that add
+    // up to the population, and the codebook says so rather than «平均为1».
+    let weight_text = |out: &Path| -> String {
+        let tables: survey_print::TablesFile =
+            serde_json::from_str(&std::fs::read_to_string(out.join("tables.json")).unwrap())
+                .unwrap();
+        tables
+            .tables
+            .iter()
+            .flat_map(|t| &t.rows)
+            .find(|r| r.cells[0].text == "w_national")
+            .map(|r| r.cells[3].text.clone())
+            .expect("the codebook lists the weight")
+    };
+    let src = tmp("weight-scale-src");
+    copy_dir(&root().join("reports/chima-2026-ai-followup"), &src);
+    let out = tmp("weight-scale-out");
+    let shares = build(&src, &out).unwrap();
+    assert_eq!(weight_text(&shares.out_dir), "权重（平均为1）");
+    let m = src.join("weights/national.margins.json");
+    let text = std::fs::read_to_string(&m).unwrap();
+    let counts = text.replace(
+        r#"{"tertiary": 0.25, "secondary": 0.35, "other": 0.40}"#,
+        r#"{"tertiary": 2500, "secondary": 3500, "other": 4000}"#,
+    );
+    assert_ne!(counts, text);
+    std::fs::write(&m, counts).unwrap();
+    let counted = build(&src, &out).unwrap();
+    let t = weight_text(&counted.out_dir);
+    assert!(t.starts_with("权重（合计10,000，为总体规模；平均"), "{t}");
+}

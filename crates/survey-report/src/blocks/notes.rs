@@ -1,6 +1,8 @@
 //! Notes on the data: the cleaning funnel, the methodology note (with the files the report was
 //! built from), and the data appendix.
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
 use survey_aggregate::RowOrder;
 use survey_print::{
@@ -556,6 +558,33 @@ impl Block for CodebookBlock {
                 weight: Box::new(|_| 1.0),
             })
             .collect();
+        // What a weight variable sums to: margins given as shares give weights that average
+        // 1; margins given as population counts, weights that add up to the population.
+        let scale: HashMap<String, String> = cx
+            .weights
+            .values()
+            .filter(|w| w.dataset == name)
+            .map(|w| {
+                let (n, total) = w
+                    .patterns
+                    .counts
+                    .iter()
+                    .enumerate()
+                    .fold((0u64, 0.0), |(n, t), (p, &c)| {
+                        (n + c, t + c as f64 * w.calibration.weight(p))
+                    });
+                let text = if n == 0 || (total - n as f64).abs() <= 1e-6 * n as f64 {
+                    "权重（平均为1）".to_owned()
+                } else {
+                    format!(
+                        "权重（合计{}，为总体规模；平均{}）",
+                        survey_print::fmt::grouped(total, 0, 5),
+                        survey_print::fmt::number_f64(total / n as f64, 2)
+                    )
+                };
+                (format!("w_{}", w.name), text)
+            })
+            .collect();
         // The variables do not depend on the answers: flatten no records.
         let no_records: &[survey_schema::Record] = &[];
         let rankings: Vec<Vec<String>> = d.rankings.iter().map(|(_, qs)| qs.clone()).collect();
@@ -569,7 +598,10 @@ impl Block for CodebookBlock {
                 use survey_microdata::Role;
                 let values = match v.role {
                     Role::Id => "答卷编号".to_owned(),
-                    Role::Weight => "权重（平均为1）".to_owned(),
+                    Role::Weight => scale
+                        .get(&v.name)
+                        .cloned()
+                        .unwrap_or_else(|| "权重".to_owned()),
                     Role::Number => "数值".to_owned(),
                     Role::Text | Role::OtherText => "文本".to_owned(),
                     Role::Choice | Role::Dichotomy => v
