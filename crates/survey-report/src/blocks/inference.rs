@@ -319,7 +319,7 @@ impl Block for CrossTabBlock {
             &[NumberKind::Table],
             &[&self.row, &self.col],
         )?;
-        let rq = d.index.question(ri).text.zh.clone();
+        let rq = survey_schema::title(&d.index.question(ri).text.zh);
         let mut columns = vec![Column::new(rq, ColumnKind::Label)];
         let value_kind = match self.show {
             Show::Count => ColumnKind::Count,
@@ -865,7 +865,7 @@ impl Block for WeightingSummaryBlock {
             let text = d
                 .index
                 .get(&v.question)
-                .map(|q| q.text.zh.clone())
+                .map(|q| survey_schema::title(&q.text.zh))
                 .unwrap_or_else(|| v.question.clone());
             for (i, c) in v.categories.iter().enumerate() {
                 rows.push(PrintedRow::option(
@@ -882,7 +882,7 @@ impl Block for WeightingSummaryBlock {
         }
         let cal = &ws.calibration;
         let mut notes = vec![format!(
-            "总体结构来自{}；方法为有上下限的raking校准（与R survey包的calibrate函数相同）{}",
+            "总体结构来自{}；方法为raking校准（与R survey包的calibrate函数相同）{}",
             ws.spec.source,
             match ws.spec.bounds {
                 Some([lo, hi]) => format!(

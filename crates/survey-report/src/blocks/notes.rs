@@ -219,14 +219,14 @@ impl Block for Methodology {
                 .map(|q| {
                     d.index
                         .get(q)
-                        .map(|x| format!("“{}”", x.text.zh))
+                        .map(|x| format!("“{}”", survey_schema::title(&x.text.zh)))
                         .unwrap_or_else(|| q.clone())
                 })
                 .collect();
             para(
                 cx,
                 format!(
-                    "权重“{}”按{}的结构，对{}进行有上下限的raking校准（与R survey包calibrate函数的raking方法相同）：{}加权后各类别的比例与总体一致，达不到时不生成报告（或在用到权重的表下注明）。加权比例的置信区间与检验采用{}；某一子群（如某一级别）的比例在整个样本的设计中估计。",
+                    "权重“{}”按{}的结构，对{}进行raking校准（与R survey包calibrate函数的raking方法相同）：{}加权后各类别的比例与总体一致，达不到时不生成报告（或在用到权重的表下注明）。加权比例的置信区间与检验采用{}；某一子群（如某一级别）的比例在整个样本的设计中估计。",
                     w.label,
                     w.spec.source,
                     vars.join("、"),
@@ -236,7 +236,7 @@ impl Block for Methodology {
                             survey_print::fmt::number_f64(lo, 2),
                             survey_print::fmt::number_f64(hi, 2)
                         ),
-                        None => String::new(),
+                        None => "不设权重上下限，".to_owned(),
                     },
                     w.variance.zh()
                 ),
