@@ -425,6 +425,39 @@ fn pick_sheet(path: &Path, names: &[String], sheet: Option<&str>) -> Result<Stri
     }
 }
 
+/// The worksheets of a workbook, in order; `None` for a file that is no workbook.
+pub fn sheet_names(path: &Path) -> Option<Vec<String>> {
+    let mut head = [0u8; 8];
+    let got = File::open(path)
+        .and_then(|mut f| read_head(&mut f, &mut head))
+        .ok()?;
+    crate::encoding::workbook_kind(&head[..got])?;
+    calamine::open_workbook_auto(path)
+        .ok()
+        .map(|wb| wb.sheet_names())
+}
+
+/// Why a header row without the respondent id column `id` (`序号`) is refused, with what to do:
+/// the header row's first cells, and the workbook's sheets when it has several.
+pub fn no_id_column(path: &Path, headers: &[String], id: &str) -> String {
+    let first: Vec<String> = headers
+        .iter()
+        .take(3)
+        .map(|h| format!("«{}»", crate::shorten(h.trim(), 20)))
+        .collect();
+    let sheets = match sheet_names(path) {
+        Some(names) if names.len() > 1 => format!(
+            "; the workbook's sheets are {}, and the first is read unless the mapping's `sheet` names another",
+            names.join(", ")
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "the header row (row 1, starting {}) has no respondent id column «{id}»: a 问卷星 download's header is its first row and starts with 序号, 提交答卷时间, 所用时间; delete any line added above it{sheets}",
+        first.join(", ")
+    )
+}
+
 /// Up to `buf.len()` bytes from the start of `f`; how many were read.
 fn read_head(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     use std::io::Read;

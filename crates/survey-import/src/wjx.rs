@@ -240,6 +240,11 @@ pub fn check_headers(headers: &[String], file: &Path) -> Result<(), ImportError>
                 )
             });
         }
+        // Blank headers are each a column that cannot be placed (or a note line above the
+        // header row), said so where columns are placed.
+        if clean(h).is_empty() {
+            continue;
+        }
         if let Some(prev) = first_seen.insert(clean(h), c) {
             return Err(err_col(
                 c,
@@ -307,8 +312,8 @@ impl Plan {
             ImportError::file(
                 file,
                 format!(
-                    "has no respondent id column «{}» (set `respondent_id` in the mapping)",
-                    mapping.respondent_id
+                    "{}; if the id column has another name, set `respondent_id` in the mapping",
+                    crate::table::no_id_column(file, headers, &mapping.respondent_id)
                 ),
             )
         })?;
@@ -464,7 +469,7 @@ impl Plan {
                         ));
                     }
                     let o = *texts[q].get(option.as_str()).ok_or_else(|| {
-                        err_col(c, format!("option text «{}» is not an option of `{}` (add it to the mapping's option_aliases)", crate::shorten(option, 60), qq.id))
+                        err_col(c, format!("option text «{}» is not an option of `{}`: if the download offers an option the questionnaire lacks (one added during collection), add it to `{}`'s options in the questionnaire; if it is one of them in other words, map these words to it in the mapping's `option_aliases`", crate::shorten(option, 60), qq.id, qq.id))
                     })?;
                     let cols = multi_cols.entry(q).or_default();
                     if let Some(&(prev, _)) = cols.iter().find(|(_, oo)| *oo == o) {
@@ -495,6 +500,12 @@ impl Plan {
                         ));
                     }
                 }
+                Role::Unknown if clean(&headers[c]).is_empty() => {
+                    return Err(err_col(
+                        c,
+                        "this column has no header (row numbers a spreadsheet or pandas wrote, say): delete it, or list \"\" in the mapping's `ignore_columns` to read past it".into(),
+                    ));
+                }
                 Role::Unknown => {
                     // A metadata column under another header: say which the file lacks, so
                     // that it is named rather than read past (which would turn a rule such as
@@ -519,10 +530,28 @@ impl Plan {
                             clean(&headers[c])
                         )
                     };
+                    // `9.题干`, `9 题干`: a number with another mark than 问卷星's `、`.
+                    let h = clean(&headers[c]);
+                    let digits = h.find(|ch: char| !ch.is_ascii_digit()).unwrap_or(h.len());
+                    let typo = if digits > 0
+                        && h[digits..].starts_with(['.', '．', ',', '，', ' ', '　', ':', '：'])
+                    {
+                        let rest = h[digits..]
+                            .trim_start_matches(['.', '．', ',', '，', ' ', '　', ':', '：']);
+                        format!(
+                            "; a 问卷星 header numbers its question `{}、`: if this is question {}, correct the header to «{}、{}»",
+                            &h[..digits],
+                            &h[..digits],
+                            &h[..digits],
+                            crate::shorten(rest, 30)
+                        )
+                    } else {
+                        String::new()
+                    };
                     return Err(err_col(
                         c,
                         format!(
-                            "this column cannot be placed: it is neither a 问卷星 metadata column, nor `N、题干`, nor an option column `N、(选项)` / `第N题(选项)`{hint}; otherwise list it in the mapping's `ignore_columns` to read past it"
+                            "this column cannot be placed: it is neither a 问卷星 metadata column, nor `N、题干`, nor an option column `N、(选项)` / `第N题(选项)`{hint}{typo}; otherwise list it in the mapping's `ignore_columns` to read past it"
                         ),
                     ));
                 }
@@ -1480,6 +1509,28 @@ pub fn parse_number(s: &str) -> Option<f64> {
 /// `2026/4/18 08:00:00` or `2026-04-18 08:00` → `20260418080000`, which sorts as the times do
 /// (None when the text is not such a time, or a part is out of range).
 pub fn parse_time(s: &str) -> Option<u64> {
+    // An Excel date serial (days since 1899-12-30, the time a fraction of a day): what a
+    // spreadsheet leaves in a column that lost its date format, 46084.22 for 2026/3/3 5:17.
+    if let Ok(serial) = s.trim().parse::<f64>()
+        && (20_000.0..80_000.0).contains(&serial)
+    {
+        let mut secs = (serial * 86_400.0).round() as i64;
+        let days = secs.div_euclid(86_400) - 25_569; // days from 1970-01-01
+        secs = secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        return Some(
+            [
+                y as u64,
+                m,
+                d,
+                (secs / 3600) as u64,
+                (secs / 60 % 60) as u64,
+                (secs % 60) as u64,
+            ]
+            .iter()
+            .fold(0, |acc, &v| acc * 100 + v),
+        );
+    }
     let mut parts = [0u64; 6];
     let mut n = 0;
     for p in s
@@ -1500,6 +1551,21 @@ pub fn parse_time(s: &str) -> Option<u64> {
 }
 
 /// `80秒`, `80`, `1分20秒`, `1小时2分3秒` → seconds.
+/// The proleptic Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u64, u64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u64;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u64;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
 pub fn parse_duration(s: &str) -> Option<f64> {
     let s = clean(s);
     if let Some(n) = s.strip_suffix('秒')
@@ -2046,7 +2112,22 @@ fn numeric_markers_are_missing(
 
 #[cfg(test)]
 mod tests {
-    use super::{read_01, same_wording};
+
+    #[test]
+    fn excel_date_serials_read_as_times() {
+        // 2026/3/3 5:17:00, as Excel stores it when the column lost its date format.
+        assert_eq!(parse_time("46084.22013888889"), Some(20260303051700));
+        assert_eq!(
+            parse_time("46084.22013888889"),
+            parse_time("2026/3/3 5:17:00")
+        );
+        assert_eq!(parse_time("45658"), parse_time("2025-01-01 00:00"));
+        assert_eq!(parse_time("45747.999988"), parse_time("2025/3/31 23:59:59"));
+        // A count or a year is no date.
+        assert_eq!(parse_time("120"), None);
+        assert_eq!(parse_time("2026"), None);
+    }
+    use super::{parse_time, read_01, same_wording};
     use proptest::prelude::*;
 
     #[test]

@@ -1159,3 +1159,51 @@ fn a_blank_where_the_display_condition_is_false_was_not_shown() {
     let (_, items) = import(&p).unwrap();
     assert_eq!(items[yes].record.values[ai], Value::Skipped);
 }
+
+#[test]
+fn a_note_line_above_the_header_is_named_as_such() {
+    let p = text_csv(|h, r| {
+        r.insert(0, std::mem::take(h));
+        *h = vec![String::new(); r[0].len()];
+        h[0] = "注：数据导出于2026-03-09".into();
+    });
+    let e = first_error(&p);
+    assert!(
+        e.contains("the header row (row 1, starting «注：数据导出于2026-03-09»")
+            && e.contains("has no respondent id column «序号»")
+            && e.contains("delete any line added above it"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_column_without_a_header_says_how_to_read_past_it() {
+    // pandas' `to_excel` writes its index as a first column with no header.
+    let p = text_csv(|h, r| {
+        h.insert(0, String::new());
+        for (i, row) in r.iter_mut().enumerate() {
+            row.insert(0, i.to_string());
+        }
+    });
+    let e = first_error(&p);
+    assert!(
+        e.contains("row 1, column A, value \"\": this column has no header")
+            && e.contains("list \"\" in the mapping's `ignore_columns`"),
+        "{e}"
+    );
+    let mut m = mapping();
+    m.ignore_columns = vec![String::new()];
+    let (_, items) = read_all(&index(), &m, Path::new("m.json"), &p, 5).unwrap();
+    assert_eq!(items.len(), expected().len());
+}
+
+#[test]
+fn a_header_numbered_with_a_full_stop_is_named_as_a_typo() {
+    let p = text_csv(|h, _| h[7] = h[7].replacen('、', ".", 1));
+    let e = first_error(&p);
+    assert!(
+        e.contains("this column cannot be placed")
+            && e.contains("a 问卷星 header numbers its question `2、`: if this is question 2, correct the header to «2、"),
+        "{e}"
+    );
+}

@@ -745,8 +745,9 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
     let find = |name: &str| headers.iter().position(|h| clean(h) == name);
     if find("序号").is_none() {
         return Err(ScaffoldError::Other(format!(
-            "{}: has no 序号 column; a 问卷星 download (下载答卷数据) starts with 序号, 提交答卷时间, 所用时间 …",
-            opts.download.display()
+            "{}: {} (new-report drafts from the first sheet: move the download's sheet first, or save it as a file of its own)",
+            opts.download.display(),
+            survey_import::table::no_id_column(opts.download, &headers, "序号")
         )));
     }
     let mut rows: Vec<Vec<String>> = Vec::new();

@@ -401,7 +401,12 @@ impl<'a> Validator<'a> {
             ValidationErrorKind::Enum { .. } | ValidationErrorKind::Type { .. } => f(
                 Rule::WrongType,
                 format!(
-                    "{qid} is a {} question and takes {}",
+                    "{qid} is {} {} question and takes {}",
+                    if q.kind.name().starts_with(['a', 'e', 'i', 'o', 'u']) {
+                        "an"
+                    } else {
+                        "a"
+                    },
                     q.kind.name(),
                     expected(&q.kind)
                 ),
