@@ -357,6 +357,17 @@ fn a_failed_build_names_the_place_and_keeps_the_last_good_pdf() {
         "{e}"
     );
     assert_eq!(std::fs::read(good.out_dir.join("report.pdf")).unwrap(), pdf);
+    // A table referred to by a made-up key: the key it likely means, with its number.
+    std::fs::write(
+        &narr,
+        text.replace("{ref:tbl:llm_controls}", "{ref:tbl:table.llm_controls}"),
+    )
+    .unwrap();
+    let e = build(&src, &out).unwrap_err().to_string();
+    assert!(
+        e.contains("the report has no table numbered or keyed `table.llm_controls`; did you mean `llm_controls` ("),
+        "{e}"
+    );
     std::fs::write(&narr, &text).unwrap();
 
     // A spec error names the file, the block and the field.

@@ -33,7 +33,7 @@ pub enum CompileError {
     Failed(String),
     #[error("typst could not find a font the document asks for (the build only uses fonts/):\n{0}")]
     UnknownFont(String),
-    #[error("no font in {} has a glyph for {}. Such a character (an emoji, a private-use or newly encoded character) cannot be printed: change it where it comes from (the questionnaire, the data or the narrative, at the place shown), or add a font that has it to fonts/ and to the font lists in crates/survey-export/src/template.rs (see fonts/README.md)", dir.display(), describe(missing, places))]
+    #[error("no font in {} has a glyph for {}. Such a character (an emoji, a private-use or newly encoded character) cannot be printed: change it where it comes from (the questionnaire, the data or the narrative: the text it is in is shown), or ask for a font that has it to be added to the toolkit (fonts/README.md)", dir.display(), describe(missing, places))]
     Coverage {
         dir: PathBuf,
         missing: Vec<char>,

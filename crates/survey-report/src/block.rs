@@ -782,12 +782,41 @@ impl<'a> Context<'a> {
                     r.kind.en(),
                     ns.join(", ")
                 )),
-                (None, _) => errors.push(format!(
-                    "{}: the report has no {} numbered or keyed `{}`",
-                    r.at,
-                    r.kind.en(),
-                    r.target
-                )),
+                (None, _) => {
+                    // `crosstab.q3`, `表2.3.2`: the key or number it likely means.
+                    let near: Vec<String> = r
+                        .target
+                        .rsplit(['.', ':'])
+                        .next()
+                        .into_iter()
+                        .chain([r.target.trim_start_matches(['表', '图']).trim()])
+                        .filter(|k| *k != r.target)
+                        .filter_map(|k| {
+                            let ns = self.numbering.keys.get(&(r.kind, k.to_owned()));
+                            let numbered =
+                                self.numbering.used.contains_key(&(r.kind, k.to_owned()));
+                            match (ns, numbered) {
+                                (Some(ns), _) => Some(format!("`{k}` ({})", ns.join(", "))),
+                                (None, true) => Some(format!("`{k}`")),
+                                (None, false) => None,
+                            }
+                        })
+                        .collect();
+                    let hint = if near.is_empty() {
+                        format!(
+                            "; a {} is named by its number (`2.3.1`) or by a question id it shows",
+                            r.kind.en()
+                        )
+                    } else {
+                        format!("; did you mean {}?", near.join(" or "))
+                    };
+                    errors.push(format!(
+                        "{}: the report has no {} numbered or keyed `{}`{hint}",
+                        r.at,
+                        r.kind.en(),
+                        r.target
+                    ))
+                }
             }
         }
         // A trend reference prints what its question's comparison table prints (its level,

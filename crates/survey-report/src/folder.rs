@@ -132,7 +132,7 @@ impl Folder {
             }
             if p.components().any(|c| matches!(c, Component::ParentDir)) {
                 return Err(format!(
-                    "{rel}: `..` leads out of the report folder {}; files of a report must lie inside it",
+                    "{rel}: `..` leads out of the report folder {}; files of a report must lie inside it{hint}",
                     self.shown.display()
                 ));
             }
