@@ -787,3 +787,23 @@ fn the_codebook_says_what_the_weights_add_up_to() {
     let t = weight_text(&counted.out_dir);
     assert!(t.starts_with("权重（合计10,000，为总体规模；平均"), "{t}");
 }
+
+#[test]
+fn a_rebuild_says_it_took_the_exported_data_with_the_old_report() {
+    let src = root().join("reports/chima-2026-ai-followup");
+    let out = tmp("data-dropped");
+    let first = build(&src, &out).unwrap();
+    assert!(first.notes.is_empty(), "{:?}", first.notes);
+    let (data, _) = xtask::report::export_data(&src, &out, false).unwrap();
+    assert!(data.is_dir());
+    let again = build(&src, &out).unwrap();
+    assert!(!data.exists());
+    assert!(
+        again
+            .notes
+            .iter()
+            .any(|n| n.contains("the data/ folder written beside the earlier build")),
+        "{:?}",
+        again.notes
+    );
+}

@@ -299,6 +299,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             for w in &r.warnings {
                 eprintln!("typst: {w}");
             }
+            for n in &r.notes {
+                eprintln!("note: {n}");
+            }
             let out = r.out_dir.display();
             println!("built {}: {out}/report.pdf", r.id);
             println!(

@@ -14,6 +14,8 @@ pub struct Report {
     pub id: String,
     pub out_dir: PathBuf,
     pub warnings: Vec<String>,
+    /// What the user should know of the build besides typst's warnings.
+    pub notes: Vec<String>,
     pub timings: Timings,
 }
 
@@ -122,6 +124,9 @@ pub fn build_with(
         pb.finish_and_clear();
     }
     let out_dir = out_root.join(&built.spec.id);
+    // The data files an earlier `export-data` (or `--data`) wrote beside the report came from
+    // the earlier inputs: they go with it, and the user hears of it.
+    let data_dropped = extras.data.is_none() && out_dir.join("data").is_dir();
     let warnings = survey_report::write(
         &mut built,
         &Output {
@@ -132,10 +137,19 @@ pub fn build_with(
             internal: extras.internal,
         },
     )?;
+    let notes = if data_dropped {
+        vec![format!(
+            "the data/ folder written beside the earlier build (export-data or --data) went with it, being the earlier inputs' data; write it again with `export-data` or build with `--data` ({})",
+            out_dir.join("data").display()
+        )]
+    } else {
+        Vec::new()
+    };
     Ok(Report {
         id: built.spec.id.clone(),
         out_dir,
         warnings,
+        notes,
         timings: built.timings,
     })
 }
