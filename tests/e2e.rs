@@ -807,3 +807,71 @@ fn a_rebuild_says_it_took_the_exported_data_with_the_old_report() {
         again.notes
     );
 }
+
+#[test]
+fn the_narrative_cites_a_weighted_share_as_its_table_prints_it_and_never_a_hidden_one() {
+    let src = tmp("weighted-ref-src");
+    copy_dir(&root().join("reports/chima-2026-ai-followup"), &src);
+    let out = tmp("weighted-ref-out");
+    let narr = src.join("narrative/report.md");
+    let text = std::fs::read_to_string(&narr).unwrap();
+    let with = |sentence: &str| {
+        std::fs::write(
+            &narr,
+            text.replacen(
+                "@weighted_table uses_llm",
+                &format!("{sentence}\n\n@weighted_table uses_llm"),
+                1,
+            ),
+        )
+        .unwrap();
+    };
+    with(
+        "加权后，已上线大模型应用的医院占{weighted.national.uses_llm.yes.pct}（一位小数{weighted.national.uses_llm.yes.pct1}）。",
+    );
+    let r = build(&src, &out).unwrap();
+    let tables: survey_print::TablesFile =
+        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
+            .unwrap();
+    let printed = tables
+        .tables
+        .iter()
+        .find(|t| t.kind == survey_print::TableKind::Weighted && t.questions == ["uses_llm"])
+        .unwrap()
+        .rows
+        .iter()
+        .find(|r| r.code.as_deref() == Some("yes"))
+        .unwrap()
+        .cells[3]
+        .clone();
+    let CellValue::Percent { percent: value } = printed.value else {
+        panic!("{printed:?}")
+    };
+    let pdf = text_of(&r.out_dir.join("report.pdf"));
+    let want = format!(
+        "已上线大模型应用的医院占{}（一位小数{}）",
+        printed.text,
+        survey_print::fmt::percent_f64(value, 1)
+    );
+    assert!(squash(&pdf).contains(&squash(&want)), "{want}");
+    // A share the weighted table hides is not printed by the narrative either.
+    with("合规责任不清占{weighted.national.top_concern.compliance.pct}。");
+    let e = build(&src, &out).unwrap_err().to_string();
+    assert!(
+        e.contains("{weighted.national.top_concern.compliance.pct}: this weighted share is hidden"),
+        "{e}"
+    );
+    // Weights the report does not have, and a share no table prints.
+    with("{weighted.province.uses_llm.yes.pct}");
+    let e = build(&src, &out).unwrap_err().to_string();
+    assert!(
+        e.contains("unknown weights `province`; the report's weights are `national`"),
+        "{e}"
+    );
+    with("{weighted.national.governance.issued.pct}");
+    let e = build(&src, &out).unwrap_err().to_string();
+    assert!(
+        e.contains("the report prints no weighted share of `governance` with weights `national`; add `@weighted_table governance"),
+        "{e}"
+    );
+}

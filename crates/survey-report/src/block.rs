@@ -343,6 +343,20 @@ pub struct Context<'a> {
     /// Trend references printed as a placeholder until every block is built: they print the
     /// figures of their question's `@trend` table when the report has one.
     pending_trends: Vec<PendingTrend>,
+    /// Weighted references, printed as a placeholder until every block is built.
+    pending_weighted: Vec<PendingWeighted>,
+}
+
+/// A weighted reference (`{weighted.<weights>.<question>.<option>.pct}`) waiting for the whole
+/// document: it prints the share a `@weighted_table` printed, so that a share hidden there is
+/// never printed here.
+struct PendingWeighted {
+    placeholder: String,
+    weights: String,
+    question: String,
+    option: String,
+    decimals: u32,
+    at: String,
 }
 
 /// A trend reference waiting for the whole document: its placeholder text, what it names, what
@@ -458,6 +472,7 @@ impl<'a> Context<'a> {
             facts: Vec::new(),
             trends: Vec::new(),
             pending_trends: Vec::new(),
+            pending_weighted: Vec::new(),
         }
     }
 
@@ -665,6 +680,14 @@ impl<'a> Context<'a> {
                         at,
                     });
                 }
+                Run::Ref { expr, line, column } if expr.trim().starts_with("weighted.") => {
+                    let at = format!("{}:{line}:{column}: {{{expr}}}", file.display());
+                    let p = self
+                        .weighted_ref(expr.trim(), at.clone())
+                        .map_err(|e| format!("{at}: {e}"))?;
+                    out.push(Inline::text(p.placeholder.clone()));
+                    self.pending_weighted.push(p);
+                }
                 Run::Ref { expr, line, column } => match resolve(expr, self.datasets) {
                     Ok(Resolved::CrossRef { kind, target }) => {
                         self.refs.push(PendingRef {
@@ -688,6 +711,54 @@ impl<'a> Context<'a> {
             }
         }
         Ok(out)
+    }
+
+    /// Read `weighted.<weights>.<question>.<option>.pct` (or `pct1`, `pct0`), checking what it
+    /// names.
+    fn weighted_ref(&self, expr: &str, at: String) -> Result<PendingWeighted, String> {
+        let form =
+            "a weighted reference reads weighted.<weights>.<question>.<option>.pct (or pct1, pct0)";
+        let parts: Vec<&str> = expr.split('.').collect();
+        let [_, weights, question, option, stat] = parts.as_slice() else {
+            return Err(form.into());
+        };
+        let ws = self.weights.get(*weights).ok_or_else(|| {
+            format!(
+                "unknown weights `{weights}`; the report's weights are {}",
+                if self.weights.is_empty() {
+                    "none ([[weights]] in report.toml)".to_owned()
+                } else {
+                    self.weights
+                        .keys()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            )
+        })?;
+        let d = &self.datasets[&ws.dataset];
+        let q = d
+            .index
+            .get(question)
+            .ok_or_else(|| format!("dataset `{}` has no question `{question}`", ws.dataset))?;
+        if q.option_index(option).is_none() {
+            return Err(format!("`{question}` has no option `{option}`"));
+        }
+        let decimals = match *stat {
+            "pct" => 2,
+            "pct1" => 1,
+            "pct0" => 0,
+            other => return Err(format!("unknown statistic `{other}`; {form}")),
+        };
+        Ok(PendingWeighted {
+            // Private-use characters: no narrative text is taken for one.
+            placeholder: format!("\u{F8F2}{}\u{F8F3}", self.pending_weighted.len()),
+            weights: (*weights).to_owned(),
+            question: (*question).to_owned(),
+            option: (*option).to_owned(),
+            decimals,
+            at,
+        })
     }
 
     /// Write narrative: paragraphs, lists, headings, and directives (blocks written in the
@@ -851,6 +922,39 @@ impl<'a> Context<'a> {
                         .map(|(t, n)| format!("{n}: {t}"))
                         .collect::<Vec<_>>()
                         .join("; ")
+                )),
+            }
+        }
+        // A weighted reference prints the share its question's weighted table printed.
+        for p in &self.pending_weighted {
+            let printed = self.facts.iter().find_map(|f| match f {
+                Fact::WeightedShare {
+                    weights,
+                    question,
+                    option,
+                    percent,
+                    ..
+                } if *weights == p.weights && *question == p.question && *option == p.option => {
+                    Some(*percent)
+                }
+                _ => None,
+            });
+            match printed {
+                Some(x) => {
+                    texts.insert(
+                        p.placeholder.clone(),
+                        survey_print::fmt::percent_f64(x, p.decimals),
+                    );
+                }
+                None if self.protected.iter().any(|(_, q, o)| *q == p.question && *o == p.option) => {
+                    errors.push(format!(
+                        "{}: this weighted share is hidden («×») to protect small cells of a cross-table, so it cannot be printed here either",
+                        p.at
+                    ))
+                }
+                None => errors.push(format!(
+                    "{}: the report prints no weighted share of `{}` with weights `{}`; add `@weighted_table {} {{weights = \"{}\"}}` for the narrative to cite",
+                    p.at, p.question, p.weights, p.question, p.weights
                 )),
             }
         }

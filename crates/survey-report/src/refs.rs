@@ -14,6 +14,7 @@
 //! | `{main.law_training.yes.pct - main.law_training.no.pct}` | a difference, in percentage points (the narrative writes 个百分点 after it) |
 //! | `{ref:tbl:3.1.1}`, `{ref:fig:3.1.1}` | a cross-reference, printed 表3.1.1 / 图3.1.1 |
 //! | `{ref:tbl:law_awareness}` | the table (or `fig`: figure) of a question, by its id; its own table when a cross-table shows it too |
+//! | `{weighted.national.uses_llm.yes.pct}` (`pct1`, `pct0`) | a weighted share, as the report's `@weighted_table` of the question with those weights prints it (resolved in `crate::block`, never a share the table hides) |
 //! | `{trend.law_awareness.very.change}` (`diff`, `ci`, `p`, `now`, `then`) | the change since an earlier wave, as the question's `@trend` table prints it (its level, correction and weights), or by default ([`crate::waves::resolve_trend`]) |
 //!
 //! `pct` has two decimals, like the tables; `pct1` one; `pct0` none; all round half up.
