@@ -260,9 +260,28 @@ fn check_report(report: &Path) -> usize {
                     .iter()
                     .find(|f| f[0] == "label" && f[1] == file && f[2] == v.name)
                     .unwrap_or_else(|| panic!("{file}: no label of {}", v.name));
-                // Stata cuts variable labels at 80 characters, SPSS at 255 bytes.
+                // Stata cuts variable labels at 80 characters, SPSS at 255 bytes, the cut
+                // marked «…».
                 let shown: String = v.label.chars().take(40).collect();
                 assert!(label[3].starts_with(&shown), "{file} {}: {label:?}", v.name);
+                let (whole, cut) = if file.ends_with(".dta") {
+                    (
+                        v.label.chars().count() <= 80,
+                        label[3].chars().count() == 80,
+                    )
+                } else {
+                    (v.label.len() <= 255, label[3].len() <= 255)
+                };
+                assert!(
+                    if whole {
+                        label[3] == v.label
+                    } else {
+                        cut && label[3].ends_with('…')
+                    },
+                    "{file} {}: {label:?} of «{}»",
+                    v.name,
+                    v.label
+                );
                 for val in &v.values {
                     assert!(
                         r.facts.iter().any(|f| f[0] == "vlabel"

@@ -98,7 +98,12 @@ pub fn table_csv(t: &PrintedTable) -> Vec<u8> {
     if coded {
         header.push("code".into());
     }
-    header.extend(cols.iter().map(|(_, _, h)| inert(h).into_owned()));
+    // A header's line break (三级\n(N=255)) is one space in a CSV, which pandas and a
+    // spreadsheet read as one line.
+    header.extend(
+        cols.iter()
+            .map(|(_, _, h)| inert(&h.replace('\n', " ")).into_owned()),
+    );
     w.write_record(&header).expect("in-memory write");
     for r in &t.rows {
         let mut rec: Vec<String> = Vec::new();

@@ -42,9 +42,14 @@ const NOT_SHOWN_MV: MissingValue = MissingValue::A;
 const NOT_ANSWERED_MV: MissingValue = MissingValue::B;
 const NOT_RANKED_MV: MissingValue = MissingValue::C;
 
-/// Stata 118 limits labels to 80 *characters* (stored in 321 bytes).
+/// Stata 118 limits labels to 80 *characters* (stored in 321 bytes); a cut is marked «…».
 fn truncate_chars(s: &str, max_chars: usize) -> String {
-    s.chars().take(max_chars).collect()
+    if s.chars().count() <= max_chars {
+        return s.to_owned();
+    }
+    let mut t: String = s.chars().take(max_chars - 1).collect();
+    t.push('…');
+    t
 }
 
 #[derive(Clone, Copy)]

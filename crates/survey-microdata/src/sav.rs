@@ -33,6 +33,15 @@ pub fn truncate_bytes(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
+/// A label cut to `max` bytes on a UTF-8 boundary, the cut marked with «…» so that a reader
+/// knows the label goes on (the codebook has it whole).
+pub fn clip_label(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    format!("{}…", truncate_bytes(s, max - '…'.len_utf8()))
+}
+
 /// The dictionary of an export: the Arrow schema of its columns and the SPSS metadata.
 /// `created` (`YYYY-MM-DD HH:MM:SS`) goes into the header in place of the clock: same inputs,
 /// same bytes.
@@ -40,7 +49,7 @@ fn dictionary(ds: &Export, created: &str) -> (Arc<Schema>, SpssMetadata) {
     let mut fields = Vec::new();
     let mut meta = SpssMetadata {
         // The header's file label is 64 bytes.
-        file_label: truncate_bytes(&ds.label, 64).to_string(),
+        file_label: clip_label(&ds.label, 64),
         creation_time: created.to_owned(),
         ..Default::default()
     };
@@ -49,7 +58,7 @@ fn dictionary(ds: &Export, created: &str) -> (Arc<Schema>, SpssMetadata) {
         meta.variable_names.push(name.clone());
         // 255 bytes, cut on a UTF-8 boundary, is safe in every SPSS version.
         meta.variable_labels
-            .insert(name.clone(), truncate_bytes(&v.label, 255).to_string());
+            .insert(name.clone(), clip_label(&v.label, 255));
         meta.variable_measures.insert(
             name.clone(),
             match v.measure {
@@ -404,11 +413,6 @@ fn indexmap_labels(v: &[(i32, String)]) -> indexmap::IndexMap<Value, String> {
     v.iter()
         // SPSS value labels: 120 bytes max (ambers truncates at 120 bytes but
         // not on a character boundary, so do it here first).
-        .map(|(c, l)| {
-            (
-                Value::Numeric(*c as f64),
-                truncate_bytes(l, 120).to_string(),
-            )
-        })
+        .map(|(c, l)| (Value::Numeric(*c as f64), clip_label(l, 120)))
         .collect()
 }

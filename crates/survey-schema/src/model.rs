@@ -372,6 +372,22 @@ impl Questionnaire {
 /// verb (`运维模式是：` → `运维模式`).
 pub fn title(wording: &str) -> String {
     let addressed = readers_words(wording.trim());
+    // 以下/下列 points at the questionnaire's list (贵院以下智慧服务的建设成效): a title stands
+    // without it. After a number it is a bound (50人以下) and stays.
+    let addressed = {
+        let mut t = addressed;
+        for unit in ["医院", "单位", "本院"] {
+            for pointer in ["以下", "下列"] {
+                // 医院以下方面的落实情况 → 医院各方面的落实情况.
+                t = t.replace(&format!("{unit}{pointer}方面"), &format!("{unit}各方面"));
+                t = t.replace(&format!("{unit}{pointer}"), unit);
+            }
+        }
+        match ["以下", "下列"].iter().find_map(|p| t.strip_prefix(p)) {
+            Some(rest) if rest.chars().count() >= 4 => rest.to_owned(),
+            _ => t,
+        }
+    };
     // A ranking's instruction names what is ranked and by what: 请按重要性对以下改进方向排序
     // → 改进方向按重要性排序.
     if let Some(ranked) = ranking_title(&addressed) {
@@ -572,7 +588,16 @@ mod tests {
         );
         assert_eq!(
             title("请评价贵院以下方面的落实情况："),
-            "医院以下方面的落实情况"
+            "医院各方面的落实情况"
+        );
+        // 以下 pointing at the questionnaire's list goes; as a bound it stays.
+        assert_eq!(
+            title("请评价贵院以下智慧服务的建设成效："),
+            "医院智慧服务的建设成效"
+        );
+        assert_eq!(
+            title("信息科人员在5人以下的原因"),
+            "信息科人员在5人以下的原因"
         );
         assert_eq!(
             title("诊间支付（含医保移动支付）"),

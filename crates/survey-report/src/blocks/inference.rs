@@ -427,7 +427,7 @@ impl Block for CrossTabBlock {
             Show::Count => "单元格为人数".to_owned(),
         }];
         if let Some(w) = ws {
-            notes.push(format!("比例和合计按权重“{}”加权，N为未加权人数", w.label));
+            notes.push(format!("比例和合计按权重“{}”加权", w.label));
         }
         if let Some(m) = self.intervals {
             notes.push(format!(
@@ -660,7 +660,11 @@ impl Block for CrossTabBlock {
         {
             notes.push(n);
         }
-        notes.push("N为同时回答两题的应答者。".to_owned());
+        notes.push(if ws.is_some() {
+            "N为同时回答两题的应答者人数（未加权）。".to_owned()
+        } else {
+            "N为同时回答两题的应答者。".to_owned()
+        });
         let t = PrintedTable {
             number: Some(number),
             caption: Some(self.caption.clone()),

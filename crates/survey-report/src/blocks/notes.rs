@@ -649,6 +649,14 @@ impl Block for CodebookBlock {
                 ]))
             })
             .collect::<Result<Vec<_>, String>>()?;
+        // The questions that identify respondents, by their titles: left out of the files.
+        let identifying: Vec<String> = d
+            .index
+            .questions()
+            .iter()
+            .filter(|q| q.identifying)
+            .map(|q| format!("“{}”", survey_schema::title(&q.text.zh)))
+            .collect();
         let table = PrintedTable {
             number: Some(number),
             caption: Some(self.caption.clone().unwrap_or_else(|| {
@@ -658,12 +666,19 @@ impl Block for CodebookBlock {
             rows,
             notes: vec![
                 format!(
-                    "数据文件由 cargo xtask export-data 写出（{}.sav、{}.dta、{}.parquet，以及 {}.codebook.json），各格式的变量名相同",
+                    "数据文件有SPSS、Stata和Parquet三种格式（{}.sav、{}.dta、{}.parquet，另附{}.codebook.json），各格式的变量名相同",
                     name, name, name, name
                 ),
                 "缺失值：−3（Stata 为 .a）表示因显示条件未看到该题，−2（.b）表示看到但未作答；Parquet 中二者为空值，并在该题的 __status 列中注明".into(),
                 "多选题每个选项为一个0/1变量，同题各变量组成SPSS多重响应集，共用该题的有效人数".into(),
-                "医院名称、统一社会信用代码等可识别信息不写入数据文件。".into(),
+                if identifying.is_empty() {
+                    "数据文件只含上表所列变量。".into()
+                } else {
+                    format!(
+                        "可识别应答者的{}不写入数据文件。",
+                        identifying.join("、")
+                    )
+                },
             ],
             ..PrintedTable::new(
                 TableKind::Variables,
