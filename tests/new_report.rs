@@ -1496,6 +1496,12 @@ fn a_text_download_with_a_multiple_choice_split_into_option_texts_builds() {
     let download = base.join("7_按文本_防护_30_30.csv");
     std::fs::write(&download, csv).unwrap();
     let out = draft_and_build(&download, None, "split-text");
+    // Its header gives no wording: REVIEW asks for one.
+    let review = std::fs::read_to_string(drafted("split-text").join("REVIEW.md")).unwrap();
+    assert!(
+        review.contains("`q2` (第2题): the download's header gives no wording for this question"),
+        "{review}"
+    );
     let t = tables_of(&out)
         .tables
         .into_iter()

@@ -532,6 +532,19 @@ fn scored(mut opts: Vec<ChoiceOption>) -> Vec<ChoiceOption> {
 
 /// Whether some option stands off the scale (不清楚, 说不清) while the others are on one: the
 /// options are ordered, but the question is no scale.
+/// A scale's option saying there is none of it (未参评, 暂无, 尚未开展), which the draft takes
+/// for its least step: a guess to confirm, for «not assessed» is no level below 0级.
+fn none_step_guess(id: &str, key: &str, labels: &[String]) -> Option<String> {
+    let none: Vec<&String> = labels
+        .iter()
+        .filter(|l| band_key(l).is_none() && means_none(l))
+        .collect();
+    let [l] = none.as_slice() else { return None };
+    Some(format!(
+        "`{id}` (第{key}题) is drafted as a scale whose least step is «{l}». If «{l}» is no step of the scale (not assessed, not applicable), make the question `single_choice` in the questionnaire, so that the data files do not rank it below the others."
+    ))
+}
+
 fn off_scale(labels: &[String]) -> bool {
     ordered(labels).is_none() && labels.iter().any(|l| outside_scale(l))
 }
@@ -1200,6 +1213,13 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 .unwrap_or_else(|| clean(&raw_text).to_owned()),
         };
         let text = if text.is_empty() {
+            // A matrix left unnamed is asked for where its narrative is drafted.
+            if !g.key.contains('.') {
+                guesses.push(format!(
+                    "`{id}` (第{}题): the download's header gives no wording for this question (its columns are headed by their options only), so its text, heading and caption read «第{}题». Write its wording into the questionnaire's `text` and narrative/report.md, or draft again with --questionnaire.",
+                    g.key, g.key
+                ));
+            }
             format!("第{}题", g.key)
         } else {
             text
@@ -1363,6 +1383,9 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                             && !off_scale(&labels);
                     let mut opts = options(&labels);
                     mark_other(&mut opts, &other_labels, codes);
+                    if scale && let Some(g) = none_step_guess(&id, &g.key, &labels) {
+                        guesses.push(g);
+                    }
                     (
                         if scale {
                             QuestionKind::Ordinal {
@@ -1695,6 +1718,9 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                                 g.key,
                                 labels.join(" / ")
                             ));
+                            if let Some(n) = none_step_guess(&id, &g.key, &labels) {
+                                guesses.push(n);
+                            }
                             "single choice on a scale (labels)".to_owned()
                         }
                         None => {
@@ -3227,6 +3253,15 @@ mod tests {
         .map(String::from)
         .to_vec();
         assert_eq!(ordinal_order(&labels), Some(vec![2, 3, 0, 1]));
+        // «Not assessed» drafted as the least level is a guess to confirm.
+        let levels: Vec<String> = ["未参评", "0级", "1级", "2级及以上"]
+            .map(String::from)
+            .to_vec();
+        assert!(
+            none_step_guess("q7", "7", &levels)
+                .is_some_and(|g| g.contains("least step is «未参评»"))
+        );
+        assert!(none_step_guess("q7", "7", &labels).is_none());
         let labels: Vec<String> = ["5–10万元", "50万元以上", "5万元以下", "10–50万元"]
             .map(String::from)
             .to_vec();
