@@ -507,7 +507,7 @@ fn table_after(doc: &mut Doc, t: &PrintedTable, keep_note: bool, heading: Option
             if compact {
                 doc.line(&format!("#block(breakable: true, {{ {size}{grid} }})"));
             } else {
-                doc.line(&format!("#block(below: 1.2em, {grid})"));
+                doc.line(&format!("#block(above: 1em, below: 1.2em, {grid})"));
             }
         }
     }

@@ -424,9 +424,9 @@ impl Block for DataAppendix {
             // The dataset's name tells questionnaires apart; with one, the title alone.
             let title = &d.index.questionnaire().title.zh;
             let heading = if cx.datasets.len() > 1 {
-                format!("{title}（{name}）")
+                format!("各题基数：{title}（{name}）")
             } else {
-                title.clone()
+                format!("各题基数：{title}")
             };
             sub(cx, &heading);
             // Questions go by their number in the download (题号) when the mapping gives
@@ -548,6 +548,14 @@ pub struct CodebookBlock {
 impl Block for CodebookBlock {
     fn build(&self, cx: &mut Context) -> Result<(), String> {
         let (name, d) = cx.dataset(self.dataset.as_deref())?;
+        sub(
+            cx,
+            &if cx.datasets.len() > 1 {
+                format!("数据文件（{name}）")
+            } else {
+                "数据文件".to_owned()
+            },
+        );
         let weights: Vec<survey_microdata::WeightColumn> = cx
             .weights
             .values()
