@@ -1020,6 +1020,17 @@ fn title_break(title: &str, per_line: f64) -> Option<usize> {
                         "评估",
                         "研究",
                         "能力",
+                        // Words a title is made of: a break before one never splits a word
+                        // (等级保护测/评 is what typst's own break did).
+                        "等级",
+                        "测评",
+                        "网络",
+                        "数据",
+                        "信息",
+                        "安全",
+                        "智慧",
+                        "互联网",
+                        "医院",
                     ],
                 )
                 .then_some(i),
@@ -1195,6 +1206,10 @@ mod tests {
             title_break("医院数据安全成熟度评价指标体系及其验证研究报告书", 15.0),
             None
         );
+        // Before a word the title is made of, not inside one (测/评).
+        let t = "2026年医院网络安全等级保护测评情况调查";
+        let at = title_break(t, 15.0).unwrap();
+        assert_eq!(&t[at..], "等级保护测评情况调查");
         // Never one character alone on the second line.
         let t = "医院 AI 应用数据安全治理跟踪调查";
         let at = title_break(t, 15.0).unwrap();
