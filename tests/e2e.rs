@@ -861,6 +861,21 @@ fn the_narrative_cites_a_weighted_share_as_its_table_prints_it_and_never_a_hidde
         e.contains("{weighted.national.top_concern.compliance.pct}: this weighted share is hidden"),
         "{e}"
     );
+    // A raking variable's weighted shares are its margins, printed in the weighting summary:
+    // never hidden.
+    std::fs::write(
+        &narr,
+        text.replacen(
+            "@weighted_table uses_llm",
+            "三级医院加权后占{weighted.national.level.tertiary.pct}。\n\n@weighted_table level {weights = \"national\", caption = \"医院级别：未加权与加权比较\"}\n\n@weighted_table uses_llm",
+            1,
+        ),
+    )
+    .unwrap();
+    let r = build(&src, &out).unwrap();
+    assert!(
+        squash(&text_of(&r.out_dir.join("report.pdf"))).contains(&squash("三级医院加权后占25.00%"))
+    );
     // Weights the report does not have, and a share no table prints.
     with("{weighted.province.uses_llm.yes.pct}");
     let e = build(&src, &out).unwrap_err().to_string();

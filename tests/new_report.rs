@@ -1893,4 +1893,20 @@ fn a_question_the_download_does_not_carry_is_left_out_not_left_unanswered() {
             && e.contains("the first, row 2:"),
         "{e}"
     );
+    // Nor data files of no respondent.
+    let e = xtask::report::export_data(&dir, &base.join("out"), false)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("set aside all 20 submissions"), "{e}");
+    // The column back while the mapping still lists the question as absent: said so.
+    std::fs::write(&data, &csv).unwrap();
+    let e = xtask::report::build(&root(), &dir, &base.join("out"), &typst, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(
+            "question 4 is in the download, but the mapping lists `q4` in `absent_questions`"
+        ),
+        "{e}"
+    );
 }

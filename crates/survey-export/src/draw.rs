@@ -505,7 +505,9 @@ fn table_after(doc: &mut Doc, t: &PrintedTable, keep_note: bool, heading: Option
                 room_check(doc, &marker, &start, heading);
             }
             if compact {
-                doc.line(&format!("#block(above: 1em, breakable: true, {{ {size}{grid} }})"));
+                doc.line(&format!(
+                    "#block(above: 1em, breakable: true, {{ {size}{grid} }})"
+                ));
             } else {
                 doc.line(&format!("#block(above: 1em, below: 1.2em, {grid})"));
             }

@@ -386,6 +386,13 @@ impl Plan {
         // mapping reads from another number, the download's numbers have likely shifted (a
         // question added or dropped), and that is what the message says.
         let not_mapped = |key: &str, c: usize| {
+            if let Some(qid) = mapping.questions.get(key)
+                && mapping.absent_questions.contains(qid)
+            {
+                return format!(
+                    "question {key} is in the download, but the mapping lists `{qid}` in `absent_questions` (questions the download does not carry): take it out of that list"
+                );
+            }
             let header = match &roles[c] {
                 crate::headers::Role::Question { text, .. } => Some(text.as_str()),
                 crate::headers::Role::Option { text, .. } => text.as_deref(),

@@ -202,12 +202,39 @@ pub fn load_datasets_with(
     let mut datasets = IndexMap::new();
     for decl in &spec.datasets {
         let keep = keep_records || spec.weights.iter().any(|w| w.dataset == decl.name);
-        datasets.insert(
-            decl.name.clone(),
-            Dataset::load(&folder, decl, &[], keep, None)?,
-        );
+        let d = Dataset::load(&folder, decl, &[], keep, None)?;
+        no_valid_submission(decl, &d)?;
+        datasets.insert(decl.name.clone(), d);
     }
     Ok((spec, folder, datasets))
+}
+
+/// Nothing left to report or export: the cleaning rules set every submission aside, which
+/// says a rule or the questionnaire does not fit the download.
+fn no_valid_submission(decl: &crate::DatasetDecl, d: &Dataset) -> Result<(), ReportError> {
+    let f = &d.cleaning.funnel;
+    if f.valid > 0 || f.collected == 0 {
+        return Ok(());
+    }
+    let first = d
+        .cleaning
+        .log()
+        .ok()
+        .and_then(|l| l.into_iter().next())
+        .map(|e| format!("; the first, row {}: {}", e.row, e.evidence))
+        .unwrap_or_default();
+    Err(ReportError::Input(format!(
+        "dataset `{}`: the cleaning rules set aside all {} submissions ({}){first}. Check the questionnaire's required questions and display conditions against the download, and the rules in {}",
+        decl.name,
+        f.collected,
+        f.steps
+            .iter()
+            .filter(|s| s.excluded > 0)
+            .map(|s| format!("«{}» {}", s.description, s.excluded))
+            .collect::<Vec<_>>()
+            .join("，"),
+        decl.cleaning
+    )))
 }
 
 /// Build a report folder into a computed document and its tables (no PDF yet).
@@ -405,28 +432,7 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
                 ));
             }
         }
-        // Nothing left to report: a rule or the questionnaire does not fit the download.
-        if f.valid == 0 && f.collected > 0 {
-            let first = d
-                .cleaning
-                .log()
-                .ok()
-                .and_then(|l| l.into_iter().next())
-                .map(|e| format!("; the first, row {}: {}", e.row, e.evidence))
-                .unwrap_or_default();
-            return Err(ReportError::Input(format!(
-                "dataset `{}`: the cleaning rules set aside all {} submissions ({}){first}. Check the questionnaire's required questions and display conditions against the download, and the rules in {}",
-                decl.name,
-                f.collected,
-                f.steps
-                    .iter()
-                    .filter(|s| s.excluded > 0)
-                    .map(|s| format!("«{}» {}", s.description, s.excluded))
-                    .collect::<Vec<_>>()
-                    .join("，"),
-                decl.cleaning
-            )));
-        }
+        no_valid_submission(decl, &d)?;
         timings.import += d.timings.import;
         timings.clean += d.timings.clean;
         timings.aggregate += d.timings.aggregate;

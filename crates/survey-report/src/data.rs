@@ -53,7 +53,7 @@ pub fn write(
             .filter(|w| w.dataset == *name)
             .map(|w| WeightColumn {
                 name: format!("w_{}", w.name),
-                label: format!("权重“{}”（{}）", w.label, w.spec.source),
+                label: format!("权重“{}”", w.label),
                 // Every respondent of the dataset was raked: each has a pattern.
                 weight: Box::new(move |r| w.calibration.weight(w.pattern(r).expect("raked"))),
             })
@@ -123,6 +123,23 @@ pub fn write(
             } else {
                 format!("| | left out of `{name}` as identifying: {} |\n", left_out.join(", "))
             });
+        }
+        for w in weights.values().filter(|w| w.dataset == *name) {
+            let (n, total) = w.total();
+            readme.push_str(&format!(
+                "| | `w_{}` of `{name}`: raked to {}; {} |\n",
+                w.name,
+                w.spec.source,
+                if w.average_one() {
+                    "the margins are shares, so the weights average 1 and add up to the respondents".to_owned()
+                } else {
+                    format!(
+                        "the margins are population counts, so the weights add up to the population, {} (mean {:.2} over {n} respondents): use them for totals, or divide by the mean for weights that average 1",
+                        survey_print::fmt::grouped(total, 0, 5),
+                        total / n as f64
+                    )
+                }
+            ));
         }
         for (qid, readings) in &d.number_answers {
             readme.push_str(&format!(

@@ -54,6 +54,24 @@ pub struct WeightSet {
 }
 
 impl WeightSet {
+    /// The respondents weighted and what their weights add up to: their number when the
+    /// margins are shares (weights average 1), the population when they are counts.
+    pub fn total(&self) -> (u64, f64) {
+        self.patterns
+            .counts
+            .iter()
+            .enumerate()
+            .fold((0u64, 0.0), |(n, t), (p, &c)| {
+                (n + c, t + c as f64 * self.calibration.weight(p))
+            })
+    }
+
+    /// Whether the weights average 1 (margins given as shares).
+    pub fn average_one(&self) -> bool {
+        let (n, total) = self.total();
+        n == 0 || (total - n as f64).abs() <= 1e-6 * n as f64
+    }
+
     /// The weight pattern of a respondent.
     pub fn pattern(&self, r: &Record) -> Option<usize> {
         let cats: Option<Vec<usize>> = self

@@ -751,7 +751,10 @@ impl Block for WeightedTable {
                 .position(|x| x.code == row.code)
                 .expect("same question");
             let wp = est.proportion(o);
-            let (share, interval) = if cx.is_protected(name, &self.question, &row.code) {
+            // A raking variable's weighted shares are its margins, which the weighting summary
+            // prints: nothing to hide.
+            let raked = ws.spec.margins.contains_key(&self.question);
+            let (share, interval) = if !raked && cx.is_protected(name, &self.question, &row.code) {
                 hidden += 1;
                 (
                     Cell::suppressed(SuppressionReason::Complementary, COMPLEMENTARY),

@@ -573,15 +573,8 @@ impl Block for CodebookBlock {
             .values()
             .filter(|w| w.dataset == name)
             .map(|w| {
-                let (n, total) = w
-                    .patterns
-                    .counts
-                    .iter()
-                    .enumerate()
-                    .fold((0u64, 0.0), |(n, t), (p, &c)| {
-                        (n + c, t + c as f64 * w.calibration.weight(p))
-                    });
-                let text = if n == 0 || (total - n as f64).abs() <= 1e-6 * n as f64 {
+                let (n, total) = w.total();
+                let text = if w.average_one() {
                     "权重（平均为1）".to_owned()
                 } else {
                     format!(
