@@ -1514,7 +1514,8 @@ pub fn parse_number(s: &str) -> Option<f64> {
 }
 
 /// `2026/4/18 08:00:00` or `2026-04-18 08:00` → `20260418080000`, which sorts as the times do
-/// (None when the text is not such a time, or a part is out of range).
+/// (None when the text is not such a time, or a part is out of range). An Excel date serial
+/// (`46084.2201…`) is the time it stands for.
 pub fn parse_time(s: &str) -> Option<u64> {
     // An Excel date serial (days since 1899-12-30, the time a fraction of a day): what a
     // spreadsheet leaves in a column that lost its date format, 46084.22 for 2026/3/3 5:17.
@@ -1557,7 +1558,6 @@ pub fn parse_time(s: &str) -> Option<u64> {
     Some(parts.iter().fold(0, |acc, &v| acc * 100 + v))
 }
 
-/// `80秒`, `80`, `1分20秒`, `1小时2分3秒` → seconds.
 /// The proleptic Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's
 /// `civil_from_days`).
 fn civil_from_days(z: i64) -> (i64, u64, u64) {
@@ -1573,6 +1573,7 @@ fn civil_from_days(z: i64) -> (i64, u64, u64) {
     (y, m, d)
 }
 
+/// `80秒`, `80`, `1分20秒`, `1小时2分3秒` → seconds.
 pub fn parse_duration(s: &str) -> Option<f64> {
     let s = clean(s);
     if let Some(n) = s.strip_suffix('秒')

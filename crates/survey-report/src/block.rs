@@ -946,7 +946,12 @@ impl<'a> Context<'a> {
                         survey_print::fmt::percent_f64(x, p.decimals),
                     );
                 }
-                None if self.protected.iter().any(|(_, q, o)| *q == p.question && *o == p.option) => {
+                None if self.protected.iter().any(|(d, q, o)| {
+                    *d == self.weights[&p.weights].dataset
+                        && *q == p.question
+                        && *o == p.option
+                }) =>
+                {
                     errors.push(format!(
                         "{}: this weighted share is hidden («×») to protect small cells of a cross-table, so it cannot be printed here either",
                         p.at
