@@ -618,6 +618,14 @@ impl Plan {
                 }
             }
         }
+        // A question's number in the download, as the mapping keys it.
+        let number_of = |qid: &str| {
+            mapping
+                .questions
+                .iter()
+                .find(|(_, id)| id.as_str() == qid)
+                .map(|(n, _)| n.as_str())
+        };
         let in_ranking: Vec<bool> = (0..index.len())
             .map(|q| rankings.iter().any(|g| g.qs.contains(&q)))
             .collect();
@@ -645,11 +653,7 @@ impl Plan {
                         .enumerate()
                         .find(|(k, _)| !cols.iter().any(|&(_, oo)| oo == *k))
                     {
-                        let n = mapping
-                            .questions
-                            .iter()
-                            .find(|(_, id)| **id == question.id)
-                            .map_or("N", |(n, _)| n.as_str());
+                        let n = number_of(&question.id).unwrap_or("N");
                         return Err(ImportError::file(
                             file,
                             format!(
@@ -694,12 +698,7 @@ impl Plan {
                 (QuestionKind::Text { .. }, Some(col), None, _) => Slot::Text { q, col },
                 (_, None, None, _) if mapping.absent_questions.contains(&question.id) => continue,
                 (_, None, None, _) => {
-                    let n = mapping
-                        .questions
-                        .iter()
-                        .find(|(_, id)| **id == question.id)
-                        .map(|(n, _)| n.clone())
-                        .unwrap_or_default();
+                    let n = number_of(&question.id).unwrap_or_default();
                     return Err(ImportError::file(
                         file,
                         format!(
@@ -2083,7 +2082,6 @@ pub fn empty_time(what: &str) -> String {
 /// Whether a header's wording is a question's: the same letters and digits, or one holding the
 /// other with at least half of it (a note or a colon added, a stem shortened a little).
 fn same_wording(header: &str, question: &str) -> bool {
-    let words = |s: &str| -> String { s.chars().filter(|c| c.is_alphanumeric()).collect() };
     let (h, w) = (words(header), words(question));
     if h.is_empty() || w.is_empty() {
         return false;
