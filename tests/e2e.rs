@@ -890,3 +890,72 @@ fn the_narrative_cites_a_weighted_share_as_its_table_prints_it_and_never_a_hidde
         "{e}"
     );
 }
+
+#[test]
+fn a_weighted_cross_table_raked_outside_it_hides_every_share_of_a_protected_option() {
+    // `top_concern` × `level` hides small cells of three options. Weighted by level, a
+    // cross-tab of `top_concern` by `governance` adds up, in each of its cells, respondents of
+    // every level with different weights: each of those rows' shares (and so their total) ties
+    // the hidden counts to the printed ones, so none is printed. Options with no hidden cell
+    // anywhere print as before.
+    let src = tmp("weighted-guard-src");
+    copy_dir(&root().join("reports/chima-2026-ai-followup"), &src);
+    let out = tmp("weighted-guard-out");
+    let narr = src.join("narrative/report.md");
+    let text = std::fs::read_to_string(&narr).unwrap();
+    std::fs::write(
+        &narr,
+        text.replacen(
+            "@table top_concern",
+            "@crosstab {row = \"top_concern\", col = \"governance\", caption = \"不同制度进展的医院最担心的问题（加权）\", weights = \"national\", suppress = 0}\n\n@table top_concern",
+            1,
+        ),
+    )
+    .unwrap();
+    let r = build(&src, &out).unwrap();
+    let tables: survey_print::TablesFile =
+        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
+            .unwrap();
+    let by_level = tables
+        .tables
+        .iter()
+        .find(|t| t.questions == ["top_concern", "level"])
+        .unwrap();
+    let hidden_somewhere: Vec<&str> = by_level
+        .rows
+        .iter()
+        .filter(|r| {
+            r.cells[1..r.cells.len() - 1]
+                .iter()
+                .any(|c| matches!(c.value, CellValue::Suppressed { .. }))
+        })
+        .filter_map(|r| r.code.as_deref())
+        .collect();
+    assert!(hidden_somewhere.len() >= 2, "{hidden_somewhere:?}");
+    let t = tables
+        .tables
+        .iter()
+        .find(|t| t.questions == ["top_concern", "governance"])
+        .unwrap();
+    let mut shown = 0;
+    for row in &t.rows {
+        let code = row.code.as_deref().unwrap();
+        let hidden = row.cells[1..]
+            .iter()
+            .filter(|c| matches!(c.value, CellValue::Suppressed { .. }))
+            .count();
+        if hidden_somewhere.contains(&code) {
+            assert_eq!(hidden, row.cells.len() - 1, "{code}: {row:?}");
+        } else {
+            assert_eq!(hidden, 0, "{code}: {row:?}");
+            shown += 1;
+        }
+    }
+    assert!(shown >= 2);
+    let note = format!(
+        "{}行的选项在其他交叉表中有隐藏的小格",
+        hidden_somewhere.len()
+    );
+    assert!(t.notes.iter().any(|n| n.contains(&note)), "{:?}", t.notes);
+    assert!(squash(&text_of(&r.out_dir.join("report.pdf"))).contains(&squash(&note)));
+}

@@ -334,7 +334,7 @@ pub struct Context<'a> {
     /// Tables with hidden cells, for the internal file and the report-wide audit.
     pub(crate) suppressed: Vec<SuppressedTable>,
     /// Options with a hidden cell in some cross-tab: (dataset, question, option code).
-    pub(crate) protected: std::collections::HashSet<(String, String, String)>,
+    pub(crate) protected: crate::linked::Protected,
     /// Figures printed that the disclosure audit links to hidden cells.
     pub(crate) facts: Vec<Fact>,
     /// Every option change a `@trend` block printed: (wave, question, table number, option,
@@ -449,7 +449,7 @@ impl<'a> Context<'a> {
         registry: &'a Registry,
         audit: Option<&'a survey_audit::Audit>,
         narratives: &'a std::cell::RefCell<Narratives>,
-        protected: std::collections::HashSet<(String, String, String)>,
+        protected: crate::linked::Protected,
     ) -> Context<'a> {
         Context {
             folder,
@@ -503,8 +503,20 @@ impl<'a> Context<'a> {
 
     /// Whether an option has a hidden cell in some cross-tab of the report.
     pub fn is_protected(&self, dataset: &str, question: &str, option: &str) -> bool {
+        self.protected.contains(dataset, question, option)
+    }
+
+    /// Whether an option has a hidden cell in a cross-tab other than `row` × `col`.
+    pub fn is_protected_elsewhere(
+        &self,
+        dataset: &str,
+        question: &str,
+        option: &str,
+        row: &str,
+        col: &str,
+    ) -> bool {
         self.protected
-            .contains(&(dataset.to_owned(), question.to_owned(), option.to_owned()))
+            .elsewhere(dataset, question, option, row, col)
     }
 
     /// Record a printed figure for the disclosure audit.
@@ -946,11 +958,11 @@ impl<'a> Context<'a> {
                         survey_print::fmt::percent_f64(x, p.decimals),
                     );
                 }
-                None if self.protected.iter().any(|(d, q, o)| {
-                    *d == self.weights[&p.weights].dataset
-                        && *q == p.question
-                        && *o == p.option
-                }) =>
+                None if self.protected.contains(
+                    &self.weights[&p.weights].dataset,
+                    &p.question,
+                    &p.option,
+                ) =>
                 {
                     errors.push(format!(
                         "{}: this weighted share is hidden («×») to protect small cells of a cross-table, so it cannot be printed here either",

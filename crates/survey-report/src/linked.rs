@@ -18,9 +18,12 @@
 //!
 //! Weighted shares whose weights vary within the table's cells combine cells of a finer
 //! classification that the report does not print; they are hidden for protected options all
-//! the same, but are not part of the linear audit.
+//! the same (in a weighted frequency table, and in a weighted cross-tab raked on a question
+//! outside it: every share of the option's row, since its total is their sum), but are not part
+//! of the linear audit. A weighted cross-tab whose weights are constant within its cells prints
+//! a protected option's shares and total: they are functions of its own printed counts.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
 use survey_aggregate::{CrossTab, CrossTabSpec, RowOrder};
@@ -41,12 +44,50 @@ type Parts = Vec<(f64, Term)>;
 /// Completions of a table the test-band search may try.
 const SEARCH_BUDGET: u64 = 400_000;
 
-/// Options with a hidden cell in some printed cross-tab: (dataset, question, option code).
+/// Options with a hidden cell in some printed cross-tab, each with the cross-tabs (row and
+/// column question) that hide one of its cells.
+#[derive(Debug, Default)]
+pub(crate) struct Protected(HashMap<(String, String, String), HashSet<(String, String)>>);
+
+impl Protected {
+    fn insert(&mut self, dataset: &str, question: &str, option: &str, by: &CrossTabSpec) {
+        self.0
+            .entry((dataset.to_owned(), question.to_owned(), option.to_owned()))
+            .or_default()
+            .insert((by.row.clone(), by.col.clone()));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether some cross-tab hides a cell of the option.
+    pub fn contains(&self, dataset: &str, question: &str, option: &str) -> bool {
+        self.0
+            .contains_key(&(dataset.to_owned(), question.to_owned(), option.to_owned()))
+    }
+
+    /// Whether a cross-tab other than `row` × `col` hides a cell of the option.
+    pub fn elsewhere(
+        &self,
+        dataset: &str,
+        question: &str,
+        option: &str,
+        row: &str,
+        col: &str,
+    ) -> bool {
+        self.0
+            .get(&(dataset.to_owned(), question.to_owned(), option.to_owned()))
+            .is_some_and(|by| by.iter().any(|(r, c)| r != row || c != col))
+    }
+}
+
+/// Options with a hidden cell in some printed cross-tab.
 pub(crate) fn protected(
     printed: &[(String, CrossTabSpec, u64)],
     datasets: &IndexMap<String, Dataset>,
-) -> Result<HashSet<(String, String, String)>, String> {
-    let mut out = HashSet::new();
+) -> Result<Protected, String> {
+    let mut out = Protected::default();
     for (ds, spec, threshold) in printed {
         if *threshold == 0 {
             continue;
@@ -64,8 +105,8 @@ pub(crate) fn protected(
         for (r, line) in s.hidden.iter().enumerate() {
             for (c, &h) in line.iter().enumerate() {
                 if h {
-                    out.insert((ds.clone(), spec.row.clone(), ct.row_codes[r].clone()));
-                    out.insert((ds.clone(), spec.col.clone(), ct.col_codes[c].clone()));
+                    out.insert(ds, &spec.row, &ct.row_codes[r], spec);
+                    out.insert(ds, &spec.col, &ct.col_codes[c], spec);
                 }
             }
         }

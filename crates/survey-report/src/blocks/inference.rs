@@ -248,12 +248,27 @@ impl Block for CrossTabBlock {
         let single = rq_single && cq_single;
         let sup = suppression_of(&ct, rq_single, cq_single, self.suppress)?;
         let hides = sup.as_ref().is_some_and(|s| s.total() > 0);
-        // Rows whose weighted total would combine a hidden cell (of this table or of another
-        // cross-tab of the same question) with known weights.
-        let protected_row: Vec<bool> = (0..nr)
+        // Rows whose weighted total would combine a hidden cell of this table with known
+        // weights.
+        let own_hidden: Vec<bool> = (0..nr)
+            .map(|r| sup.as_ref().is_some_and(|s| s.hidden[r].iter().any(|&h| h)))
+            .collect();
+        // Rows of an option with a hidden cell in another cross-tab. Where the weights are
+        // constant within this table's cells, the row's weighted shares are functions of this
+        // table's printed counts and tell nothing more. Where they vary (raked on a question
+        // outside the table), each share adds up cells of a finer classification with different
+        // weights, which can give those hidden counts away; the total is a sum of the shares.
+        let varies = ws.is_some_and(|w| w.per_cell(ri, ci, nr, nc).is_none());
+        let guarded: Vec<bool> = (0..nr)
             .map(|r| {
-                sup.as_ref().is_some_and(|s| s.hidden[r].iter().any(|&h| h))
-                    || cx.is_protected(name, &self.row, &ct.row_codes[r])
+                varies
+                    && cx.is_protected_elsewhere(
+                        name,
+                        &self.row,
+                        &ct.row_codes[r],
+                        &self.row,
+                        &self.col,
+                    )
             })
             .collect();
         // Weighted estimates: column percentages (r, c), row totals r, and for single-choice
@@ -359,6 +374,9 @@ impl Block for CrossTabBlock {
                     continue;
                 }
                 let cell = match (self.show, &est) {
+                    (Show::ColPercent, Some(_)) if guarded[r] => {
+                        Cell::suppressed(SuppressionReason::Complementary, COMPLEMENTARY)
+                    }
                     (Show::Count, _) => Cell::count(ct.counts[r][c]),
                     (Show::RowPercent, _) => Cell::percent_of(ct.counts[r][c], ct.row_bases[r], 1),
                     (Show::ColPercent, Some(e)) => {
@@ -393,7 +411,10 @@ impl Block for CrossTabBlock {
                         Cell::suppressed(SuppressionReason::Complementary, COMPLEMENTARY)
                     }
                     _ => match (self.show, &est) {
-                        (Show::ColPercent, Some(_)) if protected_row[r] => {
+                        (Show::ColPercent, Some(_)) if guarded[r] => {
+                            Cell::suppressed(SuppressionReason::Complementary, COMPLEMENTARY)
+                        }
+                        (Show::ColPercent, Some(_)) if own_hidden[r] => {
                             protected_totals += 1;
                             Cell::suppressed(SuppressionReason::Complementary, COMPLEMENTARY)
                         }
@@ -650,9 +671,11 @@ impl Block for CrossTabBlock {
                     test: check,
                 });
             }
-        } else if protected_totals > 0 {
+        }
+        let guarded_rows = guarded.iter().filter(|&&g| g).count();
+        if est.is_some() && self.show == Show::ColPercent && guarded_rows > 0 {
             notes.push(format!(
-                "{protected_totals}行在其他交叉表中有隐藏的单元格，其加权合计会泄露这些人数，以“{COMPLEMENTARY}”显示"
+                "{guarded_rows}行的选项在其他交叉表中有隐藏的小格；本表各单元格内的权重并不相同，这些行的加权比例与合计会泄露被隐藏的人数，一律以“{COMPLEMENTARY}”显示"
             ));
         }
         if let Some(w) = ws
