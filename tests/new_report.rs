@@ -1910,3 +1910,87 @@ fn a_question_the_download_does_not_carry_is_left_out_not_left_unanswered() {
         "{e}"
     );
 }
+
+#[test]
+fn a_draft_that_would_not_build_says_why_in_review_and_a_tie_is_never_the_most_chosen() {
+    // Trial 31: 江苏省 and 广东省 tied at the top, and the drafted «来自{top1.label}的最多»
+    // named one of them. The label of a tied rank now stops the build, naming the tied options'
+    // codes; new-report builds its draft and opens REVIEW.md with that message instead of
+    // claiming it builds.
+    let base = tmp("tie-files");
+    let questionnaire = base.join("问卷文本.txt");
+    std::fs::write(
+        &questionnaire,
+        "调查\n\n1. 医院级别*[单选题]\n三级\n二级\n其他\n\n2. 是否设立数据安全岗位*[单选题]\n是\n否\n",
+    )
+    .unwrap();
+    let mut csv = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、是否设立数据安全岗位\n",
+    );
+    // Levels 1, 2, 1, 2, 3: 三级 and 二级 tie at 12 in 30 rows; 是 13, 否 17.
+    for i in 0..30 {
+        let level = [1, 2, 1, 2, 3][i % 5];
+        let post = if i < 13 { 1 } else { 2 };
+        csv.push_str(&format!("{},{level},{post}\n", lead(i)));
+    }
+    let download = base.join("5_按序号_调查_30_30.csv");
+    std::fs::write(&download, csv).unwrap();
+    let dir = tmp("tie").join("report");
+    let drafted =
+        xtask::scaffold::new_report(&dir, &download, Some(&questionnaire), false).unwrap();
+    let e = drafted
+        .build_error
+        .expect("the draft names a tie as the most chosen");
+    assert!(
+        e.contains("{main.q1.top1.label}: `top1` of `q1` is not one option: «三级»、«二级» are tied at 12 answers each (40.00%)")
+            && e.contains("`{main.q1.o1.label}与{main.q1.o2.label}并列`")
+            && e.contains(&dir.join("narrative/report.md").display().to_string()),
+        "{e}"
+    );
+    let review = std::fs::read_to_string(dir.join("REVIEW.md")).unwrap();
+    assert!(!review.contains("It builds as it is"), "{review}");
+    assert!(
+        review.contains("It does not build yet")
+            && review.contains("## Why the draft does not build yet")
+            && review.contains(&e),
+        "{review}"
+    );
+    // The build says the same; naming both options by code builds.
+    let typst = xtask::setup::typst().expect("the pinned typst (cargo xtask test installs it)");
+    let out = tmp("tie-out");
+    let err = xtask::report::build(&root(), &dir, &out, &typst, None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`top1` of `q1` is not one option"), "{err}");
+    let narr = dir.join("narrative/report.md");
+    let text = std::fs::read_to_string(&narr).unwrap();
+    let fixed = text.replace(
+        "选择“{main.q1.top1.label}”的最多",
+        "选择“{main.q1.o1.label}”与“{main.q1.o2.label}”的并列最多",
+    );
+    assert_ne!(fixed, text);
+    std::fs::write(&narr, fixed).unwrap();
+    xtask::report::build(&root(), &dir, &out, &typst, None).unwrap();
+    // Without a tie the draft builds, and REVIEW.md says so.
+    let dir2 = tmp("no-tie").join("report");
+    let download2 = base.join("6_按序号_调查_24_24.csv");
+    let mut csv = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、是否设立数据安全岗位\n",
+    );
+    for i in 0..24 {
+        let level = [1, 1, 2, 3][i % 4];
+        csv.push_str(&format!(
+            "{},{level},{}\n",
+            lead(i),
+            if i < 10 { 1 } else { 2 }
+        ));
+    }
+    std::fs::write(&download2, csv).unwrap();
+    let d2 = xtask::scaffold::new_report(&dir2, &download2, Some(&questionnaire), false).unwrap();
+    assert!(d2.build_error.is_none(), "{:?}", d2.build_error);
+    assert!(
+        std::fs::read_to_string(dir2.join("REVIEW.md"))
+            .unwrap()
+            .contains("It builds as it is")
+    );
+}

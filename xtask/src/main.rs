@@ -370,12 +370,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             force,
         } => {
             let dir = from_cwd(dir);
-            let d = xtask::scaffold::new_report(
+            let drafted = xtask::scaffold::new_report(
                 &dir,
                 &from_cwd(from),
                 questionnaire.map(from_cwd).as_deref(),
                 force,
             )?;
+            let d = &drafted.draft;
             println!(
                 "drafted {} from {} submissions: {} questions ({} mode)",
                 dir.display(),
@@ -392,6 +393,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 d.guesses.len(),
                 dir.join("REVIEW.md").display()
             );
+            if let Some(e) = &drafted.build_error {
+                println!(
+                    "  the draft does not build yet (REVIEW.md opens with why):\n  {}",
+                    e.replace('\n', "\n  ")
+                );
+            }
             println!(
                 "next: cargo xtask build-report --report {}",
                 shell_word(&dir.display().to_string())

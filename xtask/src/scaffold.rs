@@ -5,14 +5,23 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use survey_scaffold::{Draft, Options, draft, id_from};
 
+/// A drafted folder, and why it does not build yet when the trial build of it failed.
+pub struct Drafted {
+    pub draft: Draft,
+    /// The first error of building the draft as it is (REVIEW.md opens with it).
+    pub build_error: Option<String>,
+}
+
 /// Draft `dir` from `download` (and the questionnaire text, if given). The folder is written
-/// whole or not at all: into a staging folder beside it, then renamed into place.
+/// whole or not at all: into a staging folder beside it, then renamed into place. Before the
+/// rename the draft is built as it is (without typst), so that REVIEW.md says truly whether it
+/// builds, and when not, opens with the build's own message.
 pub fn new_report(
     dir: &Path,
     download: &Path,
     questionnaire: Option<&Path>,
     force: bool,
-) -> Result<Draft> {
+) -> Result<Drafted> {
     if dir.exists()
         && !force
         && std::fs::read_dir(dir)
@@ -50,13 +59,53 @@ pub fn new_report(
         }
         Ok(())
     })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(e);
-    }
+    let build_error = written.and_then(|()| trial_build(&staging, dir));
+    let build_error = match build_error {
+        Ok(e) => e,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
     }
     std::fs::rename(&staging, dir).with_context(|| format!("{}", dir.display()))?;
-    Ok(d)
+    Ok(Drafted {
+        draft: d,
+        build_error,
+    })
+}
+
+/// Build the draft in `staging` as `build-report` would, short of typst. When it fails (and
+/// REVIEW.md claimed it builds), REVIEW.md opens with the message, its paths those of `dir`.
+fn trial_build(staging: &Path, dir: &Path) -> Result<Option<String>> {
+    let review_path = staging.join("REVIEW.md");
+    let review = std::fs::read_to_string(&review_path)
+        .with_context(|| format!("{}", review_path.display()))?;
+    if !survey_scaffold::claims_to_build(&review) {
+        // Submissions to correct are listed already; the build stops at the first of them.
+        return Ok(None);
+    }
+    let opts = survey_report::BuildOptions {
+        toolkit_version: crate::report::toolkit_version(),
+        typst_version: String::new(),
+        progress: None,
+        rows: None,
+        keep_records: false,
+        reuse: None,
+    };
+    let Err(e) = survey_report::build(staging, &survey_report::Registry::with_builtins(), &opts)
+    else {
+        return Ok(None);
+    };
+    let message = e
+        .to_string()
+        .replace(&staging.display().to_string(), &dir.display().to_string());
+    std::fs::write(
+        &review_path,
+        survey_scaffold::does_not_build(&review, &message),
+    )
+    .with_context(|| format!("{}", review_path.display()))?;
+    Ok(Some(message))
 }

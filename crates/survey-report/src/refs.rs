@@ -7,7 +7,7 @@
 //! | `{main.law_awareness.very.count}` / `.pct` / `.pct1` / `.pct0` / `.label` / `.rank` | one option |
 //! | `{main.law_awareness.very+somewhat.pct1}` | the sum of several options |
 //! | `{main.law_impact.any(capability,staff_and_process).pct}` | the share choosing at least one of them |
-//! | `{main.law_impact.top1.label}` (`top2`, …) | the k-th most chosen option (options pinned last excluded) |
+//! | `{main.law_impact.top1.label}` (`top2`, …) | the k-th most chosen option (options pinned last excluded; its label is an error when another option has its count) |
 //! | `{main.q12_1.score}` (`first`, `first1`, `ranked`, `ranked1`, `place`), `{main.q12_1.top1.label}` (`.score`, `.first`) | an option of a ranking (排序题): its 综合得分, share placed first, share ranking it, mean place; or its ranking's k-th option by score |
 //! | `{main.recommend.nps}` | a 0–10 scale's Net Promoter Score: % scoring 9–10 less % scoring 0–6 (`+12.3`) |
 //! | `{main.province.where(count>=21,count<=50).n}` / `.labels` / `.count` | the options meeting every condition |
@@ -159,6 +159,20 @@ fn ranking_figure(
             let row = rows
                 .get(k - 1)
                 .ok_or_else(|| format!("the ranking has only {} options", rows.len()))?;
+            let tied: Vec<&str> = rows
+                .iter()
+                .filter(|r| r.score.is_some() && r.score == row.score)
+                .map(|r| r.question.as_str())
+                .collect();
+            if *what == "label" && tied.len() > 1 {
+                return Err(format!(
+                    "`{top}` of the ranking is not one option: {} have the same score, and «the highest» would name one of them only; name them by their ids",
+                    tied.iter()
+                        .map(|q| format!("`{q}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
             figure(row, what)
         }
         _ => Err(
@@ -480,6 +494,24 @@ fn selection(
         let row = r
             .get(k.wrapping_sub(1))
             .ok_or_else(|| format!("`{}` has no option ranked {k}", table.question))?;
+        // «The k-th most chosen» names one option only when no other has its count.
+        let tied: Vec<_> = r.iter().filter(|x| x.count == row.count).collect();
+        if stat == "label" && tied.len() > 1 {
+            let (d, q) = (&ds.name, &table.question);
+            let codes: Vec<String> = tied.iter().map(|x| format!("`{}`", x.code)).collect();
+            return Err(format!(
+                "`top{k}` of `{q}` is not one option: {} are tied at {} answers each ({}), and «the most chosen» would name one of them only; name them by their codes ({}), e.g. `{{{d}.{q}.{}.label}}与{{{d}.{q}.{}.label}}并列`",
+                tied.iter()
+                    .map(|x| format!("«{}»", x.label))
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                row.count,
+                survey_print::fmt::percent(row.count, base, 2),
+                codes.join(", "),
+                tied[0].code,
+                tied[1].code,
+            ));
+        }
         return match stat {
             "label" => Ok(Resolved::Text(row.label.clone())),
             s => number(row.count, base, s),

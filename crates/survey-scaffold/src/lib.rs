@@ -3129,6 +3129,31 @@ fn heading(text: &str, key: &str) -> String {
     }
 }
 
+/// What REVIEW.md says of a draft with no submission to correct.
+const BUILDS: &str = "It builds as it is";
+
+/// Whether a drafted REVIEW.md says the draft builds as it is.
+pub fn claims_to_build(review: &str) -> bool {
+    review.contains(BUILDS)
+}
+
+/// REVIEW.md for a draft whose trial build failed: it says so, and opens with the message.
+pub fn does_not_build(review: &str, error: &str) -> String {
+    let fixed = review.replacen(
+        BUILDS,
+        "It does not build yet, for the reason given next; once that is corrected, it builds",
+        1,
+    );
+    // Before the first section, after the opening.
+    let at = fixed.find("\n## ").map_or(fixed.len(), |i| i + 1);
+    format!(
+        "{}## Why the draft does not build yet\n\nBuilt as drafted, the report stops with this message (it names the file and place to correct):\n\n```text\n{}\n```\n\n{}",
+        &fixed[..at],
+        error.trim_end(),
+        &fixed[at..]
+    )
+}
+
 #[allow(clippy::too_many_arguments)]
 fn review(
     opts: &Options,
@@ -3168,7 +3193,7 @@ fn review(
             None => String::new(),
         },
         if blocking.is_empty() {
-            "It builds as it is"
+            BUILDS
         } else {
             "It does not build yet: some submissions are no valid answers (listed next), and the build stops at the first; once they are corrected or deleted in the download, it builds"
         }
