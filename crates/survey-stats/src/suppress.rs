@@ -45,6 +45,27 @@ pub struct Suppression {
 }
 
 impl Suppression {
+    /// The same suppression with rows and columns swapped.
+    pub fn transposed(&self) -> Suppression {
+        let flip = |m: &[Vec<bool>]| -> Vec<Vec<bool>> {
+            let nc = m.first().map_or(0, Vec::len);
+            (0..nc).map(|c| m.iter().map(|r| r[c]).collect()).collect()
+        };
+        Suppression {
+            threshold: self.threshold,
+            hidden: flip(&self.hidden),
+            small: flip(&self.small),
+            hidden_row_totals: self.hidden_col_totals.clone(),
+            small_row_totals: self.small_col_totals.clone(),
+            hidden_col_totals: self.hidden_row_totals.clone(),
+            small_col_totals: self.small_row_totals.clone(),
+            primary: self.primary,
+            secondary: self.secondary,
+            secondary_totals: self.secondary_totals,
+            hidden_grand: self.hidden_grand,
+        }
+    }
+
     pub fn total(&self) -> usize {
         self.primary + self.secondary + self.secondary_totals
     }

@@ -120,21 +120,43 @@ pub(crate) fn suppression_of(
             threshold - 1
         ));
     }
-    Ok((threshold > 0).then(|| {
-        suppress_table(
-            &SuppressTable {
-                counts: &ct.counts,
-                row_totals: &ct.row_bases,
-                col_totals: &ct.col_bases,
-                // A row base adds up its cells across the columns when the column question
-                // is single choice; a column base when the row question is.
-                rows_add_up: col_single,
-                cols_add_up: row_single,
-                grand: ct.total,
-            },
-            threshold,
-        )
-    }))
+    if threshold == 0 {
+        return Ok(None);
+    }
+    // A pair of questions printed both ways round hides the same cells in both tables: the
+    // suppression is decided with the questions in one order (their ids') and turned as needed.
+    if ct.row_question > ct.col_question {
+        let counts: Vec<Vec<u64>> = (0..ct.col_bases.len())
+            .map(|c| ct.counts.iter().map(|r| r[c]).collect())
+            .collect();
+        return Ok(Some(
+            suppress_table(
+                &SuppressTable {
+                    counts: &counts,
+                    row_totals: &ct.col_bases,
+                    col_totals: &ct.row_bases,
+                    rows_add_up: row_single,
+                    cols_add_up: col_single,
+                    grand: ct.total,
+                },
+                threshold,
+            )
+            .transposed(),
+        ));
+    }
+    Ok(Some(suppress_table(
+        &SuppressTable {
+            counts: &ct.counts,
+            row_totals: &ct.row_bases,
+            col_totals: &ct.col_bases,
+            // A row base adds up its cells across the columns when the column question is
+            // single choice; a column base when the row question is.
+            rows_add_up: col_single,
+            cols_add_up: row_single,
+            grand: ct.total,
+        },
+        threshold,
+    )))
 }
 
 /// The unweighted test a cross-tab prints: Fisher's exact test for a 2×2 table (with Pearson
@@ -995,5 +1017,52 @@ mod tests {
         let small = survey_stats::hypothesis::pearson(&[vec![1.0, 60.0], vec![3.0, 45.0]]).unwrap();
         let t = pearson_text(&small);
         assert!(t.contains("有期望频数小于5的单元格（最小1.8）"), "{t}");
+    }
+
+    fn crosstab(row: &str, col: &str, counts: Vec<Vec<u64>>) -> CrossTab {
+        let (nr, nc) = (counts.len(), counts[0].len());
+        let row_bases: Vec<u64> = counts.iter().map(|r| r.iter().sum()).collect();
+        let col_bases: Vec<u64> = (0..nc).map(|c| counts.iter().map(|r| r[c]).sum()).collect();
+        CrossTab {
+            questionnaire: "q".into(),
+            row_question: row.into(),
+            col_question: col.into(),
+            row_labels: (0..nr).map(|i| format!("r{i}")).collect(),
+            row_codes: (0..nr).map(|i| format!("r{i}")).collect(),
+            col_labels: (0..nc).map(|i| format!("c{i}")).collect(),
+            col_codes: (0..nc).map(|i| format!("c{i}")).collect(),
+            total: row_bases.iter().sum(),
+            counts,
+            col_bases,
+            row_bases,
+            col_percent: Vec::new(),
+            row_percent: Vec::new(),
+            row_total_percent: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_pair_printed_both_ways_round_hides_the_same_cells() {
+        // Trial 31: q16 × q3 and q3 × q16 were suppressed apart, and each printed two counts
+        // the other hid. The level × platform counts of that trial:
+        let counts = vec![
+            vec![43, 44, 39, 27],
+            vec![19, 16, 15, 14],
+            vec![8, 11, 9, 7],
+            vec![47, 34, 28, 25],
+            vec![12, 6, 8, 4],
+        ];
+        let ct = crosstab("q3", "q16", counts.clone());
+        let flipped: Vec<Vec<u64>> = (0..4)
+            .map(|c| counts.iter().map(|r| r[c]).collect())
+            .collect();
+        let tc = crosstab("q16", "q3", flipped);
+        let a = suppression_of(&ct, true, true, 5).unwrap().unwrap();
+        let b = suppression_of(&tc, true, true, 5).unwrap().unwrap();
+        assert!(a.total() > 0);
+        assert_eq!(a.hidden, b.transposed().hidden);
+        assert_eq!(a.small, b.transposed().small);
+        assert_eq!(a.hidden_row_totals, b.hidden_col_totals);
+        assert_eq!(a.hidden_col_totals, b.hidden_row_totals);
     }
 }
