@@ -512,6 +512,12 @@ pub enum ChartStyle {
 }
 
 impl ChartStyle {
+    /// Whether the chart draws its value axis with ticks (bars); columns and stacked bars
+    /// print their values without one, and a donut has none.
+    pub fn draws_axis(self) -> bool {
+        matches!(self, ChartStyle::Bars | ChartStyle::GroupedBars)
+    }
+
     pub fn zh(self) -> &'static str {
         match self {
             ChartStyle::Bars => "条形图",

@@ -575,10 +575,11 @@ fn compose(
     } = cx
         .finish()
         .map_err(|errs| ReportError::Input(errs.join("\n")))?;
-    // The figures whose percent axis ends below 100%, for the note on axes.
+    // The figures that draw a percent axis ending below 100%, for the note on axes.
     let mut short_axes: Vec<String> = Vec::new();
     let mut look_at = |e: &Element| {
         if let Element::Figure(f) = e
+            && f.style.draws_axis()
             && f.axis.unit == survey_print::AxisUnit::Percent
             && f.axis.max < 100.0
             && let Some(n) = &f.number
