@@ -959,3 +959,67 @@ fn a_weighted_cross_table_raked_outside_it_hides_every_share_of_a_protected_opti
     assert!(t.notes.iter().any(|n| n.contains(&note)), "{:?}", t.notes);
     assert!(squash(&text_of(&r.out_dir.join("report.pdf"))).contains(&squash(&note)));
 }
+
+#[test]
+fn a_weighted_column_whose_rows_weigh_differently_hides_all_of_it_when_it_hides_a_cell() {
+    // Trial 32: weighted by level, level × top_concern printed 三级 as 26.2% of the
+    // 合规责任不清 column; with the level weights and 三级's count from table 2.3.4, that
+    // pinned the hidden 二级 and 其他 cells (6 and 4). Such a column is now hidden whole; the
+    // rows' totals are the raking margins, printed as such. And weights with `show = "count"`
+    // (which prints unweighted counts) are an error, not a table noted as weighted.
+    let src = tmp("weighted-mixed-src");
+    copy_dir(&root().join("reports/chima-2026-ai-followup"), &src);
+    let out = tmp("weighted-mixed-out");
+    let narr = src.join("narrative/report.md");
+    let text = std::fs::read_to_string(&narr).unwrap();
+    let with = |block: &str| {
+        std::fs::write(
+            &narr,
+            text.replacen("@part 附录", &format!("{block}\n\n@part 附录"), 1),
+        )
+        .unwrap();
+    };
+    with(
+        "@crosstab {row = \"level\", col = \"top_concern\", weights = \"national\", caption = \"各类担忧中不同级别医院的构成（加权）\"}",
+    );
+    let r = build(&src, &out).unwrap();
+    let tables: survey_print::TablesFile =
+        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
+            .unwrap();
+    let t = tables
+        .tables
+        .iter()
+        .find(|t| t.questions == ["level", "top_concern"])
+        .unwrap();
+    let hidden =
+        |r: usize, c: usize| matches!(t.rows[r].cells[c].value, CellValue::Suppressed { .. });
+    let cols = t.columns.len() - 2;
+    let mut whole = 0;
+    for c in 1..=cols {
+        let n = (0..t.rows.len()).filter(|&r| hidden(r, c)).count();
+        assert!(n == 0 || n == t.rows.len(), "column {c}: {n} hidden");
+        whole += usize::from(n > 0);
+    }
+    assert!(whole >= 1);
+    assert!(
+        t.notes
+            .iter()
+            .any(|n| n.contains(&format!("{whole}列含隐藏的单元格，且列中各行的权重不同"))),
+        "{:?}",
+        t.notes
+    );
+    let margins: Vec<&str> = t
+        .rows
+        .iter()
+        .map(|r| r.cells.last().unwrap().text.as_str())
+        .collect();
+    assert_eq!(margins, ["25.0%", "35.0%", "40.0%"]);
+    with(
+        "@crosstab {row = \"governance\", col = \"level\", weights = \"national\", show = \"count\", caption = \"制度（加权人数）\"}",
+    );
+    let e = build(&src, &out).unwrap_err().to_string();
+    assert!(
+        e.contains("`weights` apply to column percentages: a cross-tab with `show = \"count\"` prints unweighted counts"),
+        "{e}"
+    );
+}

@@ -254,6 +254,19 @@ impl Block for CrossTabBlock {
         tabulable(d, name, &self.col)?;
         check_level(self.level)?;
         let ws = weight_set(cx, self.weights.as_deref(), name)?;
+        if ws.is_some() && self.show != Show::ColPercent {
+            return Err(format!(
+                "`weights` apply to column percentages: a cross-tab with `show = \"{}\"` prints unweighted {}; drop `weights` or `show`",
+                match self.show {
+                    Show::Count => "count",
+                    _ => "row_percent",
+                },
+                match self.show {
+                    Show::Count => "counts",
+                    _ => "row percentages",
+                },
+            ));
+        }
         let ct = d
             .aggregate
             .crosstab(&d.index, &self.row, &self.col)
@@ -281,6 +294,35 @@ impl Block for CrossTabBlock {
         // outside the table), each share adds up cells of a finer classification with different
         // weights, which can give those hidden counts away; the total is a sum of the shares.
         let varies = ws.is_some_and(|w| w.per_cell(ri, ci, nr, nc).is_none());
+        // Columns with a hidden cell whose weights differ from row to row (raked on the row
+        // question, or on one outside the table): each weighted share of such a column is a
+        // ratio of its cells with known, unequal weights, which can give the hidden ones away.
+        let cell_weights = ws.and_then(|w| {
+            w.per_cell(ri, ci, nr, nc).map(|cells| {
+                cells
+                    .iter()
+                    .map(|r| {
+                        r.iter()
+                            .map(|p| p.map(|p| w.calibration.weight(p)))
+                            .collect::<Vec<_>>()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        });
+        let raked_row = ws.is_some_and(|w| w.spec.margins.contains_key(&self.row));
+        let mixed_col: Vec<bool> = (0..nc)
+            .map(|c| {
+                ws.is_some()
+                    && sup
+                        .as_ref()
+                        .is_some_and(|s| (0..nr).any(|r| s.hidden[r][c]))
+                    && cell_weights.as_ref().is_none_or(|cw| {
+                        let w: Vec<f64> = (0..nr).filter_map(|r| cw[r][c]).collect();
+                        w.windows(2)
+                            .any(|p| (p[0] - p[1]).abs() > 1e-12 * p[0].abs())
+                    })
+            })
+            .collect();
         let guarded: Vec<bool> = (0..nr)
             .map(|r| {
                 varies
@@ -396,7 +438,7 @@ impl Block for CrossTabBlock {
                     continue;
                 }
                 let cell = match (self.show, &est) {
-                    (Show::ColPercent, Some(_)) if guarded[r] => {
+                    (Show::ColPercent, Some(_)) if guarded[r] || mixed_col[c] => {
                         Cell::suppressed(SuppressionReason::Complementary, COMPLEMENTARY)
                     }
                     (Show::Count, _) => Cell::count(ct.counts[r][c]),
@@ -436,7 +478,9 @@ impl Block for CrossTabBlock {
                         (Show::ColPercent, Some(_)) if guarded[r] => {
                             Cell::suppressed(SuppressionReason::Complementary, COMPLEMENTARY)
                         }
-                        (Show::ColPercent, Some(_)) if own_hidden[r] => {
+                        // A raking variable's weighted shares are its margins, which the
+                        // weighting summary prints.
+                        (Show::ColPercent, Some(_)) if own_hidden[r] && !raked_row => {
                             protected_totals += 1;
                             Cell::suppressed(SuppressionReason::Complementary, COMPLEMENTARY)
                         }
@@ -669,7 +713,14 @@ impl Block for CrossTabBlock {
                         "；含隐藏单元格的{protected_totals}行，其加权合计由各列按不同权重相加，会泄露被隐藏的人数，也以“{COMPLEMENTARY}”显示"
                     ));
                 }
-                n.push_str("；人数为0的单元格照常显示");
+                // A zero in a row or column whose total is small is hidden with it.
+                let zero_hidden =
+                    (0..nr).any(|r| (0..nc).any(|c| s.hidden[r][c] && ct.counts[r][c] == 0));
+                n.push_str(if zero_hidden {
+                    "；人数为0的单元格照常显示，但所在行或列的合计过小而整行或整列隐藏时，也一并隐藏"
+                } else {
+                    "；人数为0的单元格照常显示"
+                });
                 notes.push(n);
             }
             suppression = Some(SuppressionNote {
@@ -693,6 +744,12 @@ impl Block for CrossTabBlock {
                     test: check,
                 });
             }
+        }
+        let mixed = mixed_col.iter().filter(|&&m| m).count();
+        if mixed > 0 {
+            notes.push(format!(
+                "{mixed}列含隐藏的单元格，且列中各行的权重不同，这些列其余单元格的加权比例会泄露被隐藏的人数，一并以“{COMPLEMENTARY}”显示"
+            ));
         }
         let guarded_rows = guarded.iter().filter(|&&g| g).count();
         if est.is_some() && self.show == Show::ColPercent && guarded_rows > 0 {
