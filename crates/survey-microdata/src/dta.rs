@@ -26,6 +26,7 @@ use dta::stata::stata_long::StataLong;
 
 use crate::model::{
     Cell, Chunk, Export, ExportVar, NOT_ANSWERED_LABEL, NOT_SHOWN_LABEL, VarStats, VarType,
+    clip_label_by,
 };
 
 /// The longest string a `.dta` of this writer holds, in UTF-8 bytes (`str2045`); a longer text
@@ -128,7 +129,7 @@ impl<'d, 'w, W: Read + Write + Seek> Writer<'d, 'w, W> {
             };
             let mut b = Variable::builder(vt, v.name.clone())
                 .format(fmt)
-                .label(truncate_chars(&v.label, 80));
+                .label(clip_label_by(&v.label, 80, |t| t.chars().count()));
             if !v.value_labels.is_empty() && !matches!(st, Storage::Str) {
                 // value-label set named like the variable (≤32 chars, same rules)
                 b = b.value_label_name(v.name.clone());

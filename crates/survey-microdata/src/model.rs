@@ -669,3 +669,59 @@ pub fn flatten_ranked<'w, R: RecordSource + ?Sized>(
     ds.chunk_rows = (CHUNK_BYTES / row_bytes.max(1)).max(1);
     Ok(ds)
 }
+
+/// A variable label cut to fit `max` as `len` measures it (bytes for SPSS, characters for
+/// Stata), the cut marked «…». A label that names an option or a row after its question
+/// (`题干 - 选项`, `题干：行`) is cut in the question's wording, never in the end that tells
+/// the variables of one question apart.
+pub fn clip_label_by(s: &str, max: usize, len: impl Fn(&str) -> usize) -> String {
+    if len(s) <= max {
+        return s.to_owned();
+    }
+    let ell = len("…");
+    // The longest start of `t` that fits in `room` with «…» after it.
+    let cut = |t: &str, room: usize| -> String {
+        let mut end = 0;
+        for (i, ch) in t.char_indices() {
+            if len(&t[..i + ch.len_utf8()]) + ell > room {
+                break;
+            }
+            end = i + ch.len_utf8();
+        }
+        format!("{}…", &t[..end])
+    };
+    let sep = [" - ", "：", ":"].iter().filter_map(|p| s.rfind(p)).max();
+    if let Some(i) = sep {
+        let tail = &s[i..];
+        // Some of the question's wording stays before the end.
+        if len(tail) + ell + len("题干") <= max {
+            return format!("{}{tail}", cut(&s[..i], max - len(tail)));
+        }
+    }
+    cut(s, max)
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::clip_label_by;
+
+    #[test]
+    fn a_long_question_keeps_its_options_apart_in_cut_labels() {
+        // Trial 32: three options of a long multiple choice got the same cut label in .sav
+        // and .dta; the cut now falls in the question's wording.
+        let stem = "贵院在数据分类分级、数据安全风险评估、个人信息保护影响评估与数据出境安全评估等方面".repeat(3);
+        let bytes = |o: &str| clip_label_by(&format!("{stem} - {o}"), 255, str::len);
+        let chars = |o: &str| clip_label_by(&format!("{stem} - {o}"), 80, |t| t.chars().count());
+        let (a, b) = (bytes("已开展"), bytes("正在开展"));
+        assert!(a.len() <= 255 && b.len() <= 255, "{a} {b}");
+        assert!(a.ends_with("… - 已开展") && b.ends_with("… - 正在开展"), "{a} {b}");
+        assert!(a.starts_with("贵院在数据分类分级"));
+        let (a, b) = (chars("已开展"), chars("正在开展"));
+        assert!(a.chars().count() <= 80 && b.chars().count() == 80, "{a} {b}");
+        assert!(a.ends_with("… - 已开展") && b.ends_with("… - 正在开展"), "{a} {b}");
+        // A label that fits is kept; one with no separator is cut at its end.
+        assert_eq!(clip_label_by("医院级别 - 三级", 80, str::len), "医院级别 - 三级");
+        let plain = clip_label_by(&stem, 80, |t| t.chars().count());
+        assert!(plain.ends_with('…') && plain.chars().count() == 80);
+    }
+}

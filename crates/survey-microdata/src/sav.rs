@@ -18,7 +18,7 @@ use arrow::record_batch::RecordBatch;
 
 use crate::model::{
     Cell, Chunk, Export, Measure, NOT_ANSWERED, NOT_ANSWERED_LABEL, NOT_SHOWN, NOT_SHOWN_LABEL,
-    VarType,
+    VarType, clip_label_by,
 };
 
 /// Byte-safe truncation (never split a UTF-8 sequence).
@@ -58,7 +58,7 @@ fn dictionary(ds: &Export, created: &str) -> (Arc<Schema>, SpssMetadata) {
         meta.variable_names.push(name.clone());
         // 255 bytes, cut on a UTF-8 boundary, is safe in every SPSS version.
         meta.variable_labels
-            .insert(name.clone(), clip_label(&v.label, 255));
+            .insert(name.clone(), clip_label_by(&v.label, 255, str::len));
         meta.variable_measures.insert(
             name.clone(),
             match v.measure {
