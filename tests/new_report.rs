@@ -1994,3 +1994,48 @@ fn a_draft_that_would_not_build_says_why_in_review_and_a_tie_is_never_the_most_c
             .contains("It builds as it is")
     );
 }
+
+#[test]
+fn an_other_column_holding_its_typed_text_reads_as_chosen() {
+    // Trial 31: a 按序号 download whose «其他〖〗» column holds the typed text in place of
+    // the 1. The questionnaire's 其他〖〗 makes the option “other, please specify”, and the
+    // text reads as chosen with it.
+    let base = tmp("other-text-files");
+    let questionnaire = base.join("问卷文本.txt");
+    std::fs::write(
+        &questionnaire,
+        "调查\n\n1. 医院级别*[单选题]\n三级\n二级\n\n2. 外包运维涵盖哪些内容？*[多选题]\n机房运维\n桌面运维\n其他〖〗\n",
+    )
+    .unwrap();
+    let mut csv = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、(机房运维),2、(桌面运维),2、(其他〖〗)\n",
+    );
+    let mut others = 0;
+    for i in 0..24 {
+        let other = match i % 6 {
+            0 => "数据中心托管".to_owned(),
+            3 => "安全运维".to_owned(),
+            _ => "0".to_owned(),
+        };
+        others += usize::from(other != "0");
+        let desk = if other == "0" { 1 } else { i % 2 };
+        let level = if i % 3 == 0 { 2 } else { 1 };
+        let room = u8::from(i < 18);
+        csv.push_str(&format!("{},{level},{room},{desk},{other}\n", lead(i)));
+    }
+    let download = base.join("7_按序号_调查_24_24.csv");
+    std::fs::write(&download, csv).unwrap();
+    let out = draft_and_build(&download, Some(&questionnaire), "other-text");
+    let tables = tables_of(&out);
+    let t = tables
+        .tables
+        .iter()
+        .find(|t| t.questions == ["q2"] && t.kind == TableKind::Frequency)
+        .unwrap();
+    let row = t
+        .rows
+        .iter()
+        .find(|r| r.cells[0].text == "其他")
+        .expect("其他 is printed");
+    assert_eq!(row.cells[1].text, others.to_string());
+}

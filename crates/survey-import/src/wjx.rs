@@ -8,7 +8,7 @@
 //! trip); multiple choice as one 0/1 column per option headed `第N题(选项文本)`, the option
 //! text running from the first `(` to the last `)`; other text as `N^文本` or `N〖文本〗`.
 //!
-//! In both, `-2`/`(跳过)` mean not shown and `-3`/`(空)`/empty mean shown but not answered
+//! In both, `-3`/`(跳过)` mean not shown and `-2`/`(空)`/empty mean shown but not answered
 //! (configurable in the mapping).
 
 use std::collections::HashMap;
@@ -1086,10 +1086,19 @@ impl Plan {
                                 self.other(index, record, q, o, other)
                                     .map_err(|m| err(col, m))?;
                             }
+                            // An “other, please specify” column holding the typed text in
+                            // place of the 1: chosen, with that text.
+                            None if other.is_none()
+                                && index.question(q).kind.options()[o].other =>
+                            {
+                                set.insert(o);
+                                self.other(index, record, q, o, Some(clean(cell)))
+                                    .map_err(|m| err(col, m))?;
+                            }
                             _ => {
                                 return Err(err(
                                     col,
-                                    "expected 0 or 1 (chosen or not), the column's option text (chosen), (空) (not chosen), or a missing-value code"
+                                    "expected 0 or 1 (chosen or not), `1^文本` or `1〖文本〗` (chosen, with an “other” option's text), the column's option text (chosen), (空) (not chosen), or a missing-value code"
                                         .into(),
                                 ));
                             }

@@ -709,18 +709,32 @@ mod label_tests {
     fn a_long_question_keeps_its_options_apart_in_cut_labels() {
         // Trial 32: three options of a long multiple choice got the same cut label in .sav
         // and .dta; the cut now falls in the question's wording.
-        let stem = "贵院在数据分类分级、数据安全风险评估、个人信息保护影响评估与数据出境安全评估等方面".repeat(3);
+        let stem =
+            "贵院在数据分类分级、数据安全风险评估、个人信息保护影响评估与数据出境安全评估等方面"
+                .repeat(3);
         let bytes = |o: &str| clip_label_by(&format!("{stem} - {o}"), 255, str::len);
         let chars = |o: &str| clip_label_by(&format!("{stem} - {o}"), 80, |t| t.chars().count());
         let (a, b) = (bytes("已开展"), bytes("正在开展"));
         assert!(a.len() <= 255 && b.len() <= 255, "{a} {b}");
-        assert!(a.ends_with("… - 已开展") && b.ends_with("… - 正在开展"), "{a} {b}");
+        assert!(
+            a.ends_with("… - 已开展") && b.ends_with("… - 正在开展"),
+            "{a} {b}"
+        );
         assert!(a.starts_with("贵院在数据分类分级"));
         let (a, b) = (chars("已开展"), chars("正在开展"));
-        assert!(a.chars().count() <= 80 && b.chars().count() == 80, "{a} {b}");
-        assert!(a.ends_with("… - 已开展") && b.ends_with("… - 正在开展"), "{a} {b}");
+        assert!(
+            a.chars().count() <= 80 && b.chars().count() == 80,
+            "{a} {b}"
+        );
+        assert!(
+            a.ends_with("… - 已开展") && b.ends_with("… - 正在开展"),
+            "{a} {b}"
+        );
         // A label that fits is kept; one with no separator is cut at its end.
-        assert_eq!(clip_label_by("医院级别 - 三级", 80, str::len), "医院级别 - 三级");
+        assert_eq!(
+            clip_label_by("医院级别 - 三级", 80, str::len),
+            "医院级别 - 三级"
+        );
         let plain = clip_label_by(&stem, 80, |t| t.chars().count());
         assert!(plain.ends_with('…') && plain.chars().count() == 80);
     }

@@ -1780,6 +1780,22 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             }
         };
         let mut kind = kind;
+        // An option the questionnaire text writes with a fill-in (其他〖〗) takes free text,
+        // whatever the data show of it.
+        if let Some(t) = tq
+            && let QuestionKind::SingleChoice { options }
+            | QuestionKind::Ordinal { options }
+            | QuestionKind::MultipleChoice { options, .. } = &mut kind
+        {
+            for (label, _) in t.options.iter().zip(&t.fill_ins).filter(|(_, f)| **f) {
+                if let Some(o) = options
+                    .iter_mut()
+                    .find(|o| wjxtext::without_note(clean(&o.label.zh)) == clean(label))
+                {
+                    o.other = true;
+                }
+            }
+        }
         // Every option the data give a text beside takes free text, whichever way it was
         // drafted (by label, or by number in a 按序号 download).
         if let QuestionKind::SingleChoice { options }

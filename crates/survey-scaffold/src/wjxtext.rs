@@ -47,6 +47,8 @@ pub struct TextQuestion {
     /// questions with `*`, without it.
     pub required: Option<bool>,
     pub options: Vec<String>,
+    /// Options written with a fill-in (`其他〖〗`, `其他【请注明】`): “other, please specify”.
+    pub fill_ins: Vec<bool>,
     /// Matrix rows.
     pub rows: Vec<String>,
     /// 1-based line of the question in the file.
@@ -207,12 +209,20 @@ pub fn parse(text: &str) -> Result<TextQuestionnaire, String> {
                     TextKind::FillIn | TextKind::MultiFill => (Vec::new(), Vec::new()),
                     _ => (
                         body.iter()
-                            .map(|b| without_note(b.trim_start_matches("- ").trim()).to_owned())
-                            .filter(|b| !b.is_empty())
+                            .map(|b| b.trim_start_matches("- ").trim().to_owned())
+                            .filter(|b| !without_note(b).is_empty())
                             .collect(),
                         Vec::new(),
                     ),
                 };
+                let fill_ins: Vec<bool> = options
+                    .iter()
+                    .map(|o: &String| {
+                        without_note(o) != o && !matches!(kind, TextKind::MatrixSingle)
+                    })
+                    .collect();
+                let options: Vec<String> =
+                    options.iter().map(|o| without_note(o).to_owned()).collect();
                 if matches!(
                     kind,
                     TextKind::Single | TextKind::Multiple | TextKind::Scale
@@ -228,6 +238,7 @@ pub fn parse(text: &str) -> Result<TextQuestionnaire, String> {
                     kind,
                     required,
                     options,
+                    fill_ins,
                     rows,
                     line: line_no,
                 });
