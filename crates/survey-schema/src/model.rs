@@ -371,7 +371,20 @@ impl Questionnaire {
 /// `贵院所在省份` → `医院所在省份`), and a stem left open for the answer loses its dangling
 /// verb (`运维模式是：` → `运维模式`).
 pub fn title(wording: &str) -> String {
-    let addressed = readers_words(wording.trim());
+    let addressed = readers_words(&without_instructions(wording.trim()));
+    // 您对本院…的满意度 is about the hospital's service, not the respondent: 医院…的满意度.
+    // (您对…是否了解 keeps its subject.)
+    let addressed = match addressed.strip_prefix("您对") {
+        Some(rest)
+            if !rest.contains("是否") && rest.contains('的') && rest.chars().count() >= 4 =>
+        {
+            match rest.strip_prefix("本院") {
+                Some(r) => format!("医院{r}"),
+                None => rest.to_owned(),
+            }
+        }
+        _ => addressed,
+    };
     // 以下/下列 points at the questionnaire's list (贵院以下智慧服务的建设成效): a title stands
     // without it. After a number it is a bound (50人以下) and stays.
     let addressed = {
@@ -432,11 +445,62 @@ pub fn title(wording: &str) -> String {
             return stem.to_owned();
         }
     }
+    if let Some(named) = which_named(stated) {
+        return named;
+    }
     if stated.chars().count() >= 2 {
         stated.to_owned()
     } else {
         t
     }
+}
+
+/// A question asking which of a few things, stated: 运维主要采用哪种模式 → 运维主要采用的模式,
+/// 涵盖哪些内容 → 涵盖的内容, 医院有哪些措施 → 医院的措施, 开展了哪些项目 → 开展的项目.
+fn which_named(stated: &str) -> Option<String> {
+    let (at, asks) = ["哪几种", "哪几类", "哪一种", "哪种", "哪类", "哪些", "哪个"]
+        .iter()
+        .filter_map(|a| stated.rfind(a).map(|i| (i, *a)))
+        .max_by_key(|(i, a)| (*i, a.len()))?;
+    let (before, after) = (&stated[..at], &stated[at + asks.len()..]);
+    // What is asked for is a short noun closing the question (模式, 内容, 防护措施).
+    let n = after.chars().count();
+    if !(1..=6).contains(&n)
+        || after.contains(['了', '的', '，', '、'])
+        || before.chars().count() < 2
+    {
+        return None;
+    }
+    let before = ["有", "是", "了"]
+        .iter()
+        .find_map(|v| before.strip_suffix(v))
+        .filter(|b| b.chars().count() >= 2)
+        .unwrap_or(before);
+    Some(format!("{before}的{after}"))
+}
+
+/// The wording without instructions in brackets inside it: 信息科人员构成（请填写人数）：软件开发人员
+/// → 信息科人员构成：软件开发人员.
+fn without_instructions(wording: &str) -> String {
+    let mut out = wording.to_owned();
+    for (open, close) in [('（', '）'), ('(', ')')] {
+        let mut from = 0;
+        while let Some(a) = out[from..].find(open).map(|i| i + from) {
+            let inner_at = a + open.len_utf8();
+            let Some(b) = out[inner_at..].find(close).map(|i| i + inner_at) else {
+                break;
+            };
+            let inner = &out[inner_at..b];
+            // Something before it, and it tells the respondent what to do.
+            if a > 0 && inner.starts_with('请') && inner.chars().count() <= 12 {
+                out.replace_range(a..b + close.len_utf8(), "");
+                from = a;
+            } else {
+                from = b;
+            }
+        }
+    }
+    out
 }
 
 /// `请按A对以下B排序`, `请对以下B按A排序`, `请将B按A进行排序` → `B按A排序`.
@@ -577,7 +641,25 @@ mod tests {
             "下一步信息化建设重点"
         );
         assert_eq!(title("已开展的项目（可多选）："), "已开展的项目");
-        assert_eq!(title("开展了哪些项目？"), "开展了哪些项目");
+        assert_eq!(title("开展了哪些项目？"), "开展的项目");
+        assert_eq!(
+            title("贵院信息系统运维主要采用哪种模式？"),
+            "医院信息系统运维主要采用的模式"
+        );
+        assert_eq!(
+            title("外包运维服务涵盖哪些内容？（可多选）"),
+            "外包运维服务涵盖的内容"
+        );
+        assert_eq!(title("医院有哪些防护措施"), "医院的防护措施");
+        assert_eq!(title("在哪些方面开展了工作"), "在哪些方面开展了工作");
+        assert_eq!(
+            title("您对本院信息系统运维服务的整体满意度："),
+            "医院信息系统运维服务的整体满意度"
+        );
+        assert_eq!(
+            title("信息科人员构成（请填写人数）：软件开发人员"),
+            "信息科人员构成：软件开发人员"
+        );
         assert_eq!(
             title("贵院已部署的网络安全防护措施有哪些？"),
             "医院已部署的网络安全防护措施"
