@@ -70,7 +70,7 @@ for (i in seq_len(nrow(d))) {
 for (t in unique(d$table[d$single == 1])) {
   s <- d[d$table == t, ]
   if (any(s$x_then < 0)) next
-  ct <- chisq.test(rbind(s$x_then, s$x_now), correct = FALSE)
+  ct <- chisq.test(rbind(s$x_then, s$x_now), correct = as.logical(s$correct[1]))
   out(paste0(t, "_chisq"), c(ct$statistic, ct$p.value))
 }
 "#;

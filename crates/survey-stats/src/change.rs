@@ -14,7 +14,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::hypothesis::{ChiSquare, pearson};
+use crate::hypothesis::{ChiSquare, pearson_with};
 use crate::intervals::wilson;
 use crate::special::{chisq_upper, norm_quantile};
 
@@ -84,13 +84,14 @@ pub fn prop_test(x1: u64, n1: u64, x2: u64, n2: u64, correct: bool) -> Option<Pr
 }
 
 /// Pearson's chi-square test of homogeneity of two waves' distributions over the same options:
-/// `counts[w][o]` is wave w's count of option o.
-pub fn homogeneity(counts: &[Vec<u64>; 2]) -> Option<ChiSquare> {
+/// `counts[w][o]` is wave w's count of option o; `yates` corrects a two-option question as
+/// the two-proportion test of its rows is (R's `chisq.test(correct = )`).
+pub fn homogeneity(counts: &[Vec<u64>; 2], yates: bool) -> Option<ChiSquare> {
     let table: Vec<Vec<f64>> = counts
         .iter()
         .map(|w| w.iter().map(|&c| c as f64).collect())
         .collect();
-    pearson(&table)
+    pearson_with(&table, yates)
 }
 
 /// p₁ − p₂ of two design-based estimates with variances v₁, v₂ and covariance `cov`, with a

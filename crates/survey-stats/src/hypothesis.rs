@@ -21,12 +21,22 @@ pub struct ChiSquare {
     pub min_expected: f64,
     /// Some expected count is below 5: the chi-square approximation may be poor.
     pub small_expected: bool,
+    /// Yates' continuity correction was applied (a 2×2 table, when asked for).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub yates: bool,
 }
 
 /// Pearson's chi-square on a table of counts (rows × columns). Rows and columns that are
 /// entirely zero carry no information and are dropped first. `None` when fewer than two rows
 /// or columns remain.
 pub fn pearson(table: &[Vec<f64>]) -> Option<ChiSquare> {
+    pearson_with(table, false)
+}
+
+/// Pearson's chi-square, with Yates' continuity correction when `yates` and the table (after
+/// dropping empty rows and columns) is 2×2, as R's `chisq.test(correct = TRUE)`: each
+/// |observed − expected| less min(0.5, |observed − expected|).
+pub fn pearson_with(table: &[Vec<f64>], yates: bool) -> Option<ChiSquare> {
     let t = drop_empty(table);
     let (r, c) = (t.len(), t.first().map_or(0, Vec::len));
     if r < 2 || c < 2 {
@@ -35,13 +45,23 @@ pub fn pearson(table: &[Vec<f64>]) -> Option<ChiSquare> {
     let rows: Vec<f64> = t.iter().map(|row| row.iter().sum()).collect();
     let cols: Vec<f64> = (0..c).map(|j| t.iter().map(|row| row[j]).sum()).collect();
     let n: f64 = rows.iter().sum();
+    let yates = yates && r == 2 && c == 2;
+    let correction = if yates {
+        (0..2)
+            .flat_map(|i| (0..2).map(move |j| (i, j)))
+            .map(|(i, j)| (t[i][j] - rows[i] * cols[j] / n).abs())
+            .fold(0.5, f64::min)
+    } else {
+        0.0
+    };
     let mut x2 = 0.0;
     let mut min_e = f64::INFINITY;
     for i in 0..r {
         for j in 0..c {
             let e = rows[i] * cols[j] / n;
             min_e = min_e.min(e);
-            x2 += (t[i][j] - e) * (t[i][j] - e) / e;
+            let d = (t[i][j] - e).abs() - correction;
+            x2 += d * d / e;
         }
     }
     let df = ((r - 1) * (c - 1)) as u32;
@@ -51,6 +71,7 @@ pub fn pearson(table: &[Vec<f64>]) -> Option<ChiSquare> {
         p_value: chisq_upper(x2, df as f64),
         min_expected: min_e,
         small_expected: min_e < 5.0,
+        yates,
     })
 }
 

@@ -1049,7 +1049,12 @@ impl Block for WeightingSummaryBlock {
 /// below 5 (the approximation may then be poor).
 pub(crate) fn pearson_text(chi: &ChiSquare) -> String {
     let mut t = format!(
-        "Pearson χ²={}，df={}，{}",
+        "Pearson χ²{}={}，df={}，{}",
+        if chi.yates {
+            "（连续性校正）"
+        } else {
+            ""
+        },
         fmt::number_f64(chi.statistic, 2),
         chi.df,
         fmt::p_value(chi.p_value)

@@ -142,7 +142,8 @@ impl Block for TrendBlock {
                         earlier.iter().map(|x| x.unwrap_or(0)).collect(),
                         t.rows.iter().map(|r| r.count).collect(),
                     ];
-                    if let Some(chi) = homogeneity(&table) {
+                    // With two options this is the rows' comparison: corrected as they are.
+                    if let Some(chi) = homogeneity(&table, self.correct) {
                         tests.push(TestResult {
                             method: TestMethod::PearsonChiSquare,
                             statistic: Some(chi.statistic),
