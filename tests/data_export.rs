@@ -198,6 +198,15 @@ fn check_report(report: &Path) -> usize {
             "{readme}"
         );
     }
+    // A weighted report says how to reproduce its weighted intervals (trial 32).
+    if report.ends_with("chima-2026-ai-followup") {
+        assert!(
+            readme.contains("calfun = \"raking\", bounds = c(0.4, 3))`")
+                && readme.contains("on `level` (tertiary 0.25, secondary 0.35, other 0.4)")
+                && readme.contains("effective sample size p(1−p)/variance"),
+            "{readme}"
+        );
+    }
     // Every coded variable of one name in two datasets whose codes mean other answers there is
     // named under "Stacking datasets", from the codebooks read here; no other is.
     for (i, (a, ca)) in codebooks.iter().enumerate() {

@@ -141,6 +141,45 @@ pub fn write(
                 }
             ));
         }
+        for w in weights.values().filter(|w| w.dataset == *name) {
+            // What a user needs to reproduce the report's weighted intervals from the file.
+            let margins: Vec<String> = w
+                .spec
+                .margins
+                .iter()
+                .map(|(q, m)| {
+                    format!(
+                        "`{q}` ({})",
+                        m.iter()
+                            .map(|(c, v)| format!(
+                                "{c} {}",
+                                survey_print::fmt::number_f64(*v, 4)
+                                    .trim_end_matches('0')
+                                    .trim_end_matches('.')
+                            ))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })
+                .collect();
+            readme.push_str(&format!(
+                "| | the report's weighted estimates with `w_{}`: raking (R: `survey::calibrate(svydesign(ids = ~1, weights = ~w0, data = d), formula, population, calfun = \"raking\"{})`, with `w0` the mean weight, 1 when the margins are shares) on {}{}; intervals and tests use {}, and its weighted Wilson and Clopper–Pearson intervals are taken at the effective sample size p(1−p)/variance (logit intervals are R's `svyciprop(method = \"logit\")`) |\n",
+                w.name,
+                match w.spec.bounds {
+                    Some([lo, hi]) => format!(", bounds = c({lo}, {hi})"),
+                    None => String::new(),
+                },
+                margins.join(" and "),
+                match w.spec.bounds {
+                    Some([lo, hi]) => format!(", every weight kept within {lo}–{hi} times the mean"),
+                    None => String::new(),
+                },
+                match w.variance {
+                    survey_stats::design::VarianceModel::Calibrated => "the linearised variance of the calibrated design (R: the design `calibrate()` returns; `svydesign(weights = ~w)` treats the weights as fixed and its intervals differ slightly)",
+                    survey_stats::design::VarianceModel::Weighted => "the weights as fixed sampling weights (R: `svydesign(ids = ~1, weights = ~w)`)",
+                },
+            ));
+        }
         for (qid, readings) in &d.number_answers {
             readme.push_str(&format!(
                 "| | `{qid}` of `{name}`: answers typed otherwise than as a number are read as the mapping's `number_answers` says: {} |\n",
