@@ -62,16 +62,18 @@ pub fn document(d: &Document) -> Source {
             skip = true;
             continue;
         }
-        // A one-line lead between a heading and its chart goes on with the chart, so that
+        // A one-line lead between a heading and its chart (or short table) goes on with it, so that
         // the heading and its sentence are not left at the foot of a page (the heading
         // itself keeps to what follows it).
         let lead = matches!(e, Element::Paragraph(inl) if plain_len(inl) <= LEAD_CHARS)
             && i > 0
             && matches!(d.elements[i - 1], Element::Heading { .. })
-            && matches!(
-                d.elements.get(i + 1),
-                Some(Element::KeepTogether(_) | Element::Figure(_))
-            )
+            && match d.elements.get(i + 1) {
+                Some(Element::KeepTogether(_) | Element::Figure(_)) => true,
+                // A short table too (a long one decides for itself where it starts).
+                Some(Element::Table(t)) => !starts_where_it_fits(t),
+                _ => false,
+            }
             // A tall chart (31 provinces) may not fit under them; they then stay where they
             // are, rather than leave a part's title, or half a page, empty above them.
             && !d.elements.get(i + 1).is_some_and(tall_chart);
