@@ -252,6 +252,30 @@ fn chima_report_from_raw_exports_to_pdf() {
     );
     let tables: TablesFile = serde_json::from_value(json).unwrap();
     assert_eq!(tables.report, "chima-2025-data-security");
+    // The methodology's note on short axes names exactly the charts that draw a percent
+    // axis ending below 100% (trial 31: it named donuts, which draw none).
+    let short: Vec<String> = tables
+        .figures
+        .iter()
+        .filter(|f| {
+            f.style.draws_axis()
+                && f.axis.unit == survey_print::AxisUnit::Percent
+                && f.axis.max < 100.0
+        })
+        .map(|f| format!("图{}", f.number.as_deref().unwrap()))
+        .collect();
+    assert!(!short.is_empty());
+    assert!(
+        tables
+            .figures
+            .iter()
+            .any(|f| !f.style.draws_axis() && f.axis.max < 100.0),
+        "a donut scaled below 100% is still there to be left out"
+    );
+    assert!(
+        text.contains(&squash(&format!("{}各项比例均不超过40%", short.join("、")))),
+        "{short:?}"
+    );
     // The 38 frequency tables of the publication, and the cleaning funnel of the appendix.
     assert_eq!(
         tables
