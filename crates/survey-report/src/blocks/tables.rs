@@ -212,6 +212,12 @@ pub(crate) fn frequency_figure(
         })
         .collect();
     let axis = match values {
+        // Columns print no axis to say where they end: drawn to 100%, as the methodology says
+        // charts are unless their ticks say otherwise.
+        Values::Percent if style == ChartStyle::Columns => Axis {
+            unit: AxisUnit::Percent,
+            max: 100.0,
+        },
         Values::Percent => {
             percent_axis(t.rows.iter().filter_map(|r| r.percent).fold(0.0, f64::max))
         }
