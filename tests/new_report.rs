@@ -2038,4 +2038,15 @@ fn an_other_column_holding_its_typed_text_reads_as_chosen() {
         .find(|r| r.cells[0].text == "其他")
         .expect("其他 is printed");
     assert_eq!(row.cells[1].text, others.to_string());
+    // Without the questionnaire text the «其他〖〗» header says the same: one multiple choice,
+    // not a number question per column with the texts read as unanswered (trial 33).
+    let out = draft_and_build(&download, None, "other-text-bare");
+    let tables = tables_of(&out);
+    let t = tables
+        .tables
+        .iter()
+        .find(|t| t.questions == ["q2"] && t.kind == TableKind::Frequency)
+        .expect("q2 is one multiple choice");
+    let row = t.rows.iter().find(|r| r.cells[0].text == "其他").unwrap();
+    assert_eq!(row.cells[1].text, others.to_string());
 }

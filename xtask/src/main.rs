@@ -400,7 +400,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 );
             }
             println!(
-                "next: cargo xtask build-report --report {}",
+                "next: {}cargo xtask build-report --report {}",
+                if drafted.build_error.is_some() {
+                    "correct what REVIEW.md opens with, then "
+                } else {
+                    ""
+                },
                 shell_word(&dir.display().to_string())
             );
             Ok(ExitCode::SUCCESS)

@@ -500,13 +500,19 @@ fn selection(
             let (d, q) = (&ds.name, &table.question);
             let codes: Vec<String> = tied.iter().map(|x| format!("`{}`", x.code)).collect();
             return Err(format!(
-                "`top{k}` of `{q}` is not one option: {} are tied at {} answers each ({}), and «the most chosen» would name one of them only; name them by their codes ({}), e.g. `{{{d}.{q}.{}.label}}与{{{d}.{q}.{}.label}}并列`",
+                "`top{k}` of `{q}` is not one option: {} are tied at {} answers each ({}), and «the {}» would name one of them only; name them by their codes ({}), e.g. `{{{d}.{q}.{}.label}}与{{{d}.{q}.{}.label}}并列`",
                 tied.iter()
                     .map(|x| format!("«{}»", x.label))
                     .collect::<Vec<_>>()
                     .join("、"),
                 row.count,
                 survey_print::fmt::percent(row.count, base, 2),
+                match k {
+                    1 => "most chosen".to_owned(),
+                    2 => "second most chosen".to_owned(),
+                    3 => "third most chosen".to_owned(),
+                    k => format!("{k}th most chosen"),
+                },
                 codes.join(", "),
                 tied[0].code,
                 tied[1].code,

@@ -854,6 +854,10 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                     ) => true,
                     Some(_) => false,
                     None => cols.iter().any(|&(c, option)| {
+                        // An “other, please specify” column (其他〖〗) may hold the typed text
+                        // in place of the 1.
+                        let fill_in = clean(option).contains('〖')
+                            || wjxtext::without_note(clean(option)) != clean(option);
                         rows.iter().any(|r| {
                             let v = clean(r.get(c).map_or("", |v| v.as_str()));
                             let v = strip_other(v).0;
@@ -861,7 +865,8 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                                 || is_not_shown(v)
                                 || is_skipped(v)
                                 || clean(option) == v
-                                || v.parse::<usize>().is_ok_and(|p| p <= cols.len()))
+                                || v.parse::<usize>().is_ok_and(|p| p <= cols.len())
+                                || (fill_in && numeric(v).is_none()))
                         })
                     }),
                 }
@@ -953,9 +958,16 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 // Neither chosen or not (0/1) nor the column's own option text (a 按文本
                 // download split by option): places.
                 let own = clean(o.as_deref().unwrap_or_default());
+                // An “other, please specify” column (其他〖〗) may hold the typed text in place
+                // of the 1: chosen, not a place.
+                let fill_in = own.contains('〖') || wjxtext::without_note(own) != own;
                 col_values(*c).map(clean).any(|v| {
                     let v = strip_other(v).0;
-                    !is_not_shown(v) && !is_skipped(v) && !matches!(v, "0" | "1") && v != own
+                    !(is_not_shown(v)
+                        || is_skipped(v)
+                        || matches!(v, "0" | "1")
+                        || v == own
+                        || (fill_in && numeric(v).is_none()))
                 })
             })
         {
