@@ -1047,3 +1047,62 @@ fn a_weighted_column_whose_rows_weigh_differently_hides_all_of_it_when_it_hides_
         "{e}"
     );
 }
+
+#[test]
+fn weighted_estimates_carry_no_more_digits_in_any_file_than_the_pdf() {
+    // Trial 32/33: the full-precision weighted shares in tables.json, the CSVs and the
+    // workbook, with the level weights, gave back every count of a three-way table the
+    // report does not print (cells of 0, 1 and 2). Weighted cells now hold what they print.
+    let out = tmp("weighted-digits");
+    let r = build(&root().join("reports/chima-2026-ai-followup"), &out).unwrap();
+    let tables: survey_print::TablesFile =
+        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
+            .unwrap();
+    let digits = |t: &str| {
+        t.trim_end_matches('%')
+            .split('.')
+            .nth(1)
+            .map_or(0, str::len)
+    };
+    let mut seen = 0;
+    for t in tables.tables.iter().filter(|t| t.weights.is_some()) {
+        for row in &t.rows {
+            for c in &row.cells {
+                let printed = |v: f64, text: &str| {
+                    let d = digits(text) as u32;
+                    assert_eq!(
+                        survey_print::fmt::number_f64(v, d).parse::<f64>().unwrap(),
+                        v,
+                        "table {:?}: {v} printed «{text}»",
+                        t.number
+                    );
+                };
+                if let CellValue::Percent { percent } = c.value {
+                    printed(percent, &c.text);
+                    seen += 1;
+                }
+                if let Some(i) = &c.interval {
+                    let (a, b) = i.text[1..i.text.len() - 1].split_once(", ").unwrap();
+                    printed(i.lower, a);
+                    printed(i.upper, b);
+                }
+            }
+        }
+        // The CSV holds the same.
+        let csv = std::fs::read_to_string(
+            r.out_dir
+                .join(format!("tables/table-{}.csv", t.number.as_deref().unwrap())),
+        )
+        .unwrap();
+        for line in csv.lines().skip(1) {
+            for f in line.split(',').skip(2) {
+                if let Ok(v) = f.parse::<f64>() {
+                    let d = f.split('.').nth(1).map_or(0, str::len);
+                    assert!(d <= 2, "table {:?}: {f} in the CSV", t.number);
+                    let _ = v;
+                }
+            }
+        }
+    }
+    assert!(seen > 10, "{seen} weighted cells");
+}

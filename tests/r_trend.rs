@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use survey_print::{CellValue, PrintedTable, TableKind, TablesFile, TestMethod};
-use workspace_tests::{close, copy_dir, root, run_r};
+use workspace_tests::{close, close_printed, copy_dir, root, run_r};
 
 fn build(report: &Path, tag: &str) -> TablesFile {
     build_in(report, tag).0
@@ -299,9 +299,10 @@ fn weighted_trend_matches_r() {
     let r = run_r(WEIGHTED, &csv, "w");
     for c in codes {
         let (diff, lo, hi, p) = printed(t, c).unwrap();
-        close(&format!("{c} difference"), diff, r[c][0]);
-        close(&format!("{c} lower"), lo, r[c][1]);
-        close(&format!("{c} upper"), hi, r[c][2]);
+        // Weighted figures are kept as printed (one decimal) in every file.
+        close_printed(&format!("{c} difference"), diff, r[c][0], 1);
+        close_printed(&format!("{c} lower"), lo, r[c][1], 1);
+        close_printed(&format!("{c} upper"), hi, r[c][2], 1);
         close(&format!("{c} p"), p, r[c][3]);
     }
     // The narrative's reference, written before the table, prints the table's weighted

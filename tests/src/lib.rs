@@ -54,6 +54,23 @@ pub fn run_r(script: &str, csv: &str, tag: &str) -> std::collections::HashMap<St
         .collect()
 }
 
+/// A figure kept as printed (`decimals` places; weighted estimates are) is R's rounded: within
+/// half a unit of its last place of R's.
+pub fn close_printed(name: &str, ours: f64, r: f64, decimals: u32) {
+    let half = 0.5 * 10f64.powi(-(decimals as i32));
+    assert!(
+        (ours - r).abs() <= half + 1e-9 * (1.0 + r.abs()),
+        "{name}: ours {ours} (printed to {decimals} places) R {r:.17}"
+    );
+    assert_eq!(
+        survey_print::fmt::number_f64(ours, decimals)
+            .parse::<f64>()
+            .unwrap(),
+        ours,
+        "{name}: {ours} is not as printed"
+    );
+}
+
 /// Ours equals R's to 1e-9, relative to R's magnitude.
 pub fn close(name: &str, ours: f64, r: f64) {
     let tol = 1e-9 * (1.0 + r.abs());

@@ -107,7 +107,8 @@ pub enum CellValue {
     Count {
         count: u64,
     },
-    /// A percentage (0–100), unrounded.
+    /// A percentage (0–100), unrounded; a weighted estimate as printed (see
+    /// [`Cell::as_printed`]).
     Percent {
         percent: f64,
     },
@@ -257,6 +258,54 @@ impl Cell {
     }
 
     /// Print an interval (percent) under the value.
+    /// The cell with its value and interval as its text prints them. Weighted estimates are
+    /// kept so in every file: with their full digits and the weights, the counts behind them
+    /// (a finer table the report does not print) could be worked out.
+    pub fn as_printed(mut self) -> Cell {
+        fn read(t: &str) -> Option<f64> {
+            let t: String = t
+                .trim()
+                .trim_end_matches('%')
+                .chars()
+                .filter(|c| *c != ',' && *c != '+')
+                .map(|c| if c == '−' { '-' } else { c })
+                .collect();
+            t.parse().ok()
+        }
+        fn pair(t: &str) -> Option<(f64, f64)> {
+            let (a, b) = t
+                .trim()
+                .strip_prefix('[')?
+                .strip_suffix(']')?
+                .split_once(',')?;
+            Some((read(a)?, read(b)?))
+        }
+        match &mut self.value {
+            CellValue::Percent { percent } => {
+                if let Some(v) = read(&self.text) {
+                    *percent = v;
+                }
+            }
+            CellValue::Number { value } => {
+                if let Some(v) = read(&self.text) {
+                    *value = v;
+                }
+            }
+            CellValue::Interval { lower, upper } => {
+                if let Some((a, b)) = pair(&self.text) {
+                    (*lower, *upper) = (a, b);
+                }
+            }
+            _ => {}
+        }
+        if let Some(i) = &mut self.interval
+            && let Some((a, b)) = pair(&i.text)
+        {
+            (i.lower, i.upper) = (a, b);
+        }
+        self
+    }
+
     pub fn with_interval(mut self, lower: f64, upper: f64, decimals: u32) -> Cell {
         if !matches!(self.value, CellValue::Suppressed { .. }) {
             self.interval = Some(IntervalNote {

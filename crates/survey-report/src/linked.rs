@@ -352,8 +352,12 @@ pub(crate) fn check(l: &Linked) -> Result<(), String> {
         }
     }
     for sh in &l.shares {
+        // What a reader knows: the share lies within half a unit of the printed digits.
         let half = 0.5 * 10f64.powi(-(sh.decimals as i32)) / 100.0;
-        let (lo, hi) = (sh.percent / 100.0 - half, sh.percent / 100.0 + half);
+        let printed = survey_print::fmt::number_f64(sh.percent, sh.decimals)
+            .parse::<f64>()
+            .unwrap_or(sh.percent);
+        let (lo, hi) = (printed / 100.0 - half, printed / 100.0 + half);
         // (line on the share's side, line on the other side) → (row, column).
         let at = |a: usize, b: usize| -> (usize, usize) { if sh.by_row { (a, b) } else { (b, a) } };
         let (n_lines, n_other) = if sh.by_row { (nr, nc) } else { (nc, nr) };

@@ -218,7 +218,9 @@ fn interval_cell(wp: Option<WeightedProportion>, m: Option<Method>, level: f64) 
     {
         cell = cell.with_interval(i.lower * 100.0, i.upper * 100.0, 1);
     }
-    cell
+    // As printed, in every file: more digits, with the weights, give the counts behind the
+    // estimate away (a finer table the report does not print).
+    cell.as_printed()
 }
 
 /// The note a weighted table carries when raking could not meet the margins.
@@ -873,11 +875,12 @@ impl Block for WeightedTable {
                         decimals: 2,
                     });
                 }
+                // As printed, in every file (see `interval_cell`).
                 (
-                    wp.map(|p| Cell::percent(p.estimate * 100.0, 2))
+                    wp.map(|p| Cell::percent(p.estimate * 100.0, 2).as_printed())
                         .unwrap_or_else(Cell::missing),
                     match wp.and_then(|p| p.interval(self.intervals, self.level)) {
-                        Some(i) => Cell::interval(i.lower * 100.0, i.upper * 100.0, 1),
+                        Some(i) => Cell::interval(i.lower * 100.0, i.upper * 100.0, 1).as_printed(),
                         None => Cell::missing(),
                     },
                 )
@@ -887,7 +890,7 @@ impl Block for WeightedTable {
                 vec![
                     Cell::text(&row.label),
                     Cell::count(row.count),
-                    Cell::percent_of(row.count, t.base, 2),
+                    Cell::percent_of(row.count, t.base, 2).as_printed(),
                     share,
                     interval,
                 ],
@@ -982,9 +985,9 @@ impl Block for WeightingSummaryBlock {
                     vec![
                         Cell::text(if i == 0 { text.clone() } else { String::new() }),
                         Cell::text(&c.label),
-                        Cell::percent(c.target_share * 100.0, 2),
-                        Cell::percent(c.achieved_share * 100.0, 2),
-                        Cell::percent(c.sample_share * 100.0, 2),
+                        Cell::percent(c.target_share * 100.0, 2).as_printed(),
+                        Cell::percent(c.achieved_share * 100.0, 2).as_printed(),
+                        Cell::percent(c.sample_share * 100.0, 2).as_printed(),
                     ],
                 ));
             }

@@ -396,6 +396,13 @@ impl Block for TrendBlock {
                         Cell::text("—"),
                     ],
                 };
+                // Weighted estimates as printed, in every file (more digits would give the
+                // counts behind them away).
+                let cells = if ws.is_some() {
+                    cells.into_iter().map(Cell::as_printed).collect()
+                } else {
+                    cells
+                };
                 PrintedRow::option(&r.code, cells)
             })
             .collect();
