@@ -107,8 +107,7 @@ pub enum CellValue {
     Count {
         count: u64,
     },
-    /// A percentage (0–100), unrounded; a weighted estimate as printed (see
-    /// [`Cell::as_printed`]).
+    /// A percentage (0–100), unrounded; a weighted estimate holds its printed digits.
     Percent {
         percent: f64,
     },
