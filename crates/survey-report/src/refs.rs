@@ -8,6 +8,7 @@
 //! | `{main.law_awareness.very+somewhat.pct1}` | the sum of several options |
 //! | `{main.law_impact.any(capability,staff_and_process).pct}` | the share choosing at least one of them |
 //! | `{main.law_impact.top1.label}` (`top2`, …) | the k-th most chosen option (options pinned last excluded; its label is an error when another option has its count) |
+//! | `{main.law_impact.most1.quoted}` (`most2`, …; `names`, `share`, `n`, `count`, `pct`) | the k-th highest count and every option at it: `“甲”和“乙”`, `甲和乙`, `并列，各12.50%` (or the share alone for one option), how many |
 //! | `{main.q12_1.score}` (`first`, `first1`, `ranked`, `ranked1`, `place`), `{main.q12_1.top1.label}` (`.score`, `.first`) | an option of a ranking (排序题): its 综合得分, share placed first, share ranking it, mean place; or its ranking's k-th option by score |
 //! | `{main.recommend.nps}` | a 0–10 scale's Net Promoter Score: % scoring 9–10 less % scoring 0–6 (`+12.3`) |
 //! | `{main.province.where(count>=21,count<=50).n}` / `.labels` / `.count` | the options meeting every condition |
@@ -500,7 +501,7 @@ fn selection(
             let (d, q) = (&ds.name, &table.question);
             let codes: Vec<String> = tied.iter().map(|x| format!("`{}`", x.code)).collect();
             return Err(format!(
-                "`top{k}` of `{q}` is not one option: {} are tied at {} answers each ({}), and «the {}» would name one of them only; name them by their codes ({}), e.g. `{{{d}.{q}.{}.label}}与{{{d}.{q}.{}.label}}并列`",
+                "`top{k}` of `{q}` is not one option: {} are tied at {} answers each ({}), and «the {}» would name one of them only; name them by their codes ({}), e.g. `{{{d}.{q}.{}.label}}与{{{d}.{q}.{}.label}}并列`, or write `{{{d}.{q}.mostN.quoted}}`（`{{{d}.{q}.mostN.share}}`）, which names every option at the N-th highest count",
                 tied.iter()
                     .map(|x| format!("«{}»", x.label))
                     .collect::<Vec<_>>()
@@ -521,6 +522,59 @@ fn selection(
         return match stat {
             "label" => Ok(Resolved::Text(row.label.clone())),
             s => number(row.count, base, s),
+        };
+    }
+    // The k-th most chosen count and every option at it (ties named together).
+    if let Some(k) = sel
+        .strip_prefix("most")
+        .and_then(|k| k.parse::<usize>().ok())
+        .filter(|&k| k >= 1)
+    {
+        let r = ranked(table);
+        let mut levels: Vec<u64> = r.iter().map(|x| x.count).collect();
+        levels.dedup();
+        let count = *levels.get(k - 1).ok_or_else(|| {
+            format!(
+                "`{}` has {} different counts among its options, so no `most{k}`",
+                table.question,
+                levels.len()
+            )
+        })?;
+        let at: Vec<&str> = r
+            .iter()
+            .filter(|x| x.count == count)
+            .map(|x| x.label.as_str())
+            .collect();
+        // 甲; 甲和乙; 甲、乙和丙.
+        let join = |items: Vec<String>| -> String {
+            match items.split_last() {
+                Some((last, rest)) if !rest.is_empty() => format!("{}和{last}", rest.join("、")),
+                _ => items.concat(),
+            }
+        };
+        return match stat {
+            "names" => Ok(Resolved::Text(join(
+                at.iter().map(|l| (*l).to_owned()).collect(),
+            ))),
+            "quoted" => Ok(Resolved::Text(join(
+                at.iter().map(|l| format!("“{l}”")).collect(),
+            ))),
+            "n" => Ok(Resolved::Number {
+                text: at.len().to_string(),
+                value: at.len() as f64,
+                decimals: 0,
+                percent: false,
+            }),
+            "share" => {
+                let pct = fmt::percent(count, base, 2);
+                Ok(Resolved::Text(if at.len() > 1 {
+                    format!("并列，各{pct}")
+                } else {
+                    pct
+                }))
+            }
+            s => number(count, base, s)
+                .map_err(|e| format!("{e}; or, for `most{k}`, names, quoted, share or n")),
         };
     }
     if let Some(inner) = sel.strip_prefix("any(").and_then(|s| s.strip_suffix(')')) {

@@ -1769,7 +1769,9 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                         .copied()
                         .filter(|v| number(v).is_none())
                         .collect();
-                    if !answered.is_empty() && typed.len() * 5 <= answered.len() {
+                    // A telephone or a code (identifying, see below) is no number to report.
+                    let identifies = IDENTIFYING.iter().any(|k| text.contains(k));
+                    if !answered.is_empty() && typed.len() * 5 <= answered.len() && !identifies {
                         let mut shown: Vec<&str> = typed.clone();
                         shown.dedup();
                         shown.truncate(5);
@@ -3072,18 +3074,18 @@ fn narrative(qs: &[DraftQ]) -> (String, Vec<String>) {
                     };
                     let _ = writeln!(
                         s,
-                        "在回答本题的{{main.{id}.base}}份有效答卷中，打{{main.{id}.top1.label}}分的最多，占{{main.{id}.top1.pct}}（{{ref:fig:{id}}}、{{ref:tbl:{id}}}）；{nps}平均分见本部分末的数值题与评分题汇总表。\n"
+                        "在回答本题的{{main.{id}.base}}份有效答卷中，打{{main.{id}.most1.names}}分的最多（{{main.{id}.most1.share}}；{{ref:fig:{id}}}、{{ref:tbl:{id}}}）；{nps}平均分见本部分末的数值题与评分题汇总表。\n"
                     );
                 } else if q.why.contains("地区题") {
                     // Where the respondents are: 来自…的最多, not 选择.
                     let _ = writeln!(
                         s,
-                        "{{main.{id}.base}}份有效答卷中，来自{{main.{id}.top1.label}}的最多，占{{main.{id}.top1.pct}}（{{ref:fig:{id}}}、{{ref:tbl:{id}}}）。\n"
+                        "{{main.{id}.base}}份有效答卷中，来自{{main.{id}.most1.names}}的最多（{{main.{id}.most1.share}}；{{ref:fig:{id}}}、{{ref:tbl:{id}}}）。\n"
                     );
                 } else if ranked >= 1 {
                     let _ = writeln!(
                         s,
-                        "在回答本题的{{main.{id}.base}}份有效答卷中，选择“{{main.{id}.top1.label}}”的最多，占{{main.{id}.top1.pct}}（{{ref:fig:{id}}}、{{ref:tbl:{id}}}）。\n"
+                        "在回答本题的{{main.{id}.base}}份有效答卷中，选择{{main.{id}.most1.quoted}}的最多（{{main.{id}.most1.share}}；{{ref:fig:{id}}}、{{ref:tbl:{id}}}）。\n"
                     );
                 }
                 let _ = writeln!(s, "@question {id}\n");
@@ -3099,7 +3101,7 @@ fn narrative(qs: &[DraftQ]) -> (String, Vec<String>) {
                 if ranked >= 2 {
                     let _ = writeln!(
                         s,
-                        "本题为多选题。在回答本题的{{main.{id}.base}}份有效答卷中，选择最多的是“{{main.{id}.top1.label}}”（{{main.{id}.top1.pct}}），其次是“{{main.{id}.top2.label}}”（{{main.{id}.top2.pct}}）（{{ref:fig:{id}}}、{{ref:tbl:{id}}}）。\n"
+                        "本题为多选题。在回答本题的{{main.{id}.base}}份有效答卷中，选择最多的是{{main.{id}.most1.quoted}}（{{main.{id}.most1.share}}；{{ref:fig:{id}}}、{{ref:tbl:{id}}}）。\n"
                     );
                 } else if ranked == 1 {
                     let _ = writeln!(
@@ -3294,6 +3296,26 @@ fn review(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_review_of_a_draft_that_does_not_build_opens_with_why() {
+        let review = format!(
+            "# Review before publishing\n\nDrafted from x. {BUILDS}:\n\n```sh\ncargo xtask build-report\n```\n\nbut check.\n\n## Questions\n\n| 题 |\n"
+        );
+        assert!(claims_to_build(&review));
+        let fixed = does_not_build(
+            &review,
+            "narrative/report.md:3:1: {main.q9.pct}: no such question\n",
+        );
+        assert!(!claims_to_build(&fixed));
+        assert!(fixed.contains("It does not build yet, for the reason given next"));
+        let why = fixed.find("## Why the draft does not build yet").unwrap();
+        assert!(why < fixed.find("## Questions").unwrap());
+        assert!(
+            fixed[why..]
+                .contains("```text\nnarrative/report.md:3:1: {main.q9.pct}: no such question\n```")
+        );
+    }
 
     #[test]
     fn bands_with_units_sort_by_their_numbers() {
