@@ -125,30 +125,33 @@ pub(crate) fn suppression_of(
     }
     // A pair of questions printed both ways round hides the same cells in both tables: the
     // suppression is decided with the questions in one order (their ids') and turned as needed.
-    if ct.row_question > ct.col_question {
-        let counts: Vec<Vec<u64>> = (0..ct.col_bases.len())
+    let turned = ct.row_question > ct.col_question;
+    let flipped: Vec<Vec<u64>>;
+    let (counts, row_totals, col_totals, row_single, col_single) = if turned {
+        flipped = (0..ct.col_bases.len())
             .map(|c| ct.counts.iter().map(|r| r[c]).collect())
             .collect();
-        return Ok(Some(
-            suppress_table(
-                &SuppressTable {
-                    counts: &counts,
-                    row_totals: &ct.col_bases,
-                    col_totals: &ct.row_bases,
-                    rows_add_up: row_single,
-                    cols_add_up: col_single,
-                    grand: ct.total,
-                },
-                threshold,
-            )
-            .transposed(),
-        ));
-    }
-    Ok(Some(suppress_table(
+        (
+            &flipped,
+            &ct.col_bases,
+            &ct.row_bases,
+            col_single,
+            row_single,
+        )
+    } else {
+        (
+            &ct.counts,
+            &ct.row_bases,
+            &ct.col_bases,
+            row_single,
+            col_single,
+        )
+    };
+    let s = suppress_table(
         &SuppressTable {
-            counts: &ct.counts,
-            row_totals: &ct.row_bases,
-            col_totals: &ct.col_bases,
+            counts,
+            row_totals,
+            col_totals,
             // A row base adds up its cells across the columns when the column question is
             // single choice; a column base when the row question is.
             rows_add_up: col_single,
@@ -156,7 +159,8 @@ pub(crate) fn suppression_of(
             grand: ct.total,
         },
         threshold,
-    )))
+    );
+    Ok(Some(if turned { s.transposed() } else { s }))
 }
 
 /// The unweighted test a cross-tab prints: Fisher's exact test for a 2×2 table (with Pearson
