@@ -181,16 +181,13 @@ pub fn write(
             ));
         }
         for (qid, readings) in &d.number_answers {
+            // How many and how read, never what was typed: a typed answer can name the
+            // respondent (430（某某医院本部）); the mapping lists them.
+            let read = readings.values().filter(|v| v.is_some()).count();
             readme.push_str(&format!(
-                "| | `{qid}` of `{name}`: answers typed otherwise than as a number are read as the mapping's `number_answers` says: {} |\n",
-                readings
-                    .iter()
-                    .map(|(typed, x)| match x {
-                        Some(x) => format!("«{typed}» as {x}"),
-                        None => format!("«{typed}» as not answered"),
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; ")
+                "| | `{qid}` of `{name}`: {} answer(s) typed otherwise than as a number are read as the mapping's `number_answers` says: {read} as the number meant, {} as not answered (the typed texts are in the mapping, not here: they can name the respondent) |\n",
+                readings.len(),
+                readings.len() - read,
             ));
         }
         for (number, qs) in &d.rankings {

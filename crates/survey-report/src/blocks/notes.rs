@@ -155,37 +155,32 @@ impl Block for Methodology {
                 ));
             }
             // Answers to a number question typed otherwise (约800张) and read as the mapping
-            // says: the reader is told which, as the data files' README is.
+            // says: the reader is told how many and how they were read, never what was typed
+            // (a typed answer can name the hospital: 430（某某医院本部）).
             let typed: Vec<String> = d
                 .number_answers
                 .iter()
                 .filter_map(|(qid, readings)| {
                     let q = d.index.position(qid).map(|i| d.index.question(i))?;
-                    let shown: Vec<String> = readings
-                        .iter()
-                        .take(3)
-                        .map(|(t, v)| match v {
-                            Some(x) => format!(
-                                "“{t}”读作{}",
-                                survey_print::fmt::number_f64(
-                                    *x,
-                                    if x.fract() == 0.0 { 0 } else { 2 }
-                                )
-                            ),
-                            None => format!("“{t}”视为未作答"),
-                        })
-                        .collect();
+                    let read = readings.values().filter(|v| v.is_some()).count();
+                    let unread = readings.len() - read;
+                    let how = match (read, unread) {
+                        (r, 0) => format!("均按映射中的约定读作数值（{r}种）"),
+                        (0, u) => format!("均视为未作答（{u}种）"),
+                        (r, u) => format!("{r}种按映射中的约定读作数值，{u}种视为未作答"),
+                    };
                     Some(format!(
-                        "“{}”有{}种以文字填写的答案，按约定读作数值（{}{}）",
+                        "“{}”有{}种以文字填写的答案，{how}",
                         survey_schema::title(&q.text.zh),
                         readings.len(),
-                        shown.join("，"),
-                        if readings.len() > 3 { "等" } else { "" }
                     ))
                 })
                 .collect();
             if !typed.is_empty() {
-                text.push_str(&format!("数值题中，{}。", typed.join("；")));
+                text.push_str(&format!(
+                    "数值题中，{}；原文只记在映射文件中，不在报告中列出，以免泄露应答者的信息。",
+                    typed.join("；")
+                ));
             }
             para(cx, text);
         }
