@@ -273,7 +273,10 @@ fn chima_report_from_raw_exports_to_pdf() {
         "a donut scaled below 100% is still there to be left out"
     );
     assert!(
-        text.contains(&squash(&format!("{}各项比例均不超过40%", short.join("、")))),
+        text.contains(&squash(&format!(
+            "坐标轴提前截止（{}止于40%）",
+            short.join("、")
+        ))),
         "{short:?}"
     );
     // The 38 frequency tables of the publication, and the cleaning funnel of the appendix.

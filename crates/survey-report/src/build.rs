@@ -576,7 +576,7 @@ fn compose(
         .finish()
         .map_err(|errs| ReportError::Input(errs.join("\n")))?;
     // The figures that draw a percent axis ending below 100%, for the note on axes.
-    let mut short_axes: Vec<String> = Vec::new();
+    let mut short_axes: Vec<(String, f64)> = Vec::new();
     let mut look_at = |e: &Element| {
         if let Element::Figure(f) = e
             && f.style.draws_axis()
@@ -584,7 +584,7 @@ fn compose(
             && f.axis.max < 100.0
             && let Some(n) = &f.number
         {
-            short_axes.push(format!("图{n}"));
+            short_axes.push((format!("图{n}"), f.axis.max));
         }
     };
     for e in &elements {

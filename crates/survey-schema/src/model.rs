@@ -396,6 +396,10 @@ pub fn title(wording: &str) -> String {
                 t = t.replace(&format!("{unit}{pointer}"), unit);
             }
         }
+        // …在以下方面的应用 → …在各方面的应用: the list is the table's rows.
+        for pointer in ["以下", "下列"] {
+            t = t.replace(&format!("{pointer}方面"), "各方面");
+        }
         match ["以下", "下列"].iter().find_map(|p| t.strip_prefix(p)) {
             Some(rest) if rest.chars().count() >= 4 => rest.to_owned(),
             _ => t,
@@ -651,6 +655,10 @@ mod tests {
             "外包运维服务涵盖的内容"
         );
         assert_eq!(title("医院有哪些防护措施"), "医院的防护措施");
+        assert_eq!(
+            title("护理信息系统在以下方面的应用程度"),
+            "护理信息系统在各方面的应用程度"
+        );
         assert_eq!(title("在哪些方面开展了工作"), "在哪些方面开展了工作");
         assert_eq!(
             title("您对本院信息系统运维服务的整体满意度："),

@@ -328,10 +328,11 @@ fn wave_paragraph(w: &crate::waves::Wave) -> String {
 }
 
 /// The paragraph that states how the rows of the report's tables and figures are ordered.
-/// `short_axes`: the figures (as `图3.4.3`) whose percent axis ends below 100%.
+/// `short_axes`: the figures (as `图3.4.3`) whose percent axis ends below 100%, with where it
+/// ends.
 pub(crate) fn orders_paragraph(
     all: &[(Listed, NumberKind, String)],
-    short_axes: &[String],
+    short_axes: &[(String, f64)],
 ) -> Element {
     let mut text = String::from("表中选项顺序：");
     let numbered = |l: Listed| -> Vec<String> {
@@ -374,9 +375,28 @@ pub(crate) fn orders_paragraph(
     if short_axes.is_empty() {
         text.push_str("以百分比绘制的图，坐标轴一律从0%到100%，便于各图之间比较长短。");
     } else {
+        // Grouped by where the axis ends: 图2.1.1、图2.3.1止于20%，图3.4.3止于40%.
+        let mut ends: Vec<(f64, Vec<&str>)> = Vec::new();
+        for (fig, max) in short_axes {
+            match ends.iter_mut().find(|(m, _)| m == max) {
+                Some((_, figs)) => figs.push(fig),
+                None => ends.push((*max, vec![fig])),
+            }
+        }
+        ends.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let parts: Vec<String> = ends
+            .iter()
+            .map(|(max, figs)| {
+                format!(
+                    "{}止于{}%",
+                    figs.join("、"),
+                    survey_print::fmt::number_f64(*max, 0)
+                )
+            })
+            .collect();
         text.push_str(&format!(
-            "以百分比绘制的图，坐标轴一般从0%到100%，便于各图之间比较长短；{}各项比例均不超过40%，坐标轴止于10%、20%或40%，以免条形过短，比较时请留意刻度。",
-            short_axes.join("、")
+            "以百分比绘制的图，坐标轴一般从0%到100%，便于各图之间比较长短；各项比例都较小的图，坐标轴提前截止（{}），以免条形过短，比较时请留意刻度。",
+            parts.join("，")
         ));
     }
     Element::Paragraph(vec![Inline::text(text)])
