@@ -1776,11 +1776,11 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                         shown.dedup();
                         shown.truncate(5);
                         guesses.push(format!(
-                            "`{id}` (第{}题): {} of its {} answers are numbers, but {} are not ({}): it is drafted as free text, which is never printed. To report it as a number, make it an `integer` or `number` question and say in the mapping what each such answer stands for, under `number_answers` (the number meant, or `null` for not answered), e.g. `\"number_answers\": {{\"{id}\": {{\"{}\": null}}}}`; the build lists every cell it still cannot read, with its row.",
+                            "`{id}` (第{}题): {} of its {} answers are numbers, but {} not ({}): it is drafted as free text, which is never printed. To report it as a number, make it an `integer` or `number` question and say in the mapping what each such answer stands for, under `number_answers` (the number meant, or `null` for not answered), e.g. `\"number_answers\": {{\"{id}\": {{\"{}\": null}}}}`; the build lists every cell it still cannot read, with its row.",
                             g.key,
                             answered.len() - typed.len(),
                             answered.len(),
-                            typed.len(),
+                            if typed.len() == 1 { "1 is".to_owned() } else { format!("{} are", typed.len()) },
                             shown.iter().map(|t| format!("«{}»", short(t, 12))).collect::<Vec<_>>().join("、"),
                             typed[0].replace('"', "\\\"")
                         ));
