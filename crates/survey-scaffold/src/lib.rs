@@ -148,6 +148,12 @@ fn strip_other(s: &str) -> (&str, bool) {
     }
 }
 
+/// An option header written with its fill-in (`其他〖〗`, `其他【请注明】`).
+fn is_fill_in(option: &str) -> bool {
+    let o = clean(option);
+    o.contains('〖') || wjxtext::without_note(o) != o
+}
+
 fn numeric(s: &str) -> Option<f64> {
     s.trim().parse::<f64>().ok().filter(|x| x.is_finite())
 }
@@ -856,8 +862,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                     None => cols.iter().any(|&(c, option)| {
                         // An “other, please specify” column (其他〖〗) may hold the typed text
                         // in place of the 1.
-                        let fill_in = clean(option).contains('〖')
-                            || wjxtext::without_note(clean(option)) != clean(option);
+                        let fill_in = is_fill_in(option);
                         rows.iter().any(|r| {
                             let v = clean(r.get(c).map_or("", |v| v.as_str()));
                             let v = strip_other(v).0;
@@ -960,7 +965,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 let own = clean(o.as_deref().unwrap_or_default());
                 // An “other, please specify” column (其他〖〗) may hold the typed text in place
                 // of the 1: chosen, not a place.
-                let fill_in = own.contains('〖') || wjxtext::without_note(own) != own;
+                let fill_in = is_fill_in(own);
                 col_values(*c).map(clean).any(|v| {
                     let v = strip_other(v).0;
                     !(is_not_shown(v)
