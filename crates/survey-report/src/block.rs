@@ -506,19 +506,6 @@ impl<'a> Context<'a> {
         self.protected.contains(dataset, question, option)
     }
 
-    /// Whether an option has a hidden cell in a cross-tab other than `row` × `col`.
-    pub fn is_protected_elsewhere(
-        &self,
-        dataset: &str,
-        question: &str,
-        option: &str,
-        row: &str,
-        col: &str,
-    ) -> bool {
-        self.protected
-            .elsewhere(dataset, question, option, row, col)
-    }
-
     /// Record a printed figure for the disclosure audit.
     pub fn fact(&mut self, f: Fact) {
         self.facts.push(f);

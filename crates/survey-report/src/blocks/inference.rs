@@ -332,7 +332,7 @@ impl Block for CrossTabBlock {
         let guarded: Vec<bool> = (0..nr)
             .map(|r| {
                 varies
-                    && cx.is_protected_elsewhere(
+                    && cx.protected.elsewhere(
                         name,
                         &self.row,
                         &ct.row_codes[r],
