@@ -2035,3 +2035,73 @@ fn an_other_column_holding_its_typed_text_reads_as_chosen() {
     let row = t.rows.iter().find(|r| r.cells[0].text == "其他").unwrap();
     assert_eq!(row.cells[1].text, others.to_string());
 }
+
+#[test]
+fn a_copied_folder_keeping_its_id_does_not_overwrite_the_original_output() {
+    // Trial 34: a report folder copied to start another keeps the original's `id`, and its
+    // build went into the original's output folder, over the original's PDF. It is now refused
+    // by name, until the copy gets an id of its own or is written elsewhere; an output whose
+    // folder is gone is taken over.
+    let base = tmp("copied-files");
+    let questionnaire = base.join("问卷文本.txt");
+    std::fs::write(
+        &questionnaire,
+        "调查\n\n1. 医院级别*[单选题]\n三级\n二级\n其他\n",
+    )
+    .unwrap();
+    let mut csv = String::from("序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别\n");
+    for i in 0..20 {
+        csv.push_str(&format!("{},{}\n", lead(i), [1, 1, 2, 3][i % 4]));
+    }
+    let download = base.join("5_按序号_调查_20_20.csv");
+    std::fs::write(&download, csv).unwrap();
+    let root_dir = tmp("copied");
+    let original = root_dir.join("original");
+    xtask::scaffold::new_report(&original, &download, Some(&questionnaire), false).unwrap();
+    let copy = root_dir.join("copy");
+    std::fs::create_dir_all(&copy).unwrap();
+    for entry in walk(&original) {
+        let to = copy.join(entry.strip_prefix(&original).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &to).unwrap();
+    }
+    let typst = xtask::setup::typst().expect("the pinned typst (cargo xtask test installs it)");
+    let out = root_dir.join("out");
+    let r = xtask::report::build(&root(), &original, &out, &typst, None).unwrap();
+    let pdf = std::fs::read(r.out_dir.join("report.pdf")).unwrap();
+    let err = xtask::report::build(&root(), &copy, &out, &typst, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("holds the report built from")
+            && err.contains("original")
+            && err.contains("has the same id")
+            && err.contains("copy/report.toml")
+            && err.contains("--out"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(r.out_dir.join("report.pdf")).unwrap(), pdf);
+    let err = xtask::report::export_data(&copy, &out, false)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("has the same id"), "{err}");
+    assert!(!r.out_dir.join("data").exists());
+    // The original's own rebuild is its own business; once it is gone, the copy takes over.
+    xtask::report::build(&root(), &original, &out, &typst, None).unwrap();
+    std::fs::remove_dir_all(&original).unwrap();
+    xtask::report::build(&root(), &copy, &out, &typst, None).unwrap();
+}
+
+/// Every file under a folder.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            files.extend(walk(&p));
+        } else {
+            files.push(p);
+        }
+    }
+    files
+}

@@ -124,6 +124,7 @@ pub fn build_with(
         pb.finish_and_clear();
     }
     let out_dir = out_root.join(&built.spec.id);
+    claim(&out_dir, report_dir, &built.spec.id)?;
     // The data files an earlier `export-data` (or `--data`) wrote beside the report came from
     // the earlier inputs: they go with it, and the user hears of it.
     let data_dropped = extras.data.is_none() && out_dir.join("data").is_dir();
@@ -137,6 +138,7 @@ pub fn build_with(
             internal: extras.internal,
         },
     )?;
+    mark(&out_dir, report_dir);
     let notes = if data_dropped {
         vec![format!(
             "the data/ folder written beside the earlier build (export-data or --data) went with it, being the earlier inputs' data; write it again with `export-data` or build with `--data` ({})",
@@ -165,6 +167,7 @@ pub fn export_data(
     let (spec, folder, datasets) = survey_report::load_datasets_with(report_dir, true)?;
     let weights = survey_report::weights::compute(&folder, &spec.weights, &datasets)?;
     let report_out = out_root.join(&spec.id);
+    claim(&report_out, report_dir, &spec.id)?;
     std::fs::create_dir_all(&report_out)
         .with_context(|| format!("cannot create {}", report_out.display()))?;
     let staging = report_out.join(format!(".data.staging-{}", std::process::id()));
@@ -203,7 +206,43 @@ pub fn export_data(
         return Err(e);
     }
     let _ = std::fs::remove_dir_all(&old);
+    mark(&report_out, report_dir);
     Ok((dest, names))
+}
+
+/// The file in an output folder that names the report folder written into it.
+const BUILT_FROM: &str = ".built-from";
+
+/// Refuse to write over another report folder's output. A folder copied to start a new
+/// report keeps the original's `id` until it is changed, and the two would otherwise take turns
+/// overwriting `<out>/<id>/`, each build's files under the other's name. An output whose folder
+/// is gone (moved, or the workspace with it) is taken over.
+fn claim(out_dir: &Path, report_dir: &Path, id: &str) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(out_dir.join(BUILT_FROM)) else {
+        return Ok(());
+    };
+    let theirs = PathBuf::from(text.trim_end_matches('\n'));
+    let me = std::fs::canonicalize(report_dir).unwrap_or_else(|_| report_dir.to_owned());
+    if theirs == me || !theirs.join("report.toml").is_file() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{} holds the report built from {}, and {} has the same id \"{id}\": give it an id of its own in {} (id = \"…\"), or write it elsewhere with --out <dir>",
+        out_dir.display(),
+        theirs.display(),
+        me.display(),
+        me.join("report.toml").display()
+    )
+}
+
+/// Record which report folder the output folder now holds (see [`claim`]). Best effort: an
+/// output without the record is simply not guarded.
+fn mark(out_dir: &Path, report_dir: &Path) {
+    let me = std::fs::canonicalize(report_dir).unwrap_or_else(|_| report_dir.to_owned());
+    let _ = std::fs::write(
+        out_dir.join(BUILT_FROM),
+        format!("{}\n", me.to_string_lossy()),
+    );
 }
 
 /// `typst 0.15.1`: the version as the provenance note prints it (a build without git metadata
