@@ -1109,3 +1109,73 @@ fn weighted_estimates_carry_no_more_digits_in_any_file_than_the_pdf() {
     }
     assert!(seen > 10, "{seen} weighted cells");
 }
+
+#[test]
+fn a_table_that_hides_most_of_its_figures_is_named_at_build_time() {
+    // Trial 33: a weighted cross-tab whose every share but two came out «×» built with exit 0
+    // and not a word; the reader of the console heard nothing until the PDF. The shipped
+    // follow-up hides no more than half of any table's figures and gets no such line.
+    let out = tmp("mostly-hidden-out");
+    let shipped = build(&root().join("reports/chima-2026-ai-followup"), &out).unwrap();
+    assert!(
+        !shipped.notes.iter().any(|n| n.contains("figures")),
+        "{:?}",
+        shipped.notes
+    );
+    let src = tmp("mostly-hidden-src");
+    copy_dir(&root().join("reports/chima-2026-ai-followup"), &src);
+    let narr = src.join("narrative/report.md");
+    let text = std::fs::read_to_string(&narr).unwrap();
+    std::fs::write(
+        &narr,
+        text.replacen(
+            "@part 附录",
+            "@crosstab {row = \"top_concern\", col = \"uses_llm\", caption = \"按上线情况的担忧（加权）\", weights = \"national\"}\n\n@part 附录",
+            1,
+        ),
+    )
+    .unwrap();
+    let toml = src.join("report.toml");
+    let spec = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(
+        &toml,
+        spec.replace(
+            "id = \"chima-2026-ai-followup\"",
+            "id = \"followup-mostly-hidden\"",
+        ),
+    )
+    .unwrap();
+    let r = build(&src, &out).unwrap();
+    let tables: survey_print::TablesFile =
+        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
+            .unwrap();
+    let t = tables
+        .tables
+        .iter()
+        .find(|t| t.caption.as_deref() == Some("按上线情况的担忧（加权）"))
+        .unwrap();
+    let figures: Vec<_> = t
+        .rows
+        .iter()
+        .flat_map(|r| &r.cells)
+        .filter(|c| !matches!(c.value, CellValue::Text | CellValue::Missing))
+        .collect();
+    let hidden = figures
+        .iter()
+        .filter(|c| matches!(c.value, CellValue::Suppressed { .. }))
+        .count();
+    assert!(2 * hidden > figures.len());
+    let line = format!(
+        "表{} «按上线情况的担忧（加权）» hides {hidden} of its {} figures",
+        t.number.as_deref().unwrap(),
+        figures.len()
+    );
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.starts_with(&line)
+                && n.contains("a weighted share hides with any small cell")),
+        "{line}\n{:?}",
+        r.notes
+    );
+}

@@ -139,14 +139,13 @@ pub fn build_with(
         },
     )?;
     mark(&out_dir, report_dir);
-    let notes = if data_dropped {
-        vec![format!(
+    let mut notes = mostly_hidden(&built.tables);
+    if data_dropped {
+        notes.push(format!(
             "the data/ folder written beside the earlier build (export-data or --data) went with it, being the earlier inputs' data; write it again with `export-data` or build with `--data` ({})",
             out_dir.join("data").display()
-        )]
-    } else {
-        Vec::new()
-    };
+        ));
+    }
     Ok(Report {
         id: built.spec.id.clone(),
         out_dir,
@@ -208,6 +207,43 @@ pub fn export_data(
     let _ = std::fs::remove_dir_all(&old);
     mark(&report_out, report_dir);
     Ok((dest, names))
+}
+
+/// A line for each printed table that shows more than half of its figures as «<5» or «×»: each table's
+/// note says why, but a table that says little should be heard of before the PDF is read.
+fn mostly_hidden(tables: &survey_print::TablesFile) -> Vec<String> {
+    use survey_print::CellValue;
+    tables
+        .tables
+        .iter()
+        .filter_map(|t| {
+            let number = t.number.as_ref()?;
+            let (mut figures, mut hidden) = (0usize, 0usize);
+            for cell in t.rows.iter().flat_map(|r| &r.cells) {
+                match cell.value {
+                    CellValue::Text | CellValue::Missing => {}
+                    CellValue::Suppressed { .. } => {
+                        figures += 1;
+                        hidden += 1;
+                    }
+                    _ => figures += 1,
+                }
+            }
+            (figures >= 4 && 2 * hidden > figures).then(|| {
+                format!(
+                    "表{number}{} hides {hidden} of its {figures} figures («<5» or «×»: small cells, and cells that would give them away{}); its note says which. Merging small options or rows shows more.",
+                    t.caption
+                        .as_ref()
+                        .map_or(String::new(), |c| format!(" «{c}»")),
+                    if t.weights.is_some() {
+                        ": a weighted share hides with any small cell it is made of"
+                    } else {
+                        ""
+                    }
+                )
+            })
+        })
+        .collect()
 }
 
 /// The file in an output folder that names the report folder written into it.
