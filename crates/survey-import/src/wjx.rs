@@ -830,8 +830,8 @@ impl Plan {
     }
 
     /// The missing value a cell stands for. Numeric markers (`-2`, `-3`) apply to choice
-    /// questions and to number questions whose range is above them (`numeric`); elsewhere, in a
-    /// number or text answer, they are answers.
+    /// questions, to number questions whose range is above them, and to text questions of a
+    /// code-mode download (`numeric`); elsewhere, in a number or text answer, they are answers.
     fn missing(&self, cell: &str, numeric: bool) -> Option<Value> {
         // Fast path: a plain number other than a marker (most cells of a code-mode export).
         if let Some(&b) = cell.as_bytes().first()
@@ -929,7 +929,7 @@ impl Plan {
         for &(col, q) in texts {
             let t = cells.cell(col);
             let c = clean(t);
-            if c.is_empty() || self.missing(t, false).is_some() {
+            if c.is_empty() || self.missing(t, self.mode == WjxMode::Code).is_some() {
                 return self.decode_into(index, row, cells, record, meta);
             }
             match &mut record.values[q] {
@@ -1149,7 +1149,10 @@ impl Plan {
                 }
                 Slot::Text { q, col } => {
                     let cell = cells.cell(col);
-                    match (self.missing(cell, false), &mut record.values[q]) {
+                    // 问卷星's 按序号 downloads write `-3` and `-2` into a fill-in column too
+                    // (not shown, not answered); in 按文本 ones they are typed text.
+                    let markers = self.mode == WjxMode::Code;
+                    match (self.missing(cell, markers), &mut record.values[q]) {
                         (Some(v), slot) => *slot = v,
                         (None, Value::Text(t)) => {
                             t.clear();

@@ -621,6 +621,65 @@ fn ordinal_order(labels: &[String]) -> Option<Vec<usize>> {
     })
 }
 
+/// The order a questionnaire lists some unordered options in, when the data cannot say: 是
+/// before 否 (and 不清楚 last), and hospital levels from 三级 down (甲 before 乙, 未定级 and 其他
+/// last). None unless every label has a place, no two the same.
+fn conventional_order(labels: &[String]) -> Option<Vec<usize>> {
+    let yes_no = |l: &str| match l {
+        "是" | "有" => Some(0),
+        "否" | "无" | "没有" => Some(1),
+        "不清楚" | "不确定" | "不知道" | "说不清" => Some(2),
+        _ => None,
+    };
+    let level = |l: &str| {
+        let grade = |l: &str| {
+            if l.contains('甲') {
+                0
+            } else if l.contains('乙') {
+                1
+            } else if l.contains('丙') {
+                2
+            } else {
+                0
+            }
+        };
+        if let Some(i) = ["三级", "二级", "一级"]
+            .iter()
+            .position(|k| l.starts_with(k))
+        {
+            Some(10 * i as i32 + grade(l))
+        } else if l.starts_with("未定级") {
+            Some(30)
+        } else if l.starts_with("其他") || l.starts_with("其它") {
+            Some(40)
+        } else {
+            None
+        }
+    };
+    for rank in [
+        &yes_no as &dyn Fn(&str) -> Option<i32>,
+        &level as &dyn Fn(&str) -> Option<i32>,
+    ] {
+        let Some(ranks) = labels
+            .iter()
+            .map(|l| rank(l.trim()))
+            .collect::<Option<Vec<i32>>>()
+        else {
+            continue;
+        };
+        let mut distinct = ranks.clone();
+        distinct.sort();
+        distinct.dedup();
+        // Something to put in order, and at least two of the family's own (not 其他 alone).
+        if distinct.len() == ranks.len() && ranks.iter().filter(|&&r| r < 30).count() >= 2 {
+            let mut idx: Vec<usize> = (0..labels.len()).collect();
+            idx.sort_by_key(|&i| ranks[i]);
+            return Some(idx);
+        }
+    }
+    None
+}
+
 /// [`ordinal_order`] when every label gives an order: bands, scales, magnitudes.
 fn ordered(labels: &[String]) -> Option<Vec<usize>> {
     if labels.len() < 3 {
@@ -1740,13 +1799,24 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                             }
                             "single choice on a scale (labels)".to_owned()
                         }
-                        None => {
-                            guesses.push(format!(
-                                "`{id}` (第{}题): the option order is the order answers first appear in the data; put the options in questionnaire order (or draft again with --questionnaire).",
-                                g.key
-                            ));
-                            "single choice: few distinct answers".to_owned()
-                        }
+                        None => match conventional_order(&labels) {
+                            Some(o) => {
+                                labels = o.iter().map(|&i| distinct[i].clone()).collect();
+                                guesses.push(format!(
+                                    "`{id}` (第{}题): its options are put in the usual order ({}); put them in questionnaire order if it differs (or draft again with --questionnaire).",
+                                    g.key,
+                                    labels.join(" / ")
+                                ));
+                                "single choice in the usual order (labels)".to_owned()
+                            }
+                            None => {
+                                guesses.push(format!(
+                                    "`{id}` (第{}题): the option order is the order answers first appear in the data; put the options in questionnaire order (or draft again with --questionnaire).",
+                                    g.key
+                                ));
+                                "single choice: few distinct answers".to_owned()
+                            }
+                        },
                     };
                     let mut opts = options(&labels);
                     mark_other(&mut opts, &other_labels, false);
@@ -3087,6 +3157,16 @@ fn narrative(qs: &[DraftQ]) -> (String, Vec<String>) {
                         s,
                         "{{main.{id}.base}}份有效答卷中，来自{{main.{id}.most1.names}}的最多（{{main.{id}.most1.share}}；{{ref:fig:{id}}}、{{ref:tbl:{id}}}）。\n"
                     );
+                } else if let [a, b] = options.as_slice()
+                    && ranked == 2
+                {
+                    // Two options (是/否): both shares, not «the most chosen» of two, which a
+                    // tie would make «both the most».
+                    let (a, b) = (&a.code, &b.code);
+                    let _ = writeln!(
+                        s,
+                        "在回答本题的{{main.{id}.base}}份有效答卷中，选择“{{main.{id}.{a}.label}}”的占{{main.{id}.{a}.pct}}，选择“{{main.{id}.{b}.label}}”的占{{main.{id}.{b}.pct}}（{{ref:fig:{id}}}、{{ref:tbl:{id}}}）。\n"
+                    );
                 } else if ranked >= 1 {
                     let _ = writeln!(
                         s,
@@ -3451,6 +3531,34 @@ mod tests {
     fn in_order(labels: &[&str]) -> Option<Vec<String>> {
         let l: Vec<String> = labels.iter().map(|s| s.to_string()).collect();
         ordinal_order(&l).map(|o| o.iter().map(|&i| l[i].clone()).collect())
+    }
+
+    #[test]
+    fn yes_no_and_hospital_levels_take_their_usual_order() {
+        // Trial 34: 否 before 是, and 二级乙等及以下 / 三级乙等 / 二级甲等 / 三级甲等, as the
+        // answers first came.
+        let order = |labels: &[&str]| {
+            let l: Vec<String> = labels.iter().map(|s| s.to_string()).collect();
+            conventional_order(&l).map(|o| o.iter().map(|&i| l[i].clone()).collect::<Vec<_>>())
+        };
+        assert_eq!(order(&["否", "是"]).unwrap(), ["是", "否"]);
+        assert_eq!(
+            order(&["不清楚", "否", "是"]).unwrap(),
+            ["是", "否", "不清楚"]
+        );
+        assert_eq!(
+            order(&["二级乙等及以下", "三级乙等", "二级甲等", "三级甲等"]).unwrap(),
+            ["三级甲等", "三级乙等", "二级甲等", "二级乙等及以下"]
+        );
+        assert_eq!(
+            order(&["其他", "二级", "三级"]).unwrap(),
+            ["三级", "二级", "其他"]
+        );
+        // No order to give: labels outside the families, two in one place, 其他 alone.
+        assert!(order(&["是", "可能"]).is_none());
+        assert!(order(&["三级", "三级甲等"]).is_none());
+        assert!(order(&["其他", "三级"]).is_none());
+        assert!(order(&["公立", "民营"]).is_none());
     }
 
     #[test]
