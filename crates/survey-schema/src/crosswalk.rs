@@ -222,6 +222,22 @@ fn line_of(text: &str, name: &str, after: usize) -> (usize, usize) {
     (text[..at].matches('\n').count() + 1, at)
 }
 
+/// The line of the first key `"name":` in `text` after the `after` byte offset (a question's
+/// own entry, not a `from` naming it).
+fn key_line_of(text: &str, name: &str, after: usize) -> (usize, usize) {
+    let needle = format!("\"{name}\"");
+    let mut from = after.min(text.len());
+    while let Some(i) = text[from..].find(&needle) {
+        let at = from + i;
+        let rest = text[at + needle.len()..].trim_start();
+        if rest.starts_with(':') {
+            return (text[..at].matches('\n').count() + 1, at);
+        }
+        from = at + needle.len();
+    }
+    line_of(text, name, after)
+}
+
 /// Parse a crosswalk and check it against the earlier questionnaire and this wave's.
 pub fn check_crosswalk(
     text: &str,
@@ -258,7 +274,7 @@ pub fn check_crosswalk(
     let (_, questions_at) = line_of(text, "questions", 0);
     let mut used_earlier: Vec<&str> = Vec::new();
     for (qid, link) in &c.questions {
-        let (qline, qat) = line_of(text, qid, questions_at);
+        let (qline, qat) = key_line_of(text, qid, questions_at);
         let Some(q) = current.get(qid) else {
             err(
                 qline,
@@ -442,6 +458,33 @@ pub fn check_crosswalk(
             err(
                 line_of(text, d, dropped_at).0,
                 format!("`{d}` is listed as dropped but a question of this wave compares with it"),
+            );
+        }
+    }
+    // Nothing left out silently: a choice question of this wave the crosswalk does not name
+    // would go unmentioned, and the earlier question it continues would be reported as not
+    // asked again. (Earlier questions no question of this wave links to are the ones not
+    // asked again, `dropped` or not.)
+    let questions_line = line_of(text, "questions", 0).0;
+    for q in current.questions() {
+        if q.kind.is_choice() && !c.questions.contains_key(&q.id) {
+            let same = earlier.questions().iter().find(|e| {
+                e.kind.is_choice()
+                    && e.text.zh == q.text.zh
+                    && !used_earlier.contains(&e.id.as_str())
+            });
+            err(
+                questions_line,
+                format!(
+                    "`{}` («{}») is a choice question of this wave but not in `questions`: link it to its earlier question{}, or write `\"{}\": {{\"from\": null}}` if it is new",
+                    q.id,
+                    q.text.zh,
+                    same.map_or(String::new(), |e| format!(
+                        " (`{}` was worded the same: `\"{}\": {{\"from\": \"{}\"}}`)",
+                        e.id, q.id, e.id
+                    )),
+                    q.id
+                ),
             );
         }
     }
