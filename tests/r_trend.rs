@@ -54,14 +54,24 @@ fn printed(t: &PrintedTable, code: &str) -> Option<(f64, f64, f64, f64)> {
 
 const UNWEIGHTED: &str = r#"
 d <- read.csv(commandArgs(TRUE)[1], stringsAsFactors = FALSE)
+# Each wave's Wilson interval, continuity-corrected with the test (Newcombe's method 11 then);
+# at x = n/2 R's prop.test leaves the interval uncorrected, so there Newcombe's closed form.
+ci <- function(x, n, cc) {
+  if (cc && 2 * x == n) {
+    z <- qnorm(0.975); p <- x / n; q <- 1 - p
+    c((2*n*p + z^2 - 1 - z*sqrt(z^2 - 2 - 1/n + 4*p*(n*q + 1))) / (2*(n + z^2)),
+      (2*n*p + z^2 + 1 + z*sqrt(z^2 + 2 - 1/n + 4*p*(n*q - 1))) / (2*(n + z^2)))
+  } else prop.test(x, n, correct = cc)$conf.int
+}
 out <- function(k, v) cat(k, sprintf("%.17g", v), "\n")
 for (i in seq_len(nrow(d))) {
   r <- d[i, ]
   k <- paste0(r$table, "_", r$code)
   if (r$x_then < 0) next
   pt <- prop.test(c(r$x_now, r$x_then), c(r$n_now, r$n_then), correct = as.logical(r$correct))
-  a <- prop.test(r$x_now, r$n_now, correct = FALSE)$conf.int
-  b <- prop.test(r$x_then, r$n_then, correct = FALSE)$conf.int
+  cc <- as.logical(r$correct)
+  a <- ci(r$x_now, r$n_now, cc)
+  b <- ci(r$x_then, r$n_then, cc)
   p1 <- r$x_now / r$n_now; p2 <- r$x_then / r$n_then
   lo <- p1 - p2 - sqrt((p1 - a[1])^2 + (b[2] - p2)^2)
   hi <- p1 - p2 + sqrt((a[2] - p1)^2 + (p2 - b[1])^2)
@@ -243,7 +253,9 @@ fn weighted_trend_matches_r() {
     std::fs::write(
         dir.join("waves/earlier.crosswalk.json"),
         r#"{"from": "chima-2026-ai-followup", "to": "chima-2026-ai-followup",
-            "questions": {"uses_llm": {"from": "uses_llm"}}}"#,
+            "questions": {"uses_llm": {"from": "uses_llm"}, "level": {"from": "level"},
+                "llm_controls": {"from": "llm_controls"}, "governance": {"from": "governance"},
+                "top_concern": {"from": "top_concern"}}}"#,
     )
     .unwrap();
     let spec = std::fs::read_to_string(dir.join("report.toml")).unwrap();

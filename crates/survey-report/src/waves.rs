@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use survey_aggregate::RowOrder;
 use survey_print::{CellValue, ColumnKind, TableKind, TablesFile};
 use survey_schema::{Index, Links, OptionLink, check_crosswalk, parse_questionnaire};
-use survey_stats::change::{Difference, newcombe, prop_test};
+use survey_stats::change::{Difference, newcombe_with, prop_test};
 
 use crate::ReportError;
 use crate::dataset::Dataset;
@@ -183,12 +183,13 @@ pub struct OptionChange {
 impl OptionChange {
     /// From counts (x, n) now and then: Newcombe's interval and R's `prop.test`.
     pub fn unweighted(now: (u64, u64), then: (u64, u64), s: ChangeSettings) -> OptionChange {
-        let difference = newcombe(now.0, now.1, then.0, then.1, s.level).unwrap_or(Difference {
-            estimate: f64::NAN,
-            lower: f64::NAN,
-            upper: f64::NAN,
-            level: s.level,
-        });
+        let difference =
+            newcombe_with(now.0, now.1, then.0, then.1, s.level, s.correct).unwrap_or(Difference {
+                estimate: f64::NAN,
+                lower: f64::NAN,
+                upper: f64::NAN,
+                level: s.level,
+            });
         OptionChange {
             now: now.0 as f64 / now.1 as f64,
             then: then.0 as f64 / then.1 as f64,

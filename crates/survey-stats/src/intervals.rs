@@ -60,6 +60,34 @@ pub fn wilson(x: u64, n: u64, level: f64) -> Option<Interval> {
     })
 }
 
+/// Wilson score interval with continuity correction for x of n (Newcombe 1998, method 4):
+/// each bound is the Wilson bound at p ∓ 1/(2n), 0 for x = 0 and 1 for x = n. R's
+/// `prop.test(x, n, correct = TRUE)$conf.int` is the same, except at x = n/2, where R
+/// applies no correction.
+pub fn wilson_corrected(x: u64, n: u64, level: f64) -> Option<Interval> {
+    (n > 0 && x <= n).then(|| {
+        let (p, nf) = (x as f64 / n as f64, n as f64);
+        let shift = 0.5 / nf;
+        let lower = if x == 0 {
+            0.0
+        } else {
+            wilson_bounds(p - shift, nf, level).0
+        };
+        let upper = if x == n {
+            1.0
+        } else {
+            wilson_bounds(p + shift, nf, level).1
+        };
+        Interval {
+            method: Method::Wilson,
+            estimate: p,
+            lower,
+            upper,
+            level,
+        }
+    })
+}
+
 fn wilson_bounds(p: f64, n: f64, level: f64) -> (f64, f64) {
     let z = norm_quantile(1.0 - (1.0 - level) / 2.0);
     let z22n = z * z / (2.0 * n);

@@ -415,9 +415,10 @@ impl Block for TrendBlock {
         )];
         notes.push(match ws {
             None => format!(
-                "变化为{}减{}，单位为百分点；区间为Newcombe混合score法{level}%置信区间；p值为两样本比例检验（{}连续性校正）",
+                "变化为{}减{}，单位为百分点；区间为Newcombe混合score法{level}%置信区间{}；p值为两样本比例检验（{}连续性校正）",
                 w.current_label,
                 w.label,
+                if self.correct { "（连续性校正）" } else { "" },
                 if self.correct { "有" } else { "无" }
             ),
             Some(s) => format!(
