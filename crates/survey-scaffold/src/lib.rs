@@ -373,17 +373,33 @@ fn band_key(label: &str) -> Option<(f64, i32)> {
         .take_while(|c| c.is_ascii_digit() || *c == '.')
         .collect();
     // A unit after the number: 1万 is ten thousand, 10万人次 a hundred thousand.
-    // The unit may follow the band's second number (5–10万元).
-    let unit = match l[start + digits.len()..]
-        .chars()
-        .find(|c| "万千亿".contains(*c))
-    {
+    // The unit may follow the band's second number (5–10万元), but not when the first number
+    // is the larger without it: 1000~1万人次 runs from a thousand, not from ten million.
+    let rest = &l[start + digits.len()..];
+    let unit_at = rest.find(|c: char| "万千亿".contains(c));
+    let unit = match unit_at.and_then(|i| rest[i..].chars().next()) {
         Some('万') => 1e4,
         Some('千') => 1e3,
         Some('亿') => 1e8,
         _ => 1.0,
     };
-    let v: f64 = digits.parse::<f64>().ok()? * unit;
+    let first: f64 = digits.parse().ok()?;
+    let second: Option<f64> = unit_at.and_then(|i| {
+        let before = &rest[..i];
+        let tail: String = before
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        (!tail.is_empty()).then(|| tail.parse().ok()).flatten()
+    });
+    let v = match second {
+        Some(second) if first > second => first,
+        _ => first * unit,
+    };
     let low = ["≤", "<", "小于", "低于", "不足", "以下", "少于", "不到"]
         .iter()
         .any(|p| l.contains(p));
@@ -3559,6 +3575,33 @@ mod tests {
         assert!(order(&["三级", "三级甲等"]).is_none());
         assert!(order(&["其他", "三级"]).is_none());
         assert!(order(&["公立", "民营"]).is_none());
+    }
+
+    #[test]
+    fn a_unit_after_the_second_number_of_a_band_is_not_the_first_number_s() {
+        // Trial 35: «1000~1万人次» was put last, read as from ten million.
+        assert_eq!(
+            in_order(&[
+                "1000人次以下",
+                "1万~10万人次",
+                "10万人次以上",
+                "1000~1万人次"
+            ])
+            .unwrap(),
+            [
+                "1000人次以下",
+                "1000~1万人次",
+                "1万~10万人次",
+                "10万人次以上"
+            ]
+        );
+        // The unit still belongs to both numbers where the first is the smaller: 5–10万元.
+        assert_eq!(
+            in_order(&["10万元以上", "5-10万元", "5万元以下"]).unwrap(),
+            ["5万元以下", "5-10万元", "10万元以上"]
+        );
+        assert_eq!(band_key("5-10万元"), Some((5e4, 0)));
+        assert_eq!(band_key("1000~1万人次"), Some((1000.0, 0)));
     }
 
     #[test]
