@@ -1280,6 +1280,13 @@ fn matrix_blanks_and_shares_headed_as_options_are_not_rankings() {
             .map(|r| r.cells[0].text.as_str())
             .collect();
         assert_eq!(labels, ["北京市", "广东省", "四川省"], "{name}");
+        // Coded by name, as in every CHIMA questionnaire, so that two waves line up.
+        let codes: Vec<&str> = region
+            .rows
+            .iter()
+            .filter_map(|r| r.code.as_deref())
+            .collect();
+        assert_eq!(codes, ["beijing", "guangdong", "sichuan"], "{name}");
         assert_eq!(
             region.rows[1].cells[1].text,
             guangdong.to_string(),

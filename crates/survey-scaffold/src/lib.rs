@@ -803,6 +803,45 @@ const PROVINCES: [&str; 34] = [
     "澳门特别行政区",
 ];
 
+/// The codes of [`PROVINCES`], as CHIMA's questionnaires have them: the same province has the
+/// same code in every survey drafted, so two waves' 地区题 line up by code.
+const PROVINCE_CODES: [&str; 34] = [
+    "beijing",
+    "tianjin",
+    "hebei",
+    "shanxi",
+    "nei_mongol",
+    "liaoning",
+    "jilin",
+    "heilongjiang",
+    "shanghai",
+    "jiangsu",
+    "zhejiang",
+    "anhui",
+    "fujian",
+    "jiangxi",
+    "shandong",
+    "henan",
+    "hubei",
+    "hunan",
+    "guangdong",
+    "guangxi",
+    "hainan",
+    "chongqing",
+    "sichuan",
+    "guizhou",
+    "yunnan",
+    "xizang",
+    "shaanxi",
+    "gansu",
+    "qinghai",
+    "ningxia",
+    "xinjiang",
+    "taiwan",
+    "hong_kong",
+    "macao",
+];
+
 /// The province a 地区题 answer names (`广东省-广州市-天河区`, `北京市`): its place in
 /// [`PROVINCES`].
 fn province_of(answer: &str) -> Option<usize> {
@@ -1651,7 +1690,10 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                     provinces.dedup();
                     let labels: Vec<String> =
                         provinces.iter().map(|&p| PROVINCES[p].to_owned()).collect();
-                    let opts = options(&labels);
+                    let mut opts = options(&labels);
+                    for (o, &p) in opts.iter_mut().zip(&provinces) {
+                        o.code = PROVINCE_CODES[p].to_owned();
+                    }
                     for v in &answered {
                         if let Some(p) = province_of(v)
                             && *v != PROVINCES[p]
@@ -1661,7 +1703,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                         }
                     }
                     guesses.push(format!(
-                        "`{id}` (第{}题) is a {kind}: drafted as a single choice of the province (the part of each answer before the first «-»), the {} provinces answered listed in the national order; each answer (广东省-广州市) is read as its province through the mapping's `option_aliases`, so a later download with a new city needs one more alias. Cities are not tabulated.",
+                        "`{id}` (第{}题) is a {kind}: drafted as a single choice of the province (the part of each answer before the first «-»), the {} provinces answered listed in the national order, each coded as in every CHIMA questionnaire (`guangdong`); each answer (广东省-广州市) is read as its province through the mapping's `option_aliases`, so a later download with a new city needs one more alias. Cities are not tabulated.",
                         g.key,
                         labels.len()
                     ));

@@ -377,7 +377,7 @@ pub fn check_crosswalk(
                     err(
                         qline,
                         format!(
-                            "`{qid}` and `{from}` have different options ({}{}); list every option of `{qid}` under `options`, mapping new or split ones to [] (by label: {})",
+                            "`{qid}` and `{from}` have different options ({}{}); list every option of `{qid}` under `options`, mapping new or split ones to [] (by label: {}){}",
                             if missing.is_empty() {
                                 String::new()
                             } else {
@@ -402,7 +402,12 @@ pub fn check_crosswalk(
                                         .join(", ")
                                 )
                             },
-                            suggested(q, e)
+                            suggested(q, e),
+                            if gone.is_empty() {
+                                ""
+                            } else {
+                                ". An earlier option offered again but chosen by no one this time (a drafted 地区题 lists only the provinces answered) belongs in this wave's questionnaire too, where it counts 0 and is compared"
+                            }
                         ),
                     );
                 }

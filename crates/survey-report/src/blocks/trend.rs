@@ -503,7 +503,7 @@ impl Block for TrendBlock {
                 .earlier
                 .get(w.links.earlier(&self.question).unwrap_or_default());
             notes.push(format!(
-                "{}的{}本次不再设置",
+                "{}的{}本次没有对应的选项，不作比较",
                 w.label,
                 unused
                     .iter()
