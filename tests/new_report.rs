@@ -2162,3 +2162,38 @@ fn a_code_download_reads_minus_three_in_a_fill_in_as_not_shown() {
     assert_eq!((count("已部署"), count("未部署")), (18, 12));
     assert!(excluded(&out).is_empty(), "{:?}", excluded(&out));
 }
+
+#[test]
+fn a_date_column_of_excel_day_numbers_is_text_not_a_number_to_average() {
+    // Trial 36: a date column re-saved in General format holds Excel's day numbers; the draft
+    // made it an integer and the PDF printed their mean (43,987.47) and quartiles.
+    let base = tmp("excel-dates-files");
+    let mut csv = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、系统正式上线时间\n",
+    );
+    for i in 0..30 {
+        csv.push_str(&format!(
+            "{},{},{}\n",
+            lead(i),
+            ["三级", "二级"][i % 2],
+            42028 + 131 * i
+        ));
+    }
+    let download = base.join("5_按文本_调查_30_30.csv");
+    std::fs::write(&download, csv).unwrap();
+    let out = draft_and_build(&download, None, "excel-dates");
+    let review = std::fs::read_to_string(drafted("excel-dates").join("REVIEW.md")).unwrap();
+    assert!(
+        review.contains("Excel's day numbers (42028 is 2015-01-24")
+            && review.contains("kept as text, never averaged"),
+        "{review}"
+    );
+    let tables = tables_of(&out);
+    assert!(
+        !tables
+            .tables
+            .iter()
+            .any(|t| t.kind == TableKind::NumericSummary),
+        "a summary of day numbers"
+    );
+}

@@ -803,6 +803,48 @@ const PROVINCES: [&str; 34] = [
     "澳门特别行政区",
 ];
 
+/// Excel's day numbers of 1970-01-01 and 2100-01-01: a whole number between them, answering a
+/// question that asks for a date, is a date saved without its format.
+const EXCEL_1970: f64 = 25569.0;
+const EXCEL_2100: f64 = 73051.0;
+
+/// Whether a question's wording asks for a date (上线时间, 成立日期), not a duration (用时,
+/// 时长, 小时).
+fn asks_for_a_date(wording: &str) -> bool {
+    let duration = [
+        "用时",
+        "时长",
+        "小时",
+        "分钟",
+        "耗时",
+        "天数",
+        "多长",
+        "工作时间",
+        "响应时间",
+    ]
+    .iter()
+    .any(|d| wording.contains(d));
+    !duration
+        && ["日期", "时间", "年月", "何时", "哪一年", "哪年"]
+            .iter()
+            .any(|d| wording.contains(d))
+}
+
+/// Excel's day number as a date (`2023-02-04`), counted from 1899-12-30.
+fn excel_date(serial: f64) -> String {
+    // Days from 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = serial as i64 - EXCEL_1970 as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// The codes of [`PROVINCES`], as CHIMA's questionnaires have them: the same province has the
 /// same code in every survey drafted, so two waves' 地区题 line up by code.
 const PROVINCE_CODES: [&str; 34] = [
@@ -1573,6 +1615,32 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                         },
                         "a rating: whole numbers from 0 to 10 to a question asking for a score"
                             .to_owned(),
+                    )
+                }
+                // A date question whose cells hold Excel's day numbers (a column re-saved in
+                // General format): 44961 is 2023-02-04, and a mean of them is no answer.
+                Some(TextKind::FillIn) | None
+                    if all_ints
+                        && !answered.is_empty()
+                        && asks_for_a_date(&text)
+                        && answered
+                            .iter()
+                            .filter_map(|v| number(v))
+                            .all(|x| (EXCEL_1970..=EXCEL_2100).contains(&x)) =>
+                {
+                    let days: Vec<f64> = answered.iter().filter_map(|v| number(v)).collect();
+                    let first = days.iter().copied().fold(f64::INFINITY, f64::min);
+                    let last = days.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    guesses.push(format!(
+                        "`{id}` (第{}题) asks for a date and every answer is a whole number from {first} to {last}: Excel's day numbers ({first} is {}, {last} is {}), as a date column saved in General format holds them. It is kept as text, never averaged; format the column as dates in Excel (or download again) to read the dates themselves.",
+                        g.key,
+                        excel_date(first),
+                        excel_date(last)
+                    ));
+                    (
+                        QuestionKind::Text { max_length: None },
+                        Coder::Text(c),
+                        "text: dates written as Excel day numbers".to_owned(),
                     )
                 }
                 Some(TextKind::FillIn | TextKind::MultiFill) | None
@@ -3589,6 +3657,17 @@ mod tests {
     fn in_order(labels: &[&str]) -> Option<Vec<String>> {
         let l: Vec<String> = labels.iter().map(|s| s.to_string()).collect();
         ordinal_order(&l).map(|o| o.iter().map(|&i| l[i].clone()).collect())
+    }
+
+    #[test]
+    fn excel_day_numbers_are_dates() {
+        assert_eq!(excel_date(44961.0), "2023-02-04");
+        assert_eq!(excel_date(25569.0), "1970-01-01");
+        assert_eq!(excel_date(45351.0), "2024-02-29");
+        assert!(asks_for_a_date("系统正式上线时间"));
+        assert!(asks_for_a_date("医院成立日期"));
+        assert!(!asks_for_a_date("平均响应时间（分钟）"));
+        assert!(!asks_for_a_date("医院编制床位数"));
     }
 
     #[test]
