@@ -111,6 +111,14 @@ fn tag(line: &str) -> Option<(String, Option<TextKind>)> {
     None
 }
 
+/// A scale's scores written as a range, `0~10`, `1～5`, `1-5分`: (0, 10). At most 0 to 100.
+fn score_range(s: &str) -> Option<(u32, u32)> {
+    let t = s.trim().trim_end_matches('分').trim();
+    let (a, b) = t.split_once(['~', '～', '-', '—', '－', '至'])?;
+    let (lo, hi): (u32, u32) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+    (lo < hi && hi <= 100).then_some((lo, hi))
+}
+
 /// `1. 题干` / `1、题干` / `Q1:题干` → (Some(1), 题干).
 fn number_prefix(s: &str) -> (Option<u32>, &str) {
     let t = s.trim_start();
@@ -215,14 +223,30 @@ pub fn parse(text: &str) -> Result<TextQuestionnaire, String> {
                         Vec::new(),
                     ),
                 };
-                let fill_ins: Vec<bool> = options
+                let mut fill_ins: Vec<bool> = options
                     .iter()
                     .map(|o: &String| {
                         without_note(o) != o && !matches!(kind, TextKind::MatrixSingle)
                     })
                     .collect();
-                let options: Vec<String> =
+                let mut options: Vec<String> =
                     options.iter().map(|o| without_note(o).to_owned()).collect();
+                // A scale written as its range (`0~10`, `1-5分`): each step an option.
+                if matches!(kind, TextKind::Scale) && options.len() == 1 {
+                    match score_range(&options[0]) {
+                        Some((lo, hi)) => {
+                            options = (lo..=hi).map(|k| k.to_string()).collect();
+                            fill_ins = vec![false; options.len()];
+                        }
+                        None => {
+                            return Err(format!(
+                                "line {}: the scale «{title}» lists one option («{}»); list each step on a line of its own, or the scores as a range such as 0~10",
+                                line_no + 1,
+                                options[0]
+                            ));
+                        }
+                    }
+                }
                 if matches!(
                     kind,
                     TextKind::Single | TextKind::Multiple | TextKind::Scale
@@ -339,6 +363,25 @@ pub(crate) fn without_note(option: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scale_written_as_its_range_is_every_step() {
+        // Trial 36: «0~10» under an NPS 量表题 became one option «0~10», and the build then
+        // stopped at every row («option number 10 does not exist»).
+        let q = parse(
+            "调查\n\n1. 您向同行推荐本系统的可能性[量表题]\n0~10\n\n2. 满意度[量表题]\n1-5分\n",
+        )
+        .unwrap();
+        assert_eq!(q.questions[0].options.len(), 11);
+        assert_eq!(q.questions[0].options[10], "10");
+        assert_eq!(q.questions[0].fill_ins, vec![false; 11]);
+        assert_eq!(q.questions[1].options, ["1", "2", "3", "4", "5"]);
+        let e = parse("调查\n\n1. 满意度[量表题]\n满意\n").unwrap_err();
+        assert!(
+            e.starts_with("line 4: the scale «满意度» lists one option («满意»)"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn the_web_import_format() {
