@@ -2197,3 +2197,59 @@ fn a_date_column_of_excel_day_numbers_is_text_not_a_number_to_average() {
         "a summary of day numbers"
     );
 }
+
+#[test]
+fn the_rows_of_a_multiple_choice_matrix_share_their_option_codes() {
+    // Trial 36: each row of a 矩阵多选题 numbered its options as they were first met, so
+    // `q2_1`'s o2 was 物联网 and `q2_2`'s o2 was RFID in the data files.
+    let base = tmp("matrix-multi-files");
+    let mut csv = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、各类设备采用的标识方式—影像设备,2、检验设备\n",
+    );
+    for i in 0..30 {
+        let first = ["条码┋物联网", "条码", "人工台账┋条码"][i % 3];
+        let second = ["RFID┋条码", "物联网", "人工台账"][i % 3];
+        csv.push_str(&format!(
+            "{},{},{first},{second}\n",
+            lead(i),
+            ["三级", "二级"][i % 2]
+        ));
+    }
+    let download = base.join("5_按文本_调查_30_30.csv");
+    std::fs::write(&download, csv).unwrap();
+    let out = draft_and_build(&download, None, "matrix-multi");
+    let tables = tables_of(&out);
+    let codes = |q: &str| -> Vec<(String, String)> {
+        let t = tables
+            .tables
+            .iter()
+            .find(|t| t.questions == [q])
+            .unwrap_or_else(|| panic!("no table of {q}"));
+        let mut v: Vec<(String, String)> = t
+            .rows
+            .iter()
+            .filter_map(|r| Some((r.code.clone()?, r.cells[0].text.clone())))
+            .collect();
+        v.sort();
+        v
+    };
+    let (a, b) = (codes("q2_1"), codes("q2_2"));
+    assert_eq!(a.len(), 4, "{a:?}");
+    assert_eq!(a, b);
+    // With the questionnaire text, a 矩阵多选题 (and a 多级下拉题) was kept as text and never
+    // tabulated; it is drafted from its answers as without the text.
+    let questionnaire = base.join("问卷文本.txt");
+    std::fs::write(
+        &questionnaire,
+        "调查\n\n1. 医院级别*[单选题]\n三级\n二级\n\n2. 各类设备采用的标识方式*[矩阵多选题]\n条码 物联网 人工台账 RFID\n影像设备\n检验设备\n",
+    )
+    .unwrap();
+    let out = draft_and_build(&download, Some(&questionnaire), "matrix-multi-text");
+    let tables = tables_of(&out);
+    for q in ["q2_1", "q2_2"] {
+        assert!(
+            tables.tables.iter().any(|t| t.questions == [q]),
+            "no table of {q}"
+        );
+    }
+}

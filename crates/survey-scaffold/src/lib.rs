@@ -1491,6 +1491,22 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                     t.kind.clone()
                 }
             });
+            // Kinds the questionnaire text names but whose columns read like others': a
+            // 矩阵多选题's row column is a multiple choice, a 多级下拉题 (省-市) is a 地区题 when
+            // its answers are places. Drafted from the answers, as without the text, rather
+            // than kept as text and never tabulated (trial 36).
+            let from_answers = matches!(&text_kind, Some(TextKind::Other(k)) if k == "矩阵多选题" || k == "多级下拉题");
+            if from_answers && (!g.key.contains('.') || g.key.ends_with(".1")) {
+                guesses.push(format!(
+                    "第{}题 is a {} in the questionnaire text: {} drafted from {} answers, as it would be without the text; check the options and their order.",
+                    g.number,
+                    match &text_kind { Some(TextKind::Other(k)) => k.as_str(), _ => "" },
+                    if g.key.contains('.') { "each of its rows is" } else { "it is" },
+                    if g.key.contains('.') { "that row's" } else { "its" },
+                ));
+            }
+            let text_kind = if from_answers { None } else { text_kind };
+            let tq = if from_answers { None } else { tq };
             let from_text: Option<Vec<String>> = tq
                 .filter(|t| !t.options.is_empty())
                 .map(|t| t.options.clone());
@@ -1815,6 +1831,19 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                         "kept as text".to_owned(),
                     )
                 }
+                // Options joined with ┋ in a 按序号 download (a 矩阵多选题's row): the reader
+                // takes a multiple choice there only as one 0/1 column per option.
+                None if multi_sep && code_mode => {
+                    guesses.push(format!(
+                        "`{id}` (第{}题) holds several option numbers joined with ┋ (a 矩阵多选题's row, say), which a 按序号 download is read with only as one 0/1 column per option: it is kept as text and never printed. Draft from the 按文本 download of the same survey to tabulate it.",
+                        g.key
+                    ));
+                    (
+                        QuestionKind::Text { max_length: None },
+                        Coder::Text(c),
+                        "kept as text: option numbers joined with ┋".to_owned(),
+                    )
+                }
                 None if multi_sep => {
                     let labels = distinct.clone();
                     guesses.push(format!(
@@ -2132,21 +2161,31 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
     }
     // The rows of a matrix share their options: in a 按文本 download, where options are known
     // only from the answers, a row no one answered with some option gets it from the others.
-    let by_text =
-        |q: &DraftQ| q.kind.is_single() && matches!(q.coder, Coder::Texts { multi: false, .. });
+    // So do the rows of a 矩阵多选题 (trial 36: each row numbered its options as first met, so
+    // `q8_1_o2` and `q8_2_o2` were different options in the data files).
+    let by_text = |q: &DraftQ, multi: bool| {
+        if multi {
+            q.kind.is_multiple() && matches!(q.coder, Coder::Texts { multi: true, .. })
+        } else {
+            q.kind.is_single() && matches!(q.coder, Coder::Texts { multi: false, .. })
+        }
+    };
     let mut k = 0;
     while k < qs.len() {
         let stem = qs[k].key.split_once('.').map(|(s, _)| s.to_owned());
+        let multi = qs[k].kind.is_multiple();
         let n = match &stem {
-            Some(st) if by_text(&qs[k]) => qs[k..]
+            Some(st) if by_text(&qs[k], multi) => qs[k..]
                 .iter()
-                .take_while(|q| by_text(q) && q.key.split_once('.').map(|(s, _)| s) == Some(st))
+                .take_while(|q| {
+                    by_text(q, multi) && q.key.split_once('.').map(|(s, _)| s) == Some(st)
+                })
                 .count(),
             _ => 1,
         };
         if n >= 2 && share_options(&mut qs[k..k + n]) {
             guesses.push(format!(
-                "`{}`…`{}` (第{}题) are the rows of a matrix: each is given every option any row was answered with ({}), so that they print as one table. Check the options against the questionnaire.",
+                "`{}`…`{}` (第{}题) are the rows of a matrix: each is given every option any row was answered with ({}), so that {}. Check the options against the questionnaire.",
                 qs[k].id,
                 qs[k + n - 1].id,
                 stem.unwrap_or_default(),
@@ -2156,7 +2195,12 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                     .iter()
                     .map(|o| o.label.zh.as_str())
                     .collect::<Vec<_>>()
-                    .join(" / ")
+                    .join(" / "),
+                if multi {
+                    "an option has one code in every row (the same `_o2` in each row's variables of the data files)"
+                } else {
+                    "they print as one table"
+                }
             ));
         }
         k += n;
@@ -2695,7 +2739,8 @@ fn share_options(rows: &mut [DraftQ]) -> bool {
             union.push(l.clone());
         }
     }
-    let order = ordinal_order(&union);
+    let multi = rows.iter().all(|q| q.kind.is_multiple());
+    let order = if multi { None } else { ordinal_order(&union) };
     if let Some(o) = &order {
         union = o.iter().map(|&i| union[i].clone()).collect();
         if let Some(full) = complete_scale(&union) {
@@ -2709,6 +2754,7 @@ fn share_options(rows: &mut [DraftQ]) -> bool {
         for o in &mut opts {
             if let Some(p) = old.iter().find(|x| x.label.zh == o.label.zh) {
                 o.other |= p.other;
+                o.exclusive |= p.exclusive;
             }
         }
         for code in q.aliases.values_mut() {
@@ -2717,7 +2763,18 @@ fn share_options(rows: &mut [DraftQ]) -> bool {
                 *code = n.code.clone();
             }
         }
-        q.kind = if order.is_some() {
+        q.kind = if let QuestionKind::MultipleChoice {
+            min_selections,
+            max_selections,
+            ..
+        } = q.kind
+        {
+            QuestionKind::MultipleChoice {
+                options: opts,
+                min_selections,
+                max_selections,
+            }
+        } else if order.is_some() {
             QuestionKind::Ordinal {
                 options: scored(opts),
             }
