@@ -1354,7 +1354,7 @@ impl Plan {
         meta: &mut Meta,
     ) -> Result<(), ImportError> {
         let err = |c: usize, message: String| self.cell_error(row, c, cells.cell(c), message);
-        let id = clean(cells.cell(self.id_col));
+        let id = whole_number(clean(cells.cell(self.id_col)));
         if id.is_empty() {
             return Err(err(self.id_col, "the respondent id is empty".into()));
         }
@@ -2106,6 +2106,22 @@ fn same_wording(header: &str, question: &str) -> bool {
     long.contains(short.as_str()) && short.chars().count() * 2 >= long.chars().count()
 }
 
+/// `17.0` as `17`: a 序号 a spreadsheet re-saved as a decimal (trial 36: the data files and
+/// the cleaning log said «1.0»). Anything else as it is.
+fn whole_number(id: &str) -> &str {
+    match id.split_once('.') {
+        Some((whole, zeros))
+            if !whole.is_empty()
+                && whole.bytes().all(|b| b.is_ascii_digit())
+                && !zeros.is_empty()
+                && zeros.bytes().all(|b| b == b'0') =>
+        {
+            whole
+        }
+        _ => id,
+    }
+}
+
 /// Whether a number question's declared range lies above every numeric missing-value marker
 /// of the mapping (`-3`, `-2`), so that such a cell cannot be an answer: 问卷星's 按序号
 /// downloads write them into fill-in columns a respondent was not shown or left empty.
@@ -2130,6 +2146,16 @@ fn numeric_markers_are_missing(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_serial_number_saved_as_a_decimal_is_the_whole_number() {
+        assert_eq!(super::whole_number("17.0"), "17");
+        assert_eq!(super::whole_number("17.00"), "17");
+        assert_eq!(super::whole_number("17"), "17");
+        assert_eq!(super::whole_number("17.5"), "17.5");
+        assert_eq!(super::whole_number("A17.0"), "A17.0");
+        assert_eq!(super::whole_number(".0"), ".0");
+        assert_eq!(super::whole_number("17."), "17.");
+    }
 
     #[test]
     fn excel_date_serials_read_as_times() {
