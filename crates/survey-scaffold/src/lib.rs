@@ -927,6 +927,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
     }
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut total_rows = 0usize;
+    let mut last_day: Option<(u16, u32, u32)> = None;
     let times = [
         (find("提交答卷时间"), "submission time"),
         (find("所用时间"), "completion time"),
@@ -950,10 +951,21 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             }
         }
         total_rows += 1;
+        if let Some(day) = times[0]
+            .0
+            .and_then(|c| cells.get(c))
+            .and_then(|v| day_of(v))
+        {
+            last_day = last_day.max(Some(day));
+        }
         if rows.len() < MAX_ROWS {
             rows.push(cells);
         }
     }
+    // The survey's year, and a first edition date: the last submission's.
+    let (year, date) = last_day.map_or((2026, "2026-01-01".to_owned()), |(y, m, d)| {
+        (y, format!("{y:04}-{m:02}-{d:02}"))
+    });
     if rows.is_empty() {
         return Err(ScaffoldError::Other(format!(
             "{}: the export holds a header but no answers; download it again once responses have come in",
@@ -2387,7 +2399,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         id: qid.clone(),
         title: Label::new(title.clone()),
         organisation: "（请填写组织调查的单位）".into(),
-        year: 2026,
+        year,
         wave: None,
         language: "zh-CN".into(),
         note: Some(format!(
@@ -2597,7 +2609,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
     };
     // The report and its narrative.
     let data_rel = format!("data/{file_name}");
-    let report_toml = report_toml(&opts.id, &title, &data_rel);
+    let report_toml = report_toml(&opts.id, &title, &data_rel, &date);
     let (narrative, unnamed) = narrative(&qs);
     for number in unnamed {
         guesses.push(format!(
@@ -3184,7 +3196,20 @@ fn toml_str(s: &str) -> String {
     serde_json::to_string(s).expect("a string serialises")
 }
 
-fn report_toml(id: &str, title: &str, data: &str) -> String {
+/// The day of a submission time as 问卷星 writes it (`2025/3/9 10:04:00`, `2025-03-09 10:04`,
+/// `2025年3月9日`): (year, month, day).
+fn day_of(v: &str) -> Option<(u16, u32, u32)> {
+    let mut parts = clean(v)
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty());
+    let y: u16 = parts.next()?.parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    let d: u32 = parts.next()?.parse().ok()?;
+    ((1990..=2200).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d))
+        .then_some((y, m, d))
+}
+
+fn report_toml(id: &str, title: &str, data: &str, date: &str) -> String {
     format!(
         r#"# Drafted by `cargo xtask new-report`. What the report is and where its data are; what it
 # prints, in order, is written in narrative/report.md. Check REVIEW.md before publishing.
@@ -3192,7 +3217,7 @@ fn report_toml(id: &str, title: &str, data: &str) -> String {
 id = {id}
 title = {title}
 author = "（请填写编写单位）"
-date = "2026-01-01"
+date = "{date}"
 keywords = []
 pdf_standard = "a-2b"
 
@@ -3552,7 +3577,7 @@ fn review(
     }
     let _ = writeln!(
         s,
-        "\n## What else to fill in\n\n- `report.toml`: `author`, `date` (the edition date, printed in the PDF's metadata), the cover's `organisation`.\n- `questionnaires/main.questionnaire.json`: `organisation`, `year`; option codes (`o1`, `o2`…) may be renamed to words, together with the references in `narrative/report.md`.\n- `narrative/report.md`: the sentences are placeholders around computed numbers; write the report's own text, keeping numbers as `{{references}}` (see docs/new-survey.md).\n- Free-text answers are never printed; identifying answers are used only to find duplicates.\n"
+        "\n## What else to fill in\n\n- `report.toml`: `author`, `date` (the edition date, printed in the PDF's metadata; drafted as the day of the last submission), the cover's `organisation`.\n- `questionnaires/main.questionnaire.json`: `organisation`, `year` (drafted as the year of the last submission); option codes (`o1`, `o2`…) may be renamed to words, together with the references in `narrative/report.md`.\n- `narrative/report.md`: the sentences are placeholders around computed numbers; write the report's own text, keeping numbers as `{{references}}` (see docs/new-survey.md).\n- Free-text answers are never printed; identifying answers are used only to find duplicates.\n"
     );
     let _ = write!(
         s,

@@ -449,6 +449,16 @@ pub fn title(wording: &str) -> String {
             return stem.to_owned();
         }
     }
+    // 医院等级是？ and 床位数是多少？ state 医院等级, 床位数 (trial 35: «重复提交（医院名称是
+    // 相同）的答卷»).
+    for asks in ["是多少", "为多少", "是"] {
+        if let Some(stem) = stated.strip_suffix(asks)
+            && stem.chars().count() >= 2
+            && !stem.ends_with(['的', '不', '否'])
+        {
+            return stem.to_owned();
+        }
+    }
     if let Some(named) = which_named(stated) {
         return named;
     }
@@ -621,6 +631,10 @@ mod tests {
     #[test]
     fn titles_lose_the_colon_and_the_note_on_how_to_answer() {
         assert_eq!(title("您所在医院的等级是："), "医院等级");
+        assert_eq!(title("贵院的等级是？"), "医院等级");
+        assert_eq!(title("贵院名称是？"), "医院名称");
+        assert_eq!(title("贵院编制床位数是多少？"), "医院编制床位数");
+        assert_eq!(title("您认为最重要的是？"), "您认为最重要的是");
         assert_eq!(title("贵院的医院等级："), "医院等级");
         assert_eq!(title("贵院所在省份"), "医院所在省份");
         assert_eq!(title("贵院的运维模式是："), "医院运维模式");

@@ -165,8 +165,8 @@ impl Block for Methodology {
                     let read = readings.values().filter(|v| v.is_some()).count();
                     let unread = readings.len() - read;
                     let how = match (read, unread) {
-                        (r, 0) => format!("均按映射中的约定读作数值（{r}种）"),
-                        (0, u) => format!("均视为未作答（{u}种）"),
+                        (_, 0) => "均按映射中的约定读作数值".to_owned(),
+                        (0, _) => "均视为未作答".to_owned(),
                         (r, u) => format!("{r}种按映射中的约定读作数值，{u}种视为未作答"),
                     };
                     Some(format!(
