@@ -1198,3 +1198,70 @@ fn a_table_that_hides_most_of_its_figures_is_named_at_build_time() {
         r.notes
     );
 }
+
+#[test]
+fn an_earlier_wave_read_from_respondents_compares_and_says_when_its_rules_differ() {
+    // The respondent route of a comparison (`earlier_dataset`), which trial 35 took: the same
+    // follow-up answers declared again as the earlier wave, cleaned by another time limit.
+    // The comparison prints, and the methodology names the rule each wave alone applied.
+    let src = tmp("earlier-dataset-src");
+    copy_dir(&root().join("reports/chima-2026-ai-followup"), &src);
+    let rules = std::fs::read_to_string(src.join("cleaning/followup.rules.json")).unwrap();
+    assert!(rules.contains("\"seconds\": 45"));
+    std::fs::write(
+        src.join("cleaning/earlier.rules.json"),
+        rules.replace("\"seconds\": 45", "\"seconds\": 30"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(src.join("waves")).unwrap();
+    std::fs::write(
+        src.join("waves/earlier.crosswalk.json"),
+        r#"{"from": "chima-2026-ai-followup", "to": "chima-2026-ai-followup",
+            "questions": {"level": {"from": "level"}, "uses_llm": {"from": "uses_llm"},
+                "llm_controls": {"from": "llm_controls"}, "governance": {"from": "governance"},
+                "top_concern": {"from": "top_concern"}}}"#,
+    )
+    .unwrap();
+    let spec = std::fs::read_to_string(src.join("report.toml")).unwrap();
+    let spec = spec.replacen(
+        "[[weights]]",
+        "[[datasets]]\nname = \"w\"\nquestionnaire = \"questionnaires/followup.questionnaire.json\"\ndata = \"data/synthetic-followup-wjx-text.csv\"\nmapping = \"import/followup.mapping.json\"\ncleaning = \"cleaning/earlier.rules.json\"\n\n[[waves]]\nname = \"earlier\"\nlabel = \"上一期\"\ncurrent_label = \"本期\"\ndataset = \"f\"\ncrosswalk = \"waves/earlier.crosswalk.json\"\nearlier_dataset = \"w\"\n\n[[weights]]",
+        1,
+    );
+    std::fs::write(src.join("report.toml"), spec).unwrap();
+    let narr = src.join("narrative/report.md");
+    let text = std::fs::read_to_string(&narr).unwrap();
+    std::fs::write(
+        &narr,
+        text.replacen(
+            "@part 附录",
+            "@trend uses_llm {caption = \"上线情况：上一期与本期\"}\n\n@part 附录",
+            1,
+        ),
+    )
+    .unwrap();
+    let out = tmp("earlier-dataset-out");
+    let r = build(&src, &out).unwrap();
+    let tables: survey_print::TablesFile =
+        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
+            .unwrap();
+    let t = tables
+        .tables
+        .iter()
+        .find(|t| t.caption.as_deref() == Some("上线情况：上一期与本期"))
+        .unwrap();
+    assert_eq!(t.rows.len(), 3, "{t:?}");
+    let pdf = squash(&text_of(&r.out_dir.join("report.pdf")));
+    for said in [
+        "两次调查的清洗规则有所不同",
+        "只用于本期的规则为“作答用时不足45秒（恰为45秒的保留）”",
+        "只用于上一期的规则为“作答用时不足30秒（恰为30秒的保留）”",
+    ] {
+        assert!(pdf.contains(&squash(said)), "{said}");
+    }
+    // The same rules: nothing said.
+    std::fs::write(src.join("cleaning/earlier.rules.json"), &rules).unwrap();
+    let r = build(&src, &out).unwrap();
+    let pdf = squash(&text_of(&r.out_dir.join("report.pdf")));
+    assert!(!pdf.contains(&squash("清洗规则有所不同")));
+}

@@ -81,6 +81,14 @@ pub struct Wave {
 }
 
 impl Wave {
+    /// The dataset of this report the earlier wave is read from, if it is one.
+    pub fn earlier_dataset(&self) -> Option<&str> {
+        match &self.source {
+            Source::Dataset(name) => Some(name),
+            Source::Published(_) => None,
+        }
+    }
+
     /// The earlier counts of the question that `question` (of this wave) compares with.
     pub fn earlier_counts(
         &self,
@@ -506,8 +514,8 @@ pub fn resolve_trend(
     wave.change(&r.question, &r.option, datasets, ChangeSettings::default())?
         .ok_or_else(|| {
             format!(
-                "`{}`.`{}` has nothing to compare with in wave `{}`",
-                r.question, r.option, wave.name
+                "`{}`.`{}` has nothing to compare with in wave `{}` (new, or split from an earlier option); for its share now write `{{{}.{}.{}.pct}}`",
+                r.question, r.option, wave.name, wave.dataset, r.question, r.option
             )
         })
 }

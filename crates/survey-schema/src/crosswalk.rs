@@ -213,6 +213,14 @@ fn suggested(q: &crate::Question, e: &crate::Question) -> String {
     }
 }
 
+/// An option by code and label: `qinghai` «青海省».
+fn named(q: &crate::Question, code: &str) -> String {
+    match q.kind.options().iter().find(|o| o.code == code) {
+        Some(o) => format!("`{code}` «{}»", o.label.zh),
+        None => format!("`{code}`"),
+    }
+}
+
 /// The line of the first `"name"` in `text` after the `after` byte offset.
 fn line_of(text: &str, name: &str, after: usize) -> (usize, usize) {
     let needle = format!("\"{name}\"");
@@ -385,7 +393,7 @@ pub fn check_crosswalk(
                                     "only now: {}",
                                     missing
                                         .iter()
-                                        .map(|s| format!("`{s}`"))
+                                        .map(|s| named(q, s))
                                         .collect::<Vec<_>>()
                                         .join(", ")
                                 )
@@ -397,7 +405,7 @@ pub fn check_crosswalk(
                                     "{}only then: {}",
                                     if missing.is_empty() { "" } else { "; " },
                                     gone.iter()
-                                        .map(|s| format!("`{s}`"))
+                                        .map(|s| named(e, s))
                                         .collect::<Vec<_>>()
                                         .join(", ")
                                 )

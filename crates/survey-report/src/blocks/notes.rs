@@ -186,7 +186,50 @@ impl Block for Methodology {
         }
         if !cx.waves.is_empty() {
             sub(cx, "跨期比较");
-            let texts: Vec<String> = cx.waves.values().map(wave_paragraph).collect();
+            let texts: Vec<String> = cx
+                .waves
+                .values()
+                .map(|w| {
+                    let mut t = wave_paragraph(w);
+                    // Two waves cleaned by other rules (a threshold guessed apart for each
+                    // draft) count other submissions: the reader is told (trial 35).
+                    if let Some(earlier) = w.earlier_dataset()
+                        && let (Some(now), Some(then)) =
+                            (cx.datasets.get(&w.dataset), cx.datasets.get(earlier))
+                    {
+                        let rules = |d: &crate::Dataset| -> Vec<String> {
+                            d.cleaning
+                                .funnel
+                                .steps
+                                .iter()
+                                .map(|s| s.description.clone())
+                                .collect()
+                        };
+                        let (a, b) = (rules(now), rules(then));
+                        let only = |label: &str, x: &[String], y: &[String]| {
+                            let v: Vec<String> = x
+                                .iter()
+                                .filter(|r| !y.contains(r))
+                                .map(|r| format!("“{r}”"))
+                                .collect();
+                            (!v.is_empty())
+                                .then(|| format!("只用于{label}的规则为{}", v.join("、")))
+                        };
+                        let differ: Vec<String> =
+                            [only(&w.current_label, &a, &b), only(&w.label, &b, &a)]
+                                .into_iter()
+                                .flatten()
+                                .collect();
+                        if !differ.is_empty() {
+                            t.push_str(&format!(
+                                "两次调查的清洗规则有所不同，比较时请留意：{}。",
+                                differ.join("；")
+                            ));
+                        }
+                    }
+                    t
+                })
+                .collect();
             for t in texts {
                 para(cx, t);
             }

@@ -415,14 +415,14 @@ impl Block for TrendBlock {
         )];
         notes.push(match ws {
             None => format!(
-                "变化为{}减{}，单位为百分点；区间为Newcombe混合score法{level}%置信区间{}；p值为两样本比例检验（{}连续性校正）",
+                "变化为{}减{}，单位为百分点，由未舍入的比例相减（可能与两列舍入后之差相差0.1）；区间为Newcombe混合score法{level}%置信区间{}；p值为两样本比例检验（{}连续性校正）",
                 w.current_label,
                 w.label,
                 if self.correct { "（连续性校正）" } else { "" },
                 if self.correct { "有" } else { "无" }
             ),
             Some(s) => format!(
-                "变化为{}减{}，单位为百分点；两次调查合并为一个设计（各期权重均值为1，{}各家医院权重为1），区间为基于设计方差的Wald区间，p值为Rao–Scott F检验；本期权重为“{}”",
+                "变化为{}减{}，单位为百分点，由未舍入的比例相减（可能与两列舍入后之差相差0.1）；两次调查合并为一个设计（各期权重均值为1，{}各家医院权重为1），区间为基于设计方差的Wald区间，p值为Rao–Scott F检验；本期权重为“{}”",
                 w.current_label, w.label, w.label, s.name
             ),
         });
