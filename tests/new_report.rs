@@ -2253,3 +2253,38 @@ fn the_rows_of_a_multiple_choice_matrix_share_their_option_codes() {
         );
     }
 }
+
+#[test]
+fn the_most_chosen_option_is_said_to_leave_other_aside() {
+    // Trial 37: «选择最多的是“维修维护”（43.15%）» beside 其他 at 44.81%: `most1` ranks the
+    // options before 其他, and the sentence did not say so.
+    let base = tmp("except-other-files");
+    let questionnaire = base.join("问卷文本.txt");
+    std::fs::write(
+        &questionnaire,
+        "调查\n\n1. 运维难点*[多选题]\n人员不足\n资金不足\n其他〖〗\n",
+    )
+    .unwrap();
+    let mut csv = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、运维难点(人员不足),1、(资金不足),1、(其他〖〗)\n",
+    );
+    for i in 0..30 {
+        let (a, b) = (u8::from(i % 3 == 0), u8::from(i % 2 == 0));
+        let other = if i % 5 != 0 {
+            "1〖外包难管〗"
+        } else {
+            "0"
+        };
+        csv.push_str(&format!("{},{a},{b},{other}\n", lead(i)));
+    }
+    let download = base.join("5_按序号_调查_30_30.csv");
+    std::fs::write(&download, csv).unwrap();
+    let out = draft_and_build(&download, Some(&questionnaire), "except-other");
+    let typ = std::fs::read_to_string(out.join("report.typ"))
+        .unwrap()
+        .replace("\"#\"", "");
+    assert!(
+        typ.contains("除“其他”外，选择最多的是“资金不足”（53.57%；"),
+        "{typ}"
+    );
+}

@@ -803,6 +803,22 @@ const PROVINCES: [&str; 34] = [
     "澳门特别行政区",
 ];
 
+/// «除“其他”外，» before «the most chosen» of a question with options listed after the ranked
+/// ones (其他, 无): `most1` ranks only the others, and one of those may have been chosen more
+/// (trial 37: «选择最多的是“维修维护”（43.15%）» beside 其他 at 44.81%).
+fn except_pinned(id: &str, options: &[ChoiceOption]) -> String {
+    let pinned: Vec<String> = options
+        .iter()
+        .filter(|o| o.is_pinned_last())
+        .map(|o| format!("“{{main.{id}.{}.label}}”", o.code))
+        .collect();
+    if pinned.is_empty() {
+        String::new()
+    } else {
+        format!("除{}外，", pinned.join("、"))
+    }
+}
+
 /// Excel's day numbers of 1970-01-01 and 2100-01-01: a whole number between them, answering a
 /// question that asks for a date, is a date saved without its format.
 const EXCEL_1970: f64 = 25569.0;
@@ -3376,9 +3392,10 @@ fn narrative(qs: &[DraftQ]) -> (String, Vec<String>) {
                         "在回答本题的{{main.{id}.base}}份有效答卷中，选择“{{main.{id}.{a}.label}}”的占{{main.{id}.{a}.pct}}，选择“{{main.{id}.{b}.label}}”的占{{main.{id}.{b}.pct}}（{{ref:fig:{id}}}、{{ref:tbl:{id}}}）。\n"
                     );
                 } else if ranked >= 1 {
+                    let except = except_pinned(id, options);
                     let _ = writeln!(
                         s,
-                        "在回答本题的{{main.{id}.base}}份有效答卷中，选择{{main.{id}.most1.quoted}}的最多（{{main.{id}.most1.share}}；{{ref:fig:{id}}}、{{ref:tbl:{id}}}）。\n"
+                        "在回答本题的{{main.{id}.base}}份有效答卷中，{except}选择{{main.{id}.most1.quoted}}的最多（{{main.{id}.most1.share}}；{{ref:fig:{id}}}、{{ref:tbl:{id}}}）。\n"
                     );
                 }
                 let _ = writeln!(s, "@question {id}\n");
@@ -3392,9 +3409,10 @@ fn narrative(qs: &[DraftQ]) -> (String, Vec<String>) {
                 let _ = writeln!(s, "## {}\n", heading(&q.text, &q.key));
                 let ranked = options.iter().filter(|o| !o.is_pinned_last()).count();
                 if ranked >= 2 {
+                    let except = except_pinned(id, options);
                     let _ = writeln!(
                         s,
-                        "本题为多选题。在回答本题的{{main.{id}.base}}份有效答卷中，选择最多的是{{main.{id}.most1.quoted}}（{{main.{id}.most1.share}}；{{ref:fig:{id}}}、{{ref:tbl:{id}}}）。\n"
+                        "本题为多选题。在回答本题的{{main.{id}.base}}份有效答卷中，{except}选择最多的是{{main.{id}.most1.quoted}}（{{main.{id}.most1.share}}；{{ref:fig:{id}}}、{{ref:tbl:{id}}}）。\n"
                     );
                 } else if ranked == 1 {
                     let _ = writeln!(

@@ -412,9 +412,23 @@ pub fn check_crosswalk(
                             },
                             suggested(q, e),
                             if gone.is_empty() {
-                                ""
+                                String::new()
                             } else {
-                                ". An earlier option offered again but chosen by no one this time (a drafted 地区题 lists only the provinces answered) belongs in this wave's questionnaire too, where it counts 0 and is compared"
+                                format!(
+                                    ". An earlier option offered again but chosen by no one this time (a drafted 地区题 lists only the provinces answered) is added by hand to `{qid}`'s options in this wave's questionnaire ({}), where it counts 0, and mapped to itself",
+                                    gone.iter()
+                                        .filter_map(|c| e
+                                            .kind
+                                            .options()
+                                            .iter()
+                                            .find(|o| &o.code == *c))
+                                        .map(|o| format!(
+                                            "{{\"code\": \"{}\", \"label\": \"{}\"}}",
+                                            o.code, o.label.zh
+                                        ))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                )
                             }
                         ),
                     );

@@ -278,7 +278,7 @@ impl<'a> Validator<'a> {
                     Finding::new(
                         Rule::MissingAnswer,
                         respondent,
-                        format!("every respondent is shown {qid}, but the record has no entry for it (use null if it was left unanswered)"),
+                        format!("{qid} has no display condition, so every respondent is shown it, but this record marks it not shown ((跳过) or -3 in a 问卷星 download): give {qid} its `show_if`, or list it in the mapping's `skips_as_unanswered`; in a JSON record, use null for an answer left blank"),
                     )
                     .question(qid),
                 );
