@@ -2247,11 +2247,40 @@ fn the_rows_of_a_multiple_choice_matrix_share_their_option_codes() {
     let out = draft_and_build(&download, Some(&questionnaire), "matrix-multi-text");
     let tables = tables_of(&out);
     for q in ["q2_1", "q2_2"] {
-        assert!(
-            tables.tables.iter().any(|t| t.questions == [q]),
-            "no table of {q}"
-        );
+        let t = tables
+            .tables
+            .iter()
+            .find(|t| t.questions == [q])
+            .unwrap_or_else(|| panic!("no table of {q}"));
+        // In the questionnaire's order, the same in every row.
+        let mut labels: Vec<&str> = t
+            .rows
+            .iter()
+            .filter(|r| r.code.is_some())
+            .map(|r| r.cells[0].text.as_str())
+            .collect();
+        labels.sort_by_key(|l| {
+            ["条码", "物联网", "人工台账", "RFID"]
+                .iter()
+                .position(|x| x == l)
+        });
+        assert_eq!(labels, ["条码", "物联网", "人工台账", "RFID"], "{q}");
+        let codes: Vec<&str> = t.rows.iter().filter_map(|r| r.code.as_deref()).collect();
+        assert!(codes.contains(&"o1") && codes.contains(&"o4"), "{codes:?}");
     }
+    let questionnaire: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            drafted("matrix-multi-text").join("questionnaires/main.questionnaire.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let text = questionnaire.to_string();
+    let at = |l: &str| text.find(&format!("\"{l}\"")).unwrap();
+    assert!(
+        at("条码") < at("物联网") && at("人工台账") < at("RFID"),
+        "{text}"
+    );
 }
 
 #[test]

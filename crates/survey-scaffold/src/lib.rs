@@ -1038,6 +1038,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 {
                     Some(
                         TextKind::MatrixSingle
+                        | TextKind::MatrixMultiple
                         | TextKind::MultiFill
                         | TextKind::FillIn
                         | TextKind::Other(_),
@@ -1388,8 +1389,9 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 // headers); the questionnaire text's rows only name rows the header does not.
                 let row = match tq.and_then(|t| t.rows.get(k).cloned()) {
                     Some(t_row)
-                        if tq.is_some_and(|t| t.kind == TextKind::MatrixSingle)
-                            && !row.is_empty() =>
+                        if tq.is_some_and(|t| {
+                            matches!(t.kind, TextKind::MatrixSingle | TextKind::MatrixMultiple)
+                        }) && !row.is_empty() =>
                     {
                         if option_key(&t_row) != option_key(&row) {
                             guesses.push(format!(
@@ -1512,23 +1514,28 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 }
             }
             seen_other.extend(other_labels.iter().cloned());
-            let text_kind = tq.map(|t| {
-                if row_index.is_some() && t.kind == TextKind::MatrixSingle {
-                    TextKind::Single
-                } else {
-                    t.kind.clone()
-                }
+            let text_kind = tq.map(|t| match t.kind {
+                TextKind::MatrixSingle if row_index.is_some() => TextKind::Single,
+                // A 矩阵多选题's row: a multiple choice of the matrix's options, in a 按文本
+                // download (a 按序号 one joins option numbers, which is drafted apart below).
+                TextKind::MatrixMultiple if row_index.is_some() && !code_mode => TextKind::Multiple,
+                _ => t.kind.clone(),
             });
             // Kinds the questionnaire text names but whose columns read like others': a
-            // 矩阵多选题's row column is a multiple choice, a 多级下拉题 (省-市) is a 地区题 when
-            // its answers are places. Drafted from the answers, as without the text, rather
-            // than kept as text and never tabulated (trial 36).
-            let from_answers = matches!(&text_kind, Some(TextKind::Other(k)) if k == "矩阵多选题" || k == "多级下拉题");
+            // 多级下拉题 (省-市) is a 地区题 when its answers are places, and a 按序号 矩阵多选题's
+            // rows are read as without the text. Drafted from the answers, rather than kept as
+            // text and never tabulated (trial 36).
+            let from_answers = matches!(&text_kind, Some(TextKind::MatrixMultiple))
+                || matches!(&text_kind, Some(TextKind::Other(k)) if k == "多级下拉题");
             if from_answers && (!g.key.contains('.') || g.key.ends_with(".1")) {
                 guesses.push(format!(
                     "第{}题 is a {} in the questionnaire text: {} drafted from {} answers, as it would be without the text; check the options and their order.",
                     g.number,
-                    match &text_kind { Some(TextKind::Other(k)) => k.as_str(), _ => "" },
+                    match &text_kind {
+                        Some(TextKind::Other(k)) => k.as_str(),
+                        Some(TextKind::MatrixMultiple) => "矩阵多选题",
+                        _ => "",
+                    },
                     if g.key.contains('.') { "each of its rows is" } else { "it is" },
                     if g.key.contains('.') { "that row's" } else { "its" },
                 ));

@@ -29,6 +29,8 @@ pub enum TextKind {
     MultiFill,
     /// 矩阵单选题, 矩阵量表题: one single-choice column per row.
     MatrixSingle,
+    /// 矩阵多选题: one multiple-choice column per row (its options joined with ┋).
+    MatrixMultiple,
     /// 量表题, 评分单选: a single choice on a scale.
     Scale,
     /// 排序题.
@@ -79,6 +81,7 @@ fn kind_of(tag: &str) -> Option<TextKind> {
         "矩阵题" | "矩阵单选题" | "矩阵量表题" | "矩阵反向量表题" => {
             TextKind::MatrixSingle
         }
+        "矩阵多选题" => TextKind::MatrixMultiple,
         "量表题" | "反向量表题" | "评分单选" | "NPS量表" => TextKind::Scale,
         "排序题" => TextKind::Ranking,
         "段落说明" | "分页栏" | "标签" => return None,
@@ -213,7 +216,7 @@ pub fn parse(text: &str) -> Result<TextQuestionnaire, String> {
                     i += 1;
                 }
                 let (options, rows) = match kind {
-                    TextKind::MatrixSingle => matrix_body(&body),
+                    TextKind::MatrixSingle | TextKind::MatrixMultiple => matrix_body(&body),
                     TextKind::FillIn | TextKind::MultiFill => (Vec::new(), Vec::new()),
                     _ => (
                         body.iter()
@@ -226,7 +229,8 @@ pub fn parse(text: &str) -> Result<TextQuestionnaire, String> {
                 let mut fill_ins: Vec<bool> = options
                     .iter()
                     .map(|o: &String| {
-                        without_note(o) != o && !matches!(kind, TextKind::MatrixSingle)
+                        without_note(o) != o
+                            && !matches!(kind, TextKind::MatrixSingle | TextKind::MatrixMultiple)
                     })
                     .collect();
                 let mut options: Vec<String> =
