@@ -478,3 +478,75 @@ fn no_hidden_cell_follows_from_every_printed_figure_together() {
     }
     assert!(audited > 0);
 }
+
+#[test]
+fn a_conditional_question_s_column_bases_are_audited_with_its_condition_s_cells() {
+    // Trial 38: `llm_controls` is shown only to hospitals that answered 是 or 试点中 to
+    // `uses_llm`, so a cross-tab of it by level prints, over each column, how many of that
+    // level answered 是 or 试点中. Beside `uses_llm` × `level`, those N gave back all four
+    // hidden cells. The audit now counts them, and the build stops.
+    let dir = tmp("conditional-bases");
+    let src = dir.join("report");
+    workspace_tests::copy_dir(&root().join("reports/chima-2026-ai-followup"), &src);
+    let data = src.join("data/synthetic-followup-wjx-text.csv");
+    let text = std::fs::read_to_string(&data).unwrap();
+    let body = text.trim_start_matches('\u{feff}');
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(body.as_bytes());
+    let mut rows: Vec<Vec<String>> = r
+        .records()
+        .map(|x| x.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    let col = |name: &str| rows[0].iter().position(|h| h.starts_with(name)).unwrap();
+    let (level, uses, controls) = (col("2、"), col("4、"), col("5、"));
+    // Three 其他-level hospitals that answered 否; the rest of them move to 是.
+    let mut kept = 0;
+    for row in rows.iter_mut().skip(1) {
+        if row[level].starts_with("其他") && row[uses] == "否" {
+            if kept < 3 {
+                kept += 1;
+            } else {
+                row[uses] = "是".into();
+                row[controls] = "输入内容敏感信息过滤".into();
+            }
+        }
+    }
+    assert_eq!(kept, 3);
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    for row in &rows {
+        w.write_record(row).unwrap();
+    }
+    let mut out = b"\xef\xbb\xbf".to_vec();
+    out.extend(w.into_inner().unwrap());
+    std::fs::write(&data, out).unwrap();
+    let narr = src.join("narrative/report.md");
+    let n = std::fs::read_to_string(&narr).unwrap();
+    let with = |second: &str| {
+        n.replacen(
+            "@table top_concern {",
+            &format!("@crosstab {{row = \"uses_llm\", col = \"level\", caption = \"上线情况×级别（人数）\", show = \"count\"}}\n\n{second}@table top_concern {{"),
+            1,
+        )
+    };
+    // Alone, the table of uses_llm by level protects its cells.
+    std::fs::write(&narr, with("")).unwrap();
+    let typst = xtask::setup::typst().expect("the pinned typst (cargo xtask test installs it)");
+    xtask::report::build(&root(), &src, &dir.join("out"), &typst, None).unwrap();
+    // With the conditional question's table by level beside it, the audit stops the build.
+    std::fs::write(
+        &narr,
+        with("@crosstab {row = \"llm_controls\", col = \"level\", caption = \"措施×级别（人数）\", show = \"count\"}\n\n"),
+    )
+    .unwrap();
+    let e = xtask::report::build(&root(), &src, &dir.join("out"), &typst, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("«否»/«其他» = 3")
+            && e.contains("the N over the columns of a cross-tab of a question shown only to some of its options"),
+        "{e}"
+    );
+}

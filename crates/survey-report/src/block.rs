@@ -407,6 +407,14 @@ pub enum Fact {
         percent: f64,
         decimals: u32,
     },
+    /// The N printed over each column of an unweighted cross-tab (`None` where hidden): the
+    /// respondents who answered the row question, by the column question's options.
+    ColumnBases {
+        dataset: String,
+        row_question: String,
+        col_question: String,
+        bases: Vec<(String, Option<u64>)>,
+    },
 }
 
 /// The counts behind a table some of whose cells are suppressed. Never published: written

@@ -11,7 +11,9 @@
 //!   disclosure audit (`survey_stats::disclosure`) together with everything linked to it: its
 //!   printed cells and totals, every unweighted count of its two questions (assumed known from
 //!   the frequency tables), every weighted share printed for its options where the weights are
-//!   constant within its cells (an interval constraint, the printed rounding's width), and the
+//!   constant within its cells (an interval constraint, the printed rounding's width), the N
+//!   printed over the columns of a cross-tab of a question shown only to some of its options
+//!   (a sum of its cells, or a bound on one), and the
 //!   band of the p-value printed under it (checked by searching for another completion of the
 //!   table that prints the same band). A hidden non-zero cell pinned down by all of it fails
 //!   the build.
@@ -187,6 +189,8 @@ pub(crate) struct Linked<'a> {
     pub row_counts: Option<Vec<u64>>,
     pub col_counts: Option<Vec<u64>>,
     pub shares: Vec<Share>,
+    /// Sums of its cells other tables' column bases give away.
+    pub sums: Vec<KnownSum>,
     /// The band printed under the table and how to compute it.
     pub test: Option<(PBand, BandOf<'a>)>,
 }
@@ -215,7 +219,10 @@ fn audit_one(
                 option,
                 percent,
                 decimals,
-            } = f;
+            } = f
+            else {
+                continue;
+            };
             if dataset != &t.internal.dataset {
                 continue;
             }
@@ -282,8 +289,101 @@ fn audit_one(
         row_counts: known_counts(d, ct, &ct.row_question),
         col_counts: known_counts(d, ct, &ct.col_question),
         shares,
+        sums: shown_sums(&t.internal.dataset, d, ct, facts),
         test,
     })
+}
+
+/// What the column bases of other cross-tabs say of this table's cells (trial 38). A question
+/// shown only to respondents who chose some options of this table's row (or column) question
+/// is answered, in each option of the other question, by at most as many respondents as this
+/// table counts in those options' cells, and by exactly as many when everyone shown it
+/// answered: a cross-tab of it printing its N column by column adds those sums to what a
+/// reader knows.
+fn shown_sums(dataset: &str, d: &Dataset, ct: &CrossTab, facts: &[Fact]) -> Vec<KnownSum> {
+    let mut out = Vec::new();
+    for f in facts {
+        let Fact::ColumnBases {
+            dataset: fd,
+            row_question,
+            col_question,
+            bases,
+        } = f
+        else {
+            continue;
+        };
+        if fd != dataset {
+            continue;
+        }
+        // The condition's question is one side of this table, the other side is the column
+        // question of the other table.
+        let (by_rows, lines) = if col_question == &ct.col_question {
+            (true, &ct.row_codes)
+        } else if col_question == &ct.row_question {
+            (false, &ct.col_codes)
+        } else {
+            continue;
+        };
+        let condition_q = if by_rows {
+            &ct.row_question
+        } else {
+            &ct.col_question
+        };
+        let Some(q) = d.index.get(row_question) else {
+            continue;
+        };
+        let shown_to: Vec<&str> = match &q.show_if {
+            Some(survey_schema::Condition::Chosen { question, option })
+                if question == condition_q =>
+            {
+                vec![option.as_str()]
+            }
+            Some(survey_schema::Condition::AnyChosen { question, options })
+                if question == condition_q =>
+            {
+                options.iter().map(String::as_str).collect()
+            }
+            _ => continue,
+        };
+        let picked: Vec<usize> = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| shown_to.contains(&c.as_str()))
+            .map(|(i, _)| i)
+            .collect();
+        if picked.is_empty() {
+            continue;
+        }
+        let others = if by_rows {
+            &ct.col_codes
+        } else {
+            &ct.row_codes
+        };
+        for (code, base) in bases {
+            let (Some(n), Some(k)) = (base, others.iter().position(|c| c == code)) else {
+                continue;
+            };
+            let cells: Vec<(usize, usize)> = picked
+                .iter()
+                .map(|&i| if by_rows { (i, k) } else { (k, i) })
+                .collect();
+            let total: u64 = cells.iter().map(|&(r, c)| ct.counts[r][c]).sum();
+            out.push(KnownSum {
+                cells,
+                value: *n,
+                exact: total == *n,
+            });
+        }
+    }
+    out
+}
+
+/// A sum of a table's cells known from elsewhere in the report: equal to `value`, or (not
+/// `exact`) at least it.
+pub(crate) struct KnownSum {
+    pub cells: Vec<(usize, usize)>,
+    pub value: u64,
+    pub exact: bool,
 }
 
 /// Whether printing `band` under a table with hidden cells would let them be worked out from
@@ -309,6 +409,7 @@ pub(crate) fn band_leaks(
         row_counts,
         col_counts,
         shares: Vec::new(),
+        sums: Vec::new(),
         test: Some((band, band_of)),
     })
     .is_err()
@@ -349,6 +450,18 @@ pub(crate) fn check(l: &Linked) -> Result<(), String> {
                     k.equation(vec![(*u, 1.0)], count as f64);
                 }
             }
+        }
+    }
+    for sum in &l.sums {
+        let (terms, constant) = linear(sum.cells.iter().map(|&(r, c)| (1.0, layout.cells[r][c])));
+        if terms.is_empty() {
+            continue;
+        }
+        let value = sum.value as f64 - constant;
+        if sum.exact {
+            k.equation(terms, value);
+        } else {
+            k.between(terms, value, f64::INFINITY);
         }
     }
     for sh in &l.shares {
@@ -448,7 +561,7 @@ pub(crate) fn check(l: &Linked) -> Result<(), String> {
     }
     if !pinned.is_empty() {
         return Err(format!(
-            "table {number}: {} can be worked out from the table with the report's other figures (its counts and weighted shares)",
+            "table {number}: {} can be worked out from the table with the report's other figures (its counts, weighted shares, and the N over the columns of a cross-tab of a question shown only to some of its options)",
             pinned.join(", ")
         ));
     }
@@ -600,6 +713,7 @@ mod tests {
             row_counts: Some(ct.row_bases.clone()),
             col_counts: Some(ct.col_bases.clone()),
             shares,
+            sums: Vec::new(),
             test: None,
         }
     }

@@ -410,6 +410,27 @@ impl Block for CrossTabBlock {
             Show::Count => ColumnKind::Count,
             _ => ColumnKind::Percent,
         };
+        // The column bases printed (unweighted, as the header prints them), for the
+        // report-wide audit: a question shown only to some answers of another gives, column by
+        // column, the count of those answers.
+        if self.show != Show::RowPercent {
+            cx.fact(Fact::ColumnBases {
+                dataset: name.to_owned(),
+                row_question: self.row.clone(),
+                col_question: self.col.clone(),
+                bases: (0..ct.col_codes.len())
+                    .map(|c| {
+                        let hidden = sup
+                            .as_ref()
+                            .is_some_and(|s| s.hidden_col_totals[c] || s.small_col_totals[c]);
+                        (
+                            ct.col_codes[c].clone(),
+                            (!hidden).then_some(ct.col_bases[c]),
+                        )
+                    })
+                    .collect(),
+            });
+        }
         for (c, l) in ct.col_labels.iter().enumerate() {
             let base = sup
                 .as_ref()
