@@ -603,3 +603,61 @@ fn an_unknown_block_and_a_missing_passage_say_what_they_are() {
         "{e}"
     );
 }
+
+#[test]
+fn a_device_or_a_pipe_given_as_a_command_s_file_is_refused_at_once() {
+    // Trial 38: `new-report --questionnaire /dev/zero` grew to 24 GB until the kernel killed
+    // it, `validate /dev/zero …` ran out of memory, and a pipe waited for a writer forever.
+    let dir = tmp("devices");
+    let fifo = dir.join("pipe");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (tx, rx) = mpsc::channel();
+    let d = dir.clone();
+    std::thread::spawn(move || {
+        let mut errors = Vec::new();
+        for bad in [Path::new("/dev/zero"), d.join("pipe").as_path()] {
+            errors.push(
+                survey_schema::load_questionnaire(bad)
+                    .map(|_| ())
+                    .unwrap_err()
+                    .to_string(),
+            );
+            let q =
+                survey_schema::load_questionnaire(&root().join(
+                    "reports/chima-2026-ai-followup/questionnaires/followup.questionnaire.json",
+                ))
+                .unwrap();
+            let v = survey_validate::Validator::new(&q);
+            errors.push(
+                survey_validate::validate_file(&v, bad)
+                    .map(|_| ())
+                    .unwrap_err()
+                    .to_string(),
+            );
+            let download = root().join(
+                "tests/fixtures/hospital-survey/392817465_按序号_医院网络安全状况调查_308_308.csv",
+            );
+            errors.push(
+                xtask::scaffold::new_report(&d.join("draft"), &download, Some(bad), false)
+                    .map(|_| ())
+                    .unwrap_err()
+                    .to_string(),
+            );
+        }
+        tx.send(errors).unwrap();
+    });
+    let errors = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("a device or a pipe was read as a file (a hang)");
+    assert_eq!(errors.len(), 6);
+    for e in &errors {
+        assert!(e.contains("not a regular file"), "{e}");
+    }
+    assert!(!dir.join("draft").exists());
+}

@@ -911,9 +911,12 @@ fn province_of(answer: &str) -> Option<usize> {
 pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
     let text_q: Option<TextQuestionnaire> = match opts.questionnaire_text {
         Some(p) => {
-            let bytes = std::fs::read(p).map_err(|e| ScaffoldError::Questionnaire {
-                file: p.to_owned(),
-                message: format!("cannot read: {e}"),
+            // A questionnaire's text is a few KiB: a device, a pipe or a huge file is refused.
+            let bytes = survey_schema::read_regular_bytes(p, 8 << 20).map_err(|e| {
+                ScaffoldError::Questionnaire {
+                    file: p.to_owned(),
+                    message: format!("cannot read: {e}"),
+                }
             })?;
             let text = decode_text(&bytes);
             Some(

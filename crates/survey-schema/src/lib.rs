@@ -29,7 +29,10 @@ mod tests;
 
 pub use crosswalk::{Crosswalk, CrosswalkError, Links, OptionLink, QuestionLink, check_crosswalk};
 pub use index::{Index, MAX_MULTIPLE_OPTIONS, SchemaIssue};
-pub use load::{LoadError, load_questionnaire, parse_questionnaire};
+pub use load::{
+    LoadError, MAX_QUESTIONNAIRE_BYTES, load_questionnaire, parse_questionnaire, read_regular,
+    read_regular_bytes,
+};
 pub use model::{
     ChoiceOption, Condition, Label, LabelRepr, Question, QuestionKind, Questionnaire, Section,
     title,

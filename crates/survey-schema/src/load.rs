@@ -8,10 +8,10 @@ use crate::model::Questionnaire;
 /// Why a questionnaire file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("{}: cannot read the questionnaire: {source}", path.display())]
+    #[error("{}: cannot read the questionnaire: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{}:{line}:{column}: not a valid questionnaire: {message}", path.display())]
     Parse {
@@ -102,9 +102,48 @@ pub fn parse_questionnaire(text: &str, path: &Path) -> Result<Index, LoadError> 
 
 /// Read, parse and check a questionnaire file.
 pub fn load_questionnaire(path: &Path) -> Result<Index, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+    let text = read_regular(path, MAX_QUESTIONNAIRE_BYTES).map_err(|error| LoadError::Io {
         path: path.to_owned(),
-        source,
+        error,
     })?;
     parse_questionnaire(&text, path)
+}
+
+/// The most of a questionnaire file that is read: a questionnaire is a few hundred KiB.
+pub const MAX_QUESTIONNAIRE_BYTES: u64 = 64 << 20;
+
+/// A regular file's text, refusing anything else (a FIFO would wait for a writer, a device
+/// never ends) and anything past `limit` bytes.
+pub fn read_regular(path: &Path, limit: u64) -> std::io::Result<String> {
+    String::from_utf8(read_regular_bytes(path, limit)?)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
+/// [`read_regular`]'s bytes, undecoded.
+pub fn read_regular_bytes(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind, Read};
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "not a regular file (a folder, device or pipe)",
+        ));
+    }
+    let too_big = || {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!("larger than {} MiB", limit >> 20),
+        )
+    };
+    if meta.len() > limit {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_big());
+    }
+    Ok(bytes)
 }

@@ -10,10 +10,10 @@ use crate::{Finding, Rule, Severity, Validator};
 /// A response file that cannot be read as JSON at all.
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
-    #[error("{}: cannot read: {source}", path.display())]
+    #[error("{}: cannot read: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{}: the file is empty; expected a JSON array of records or JSON Lines", path.display())]
     Empty { path: PathBuf },
@@ -57,9 +57,24 @@ pub const MAX_RECORD_BYTES: usize = 64 << 20;
 /// Validate a response file: a JSON array of records, or one record per line (JSON Lines). The
 /// file is streamed: memory holds one record at a time and a fingerprint per respondent id.
 pub fn validate_file(validator: &Validator, path: &Path) -> Result<FileReport, FileError> {
-    let f = std::fs::File::open(path).map_err(|source| FileError::Io {
+    // A pipe would wait for a writer and a device never ends: only a regular file is read.
+    let regular = std::fs::metadata(path).and_then(|m| {
+        if m.is_file() {
+            Ok(())
+        } else {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file (a folder, device or pipe)",
+            ))
+        }
+    });
+    regular.map_err(|error| FileError::Io {
         path: path.to_owned(),
-        source,
+        error,
+    })?;
+    let f = std::fs::File::open(path).map_err(|error| FileError::Io {
+        path: path.to_owned(),
+        error,
     })?;
     validate_reader(
         validator,
@@ -87,9 +102,9 @@ struct Cursor<R> {
 
 impl<R: BufRead> Cursor<R> {
     fn peek(&mut self) -> Result<Option<u8>, FileError> {
-        let buf = self.inner.fill_buf().map_err(|source| FileError::Io {
+        let buf = self.inner.fill_buf().map_err(|error| FileError::Io {
             path: self.path.clone(),
-            source,
+            error,
         })?;
         Ok(buf.first().copied())
     }
@@ -153,9 +168,9 @@ pub fn validate_reader<R: BufRead>(
     };
     // A byte-order mark is allowed.
     if cur.peek()? == Some(0xEF) {
-        let buf = cur.inner.fill_buf().map_err(|source| FileError::Io {
+        let buf = cur.inner.fill_buf().map_err(|error| FileError::Io {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         if buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
             cur.inner.consume(3);
@@ -251,9 +266,9 @@ pub fn validate_reader<R: BufRead>(
             let n = (&mut cur.inner)
                 .take(MAX_RECORD_BYTES as u64 + 1)
                 .read_until(b'\n', &mut buf)
-                .map_err(|source| FileError::Io {
+                .map_err(|error| FileError::Io {
                     path: path.to_owned(),
-                    source,
+                    error,
                 })?;
             if n == 0 {
                 break;
@@ -400,7 +415,7 @@ impl IdLedger {
     fn io(&self, e: std::io::Error) -> FileError {
         FileError::Io {
             path: self.path.clone(),
-            source: e,
+            error: e,
         }
     }
 
