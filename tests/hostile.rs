@@ -661,3 +661,36 @@ fn a_device_or_a_pipe_given_as_a_command_s_file_is_refused_at_once() {
     }
     assert!(!dir.join("draft").exists());
 }
+
+#[test]
+fn margins_raking_cannot_work_with_are_refused_by_name() {
+    // Trial 38: shares of 7e307 overflowed and the build spun for ever; `max_iterations` of
+    // 4e9 with `epsilon` 0 would have run for hours.
+    let report = followup("margins");
+    let out = report.parent().unwrap().join("out");
+    let path = report.join("weights/national.margins.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    for (from, to, said) in [
+        (
+            "{\"tertiary\": 0.25, \"secondary\": 0.35, \"other\": 0.40}",
+            "{\"tertiary\": 7e307, \"secondary\": 7e307, \"other\": 7e307}",
+            "margin of `level`: `tertiary` is 7e307",
+        ),
+        (
+            "\"max_iterations\": 50",
+            "\"max_iterations\": 4000000000",
+            "`max_iterations` is 4000000000; give 1 to 10000",
+        ),
+        ("\"epsilon\": 1e-10", "\"epsilon\": -1", "`epsilon` is -1"),
+        ("[0.4, 3.0]", "[3.0, 0.4]", "`bounds` are [3, 0.4]"),
+    ] {
+        let bad = text.replacen(from, to, 1);
+        assert_ne!(bad, text);
+        std::fs::write(&path, bad).unwrap();
+        let e = build(&report, &out).unwrap_err();
+        assert!(
+            e.contains("national.margins.json") && e.contains(said),
+            "{said}: {e}"
+        );
+    }
+}

@@ -13,6 +13,13 @@ use survey_stats::weighting::{Calibration, MarginsSpec, Patterns, Settings, Vari
 
 use crate::ReportError;
 use crate::dataset::{Dataset, Records};
+
+/// The most Newton steps raking may be asked for: it converges in tens.
+const MAX_ITERATIONS: u32 = 10_000;
+
+/// The largest population count a margin may give (far above any country's hospitals or
+/// people, far below where sums overflow).
+const MAX_MARGIN: f64 = 1e12;
 use crate::folder::Folder;
 
 /// `[[weights]]` in `report.toml`.
@@ -217,6 +224,48 @@ pub fn compute(
             .map_err(ReportError::Input)?;
         let spec: MarginsSpec = serde_json::from_str(&text)
             .map_err(|e| err(format!("line {} column {}: {e}", e.line(), e.column())))?;
+        // Figures raking can work with (trial 38: shares of 7e307 overflowed and the build
+        // spun for ever; max_iterations of 4e9 with epsilon 0 would run for hours).
+        if !(spec.epsilon.is_finite() && spec.epsilon >= 0.0 && spec.epsilon <= 1.0) {
+            return Err(err(format!(
+                "`epsilon` is {}; give a tolerance from 0 to 1 (default 1e-7)",
+                spec.epsilon
+            )));
+        }
+        if !(1..=MAX_ITERATIONS).contains(&spec.max_iterations) {
+            return Err(err(format!(
+                "`max_iterations` is {}; give 1 to {MAX_ITERATIONS} (default 50)",
+                spec.max_iterations
+            )));
+        }
+        if let Some([lo, hi]) = spec.bounds
+            && !(lo.is_finite() && hi.is_finite() && 0.0 <= lo && lo < 1.0 && hi > 1.0)
+        {
+            return Err(err(format!(
+                "`bounds` are [{lo}, {hi}]; give a lower bound from 0 to below 1 and an upper bound above 1 (multiples of the mean weight, e.g. [0.3, 3.0])"
+            )));
+        }
+        for (qid, targets) in &spec.margins {
+            let total: f64 = targets.values().sum();
+            if let Some((code, x)) = targets
+                .iter()
+                .find(|(_, x)| !(x.is_finite() && **x >= 0.0 && **x <= MAX_MARGIN))
+            {
+                return Err(err(format!(
+                    "margin of `{qid}`: `{code}` is {}; give a share or a population count from 0 to {MAX_MARGIN:e}",
+                    if x.abs() >= 1e6 {
+                        format!("{x:e}")
+                    } else {
+                        x.to_string()
+                    }
+                )));
+            }
+            if !(total.is_finite() && total > 0.0) {
+                return Err(err(format!(
+                    "margin of `{qid}` adds up to {total:e}; give shares or population counts above 0"
+                )));
+            }
+        }
         let mut vars = Vec::new();
         let mut positions = Vec::new();
         for (qid, targets) in &spec.margins {
