@@ -1139,7 +1139,7 @@ impl Plan {
                                     col,
                                     format!(
                                         "`{id}` takes a number; to read this answer as one (or as not answered), add it to the mapping's `number_answers`: \"{id}\": {{\"{}\": <the number, or null>}} (null reads it as not answered, which sets the submission aside as incomplete if `{id}` is required)",
-                                        clean(cell).replace('"', "\\\""),
+                                        crate::shorten(clean(cell), 200).replace('"', "\\\""),
                                         id = index.question(q).id
                                     ),
                                 ));

@@ -625,6 +625,16 @@ fn selection(
     }
     let codes: Vec<&str> = sel.split('+').map(str::trim).collect();
     if codes.len() > 1 {
+        // An option named twice would be counted twice (trial 38: 156 of 120 answers).
+        if let Some((_, c)) = codes
+            .iter()
+            .enumerate()
+            .find(|(i, c)| codes[..*i].contains(c))
+        {
+            return Err(format!(
+                "`{sel}` names option `{c}` twice; a sum names each option once"
+            ));
+        }
         let mut count = 0;
         for c in &codes {
             count += option(table, c)?.1.count;
