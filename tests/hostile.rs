@@ -694,3 +694,31 @@ fn margins_raking_cannot_work_with_are_refused_by_name() {
         );
     }
 }
+
+#[test]
+fn an_export_killed_half_way_is_cleaned_up_by_the_next() {
+    // Trial 38: SIGKILL left `.data.staging-<pid>` (a partial .sav) beside the report, and the
+    // next export-data kept it. A killed export's staging goes; the last good data moved
+    // aside come back.
+    let report = followup("killed-export");
+    let out = report.parent().unwrap().join("out");
+    let (dir, _) = xtask::report::export_data(&report, &out, false).unwrap();
+    let report_out = dir.parent().unwrap().to_owned();
+    let gone = report_out.join(".data.staging-4294967294");
+    std::fs::create_dir_all(&gone).unwrap();
+    std::fs::write(gone.join("f.sav"), b"partial").unwrap();
+    xtask::report::export_data(&report, &out, false).unwrap();
+    assert!(!gone.exists());
+    // Killed between moving data/ aside and putting the new one in place.
+    std::fs::rename(&dir, report_out.join(".data.old-4294967294")).unwrap();
+    std::fs::create_dir_all(report_out.join(".data.staging-4294967294")).unwrap();
+    let mut restored = false;
+    for e in std::fs::read_dir(&report_out).unwrap().flatten() {
+        restored |= e.file_name() == ".data.old-4294967294";
+    }
+    assert!(restored && !dir.exists());
+    xtask::report::export_data(&report, &out, false).unwrap();
+    assert!(dir.join("f.sav").is_file());
+    assert!(!report_out.join(".data.old-4294967294").exists());
+    assert!(!report_out.join(".data.staging-4294967294").exists());
+}

@@ -169,6 +169,7 @@ pub fn export_data(
     claim(&report_out, report_dir, &spec.id)?;
     std::fs::create_dir_all(&report_out)
         .with_context(|| format!("cannot create {}", report_out.display()))?;
+    remove_dead_staging(&report_out);
     let staging = report_out.join(format!(".data.staging-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     let names =
@@ -244,6 +245,41 @@ fn mostly_hidden(tables: &survey_print::TablesFile) -> Vec<String> {
             })
         })
         .collect()
+}
+
+/// Remove the half-written data folders of exports that were killed (trial 38: SIGKILL left
+/// `.data.staging-<pid>` with a partial .sav beside the report, and the next export kept it).
+/// Only those whose process is gone, where the system says which are running (`/proc`).
+fn remove_dead_staging(report_out: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(report_out) else {
+        return;
+    };
+    let dead = |pid: Option<u32>| {
+        pid.is_some_and(|pid| {
+            pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
+        })
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if dead(
+            name.strip_prefix(".data.staging-")
+                .and_then(|p| p.parse().ok()),
+        ) {
+            let _ = std::fs::remove_dir_all(e.path());
+        } else if dead(name.strip_prefix(".data.old-").and_then(|p| p.parse().ok())) {
+            // Killed between moving the last good data aside and putting the new in place:
+            // the last good data go back.
+            let data = report_out.join("data");
+            if data.exists() {
+                let _ = std::fs::remove_dir_all(e.path());
+            } else {
+                let _ = std::fs::rename(e.path(), data);
+            }
+        }
+    }
 }
 
 /// The file in an output folder that names the report folder written into it.
