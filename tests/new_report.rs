@@ -2317,3 +2317,21 @@ fn the_most_chosen_option_is_said_to_leave_other_aside() {
         "{typ}"
     );
 }
+
+#[test]
+fn the_draft_takes_its_year_and_date_from_the_last_submission() {
+    // Trial 35: a 2025 download drafted `"year": 2026` and `date = "2026-01-01"`.
+    let base = tmp("year-files");
+    let mut csv = String::from("序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别\n");
+    for i in 0..30 {
+        csv.push_str(&format!("{},{}\n", lead(i), ["三级", "二级"][i % 2]));
+    }
+    let download = base.join("5_按文本_调查_30_30.csv");
+    std::fs::write(&download, csv).unwrap();
+    let dir = tmp("year").join("report");
+    xtask::scaffold::new_report(&dir, &download, None, false).unwrap();
+    let spec = std::fs::read_to_string(dir.join("report.toml")).unwrap();
+    assert!(spec.contains("date = \"2025-03-28\""), "{spec}");
+    let q = std::fs::read_to_string(dir.join("questionnaires/main.questionnaire.json")).unwrap();
+    assert!(q.contains("\"year\": 2025"), "{q}");
+}
