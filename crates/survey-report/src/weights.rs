@@ -239,7 +239,7 @@ pub fn compute(
             )));
         }
         if let Some([lo, hi]) = spec.bounds
-            && !(lo.is_finite() && hi.is_finite() && 0.0 <= lo && lo < 1.0 && hi > 1.0)
+            && !(lo.is_finite() && hi.is_finite() && (0.0..1.0).contains(&lo) && hi > 1.0)
         {
             return Err(err(format!(
                 "`bounds` are [{lo}, {hi}]; give a lower bound from 0 to below 1 and an upper bound above 1 (multiples of the mean weight, e.g. [0.3, 3.0])"
