@@ -7,7 +7,7 @@ use std::process::Command;
 
 use survey_print::{CellValue, PrintedRow, TablesFile};
 use survey_published::Published;
-use workspace_tests::{chima, copy_dir, root};
+use workspace_tests::{chima, copy_dir, root, walk};
 
 fn typst() -> PathBuf {
     xtask::setup::typst().expect("the pinned typst (cargo xtask test installs it)")
@@ -76,18 +76,9 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut v = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            v.extend(walk(&p));
-        } else {
-            v.push(p);
-        }
-    }
-    v.sort();
-    v
+/// The tables a build wrote.
+fn tables_in(out: &Path) -> survey_print::TablesFile {
+    serde_json::from_str(&std::fs::read_to_string(out.join("tables.json")).unwrap()).unwrap()
 }
 
 #[test]
@@ -466,9 +457,7 @@ fn the_second_report_builds_with_no_code_of_its_own() {
     let text = text_of(&r.out_dir.join("report.pdf"));
     assert!(text.contains(&squash("答卷清洗过程")));
     assert!(text.contains("不同级别医院的制度制定情况"));
-    let tables: TablesFile =
-        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
-            .unwrap();
+    let tables: TablesFile = tables_in(&r.out_dir);
     let controls = tables
         .tables
         .iter()
@@ -649,9 +638,7 @@ fn a_crosswalk_naming_a_missing_question_or_option_is_located() {
     )
     .unwrap();
     let r = build(&work, &out).unwrap();
-    let tables: survey_print::TablesFile =
-        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
-            .unwrap();
+    let tables: survey_print::TablesFile = tables_in(&r.out_dir);
     let notes = &tables
         .tables
         .iter()
@@ -712,9 +699,7 @@ fn trend_variant(tag: &str, edit: impl FnOnce(&Path)) -> (String, survey_print::
     edit(&work);
     let r = build(&work, &dir.join("out")).unwrap();
     let typ = std::fs::read_to_string(r.out_dir.join("report.typ")).unwrap();
-    let tables =
-        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
-            .unwrap();
+    let tables = tables_in(&r.out_dir);
     (typ, tables)
 }
 
@@ -805,9 +790,7 @@ fn the_codebook_says_what_the_weights_add_up_to() {
     // Margins as shares give weights that average 1; as population counts, weights that add
     // up to the population, and the codebook says so rather than «平均为1».
     let weight_text = |out: &Path| -> String {
-        let tables: survey_print::TablesFile =
-            serde_json::from_str(&std::fs::read_to_string(out.join("tables.json")).unwrap())
-                .unwrap();
+        let tables: survey_print::TablesFile = tables_in(out);
         tables
             .tables
             .iter()
@@ -876,9 +859,7 @@ fn the_narrative_cites_a_weighted_share_as_its_table_prints_it_and_never_a_hidde
         "加权后，已上线大模型应用的医院占{weighted.national.uses_llm.yes.pct}（一位小数{weighted.national.uses_llm.yes.pct1}）。",
     );
     let r = build(&src, &out).unwrap();
-    let tables: survey_print::TablesFile =
-        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
-            .unwrap();
+    let tables: survey_print::TablesFile = tables_in(&r.out_dir);
     let printed = tables
         .tables
         .iter()
@@ -959,9 +940,7 @@ fn a_weighted_cross_table_raked_outside_it_hides_every_share_of_a_protected_opti
     )
     .unwrap();
     let r = build(&src, &out).unwrap();
-    let tables: survey_print::TablesFile =
-        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
-            .unwrap();
+    let tables: survey_print::TablesFile = tables_in(&r.out_dir);
     let by_level = tables
         .tables
         .iter()
@@ -1029,9 +1008,7 @@ fn a_weighted_column_whose_rows_weigh_differently_hides_all_of_it_when_it_hides_
         "@crosstab {row = \"level\", col = \"top_concern\", weights = \"national\", caption = \"各类担忧中不同级别医院的构成（加权）\"}",
     );
     let r = build(&src, &out).unwrap();
-    let tables: survey_print::TablesFile =
-        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
-            .unwrap();
+    let tables: survey_print::TablesFile = tables_in(&r.out_dir);
     let t = tables
         .tables
         .iter()
@@ -1077,9 +1054,7 @@ fn weighted_estimates_carry_no_more_digits_in_any_file_than_the_pdf() {
     // report does not print (cells of 0, 1 and 2). Weighted cells now hold what they print.
     let out = tmp("weighted-digits");
     let r = build(&root().join("reports/chima-2026-ai-followup"), &out).unwrap();
-    let tables: survey_print::TablesFile =
-        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
-            .unwrap();
+    let tables: survey_print::TablesFile = tables_in(&r.out_dir);
     let digits = |t: &str| {
         t.trim_end_matches('%')
             .split('.')
@@ -1165,9 +1140,7 @@ fn a_table_that_hides_most_of_its_figures_is_named_at_build_time() {
     )
     .unwrap();
     let r = build(&src, &out).unwrap();
-    let tables: survey_print::TablesFile =
-        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
-            .unwrap();
+    let tables: survey_print::TablesFile = tables_in(&r.out_dir);
     let t = tables
         .tables
         .iter()
@@ -1242,9 +1215,7 @@ fn an_earlier_wave_read_from_respondents_compares_and_says_when_its_rules_differ
     .unwrap();
     let out = tmp("earlier-dataset-out");
     let r = build(&src, &out).unwrap();
-    let tables: survey_print::TablesFile =
-        serde_json::from_str(&std::fs::read_to_string(r.out_dir.join("tables.json")).unwrap())
-            .unwrap();
+    let tables: survey_print::TablesFile = tables_in(&r.out_dir);
     let t = tables
         .tables
         .iter()

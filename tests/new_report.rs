@@ -2068,7 +2068,7 @@ fn a_copied_folder_keeping_its_id_does_not_overwrite_the_original_output() {
     xtask::scaffold::new_report(&original, &download, Some(&questionnaire), false).unwrap();
     let copy = root_dir.join("copy");
     std::fs::create_dir_all(&copy).unwrap();
-    for entry in walk(&original) {
+    for entry in workspace_tests::walk(&original) {
         let to = copy.join(entry.strip_prefix(&original).unwrap());
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(&entry, &to).unwrap();
@@ -2098,20 +2098,6 @@ fn a_copied_folder_keeping_its_id_does_not_overwrite_the_original_output() {
     xtask::report::build(&root(), &original, &out, &typst, None).unwrap();
     std::fs::remove_dir_all(&original).unwrap();
     xtask::report::build(&root(), &copy, &out, &typst, None).unwrap();
-}
-
-/// Every file under a folder.
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let p = entry.unwrap().path();
-        if p.is_dir() {
-            files.extend(walk(&p));
-        } else {
-            files.push(p);
-        }
-    }
-    files
 }
 
 #[test]

@@ -80,3 +80,18 @@ pub fn close(name: &str, ours: f64, r: f64) {
         (ours - r).abs()
     );
 }
+
+/// Every file under a folder, sorted.
+pub fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            v.extend(walk(&p));
+        } else {
+            v.push(p);
+        }
+    }
+    v.sort();
+    v
+}
