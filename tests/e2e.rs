@@ -1118,27 +1118,19 @@ fn a_table_that_hides_most_of_its_figures_is_named_at_build_time() {
     );
     let src = tmp("mostly-hidden-src");
     copy_dir(&root().join("reports/chima-2026-ai-followup"), &src);
-    let narr = src.join("narrative/report.md");
-    let text = std::fs::read_to_string(&narr).unwrap();
-    std::fs::write(
-        &narr,
+    edit_file(&src, "narrative/report.md", |text| {
         text.replacen(
             "@part 附录",
             "@crosstab {row = \"top_concern\", col = \"uses_llm\", caption = \"按上线情况的担忧（加权）\", weights = \"national\"}\n\n@part 附录",
             1,
-        ),
-    )
-    .unwrap();
-    let toml = src.join("report.toml");
-    let spec = std::fs::read_to_string(&toml).unwrap();
-    std::fs::write(
-        &toml,
+        )
+    });
+    edit_file(&src, "report.toml", |spec| {
         spec.replace(
             "id = \"chima-2026-ai-followup\"",
             "id = \"followup-mostly-hidden\"",
-        ),
-    )
-    .unwrap();
+        )
+    });
     let r = build(&src, &out).unwrap();
     let tables: survey_print::TablesFile = tables_in(&r.out_dir);
     let t = tables
@@ -1195,24 +1187,20 @@ fn an_earlier_wave_read_from_respondents_compares_and_says_when_its_rules_differ
                 "top_concern": {"from": "top_concern"}}}"#,
     )
     .unwrap();
-    let spec = std::fs::read_to_string(src.join("report.toml")).unwrap();
-    let spec = spec.replacen(
+    edit_file(&src, "report.toml", |spec| {
+        spec.replacen(
         "[[weights]]",
         "[[datasets]]\nname = \"w\"\nquestionnaire = \"questionnaires/followup.questionnaire.json\"\ndata = \"data/synthetic-followup-wjx-text.csv\"\nmapping = \"import/followup.mapping.json\"\ncleaning = \"cleaning/earlier.rules.json\"\n\n[[waves]]\nname = \"earlier\"\nlabel = \"上一期\"\ncurrent_label = \"本期\"\ndataset = \"f\"\ncrosswalk = \"waves/earlier.crosswalk.json\"\nearlier_dataset = \"w\"\n\n[[weights]]",
         1,
-    );
-    std::fs::write(src.join("report.toml"), spec).unwrap();
-    let narr = src.join("narrative/report.md");
-    let text = std::fs::read_to_string(&narr).unwrap();
-    std::fs::write(
-        &narr,
+    )
+    });
+    edit_file(&src, "narrative/report.md", |text| {
         text.replacen(
             "@part 附录",
             "@trend uses_llm {caption = \"上线情况：上一期与本期\"}\n\n@part 附录",
             1,
-        ),
-    )
-    .unwrap();
+        )
+    });
     let out = tmp("earlier-dataset-out");
     let r = build(&src, &out).unwrap();
     let tables: survey_print::TablesFile = tables_in(&r.out_dir);
