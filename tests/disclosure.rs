@@ -549,4 +549,35 @@ fn a_conditional_question_s_column_bases_are_audited_with_its_condition_s_cells(
             && e.contains("the N over the columns of a cross-tab of a question shown only to some of its options"),
         "{e}"
     );
+    // Trial 38: a second dataset reading the same download is the same respondents. The
+    // conditional question's table printed from it undoes the first dataset's table just
+    // the same.
+    let toml = src.join("report.toml");
+    let spec = std::fs::read_to_string(&toml).unwrap();
+    let second = "[[datasets]]\nname = \"g\"\nquestionnaire = \"questionnaires/followup.questionnaire.json\"\ndata = \"data/synthetic-followup-wjx-text.csv\"\nmapping = \"import/followup.mapping.json\"\ncleaning = \"cleaning/followup.rules.json\"\n\n[[weights]]";
+    std::fs::write(&toml, spec.replacen("[[weights]]", second, 1)).unwrap();
+    std::fs::write(
+        &narr,
+        with("@crosstab {dataset = \"g\", row = \"llm_controls\", col = \"level\", caption = \"措施×级别（人数）\", show = \"count\"}\n\n"),
+    )
+    .unwrap();
+    let e = xtask::report::build(&root(), &src, &dir.join("out"), &typst, None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("«否»/«其他» = 3"), "{e}");
+    // And printing the same pair from it unsuppressed is refused, naming both places.
+    std::fs::write(
+        &narr,
+        with("@crosstab {dataset = \"g\", row = \"uses_llm\", col = \"level\", caption = \"上线情况×级别\", show = \"count\", suppress = 0}\n\n"),
+    )
+    .unwrap();
+    let e = xtask::report::build(&root(), &src, &dir.join("out"), &typst, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("uses_llm × level is printed from dataset `f` with `suppress = 5`")
+            && e.contains("from dataset `g` with `suppress = 0`")
+            && e.contains("read the same download"),
+        "{e}"
+    );
 }

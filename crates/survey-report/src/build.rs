@@ -265,7 +265,7 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
     let mut needs: IndexMap<String, Vec<CrossTabSpec>> = IndexMap::new();
     let mut questionnaires: HashMap<String, Option<survey_schema::Index>> = HashMap::new();
     // Every printed cross-tab with its suppression threshold, for the protection pre-pass.
-    let mut printed: Vec<(String, CrossTabSpec, u64)> = Vec::new();
+    let mut printed: Vec<Printed> = Vec::new();
     // The threshold each pair of questions is printed with, and where first: a cell hidden in
     // one table must not be printed by another (either way round).
     let mut thresholds: HashMap<(String, String, String), (u64, String)> = HashMap::new();
@@ -326,6 +326,7 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
                 Some(at) => format!("{} ({at})", rb.describe()),
                 None => rb.describe(),
             };
+            let here_for_later = here.clone();
             match thresholds.entry((ds.clone(), a.clone(), b.clone())) {
                 std::collections::hash_map::Entry::Occupied(first)
                     if first.get().0 != need.suppress =>
@@ -348,7 +349,12 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
                     v.insert((need.suppress, here));
                 }
             }
-            printed.push((ds.clone(), ct.clone(), need.suppress));
+            printed.push(Printed {
+                dataset: ds.clone(),
+                crosstab: ct.clone(),
+                suppress: need.suppress,
+                at: here_for_later,
+            });
             let v = needs.entry(ds).or_default();
             if !v.contains(&ct) {
                 v.push(ct);
@@ -497,6 +503,88 @@ fn located(spec_path: &Path, rb: &RawBlock, message: String) -> ReportError {
 }
 
 /// What the blocks made of the datasets.
+/// A cross-tab some block prints: of which dataset, with what suppression, and where.
+pub(crate) struct Printed {
+    pub dataset: String,
+    pub crosstab: CrossTabSpec,
+    pub suppress: u64,
+    /// The block (and the place in it) that prints it, for messages.
+    pub at: String,
+}
+
+/// Which datasets hold the same respondents, by the content of the files they read (their
+/// digests, recorded as they were read): datasets reading one download with the same
+/// questionnaire, mapping and cleaning are one set of respondents to disclosure control
+/// (trial 38: a second dataset on the same download printed, with `suppress = 0`, the cells
+/// the first one hid). Datasets reading one download otherwise (other cleaning, say) must
+/// still print each pair of questions with the same `suppress`.
+fn same_respondents(
+    folder: &Folder,
+    spec: &ReportSpec,
+    printed: &[Printed],
+) -> Result<crate::linked::Same, String> {
+    let reads: HashMap<String, String> = folder.reads().into_iter().collect();
+    let digest = |rel: &str| reads.get(rel).cloned().unwrap_or_else(|| format!("?{rel}"));
+    let mut first_by_data: HashMap<String, String> = HashMap::new();
+    let mut first_by_all: HashMap<[String; 4], String> = HashMap::new();
+    let mut data_of: HashMap<String, String> = HashMap::new();
+    let mut same: HashMap<String, String> = HashMap::new();
+    for d in &spec.datasets {
+        let data = digest(&d.data);
+        let all = [
+            data.clone(),
+            digest(&d.questionnaire),
+            digest(&d.mapping),
+            digest(&d.cleaning),
+        ];
+        let first = first_by_all.entry(all).or_insert_with(|| d.name.clone());
+        same.insert(d.name.clone(), first.clone());
+        let first = first_by_data
+            .entry(data)
+            .or_insert_with(|| d.name.clone())
+            .clone();
+        data_of.insert(d.name.clone(), first);
+    }
+    // Each pair of questions, by download: the threshold it is printed with, and where.
+    let mut seen: HashMap<(&str, &str, &str), &Printed> = HashMap::new();
+    for p in printed {
+        let Some(data) = data_of.get(&p.dataset) else {
+            continue;
+        };
+        let (a, b) = if p.crosstab.row <= p.crosstab.col {
+            (&p.crosstab.row, &p.crosstab.col)
+        } else {
+            (&p.crosstab.col, &p.crosstab.row)
+        };
+        match seen.entry((data.as_str(), a.as_str(), b.as_str())) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(p);
+            }
+            std::collections::hash_map::Entry::Occupied(o) => {
+                let first = o.get();
+                if first.suppress != p.suppress && first.dataset != p.dataset {
+                    return Err(format!(
+                        "{} × {} is printed from dataset `{}` with `suppress = {}` by {}, and from dataset `{}` with `suppress = {}` by {}; both datasets read the same download ({}), so a cell one table hides the other would print. Give both the same `suppress`.",
+                        p.crosstab.row,
+                        p.crosstab.col,
+                        first.dataset,
+                        first.suppress,
+                        first.at,
+                        p.dataset,
+                        p.suppress,
+                        p.at,
+                        spec.datasets
+                            .iter()
+                            .find(|d| d.name == p.dataset)
+                            .map_or("", |d| d.data.as_str()),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(crate::linked::Same::new(same))
+}
+
 struct Composed {
     document: Document,
     tables: TablesFile,
@@ -515,12 +603,14 @@ fn compose(
     registry: &Registry,
     narratives: &RefCell<crate::block::Narratives>,
     opts: &BuildOptions,
-    printed: &[(String, CrossTabSpec, u64)],
+    printed: &[Printed],
     datasets: &IndexMap<String, Dataset>,
     timings: &mut Timings,
 ) -> Result<Composed, ReportError> {
     let spec_path = folder.shown("report.toml");
     let located = |rb: &RawBlock, message: String| located(&spec_path, rb, message);
+    let same = same_respondents(folder, spec, printed)
+        .map_err(|m| ReportError::Input(format!("{}: {m}", spec_path.display())))?;
 
     let weights = crate::weights::compute(folder, &spec.weights, datasets)?;
     let waves = crate::waves::load(
@@ -549,7 +639,7 @@ fn compose(
         toolkit: opts.toolkit_version.clone(),
         typst: opts.typst_version.clone(),
     };
-    let protected = crate::linked::protected(printed, datasets)
+    let protected = crate::linked::protected(printed, datasets, &same)
         .map_err(|m| ReportError::Input(format!("{}: {m}", spec_path.display())))?;
     let mut cx = Context::new(
         folder,
@@ -603,7 +693,7 @@ fn compose(
             }
         }
     }
-    crate::linked::audit(&suppressed, &facts, datasets, &weights).map_err(|errs| {
+    crate::linked::audit(&suppressed, &facts, datasets, &weights, &same).map_err(|errs| {
         ReportError::Input(format!(
             "{}: the disclosure audit of everything the report prints found hidden cells that can be worked out:\n{}",
             spec_path.display(),

@@ -46,27 +46,58 @@ type Parts = Vec<(f64, Term)>;
 /// Completions of a table the test-band search may try.
 const SEARCH_BUDGET: u64 = 400_000;
 
+/// Datasets that hold the same respondents: each dataset's name, mapped to the first declared
+/// dataset reading files of the same content (download, questionnaire, mapping and cleaning
+/// rules). What one of them prints tells of the others' cells, so protection and the audit
+/// treat them as one.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Same(HashMap<String, String>);
+
+impl Same {
+    /// `first_of[name]`: the first dataset holding the same respondents as `name`.
+    pub fn new(first_of: HashMap<String, String>) -> Same {
+        Same(first_of)
+    }
+
+    /// The name standing for `dataset` and every dataset holding its respondents.
+    pub fn of<'a>(&'a self, dataset: &'a str) -> &'a str {
+        self.0.get(dataset).map_or(dataset, String::as_str)
+    }
+}
+
 /// Options with a hidden cell in some printed cross-tab, each with the cross-tabs (row and
 /// column question) that hide one of its cells.
 #[derive(Debug, Default)]
-pub(crate) struct Protected(HashMap<(String, String, String), HashSet<(String, String)>>);
+pub(crate) struct Protected {
+    hidden: HashMap<(String, String, String), HashSet<(String, String)>>,
+    same: Same,
+}
 
 impl Protected {
+    fn key(&self, dataset: &str, question: &str, option: &str) -> (String, String, String) {
+        (
+            self.same.of(dataset).to_owned(),
+            question.to_owned(),
+            option.to_owned(),
+        )
+    }
+
     fn insert(&mut self, dataset: &str, question: &str, option: &str, by: &CrossTabSpec) {
-        self.0
-            .entry((dataset.to_owned(), question.to_owned(), option.to_owned()))
+        let key = self.key(dataset, question, option);
+        self.hidden
+            .entry(key)
             .or_default()
             .insert((by.row.clone(), by.col.clone()));
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.hidden.is_empty()
     }
 
     /// Whether some cross-tab hides a cell of the option.
     pub fn contains(&self, dataset: &str, question: &str, option: &str) -> bool {
-        self.0
-            .contains_key(&(dataset.to_owned(), question.to_owned(), option.to_owned()))
+        self.hidden
+            .contains_key(&self.key(dataset, question, option))
     }
 
     /// Whether a cross-tab other than `row` × `col` hides a cell of the option.
@@ -78,19 +109,29 @@ impl Protected {
         row: &str,
         col: &str,
     ) -> bool {
-        self.0
-            .get(&(dataset.to_owned(), question.to_owned(), option.to_owned()))
+        self.hidden
+            .get(&self.key(dataset, question, option))
             .is_some_and(|by| by.iter().any(|(r, c)| r != row || c != col))
     }
 }
 
 /// Options with a hidden cell in some printed cross-tab.
 pub(crate) fn protected(
-    printed: &[(String, CrossTabSpec, u64)],
+    printed: &[crate::build::Printed],
     datasets: &IndexMap<String, Dataset>,
+    same: &Same,
 ) -> Result<Protected, String> {
-    let mut out = Protected::default();
-    for (ds, spec, threshold) in printed {
+    let mut out = Protected {
+        hidden: HashMap::new(),
+        same: same.clone(),
+    };
+    for crate::build::Printed {
+        dataset: ds,
+        crosstab: spec,
+        suppress: threshold,
+        ..
+    } in printed
+    {
         if *threshold == 0 {
             continue;
         }
@@ -147,10 +188,11 @@ pub(crate) fn audit(
     facts: &[Fact],
     datasets: &IndexMap<String, Dataset>,
     weights: &IndexMap<String, WeightSet>,
+    same: &Same,
 ) -> Result<(), Vec<String>> {
     let mut errors = Vec::new();
     for t in tables {
-        if let Err(e) = audit_one(t, facts, datasets, weights) {
+        if let Err(e) = audit_one(t, facts, datasets, weights, same) {
             errors.push(e);
         }
     }
@@ -200,6 +242,7 @@ fn audit_one(
     facts: &[Fact],
     datasets: &IndexMap<String, Dataset>,
     weights: &IndexMap<String, WeightSet>,
+    same: &Same,
 ) -> Result<(), String> {
     let ct = &t.internal.crosstab;
     let d = &datasets[&t.internal.dataset];
@@ -223,7 +266,7 @@ fn audit_one(
             else {
                 continue;
             };
-            if dataset != &t.internal.dataset {
+            if same.of(dataset) != same.of(&t.internal.dataset) {
                 continue;
             }
             let Some(w) = weights.get(wname) else {
@@ -289,7 +332,7 @@ fn audit_one(
         row_counts: known_counts(d, ct, &ct.row_question),
         col_counts: known_counts(d, ct, &ct.col_question),
         shares,
-        sums: shown_sums(&t.internal.dataset, d, ct, facts),
+        sums: shown_sums(&t.internal.dataset, d, ct, facts, same),
         test,
     })
 }
@@ -300,7 +343,13 @@ fn audit_one(
 /// table counts in those options' cells, and by exactly as many when everyone shown it
 /// answered: a cross-tab of it printing its N column by column adds those sums to what a
 /// reader knows.
-fn shown_sums(dataset: &str, d: &Dataset, ct: &CrossTab, facts: &[Fact]) -> Vec<KnownSum> {
+fn shown_sums(
+    dataset: &str,
+    d: &Dataset,
+    ct: &CrossTab,
+    facts: &[Fact],
+    same: &Same,
+) -> Vec<KnownSum> {
     let mut out = Vec::new();
     for f in facts {
         let Fact::ColumnBases {
@@ -312,7 +361,7 @@ fn shown_sums(dataset: &str, d: &Dataset, ct: &CrossTab, facts: &[Fact]) -> Vec<
         else {
             continue;
         };
-        if fd != dataset {
+        if same.of(fd) != same.of(dataset) {
             continue;
         }
         // The condition's question is one side of this table, the other side is the column
