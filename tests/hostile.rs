@@ -722,3 +722,46 @@ fn an_export_killed_half_way_is_cleaned_up_by_the_next() {
     assert!(!report_out.join(".data.old-4294967294").exists());
     assert!(!report_out.join(".data.staging-4294967294").exists());
 }
+
+#[test]
+fn a_narrative_is_never_read_from_respondents_data() {
+    // Trial 38 (C8): `@narrative {file = "data/<download>.csv"}` printed the download, hospital
+    // names and IP addresses, into the PDF. Neither the file, nor a link to it from
+    // narrative/ (symbolic or hard), nor anything else in data/ is printed.
+    let dir = followup_with("narrative-data", "@narrative {file = \"narrative/x.md\"}");
+    let out = dir.parent().unwrap().join("out");
+    let narr = dir.join("narrative/report.md");
+    let text = std::fs::read_to_string(&narr).unwrap();
+    std::fs::write(dir.join("data/notes.md"), "备注。\n").unwrap();
+    let cases = [
+        (
+            "data/synthetic-followup-wjx-text.csv",
+            "a file of the report's data/ folder",
+        ),
+        ("data/notes.md", "a file of the report's data/ folder"),
+        ("narrative/soft.md", "a file of the report's data/ folder"),
+        ("narrative/hard.md", "a dataset's download"),
+    ];
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(
+        "../data/synthetic-followup-wjx-text.csv",
+        dir.join("narrative/soft.md"),
+    )
+    .unwrap();
+    std::fs::hard_link(data_csv(&dir), dir.join("narrative/hard.md")).unwrap();
+    for (file, says) in cases {
+        if cfg!(not(unix)) && file == "narrative/soft.md" {
+            continue;
+        }
+        std::fs::write(&narr, text.replace("narrative/x.md", file)).unwrap();
+        let e = build(&dir, &out).unwrap_err();
+        assert!(
+            e.contains(file) && e.contains(says) && e.contains("never read from respondents' data"),
+            "{file}: {e}"
+        );
+        assert!(
+            !out.join("chima-2026-ai-followup").exists(),
+            "{file}: no output"
+        );
+    }
+}

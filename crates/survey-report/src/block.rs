@@ -78,7 +78,7 @@ impl Env<'_> {
         if let Some(n) = self.narratives.borrow().parsed.get(file) {
             return Ok(n.clone());
         }
-        let text = self.folder.read_text(file)?;
+        let text = self.folder.read_printable(file)?;
         let n = Narrative::parse(&text, &self.folder.shown(file)).map_err(|e| e.to_string())?;
         self.narratives
             .borrow_mut()

@@ -152,6 +152,7 @@ pub fn parse(dir: &Path, registry: &Registry) -> Result<Parsed, ReportError> {
         .map_err(ReportError::Input)?;
     let (spec, raw) = ReportSpec::parse(&text, &spec_path).map_err(ReportError::Spec)?;
     folder.allow_outside_data(spec.allow_outside_data);
+    folder.keep_private(spec.datasets.iter().map(|d| d.data.as_str()));
     let mut blocks = Vec::new();
     let mut errors = Vec::new();
     for rb in raw {

@@ -23,6 +23,31 @@ pub struct Folder {
     outside_data: bool,
     /// Every file read: path as named → SHA-256.
     reads: RefCell<BTreeMap<String, String>>,
+    /// The datasets' data files (respondents' answers), which never print as text.
+    private: Vec<FileId>,
+}
+
+/// What makes two names one file: the device and inode where there are such (so that a hard
+/// link is the file it links), else the canonical path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum FileId {
+    #[cfg_attr(not(unix), allow(dead_code))]
+    Inode(u64, u64),
+    #[cfg_attr(unix, allow(dead_code))]
+    Path(PathBuf),
+}
+
+fn file_id(real: &Path) -> Option<FileId> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(real).ok()?;
+        Some(FileId::Inode(m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        Some(FileId::Path(real.to_owned()))
+    }
 }
 
 impl Folder {
@@ -39,12 +64,45 @@ impl Folder {
             root,
             outside_data: false,
             reads: RefCell::new(BTreeMap::new()),
+            private: Vec::new(),
         })
     }
 
     /// Allow data files outside the folder (`allow_outside_data = true` in the spec).
     pub fn allow_outside_data(&mut self, yes: bool) {
         self.outside_data = yes;
+    }
+
+    /// Name the datasets' data files (as the spec names them), so that no text printed in
+    /// the report is read from one ([`Folder::read_printable`]). Names that do not resolve are
+    /// reported where the data are read.
+    pub fn keep_private<'a>(&mut self, data: impl IntoIterator<Item = &'a str>) {
+        for rel in data {
+            if let Some(id) = self.resolve_data(rel).ok().and_then(|r| file_id(&r)) {
+                self.private.push(id);
+            }
+        }
+    }
+
+    /// Read a text the report prints (a narrative, the committee): as [`Folder::read_text`],
+    /// refusing respondents' data, a file of the folder's `data/` or any dataset's download
+    /// (trial 38: `@narrative {file = "data/<download>.csv"}` printed the download, hospital
+    /// names and all).
+    pub fn read_printable(&self, rel: &str) -> Result<String, String> {
+        let real = self.resolve(rel)?;
+        let in_data = real.starts_with(self.root.join("data"));
+        if in_data || file_id(&real).is_some_and(|id| self.private.contains(&id)) {
+            return Err(format!(
+                "{}: {}; a text the report prints is never read from respondents' data (keep narratives in narrative/)",
+                self.shown(rel).display(),
+                if in_data {
+                    "a file of the report's data/ folder"
+                } else {
+                    "a dataset's download"
+                }
+            ));
+        }
+        self.read_text(rel)
     }
 
     /// The folder as the user named it.

@@ -349,7 +349,7 @@ struct Member {
 
 impl Block for Committee {
     fn build(&self, cx: &mut Context) -> Result<(), String> {
-        let text = cx.folder.read_text(&self.file)?;
+        let text = cx.folder.read_printable(&self.file)?;
         let c: CommitteeFile = toml::from_str(&text).map_err(|e| {
             format!(
                 "{}: {}",
