@@ -175,6 +175,12 @@ fn start(
             format!("the parallel reader reads UTF-8 or GB18030, not {enc_name}"),
         ));
     }
+    // A header longer than what was read is checked on a read of its own.
+    if cut(&carry, false).is_some() || complete {
+        crate::table::check_csv_header(path, &carry, enc)?;
+    } else {
+        crate::table::check_csv_header(path, &crate::table::header_start(path)?, enc)?;
+    }
     let had_bom = carry.starts_with(&[0xEF, 0xBB, 0xBF]);
     if had_bom {
         carry.drain(..3);

@@ -1,7 +1,7 @@
 //! Tabular files (CSV in any common encoding, XLSX, XLS) as a header and a stream of rows.
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use calamine::{Data, Reader};
@@ -74,6 +74,7 @@ fn open_csv(path: &Path, size: u64) -> Result<Table, ImportError> {
     let io = |e: std::io::Error| ImportError::file(path, format!("cannot read: {e}"));
     let enc = crate::encoding::sniff(path)?;
     let name = enc.name();
+    check_csv_header(path, &header_start(path)?, enc)?;
     let file = File::open(path).map_err(io)?;
     let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
         .encoding(Some(enc.encoding()))
@@ -191,8 +192,90 @@ pub const MAX_WHOLE_WORKBOOK: u64 = 64 << 20;
 /// Rows of a workbook sheet are streamed this many at a time from the reading thread.
 const ROWS_IN_FLIGHT: usize = 256;
 
-/// The widest row a sheet may have (Excel's own limit).
-const MAX_COLUMNS: u32 = 16_384;
+/// The widest row a sheet may have (Excel's own limit), and the widest CSV header.
+pub const MAX_COLUMNS: u32 = 16_384;
+
+/// The longest CSV header row: [`MAX_COLUMNS`] headers of 1 KiB each.
+const MAX_HEADER_BYTES: usize = 16 << 20;
+
+/// Check a CSV's header row from the bytes the file starts with (at least
+/// [`MAX_HEADER_BYTES`] + 1 of them, or all), before it is split: a header wider than
+/// [`MAX_COLUMNS`] columns or longer than [`MAX_HEADER_BYTES`] is refused, so that what a
+/// header costs to hold stays bounded (trial 38: 16 million empty columns, a 16 MB file,
+/// took 2.9 GB). Commas, quotes and line ends are one byte in UTF-8 and GB18030 and one
+/// unit of two bytes in UTF-16.
+pub fn check_csv_header(
+    path: &Path,
+    start: &[u8],
+    encoding: crate::encoding::TextEncoding,
+) -> Result<(), ImportError> {
+    use crate::encoding::TextEncoding;
+    let unit = |i: usize| -> Option<u16> {
+        match encoding {
+            TextEncoding::Utf16Le => Some(u16::from_le_bytes([
+                *start.get(2 * i)?,
+                *start.get(2 * i + 1)?,
+            ])),
+            TextEncoding::Utf16Be => Some(u16::from_be_bytes([
+                *start.get(2 * i)?,
+                *start.get(2 * i + 1)?,
+            ])),
+            _ => start.get(i).map(|&b| u16::from(b)),
+        }
+    };
+    let width = match encoding {
+        TextEncoding::Utf16Le | TextEncoding::Utf16Be => 2,
+        _ => 1,
+    };
+    let mut fields: u64 = 1;
+    let mut quoted = false;
+    let mut i = 0;
+    while let Some(u) = unit(i) {
+        if i * width > MAX_HEADER_BYTES {
+            return Err(ImportError {
+                file: path.to_owned(),
+                row: Some(1),
+                column: None,
+                value: None,
+                message: format!(
+                    "the header row is longer than {} MiB; a 问卷星 download's header names each of its columns once (is this the download?)",
+                    MAX_HEADER_BYTES >> 20
+                ),
+            });
+        }
+        match u {
+            0x22 => quoted = !quoted,
+            0x2C if !quoted => fields += 1,
+            0x0A if !quoted => break,
+            _ => {}
+        }
+        if fields > u64::from(MAX_COLUMNS) {
+            return Err(ImportError {
+                file: path.to_owned(),
+                row: Some(1),
+                column: None,
+                value: None,
+                message: format!(
+                    "the header row has more than {MAX_COLUMNS} columns (Excel's limit, and more than any 问卷星 download has); is this the download, or a file whose header ends in a run of commas?"
+                ),
+            });
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// The start of a file, as much as [`check_csv_header`] needs.
+pub fn header_start(path: &Path) -> Result<Vec<u8>, ImportError> {
+    let io = |e: std::io::Error| ImportError::file(path, format!("cannot read: {e}"));
+    let mut start = Vec::new();
+    File::open(path)
+        .map_err(io)?
+        .take(2 * MAX_HEADER_BYTES as u64 + 8)
+        .read_to_end(&mut start)
+        .map_err(io)?;
+    Ok(start)
+}
 
 /// Refuse a workbook whose parts would decompress to more than [`MAX_XLSX_PART`].
 fn check_zip(path: &Path) -> Result<(), ImportError> {
@@ -715,5 +798,56 @@ mod packing_tests {
                 && e.contains("does not pack beyond 200 to one"),
             "{e}"
         );
+    }
+}
+
+#[cfg(test)]
+mod header_tests {
+    use super::{MAX_COLUMNS, check_csv_header};
+    use crate::encoding::TextEncoding;
+    use std::path::Path;
+
+    #[test]
+    fn a_header_wider_than_excel_is_refused_before_it_is_split() {
+        let p = Path::new("wide.csv");
+        let header = |n: u32| {
+            format!(
+                "序号{}\r\n1{}\r\n",
+                ",x".repeat(n as usize - 1),
+                ",".repeat(n as usize - 1)
+            )
+        };
+        // Excel's widest row is read; one column more is not.
+        assert!(check_csv_header(p, header(MAX_COLUMNS).as_bytes(), TextEncoding::Utf8).is_ok());
+        let e = check_csv_header(p, header(MAX_COLUMNS + 1).as_bytes(), TextEncoding::Utf8)
+            .unwrap_err();
+        assert_eq!(e.row, Some(1));
+        assert!(
+            e.message.contains("more than 16384 columns"),
+            "{}",
+            e.message
+        );
+        // Commas inside quotes are text; what follows the header does not count.
+        let quoted = format!(
+            "序号,\"{}\",x\r\n{}\r\n",
+            ",".repeat(40_000),
+            ",".repeat(40_000)
+        );
+        assert!(check_csv_header(p, quoted.as_bytes(), TextEncoding::Utf8).is_ok());
+        // UTF-16 counts in units of two bytes.
+        let wide: Vec<u8> = header(MAX_COLUMNS + 1)
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert!(check_csv_header(p, &wide, TextEncoding::Utf16Le).is_err());
+        let narrow: Vec<u8> = header(100)
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        assert!(check_csv_header(p, &narrow, TextEncoding::Utf16Be).is_ok());
+        // A header without end, longer than any header, is refused by its length.
+        let long = "x".repeat(17 << 20);
+        let e = check_csv_header(p, long.as_bytes(), TextEncoding::Utf8).unwrap_err();
+        assert!(e.message.contains("longer than 16 MiB"), "{}", e.message);
     }
 }
