@@ -186,6 +186,16 @@ pub const MAX_XLSX_PART: u64 = 4 << 30;
 /// How far a workbook part may unpack against its packed size (beyond 16 MiB).
 const MAX_PACKING: u64 = 200;
 
+/// A part packing tighter than this against its packed size (beyond 16 MiB) is read through
+/// once before the workbook is opened, for runs without markup (a sheet of answers packs
+/// about ten to one, so this costs an ordinary workbook nothing).
+const SCAN_PACKING: u64 = 25;
+
+/// The longest text or tag an XML part may hold: Excel's longest cell text is 32,767
+/// characters, so a run of a mebibyte without `<` or `>` is filler the XML reader would
+/// hold whole.
+const MAX_XML_RUN: u64 = 1 << 20;
+
 /// Legacy .xls and .ods files are read whole; larger ones are refused (export CSV or XLSX).
 pub const MAX_WHOLE_WORKBOOK: u64 = 64 << 20;
 
@@ -302,6 +312,8 @@ fn check_zip(path: &Path) -> Result<(), ImportError> {
                 ),
             ));
         }
+        let scan =
+            entry.size() > 16 << 20 && entry.size() / entry.compressed_size().max(1) > SCAN_PACKING;
         if entry.size() > MAX_XLSX_PART {
             return Err(ImportError::file(
                 path,
@@ -316,8 +328,57 @@ fn check_zip(path: &Path) -> Result<(), ImportError> {
                 ),
             ));
         }
+        drop(entry);
+        if scan {
+            longest_run(path, &mut z, i)?;
+        }
     }
     Ok(())
+}
+
+/// Read part `i` of a workbook through, refusing a run of more than [`MAX_XML_RUN`] bytes
+/// without `<` or `>` (trial 38: 2 GiB of white space packed 190 to one, and one shared string
+/// of 512 MiB, each held whole by the XML reader until the allocation failed).
+fn longest_run<R: Read + std::io::Seek>(
+    path: &Path,
+    z: &mut zip::ZipArchive<R>,
+    i: usize,
+) -> Result<(), ImportError> {
+    let bad = |e: &dyn std::fmt::Display| {
+        ImportError::file(path, format!("not a readable workbook: {e}"))
+    };
+    let mut part = z.by_index(i).map_err(|e| bad(&e))?;
+    let name = crate::shorten(&part.name().map(|n| n.into_owned()).unwrap_or_default(), 60);
+    let mut buf = vec![0u8; 1 << 16];
+    // Bytes since the last `<` or `>`.
+    let mut run: u64 = 0;
+    loop {
+        let k = part.read(&mut buf).map_err(|e| bad(&e))?;
+        if k == 0 {
+            return Ok(());
+        }
+        let mut from = 0;
+        for m in memchr::memchr2_iter(b'<', b'>', &buf[..k]) {
+            run += (m - from) as u64;
+            if run > MAX_XML_RUN {
+                break;
+            }
+            run = 0;
+            from = m + 1;
+        }
+        if run <= MAX_XML_RUN {
+            run += (k - from) as u64;
+        }
+        if run > MAX_XML_RUN {
+            return Err(ImportError::file(
+                path,
+                format!(
+                    "part {name} holds a run of more than {} KiB without markup; no cell of a spreadsheet holds that much (re-save the workbook, or export CSV)",
+                    MAX_XML_RUN >> 10
+                ),
+            ));
+        }
+    }
 }
 
 /// An XLSX sheet streamed row by row from a reading thread: memory holds a few hundred rows,
@@ -798,6 +859,64 @@ mod packing_tests {
                 && e.contains("does not pack beyond 200 to one"),
             "{e}"
         );
+    }
+
+    /// A part of 40 MiB of white space in runs of `run` bytes between tags, packed below the
+    /// 200:1 guard by an attribute of text that does not pack.
+    fn padded(name: &str, run: usize) -> std::path::PathBuf {
+        let p = std::env::temp_dir().join(format!("{name}-{}.xlsx", std::process::id()));
+        let mut z = zip::ZipWriter::new(std::fs::File::create(&p).unwrap());
+        let deflated = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        z.start_file("xl/sharedStrings.xml", deflated).unwrap();
+        // A xorshift stream of letters: about 6 bits a byte, which deflate cannot squeeze.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let noise: Vec<u8> = (0..400_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                b'A' + (x % 52) as u8
+            })
+            .map(|b| if b > b'Z' { b + 6 } else { b })
+            .collect();
+        z.write_all(b"<sst a=\"").unwrap();
+        z.write_all(&noise).unwrap();
+        z.write_all(b"\">").unwrap();
+        let spaces = vec![b' '; run];
+        for _ in 0..(40 << 20) / run {
+            z.write_all(&spaces).unwrap();
+            z.write_all(b"<x/>").unwrap();
+        }
+        z.write_all(b"</sst>").unwrap();
+        z.finish().unwrap();
+        p
+    }
+
+    #[test]
+    fn a_run_without_markup_longer_than_any_cell_is_refused_before_it_is_read() {
+        // Trial 38 (B1): 2 GiB of white space packed 190 to one, under the guard above, which
+        // the XML reader held whole until the allocation failed.
+        let p = padded("xml-run", 40 << 20);
+        let packing = {
+            let mut z = zip::ZipArchive::new(std::fs::File::open(&p).unwrap()).unwrap();
+            let e = z.by_index_raw(0).unwrap();
+            e.size() / e.compressed_size()
+        };
+        assert!((26..200).contains(&packing), "{packing}");
+        let e = super::check_zip(&p).unwrap_err().to_string();
+        let _ = std::fs::remove_file(&p);
+        assert!(
+            e.contains(
+                "part xl/sharedStrings.xml holds a run of more than 1024 KiB without markup"
+            ),
+            "{e}"
+        );
+        // Runs of a mebibyte are read through and pass: no real cell comes near.
+        let p = padded("xml-run-ok", 1 << 20);
+        let ok = super::check_zip(&p);
+        let _ = std::fs::remove_file(&p);
+        ok.unwrap();
     }
 }
 
