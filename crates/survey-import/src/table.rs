@@ -108,10 +108,7 @@ fn open_csv(path: &Path, size: u64) -> Result<Table, ImportError> {
                 row: Some(row),
                 column: None,
                 value: None,
-                message: format!(
-                    "the row has {} fields but the header has {width} (a ragged row)",
-                    rec.len()
-                ),
+                message: ragged(rec.iter(), rec.len(), &hdrs),
             });
         }
         let cells: Vec<String> = rec.iter().map(str::to_owned).collect();
@@ -125,6 +122,23 @@ fn open_csv(path: &Path, size: u64) -> Result<Table, ImportError> {
         encoding: Some(enc),
         size,
     })
+}
+
+/// Why a CSV record has `fields` fields where the header has others: a ragged row, or a
+/// quote left open, which reads on over line ends to the next quote (trial 38: an unclosed
+/// quote was called a ragged row, the cell that opened it unnamed).
+pub fn ragged<'a>(cells: impl Iterator<Item = &'a str>, fields: usize, headers: &[String]) -> String {
+    let width = headers.len();
+    match cells.enumerate().find(|(_, c)| c.contains('\n')) {
+        Some((c, cell)) => format!(
+            "the record has {fields} fields but the header has {width}: the cell in column {} opens a quote (\"{}) that is not closed on its line, so the record runs on over {} line end{} to the next quote; close the quote, or double a quote meant as text (\"\")",
+            column_name(c, headers),
+            crate::shorten(cell.lines().next().unwrap_or_default(), 40),
+            cell.matches('\n').count(),
+            if cell.matches('\n').count() == 1 { "" } else { "s" },
+        ),
+        None => format!("the row has {fields} fields but the header has {width} (a ragged row)"),
+    }
 }
 
 /// A decoder replaces bytes it cannot decode with U+FFFD; refuse such text rather than keep

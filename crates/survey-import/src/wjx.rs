@@ -963,10 +963,10 @@ impl Plan {
                 row: Some(row),
                 column: None,
                 value: None,
-                message: format!(
-                    "the row has {} fields but the header has {} (a ragged row)",
+                message: crate::table::ragged(
+                    (0..cells.count()).map(|c| cells.cell(c)),
                     cells.count(),
-                    self.headers.len()
+                    &self.headers,
                 ),
             });
         }

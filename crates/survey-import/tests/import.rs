@@ -395,6 +395,57 @@ fn ragged_rows_name_the_row() {
 }
 
 #[test]
+fn an_unclosed_quote_is_named_by_the_cell_that_opens_it() {
+    // Trial 38 (C4): a quote opened and never closed read as a ragged row, the cell unnamed.
+    // Both readers now say which cell opened it, in a file of thirty rows.
+    let idx = index();
+    let many: Vec<Record> = (0..30)
+        .map(|k| {
+            let mut r = expected()[k % 4].clone();
+            r.id = (k + 1).to_string();
+            r
+        })
+        .collect();
+    let (h, r) = rows(&idx, WjxMode::Text, &many);
+    let c = h.iter().position(|x| x.starts_with("2、")).unwrap();
+    let p = tmp("unclosed.csv");
+    let mut text = format!("{}\n", h.join(","));
+    for (k, row) in r.iter().enumerate() {
+        let mut cells = row.clone();
+        if k == 2 {
+            cells[c] = format!("\"{}", cells[c]);
+        }
+        text.push_str(&cells.join(","));
+        text.push('\n');
+    }
+    std::fs::write(&p, text).unwrap();
+    let says = |e: &str| {
+        assert!(
+            e.contains(": row 4: the record has")
+                && e.contains("the cell in column H «2、")
+                && e.contains("opens a quote")
+                && e.contains("runs on over 1 line end to the next quote"),
+            "{e}"
+        );
+    };
+    says(&first_error(&p));
+    let e = survey_import::parallel::fold_csv_only(
+        &idx,
+        &mapping(),
+        Path::new("m.json"),
+        &p,
+        2,
+        50,
+        &|_| true,
+        || (),
+        |_, _, _| Ok(()),
+        None,
+    )
+    .unwrap_err();
+    says(&e.to_string());
+}
+
+#[test]
 fn unknown_option_text_names_row_column_and_value() {
     let p = text_csv(|h, r| {
         let c = h.iter().position(|x| x.starts_with("2、")).unwrap();
