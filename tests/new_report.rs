@@ -2321,3 +2321,43 @@ fn the_draft_takes_its_year_and_date_from_the_last_submission() {
     let q = std::fs::read_to_string(dir.join("questionnaires/main.questionnaire.json")).unwrap();
     assert!(q.contains("\"year\": 2025"), "{q}");
 }
+
+#[test]
+fn control_characters_in_a_header_never_reach_the_review_the_wording_or_the_tables() {
+    // Trial 38 (C6): a header holding an escape sequence (retitle the window, turn the text
+    // red) and a direction override reached the console, REVIEW.md, the drafted wording and
+    // from there the tables. REVIEW.md now shows them as codes, the wording leaves them out,
+    // and the tables of the build carry none.
+    let base = tmp("controls-files");
+    let mut csv = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别\u{1b}]0;TITLE\u{7}\u{1b}[31m\u{202e},2、是否上线\n",
+    );
+    for i in 0..30 {
+        csv.push_str(&format!(
+            "{},{},{}\n",
+            lead(i),
+            ["三级", "二级"][i % 2],
+            ["是", "否", "是"][i % 3]
+        ));
+    }
+    let download = base.join("6_按文本_调查_30_30.csv");
+    std::fs::write(&download, csv).unwrap();
+    let out = draft_and_build(&download, None, "controls");
+    let dir = drafted("controls");
+    let review = std::fs::read_to_string(dir.join("REVIEW.md")).unwrap();
+    assert!(
+        !review.contains(['\u{1b}', '\u{7}', '\u{202e}'])
+            && review.contains("\\u{1b}]0;TITLE\\u{7}\\u{1b}[31m\\u{202e}"),
+        "{review}"
+    );
+    let q = std::fs::read_to_string(dir.join("questionnaires/main.questionnaire.json")).unwrap();
+    assert!(
+        !q.contains("\\u001b") && !q.contains('\u{202e}') && q.contains("\"医院级别\""),
+        "{q}"
+    );
+    let tables = std::fs::read_to_string(out.join("tables.json")).unwrap();
+    assert!(
+        !tables.contains("\\u001b") && !tables.contains('\u{202e}') && tables.contains("医院级别"),
+        "{tables}"
+    );
+}

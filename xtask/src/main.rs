@@ -189,23 +189,9 @@ fn shell_word(s: &str) -> String {
     }
 }
 
-/// A message as the terminal should show it: a header, option or cell quoted from a file may
-/// hold control characters (an escape sequence that clears the screen or retitles the window)
-/// or direction overrides (U+202E) that would disguise the text around them; each is written
-/// as its code, `\u{1b}`.
+/// A message as the terminal should show it ([`survey_import::visible`]).
 fn printable(message: &str) -> String {
-    message
-        .chars()
-        .map(|c| {
-            let hidden = (c.is_control() && c != '\n' && c != '\t')
-                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-            if hidden {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    survey_import::visible(message)
 }
 
 /// A path from the command line, relative to the folder the command was run in (`cargo run`,
@@ -284,7 +270,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .map(from_cwd)
                 .unwrap_or_else(|| root.join("target/reports"));
             let typst = xtask::setup::typst()?;
-            let say = |s: &str| eprintln!("{s}");
+            let say = |s: &str| eprintln!("{}", printable(s));
             let r = xtask::report::build_with(
                 &root,
                 &report,
@@ -297,10 +283,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 },
             )?;
             for w in &r.warnings {
-                eprintln!("typst: {w}");
+                eprintln!("typst: {}", printable(w));
             }
             for n in &r.notes {
-                eprintln!("note: {n}");
+                eprintln!("note: {}", printable(n));
             }
             let out = r.out_dir.display();
             println!("built {}: {out}/report.pdf", r.id);
@@ -396,7 +382,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if let Some(e) = &drafted.build_error {
                 println!(
                     "  the draft does not build yet (REVIEW.md opens with why):\n  {}",
-                    e.replace('\n', "\n  ")
+                    printable(e).replace('\n', "\n  ")
                 );
             }
             println!(

@@ -385,7 +385,7 @@ pub fn run(root: &Path, report_dir: &Path, out_root: &Path, typst: &Path) -> Res
         out_root.display()
     );
     let u = p.update();
-    println!("{}", describe(&[], &u, false));
+    println!("{}", survey_import::visible(&describe(&[], &u, false)));
     let mut failed = u.is_err();
     while let Ok(first) = rx.recv() {
         let mut paths = first;
@@ -416,7 +416,10 @@ pub fn run(root: &Path, report_dir: &Path, out_root: &Path, typst: &Path) -> Res
             continue;
         }
         let u = p.update();
-        println!("{}", describe(&changed, &u, failed));
+        println!(
+            "{}",
+            survey_import::visible(&describe(&changed, &u, failed))
+        );
         failed = u.is_err()
             || matches!(
                 u,

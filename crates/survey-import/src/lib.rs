@@ -51,6 +51,62 @@ impl ImportError {
     }
 }
 
+/// Text from a file as a terminal or an editor should show it: a header, option or cell may
+/// hold control characters (an escape sequence that clears the screen or retitles the window,
+/// NUL, BEL) or direction marks and overrides (U+202E) that would disguise the text around
+/// them; each is written as its code, `\u{1b}`. Line ends and tabs stay.
+pub fn visible(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if hides(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Whether a character would act on the terminal or the text around it rather than show
+/// itself: a control character other than a line end or tab, or a direction mark, embedding,
+/// override or isolate.
+pub fn hides(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Text for print without what [`hides`] itself: each terminal escape sequence left out whole
+/// (`ESC [ … final`, `ESC ] … BEL` or `ESC ] … ESC \`, `ESC` and one character), and every
+/// other such character dropped.
+pub fn without_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            match chars.next() {
+                Some('[') => {
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                Some(']') => {
+                    while let Some(c) = chars.next() {
+                        if c == '\u{7}' || (c == '\u{1b}' && chars.next_if_eq(&'\\').is_some()) {
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        } else if !hides(c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A value shown in a message, cut to `max` characters.
 pub fn shorten(s: &str, max: usize) -> String {
     if s.chars().count() > max {

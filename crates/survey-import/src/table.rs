@@ -127,7 +127,11 @@ fn open_csv(path: &Path, size: u64) -> Result<Table, ImportError> {
 /// Why a CSV record has `fields` fields where the header has others: a ragged row, or a
 /// quote left open, which reads on over line ends to the next quote (trial 38: an unclosed
 /// quote was called a ragged row, the cell that opened it unnamed).
-pub fn ragged<'a>(cells: impl Iterator<Item = &'a str>, fields: usize, headers: &[String]) -> String {
+pub fn ragged<'a>(
+    cells: impl Iterator<Item = &'a str>,
+    fields: usize,
+    headers: &[String],
+) -> String {
     let width = headers.len();
     match cells.enumerate().find(|(_, c)| c.contains('\n')) {
         Some((c, cell)) => format!(
@@ -135,7 +139,11 @@ pub fn ragged<'a>(cells: impl Iterator<Item = &'a str>, fields: usize, headers: 
             column_name(c, headers),
             crate::shorten(cell.lines().next().unwrap_or_default(), 40),
             cell.matches('\n').count(),
-            if cell.matches('\n').count() == 1 { "" } else { "s" },
+            if cell.matches('\n').count() == 1 {
+                ""
+            } else {
+                "s"
+            },
         ),
         None => format!("the row has {fields} fields but the header has {width} (a ragged row)"),
     }

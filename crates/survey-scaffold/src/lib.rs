@@ -2443,7 +2443,9 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 .iter()
                 .map(|q| Question {
                     id: q.id.clone(),
-                    text: Label::new(q.text.clone()),
+                    // Wording for print: control characters and direction overrides a
+                    // header held are left out (REVIEW.md shows them, as codes).
+                    text: Label::new(survey_import::without_controls(&q.text)),
                     kind: q.kind.clone(),
                     required: q.required,
                     show_if: q.show_if.clone(),
@@ -2673,7 +2675,12 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             pretty(serde_json::to_value(&rules).expect("serialises")).into_bytes(),
         ),
         ("narrative/report.md".to_owned(), narrative.into_bytes()),
-        ("REVIEW.md".to_owned(), review.into_bytes()),
+        // Headers and answers are quoted as read: control characters and direction overrides
+        // in them are shown as codes (trial 38).
+        (
+            "REVIEW.md".to_owned(),
+            survey_import::visible(&review).into_bytes(),
+        ),
         (data_rel, download_bytes),
     ];
     Ok(Draft {
