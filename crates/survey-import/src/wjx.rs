@@ -1519,9 +1519,15 @@ fn split_other(cell: &str) -> (&str, Option<&str>) {
     (cell, None)
 }
 
-/// `7`, `7.0`, ` 7 ` → 7.0.
+/// `7`, `7.0`, ` 7 ` → 7.0. A number too small to hold (`1e-400`, which parses as 0) is none.
 pub fn parse_number(s: &str) -> Option<f64> {
-    clean(s).parse::<f64>().ok().filter(|x| x.is_finite())
+    let s = clean(s);
+    let x = s.parse::<f64>().ok().filter(|x| x.is_finite())?;
+    let mantissa = s.split(['e', 'E']).next().unwrap_or_default();
+    if x == 0.0 && mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+        return None;
+    }
+    Some(x)
 }
 
 /// `2026/4/18 08:00:00` or `2026-04-18 08:00` → `20260418080000`, which sorts as the times do
@@ -2155,6 +2161,17 @@ mod tests {
         assert_eq!(super::whole_number("A17.0"), "A17.0");
         assert_eq!(super::whole_number(".0"), ".0");
         assert_eq!(super::whole_number("17."), "17.");
+    }
+
+    #[test]
+    fn a_number_too_small_to_hold_is_no_number() {
+        // Trial 38 (C7): `1e-400` parsed as 0 and was accepted as a whole number.
+        assert_eq!(super::parse_number("1e-400"), None);
+        assert_eq!(super::parse_number("-2.5E-999"), None);
+        assert_eq!(super::parse_number("0e-400"), Some(0.0));
+        assert_eq!(super::parse_number("0.000"), Some(0.0));
+        assert_eq!(super::parse_number(" 7 "), Some(7.0));
+        assert_eq!(super::parse_number("1e23"), Some(1e23));
     }
 
     #[test]

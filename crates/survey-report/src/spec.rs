@@ -359,9 +359,17 @@ pub fn date_timestamp(date: &str) -> Option<i64> {
         it.next()?.parse().ok()?,
         it.next()?.parse().ok()?,
     );
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days_in_month = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    // Days past the month's end are no date (2026-02-30 was taken as 2026-03-02).
     if it.next().is_some()
         || !(1..=12).contains(&m)
-        || !(1..=31).contains(&d)
+        || !(1..=days_in_month).contains(&d)
         || !(1970..=9999).contains(&y)
     {
         return None;
@@ -385,6 +393,12 @@ mod tests {
         assert_eq!(date_timestamp("2025-07-01"), Some(1_751_328_000));
         assert_eq!(date_timestamp("2025-13-01"), None);
         assert_eq!(date_timestamp("2025/07/01"), None);
+        assert_eq!(date_timestamp("2026-02-30"), None);
+        assert_eq!(date_timestamp("2026-02-29"), None);
+        assert_eq!(date_timestamp("2026-04-31"), None);
+        assert_eq!(date_timestamp("2024-02-29"), Some(1_709_164_800));
+        assert_eq!(date_timestamp("2000-02-29"), Some(951_782_400));
+        assert_eq!(date_timestamp("1900-02-29"), None);
     }
 
     /// A report-wide key after a `[[datasets]]` header is an error at its line that says where

@@ -38,4 +38,4 @@ pub use model::{
     title,
 };
 pub use record::{AnswerValue, EncodeIssue, OptionSet, Record, Response, Value};
-pub use response_schema::questionnaire_schema;
+pub use response_schema::{MAX_EXACT_INTEGER, questionnaire_schema};

@@ -10,6 +10,10 @@ use serde_json::{Map, Value as Json, json};
 use crate::index::Index;
 use crate::model::QuestionKind;
 
+/// The largest whole number an `integer` answer may be: 2^53 − 1, the last a double holds
+/// exactly (1e23 would read back as 99,999,999,999,999,991,611,392).
+pub const MAX_EXACT_INTEGER: i64 = 9_007_199_254_740_991;
+
 impl Index {
     /// The JSON Schema (draft 2020-12) of one record of responses to this questionnaire.
     pub fn response_schema(&self) -> Json {
@@ -87,14 +91,17 @@ fn answer_schema(kind: &QuestionKind) -> Json {
             })
         }
         QuestionKind::Integer { min, max } => {
+            // A whole number a double holds exactly, within the question's own bounds.
             let mut m = Map::new();
             m.insert("type".into(), json!("integer"));
-            if let Some(v) = min {
-                m.insert("minimum".into(), json!(v));
-            }
-            if let Some(v) = max {
-                m.insert("maximum".into(), json!(v));
-            }
+            m.insert(
+                "minimum".into(),
+                json!(min.unwrap_or(-MAX_EXACT_INTEGER).max(-MAX_EXACT_INTEGER)),
+            );
+            m.insert(
+                "maximum".into(),
+                json!(max.unwrap_or(MAX_EXACT_INTEGER).min(MAX_EXACT_INTEGER)),
+            );
             Json::Object(m)
         }
         QuestionKind::Number { min, max } => {

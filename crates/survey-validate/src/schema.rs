@@ -101,6 +101,7 @@ impl Accepts {
             (Value::Number(n), Accepted::Integer { min, max }) => {
                 n.is_finite()
                     && n.fract() == 0.0
+                    && n.abs() <= survey_schema::MAX_EXACT_INTEGER as f64
                     && min.is_none_or(|m| *n >= m as f64)
                     && max.is_none_or(|m| *n <= m as f64)
             }
@@ -515,7 +516,19 @@ mod tests {
                 3 if multiple => Value::Choices(OptionSet(rng.next_u64() & ((1u64 << n_opts) - 1))),
                 4 => Value::Number(rng.below(2001) as f64 - 1000.0),
                 5 => Value::Number((rng.below(2001) as f64 - 1000.0) / 7.0),
-                6 => Value::Number([f64::NAN, f64::INFINITY, 1e300, -0.0][rng.below(4) as usize]),
+                // Beyond 2^53 − 1 no integer is held exactly: 1e23 and 2^53 are out of range.
+                6 => Value::Number(
+                    [
+                        f64::NAN,
+                        f64::INFINITY,
+                        1e300,
+                        -0.0,
+                        1e23,
+                        9_007_199_254_740_992.0,
+                        9_007_199_254_740_991.0,
+                        -9_007_199_254_740_992.0,
+                    ][rng.below(8) as usize],
+                ),
                 7 => Value::Text("医".repeat(rng.below(60) as usize)),
                 8 => Value::Text(String::new()),
                 _ => r.values[i].clone(),
