@@ -765,3 +765,69 @@ fn a_narrative_is_never_read_from_respondents_data() {
         );
     }
 }
+
+#[test]
+fn options_no_one_chose_leave_a_weighted_cross_table_as_it_was() {
+    // Trial 38 (B5): 1,000 unused options added to `level`, the column of two weighted
+    // cross-tables, took minutes (5,000: out of memory): the estimates, the Rao–Scott test
+    // and the disclosure search grew with the square of the options. They now leave out the
+    // options no one is in, so every figure of the options someone is in is as it was, and the
+    // unused columns print no share.
+    let plain = followup("unused-plain");
+    let (_, before) = built_tables(&plain, "unused-plain-out");
+    let wide = followup("unused-wide");
+    let qpath = wide.join("questionnaires/followup.questionnaire.json");
+    let mut q: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&qpath).unwrap()).unwrap();
+    let level = q["sections"][0]["questions"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|x| x["id"] == "level")
+        .unwrap();
+    let options = level["options"].as_array_mut().unwrap();
+    let used = options.len();
+    for i in 0..60 {
+        options.insert(
+            (i * 7) % (options.len() + 1),
+            serde_json::json!({"code": format!("unused{i}"), "label": format!("未选{i}")}),
+        );
+    }
+    std::fs::write(&qpath, serde_json::to_string_pretty(&q).unwrap()).unwrap();
+    let (_, after) = built_tables(&wide, "unused-wide-out");
+    let weighted = |f: &survey_print::TablesFile| -> Vec<survey_print::PrintedTable> {
+        f.tables
+            .iter()
+            .filter(|t| {
+                t.kind == survey_print::TableKind::CrossTab
+                    && t.questions.iter().any(|q| q == "level")
+                    && t.caption.as_deref().is_some_and(|c| c.contains("加权"))
+            })
+            .cloned()
+            .collect()
+    };
+    let (b, a) = (weighted(&before), weighted(&after));
+    assert_eq!(b.len(), 2);
+    assert_eq!(a.len(), 2);
+    for (b, a) in b.iter().zip(&a) {
+        assert_eq!(a.columns.len(), b.columns.len() + 60);
+        assert_eq!(a.tests, b.tests, "{:?}", a.caption);
+        for (rb, ra) in b.rows.iter().zip(&a.rows) {
+            // Each column of the plain table, found by its header in the wide one.
+            for (c, col) in b.columns.iter().enumerate() {
+                let k = a
+                    .columns
+                    .iter()
+                    .position(|x| x.header == col.header)
+                    .unwrap();
+                assert_eq!(ra.cells[k], rb.cells[c], "{:?} {}", a.caption, col.header);
+            }
+            for (k, col) in a.columns.iter().enumerate() {
+                if col.header.starts_with("未选") {
+                    assert_eq!(ra.cells[k].text, "—", "{}", col.header);
+                }
+            }
+        }
+    }
+    assert!(used >= 3);
+}

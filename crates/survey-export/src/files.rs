@@ -158,13 +158,13 @@ pub fn xlsx(file: &TablesFile, title: &str) -> Result<Vec<u8>, String> {
             )
             .map_err(e)?;
         index
-            .write_string(r, 1, t.caption.as_deref().unwrap_or_default())
+            .write_string(r, 1, fit(t.caption.as_deref().unwrap_or_default()))
             .map_err(e)?;
         index
             .write_string(r, 2, t.dataset.as_deref().unwrap_or_default())
             .map_err(e)?;
         index
-            .write_string(r, 3, t.questions.join(" × "))
+            .write_string(r, 3, fit(&t.questions.join(" × ")))
             .map_err(e)?;
         if let Some(b) = &t.base {
             index.write_number(r, 4, b.n as f64).map_err(e)?;
@@ -183,13 +183,20 @@ pub fn xlsx(file: &TablesFile, title: &str) -> Result<Vec<u8>, String> {
         ws.write_string_with_format(
             0,
             0,
-            format!("表{number} {}", t.caption.as_deref().unwrap_or_default()),
+            fit(&format!(
+                "表{number} {}",
+                t.caption.as_deref().unwrap_or_default()
+            )),
             &bold,
         )
         .map_err(e)?;
-        let cols = file_columns(t);
+        let mut cols = file_columns(t);
+        // Excel's last column: a wider table keeps its first columns here (the CSV and
+        // tables.json hold it all), and says so under it.
+        let cut = cols.len() > MAX_SHEET_COLUMNS;
+        cols.truncate(MAX_SHEET_COLUMNS);
         for (c, (_, _, h)) in cols.iter().enumerate() {
-            ws.write_string_with_format(1, c as u16, h, &bold)
+            ws.write_string_with_format(1, c as u16, fit(h), &bold)
                 .map_err(e)?;
         }
         for (ri, row) in t.rows.iter().enumerate() {
@@ -205,15 +212,24 @@ pub fn xlsx(file: &TablesFile, title: &str) -> Result<Vec<u8>, String> {
                             .map_err(e)?;
                     }
                     Some(Out::Text(s)) => {
-                        ws.write_string(r, c as u16, s).map_err(e)?;
+                        ws.write_string(r, c as u16, fit(&s)).map_err(e)?;
                     }
                     Some(Out::Empty) | None => {}
                 }
             }
         }
         if let Some(n) = t.note_text() {
-            ws.write_string_with_format(t.rows.len() as u32 + 3, 0, n, &small)
+            ws.write_string_with_format(t.rows.len() as u32 + 3, 0, fit(&n), &small)
                 .map_err(e)?;
+        }
+        if cut {
+            ws.write_string_with_format(
+                t.rows.len() as u32 + 4,
+                0,
+                format!("本表超过Excel的{MAX_SHEET_COLUMNS}列，此处只列前{MAX_SHEET_COLUMNS}列；完整的表见 tables/ 下的CSV文件与 tables.json"),
+                &small,
+            )
+            .map_err(e)?;
         }
         ws.set_column_width(0, 48).map_err(e)?;
         for c in 1..cols.len() {
@@ -221,6 +237,23 @@ pub fn xlsx(file: &TablesFile, title: &str) -> Result<Vec<u8>, String> {
         }
     }
     wb.save_to_buffer().map_err(e)
+}
+
+/// Excel's widest sheet.
+const MAX_SHEET_COLUMNS: usize = 16_384;
+
+/// Excel's longest cell text, in characters.
+const MAX_CELL_CHARS: usize = 32_767;
+
+/// Text as a workbook cell can hold it: longer than Excel allows (a note listing thousands of
+/// options, trial 38), it is cut and says where the whole text is.
+fn fit(text: &str) -> std::borrow::Cow<'_, str> {
+    const TAIL: &str = "…（过长，全文见 tables.json）";
+    if text.chars().count() <= MAX_CELL_CHARS {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let keep = MAX_CELL_CHARS - TAIL.chars().count();
+    std::borrow::Cow::Owned(text.chars().take(keep).collect::<String>() + TAIL)
 }
 
 /// A worksheet name for a table number: at most 31 characters, none of `[]:*?/\`.
@@ -254,6 +287,35 @@ mod tests {
         ] {
             assert_eq!(inert(given), written);
         }
+    }
+
+    #[test]
+    fn a_table_beyond_excel_s_limits_is_cut_in_the_workbook_not_refused() {
+        // Trial 38 (C2): a 40,000-character text stopped the build with «String exceeds
+        // Excel's limit of 32,767 characters», naming nothing; a cross-tab of 5,000 options
+        // would pass Excel's 16,384 columns too.
+        let long = "长".repeat(40_000);
+        let cut = fit(&long);
+        assert_eq!(cut.chars().count(), MAX_CELL_CHARS);
+        assert!(cut.ends_with("全文见 tables.json）"));
+        assert_eq!(fit("三级甲等"), "三级甲等");
+        let mut columns = vec![Column::new("选项", ColumnKind::Label)];
+        columns.extend(
+            (0..MAX_SHEET_COLUMNS).map(|i| Column::new(format!("列{i}"), ColumnKind::Percent)),
+        );
+        let mut t = PrintedTable::new(TableKind::CrossTab, columns);
+        t.number = Some("1".into());
+        t.caption = Some(long.clone());
+        let mut cells = vec![Cell::text(&long)];
+        cells.extend((0..MAX_SHEET_COLUMNS).map(|_| Cell::percent_of(1, 3, 1)));
+        t.rows.push(PrintedRow::option("a", cells));
+        let file = TablesFile {
+            report: "r".into(),
+            tables: vec![t],
+            figures: Vec::new(),
+            weighting: Vec::new(),
+        };
+        assert!(xlsx(&file, "题").is_ok_and(|b| !b.is_empty()));
     }
 
     #[test]

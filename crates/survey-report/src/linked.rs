@@ -667,11 +667,20 @@ pub(crate) fn rao_scott_band(
     let ri = d.index.position(&ct.row_question)?;
     let ci = d.index.position(&ct.col_question)?;
     let cells = w.per_cell(ri, ci, nr, nc)?;
-    let k = nr * nc;
+    // Only the rows and columns someone is in are estimated (the test leaves the others
+    // out, and the estimates' cost grows with the square of their number).
+    let live_r: Vec<usize> = (0..nr)
+        .filter(|&r| counts[r].iter().any(|&n| n > 0))
+        .collect();
+    let live_c: Vec<usize> = (0..nc)
+        .filter(|&c| counts.iter().any(|row| row[c] > 0))
+        .collect();
+    let (lr, lc) = (live_r.len(), live_c.len());
+    let k = lr * lc;
     let mut used = vec![0u64; w.patterns.counts.len()];
     let mut classes = Vec::new();
-    for c in 0..nc {
-        for r in 0..nr {
+    for (cj, &c) in live_c.iter().enumerate() {
+        for (ri, &r) in live_r.iter().enumerate() {
             let n = counts[r][c];
             if n == 0 {
                 continue;
@@ -679,7 +688,7 @@ pub(crate) fn rao_scott_band(
             let p = cells[r][c]?;
             used[p] += n;
             let mut flags = vec![Flag::In; k];
-            flags[r + nr * c] = Flag::Chosen;
+            flags[ri + lr * cj] = Flag::Chosen;
             classes.push(Class {
                 count: n,
                 weight: w.calibration.weight(p),
@@ -705,7 +714,7 @@ pub(crate) fn rao_scott_band(
     let n: u64 = counts.iter().flatten().sum();
     let e = ratios(&classes, k, w.variance, Some(&w.calibration));
     let p: Vec<f64> = (0..k).map(|j| e.estimate[j].unwrap_or(0.0)).collect();
-    let rs = rao_scott(nr, nc, &p, &e.covariance, n, n as f64 - 1.0)?;
+    let rs = rao_scott(lr, lc, &p, &e.covariance, n, n as f64 - 1.0)?;
     Some(PBand::of(rs.f_p_value))
 }
 

@@ -354,7 +354,11 @@ pub fn table_layout(t: &PrintedTable) -> (Knowledge, Layout) {
     let mut cell = vec![vec![Term::Known(0.0); c]; r];
     for (i, line) in cell.iter_mut().enumerate() {
         for (j, slot) in line.iter_mut().enumerate() {
-            *slot = if t.hidden[i][j] {
+            // A cell counts respondents of its row and of its column, so a line printed with
+            // a total of 0 (an option no one chose) holds known zeros, hidden or not.
+            let zero_line = matches!(t.row_totals[i], (0, Shown::Printed))
+                || matches!(t.col_totals[j], (0, Shown::Printed));
+            *slot = if t.hidden[i][j] && !zero_line {
                 // `<5` says 1..5, except in a line whose total is itself small: zeros there are
                 // hidden with the rest of the line.
                 let in_small_line =

@@ -126,8 +126,37 @@ pub struct RaoScott {
 /// The Rao–Scott tests of a weighted r×c table, computed as R's `svychisq` does: `p` holds the
 /// estimated cell proportions (rows fastest), `v` their design covariance (from
 /// [`crate::design::ratios`]), `n` the respondents in the table and `df` the design's degrees
-/// of freedom (n − 1 for a one-stage design).
+/// of freedom (n − 1 for a one-stage design). Rows and columns no respondent is in are left
+/// out first (as [`pearson`] does, and R after `droplevels`): they carry no information, and
+/// an unused option list of a thousand would otherwise make the test's matrices a
+/// million-fold larger.
 pub fn rao_scott(r: usize, c: usize, p: &[f64], v: &Mat, n: u64, df: f64) -> Option<RaoScott> {
+    if p.len() != r * c || v.len() != r * c {
+        return None;
+    }
+    let live_r: Vec<usize> = (0..r)
+        .filter(|&i| (0..c).any(|j| p[i + r * j] > 0.0))
+        .collect();
+    let live_c: Vec<usize> = (0..c)
+        .filter(|&j| (0..r).any(|i| p[i + r * j] > 0.0))
+        .collect();
+    if live_r.len() == r && live_c.len() == c {
+        return rao_scott_live(r, c, p, v, n, df);
+    }
+    // Rows fastest, as the full table.
+    let cells: Vec<usize> = live_c
+        .iter()
+        .flat_map(|&j| live_r.iter().map(move |&i| i + r * j))
+        .collect();
+    let p: Vec<f64> = cells.iter().map(|&a| p[a]).collect();
+    let v: Mat = cells
+        .iter()
+        .map(|&a| cells.iter().map(|&b| v[a][b]).collect())
+        .collect();
+    rao_scott_live(live_r.len(), live_c.len(), &p, &v, n, df)
+}
+
+fn rao_scott_live(r: usize, c: usize, p: &[f64], v: &Mat, n: u64, df: f64) -> Option<RaoScott> {
     if r < 2 || c < 2 || n < 2 || p.len() != r * c {
         return None;
     }
@@ -201,4 +230,74 @@ pub fn rao_scott(r: usize, c: usize, p: &[f64], v: &Mat, n: u64, df: f64) -> Opt
         chisq_p_value: chisq_upper(x2 / (tr / m as f64), m as f64),
         df: m as u32,
     })
+}
+
+#[cfg(test)]
+mod rao_scott_tests {
+    use super::rao_scott;
+    use crate::design::{Class, Flag, VarianceModel, ratios};
+
+    /// The weighted cell proportions of a table (rows fastest) and their covariance, for
+    /// respondents given as (row, column, weight, how many).
+    fn estimates(
+        r: usize,
+        c: usize,
+        people: &[(usize, usize, f64, u64)],
+    ) -> (Vec<f64>, Vec<Vec<f64>>) {
+        let classes: Vec<Class> = people
+            .iter()
+            .map(|&(i, j, w, n)| {
+                let mut flags = vec![Flag::In; r * c];
+                flags[i + r * j] = Flag::Chosen;
+                Class {
+                    count: n,
+                    weight: w,
+                    pattern: 0,
+                    flags,
+                }
+            })
+            .collect();
+        let e = ratios(&classes, r * c, VarianceModel::Weighted, None);
+        (
+            e.estimate.iter().map(|p| p.unwrap_or(0.0)).collect(),
+            e.covariance,
+        )
+    }
+
+    #[test]
+    fn rows_and_columns_no_one_is_in_leave_the_test_unchanged() {
+        // Trial 38 (B5): a column question with a thousand unused options made the test's
+        // matrices a million-fold larger. Empty rows and columns are left out, so the test of
+        // a table with them is the test of the table without them.
+        let people = [
+            (0, 0, 1.2, 9),
+            (0, 1, 0.8, 14),
+            (1, 0, 1.5, 11),
+            (1, 1, 0.7, 6),
+            (2, 0, 1.1, 4),
+            (2, 1, 0.9, 12),
+            (0, 0, 2.0, 3),
+            (1, 1, 1.9, 5),
+        ];
+        let n: u64 = people.iter().map(|p| p.3).sum();
+        let (p, v) = estimates(3, 2, &people);
+        let plain = rao_scott(3, 2, &p, &v, n, n as f64 - 1.0).unwrap();
+        // The same people in a 4×5 table whose row 1 and columns 0, 2 and 4 no one is in.
+        let (rows, cols) = ([0, 2, 3], [1, 3]);
+        let moved: Vec<_> = people
+            .iter()
+            .map(|&(i, j, w, k)| (rows[i], cols[j], w, k))
+            .collect();
+        let (p, v) = estimates(4, 5, &moved);
+        let wide = rao_scott(4, 5, &p, &v, n, n as f64 - 1.0).unwrap();
+        assert_eq!(wide.df, plain.df);
+        for (a, b) in [
+            (wide.pearson, plain.pearson),
+            (wide.f_statistic, plain.f_statistic),
+            (wide.d0, plain.d0),
+            (wide.f_p_value, plain.f_p_value),
+        ] {
+            assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{a} {b}");
+        }
+    }
 }

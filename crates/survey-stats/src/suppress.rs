@@ -156,7 +156,9 @@ pub fn suppress_table(t: &Table, threshold: u64) -> Suppression {
     let mut primary = 0;
     for i in 0..r {
         for j in 0..c {
-            if small(counts[i][j]) || small_row_totals[i] || small_col_totals[j] {
+            // A line no one is in (total 0) holds known zeros: nothing there is hidden.
+            let empty = t.row_totals[i] == 0 || t.col_totals[j] == 0;
+            if !empty && (small(counts[i][j]) || small_row_totals[i] || small_col_totals[j]) {
                 hidden[i][j] = true;
                 primary += 1;
             }
@@ -169,9 +171,12 @@ pub fn suppress_table(t: &Table, threshold: u64) -> Suppression {
         let mut changed = false;
         // A line that adds up to a printed total with exactly one hidden cell gives it away.
         if t.rows_add_up {
-            for i in (0..r).filter(|&i| !hidden_row_totals[i]) {
-                let line: Vec<(usize, u64, bool)> =
-                    (0..c).map(|j| (j, counts[i][j], hidden[i][j])).collect();
+            for i in (0..r).filter(|&i| !hidden_row_totals[i] && t.row_totals[i] > 0) {
+                // Cells of columns no one is in stay out: they are known zeros.
+                let line: Vec<(usize, u64, bool)> = (0..c)
+                    .filter(|&j| hidden[i][j] || t.col_totals[j] > 0)
+                    .map(|j| (j, counts[i][j], hidden[i][j]))
+                    .collect();
                 if let Some(j) = second_cell(&line) {
                     hidden[i][j] = true;
                     secondary += 1;
@@ -180,9 +185,11 @@ pub fn suppress_table(t: &Table, threshold: u64) -> Suppression {
             }
         }
         if t.cols_add_up {
-            for j in (0..c).filter(|&j| !hidden_col_totals[j]) {
-                let line: Vec<(usize, u64, bool)> =
-                    (0..r).map(|i| (i, counts[i][j], hidden[i][j])).collect();
+            for j in (0..c).filter(|&j| !hidden_col_totals[j] && t.col_totals[j] > 0) {
+                let line: Vec<(usize, u64, bool)> = (0..r)
+                    .filter(|&i| hidden[i][j] || t.row_totals[i] > 0)
+                    .map(|i| (i, counts[i][j], hidden[i][j]))
+                    .collect();
                 if let Some(i) = second_cell(&line) {
                     hidden[i][j] = true;
                     secondary += 1;
@@ -247,10 +254,17 @@ pub fn suppress_table(t: &Table, threshold: u64) -> Suppression {
             ColTotal(usize),
             Grand,
         }
+        // A cell or total of a line no one is in is a known zero however it is printed:
+        // hiding it protects nothing, and trying each of a thousand unused options made the
+        // search take minutes (trial 38).
         let mut cells: Vec<(usize, usize)> = (0..c)
-            .filter(|&jj| !hidden[i][jj])
+            .filter(|&jj| !hidden[i][jj] && t.col_totals[jj] > 0)
             .map(|jj| (i, jj))
-            .chain((0..r).filter(|&ii| !hidden[ii][j]).map(|ii| (ii, j)))
+            .chain(
+                (0..r)
+                    .filter(|&ii| !hidden[ii][j] && t.row_totals[ii] > 0)
+                    .map(|ii| (ii, j)),
+            )
             .collect();
         cells.sort_by_key(|&(a, b)| (counts[a][b] == 0, counts[a][b], a, b));
         let mut candidates: Vec<Pick> = cells.iter().map(|&(a, b)| Pick::Cell(a, b)).collect();
@@ -263,12 +277,12 @@ pub fn suppress_table(t: &Table, threshold: u64) -> Suppression {
         // Failing the neighbours: any other printed total, and last the grand total.
         candidates.extend(
             (0..r)
-                .filter(|&a| a != i && !hidden_row_totals[a])
+                .filter(|&a| a != i && !hidden_row_totals[a] && t.row_totals[a] > 0)
                 .map(Pick::RowTotal),
         );
         candidates.extend(
             (0..c)
-                .filter(|&b| b != j && !hidden_col_totals[b])
+                .filter(|&b| b != j && !hidden_col_totals[b] && t.col_totals[b] > 0)
                 .map(Pick::ColTotal),
         );
         if !hidden_grand {
@@ -362,6 +376,62 @@ fn second_cell(line: &[(usize, u64, bool)]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn options_no_one_is_in_change_no_hidden_cell_and_hold_no_unknown() {
+        // Trial 38 (B5): a column question with a thousand unused options took minutes, the
+        // search trying each empty column's zeros and total as a complementary cell. A line
+        // printed with a total of 0 holds known zeros: hiding there protects nothing, and the
+        // audit counts no unknown there.
+        let t = vec![vec![12, 3, 20], vec![9, 14, 2], vec![3, 1, 0]];
+        let (rt, ct) = totals(&t);
+        let s = suppress(&t, &rt, &ct, 5);
+        // The same table with two empty rows and 200 empty columns around and between.
+        let (rows, cols) = ([1usize, 2, 4], [0usize, 100, 201]);
+        let mut wide = vec![vec![0u64; 202]; 5];
+        for (i, line) in t.iter().enumerate() {
+            for (j, &v) in line.iter().enumerate() {
+                wide[rows[i]][cols[j]] = v;
+            }
+        }
+        let (wrt, wct) = totals(&wide);
+        let w = suppress(&wide, &wrt, &wct, 5);
+        for (i, &wi) in rows.iter().enumerate() {
+            assert_eq!(w.hidden_row_totals[wi], s.hidden_row_totals[i]);
+            for (j, &wj) in cols.iter().enumerate() {
+                assert_eq!(w.hidden[wi][wj], s.hidden[i][j], "{i} {j}");
+            }
+        }
+        for (j, &wj) in cols.iter().enumerate() {
+            assert_eq!(w.hidden_col_totals[wj], s.hidden_col_totals[j]);
+        }
+        assert!(
+            (0..202)
+                .filter(|j| !cols.contains(j))
+                .all(|j| !w.hidden_col_totals[j])
+        );
+        // Nor does the audit count an unknown in an empty line.
+        let knowledge = |t: &[Vec<u64>], s: &Suppression, rt: &[u64], ct: &[u64]| {
+            let (rows, cols) = (s.row_shown(rt), s.col_shown(ct));
+            let p = PrintedTable {
+                counts: t,
+                hidden: &s.hidden,
+                small: &s.small,
+                row_totals: &rows,
+                col_totals: &cols,
+                rows_add_up: true,
+                cols_add_up: true,
+                grand: (!s.hidden_grand).then(|| rt.iter().sum()),
+                threshold: 5,
+            };
+            crate::disclosure::table_knowledge(&p).0.len()
+        };
+        assert!(!w.hidden[4][50], "a zero of an empty column is no secret");
+        assert_eq!(
+            knowledge(&wide, &w, &wrt, &wct),
+            knowledge(&t, &s, &rt, &ct)
+        );
+    }
 
     fn totals(t: &[Vec<u64>]) -> (Vec<u64>, Vec<u64>) {
         let rows = t.iter().map(|r| r.iter().sum()).collect();

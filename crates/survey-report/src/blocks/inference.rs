@@ -342,11 +342,20 @@ impl Block for CrossTabBlock {
             })
             .collect();
         // Weighted estimates: column percentages (r, c), row totals r, and for single-choice
-        // tables the cell proportions the Rao–Scott test needs (rows fastest).
-        let cells_at = nr * nc + nr;
+        // tables the cell proportions the Rao–Scott test needs (rows fastest). They are
+        // estimated for the options someone is in: a column no respondent is in has no
+        // share, and a row no respondent chose is 0 with no variance in every column (its
+        // domain that of any other row). The work grows with the square of the estimates, so
+        // a thousand unused options (a 下拉框 of cities, say) must cost nothing (trial 38).
+        let live_r: Vec<usize> = (0..nr)
+            .filter(|&r| ct.counts[r].iter().any(|&n| n > 0))
+            .collect();
+        let live_c: Vec<usize> = (0..nc).filter(|&c| ct.col_bases[c] > 0).collect();
+        let (lr, lc) = (live_r.len(), live_c.len());
+        let cells_at = lr * lc + lr;
         let est = ws
             .map(|w| {
-                let k = cells_at + if single { nr * nc } else { 0 };
+                let k = cells_at + if single { lr * lc } else { 0 };
                 w.estimates(&d.records, k, |rec| {
                     let (rv, cv) = (&rec.values[ri], &rec.values[ci]);
                     let both = rv.is_answered() && cv.is_answered();
@@ -356,17 +365,17 @@ impl Block for CrossTabBlock {
                         (true, true) => Flag::Chosen,
                     };
                     let mut f = Vec::with_capacity(k);
-                    for r in 0..nr {
-                        for c in 0..nc {
+                    for &r in &live_r {
+                        for &c in &live_c {
                             f.push(flag(both && cv.includes(c), rv.includes(r)));
                         }
                     }
-                    for r in 0..nr {
+                    for &r in &live_r {
                         f.push(flag(both, rv.includes(r)));
                     }
                     if single {
-                        for c in 0..nc {
-                            for r in 0..nr {
+                        for &c in &live_c {
+                            for &r in &live_r {
                                 f.push(flag(both, rv.includes(r) && cv.includes(c)));
                             }
                         }
@@ -375,6 +384,37 @@ impl Block for CrossTabBlock {
                 })
             })
             .transpose()?;
+        // Where each option stands among those estimated.
+        let at_r: Vec<Option<usize>> = (0..nr)
+            .map(|r| live_r.iter().position(|&x| x == r))
+            .collect();
+        let at_c: Vec<Option<usize>> = (0..nc)
+            .map(|c| live_c.iter().position(|&x| x == c))
+            .collect();
+        // A row no one chose: 0, no variance, over the domain of a row estimated.
+        let unchosen = |wp: Option<WeightedProportion>| {
+            wp.map(|p| WeightedProportion {
+                estimate: 0.0,
+                variance: 0.0,
+                ..p
+            })
+        };
+        // The weighted share of row r in column c, and of row r overall.
+        let cell_share = |e: &Estimates, r: usize, c: usize| -> Option<WeightedProportion> {
+            let c = at_c[c]?;
+            match at_r[r] {
+                Some(r) => e.proportion(r * lc + c),
+                None if lr > 0 => unchosen(e.proportion(c)),
+                None => None,
+            }
+        };
+        let row_share = |e: &Estimates, r: usize| -> Option<WeightedProportion> {
+            match at_r[r] {
+                Some(r) => e.proportion(lr * lc + r),
+                None if lr > 0 => unchosen(e.proportion(lr * lc)),
+                None => None,
+            }
+        };
         let small = small_marker(self.suppress);
         let hidden_cell = |r: usize, c: usize| -> Option<SuppressionReason> {
             let s = sup.as_ref()?;
@@ -471,7 +511,7 @@ impl Block for CrossTabBlock {
                     (Show::Count, _) => Cell::count(ct.counts[r][c]),
                     (Show::RowPercent, _) => Cell::percent_of(ct.counts[r][c], ct.row_bases[r], 1),
                     (Show::ColPercent, Some(e)) => {
-                        interval_cell(e.proportion(r * nc + c), self.intervals, self.level)
+                        interval_cell(cell_share(e, r, c), self.intervals, self.level)
                     }
                     (Show::ColPercent, None) => {
                         let mut cell = Cell::percent_of(ct.counts[r][c], ct.col_bases[c], 1);
@@ -512,7 +552,7 @@ impl Block for CrossTabBlock {
                             Cell::suppressed(SuppressionReason::Complementary, COMPLEMENTARY)
                         }
                         (Show::ColPercent, Some(e)) => {
-                            let wp = e.proportion(cells_at - nr + r);
+                            let wp = row_share(e, r);
                             if let (Some(p), Some(w)) = (wp, ws) {
                                 cx.fact(Fact::WeightedShare {
                                     dataset: name.to_owned(),
@@ -580,7 +620,7 @@ impl Block for CrossTabBlock {
             let t = if !single {
                 "多选题的选项互不排斥，不作卡方检验".to_owned()
             } else if let (Some(e), Some(w)) = (&est, ws) {
-                match rao_scott_of(e, cells_at, nr, nc, ct.total) {
+                match rao_scott_of(e, cells_at, lr, lc, ct.total) {
                     Some(rs) if !hides => {
                         tests.push(TestResult {
                             method: TestMethod::RaoScottF,
