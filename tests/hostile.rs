@@ -831,3 +831,39 @@ fn options_no_one_chose_leave_a_weighted_cross_table_as_it_was() {
     }
     assert!(used >= 3);
 }
+
+#[test]
+fn a_rule_setting_many_aside_shows_the_first_on_the_console() {
+    // Trial 39 (R1): the console said only «set aside 123 of 300»; what the rule saw was in the
+    // log alone. The line now gives the first submission set aside and its evidence.
+    let dir = followup("many-aside");
+    let rules = dir.join("cleaning/followup.rules.json");
+    let text = std::fs::read_to_string(&rules).unwrap();
+    std::fs::write(&rules, text.replace("\"seconds\": 45", "\"seconds\": 400")).unwrap();
+    let lines = std::cell::RefCell::new(Vec::<String>::new());
+    let say = |s: &str| lines.borrow_mut().push(s.to_owned());
+    let typst = xtask::setup::typst().expect("the pinned typst");
+    xtask::report::build_with(
+        &root(),
+        &dir,
+        &dir.parent().unwrap().join("out"),
+        &typst,
+        Some(&say),
+        &xtask::report::Extras {
+            internal: false,
+            data: None,
+        },
+    )
+    .unwrap();
+    let lines = lines.into_inner();
+    let check = lines
+        .iter()
+        .find(|l| l.contains("check: «作答用时不足400秒"))
+        .unwrap_or_else(|| panic!("{lines:#?}"));
+    assert!(
+        check.contains("; the first, row ")
+            && check.contains("少于400秒")
+            && check.contains("(cleaning-log-f.csv lists them all)"),
+        "{check}"
+    );
+}

@@ -1521,6 +1521,25 @@ impl Cleaning {
         Ok(all)
     }
 
+    /// The first entry `rule` logged, read back only as far as it (the console names it
+    /// beside a rule that set many submissions aside).
+    pub fn first_logged(&self, rule: RuleKind) -> io::Result<Option<LogEntry>> {
+        let mut found = None;
+        let read = self.log.each(|e| {
+            if e.rule == rule {
+                found = Some(e);
+                // Stop reading: the entry is found.
+                return Err(io::Error::other("found"));
+            }
+            Ok(())
+        });
+        match (read, found) {
+            (_, Some(e)) => Ok(Some(e)),
+            (Err(e), None) => Err(e),
+            (Ok(()), None) => Ok(None),
+        }
+    }
+
     /// The log as CSV, headed by [`LOG_NOTICE`], written as it is read back.
     pub fn write_log_csv(&self, w: impl Write) -> io::Result<()> {
         let mut w = io::BufWriter::new(w);

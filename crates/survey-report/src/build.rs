@@ -429,8 +429,25 @@ pub fn build(dir: &Path, registry: &Registry, opts: &BuildOptions) -> Result<Bui
         let f = &d.cleaning.funnel;
         for step in &f.steps {
             if step.excluded * 20 > f.collected {
+                // The first of them, so that what the rule saw is on the console too (trial
+                // 39: a fill-in that lost its display condition set 123 of 300 aside, and the
+                // line did not say why).
+                let first = d
+                    .cleaning
+                    .first_logged(step.rule)
+                    .ok()
+                    .flatten()
+                    .map(|e| {
+                        format!(
+                            "; the first, row {}: {} (cleaning-log-{}.csv lists them all)",
+                            e.row,
+                            survey_import::shorten(&e.evidence, 200),
+                            decl.name
+                        )
+                    })
+                    .unwrap_or_default();
                 say(&format!(
-                    "  check: «{}» set aside {} of {} submissions ({}); if that is more than expected, adjust the rule in {}",
+                    "  check: «{}» set aside {} of {} submissions ({}){first}; if that is more than expected, adjust the rule in {}",
                     step.description,
                     step.excluded,
                     f.collected,
