@@ -93,6 +93,10 @@ impl Doc {
 fn invisible(c: char) -> bool {
     (c.is_control() && !matches!(c, '\n' | '\t'))
         || matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        // Noncharacters (U+FFFF, U+FDD0…) stand for nothing, and PDF/A refuses them (trial 38:
+        // an option label holding U+FFFF failed the build at a line of the generated source).
+        || (c as u32 & 0xFFFE) == 0xFFFE
+        || ('\u{FDD0}'..='\u{FDEF}').contains(&c)
 }
 
 fn printed(c: char) -> bool {
@@ -105,6 +109,13 @@ fn printed(c: char) -> bool {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn noncharacters_print_as_nothing() {
+        let mut d = Doc::new();
+        assert_eq!(d.str("三级\u{ffff}医院\u{fdd0}\u{10fffe}"), lit("三级医院"));
+        assert!(!d.chars().contains(&'\u{ffff}'));
+    }
 
     #[test]
     fn control_and_direction_characters_print_as_nothing() {
