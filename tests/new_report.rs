@@ -812,7 +812,7 @@ fn a_matrix_drafts_as_one_table_of_its_rows() {
     let (dir, _) = xtask::report::export_data(&report, &base.join("data-typed"), false).unwrap();
     let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
     assert!(
-        readme.contains("`q4` of `main`: 2 answer(s) typed otherwise than as a number are read as the mapping's `number_answers` says: 1 as the number meant, 1 as not answered (the typed texts are in the mapping, not here")
+        readme.contains("`q4` of `main`: 2 different text(s) typed otherwise than as a number (a text several respondents typed counts once) are read as the mapping's `number_answers` says: 1 as the number meant, 1 as not answered (the typed texts are in the mapping, not here")
             && !readme.contains("约20人"),
         "{readme}"
     );

@@ -185,7 +185,7 @@ pub fn write(
             // respondent (430（某某医院本部）); the mapping lists them.
             let read = readings.values().filter(|v| v.is_some()).count();
             readme.push_str(&format!(
-                "| | `{qid}` of `{name}`: {} answer(s) typed otherwise than as a number are read as the mapping's `number_answers` says: {read} as the number meant, {} as not answered (the typed texts are in the mapping, not here: they can name the respondent) |\n",
+                "| | `{qid}` of `{name}`: {} different text(s) typed otherwise than as a number (a text several respondents typed counts once) are read as the mapping's `number_answers` says: {read} as the number meant, {} as not answered (the typed texts are in the mapping, not here: they can name the respondent) |\n",
                 readings.len(),
                 readings.len() - read,
             ));
