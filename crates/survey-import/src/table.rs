@@ -259,21 +259,22 @@ pub fn check_csv_header(
         TextEncoding::Utf16Le | TextEncoding::Utf16Be => 2,
         _ => 1,
     };
+    let refused = |message: String| ImportError {
+        file: path.to_owned(),
+        row: Some(1),
+        column: None,
+        value: None,
+        message,
+    };
     let mut fields: u64 = 1;
     let mut quoted = false;
     let mut i = 0;
     while let Some(u) = unit(i) {
         if i * width > MAX_HEADER_BYTES {
-            return Err(ImportError {
-                file: path.to_owned(),
-                row: Some(1),
-                column: None,
-                value: None,
-                message: format!(
-                    "the header row is longer than {} MiB; a 问卷星 download's header names each of its columns once (is this the download?)",
-                    MAX_HEADER_BYTES >> 20
-                ),
-            });
+            return Err(refused(format!(
+                "the header row is longer than {} MiB; a 问卷星 download's header names each of its columns once (is this the download?)",
+                MAX_HEADER_BYTES >> 20
+            )));
         }
         match u {
             0x22 => quoted = !quoted,
@@ -282,15 +283,9 @@ pub fn check_csv_header(
             _ => {}
         }
         if fields > u64::from(MAX_COLUMNS) {
-            return Err(ImportError {
-                file: path.to_owned(),
-                row: Some(1),
-                column: None,
-                value: None,
-                message: format!(
-                    "the header row has more than {MAX_COLUMNS} columns (Excel's limit, and more than any 问卷星 download has); is this the download, or a file whose header ends in a run of commas?"
-                ),
-            });
+            return Err(refused(format!(
+                "the header row has more than {MAX_COLUMNS} columns (Excel's limit, and more than any 问卷星 download has); is this the download, or a file whose header ends in a run of commas?"
+            )));
         }
         i += 1;
     }

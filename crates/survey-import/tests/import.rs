@@ -429,11 +429,16 @@ fn an_unclosed_quote_is_named_by_the_cell_that_opens_it() {
         );
     };
     says(&first_error(&p));
-    let e = survey_import::parallel::fold_csv_only(
-        &idx,
+    says(&parallel_error(&idx, &p).to_string());
+}
+
+/// The first error of reading `p` on two threads in blocks of 50 bytes.
+fn parallel_error(idx: &Index, p: &Path) -> survey_import::ImportError {
+    survey_import::parallel::fold_csv_only(
+        idx,
         &mapping(),
         Path::new("m.json"),
-        &p,
+        p,
         2,
         50,
         &|_| true,
@@ -441,8 +446,7 @@ fn an_unclosed_quote_is_named_by_the_cell_that_opens_it() {
         |_, _, _| Ok(()),
         None,
     )
-    .unwrap_err();
-    says(&e.to_string());
+    .unwrap_err()
 }
 
 #[test]
@@ -907,19 +911,7 @@ fn the_parallel_reader_reports_the_row_of_a_bad_cell() {
     r[20][c] = "三级甲等医院".into();
     let p = tmp("par-bad.csv");
     write_csv(&p, &h, &r, CsvEncoding::Utf8).unwrap();
-    let e = survey_import::parallel::fold_csv_only(
-        &idx,
-        &mapping(),
-        Path::new("m.json"),
-        &p,
-        2,
-        50,
-        &|_| true,
-        || (),
-        |_, _, _| Ok(()),
-        None,
-    )
-    .unwrap_err();
+    let e = parallel_error(&idx, &p);
     assert_eq!(e.row, Some(22));
     assert!(
         e.to_string()
