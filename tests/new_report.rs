@@ -2360,4 +2360,9 @@ fn control_characters_in_a_header_never_reach_the_review_the_wording_or_the_tabl
         !tables.contains("\\u001b") && !tables.contains('\u{202e}') && tables.contains("医院级别"),
         "{tables}"
     );
+    let narrative = std::fs::read_to_string(dir.join("narrative/report.md")).unwrap();
+    assert!(
+        !narrative.contains(['\u{1b}', '\u{7}', '\u{202e}']) && narrative.contains("医院级别"),
+        "{narrative}"
+    );
 }

@@ -242,18 +242,26 @@ pub fn xlsx(file: &TablesFile, title: &str) -> Result<Vec<u8>, String> {
 /// Excel's widest sheet.
 const MAX_SHEET_COLUMNS: usize = 16_384;
 
-/// Excel's longest cell text, in characters.
+/// Excel's longest cell text, in UTF-16 units (a character beyond the BMP, 𠮷, takes two).
 const MAX_CELL_CHARS: usize = 32_767;
 
 /// Text as a workbook cell can hold it: longer than Excel allows (a note listing thousands of
 /// options, trial 38), it is cut and says where the whole text is.
 fn fit(text: &str) -> std::borrow::Cow<'_, str> {
     const TAIL: &str = "…（过长，全文见 tables.json）";
-    if text.chars().count() <= MAX_CELL_CHARS {
+    if text.encode_utf16().count() <= MAX_CELL_CHARS {
         return std::borrow::Cow::Borrowed(text);
     }
-    let keep = MAX_CELL_CHARS - TAIL.chars().count();
-    std::borrow::Cow::Owned(text.chars().take(keep).collect::<String>() + TAIL)
+    let room = MAX_CELL_CHARS - TAIL.encode_utf16().count();
+    let mut used = 0;
+    let kept: String = text
+        .chars()
+        .take_while(|c| {
+            used += c.len_utf16();
+            used <= room
+        })
+        .collect();
+    std::borrow::Cow::Owned(kept + TAIL)
 }
 
 /// A worksheet name for a table number: at most 31 characters, none of `[]:*?/\`.
@@ -296,7 +304,11 @@ mod tests {
         // would pass Excel's 16,384 columns too.
         let long = "长".repeat(40_000);
         let cut = fit(&long);
-        assert_eq!(cut.chars().count(), MAX_CELL_CHARS);
+        assert_eq!(cut.encode_utf16().count(), MAX_CELL_CHARS);
+        // Characters beyond the BMP count twice, as Excel counts them (trial 40).
+        let wide = "𠮷".repeat(16_500);
+        assert!(fit(&wide).encode_utf16().count() <= MAX_CELL_CHARS);
+        assert!(fit(&wide).ends_with("全文见 tables.json）"));
         assert!(cut.ends_with("全文见 tables.json）"));
         assert_eq!(fit("三级甲等"), "三级甲等");
         let mut columns = vec![Column::new("选项", ColumnKind::Label)];

@@ -2674,7 +2674,12 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             "cleaning/main.rules.json".to_owned(),
             pretty(serde_json::to_value(&rules).expect("serialises")).into_bytes(),
         ),
-        ("narrative/report.md".to_owned(), narrative.into_bytes()),
+        // The narrative is text to print: headings and sentences quoting a header leave its
+        // control characters out (trial 40), as the questionnaire's wording does.
+        (
+            "narrative/report.md".to_owned(),
+            survey_import::without_controls(&narrative).into_bytes(),
+        ),
         // Headers and answers are quoted as read: control characters and direction overrides
         // in them are shown as codes (trial 38).
         (

@@ -679,11 +679,25 @@ mod tests {
 mod scratch_s18 {
     #[test]
     fn scratch() {
-        for t in [vec![vec![167u64, 24], vec![43, 7], vec![51, 42], vec![20, 28], vec![2, 5]], vec![vec![167u64, 43, 51, 20, 2], vec![24, 7, 42, 28, 5]]] {
+        for t in [
+            vec![
+                vec![167u64, 24],
+                vec![43, 7],
+                vec![51, 42],
+                vec![20, 28],
+                vec![2, 5],
+            ],
+            vec![vec![167u64, 43, 51, 20, 2], vec![24, 7, 42, 28, 5]],
+        ] {
             let rt: Vec<u64> = t.iter().map(|r| r.iter().sum()).collect();
-            let ct: Vec<u64> = (0..t[0].len()).map(|j| t.iter().map(|r| r[j]).sum()).collect();
+            let ct: Vec<u64> = (0..t[0].len())
+                .map(|j| t.iter().map(|r| r[j]).sum())
+                .collect();
             let s = super::suppress(&t, &rt, &ct, 5);
-            eprintln!("{:?} primary {} secondary {}", s.hidden, s.primary, s.secondary);
+            eprintln!(
+                "{:?} primary {} secondary {}",
+                s.hidden, s.primary, s.secondary
+            );
         }
     }
 }
