@@ -867,3 +867,29 @@ fn a_rule_setting_many_aside_shows_the_first_on_the_console() {
         "{check}"
     );
 }
+
+#[test]
+fn narratives_walked_many_times_are_bounded_by_their_text() {
+    // Trial 40: a 5 MB narrative included 400 times (20 files of 20) took 3.2 GB and aborted;
+    // the limits on depth and count held, the amount of text did not. It is bounded now.
+    let dir = followup_with("narrative-bulk", "@narrative {file = \"narrative/mid.md\"}");
+    let leaf = ("这是一段很长的正文。".repeat(100) + "\n\n").repeat(1000);
+    assert!(leaf.len() > 2 << 20);
+    std::fs::write(dir.join("narrative/leaf.md"), &leaf).unwrap();
+    std::fs::write(
+        dir.join("narrative/mid.md"),
+        "@narrative {file = \"narrative/leaf.md\"}\n\n".repeat(30),
+    )
+    .unwrap();
+    let e = build(&dir, &dir.parent().unwrap().join("out")).unwrap_err();
+    assert!(
+        e.contains("narrative/leaf.md: the report's narratives come to more than 32 MiB of text"),
+        "{e}"
+    );
+    assert!(
+        !dir.parent()
+            .unwrap()
+            .join("out/chima-2026-ai-followup")
+            .exists()
+    );
+}

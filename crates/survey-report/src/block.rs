@@ -31,14 +31,21 @@ pub struct Env<'a> {
 /// inclusions nested too deep or too many (each doubling the next would never end).
 #[derive(Default)]
 pub struct Narratives {
-    parsed: HashMap<String, Narrative>,
+    /// Each file parsed, with the length of its text.
+    parsed: HashMap<String, (Narrative, usize)>,
     open: Vec<String>,
     walked: usize,
+    /// Bytes of narrative text walked so far, every inclusion counted.
+    walked_bytes: usize,
 }
 
 /// How deep `@narrative` inclusions may nest, and how many a report may walk in all.
 const MAX_INCLUSION_DEPTH: usize = 8;
 const MAX_INCLUSIONS: usize = 1000;
+/// How much narrative text a report may walk in all, every inclusion counted: 32 MiB in each
+/// of the build's two passes (the cross-tabs it needs, then the blocks). A 5 MB file included
+/// 400 times took 3.2 GB before (trial 40).
+const MAX_WALKED_BYTES: usize = 64 << 20;
 
 impl Narratives {
     /// Enter an inclusion of `what` (a file, or `file#passage`); `leave` when done.
@@ -75,15 +82,28 @@ impl Narratives {
 impl Env<'_> {
     /// A narrative file of the report folder, parsed once.
     pub fn narrative(&self, file: &str) -> Result<Narrative, String> {
-        if let Some(n) = self.narratives.borrow().parsed.get(file) {
-            return Ok(n.clone());
+        let known = self.narratives.borrow().parsed.get(file).cloned();
+        let (n, len) = match known {
+            Some(k) => k,
+            None => {
+                let text = self.folder.read_printable(file)?;
+                let n =
+                    Narrative::parse(&text, &self.folder.shown(file)).map_err(|e| e.to_string())?;
+                self.narratives
+                    .borrow_mut()
+                    .parsed
+                    .insert(file.to_owned(), (n.clone(), text.len()));
+                (n, text.len())
+            }
+        };
+        let mut all = self.narratives.borrow_mut();
+        all.walked_bytes += len;
+        if all.walked_bytes > MAX_WALKED_BYTES {
+            return Err(format!(
+                "{file}: the report's narratives come to more than {} MiB of text, every inclusion counted (a file included by several others is walked each time)",
+                MAX_WALKED_BYTES >> 21
+            ));
         }
-        let text = self.folder.read_printable(file)?;
-        let n = Narrative::parse(&text, &self.folder.shown(file)).map_err(|e| e.to_string())?;
-        self.narratives
-            .borrow_mut()
-            .parsed
-            .insert(file.to_owned(), n.clone());
         Ok(n)
     }
 
