@@ -426,6 +426,20 @@ where
             let (end, records) = match scan.last_end {
                 Some(end) => (end, scan.records),
                 None if eof => (carry.len(), scan.records + 1),
+                // A record longer than any row of a download: refused before it is held whole.
+                None if carry.len() > crate::table::MAX_LINE_BYTES => {
+                    fail(ImportError {
+                        file: path.to_owned(),
+                        row: Some(next_row),
+                        column: None,
+                        value: None,
+                        message: format!(
+                            "the row is longer than {} MiB; no row of a 问卷星 download comes near (is this the download?)",
+                            crate::table::MAX_LINE_BYTES >> 20
+                        ),
+                    });
+                    break;
+                }
                 // A record longer than what was read: read on.
                 None => continue,
             };

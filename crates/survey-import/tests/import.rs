@@ -429,18 +429,18 @@ fn an_unclosed_quote_is_named_by_the_cell_that_opens_it() {
         );
     };
     says(&first_error(&p));
-    says(&parallel_error(&idx, &p).to_string());
+    says(&parallel_error(&idx, &p, 50).to_string());
 }
 
-/// The first error of reading `p` on two threads in blocks of 50 bytes.
-fn parallel_error(idx: &Index, p: &Path) -> survey_import::ImportError {
+/// The first error of reading `p` on two threads in blocks of `block` bytes.
+fn parallel_error(idx: &Index, p: &Path, block: usize) -> survey_import::ImportError {
     survey_import::parallel::fold_csv_only(
         idx,
         &mapping(),
         Path::new("m.json"),
         p,
         2,
-        50,
+        block,
         &|_| true,
         || (),
         |_, _, _| Ok(()),
@@ -911,7 +911,7 @@ fn the_parallel_reader_reports_the_row_of_a_bad_cell() {
     r[20][c] = "三级甲等医院".into();
     let p = tmp("par-bad.csv");
     write_csv(&p, &h, &r, CsvEncoding::Utf8).unwrap();
-    let e = parallel_error(&idx, &p);
+    let e = parallel_error(&idx, &p, 50);
     assert_eq!(e.row, Some(22));
     assert!(
         e.to_string()
@@ -1247,6 +1247,27 @@ fn a_header_numbered_with_a_full_stop_is_named_as_a_typo() {
     assert!(
         e.contains("this column cannot be placed")
             && e.contains("a 问卷星 header numbers its question `2、`: if this is question 2, correct the header to «2、"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_parallel_reader_refuses_a_row_longer_than_any_download_s() {
+    // Trial 40: a last line of 600 MiB was read on until it was whole, then aborted.
+    let idx = index();
+    let (h, r) = rows(&idx, WjxMode::Text, &expected());
+    let p = tmp("par-long.csv");
+    let mut text = format!("{}\n", h.join(","));
+    for row in &r {
+        text.push_str(&row.join(","));
+        text.push('\n');
+    }
+    text.push_str(&"x".repeat(17 << 20));
+    std::fs::write(&p, text).unwrap();
+    let e = parallel_error(&idx, &p, 1 << 20);
+    assert_eq!(e.row, Some(r.len() + 2));
+    assert!(
+        e.to_string().contains("the row is longer than 16 MiB"),
         "{e}"
     );
 }
