@@ -520,7 +520,6 @@ fn located(spec_path: &Path, rb: &RawBlock, message: String) -> ReportError {
     })
 }
 
-/// What the blocks made of the datasets.
 /// A cross-tab some block prints: of which dataset, with what suppression, and where.
 pub(crate) struct Printed {
     pub dataset: String,
@@ -603,6 +602,7 @@ fn same_respondents(
     Ok(crate::linked::Same::new(same))
 }
 
+/// What the blocks made of the datasets.
 struct Composed {
     document: Document,
     tables: TablesFile,
