@@ -893,3 +893,26 @@ fn narratives_walked_many_times_are_bounded_by_their_text() {
             .exists()
     );
 }
+
+#[test]
+fn a_banded_chi_square_still_warns_of_small_expected_counts() {
+    // Trial 41: a cross-tab with hidden cells printed only «Pearson χ²检验p<0.001» though
+    // expected counts went down to 1.9; the caveat the full figure carries was dropped. It
+    // depends on the margins alone, which the table prints, so the band keeps it.
+    let dir = followup_with(
+        "banded-caveat",
+        "@crosstab {row = \"top_concern\", col = \"level\", caption = \"最担心的问题×级别\", test = true}",
+    );
+    let (_, tables) = built_tables(&dir, "banded-caveat-out");
+    let t = tables
+        .tables
+        .iter()
+        .find(|t| t.caption.as_deref() == Some("最担心的问题×级别"))
+        .unwrap();
+    let test = t.notes.iter().find(|n| n.contains("检验")).unwrap();
+    assert!(
+        test.contains("只给出p值所在区间")
+            && test.ends_with("；有期望频数小于5的单元格，卡方近似可能不准确"),
+        "{test}"
+    );
+}

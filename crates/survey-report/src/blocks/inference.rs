@@ -694,8 +694,16 @@ impl Block for CrossTabBlock {
                                 subject: None,
                             });
                             check = Some(TestCheck::Unweighted { band });
+                            // The caveat depends on the margins alone, which the table
+                            // prints (trial 41: expected counts of 1.9 went unremarked).
+                            let caveat = match &u {
+                                Unweighted::Pearson(chi) if chi.small_expected => {
+                                    "；有期望频数小于5的单元格，卡方近似可能不准确"
+                                }
+                                _ => "",
+                            };
                             format!(
-                                "{}{}（{banded}）",
+                                "{}{}（{banded}）{caveat}",
                                 match u {
                                     Unweighted::Fisher { .. } => "Fisher精确检验",
                                     Unweighted::Pearson(_) => "Pearson χ²检验",
