@@ -399,13 +399,7 @@ fn an_unclosed_quote_is_named_by_the_cell_that_opens_it() {
     // Trial 38 (C4): a quote opened and never closed read as a ragged row, the cell unnamed.
     // Both readers now say which cell opened it, in a file of thirty rows.
     let idx = index();
-    let many: Vec<Record> = (0..30)
-        .map(|k| {
-            let mut r = expected()[k % 4].clone();
-            r.id = (k + 1).to_string();
-            r
-        })
-        .collect();
+    let many = thirty();
     let (h, r) = rows(&idx, WjxMode::Text, &many);
     let c = h.iter().position(|x| x.starts_with("2、")).unwrap();
     let p = tmp("unclosed.csv");
@@ -430,6 +424,17 @@ fn an_unclosed_quote_is_named_by_the_cell_that_opens_it() {
     };
     says(&first_error(&p));
     says(&parallel_error(&idx, &p, 50).to_string());
+}
+
+/// Thirty records, the fixture's four in turn, numbered 1 to 30.
+fn thirty() -> Vec<Record> {
+    (0..30)
+        .map(|k| {
+            let mut r = expected()[k % 4].clone();
+            r.id = (k + 1).to_string();
+            r
+        })
+        .collect()
 }
 
 /// The first error of reading `p` on two threads in blocks of `block` bytes.
@@ -899,13 +904,7 @@ fn records_read_back_by_their_spans_are_the_full_reads() {
 #[test]
 fn the_parallel_reader_reports_the_row_of_a_bad_cell() {
     let idx = index();
-    let many: Vec<Record> = (0..30)
-        .map(|k| {
-            let mut r = expected()[k % 4].clone();
-            r.id = (k + 1).to_string();
-            r
-        })
-        .collect();
+    let many = thirty();
     let (h, mut r) = rows(&idx, WjxMode::Text, &many);
     let c = h.iter().position(|x| x.starts_with("2、")).unwrap();
     r[20][c] = "三级甲等医院".into();
