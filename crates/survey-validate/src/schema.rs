@@ -96,7 +96,8 @@ impl Accepts {
             (Value::Choice(c), Accepted::Choice { options }) => (*c as usize) < options,
             (Value::Choices(set), Accepted::Choices { options, min, max }) => {
                 let n = set.len();
-                set.iter().all(|o| o < options) && n >= min && n <= max
+                // No option at or past `options`: the set's bits from there on are clear.
+                (options >= 64 || set.0 >> options == 0) && n >= min && n <= max
             }
             (Value::Number(n), Accepted::Integer { min, max }) => {
                 n.is_finite()
