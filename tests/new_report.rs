@@ -1042,7 +1042,7 @@ fn a_ranking_drafts_as_one_table_with_its_scores() {
         // The data appendix and the data files' README say what the option questions hold.
         let typ = std::fs::read_to_string(out.join("report.typ")).unwrap();
         assert!(
-            typ.matches("名次（排序）").count() >= 4 && typ.contains("未排入该项的计为未作答"),
+            typ.matches("名次（排序）").count() >= 4 && typ.contains("数据文件记为“未排入”（−1）"),
             "{name}: the data appendix does not type the option questions"
         );
         let (dir, _) =
@@ -1714,6 +1714,11 @@ fn rows_cleared_in_a_spreadsheet_are_no_submissions_and_keep_their_numbers() {
     let out = draft_and_build(&download, None, "cleared");
     let review = std::fs::read_to_string(drafted("cleared").join("REVIEW.md")).unwrap();
     assert!(review.contains("12 submissions"), "{review}");
+    // REVIEW.md names the cleared rows, so the count can be squared with 问卷星's.
+    assert!(
+        review.contains("2 row(s) hold nothing in any cell (row 6, 7)"),
+        "{review}"
+    );
     let log = std::fs::read_to_string(out.join("cleaning-log-main.csv")).unwrap();
     // 序号 10 is the 12th row of the sheet after its header: spreadsheet row 13.
     assert!(log.contains("\n10,13,min_duration,excluded,"), "{log}");

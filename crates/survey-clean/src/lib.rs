@@ -215,6 +215,14 @@ pub enum CleanError {
         first_row: usize,
         row: usize,
     },
+    #[error(
+        "row {row}, question {question}: the identifier «{value}» is a number in scientific notation, as a spreadsheet rewrites a long code of digits when the file is saved from it (Excel keeps 15 digits and shows 6), so different identifiers read alike and the rule `duplicate_identifier` would set hospitals aside as duplicates of one another. Use 问卷星's own download again (its codes are text), or format the column as text before saving; or remove the rule"
+    )]
+    IdentifierAsNumber {
+        row: usize,
+        question: String,
+        value: String,
+    },
     #[error("the export has a header but no submissions")]
     Empty,
     #[error(
@@ -555,6 +563,9 @@ pub struct Cleaner<'a> {
     shared: Mutex<Shared>,
     run: Run,
     memory: usize,
+    /// The first row (lowest) whose identifier a spreadsheet turned into a number in
+    /// scientific notation, with the question's position and the text.
+    as_number: Mutex<Option<(usize, usize, String)>>,
 }
 
 impl<'a> Cleaner<'a> {
@@ -591,6 +602,7 @@ impl<'a> Cleaner<'a> {
             }),
             run: Run::following_on(),
             memory,
+            as_number: Mutex::new(None),
         }
     }
 
@@ -650,6 +662,13 @@ impl<'a> Cleaner<'a> {
             fingerprint(bytes)
         });
         let mut identifiers = self.id_questions.iter().map(|&q| match &rec.values[q] {
+            Value::Text(t) if in_scientific_notation(t) => {
+                let mut first = self.as_number.lock().unwrap_or_else(|p| p.into_inner());
+                if first.as_ref().is_none_or(|(row, _, _)| *row > meta.row) {
+                    *first = Some((meta.row, q, t.trim().to_owned()));
+                }
+                0
+            }
             Value::Text(t) => Some(normalise_identifier(t))
                 .filter(|s| !s.is_empty())
                 .map_or(0, |s| fingerprint(s.as_bytes())),
@@ -697,6 +716,17 @@ impl<'a> Cleaner<'a> {
     /// over rows an earlier rule set aside. The other rules are decided row by row from the
     /// footprints, read back in row order; a last pass in row order writes the log.
     pub fn finish(mut self) -> Result<Cleaning, CleanError> {
+        if let Some((row, q, value)) = self
+            .as_number
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner())
+        {
+            return Err(CleanError::IdentifierAsNumber {
+                row,
+                question: self.index.question(q).id.clone(),
+                value,
+            });
+        }
         let mut shared = self.shared.into_inner().unwrap_or_else(|p| p.into_inner());
         if let Some(seg) = self.run.take() {
             shared.append(seg);
@@ -1429,6 +1459,25 @@ fn covers(rule: &RuleSpec, check: Check) -> bool {
 /// A 128-bit fingerprint (XXH3-128) of some bytes; never 0, which stands for "blank".
 fn fingerprint(bytes: &[u8]) -> u128 {
     twox_hash::XxHash3_128::oneshot(bytes).max(1)
+}
+
+/// Whether an identifier is a number in scientific notation (`1.24401E+17`): what Excel
+/// writes for a code of more than 11 digits in a General-formatted cell. No code a hospital
+/// is known by has that shape (a `+` after an `E`).
+pub fn in_scientific_notation(s: &str) -> bool {
+    let s = s.trim();
+    let Some((mantissa, exponent)) = s.split_once(['E', 'e']) else {
+        return false;
+    };
+    let Some(exponent) = exponent.strip_prefix('+') else {
+        return false;
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    !whole.is_empty()
+        && !exponent.is_empty()
+        && [whole, fraction, exponent]
+            .iter()
+            .all(|p| p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Identifiers compare without spaces and case (`91110000 1234` = `911100001234`). ASCII text

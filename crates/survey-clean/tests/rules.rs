@@ -108,6 +108,65 @@ fn duplicates_by_identifier_keep_the_declared_one() {
 }
 
 #[test]
+fn codes_a_spreadsheet_turned_into_numbers_are_refused_not_taken_as_duplicates() {
+    // Trial 42: credit codes re-saved by Excel read `1.24401E+17`; four hospitals sharing
+    // their leading digits were set aside as duplicates of one another, and nothing said so.
+    let idx = index();
+    let items = vec![
+        item(
+            2,
+            "ORG1",
+            Value::Choice(0),
+            &[0],
+            "2025/3/3 09:00:00",
+            300.0,
+        ),
+        item(
+            3,
+            "1.24401E+17",
+            Value::Choice(1),
+            &[1],
+            "2025/3/4 09:00:00",
+            300.0,
+        ),
+        item(
+            4,
+            "1.24401E+17",
+            Value::Choice(1),
+            &[0, 1],
+            "2025/3/2 09:00:00",
+            300.0,
+        ),
+    ];
+    let dup = rules(vec![RuleSpec::DuplicateIdentifier {
+        question: "org_code".into(),
+        keep: Keep::Last,
+    }]);
+    let e = clean(&idx, &dup, &items).unwrap_err().to_string();
+    assert!(
+        e.contains("row 3") && e.contains("org_code") && e.contains("«1.24401E+17»"),
+        "{e}"
+    );
+    // Without the rule, the identifier decides nothing, and the column is read as it is.
+    let c = clean(&idx, &rules(vec![]), &items).unwrap();
+    assert_eq!(c.funnel.valid, 3);
+    // The shape: digits, a point, `E+`, digits; nothing else is taken for it.
+    for yes in ["1.24401E+17", "9E+17", " 1.2e+5 "] {
+        assert!(survey_clean::in_scientific_notation(yes), "{yes}");
+    }
+    for no in [
+        "91110000E12345678",
+        "1.2E17",
+        "E+17",
+        "1.2E+",
+        "12345678901234567X",
+        "1.2E+1a",
+    ] {
+        assert!(!survey_clean::in_scientific_notation(no), "{no}");
+    }
+}
+
+#[test]
 fn identical_answers_are_duplicates_whatever_the_identifier() {
     let idx = index();
     let items = vec![

@@ -951,8 +951,15 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         (find("提交答卷时间"), "submission time"),
         (find("所用时间"), "completion time"),
     ];
+    // Rows holding nothing are passed over by the reader (they keep their numbers): the gaps.
+    let mut blank_rows: Vec<usize> = Vec::new();
+    let mut next_row = 2;
     for r in table.rows {
         let (row, cells) = r?;
+        if blank_rows.len() < 1000 {
+            blank_rows.extend((next_row..row).take(1000));
+        }
+        next_row = row + 1;
         // A line added in a spreadsheet (合计, a note) is no submission: drafted from, it
         // would make every question look optional. The build refuses it so too.
         for (c, what) in times {
@@ -992,6 +999,15 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         )));
     }
     let mut guesses: Vec<String> = Vec::new();
+    if !blank_rows.is_empty() {
+        let shown: Vec<String> = blank_rows.iter().take(5).map(usize::to_string).collect();
+        guesses.push(format!(
+            "{} row(s) hold nothing in any cell (row {}{}): no submission, so left out of the draft; the build leaves them out too, and 问卷星's count of answers should not include them.",
+            if blank_rows.len() >= 1000 { "1,000 or more".to_owned() } else { blank_rows.len().to_string() },
+            shown.join(", "),
+            if blank_rows.len() > 5 { ", …" } else { "" }
+        ));
+    }
     // What stops the drafted folder from building (submissions that are no valid answers).
     let mut blocking: Vec<String> = Vec::new();
     let id_col = headers.iter().position(|h| clean(h) == "序号");

@@ -581,7 +581,7 @@ impl Block for DataAppendix {
             cx.push(Element::Table(Box::new(t)));
             if !d.rankings.is_empty() {
                 cx.push(Element::Paragraph(vec![Inline::text(
-                    "题型为“名次（排序）”的各题是排序题的选项，记该选项被排在第几位；N为排了该项的应答者，未排入该项的计为未作答。",
+                    "题型为“名次（排序）”的各题是排序题的选项，记该选项被排在第几位；N为排了该项的应答者。作答了排序题而未排入该项的，数据文件记为“未排入”（−1），本表与未作答排序题的一并计入“未作答”一栏。",
                 )]));
             }
         }
