@@ -1223,7 +1223,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 &g.key,
                 &stem,
                 labels,
-                "its option columns hold the places given (1 = first; 0 when not ranked)",
+                "its option columns hold the places given (1 = first; 0, -2 or empty when not ranked)",
             );
             if !bad.is_empty() {
                 blocking.push(format!(

@@ -410,6 +410,26 @@ pub fn title(wording: &str) -> String {
     if let Some(ranked) = ranking_title(&addressed) {
         return ranked;
     }
+    // 请选择…三大障碍并排序 names what is ranked; the rest tells how to answer (trial 42).
+    let addressed = ["并进行排序", "并排序"]
+        .iter()
+        .find_map(|s| {
+            addressed
+                .trim_end_matches(['？', '?', '。'])
+                .strip_suffix(s)
+                .filter(|rest| rest.chars().count() >= 4)
+        })
+        .map_or(addressed.clone(), str::to_owned);
+    // 请评价以下说法 is about each statement the table lists: 对各项说法的评价, not 以下说法
+    // (trial 42).
+    if let Some(rest) = addressed.strip_prefix("请评价")
+        && let Some(what) = ["以下", "下列"].iter().find_map(|p| rest.strip_prefix(p))
+    {
+        let what = what.trim_end_matches(['？', '?', '。', '：', ':']);
+        if (1..=4).contains(&what.chars().count()) {
+            return format!("对各项{what}的评价");
+        }
+    }
     // An instruction to the respondent opens it: 请评价…, 请选择….
     let addressed = ["请评价", "请选择", "请问"]
         .iter()
@@ -630,6 +650,13 @@ mod tests {
 
     #[test]
     fn titles_lose_the_colon_and_the_note_on_how_to_answer() {
+        // Trial 42's instructions.
+        assert_eq!(title("请评价以下说法"), "对各项说法的评价");
+        assert_eq!(title("请评价下列措施："), "对各项措施的评价");
+        assert_eq!(
+            title("请选择互联网医院发展的三大障碍并排序"),
+            "互联网医院发展的三大障碍"
+        );
         assert_eq!(title("您所在医院的等级是："), "医院等级");
         assert_eq!(title("贵院的等级是？"), "医院等级");
         assert_eq!(title("贵院名称是？"), "医院名称");
