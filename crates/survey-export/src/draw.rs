@@ -288,11 +288,29 @@ fn unbroken_end(doc: &mut Doc, s: &str) -> String {
     if chars.len() <= tail + 2 || !chars[chars.len() - tail..].iter().all(|&c| cjk(c)) {
         return format!("#{}", doc.str(s));
     }
-    let head: String = chars[..chars.len() - tail].iter().collect();
-    let end: String = chars[chars.len() - tail..].iter().collect();
+    // A line may break before the box: so the box never starts with a mark no line may
+    // start with (`：药品` after `（合计100%）`, trial 42), nor follows one no line may end
+    // with (`（`); it takes in the characters before it instead.
+    let no_start = |c: char| "，。、；：！？）」』】〕〉》”’％・…,.;:!?)]}%".contains(c);
+    let no_end = |c: char| "（「『【〔〈《“‘([{".contains(c);
+    let mut start = chars.len() - tail;
+    // (Nor starts inside a number or a word: `100%` stays whole.)
+    let word = |a: char, b: char| a.is_ascii_alphanumeric() && b.is_ascii_alphanumeric();
+    while start > 1
+        && (no_start(chars[start])
+            || no_end(chars[start - 1])
+            || word(chars[start - 1], chars[start]))
+    {
+        start -= 1;
+    }
+    if chars.len() - start > 8 {
+        return format!("#{}", doc.str(s));
+    }
+    let head: String = chars[..start].iter().collect();
+    let end: String = chars[start..].iter().collect();
     // Typst puts a quarter em between Latin and CJK (`500-999 张`) but not across a box's
     // edge: the gap is given by hand where the box starts after a letter or digit.
-    let gap = if chars[chars.len() - tail - 1].is_ascii_alphanumeric() {
+    let gap = if chars[start - 1].is_ascii_alphanumeric() {
         "#h(0.25em, weak: true)"
     } else {
         ""
@@ -1192,6 +1210,34 @@ fn committee(doc: &mut Doc, c: &Committee) {
 mod tests {
     use super::*;
     use survey_print::{Axis, Bar, Category, Column, PrintedRow, TableKind};
+
+    #[test]
+    fn a_kept_together_end_never_starts_a_line_with_a_closing_mark() {
+        let mut doc = Doc::new();
+        // Trial 42: «：药品» was boxed, so a line could break before the colon.
+        assert_eq!(
+            unbroken_end(&mut doc, "互联网医院收入构成（合计100%）：药品"),
+            format!(
+                "#{}#box({})",
+                doc.str("互联网医院收入构成（合计"),
+                doc.str("100%）：药品")
+            )
+        );
+        // Nor leaves an opening bracket at a line's end.
+        assert_eq!(
+            unbroken_end(&mut doc, "医院信息化投入（万元）"),
+            format!(
+                "#{}#box({})",
+                doc.str("医院信息化投入"),
+                doc.str("（万元）")
+            )
+        );
+        // Plain ends keep their three characters.
+        assert_eq!(
+            unbroken_end(&mut doc, "医院所在省份"),
+            format!("#{}#box({})", doc.str("医院所"), doc.str("在省份"))
+        );
+    }
 
     #[test]
     fn a_long_cover_title_breaks_between_words() {
