@@ -84,6 +84,8 @@ fn kind_of(tag: &str) -> Option<TextKind> {
         "矩阵多选题" => TextKind::MatrixMultiple,
         "量表题" | "反向量表题" | "评分单选" | "NPS量表" => TextKind::Scale,
         "排序题" => TextKind::Ranking,
+        // 问卷星's slider names no 题 (trial 42: «…（0-100）*[滑动条]» went unseen).
+        "滑动条" => TextKind::Other(t.to_owned()),
         "段落说明" | "分页栏" | "标签" => return None,
         other if other.ends_with('题') => TextKind::Other(other.to_owned()),
         _ => return None,
@@ -101,7 +103,7 @@ fn tag(line: &str) -> Option<(String, Option<TextKind>)> {
             if inner.ends_with('题')
                 || matches!(
                     inner.trim(),
-                    "段落说明" | "分页栏" | "标签" | "下拉框" | "评分单选" | "NPS量表"
+                    "段落说明" | "分页栏" | "标签" | "下拉框" | "评分单选" | "NPS量表" | "滑动条"
                 )
             {
                 let mut rest = String::new();
@@ -385,6 +387,18 @@ mod tests {
             e.starts_with("line 4: the scale «满意度» lists one option («满意»)"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_slider_is_a_type_of_its_own() {
+        // Trial 42: [滑动条] names no 题, and the question was read as untyped.
+        let q = parse(
+            "调查\n\n1. 建设成熟度自评（0-100）*[滑动条]\n\n2. 收入构成*[比重题]\n药品\n其他\n",
+        )
+        .unwrap();
+        assert_eq!(q.questions[0].kind, TextKind::Other("滑动条".into()));
+        assert_eq!(q.questions[0].text, "建设成熟度自评（0-100）");
+        assert_eq!(q.questions[1].kind, TextKind::Other("比重题".into()));
     }
 
     #[test]
