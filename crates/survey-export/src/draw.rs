@@ -107,6 +107,17 @@ fn tall_chart(e: &Element) -> bool {
     })
 }
 
+/// Whether a chart and the table after it take most of a page together: their bars and rows
+/// (about 16 pt each, with captions and axes) more than 26.
+fn fill_a_page(f: &PrintedFigure, t: &PrintedTable) -> bool {
+    let bars = if f.style == ChartStyle::Donut {
+        8
+    } else {
+        f.categories.len() * f.series.len().max(1)
+    };
+    bars + t.rows.len() > 26
+}
+
 /// Every numbered figure of a document, each on a page of its own size, for charts as images:
 /// compiled to SVG and PNG with one page per figure. Returns the source and the figures'
 /// numbers in page order. The charts are drawn by the same code as in the PDF.
@@ -227,10 +238,15 @@ fn element(doc: &mut Doc, st: &mut State, e: &Element) {
             // (see `starts_where_it_fits`): the decision reads where the table would start,
             // and a sticky element before it would move with the decision, so typst's layout
             // would never settle (page numbers and running heads then go wrong).
+            // Nor does a chart stick to a table when the two fill most of a page (15
+            // provinces, say): moved on together, they would leave most of this page empty
+            // (trial 42: a part's title and one sentence, alone on a page). The chart stays,
+            // and the table follows it, here or at the top of the next page.
             for (i, e) in inner.iter().enumerate() {
-                let sticky = inner.get(i + 1).is_some_and(
-                    |next| !matches!(next, Element::Table(t) if starts_where_it_fits(t)),
-                );
+                let sticky = inner.get(i + 1).is_some_and(|next| {
+                    !matches!(next, Element::Table(t) if starts_where_it_fits(t))
+                        && !matches!((e, next), (Element::Figure(f), Element::Table(t)) if fill_a_page(f, t))
+                });
                 if sticky {
                     doc.line("#block(sticky: true, width: 100%)[");
                 }
