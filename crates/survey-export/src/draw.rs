@@ -1343,6 +1343,64 @@ mod tests {
     }
 
     #[test]
+    fn a_chart_sticks_to_its_table_unless_the_two_fill_a_page() {
+        // Trial 42: 15 provinces as a chart and a table moved on together, leaving a part's
+        // title alone on a page.
+        let pair = |n: usize| {
+            let mut t = PrintedTable::new(
+                TableKind::Frequency,
+                vec![
+                    Column::new("省份", ColumnKind::Label),
+                    Column::new("数量", ColumnKind::Count),
+                ],
+            );
+            t.number = Some("2.1.1".into());
+            t.caption = Some("医院所在省份".into());
+            let mut categories = Vec::new();
+            for i in 0..n {
+                t.rows.push(PrintedRow::new(vec![
+                    Cell::text(format!("省{i}")),
+                    Cell::count(1),
+                ]));
+                categories.push(Category {
+                    label: format!("省{i}"),
+                    code: None,
+                    bars: vec![Bar {
+                        value: Some(1.0),
+                        text: "1%".into(),
+                    }],
+                });
+            }
+            let f = PrintedFigure {
+                number: Some("2.1.1".into()),
+                caption: "医院所在省份".into(),
+                title: None,
+                style: ChartStyle::Bars,
+                axis: Axis {
+                    unit: AxisUnit::Percent,
+                    max: 100.0,
+                },
+                series: vec!["".into()],
+                categories,
+                note: None,
+                alt: "条形图".into(),
+                dataset: None,
+                questions: vec![],
+            };
+            let d = Document {
+                meta: Default::default(),
+                elements: vec![Element::KeepTogether(vec![
+                    Element::Figure(Box::new(f)),
+                    Element::Table(Box::new(t)),
+                ])],
+            };
+            document(&d).text
+        };
+        assert!(pair(10).contains("#block(sticky: true"));
+        assert!(!pair(15).contains("#block(sticky: true"));
+    }
+
+    #[test]
     fn outside_strings_only_enter_as_literals() {
         let mut t = PrintedTable::new(
             TableKind::Frequency,
