@@ -490,6 +490,28 @@ fn a_header_asking_another_question_than_its_number_maps_to_is_named() {
             && w[0].contains("医院实际开放床位数"),
         "{w:?}"
     );
+    // Two questions swapped in next year's questionnaire, each header word for word the
+    // other question's (trial 43: both 是/否, read silently): the first is an error.
+    let swapped = base.join("swapped.csv");
+    std::fs::write(
+        &swapped,
+        s.replace(
+            "1、医院级别,2、医院实际开放床位数（张）",
+            "1、医院实际开放床位数（张）,2、医院级别",
+        ),
+    )
+    .unwrap();
+    let e = survey_import::open(&index, &mapping, &mpath, &swapped)
+        .err()
+        .expect("a swap is an error")
+        .to_string();
+    assert!(
+        e.contains("row 1, column G «1、医院实际开放床位数（张）»")
+            && e.contains(
+                "is read as `q1` by its number, but its header is word for word the question `q2`"
+            ),
+        "{e}"
+    );
     // A value that fits no option of the question its number names: the error says the
     // numbering is the likelier fault, not only that an alias is missing.
     let other = base.join("other-question.csv");

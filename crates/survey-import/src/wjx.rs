@@ -756,7 +756,8 @@ impl Plan {
                 | Slot::RankText { .. } => fast_text = None,
             }
         }
-        let wording = wording_differences(index, headers, &roles, &by_key);
+        let wording = wording_differences(index, headers, &roles, &by_key)
+            .map_err(|(c, message)| header_error(headers, file, c, message))?;
         let mut blank_unshown: Vec<(usize, Vec<usize>)> = slots
             .iter()
             .filter_map(|slot| match slot {
@@ -1966,14 +1967,27 @@ fn read_01(data: &[u8], p: usize, options: &[u32], run: Option<u32>) -> Option<u
 /// mapping. Only letters, digits and Chinese characters are compared; a header that holds the
 /// question's wording or is held in it (a note added, a stem cut), or that has at least half
 /// of its characters (a stem reworded), agrees.
+///
+/// A header that is word for word another question's wording, not its own, is an error (the
+/// column and the message): it reads that other question's answers.
 fn wording_differences(
     index: &Index,
     headers: &[String],
     roles: &[crate::headers::Role],
     by_key: &HashMap<&str, usize>,
-) -> Vec<(usize, String)> {
+) -> Result<Vec<(usize, String)>, (usize, String)> {
     use crate::headers::Role;
     let mut out = Vec::new();
+    // Each question's wording, as compared: a header that is word for word another
+    // question's, not its own, reads the other question's answers (trial 43: questions 12 and
+    // 13 swapped, both 是/否 and sharing most of their words).
+    let mut worded: HashMap<String, Option<usize>> = HashMap::new();
+    for q in 0..index.len() {
+        worded
+            .entry(words(&index.question(q).text.zh))
+            .and_modify(|e| *e = None)
+            .or_insert(Some(q));
+    }
     for (c, role) in roles.iter().enumerate() {
         let (key, text) = match role {
             Role::Question { key, text, .. } if key.contains('.') => {
@@ -2021,6 +2035,20 @@ fn wording_differences(
         };
         let question = index.question(q);
         let (h, w) = (words(text), words(&question.text.zh));
+        if h != w
+            && let Some(&Some(other)) = worded.get(&h)
+            && other != q
+        {
+            return Err((
+                c,
+                format!(
+                    "the column is read as `{}` by its number, but its header is word for word the question `{}` («{}»), so it holds that question's answers: the questionnaire was renumbered or its questions reordered; correct `questions` in the mapping",
+                    question.id,
+                    index.question(other).id,
+                    crate::shorten(&index.question(other).text.zh, 40),
+                ),
+            ));
+        }
         if h.is_empty() || w.is_empty() || same_wording(text, &question.text.zh) {
             continue;
         }
@@ -2040,7 +2068,7 @@ fn wording_differences(
             ),
         ));
     }
-    out
+    Ok(out)
 }
 
 /// The row a matrix or fill-in column names: the text after the stem's `—` on the first
