@@ -154,6 +154,26 @@ fn same_label(a: &str, b: &str) -> bool {
 fn by_label(q: &crate::Question, e: &crate::Question) -> (String, Vec<String>) {
     let now = q.kind.options();
     let then = e.kind.options();
+    let (was, guessed) = pairing(q, e);
+    let pairs: Vec<String> = now
+        .iter()
+        .zip(&was)
+        .map(|(o, ks)| {
+            let codes: Vec<String> = ks
+                .iter()
+                .map(|&k| format!("\"{}\"", then[k].code))
+                .collect();
+            format!("\"{}\": [{}]", o.code, codes.join(", "))
+        })
+        .collect();
+    (format!("\"options\": {{{}}}", pairs.join(", ")), guessed)
+}
+
+/// For each option now, the earlier options it pairs with by label (see [`by_label`]), and the
+/// pairs guessed as renamed.
+fn pairing(q: &crate::Question, e: &crate::Question) -> (Vec<Vec<usize>>, Vec<String>) {
+    let now = q.kind.options();
+    let then = e.kind.options();
     let mut was: Vec<Vec<usize>> = now
         .iter()
         .map(|o| {
@@ -184,18 +204,7 @@ fn by_label(q: &crate::Question, e: &crate::Question) -> (String, Vec<String>) {
             was[i].push(*k);
         }
     }
-    let pairs: Vec<String> = now
-        .iter()
-        .zip(&was)
-        .map(|(o, ks)| {
-            let codes: Vec<String> = ks
-                .iter()
-                .map(|&k| format!("\"{}\"", then[k].code))
-                .collect();
-            format!("\"{}\": [{}]", o.code, codes.join(", "))
-        })
-        .collect();
-    (format!("\"options\": {{{}}}", pairs.join(", ")), guessed)
+    (was, guessed)
 }
 
 /// [`by_label`]'s map, with the renamed options it guessed named for checking.
@@ -382,6 +391,19 @@ pub fn check_crosswalk(
                     );
                 }
                 if !missing.is_empty() || !gone.is_empty() {
+                    // The earlier options no option now takes by its label: those only are
+                    // offered for adding (trial 43: every earlier option was, matched or not).
+                    let (was, _) = pairing(q, e);
+                    let unpaired: Vec<&crate::ChoiceOption> = e
+                        .kind
+                        .options()
+                        .iter()
+                        .enumerate()
+                        .filter(|(k, o)| {
+                            gone.iter().any(|c| **c == o.code) && !was.iter().any(|w| w.contains(k))
+                        })
+                        .map(|(_, o)| o)
+                        .collect();
                     err(
                         qline,
                         format!(
@@ -411,17 +433,13 @@ pub fn check_crosswalk(
                                 )
                             },
                             suggested(q, e),
-                            if gone.is_empty() {
+                            if unpaired.is_empty() {
                                 String::new()
                             } else {
                                 format!(
                                     ". An earlier option offered again but chosen by no one this time (a drafted 地区题 lists only the provinces answered) is added by hand to `{qid}`'s options in this wave's questionnaire ({}), where it counts 0, and mapped to itself",
-                                    gone.iter()
-                                        .filter_map(|c| e
-                                            .kind
-                                            .options()
-                                            .iter()
-                                            .find(|o| &o.code == *c))
+                                    unpaired
+                                        .iter()
                                         .map(|o| format!(
                                             "{{\"code\": \"{}\", \"label\": \"{}\"}}",
                                             o.code, o.label.zh
@@ -519,5 +537,55 @@ pub fn check_crosswalk(
         Ok(Links { crosswalk: c })
     } else {
         Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index(id: &str, options: serde_json::Value) -> Index {
+        let q = serde_json::json!({
+            "id": id, "title": "T", "organisation": "CHIMA", "year": 2026, "language": "zh-CN",
+            "sections": [{"id": "s", "title": "S", "questions": [
+                {"id": "q", "text": "是否开展培训", "kind": "single_choice", "options": options}
+            ]}]
+        });
+        crate::parse_questionnaire(&q.to_string(), std::path::Path::new("q.json")).unwrap()
+    }
+
+    #[test]
+    fn only_earlier_options_no_label_takes_are_offered_for_adding() {
+        // Trial 43: with new codes for every option, the message offered every earlier option
+        // for adding by hand, those its own by-label map had just paired too.
+        let then = index(
+            "then",
+            serde_json::json!([
+                {"code": "yes", "label": "是"}, {"code": "no", "label": "否"},
+                {"code": "unsure", "label": "不清楚"}
+            ]),
+        );
+        let now = index(
+            "now",
+            serde_json::json!([{"code": "o1", "label": "否"}, {"code": "o2", "label": "是"}]),
+        );
+        let text = r#"{"from": "then", "to": "now", "questions": {"q": {"from": "q"}}}"#;
+        let e = check_crosswalk(text, &then, &now).unwrap_err();
+        let m = &e[0].message;
+        assert!(
+            m.contains(r#"(by label: "options": {"o1": ["no"], "o2": ["yes"]})"#),
+            "{m}"
+        );
+        assert!(
+            m.contains(r#"in this wave's questionnaire ({"code": "unsure", "label": "不清楚"})"#),
+            "{m}"
+        );
+        // Every earlier option paired: nothing to add.
+        let then = index(
+            "then",
+            serde_json::json!([{"code": "yes", "label": "是"}, {"code": "no", "label": "否"}]),
+        );
+        let e = check_crosswalk(text, &then, &now).unwrap_err();
+        assert!(!e[0].message.contains("added by hand"), "{}", e[0].message);
     }
 }
