@@ -293,6 +293,10 @@ fn looks_exclusive(label: &str) -> bool {
         || [
             "暂无",
             "暂未",
+            // 暂时无应对方案 (trial 43: drafted as one option among others).
+            "暂时无",
+            "暂时没有",
+            "暂时未",
             "尚未",
             "从未",
             "没有",
@@ -3972,6 +3976,9 @@ mod tests {
         assert_eq!(strip_other("A^B"), ("A^B", false));
         assert!(looks_exclusive("暂无计划"));
         assert!(looks_exclusive("暂未使用"));
+        assert!(looks_exclusive("暂时无应对方案"));
+        assert!(looks_exclusive("暂时没有计划"));
+        assert!(!looks_exclusive("暂时性措施"));
         assert!(!looks_exclusive("数据备份"));
     }
 }
