@@ -514,7 +514,7 @@ pub fn resolve_trend(
     wave.change(&r.question, &r.option, datasets, ChangeSettings::default())?
         .ok_or_else(|| {
             format!(
-                "`{}`.`{}` has nothing to compare with in wave `{}` (new, or split from an earlier option); for its share now write `{{{}.{}.{}.pct}}`",
+                "`{}`.`{}` has nothing to compare with in wave `{}` (new, or split from an earlier option); for its share now write `{{{}.{}.{}.pct1}}` (one decimal, as the comparison tables print it; `.pct` gives two)",
                 r.question, r.option, wave.name, wave.dataset, r.question, r.option
             )
         })
