@@ -2035,7 +2035,8 @@ fn wording_differences(
         };
         let question = index.question(q);
         let (h, w) = (words(text), words(&question.text.zh));
-        if h != w
+        if !h.is_empty()
+            && h != w
             && let Some(&Some(other)) = worded.get(&h)
             && other != q
         {
