@@ -1227,6 +1227,36 @@ mod tests {
     use super::*;
     use survey_print::{Axis, Bar, Category, Column, PrintedRow, TableKind};
 
+    /// A numbered one-series bar chart of these (label, share %) bars.
+    fn bars(caption: &str, alt: &str, bars: &[(String, f64)]) -> PrintedFigure {
+        PrintedFigure {
+            number: Some("1".into()),
+            caption: caption.into(),
+            title: None,
+            style: ChartStyle::Bars,
+            axis: Axis {
+                unit: AxisUnit::Percent,
+                max: 100.0,
+            },
+            series: vec!["".into()],
+            categories: bars
+                .iter()
+                .map(|(label, v)| Category {
+                    label: label.clone(),
+                    code: None,
+                    bars: vec![Bar {
+                        value: Some(*v),
+                        text: format!("{v}%"),
+                    }],
+                })
+                .collect(),
+            note: None,
+            alt: alt.into(),
+            dataset: None,
+            questions: vec![],
+        }
+    }
+
     #[test]
     fn a_kept_together_end_never_starts_a_line_with_a_closing_mark() {
         let mut doc = Doc::new();
@@ -1356,37 +1386,14 @@ mod tests {
             );
             t.number = Some("2.1.1".into());
             t.caption = Some("医院所在省份".into());
-            let mut categories = Vec::new();
             for i in 0..n {
                 t.rows.push(PrintedRow::new(vec![
                     Cell::text(format!("省{i}")),
                     Cell::count(1),
                 ]));
-                categories.push(Category {
-                    label: format!("省{i}"),
-                    code: None,
-                    bars: vec![Bar {
-                        value: Some(1.0),
-                        text: "1%".into(),
-                    }],
-                });
             }
-            let f = PrintedFigure {
-                number: Some("2.1.1".into()),
-                caption: "医院所在省份".into(),
-                title: None,
-                style: ChartStyle::Bars,
-                axis: Axis {
-                    unit: AxisUnit::Percent,
-                    max: 100.0,
-                },
-                series: vec!["".into()],
-                categories,
-                note: None,
-                alt: "条形图".into(),
-                dataset: None,
-                questions: vec![],
-            };
+            let names: Vec<(String, f64)> = (0..n).map(|i| (format!("省{i}"), 1.0)).collect();
+            let f = bars("医院所在省份", "条形图", &names);
             let d = Document {
                 meta: Default::default(),
                 elements: vec![Element::KeepTogether(vec![
@@ -1415,29 +1422,11 @@ mod tests {
             Cell::text("#read(\"/etc/passwd\")"),
             Cell::text("#sys.exit()"),
         ]));
-        let f = PrintedFigure {
-            number: Some("1".into()),
-            caption: "#read(\"/etc/passwd\")".into(),
-            title: None,
-            style: ChartStyle::Bars,
-            axis: Axis {
-                unit: AxisUnit::Percent,
-                max: 100.0,
-            },
-            series: vec!["".into()],
-            categories: vec![Category {
-                label: "$x$ <l> @r".into(),
-                code: None,
-                bars: vec![Bar {
-                    value: Some(10.0),
-                    text: "10%".into(),
-                }],
-            }],
-            note: None,
-            alt: "\")#panic(\"".into(),
-            dataset: None,
-            questions: vec![],
-        };
+        let f = bars(
+            "#read(\"/etc/passwd\")",
+            "\")#panic(\"",
+            &[("$x$ <l> @r".into(), 10.0)],
+        );
         let d = Document {
             meta: Default::default(),
             elements: vec![Element::Table(Box::new(t)), Element::Figure(Box::new(f))],
