@@ -2393,3 +2393,51 @@ fn control_characters_in_a_header_never_reach_the_review_the_wording_or_the_tabl
         "{narrative}"
     );
 }
+
+#[test]
+fn test_submissions_are_drafted_aside_with_a_funnel_row_of_their_own() {
+    // The organisers tried the questionnaire first (序号 1 and 2, named as tests); a hospital
+    // whose name holds «test» inside a word (Contest) is no test.
+    let base = tmp("test-submissions-download");
+    let mut csv = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院名称,2、医院级别,3、信息科人数\n",
+    );
+    let names = ["测试医院", "test 1", "Contest Hospital"];
+    for i in 0..20 {
+        let name = names.get(i).map_or(format!("医院{i}"), |n| (*n).to_owned());
+        csv.push_str(&format!(
+            "{},{name},{},{}\n",
+            lead(i),
+            ["三级", "二级"][i % 2],
+            i + 3
+        ));
+    }
+    let download = base.join("1_按文本_人才_20_20.csv");
+    std::fs::write(&download, csv).unwrap();
+    let out = draft_and_build(&download, None, "test-submissions");
+    assert_eq!(excluded(&out), BTreeSet::from([2, 3]));
+    let review = std::fs::read_to_string(drafted("test-submissions").join("REVIEW.md")).unwrap();
+    assert!(
+        review.contains("2 submission(s) call themselves a test")
+            && review.contains("序号 1 «测试医院»; 序号 2 «test 1»"),
+        "{review}"
+    );
+    let tables = tables_of(&out);
+    let funnel = tables
+        .tables
+        .iter()
+        .find(|t| t.rows.iter().any(|r| r.cells[0].text.contains("测试答卷")))
+        .expect("the funnel names the test answers");
+    let row = funnel
+        .rows
+        .iter()
+        .find(|r| r.cells[0].text.contains("测试答卷"))
+        .unwrap();
+    assert_eq!(row.cells[1].text, "−2");
+    let level = tables
+        .tables
+        .iter()
+        .find(|t| t.questions == ["q2"])
+        .unwrap();
+    assert_eq!(level.base.as_ref().unwrap().n, 18);
+}

@@ -92,6 +92,15 @@ pub enum RuleSpec {
         #[serde(default)]
         action: Action,
     },
+    /// Submissions named one by one by their respondent id (序号), for a reason the funnel
+    /// prints: the test answers a survey's organisers submit before it opens, say. Every id
+    /// listed must be in the export (a typo would otherwise keep the answer it meant).
+    Listed {
+        /// The 序号 of each, as the download writes it.
+        respondents: Vec<String>,
+        /// Why they are set aside (测试答卷), as the funnel and the methodology print it.
+        reason: String,
+    },
 }
 
 /// Which rule, without its settings: what the log and the funnel name.
@@ -104,6 +113,7 @@ pub enum RuleKind {
     MinDuration,
     ExclusiveViolation,
     Invalid,
+    Listed,
 }
 
 impl RuleKind {
@@ -116,6 +126,7 @@ impl RuleKind {
             RuleKind::MinDuration => "min_duration",
             RuleKind::ExclusiveViolation => "exclusive_violation",
             RuleKind::Invalid => "invalid",
+            RuleKind::Listed => "listed",
         }
     }
 }
@@ -140,6 +151,7 @@ impl RuleSpec {
             RuleSpec::MinDuration { .. } => RuleKind::MinDuration,
             RuleSpec::ExclusiveViolation { .. } => RuleKind::ExclusiveViolation,
             RuleSpec::Invalid { .. } => RuleKind::Invalid,
+            RuleSpec::Listed { .. } => RuleKind::Listed,
         }
     }
 
@@ -176,6 +188,7 @@ impl RuleSpec {
             }
             RuleSpec::ExclusiveViolation { .. } => "互斥选项与其他选项同时选择".into(),
             RuleSpec::Invalid { .. } => "其他不符合问卷规则的答卷".into(),
+            RuleSpec::Listed { reason, .. } => format!("{}（按序号逐份列出）", reason.trim()),
         }
     }
 }
@@ -223,6 +236,10 @@ pub enum CleanError {
         question: String,
         value: String,
     },
+    #[error(
+        "rule {rule} (listed) names the submission 序号 «{id}», which the export does not hold: a typo, or an id from another download of the survey; correct or remove it"
+    )]
+    ListedMissing { rule: usize, id: String },
     #[error("the export has a header but no submissions")]
     Empty,
     #[error(
@@ -283,6 +300,31 @@ impl Rules {
                     _ => {}
                 }
             }
+            if let RuleSpec::Listed {
+                respondents,
+                reason,
+            } = r
+            {
+                if reason.trim().is_empty() {
+                    return Err(err(format!(
+                        "rule {} (listed): give the reason the submissions are set aside (`reason`: \"测试答卷\", say); the funnel prints it",
+                        i + 1
+                    )));
+                }
+                if respondents.is_empty() {
+                    return Err(err(format!(
+                        "rule {} (listed) lists no submission; list their 序号 in `respondents`, or remove the rule",
+                        i + 1
+                    )));
+                }
+                let mut seen = std::collections::HashSet::new();
+                if let Some(twice) = respondents.iter().find(|id| !seen.insert(id.trim())) {
+                    return Err(err(format!(
+                        "rule {} (listed) lists 序号 «{twice}» twice",
+                        i + 1
+                    )));
+                }
+            }
             if let RuleSpec::MinDuration { seconds, .. } = r
                 && !(seconds.is_finite() && *seconds >= 0.0)
             {
@@ -322,7 +364,7 @@ pub struct Footprint {
 }
 
 /// A respondent id (序号): a plain decimal number is held as one, anything else as text.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum RespondentId {
     Number(u64),
     Text(Box<str>),
@@ -817,6 +859,10 @@ impl<'a> Cleaner<'a> {
             return Err(CleanError::NoDurations { n });
         }
         let mut sorted = sorted.into_iter();
+        let lists = lists(rules);
+        // Which listed ids the export holds (each must).
+        let mut found: Lists = vec![Default::default(); rules.len()];
+        let listing = lists.iter().any(|l| !l.is_empty());
 
         // Rule by rule: the rows set aside so far, and the duplicates each with its kept one.
         let mut gone = RowSet::default();
@@ -830,7 +876,7 @@ impl<'a> Cleaner<'a> {
                 if rules[ri + 1..].iter().any(is_duplicate_rule) {
                     reader.each(|fp| {
                         if !gone.contains(fp.row)
-                            && let Some((Action::Exclude, _)) = row_rule(rule, &fp)
+                            && let Some((Action::Exclude, _)) = row_rule(rule, &lists[ri], &fp)
                         {
                             gone.insert(fp.row);
                         }
@@ -886,6 +932,13 @@ impl<'a> Cleaner<'a> {
                 Some(d) => Some(d?),
                 None => None,
             };
+            if listing {
+                for (l, f) in lists.iter().zip(found.iter_mut()) {
+                    if l.contains(&fp.id) {
+                        f.insert(fp.id.clone());
+                    }
+                }
+            }
             let mut flagged: Vec<(usize, String)> = Vec::new();
             let mut excluded: Option<(usize, String)> = None;
             for (ri, rule) in rules.iter().enumerate() {
@@ -893,7 +946,7 @@ impl<'a> Cleaner<'a> {
                     excluded = Some((ri, duplicate_evidence(rule, &d.kept)));
                     break;
                 }
-                match row_rule(rule, &fp) {
+                match row_rule(rule, &lists[ri], &fp) {
                     Some((Action::Exclude, ev)) => {
                         excluded = Some((ri, ev));
                         break;
@@ -942,6 +995,18 @@ impl<'a> Cleaner<'a> {
         }
         if let (count, Some(first)) = unhandled {
             return Err(CleanError::Unhandled { count, first });
+        }
+        for (ri, rule) in rules.iter().enumerate() {
+            if let RuleSpec::Listed { respondents, .. } = rule
+                && let Some(id) = respondents
+                    .iter()
+                    .find(|id| !found[ri].contains(&RespondentId::new(id.trim())))
+            {
+                return Err(CleanError::ListedMissing {
+                    rule: ri + 1,
+                    id: id.clone(),
+                });
+            }
         }
         let valid = kept.len() as u64;
         Ok(Cleaning {
@@ -1182,9 +1247,36 @@ fn is_duplicate_rule(r: &RuleSpec) -> bool {
     )
 }
 
-/// What a rule decided row by row does with a submission, and why (None: it does not apply).
-fn row_rule(rule: &RuleSpec, fp: &Footprint) -> Option<(Action, String)> {
+/// The ids a `listed` rule names, per rule (empty for the other rules).
+type Lists = Vec<std::collections::HashSet<RespondentId>>;
+
+fn lists(rules: &[RuleSpec]) -> Lists {
+    rules
+        .iter()
+        .map(|r| match r {
+            RuleSpec::Listed { respondents, .. } => respondents
+                .iter()
+                .map(|id| RespondentId::new(id.trim()))
+                .collect(),
+            _ => Default::default(),
+        })
+        .collect()
+}
+
+/// What a rule decided row by row does with a submission, and why (None: it does not apply);
+/// `listed` is the rule's ids when it is a `listed` rule.
+fn row_rule(
+    rule: &RuleSpec,
+    listed: &std::collections::HashSet<RespondentId>,
+    fp: &Footprint,
+) -> Option<(Action, String)> {
     match rule {
+        RuleSpec::Listed { reason, .. } => listed.contains(&fp.id).then(|| {
+            (
+                Action::Exclude,
+                format!("序号 {} 列为“{}”", fp.id, reason.trim()),
+            )
+        }),
         RuleSpec::DuplicateIdentifier { .. } | RuleSpec::DuplicateAnswers { .. } => None,
         RuleSpec::Incomplete { action }
         | RuleSpec::ExclusiveViolation { action }
@@ -1399,13 +1491,14 @@ struct Log {
     len: usize,
 }
 
-const RULE_KINDS: [RuleKind; 6] = [
+const RULE_KINDS: [RuleKind; 7] = [
     RuleKind::DuplicateIdentifier,
     RuleKind::DuplicateAnswers,
     RuleKind::Incomplete,
     RuleKind::MinDuration,
     RuleKind::ExclusiveViolation,
     RuleKind::Invalid,
+    RuleKind::Listed,
 ];
 
 impl Log {

@@ -204,6 +204,13 @@ fn model(subs: &[Sub], rules: &[RuleSpec]) -> Outcome {
                     }
                 }
             }
+            RuleSpec::Listed { respondents, .. } => {
+                for &i in &alive {
+                    if respondents.contains(&subs[i].id) {
+                        excluded[i] = Some((ri, None));
+                    }
+                }
+            }
             _ => unreachable!("the generator makes no other rules"),
         }
     }
@@ -231,6 +238,15 @@ fn rule() -> impl Strategy<Value = RuleSpec> {
         action.prop_map(|action| RuleSpec::MinDuration {
             seconds: 45.5,
             action
+        }),
+        // Ids the generated exports often hold, and often do not (an error then).
+        prop_oneof![
+            Just(vec!["1".to_owned()]),
+            Just(vec!["2".to_owned(), "R-0".to_owned()])
+        ]
+        .prop_map(|respondents| RuleSpec::Listed {
+            respondents,
+            reason: "测试答卷".into()
         }),
     ]
 }
@@ -309,6 +325,23 @@ proptest! {
                     prop_assert_eq!((first_row, row), (a + 2, b + 2));
                 }
                 other => prop_assert!(false, "expected a duplicate id error, got {other:?}"),
+            }
+            return Ok(());
+        }
+        // A listed id the export does not hold stops cleaning, naming the first such.
+        let missing = rules.iter().enumerate().find_map(|(ri, r)| match r {
+            RuleSpec::Listed { respondents, .. } => respondents
+                .iter()
+                .find(|id| !subs.iter().any(|s| &s.id == *id))
+                .map(|id| (ri + 1, id.clone())),
+            _ => None,
+        });
+        if let Some((rule, id)) = missing {
+            match got {
+                Err(CleanError::ListedMissing { rule: r, id: i }) => {
+                    prop_assert_eq!((r, i), (rule, id));
+                }
+                other => prop_assert!(false, "expected a missing listed id, got {other:?}"),
             }
             return Ok(());
         }

@@ -395,3 +395,75 @@ fn rules_files_are_checked() {
         "{e}"
     );
 }
+
+#[test]
+fn listed_submissions_are_set_aside_with_their_reason_and_must_exist() {
+    let idx = index();
+    // Ids are the row less one: 1, 2, 3.
+    let items = vec![
+        item(
+            2,
+            "测试",
+            Value::Choice(0),
+            &[0],
+            "2025/3/1 09:00:00",
+            300.0,
+        ),
+        item(3, "A", Value::Choice(0), &[0], "2025/3/3 10:00:00", 300.0),
+        item(4, "A", Value::Choice(1), &[1], "2025/3/3 11:00:00", 300.0),
+    ];
+    let listed = |ids: &[&str]| RuleSpec::Listed {
+        respondents: ids.iter().map(|s| (*s).to_owned()).collect(),
+        reason: "测试答卷".into(),
+    };
+    let c = clean(
+        &idx,
+        &rules(vec![
+            listed(&["1"]),
+            RuleSpec::DuplicateIdentifier {
+                question: "org_code".into(),
+                keep: Keep::Last,
+            },
+        ]),
+        &items,
+    )
+    .unwrap();
+    assert_eq!(c.kept_rows().collect::<Vec<_>>(), vec![4]);
+    assert_eq!(c.funnel.steps[0].rule, RuleKind::Listed);
+    assert_eq!(c.funnel.steps[0].excluded, 1);
+    assert_eq!(c.funnel.steps[0].description, "测试答卷（按序号逐份列出）");
+    let log = c.log().unwrap();
+    assert_eq!(
+        (log[0].row, log[0].evidence.as_str()),
+        (2, "序号 1 列为“测试答卷”")
+    );
+
+    // An id the export does not hold is a typo that would keep the answer it meant.
+    let e = clean(&idx, &rules(vec![listed(&["1", "7"])]), &items)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("rule 1 (listed)") && e.contains("«7»"), "{e}");
+
+    // The rules file: a reason, at least one id, each once.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("clean-listed");
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("r.json");
+    for (text, says) in [
+        (
+            r#"{"rules": [{"rule": "listed", "respondents": ["1"], "reason": " "}]}"#,
+            "give the reason",
+        ),
+        (
+            r#"{"rules": [{"rule": "listed", "respondents": [], "reason": "测试答卷"}]}"#,
+            "lists no submission",
+        ),
+        (
+            r#"{"rules": [{"rule": "listed", "respondents": ["1", "1"], "reason": "测试答卷"}]}"#,
+            "lists 序号 «1» twice",
+        ),
+    ] {
+        std::fs::write(&p, text).unwrap();
+        let e = Rules::load(&p, &idx).unwrap_err().to_string();
+        assert!(e.contains(says), "{e}");
+    }
+}

@@ -2542,6 +2542,44 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             1
         }
     });
+    // Test submissions, found by what they call themselves (医院名称 «测试», «test»): set aside
+    // first, as no one's answers, with a funnel row of their own.
+    let tests: Vec<(String, String)> = rows
+        .iter()
+        .filter_map(|r| {
+            let name = qs
+                .iter()
+                .filter(|q| q.identifying)
+                .filter_map(|q| match q.coder {
+                    Coder::Text(c) => r.get(c).map(|v| clean(v)),
+                    _ => None,
+                })
+                .find(|v| looks_like_test(v))?;
+            let id = clean(id_col.and_then(|c| r.get(c))?);
+            (!id.is_empty()).then(|| (id.to_owned(), name.to_owned()))
+        })
+        .collect();
+    if tests.is_empty() {
+        guesses.push(
+            "No submission calls itself a test (测试, 试填, test in an identifying answer). Any test answers you submitted before the survey opened are counted as hospitals: list their 序号 in a `listed` rule first in cleaning/main.rules.json (`{\"rule\": \"listed\", \"respondents\": [\"1\", \"2\"], \"reason\": \"测试答卷\"}`), and the funnel gives them a row of their own.".to_owned(),
+        );
+    } else {
+        rules.push(RuleSpec::Listed {
+            respondents: tests.iter().map(|(id, _)| id.clone()).collect(),
+            reason: "测试答卷".into(),
+        });
+        guesses.push(format!(
+            "{} submission(s) call themselves a test, so they are set aside first as 测试答卷 (the rule `listed` in cleaning/main.rules.json, its own row in the funnel): {}{}. Remove the 序号 of any that is a real answer; add those of tests these words did not find.",
+            tests.len(),
+            tests
+                .iter()
+                .take(8)
+                .map(|(id, name)| format!("序号 {id} «{}»", short(name, 20)))
+                .collect::<Vec<_>>()
+                .join("; "),
+            if tests.len() > 8 { "; …" } else { "" }
+        ));
+    }
     rules.push(RuleSpec::Incomplete {
         action: Action::Exclude,
     });
@@ -2911,6 +2949,16 @@ fn add_unlisted(
 
 /// Names given in several submissions with different identifiers (spaces and case ignored,
 /// as the duplicate rule compares them): each name, with the identifiers it comes with.
+/// Whether an answer that names the respondent says it is a test: 测试, 试填 or 试答 anywhere
+/// (no hospital is called so), or «test», «testing» or «ceshi» as a word of its own (not
+/// «Contest»).
+fn looks_like_test(answer: &str) -> bool {
+    let a = answer.trim().to_lowercase();
+    ["测试", "试填", "试答"].iter().any(|w| a.contains(w))
+        || a.split(|c: char| !c.is_ascii_alphabetic())
+            .any(|w| matches!(w, "test" | "tests" | "testing" | "ceshi"))
+}
+
 fn names_with_several_codes(
     rows: &[Vec<String>],
     name: &DraftQ,

@@ -255,6 +255,12 @@ pub fn submissions(
                         "rejects for the `invalid` rule are not synthesised; plan specific faults instead",
                     ));
                 }
+                RuleSpec::Listed { .. } => {
+                    return Err(err(
+                        "(plan)",
+                        "rejects for the `listed` rule are not synthesised: it names submissions of a real download by their 序号",
+                    ));
+                }
             };
             out.push((
                 record,
