@@ -2441,3 +2441,55 @@ fn test_submissions_are_drafted_aside_with_a_funnel_row_of_their_own() {
         .unwrap();
     assert_eq!(level.base.as_ref().unwrap().n, 18);
 }
+
+#[test]
+fn a_matrix_headed_like_option_columns_whose_rows_share_a_scale_is_no_ranking() {
+    // A 按序号 download, no questionnaire: 第2题 is a matrix headed `2、题干(行1)`, `2、(行2)`…,
+    // five rows answered on a 1–5 scale, so its numbers fit 1…(number of columns) as places
+    // would; but rows give one number to several columns, which no ranking does. 第3题 is a
+    // ranking (each place once).
+    let base = tmp("matrix-not-ranking-download");
+    let mut csv = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别,2、对以下方面的满意度(易用性),2、(稳定性),2、(集成),2、(统计),2、(售后),3、主要困难排序(资金),3、(人才),3、(标准)\n",
+    );
+    let mut satisfied = 0;
+    for i in 0..40usize {
+        let scale: Vec<usize> = (0..5).map(|k| (i * (k + 2) + k) % 5 + 1).collect();
+        satisfied += usize::from(scale[0] >= 4);
+        let order = [[1, 2, 3], [2, 3, 1], [3, 1, 2], [1, 3, 2]][i % 4];
+        csv.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{}\n",
+            lead(i),
+            i % 2 + 1,
+            scale[0],
+            scale[1],
+            scale[2],
+            scale[3],
+            scale[4],
+            order[0],
+            order[1],
+            order[2]
+        ));
+    }
+    let download = base.join("1_按序号_满意度_40_40.csv");
+    std::fs::write(&download, csv).unwrap();
+    let out = draft_and_build(&download, None, "matrix-not-ranking");
+    let tables = tables_of(&out);
+    let matrix = tables
+        .tables
+        .iter()
+        .find(|t| t.questions.first().is_some_and(|q| q == "q2_1"))
+        .expect("the matrix's rows are questions of their own, tabled together");
+    let row = &matrix.rows[0].cells;
+    assert_eq!(row[0].text, "易用性");
+    assert_eq!(row.last().unwrap().text, "40");
+    let pct = |k: usize| row[k].text.trim_end_matches('%').parse::<f64>().unwrap();
+    assert!((pct(4) + pct(5) - satisfied as f64 / 40.0 * 100.0).abs() < 0.011);
+    assert!(
+        tables
+            .tables
+            .iter()
+            .any(|t| t.questions.len() == 3 && t.questions.iter().all(|q| q.starts_with("q3"))),
+        "第3题 stays a ranking"
+    );
+}

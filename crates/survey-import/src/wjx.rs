@@ -1291,9 +1291,10 @@ impl Plan {
                         return Err(err(
                             col,
                             format!(
-                                "place {p} of ranking {} is also given in column {}: each place goes to one option{}",
+                                "place {p} of ranking {} is also given in column {}: each place goes to one option (问卷星 never gives one twice: should many rows do so, 第{}题 is no 排序题 but a matrix of rows sharing one scale, say, and the report folder's questionnaire should say so, e.g. drafted again with `--questionnaire`){}",
                                 group.number,
                                 column_name(prev, &self.headers),
+                                group.number,
                                 self.respondent(cells)
                             ),
                         ));

@@ -1067,6 +1067,9 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                         | TextKind::Other(_),
                     ) => true,
                     Some(_) => false,
+                    // A place above 1 given to two options in many rows: no ranking (问卷星
+                    // gives each place once) but rows sharing a scale, a matrix.
+                    None if places_repeat(cols, &rows) => true,
                     None => cols.iter().any(|&(c, option)| {
                         // An “other, please specify” column (其他〖〗) may hold the typed text
                         // in place of the 1.
@@ -2949,6 +2952,28 @@ fn add_unlisted(
 
 /// Names given in several submissions with different identifiers (spaces and case ignored,
 /// as the duplicate rule compares them): each name, with the identifiers it comes with.
+/// Whether the option columns `cols` of one question give one number above 1 to two of them
+/// in more than a tenth of the rows that give such numbers (and in two rows at least). A
+/// ranking never does (问卷星 gives each place once; a hand edit might, in a row or two); a
+/// matrix whose rows share a 1–5 scale does in most rows.
+fn places_repeat(cols: &[(usize, &str)], rows: &[Vec<String>]) -> bool {
+    let (mut placed, mut repeated) = (0usize, 0usize);
+    for r in rows {
+        let mut seen: Vec<usize> = cols
+            .iter()
+            .filter_map(|&(c, _)| clean(r.get(c).map_or("", |v| v.as_str())).parse().ok())
+            .filter(|&p: &usize| p > 1)
+            .collect();
+        if seen.is_empty() {
+            continue;
+        }
+        placed += 1;
+        seen.sort_unstable();
+        repeated += usize::from(seen.windows(2).any(|w| w[0] == w[1]));
+    }
+    repeated >= 2 && repeated * 10 > placed
+}
+
 /// Whether an answer that names the respondent says it is a test: 测试, 试填 or 试答 anywhere
 /// (no hospital is called so), or «test», «testing» or «ceshi» as a word of its own (not
 /// «Contest»).
