@@ -2493,3 +2493,42 @@ fn a_matrix_headed_like_option_columns_whose_rows_share_a_scale_is_no_ranking() 
         "第3题 stays a ranking"
     );
 }
+
+#[test]
+fn a_code_download_province_of_31_options_is_a_choice_and_a_count_to_31_a_number() {
+    // 按序号, no questionnaire: 第1题 is a 下拉框 of the 31 provinces (option numbers 1…31);
+    // 第2题 a count whose answers also run to 31.
+    let base = tmp("province-codes-download");
+    let mut csv = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院所在省份,2、信息科人数\n",
+    );
+    for i in 0..62usize {
+        csv.push_str(&format!(
+            "{},{},{}\n",
+            lead(i),
+            i % 31 + 1,
+            (i * 7) % 31 + 1
+        ));
+    }
+    let download = base.join("1_按序号_地区_62_62.csv");
+    std::fs::write(&download, csv).unwrap();
+    let out = draft_and_build(&download, None, "province-codes");
+    let q: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            drafted("province-codes").join("questionnaires/main.questionnaire.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let questions = &q["sections"][0]["questions"];
+    assert_eq!(questions[0]["kind"], "single_choice");
+    assert_eq!(questions[0]["options"].as_array().unwrap().len(), 31);
+    assert_eq!(questions[1]["kind"], "integer");
+    let province = tables_of(&out)
+        .tables
+        .into_iter()
+        .find(|t| t.questions == ["q1"])
+        .unwrap();
+    assert_eq!(province.rows.len(), 31);
+    assert!(province.rows.iter().all(|r| r.cells[1].text == "2"));
+}

@@ -1511,6 +1511,10 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 .iter()
                 .filter_map(|v| number(v))
                 .fold(0.0f64, f64::max);
+            // The most options a 按序号 column of whole numbers is taken to number: 30, or 34
+            // for a question on the province (a 下拉框 of 31 provinces, or 34 with 港澳台),
+            // which no count of anything asks.
+            let max_options = if asks_for_province(&text) { 34.0 } else { 30.0 };
             // A count or amount: no answer below zero.
             let none_negative = answered.iter().filter_map(|v| number(v)).all(|x| x >= 0.0);
             // Option numbers start at 1: a 0 (or less) is a number someone typed.
@@ -1724,8 +1728,8 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                     if all_numeric
                         && (!code_mode
                             || text_kind.is_some()
-                            || max_int > 30.0
-                            || distinct.len() > 30
+                            || max_int > max_options
+                            || distinct.len() as f64 > max_options
                             || below_one) =>
                 {
                     (
@@ -1749,7 +1753,10 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                             .iter()
                             .filter(|v| number(v).is_none())
                             .all(|v| v.chars().count() <= 12)
-                        && (!code_mode || text_kind.is_some() || max_int > 30.0 || below_one)
+                        && (!code_mode
+                            || text_kind.is_some()
+                            || max_int > max_options
+                            || below_one)
                         && !asks_for_text(&text) =>
                 {
                     let mut typed: Vec<&str> = answered
@@ -1925,7 +1932,9 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                         "multiple choice: answers are joined with ┋".to_owned(),
                     )
                 }
-                None if code_mode && all_ints && (1.0..=30.0).contains(&max_int) => {
+                // Option numbers: up to 30, or 34 for a question on the province (a 下拉框
+                // of 31 provinces, or 34 with 港澳台), which no count of anything asks.
+                None if code_mode && all_ints && (1.0..=max_options).contains(&max_int) => {
                     let k = max_int as usize;
                     let labels: Vec<String> = (1..=k).map(|i| format!("选项{i}")).collect();
                     guesses.push(format!(
@@ -2972,6 +2981,13 @@ fn places_repeat(cols: &[(usize, &str)], rows: &[Vec<String>]) -> bool {
         repeated += usize::from(seen.windows(2).any(|w| w[0] == w[1]));
     }
     repeated >= 2 && repeated * 10 > placed
+}
+
+/// Whether a question asks where the respondent is: 所在省份, 省（自治区、直辖市）, 所在地区.
+fn asks_for_province(text: &str) -> bool {
+    ["省份", "所在省", "自治区", "直辖市", "所在地区", "省市"]
+        .iter()
+        .any(|w| text.contains(w))
 }
 
 /// Whether an answer that names the respondent says it is a test: 测试, 试填 or 试答 anywhere
