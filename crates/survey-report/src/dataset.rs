@@ -858,37 +858,67 @@ fn load_parallel(
 const LATER_ERRORS_SHOWN: usize = 9;
 
 /// A read stops at its first bad cell; the error then also lists the next bad cells of the
-/// file (up to [`LATER_ERRORS_SHOWN`]) and how many there are in all, counting up to 1,000.
+/// file and how many there are in all, counting up to 1,000. Cells holding the first one's
+/// value in its column are one mistake (an option text the mapping lacks, say) and are named
+/// by their rows on one line; other bad cells follow, up to [`LATER_ERRORS_SHOWN`] of them.
 /// An error of the whole file (no row) ends the list.
 fn with_later_errors(
     first: survey_import::ImportError,
     rest: &mut dyn Iterator<Item = Result<survey_import::Imported, survey_import::ImportError>>,
 ) -> ReportError {
+    const ROWS_NAMED: usize = 12;
     let mut later = Vec::new();
-    let mut more = 0usize;
+    let (mut more, mut others) = (0usize, 0usize);
+    let mut same_rows: Vec<usize> = Vec::new();
+    let mut same = 0usize;
     if first.row.is_some() {
         for e in rest.filter_map(Result::err) {
             if e.row.is_none() || more >= 999 {
                 break;
             }
             more += 1;
+            if first.column.is_some() && (&e.column, &e.value) == (&first.column, &first.value) {
+                same += 1;
+                if let Some(r) = e.row.filter(|_| same_rows.len() < ROWS_NAMED) {
+                    same_rows.push(r);
+                }
+                continue;
+            }
+            others += 1;
             if later.len() < LATER_ERRORS_SHOWN {
                 later.push(e.in_file());
             }
         }
     }
     let mut message = first.to_string();
-    if more > 0 {
+    let capped = |n: usize| {
+        if more >= 999 {
+            format!("{n} or more")
+        } else {
+            n.to_string()
+        }
+    };
+    if same > 0 {
+        let _ = write!(
+            message,
+            "\nthe same value is in this column in {} more {}: {}{}",
+            capped(same),
+            if same == 1 { "row" } else { "rows" },
+            same_rows
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            if same > same_rows.len() { ", …" } else { "" }
+        );
+    }
+    if others > 0 {
         let _ = write!(
             message,
             "\n{} more {} of this file cannot be read{}:",
-            if more >= 999 {
-                "999 or".to_owned()
-            } else {
-                more.to_string()
-            },
-            if more == 1 { "row" } else { "rows" },
-            if more > later.len() {
+            capped(others),
+            if others == 1 { "row" } else { "rows" },
+            if others > later.len() {
                 format!(", the first {}", later.len())
             } else {
                 String::new()
@@ -905,6 +935,37 @@ fn with_later_errors(
 mod tests {
     use super::*;
     use survey_schema::{OptionSet, Value};
+
+    #[test]
+    fn one_value_in_many_rows_is_one_line_of_rows_and_other_cells_follow() {
+        let bad = |row: usize, column: &str, value: &str| survey_import::ImportError {
+            file: "d.xlsx".into(),
+            row: Some(row),
+            column: Some(column.into()),
+            value: Some(value.into()),
+            message: format!("«{value}» is not an option text of this question"),
+        };
+        let mut rest = (5..40)
+            .map(|r| Err(bad(r, "J «4、医院级别»", "三级甲等")))
+            .chain([Err(bad(41, "K «5、类别»", "专科"))]);
+        let ReportError::Input(m) =
+            with_later_errors(bad(4, "J «4、医院级别»", "三级甲等"), &mut rest)
+        else {
+            panic!("an input error")
+        };
+        let lines: Vec<&str> = m.lines().collect();
+        assert_eq!(lines.len(), 4, "{m}");
+        assert!(lines[0].contains("row 4, column J"), "{m}");
+        assert_eq!(
+            lines[1],
+            "the same value is in this column in 35 more rows: 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, …"
+        );
+        assert_eq!(lines[2], "1 more row of this file cannot be read:");
+        assert!(
+            lines[3].starts_with("  - row 41, column K «5、类别», value \"专科\""),
+            "{m}"
+        );
+    }
 
     fn sample() -> Vec<Record> {
         vec![
