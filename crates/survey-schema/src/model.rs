@@ -371,7 +371,7 @@ impl Questionnaire {
 /// `贵院所在省份` → `医院所在省份`), and a stem left open for the answer loses its dangling
 /// verb (`运维模式是：` → `运维模式`).
 pub fn title(wording: &str) -> String {
-    let addressed = readers_words(&without_instructions(wording.trim()));
+    let addressed = readers_words(&without_instructions(&without_blanks(wording.trim())));
     // 您对本院…的满意度 is about the hospital's service, not the respondent: 医院…的满意度.
     // (您对…是否了解 keeps its subject.)
     let addressed = match addressed.strip_prefix("您对") {
@@ -431,14 +431,22 @@ pub fn title(wording: &str) -> String {
         }
     }
     // An instruction to the respondent opens it: 请评价…, 请选择….
-    let addressed = ["请评价", "请选择", "请问"]
-        .iter()
-        .find_map(|p| {
-            addressed
-                .strip_prefix(p)
-                .filter(|rest| rest.chars().count() >= 4)
-        })
-        .map_or(addressed.clone(), str::to_owned);
+    let addressed = [
+        "请评价",
+        "请选择",
+        "请问",
+        "请估计",
+        "请填写",
+        "请列出",
+        "请输入",
+    ]
+    .iter()
+    .find_map(|p| {
+        addressed
+            .strip_prefix(p)
+            .filter(|rest| rest.chars().count() >= 4)
+    })
+    .map_or(addressed.clone(), str::to_owned);
     let t = without_notes(&addressed);
     let ended_open = t.len() < addressed.trim_end().len();
     if ended_open {
@@ -525,8 +533,14 @@ fn without_instructions(wording: &str) -> String {
                 break;
             };
             let inner = &out[inner_at..b];
-            // Something before it, and it tells the respondent what to do.
-            if a > 0 && inner.starts_with('请') && inner.chars().count() <= 12 {
+            // Something before it, and it tells the respondent what to do (请填写人数), or
+            // what the answers add up to (合计100: a 比重题's).
+            if a > 0
+                && ["请", "合计", "总计", "总和"]
+                    .iter()
+                    .any(|w| inner.starts_with(w))
+                && inner.chars().count() <= 12
+            {
                 out.replace_range(a..b + close.len_utf8(), "");
                 from = a;
             } else {
@@ -553,11 +567,66 @@ fn ranking_title(wording: &str) -> Option<String> {
         let after = body
             .strip_prefix('对')
             .or_else(|| body.strip_prefix('将'))?;
-        let at = after.rfind('按')?;
-        (after[..at].to_owned(), by_what(&after[at..])?)
+        match after.rfind('按') {
+            Some(at) => (after[..at].to_owned(), by_what(&after[at..])?),
+            // 请对…主要困难进行排序 → …主要困难排序 (trial 44).
+            None => {
+                let what = after.trim_start_matches("以下").trim_start_matches("下列");
+                return (what.chars().count() >= 4).then(|| format!("{what}排序"));
+            }
+        }
     };
     let what = what.trim_start_matches("以下").trim_start_matches("下列");
     (what.chars().count() >= 2 && by.chars().count() >= 2).then(|| format!("{what}按{by}排序"))
+}
+
+/// A fill-in's blanks as a title reads them: the blank closing the wording, or a part after
+/// `：`, goes, and a unit after it goes into brackets (`(1)专职人员___人` → `专职人员（人）`); the
+/// number opening a part (`(1)`, `（2）`, `3.`) goes too. Blanks inside the wording stay.
+fn without_blanks(wording: &str) -> String {
+    let is_blank = |s: &str| s.starts_with("{_}") || s.starts_with("__");
+    if !(wording.contains("__") || wording.contains("{_}")) {
+        return wording.to_owned();
+    }
+    let part = |p: &str| -> String {
+        // The opening number: (1), （1）, 1., 1、.
+        let mut p = p.trim();
+        for (open, close) in [("(", ")"), ("（", "）")] {
+            if let Some(rest) = p.strip_prefix(open)
+                && let Some((n, after)) = rest.split_once(close)
+                && !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_digit())
+                && !after.trim().is_empty()
+            {
+                p = after.trim();
+            }
+        }
+        // The closing blank, and the unit after it (人, 万元, %).
+        let Some(at) = p
+            .find(|c| c == '_' || c == '{')
+            .filter(|&at| is_blank(&p[at..]))
+        else {
+            return p.to_owned();
+        };
+        let before = p[..at].trim_end();
+        let after = p[at..]
+            .trim_start_matches("{_}")
+            .trim_start_matches('_')
+            .trim();
+        if before.is_empty() || after.contains('_') || after.chars().count() > 3 {
+            return p.to_owned();
+        }
+        let before = before.trim_end_matches(['：', ':']);
+        if after.is_empty() {
+            before.to_owned()
+        } else {
+            format!("{before}（{after}）")
+        }
+    };
+    match wording.split_once('：') {
+        Some((stem, row)) => format!("{}：{}", stem, part(row)),
+        None => part(wording),
+    }
 }
 
 /// The respondent's words for their hospital or unit (贵院, 您所在医院, 您单位) as a reader's,
@@ -647,6 +716,31 @@ impl Question {
 #[cfg(test)]
 mod tests {
     use super::title;
+
+    #[test]
+    fn titles_of_fill_ins_shares_and_rankings_read_as_titles() {
+        // Trial 44's wordings.
+        assert_eq!(
+            title("请估计近三年护理信息化投入中各部分所占比重（合计100）：硬件设备"),
+            "近三年护理信息化投入中各部分所占比重：硬件设备"
+        );
+        assert_eq!(
+            title("请对护理信息化建设面临的主要困难进行排序"),
+            "护理信息化建设面临的主要困难排序"
+        );
+        assert_eq!(
+            title("医院护理信息化人员配置：(1)护理信息科专职人员___人"),
+            "医院护理信息化人员配置：护理信息科专职人员（人）"
+        );
+        assert_eq!(title("年度投入{_}万元"), "年度投入（万元）");
+        assert_eq!(title("（2）兼职人员____"), "兼职人员");
+        // A blank inside the wording, or before more than a unit, stays.
+        assert_eq!(title("近___年来的变化"), "近___年来的变化");
+        assert_eq!(
+            title("人员___人，其中护士___人"),
+            "人员___人，其中护士___人"
+        );
+    }
 
     #[test]
     fn titles_lose_the_colon_and_the_note_on_how_to_answer() {
