@@ -2531,4 +2531,11 @@ fn a_code_download_province_of_31_options_is_a_choice_and_a_count_to_31_a_number
         .unwrap();
     assert_eq!(province.rows.len(), 31);
     assert!(province.rows.iter().all(|r| r.cells[1].text == "2"));
+    // Hospitals come from a province; they do not choose it.
+    let narrative =
+        std::fs::read_to_string(drafted("province-codes").join("narrative/report.md")).unwrap();
+    assert!(
+        narrative.contains("来自{main.q1.most1.names}的最多"),
+        "{narrative}"
+    );
 }

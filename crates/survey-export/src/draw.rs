@@ -675,8 +675,18 @@ pub fn figure(doc: &mut Doc, f: &PrintedFigure) {
     }
 }
 
+/// Bars beyond which a one-series chart is drawn closer: 31 provinces at the usual spacing
+/// take three quarters of a page, and so could not follow a part's title and a heading; drawn
+/// closer they take about half, and their labels stay apart.
+const MANY_BARS: usize = 16;
+
 fn bars(doc: &mut Doc, f: &PrintedFigure) -> String {
     let max = f.axis.max;
+    let (bar, gutter) = if f.categories.len() > MANY_BARS {
+        (7.5, 2.5)
+    } else {
+        (9.0, 7.0)
+    };
     let mut cells = String::new();
     for c in &f.categories {
         let l = doc.str(&c.label);
@@ -691,11 +701,11 @@ fn bars(doc: &mut Doc, f: &PrintedFigure) -> String {
         let _ = l;
         let l = unbroken_end(doc, &c.label);
         cells.push_str(&format!(
-            "    bar-label[{l}], [#box(width: {w:.3}%, height: 9pt, fill: rgb(\"{BAR}\"), baseline: 1.5pt)#h(3pt)#text(size: 7.5pt, {v})],\n"
+            "    bar-label[{l}], [#box(width: {w:.3}%, height: {bar:.1}pt, fill: rgb(\"{BAR}\"), baseline: 1.5pt)#h(3pt)#text(size: 7.5pt, {v})],\n"
         ));
     }
     format!(
-        "  grid(columns: (34%, 1fr), column-gutter: 8pt, row-gutter: 7pt, align: (right + horizon, left + horizon),\n{cells}    [], {}\n  )",
+        "  grid(columns: (34%, 1fr), column-gutter: 8pt, row-gutter: {gutter:.1}pt, align: (right + horizon, left + horizon),\n{cells}    [], {}\n  )",
         ticks(doc, f.axis.max, f.axis.unit)
     )
 }
@@ -1405,6 +1415,15 @@ mod tests {
         };
         assert!(pair(10).contains("#block(sticky: true"));
         assert!(!pair(15).contains("#block(sticky: true"));
+        // 31 provinces are drawn closer than a dozen bars, so that they fit under a part's
+        // title and a heading (trial 44: the title and a sentence alone on a page).
+        let drawn = |n: usize| {
+            let names: Vec<(String, f64)> = (0..n).map(|i| (format!("省{i}"), 1.0)).collect();
+            let mut doc = Doc::default();
+            super::bars(&mut doc, &bars("医院所在省份", "条形图", &names))
+        };
+        assert!(drawn(12).contains("row-gutter: 7.0pt") && drawn(12).contains("height: 9.0pt"));
+        assert!(drawn(31).contains("row-gutter: 2.5pt") && drawn(31).contains("height: 7.5pt"));
     }
 
     #[test]

@@ -3506,7 +3506,7 @@ fn narrative(qs: &[DraftQ]) -> (String, Vec<String>) {
                         s,
                         "在回答本题的{{main.{id}.base}}份有效答卷中，打{{main.{id}.most1.names}}分的最多（{{main.{id}.most1.share}}；{{ref:fig:{id}}}、{{ref:tbl:{id}}}）；{nps}平均分见本部分末的数值题与评分题汇总表。\n"
                     );
-                } else if q.why.contains("地区题") {
+                } else if q.why.contains("地区题") || asks_for_province(&q.text) {
                     // Where the respondents are: 来自…的最多, not 选择.
                     let _ = writeln!(
                         s,
