@@ -2539,3 +2539,72 @@ fn a_code_download_province_of_31_options_is_a_choice_and_a_count_to_31_a_number
         "{narrative}"
     );
 }
+
+#[test]
+fn a_matrix_after_an_opening_question_is_shown_by_that_question_not_by_its_row_before() {
+    // 第1题 asks which systems the hospital runs (以上都没有 among them); 第2题, a matrix of three
+    // rows, and 第3题 are shown to those who run any. Each row is also shown exactly to those who
+    // answered the row before, but that says less: the condition is on 第1题.
+    let base = tmp("opening-question-download");
+    let mut csv = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、已上线的系统,2、满意度—易用性,2、满意度—稳定性,2、满意度—售后,3、推荐意愿\n",
+    );
+    // Six systems: more options than the matrix's scale has, so fewest options alone would
+    // pick the row before.
+    let systems = [
+        "移动护理┋护理病历",
+        "护理质控",
+        "以上都没有",
+        "护理排班┋护理评估",
+        "护理宣教",
+        "移动护理",
+    ];
+    let scale = ["很不满意", "不满意", "一般", "满意", "很满意"];
+    for i in 0..40usize {
+        let s = systems[i % 6];
+        let none = s == "以上都没有";
+        let row = |k: usize| {
+            if none {
+                "(跳过)".to_owned()
+            } else {
+                scale[(i + k) % 5].to_owned()
+            }
+        };
+        csv.push_str(&format!(
+            "{},{s},{},{},{},{}\n",
+            lead(i),
+            row(0),
+            row(1),
+            row(2),
+            if none {
+                "(跳过)".to_owned()
+            } else {
+                ["会", "不会"][i % 2].to_owned()
+            }
+        ));
+    }
+    let download = base.join("1_按文本_护理_40_40.csv");
+    std::fs::write(&download, csv).unwrap();
+    draft_and_build(&download, None, "opening-question");
+    let q: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            drafted("opening-question").join("questionnaires/main.questionnaire.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let questions = q["sections"][0]["questions"].as_array().unwrap();
+    for id in ["q2_1", "q2_2", "q2_3", "q3"] {
+        let q = questions.iter().find(|q| q["id"] == id).unwrap();
+        assert_eq!(
+            q["show_if"]["any_chosen"]["question"], "q1",
+            "{id}: {}",
+            q["show_if"]
+        );
+    }
+    let review = std::fs::read_to_string(drafted("opening-question").join("REVIEW.md")).unwrap();
+    assert!(
+        review.contains("`q2_2` (第2.2题) was skipped by display logic for some respondents; it is taken to be shown only to those who chose any option but «以上都没有» in `q1`"),
+        "{review}"
+    );
+}

@@ -1915,7 +1915,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 None if multi_sep => {
                     let labels = distinct.clone();
                     guesses.push(format!(
-                        "`{id}` (第{}题): the option order is the order answers first appear in the data; put the options in questionnaire order in questionnaires/main.questionnaire.json (or draft again with --questionnaire).",
+                        "`{id}` (第{}题): the option order is the order answers first appear in the data; put the options in questionnaire order in questionnaires/main.questionnaire.json, each keeping its code (the narrative names options by code: `o3` renumbered would name another), or draft again with --questionnaire.",
                         g.key
                     ));
                     (
@@ -2028,7 +2028,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                             Some(o) => {
                                 labels = o.iter().map(|&i| distinct[i].clone()).collect();
                                 guesses.push(format!(
-                                    "`{id}` (第{}题): its options are put in the usual order ({}); put them in questionnaire order if it differs (or draft again with --questionnaire).",
+                                    "`{id}` (第{}题): its options are put in the usual order ({}); put them in questionnaire order if it differs, each keeping its code (the narrative names options by code), or draft again with --questionnaire.",
                                     g.key,
                                     labels.join(" / ")
                                 ));
@@ -2036,7 +2036,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                             }
                             None => {
                                 guesses.push(format!(
-                                    "`{id}` (第{}题): the option order is the order answers first appear in the data; put the options in questionnaire order (or draft again with --questionnaire).",
+                                    "`{id}` (第{}题): the option order is the order answers first appear in the data; put the options in questionnaire order, each keeping its code (the narrative names options by code), or draft again with --questionnaire.",
                                     g.key
                                 ));
                                 "single choice: few distinct answers".to_owned()
@@ -2367,9 +2367,11 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
     }
     // Display conditions: a question not shown to some respondents is shown exactly to those
     // who chose one of some options of an earlier choice question. Of the earlier questions
-    // that explain it, the one naming fewest options wins (the nearest among equals): a
-    // follow-up to a follow-up is shown to those who answered the first one ("any of its 8
-    // options"), which the one option of the question that opened the branch says better.
+    // that explain it, one where some of its options hide it wins over one answered at all
+    // (any of its options): a follow-up to a follow-up is shown to those who answered the
+    // first one, and a matrix's rows to those who answered the row before (trial 44), which
+    // the options of the question that opened the branch say better. Then the one naming
+    // fewest options wins, the nearest among equals.
     let mut skips_as_unanswered = Vec::new();
     for qi in 0..qs.len() {
         if !vals[qi].contains(&Val::NotShown) {
@@ -2398,8 +2400,12 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             if set == 0 {
                 continue;
             }
+            // (Whether every option shows it, how many options): the smaller the better.
+            let rank = |set: u64, n: usize| (set.count_ones() as usize == n, set.count_ones());
             if (0..rows.len()).all(|r| shown[r] == (chosen(r) & set != 0))
-                && found.is_none_or(|(_, best): (usize, u64)| set.count_ones() < best.count_ones())
+                && found.is_none_or(|(best_q, best): (usize, u64)| {
+                    rank(set, n) < rank(best, qs[best_q].kind.options().len())
+                })
             {
                 found = Some((pi, set));
             }
@@ -2422,9 +2428,22 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                     .filter(|(k, _)| set & (1 << k) != 0)
                     .map(|(_, o)| format!("«{}»", o.label.zh))
                     .collect();
+                // Most of the options: named by those that hide it (any but «以上都没有»).
+                let all = qs[pi].kind.options();
+                let which = if labels.len() > 2 && labels.len() * 2 > all.len() {
+                    let hiding: Vec<String> = all
+                        .iter()
+                        .enumerate()
+                        .filter(|(k, _)| set & (1 << k) == 0)
+                        .map(|(_, o)| format!("«{}»", o.label.zh))
+                        .collect();
+                    format!("any option but {}", hiding.join(" or "))
+                } else {
+                    labels.join(" or ")
+                };
                 guesses.push(format!(
-                    "`{}` (第{}题) was skipped by display logic for some respondents; it is taken to be shown only to those who chose {} in `{}` (第{}题), which every submission agrees with.",
-                    qs[qi].id, qs[qi].key, labels.join(" or "), qs[pi].id, qs[pi].key
+                    "`{}` (第{}题) was skipped by display logic for some respondents; it is taken to be shown only to those who chose {which} in `{}` (第{}题), which every submission agrees with.",
+                    qs[qi].id, qs[qi].key, qs[pi].id, qs[pi].key
                 ));
                 qs[qi].show_if = Some(Condition::AnyChosen {
                     question: qs[pi].id.clone(),
