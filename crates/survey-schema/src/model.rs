@@ -602,10 +602,7 @@ fn without_blanks(wording: &str) -> String {
             }
         }
         // The closing blank, and the unit after it (人, 万元, %).
-        let Some(at) = p
-            .find(|c| c == '_' || c == '{')
-            .filter(|&at| is_blank(&p[at..]))
-        else {
+        let Some(at) = p.find(['_', '{']).filter(|&at| is_blank(&p[at..])) else {
             return p.to_owned();
         };
         let before = p[..at].trim_end();
