@@ -962,8 +962,17 @@ fn columns(doc: &mut Doc, f: &PrintedFigure) -> String {
             "    align(center + top, text(size: 7.5pt, {l})),\n"
         ));
     }
+    // Columns keep their scale (a share's height is the same in every chart), and the
+    // chart is as tall as its tallest column: none of 46% leaves no box half empty above it
+    // (trial 44).
+    let tallest = f
+        .categories
+        .iter()
+        .filter_map(|c| c.bars.first().and_then(|b| b.value))
+        .fold(0.0f64, f64::max);
+    let room = (tallest / max).clamp(0.3, 1.0) * 3.6 + 0.7;
     format!(
-        "  grid(columns: ({}), rows: (4.3cm, auto), row-gutter: 4pt, column-gutter: 4pt,\n{bars}{labels}  )",
+        "  grid(columns: ({}), rows: ({room:.2}cm, auto), row-gutter: 4pt, column-gutter: 4pt,\n{bars}{labels}  )",
         vec!["1fr"; n].join(", ")
     )
 }
@@ -1424,6 +1433,28 @@ mod tests {
         };
         assert!(drawn(12).contains("row-gutter: 7.0pt") && drawn(12).contains("height: 9.0pt"));
         assert!(drawn(31).contains("row-gutter: 2.5pt") && drawn(31).contains("height: 7.5pt"));
+    }
+
+    #[test]
+    fn columns_keep_their_scale_and_their_box_is_as_tall_as_the_tallest() {
+        let drawn = |shares: &[f64]| {
+            let names: Vec<(String, f64)> = shares
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| (format!("档{i}"), v))
+                .collect();
+            let mut f = bars("满意度", "柱形图", &names);
+            f.style = ChartStyle::Columns;
+            let mut doc = Doc::default();
+            columns(&mut doc, &f)
+        };
+        // 46% of a 0–100% scale: 46% of 3.6 cm, and the labels' 0.7 cm.
+        let half = drawn(&[2.4, 7.9, 25.3, 46.4, 18.1]);
+        assert!(half.contains("rows: (2.37cm, auto)"), "{half}");
+        assert!(half.contains("height: 46.400% * 3.6cm"), "{half}");
+        assert!(drawn(&[92.0, 8.0]).contains("rows: (4.01cm, auto)"));
+        // Never lower than a third of the full box.
+        assert!(drawn(&[3.0, 2.0]).contains("rows: (1.78cm, auto)"));
     }
 
     #[test]
