@@ -467,6 +467,35 @@ fn the_second_report_builds_with_no_code_of_its_own() {
     let text = text_of(&r.out_dir.join("report.pdf"));
     assert!(text.contains(&squash("答卷清洗过程")));
     assert!(text.contains("不同级别医院的制度制定情况"));
+    // The data files' variables (表A.6.1) go on to the next page, which says so over it, as
+    // no other page does.
+    let pdf = r.out_dir.join("report.pdf");
+    let pages: usize = tool("pdfinfo", &[pdf.to_str().unwrap()])
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap();
+    let page_text = |p: usize| {
+        squash(&tool(
+            "pdftotext",
+            &[
+                "-f",
+                &p.to_string(),
+                "-l",
+                &p.to_string(),
+                pdf.to_str().unwrap(),
+                "-",
+            ],
+        ))
+    };
+    let continued: Vec<(usize, String)> = (1..=pages)
+        .map(|p| (p, page_text(p)))
+        .filter(|(_, t)| t.contains("续表"))
+        .collect();
+    assert_eq!(continued.len(), 1, "{continued:?}");
+    let (p, t) = &continued[0];
+    assert!(t.contains("续表A.6.1"), "{t}");
+    assert!(page_text(p - 1).contains("表A.6.1"));
     let tables: TablesFile = tables_in(&r.out_dir);
     let controls = tables
         .tables

@@ -448,8 +448,16 @@ fn table_after(doc: &mut Doc, t: &PrintedTable, keep_note: bool, heading: Option
         .map(|c| format!("[{}]", unbroken_end(doc, &c.header)))
         .collect();
     let mut lines: Vec<String> = Vec::with_capacity(t.rows.len());
-    for r in &t.rows {
+    // Where a numbered table ends, marked in its last cell (which lies on the page its last
+    // row does): a page that a table began before and ends on or after is headed 续表 (see the
+    // template's page header).
+    let end_mark = t
+        .number
+        .as_ref()
+        .map(|n| format!("#metadata({})<table-end>", doc.str(n)));
+    for (ri, r) in t.rows.iter().enumerate() {
         let mut cells = String::from("    ");
+        let last_row = ri + 1 == t.rows.len();
         for (i, c) in r.cells.iter().enumerate() {
             let kind = t.columns.get(i).map(|k| k.kind);
             let small = kind == Some(ColumnKind::Code);
@@ -464,10 +472,16 @@ fn table_after(doc: &mut Doc, t: &PrintedTable, keep_note: bool, heading: Option
             } else {
                 cell_content(doc, c, r.role == RowRole::Total)
             };
-            if small {
-                cells.push_str(&format!("text(size: {CODE_SIZE}pt, {content}), "));
+            let content = if small {
+                format!("text(size: {CODE_SIZE}pt, {content})")
             } else {
-                cells.push_str(&format!("{content}, "));
+                content
+            };
+            match &end_mark {
+                Some(mark) if last_row && i + 1 == r.cells.len() => {
+                    cells.push_str(&format!("[#({content}){mark}], "));
+                }
+                _ => cells.push_str(&format!("{content}, ")),
             }
         }
         cells.push('\n');
