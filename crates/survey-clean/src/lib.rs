@@ -96,11 +96,32 @@ pub enum RuleSpec {
     /// prints: the test answers a survey's organisers submit before it opens, say. Every id
     /// listed must be in the export (a typo would otherwise keep the answer it meant).
     Listed {
-        /// The 序号 of each, as the download writes it.
+        /// The 序号 of each, as the download writes it: `"17"` or `17`.
+        #[serde(deserialize_with = "ids")]
+        #[schemars(with = "Vec<IdSchema>")]
         respondents: Vec<String>,
         /// Why they are set aside (测试答卷), as the funnel and the methodology print it.
         reason: String,
     },
+}
+
+/// A 序号 in a rules file: text, or a whole number as JSON writes one (what the download
+/// shows as `17` is the same submission either way).
+#[derive(Deserialize, JsonSchema)]
+#[serde(untagged)]
+enum IdSchema {
+    Text(String),
+    Number(u64),
+}
+
+fn ids<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(Vec::<IdSchema>::deserialize(d)?
+        .into_iter()
+        .map(|id| match id {
+            IdSchema::Text(t) => t,
+            IdSchema::Number(n) => n.to_string(),
+        })
+        .collect())
 }
 
 /// Which rule, without its settings: what the log and the funnel name.
@@ -1573,16 +1594,23 @@ pub fn in_scientific_notation(s: &str) -> bool {
             .all(|p| p.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// Identifiers compare without spaces and case (`91110000 1234` = `911100001234`). ASCII text
-/// (credit codes, as nearly always) is normalised byte by byte, and borrowed when it already
-/// is normal.
+/// Identifiers compare without spaces, case and full width (`91110000 1234` =
+/// `911100001234` = `９１１１００００１２３４`, as a Chinese input method in full-width mode
+/// types it). ASCII text (credit codes, as nearly always) is normalised byte by byte, and
+/// borrowed when it already is normal.
 pub fn normalise_identifier(s: &str) -> std::borrow::Cow<'_, str> {
     // The ASCII characters `char::is_whitespace` takes: tab to carriage return, and space.
     let space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
     if !s.is_ascii() {
+        // Full-width forms of ASCII (U+FF01–U+FF5E) as the ASCII they stand for.
+        let narrow = |c: char| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            c => c,
+        };
         return s
             .chars()
             .filter(|c| !c.is_whitespace())
+            .map(narrow)
             .flat_map(char::to_uppercase)
             .collect::<String>()
             .into();
@@ -1730,15 +1758,30 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn identifiers_normalise_as_unicode_says_on_every_path(
-            s in "[a-zA-Z0-9 \t\n\x0b\x0c\r\x1c-\x1f\u{85}\u{a0}\u{3000}ａｂß统一-]{0,12}"
+            s in "[a-zA-Z0-9 \t\n\x0b\x0c\r\x1c-\x1f\u{85}\u{a0}\u{3000}ａｂＱ０９ß统一-]{0,12}"
         ) {
+            // Full-width forms are the ASCII they stand for (U+FF01 is `!`, 0xFEE0 above it).
             let by_chars: String = s
                 .chars()
                 .filter(|c| !c.is_whitespace())
+                .map(|c| match c {
+                    '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap(),
+                    c => c,
+                })
                 .flat_map(char::to_uppercase)
                 .collect();
             proptest::prop_assert_eq!(normalise_identifier(&s), by_chars);
         }
+    }
+
+    #[test]
+    fn a_code_typed_in_full_width_is_the_code() {
+        // Trial 45: a resubmission typed with a Chinese input method in full-width mode.
+        assert_eq!(
+            normalise_identifier("９１１１０１０８ＭＡ０１ｑ\u{3000}"),
+            normalise_identifier("91110108ma01Q")
+        );
+        assert_eq!(normalise_identifier("９１\u{a0}１"), "911");
     }
 
     #[test]

@@ -444,6 +444,18 @@ fn listed_submissions_are_set_aside_with_their_reason_and_must_exist() {
         .to_string();
     assert!(e.contains("rule 1 (listed)") && e.contains("«7»"), "{e}");
 
+    // 序号 as JSON numbers are the same submissions.
+    let p0 = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("clean-listed-numbers.json");
+    std::fs::write(
+        &p0,
+        r#"{"rules": [{"rule": "listed", "respondents": [1, "2"], "reason": "测试答卷"}]}"#,
+    )
+    .unwrap();
+    let r = Rules::load(&p0, &idx).unwrap();
+    assert!(
+        matches!(&r.rules[0], RuleSpec::Listed { respondents, .. } if respondents == &["1", "2"])
+    );
+
     // The rules file: a reason, at least one id, each once.
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("clean-listed");
     std::fs::create_dir_all(&dir).unwrap();

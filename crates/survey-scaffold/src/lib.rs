@@ -2205,7 +2205,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         let identifying = matches!(kind, QuestionKind::Text { .. }) && names_respondent;
         if identifying {
             guesses.push(format!(
-                "`{id}` «{}» identifies the respondent: it is used to find duplicate submissions and never tabulated or printed.",
+                "`{id}` «{}» identifies the respondent: it is never tabulated or printed, and the data files leave it out unless --include-identifying is given. Whether it finds duplicate submissions is said below, with the duplicate rules.",
                 short(&text, 30)
             ));
         }
@@ -2653,7 +2653,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             keep: Keep::Last,
         });
         guesses.push(format!(
-            "Duplicate submissions are found by `{}` «{}» (spaces and case ignored); the last one submitted is kept. Duplicates are looked for after the other rules, among the submissions they keep: a hospital whose last submission is incomplete or too fast keeps its earlier one.",
+            "Duplicate submissions are found by `{}` «{}» (spaces, case and full width ignored); the last one submitted is kept. Duplicates are looked for after the other rules, among the submissions they keep: a hospital whose last submission is incomplete or too fast keeps its earlier one.",
             q.id,
             short(&q.text, 30)
         ));
