@@ -404,9 +404,30 @@ fn band_key(label: &str) -> Option<(f64, i32)> {
         Some(second) if first > second => first,
         _ => first * unit,
     };
-    let low = ["≤", "<", "小于", "低于", "不足", "以下", "少于", "不到"]
-        .iter()
-        .any(|p| l.contains(p));
+    // Spans of time compare in hours: 4小时以内 < 4～24小时 < 1～3天 (trial 45). The unit is the
+    // one right after the number, or after the band's second number (1～3天); not one further
+    // on (5-10万元/年 is money).
+    let after =
+        rest.trim_start_matches(|c: char| c.is_ascii_digit() || "~～-—－–.至到 ".contains(c));
+    let hours = [
+        ("分钟", 1.0 / 60.0),
+        ("小时", 1.0),
+        ("天", 24.0),
+        ("日", 24.0),
+        ("周", 168.0),
+        ("个月", 720.0),
+        ("月", 720.0),
+        ("年", 8760.0),
+    ]
+    .iter()
+    .find(|(u, _)| after.starts_with(u))
+    .map_or(1.0, |(_, h)| *h);
+    let v = v * hours;
+    let low = [
+        "≤", "<", "小于", "低于", "不足", "以下", "以内", "少于", "不到",
+    ]
+    .iter()
+    .any(|p| l.contains(p));
     let high = ["≥", ">", "大于", "以上", "超过", "多于"]
         .iter()
         .any(|p| l.contains(p));
@@ -434,6 +455,8 @@ fn means_none(label: &str) -> bool {
         "未开展",
         "未参",
         "未评",
+        "未造成",
+        "未发生",
         "尚未",
         "零",
     ]
@@ -3972,6 +3995,20 @@ mod tests {
             ["5万元以下", "5-10万元", "10万元以上"]
         );
         assert_eq!(band_key("5-10万元"), Some((5e4, 0)));
+        assert_eq!(band_key("5-10万元/年"), Some((5e4, 0)));
+        // Spans of time in hours (trial 45).
+        let order = ordered(
+            &[
+                "3天以上",
+                "4小时以内",
+                "未造成业务中断",
+                "1～3天",
+                "4～24小时",
+            ]
+            .map(String::from),
+        )
+        .unwrap();
+        assert_eq!(order, vec![2, 1, 4, 3, 0]);
         assert_eq!(band_key("1000~1万人次"), Some((1000.0, 0)));
     }
 
