@@ -92,7 +92,21 @@ pub fn document(d: &Document) -> Source {
     }
 }
 
-/// A chart of more than a dozen bars (or bars times series), which takes most of a page.
+/// How many bars' height a chart takes: its bars, one per category and series side by side;
+/// a stacked chart's series share their category's bar (a matrix of 4 rows on a 5-step scale
+/// is 4 bars high, not 20); a donut and columns are about 8 bars high whatever they show.
+fn chart_rows(f: &PrintedFigure) -> usize {
+    match f.style {
+        ChartStyle::Donut | ChartStyle::Columns => 8,
+        ChartStyle::GroupedBars => f.categories.len() * f.series.len().max(1),
+        ChartStyle::Bars
+        | ChartStyle::StackedBars
+        | ChartStyle::StackedScale
+        | ChartStyle::StackedScaleDown => f.categories.len(),
+    }
+}
+
+/// A chart of more than a dozen bars, which takes most of a page.
 fn tall_chart(e: &Element) -> bool {
     let figure = match e {
         Element::Figure(f) => Some(f.as_ref()),
@@ -102,20 +116,13 @@ fn tall_chart(e: &Element) -> bool {
         }),
         _ => None,
     };
-    figure.is_some_and(|f| {
-        f.style != ChartStyle::Donut && f.categories.len() * f.series.len().max(1) > 12
-    })
+    figure.is_some_and(|f| chart_rows(f) > 12)
 }
 
 /// Whether a chart and the table after it take most of a page together: their bars and rows
 /// (about 16 pt each, with captions and axes) more than 26.
 fn fill_a_page(f: &PrintedFigure, t: &PrintedTable) -> bool {
-    let bars = if f.style == ChartStyle::Donut {
-        8
-    } else {
-        f.categories.len() * f.series.len().max(1)
-    };
-    bars + t.rows.len() > 26
+    chart_rows(f) + t.rows.len() > 26
 }
 
 /// Every numbered figure of a document, each on a page of its own size, for charts as images:
@@ -1447,6 +1454,49 @@ mod tests {
         };
         assert!(drawn(12).contains("row-gutter: 7.0pt") && drawn(12).contains("height: 9.0pt"));
         assert!(drawn(31).contains("row-gutter: 2.5pt") && drawn(31).contains("height: 7.5pt"));
+    }
+
+    #[test]
+    fn a_matrix_chart_is_as_tall_as_its_rows_so_its_heading_goes_on_with_it() {
+        // 4 rows on a 5-step scale: 4 bars high (stacked), not 20; the heading's sentence
+        // goes on with the chart. 14 provinces are tall: their sentence stays where it is.
+        let lead_sticks = |style: ChartStyle, categories: usize, series: usize| {
+            let names: Vec<(String, f64)> =
+                (0..categories).map(|i| (format!("行{i}"), 20.0)).collect();
+            let mut f = bars("满意度", "图", &names);
+            f.style = style;
+            f.series = (0..series).map(|k| format!("档{k}")).collect();
+            for c in &mut f.categories {
+                c.bars = (0..series)
+                    .map(|_| Bar {
+                        value: Some(20.0),
+                        text: "20%".into(),
+                    })
+                    .collect();
+            }
+            let d = Document {
+                meta: Default::default(),
+                elements: vec![
+                    Element::Heading {
+                        level: 2,
+                        title: "满意度".into(),
+                        outlined: true,
+                        new_page: false,
+                    },
+                    Element::Paragraph(vec![survey_print::Inline::Text {
+                        text: "本题为矩阵题。".into(),
+                    }]),
+                    Element::Figure(Box::new(f)),
+                ],
+            };
+            document(&d)
+                .text
+                .contains("#block(sticky: true, width: 100%)[")
+        };
+        assert!(lead_sticks(ChartStyle::StackedScale, 4, 5));
+        assert!(lead_sticks(ChartStyle::Bars, 12, 1));
+        assert!(!lead_sticks(ChartStyle::Bars, 14, 1));
+        assert!(!lead_sticks(ChartStyle::GroupedBars, 7, 2));
     }
 
     #[test]

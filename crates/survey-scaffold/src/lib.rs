@@ -3538,15 +3538,15 @@ fn narrative(qs: &[DraftQ]) -> (String, Vec<String>) {
                         .is_some_and(|s| s.iter().copied().eq(0..=10))
                         && q.text.contains("推荐")
                     {
-                        format!(
-                            "按净推荐值（NPS，打9–10分的比例减去打0–6分的比例）计为{{main.{id}.nps}}；"
-                        )
+                        format!("净推荐值（NPS，9–10分的比例减0–6分的比例）为{{main.{id}.nps}}。")
                     } else {
-                        String::new()
+                        // The mean, when no NPS is said: in the summary table (the NPS
+                        // sentence would run past the two lines a lead keeps to its chart).
+                        "平均分见本部分末的汇总表。".to_owned()
                     };
                     let _ = writeln!(
                         s,
-                        "在回答本题的{{main.{id}.base}}份有效答卷中，打{{main.{id}.most1.names}}分的最多（{{main.{id}.most1.share}}；{{ref:fig:{id}}}、{{ref:tbl:{id}}}）；{nps}平均分见本部分末的数值题与评分题汇总表。\n"
+                        "在回答本题的{{main.{id}.base}}份有效答卷中，打{{main.{id}.most1.names}}分的最多（{{main.{id}.most1.share}}；{{ref:fig:{id}}}、{{ref:tbl:{id}}}）；{nps}\n"
                     );
                 } else if q.why.contains("地区题") || asks_for_province(&q.text) {
                     // Where the respondents are: 来自…的最多, not 选择.
