@@ -502,10 +502,20 @@ fn the_second_report_builds_with_no_code_of_its_own() {
         .iter()
         .find(|t| t.questions == ["llm_controls"])
         .unwrap();
-    // Shown only to hospitals using or piloting a large model: the base says so.
+    // Shown only to hospitals using or piloting a large model: the base says so, and the
+    // note says to whom the question was shown (trial 45: it said only how many did not
+    // see it).
     let base = controls.base.as_ref().unwrap();
     assert_eq!(base.n + base.not_shown, 120);
     assert!(base.not_shown > 0);
+    assert!(
+        controls.note_text().unwrap().contains(&format!(
+            "未显示本题{}人（本题只向“医院是否已上线大模型类应用”选择“是”或“试点中”的应答者显示）",
+            base.not_shown
+        )),
+        "{:?}",
+        controls.note_text()
+    );
     // Cross-tabs by hospital level with intervals and a test; weighted ones, one with hidden
     // cells whose weighted shares are hidden across tables; the weighting summary.
     assert_eq!(

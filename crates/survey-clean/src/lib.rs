@@ -209,7 +209,7 @@ impl RuleSpec {
             }
             RuleSpec::ExclusiveViolation { .. } => "互斥选项与其他选项同时选择".into(),
             RuleSpec::Invalid { .. } => "其他不符合问卷规则的答卷".into(),
-            RuleSpec::Listed { reason, .. } => format!("{}（按序号逐份列出）", reason.trim()),
+            RuleSpec::Listed { reason, .. } => format!("{}（按序号指定）", reason.trim()),
         }
     }
 }

@@ -431,7 +431,7 @@ fn listed_submissions_are_set_aside_with_their_reason_and_must_exist() {
     assert_eq!(c.kept_rows().collect::<Vec<_>>(), vec![4]);
     assert_eq!(c.funnel.steps[0].rule, RuleKind::Listed);
     assert_eq!(c.funnel.steps[0].excluded, 1);
-    assert_eq!(c.funnel.steps[0].description, "测试答卷（按序号逐份列出）");
+    assert_eq!(c.funnel.steps[0].description, "测试答卷（按序号指定）");
     let log = c.log().unwrap();
     assert_eq!(
         (log[0].row, log[0].evidence.as_str()),

@@ -125,6 +125,52 @@ pub(crate) fn together(mut elements: Vec<survey_print::Element>) -> survey_print
     }
 }
 
+/// To whom a question is shown, in words, when its display condition is on one earlier
+/// question: `只向“已上线的系统”选择“移动护理”或“护理病历”的应答者显示`, or, for most of
+/// its options, `…选择了“以上都没有”以外选项的…` (trial 45: notes said how many did not
+/// see a question, never why). None for conditions of several questions.
+pub(crate) fn shown_to(index: &survey_schema::Index, question: &str) -> Option<String> {
+    use survey_schema::Condition;
+    let q = index.get(question)?;
+    let (on, chosen): (&str, Vec<&str>) = match q.show_if.as_ref()? {
+        Condition::Chosen { question, option } => (question, vec![option.as_str()]),
+        Condition::AnyChosen { question, options } => {
+            (question, options.iter().map(String::as_str).collect())
+        }
+        Condition::Answered { question } => {
+            let p = index.get(question)?;
+            return Some(format!(
+                "只向回答了“{}”的应答者显示",
+                survey_schema::title(&p.text.zh)
+            ));
+        }
+        Condition::Not(_) | Condition::All(_) | Condition::Any(_) => return None,
+    };
+    let p = index.get(on)?;
+    let options = p.kind.options();
+    let label = |code: &str| {
+        options
+            .iter()
+            .find(|o| o.code == code)
+            .map(|o| format!("“{}”", o.label.zh))
+    };
+    let named: Vec<String> = chosen.iter().map(|c| label(c)).collect::<Option<_>>()?;
+    let others: Vec<String> = options
+        .iter()
+        .filter(|o| !chosen.contains(&o.code.as_str()))
+        .map(|o| format!("“{}”", o.label.zh))
+        .collect();
+    let which = if named.len() > 2 && !others.is_empty() && named.len() > others.len() {
+        format!("选择了{}以外选项", others.join("、"))
+    } else {
+        format!("选择{}", named.join("或"))
+    };
+    Some(format!(
+        "只向“{}”{which}的应答者显示",
+        survey_schema::title(&p.text.zh)
+    ))
+}
+
 /// `未显示3人、未作答2人`: who of the respondents a question did not reach, or nothing.
 pub(crate) fn unreached(not_shown: u64, skipped: u64) -> Option<String> {
     let parts: Vec<String> = [
@@ -170,5 +216,44 @@ pub(crate) fn check_level(level: f64) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("level {level} is not between 0 and 1"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_to;
+
+    #[test]
+    fn a_display_condition_on_one_question_is_said_in_words() {
+        let q = serde_json::json!({
+            "id": "t", "title": "T", "organisation": "CHIMA", "year": 2026, "language": "zh-CN",
+            "sections": [{"id": "s", "title": "S", "questions": [
+                {"id": "sys", "text": "贵院已上线哪些系统？", "kind": "multiple_choice", "options": [
+                    {"code": "a", "label": "移动护理"}, {"code": "b", "label": "护理病历"},
+                    {"code": "c", "label": "护理质控"}, {"code": "none", "label": "以上都没有", "exclusive": true}]},
+                {"id": "most", "text": "满意度", "kind": "single_choice",
+                 "options": [{"code": "y", "label": "满意"}, {"code": "n", "label": "不满意"}],
+                 "show_if": {"any_chosen": {"question": "sys", "options": ["a", "b", "c"]}}},
+                {"id": "few", "text": "移动护理覆盖率", "kind": "single_choice",
+                 "options": [{"code": "y", "label": "全覆盖"}, {"code": "n", "label": "部分"}],
+                 "show_if": {"chosen": {"question": "sys", "option": "a"}}},
+                {"id": "both", "text": "其他", "kind": "single_choice",
+                 "options": [{"code": "y", "label": "是"}, {"code": "n", "label": "否"}],
+                 "show_if": {"not": {"chosen": {"question": "sys", "option": "a"}}}}
+            ]}]
+        });
+        let index =
+            survey_schema::parse_questionnaire(&q.to_string(), std::path::Path::new("q.json"))
+                .unwrap();
+        assert_eq!(
+            shown_to(&index, "most").unwrap(),
+            "只向“医院已上线的系统”选择了“以上都没有”以外选项的应答者显示"
+        );
+        assert_eq!(
+            shown_to(&index, "few").unwrap(),
+            "只向“医院已上线的系统”选择“移动护理”的应答者显示"
+        );
+        assert_eq!(shown_to(&index, "both"), None);
+        assert_eq!(shown_to(&index, "sys"), None);
     }
 }

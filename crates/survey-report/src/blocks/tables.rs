@@ -13,12 +13,16 @@ use survey_stats::intervals::{self, Method};
 use super::{Order, check_level, default_level, frequency, tabulable, together, yes};
 use crate::block::{Block, Context};
 
-/// A note on the base, when not every respondent answered.
-fn base_note(t: &FrequencyTable) -> Option<String> {
+/// A note on the base, when not every respondent answered; `shown_to` says to whom the
+/// question is shown ([`super::shown_to`]).
+fn base_note(t: &FrequencyTable, shown_to: Option<&str>) -> Option<String> {
     (t.not_shown + t.skipped > 0).then(|| {
         let mut s = format!("N={}：看到并回答本题的应答者", t.base);
         if t.not_shown > 0 {
             s.push_str(&format!("；未显示本题{}人", t.not_shown));
+            if let Some(to) = shown_to {
+                s.push_str(&format!("（本题{to}）"));
+            }
         }
         if t.skipped > 0 {
             s.push_str(&format!("；未作答{}人", t.skipped));
@@ -43,13 +47,14 @@ pub(crate) fn frequency_table(
     caption: &str,
     header: &str,
     intervals: Option<(Method, f64)>,
+    shown_to: Option<&str>,
 ) -> PrintedTable {
     let mut columns = vec![
         Column::new(header, ColumnKind::Label),
         Column::new("数量", ColumnKind::Count),
         Column::new(format!("比例[N={}]", t.base), ColumnKind::Percent),
     ];
-    let mut notes: Vec<String> = base_note(t).into_iter().collect();
+    let mut notes: Vec<String> = base_note(t, shown_to).into_iter().collect();
     if let Some((m, level)) = intervals {
         let l = survey_print::fmt::number_f64(level * 100.0, 0);
         columns.push(Column::new(format!("{l}%置信区间"), ColumnKind::Interval));
@@ -285,7 +290,8 @@ impl Block for TableBlock {
         if self.intervals.is_some() {
             check_level(self.level)?;
         }
-        let (name, _, t) = frequency(cx, self.dataset.as_deref(), &self.question, self.order)?;
+        let (name, d, t) = frequency(cx, self.dataset.as_deref(), &self.question, self.order)?;
+        let shown_to = super::shown_to(&d.index, &self.question);
         let number = cx.number(
             self.number.as_deref(),
             &[NumberKind::Table],
@@ -301,6 +307,7 @@ impl Block for TableBlock {
             &caption,
             &header,
             self.intervals.map(|m| (m, self.level)),
+            shown_to.as_deref(),
         );
         cx.push(Element::Table(Box::new(table)));
         Ok(())
@@ -404,6 +411,7 @@ impl Block for QuestionBlock {
         }
         let (name, d, t) = frequency(cx, self.dataset.as_deref(), &self.question, self.order)?;
         let q = tabulable(d, name, &self.question)?;
+        let shown_to = super::shown_to(&d.index, &self.question);
         let mut kinds = Vec::new();
         if self.chart != Style::None {
             kinds.push(NumberKind::Figure);
@@ -441,6 +449,7 @@ impl Block for QuestionBlock {
                 &caption,
                 &header,
                 self.intervals.map(|m| (m, self.level)),
+                shown_to.as_deref(),
             ))));
         }
         cx.push(together(pair));
