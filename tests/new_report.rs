@@ -593,7 +593,7 @@ fn a_code_download_with_a_0_to_10_scale_and_hospital_names_drafts_right() {
         .replace("\"#\"", "");
     let printed = survey_print::fmt::signed(nps, 1);
     assert!(
-        typ.contains(&format!("计为{printed}；")),
+        typ.contains(&format!("为{printed}。")),
         "the NPS {printed} is not in the text"
     );
     // The scale's mean and its two shares, referred to in the text, print as computed here.
