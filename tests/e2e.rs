@@ -467,8 +467,9 @@ fn the_second_report_builds_with_no_code_of_its_own() {
     let text = text_of(&r.out_dir.join("report.pdf"));
     assert!(text.contains(&squash("答卷清洗过程")));
     assert!(text.contains("不同级别医院的制度制定情况"));
-    // The data files' variables (表A.6.1) go on to the next page, which says so over it, as
-    // no other page does.
+    // The data files' variables (表A.6.1) go on to the next page, which says so over it; the
+    // data appendix's table of bases, unnumbered, goes on too, and its page says 续表 alone
+    // over the repeated header. No other page says it.
     let pdf = r.out_dir.join("report.pdf");
     let pages: usize = tool("pdfinfo", &[pdf.to_str().unwrap()])
         .lines()
@@ -492,10 +493,13 @@ fn the_second_report_builds_with_no_code_of_its_own() {
         .map(|p| (p, page_text(p)))
         .filter(|(_, t)| t.contains("续表"))
         .collect();
-    assert_eq!(continued.len(), 1, "{continued:?}");
-    let (p, t) = &continued[0];
+    assert_eq!(continued.len(), 2, "{continued:?}");
+    let (p, t) = &continued[1];
     assert!(t.contains("续表A.6.1"), "{t}");
     assert!(page_text(p - 1).contains("表A.6.1"));
+    let (p, t) = &continued[0];
+    assert!(t.contains("续表题号题目题目标识"), "{t}");
+    assert!(page_text(p - 1).contains("各题基数"));
     let tables: TablesFile = tables_in(&r.out_dir);
     let controls = tables
         .tables
@@ -510,7 +514,7 @@ fn the_second_report_builds_with_no_code_of_its_own() {
     assert!(base.not_shown > 0);
     assert!(
         controls.note_text().unwrap().contains(&format!(
-            "未显示本题{}人（本题只向“医院是否已上线大模型类应用”选择“是”或“试点中”的应答者显示）",
+            "未显示本题{}人（本题只向在“医院是否已上线大模型类应用”一题中选择“是”或“试点中”的应答者显示）",
             base.not_shown
         )),
         "{:?}",

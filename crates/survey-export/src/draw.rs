@@ -455,16 +455,20 @@ fn table_after(doc: &mut Doc, t: &PrintedTable, keep_note: bool, heading: Option
         .map(|c| format!("[{}]", unbroken_end(doc, &c.header)))
         .collect();
     let mut lines: Vec<String> = Vec::with_capacity(t.rows.len());
-    // Where a numbered table ends, marked in its last cell (which lies on the page its last
-    // row does): a page that a table began before and ends on or after is headed 续表 (see the
-    // template's page header).
-    let end_mark = t
-        .number
-        .as_ref()
-        .map(|n| format!("#metadata({})<table-end>", doc.str(n)));
+    // Where a table's rows begin and end, marked in its first and last cells (which lie on
+    // the pages its first and last rows do): a page that a table's rows began before and end
+    // on or after is headed 续表 and the table's number, if it has one (see the template's
+    // page header). The marks are the table's own (`t-<k>`), numbered or not.
+    let id = doc.marker("t");
+    let id = id
+        .trim_start_matches("label(\"")
+        .trim_end_matches("\")")
+        .to_owned();
+    let number = doc.str(t.number.as_deref().unwrap_or_default());
+    let mark = |at: &str| format!("#metadata((id: \"{id}\", number: {number}))<table-{at}>");
+    let last = t.rows.len().saturating_sub(1);
     for (ri, r) in t.rows.iter().enumerate() {
         let mut cells = String::from("    ");
-        let last_row = ri + 1 == t.rows.len();
         for (i, c) in r.cells.iter().enumerate() {
             let kind = t.columns.get(i).map(|k| k.kind);
             let small = kind == Some(ColumnKind::Code);
@@ -484,11 +488,17 @@ fn table_after(doc: &mut Doc, t: &PrintedTable, keep_note: bool, heading: Option
             } else {
                 content
             };
-            match &end_mark {
-                Some(mark) if last_row && i + 1 == r.cells.len() => {
-                    cells.push_str(&format!("[#({content}){mark}], "));
-                }
-                _ => cells.push_str(&format!("{content}, ")),
+            let mut marks = String::new();
+            if ri == 0 && i == 0 {
+                marks.push_str(&mark("start"));
+            }
+            if ri == last && i + 1 == r.cells.len() {
+                marks.push_str(&mark("end"));
+            }
+            if marks.is_empty() {
+                cells.push_str(&format!("{content}, "));
+            } else {
+                cells.push_str(&format!("[#({content}){marks}], "));
             }
         }
         cells.push('\n');

@@ -78,15 +78,13 @@ const STYLE: &str = r##"
       grid(columns: (1fr, auto), align: (left, right), report-title, current-part())
       v(-0.45em)
       line(length: 100%, stroke: 0.5pt + accent)
-      // A numbered table that began on an earlier page and goes on here: 续表 and its number
-      // over it, in the margin above the text (its header row repeats below).
+      // A table whose rows began on an earlier page and go on here: 续表 and its number, if it
+      // has one, over it, in the margin above the text (its header row repeats below).
       let p = here().page()
-      let going-on = query(<table-end>).filter(e => e.location().page() >= p).map(e => e.value).filter(n => {
-        let start = query(label("tbl-" + n))
-        start.len() > 0 and start.first().location().page() < p
-      })
+      let begun = query(<table-start>).filter(s => s.location().page() < p).map(s => s.value.id)
+      let going-on = query(<table-end>).filter(e => e.location().page() >= p and e.value.id in begun)
       if going-on.len() > 0 {
-        place(bottom + center, dy: 0.62cm, text(size: 9pt, weight: "bold", fill: black)[续表#going-on.first()])
+        place(bottom + center, dy: 0.62cm, text(size: 9pt, weight: "bold", fill: black)[续表#going-on.first().value.number])
       }
     }
   },

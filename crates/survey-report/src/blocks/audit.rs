@@ -150,10 +150,19 @@ impl Block for AuditBlock {
             });
             let repeated = all.len() - found.len();
             if repeated > 0 {
+                // «8处出入中，8处即…» reads awkwardly when they all are (editor's read).
+                let which = if found.is_empty() {
+                    format!("与答卷数据比对的{repeated}处出入均为")
+                } else {
+                    format!("与答卷数据比对的{}处出入中，{repeated}处为", all.len())
+                };
                 cx.push(Element::Paragraph(vec![Inline::text(format!(
-                    "与答卷数据比对的{}处出入中，{repeated}处即上表所列发表版内部不一致的单元格，数据复算值与上表相同，不再重复列出{}",
-                    all.len(),
-                    if found.is_empty() { "。" } else { "；其余如下。" }
+                    "{which}上表所列发表版内部不一致的单元格，数据复算值与上表相同，不再重复列出{}",
+                    if found.is_empty() {
+                        "。"
+                    } else {
+                        "；其余如下。"
+                    }
                 ))]));
             }
             if found.is_empty() {

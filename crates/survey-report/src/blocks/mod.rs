@@ -126,7 +126,7 @@ pub(crate) fn together(mut elements: Vec<survey_print::Element>) -> survey_print
 }
 
 /// To whom a question is shown, in words, when its display condition is on one earlier
-/// question: `只向“已上线的系统”选择“移动护理”或“护理病历”的应答者显示`, or, for most of
+/// question: `只向在“已上线的系统”一题中选择“移动护理”或“护理病历”的应答者显示`, or, for most of
 /// its options, `…选择了“以上都没有”以外选项的…` (trial 45: notes said how many did not
 /// see a question, never why). None for conditions of several questions.
 pub(crate) fn shown_to(index: &survey_schema::Index, question: &str) -> Option<String> {
@@ -140,7 +140,7 @@ pub(crate) fn shown_to(index: &survey_schema::Index, question: &str) -> Option<S
         Condition::Answered { question } => {
             let p = index.get(question)?;
             return Some(format!(
-                "只向回答了“{}”的应答者显示",
+                "只向回答了“{}”一题的应答者显示",
                 survey_schema::title(&p.text.zh)
             ));
         }
@@ -166,7 +166,7 @@ pub(crate) fn shown_to(index: &survey_schema::Index, question: &str) -> Option<S
         format!("选择{}", named.join("或"))
     };
     Some(format!(
-        "只向“{}”{which}的应答者显示",
+        "只向在“{}”一题中{which}的应答者显示",
         survey_schema::title(&p.text.zh)
     ))
 }
@@ -247,11 +247,11 @@ mod tests {
                 .unwrap();
         assert_eq!(
             shown_to(&index, "most").unwrap(),
-            "只向“医院已上线的系统”选择了“以上都没有”以外选项的应答者显示"
+            "只向在“医院已上线的系统”一题中选择了“以上都没有”以外选项的应答者显示"
         );
         assert_eq!(
             shown_to(&index, "few").unwrap(),
-            "只向“医院已上线的系统”选择“移动护理”的应答者显示"
+            "只向在“医院已上线的系统”一题中选择“移动护理”的应答者显示"
         );
         assert_eq!(shown_to(&index, "both"), None);
         assert_eq!(shown_to(&index, "sys"), None);
