@@ -2453,17 +2453,19 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                     .collect();
                 // Most of the options: named by those that hide it (any but «以上都没有»).
                 let all = qs[pi].kind.options();
-                let which = if labels.len() > 2 && labels.len() * 2 > all.len() {
-                    let hiding: Vec<String> = all
-                        .iter()
-                        .enumerate()
-                        .filter(|(k, _)| set & (1 << k) == 0)
-                        .map(|(_, o)| format!("«{}»", o.label.zh))
-                        .collect();
-                    format!("any option but {}", hiding.join(" or "))
-                } else {
-                    labels.join(" or ")
-                };
+                let which =
+                    if labels.len() > 2 && labels.len() * 2 > all.len() && labels.len() < all.len()
+                    {
+                        let hiding: Vec<String> = all
+                            .iter()
+                            .enumerate()
+                            .filter(|(k, _)| set & (1 << k) == 0)
+                            .map(|(_, o)| format!("«{}»", o.label.zh))
+                            .collect();
+                        format!("any option but {}", hiding.join(" or "))
+                    } else {
+                        labels.join(" or ")
+                    };
                 guesses.push(format!(
                     "`{}` (第{}题) was skipped by display logic for some respondents; it is taken to be shown only to those who chose {which} in `{}` (第{}题), which every submission agrees with.",
                     qs[qi].id, qs[qi].key, qs[pi].id, qs[pi].key
