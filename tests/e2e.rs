@@ -506,6 +506,22 @@ fn the_second_report_builds_with_no_code_of_its_own() {
         .iter()
         .find(|t| t.questions == ["llm_controls"])
         .unwrap();
+    // The numeric summary says whom its N leaves out (an editor's read: N=108 of 120, and
+    // not a word of the 12).
+    let staff = tables
+        .tables
+        .iter()
+        .find(|t| t.kind == survey_print::TableKind::NumericSummary && t.questions == ["ai_staff"])
+        .unwrap();
+    let n: u64 = staff.rows[0].cells[1].text.parse().unwrap();
+    assert!(
+        staff.note_text().unwrap().contains(&format!(
+            "N为作答的应答者人数，未计入“专职负责AI应用安全的人员数”未作答{}人；",
+            120 - n
+        )),
+        "{:?}",
+        staff.note_text()
+    );
     // Shown only to hospitals using or piloting a large model: the base says so, and the
     // note says to whom the question was shown (trial 45: it said only how many did not
     // see it).

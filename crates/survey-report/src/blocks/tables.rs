@@ -515,6 +515,15 @@ impl Block for NumericSummary {
                 .any(|v| v.abs() >= 9999.995)
         });
         let from_digits = if long { 4 } else { 5 };
+        // Who each question did not reach, said under the table as the methodology promises
+        // (an editor's read: N=108 of 120 with no word of the 12).
+        let unreached: Vec<String> = stats
+            .iter()
+            .filter_map(|(_, q, s)| {
+                super::unreached(s.not_shown, s.skipped)
+                    .map(|u| format!("“{}”{u}", survey_schema::title(&q.text.zh)))
+            })
+            .collect();
         for (qid, q, s) in stats {
             // Answers in whole numbers print their minimum and maximum as whole numbers (8,
             // not 8.00), and the quartiles too when all three are whole; otherwise the three
@@ -553,10 +562,14 @@ impl Block for NumericSummary {
             dataset: Some(name.to_owned()),
             questions: self.questions.clone(),
             rows,
-            notes: vec![
-                "N为作答的应答者人数；四分位数按相邻次序统计量线性插值（R默认的第7种定义）。"
-                    .into(),
-            ],
+            notes: vec![format!(
+                "N为作答的应答者人数{}；四分位数按相邻次序统计量线性插值（R默认的第7种定义）。",
+                if unreached.is_empty() {
+                    String::new()
+                } else {
+                    format!("，未计入{}", unreached.join("，"))
+                }
+            )],
             ..PrintedTable::new(TableKind::NumericSummary, columns)
         };
         cx.push(Element::Table(Box::new(t)));
