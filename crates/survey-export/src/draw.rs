@@ -459,11 +459,7 @@ fn table_after(doc: &mut Doc, t: &PrintedTable, keep_note: bool, heading: Option
     // the pages its first and last rows do): a page that a table's rows began before and end
     // on or after is headed 续表 and the table's number, if it has one (see the template's
     // page header). The marks are the table's own (`t-<k>`), numbered or not.
-    let id = doc.marker("t");
-    let id = id
-        .trim_start_matches("label(\"")
-        .trim_end_matches("\")")
-        .to_owned();
+    let id = doc.marker_name("t");
     let number = doc.str(t.number.as_deref().unwrap_or_default());
     let mark = |at: &str| format!("#metadata((id: \"{id}\", number: {number}))<table-{at}>");
     let last = t.rows.len().saturating_sub(1);

@@ -42,8 +42,13 @@ impl Doc {
 
     /// A label no other marker of the document has, as a Typst expression.
     pub fn marker(&mut self, prefix: &str) -> String {
+        format!("label(\"{}\")", self.marker_name(prefix))
+    }
+
+    /// The name of such a label (`t-5`), for a mark that carries it as a value.
+    pub fn marker_name(&mut self, prefix: &str) -> String {
         self.markers += 1;
-        format!("label(\"{prefix}-{}\")", self.markers)
+        format!("{prefix}-{}", self.markers)
     }
 
     /// A string literal for `s` as printed (Chinese punctuation normalised, see
