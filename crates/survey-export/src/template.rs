@@ -81,8 +81,11 @@ const STYLE: &str = r##"
       // A table whose rows began on an earlier page and go on here: 续表 and its number, if it
       // has one, over it, in the margin above the text (its header row repeats below).
       let p = here().page()
-      let begun = query(<table-start>).filter(s => s.location().page() < p).map(s => s.value.id)
-      let going-on = query(<table-end>).filter(e => e.location().page() >= p and e.value.id in begun)
+      // (The pages tables end on are looked up by id, once per page: a search of one list
+      // in the other for every table cost about 8% of CHIMA 2025's compile.)
+      let ends = (:)
+      for e in query(<table-end>) { ends.insert(e.value.id, e.location().page()) }
+      let going-on = query(<table-start>).filter(s => s.location().page() < p and ends.at(s.value.id, default: 0) >= p)
       if going-on.len() > 0 {
         place(bottom + center, dy: 0.62cm, text(size: 9pt, weight: "bold", fill: black)[续表#going-on.first().value.number])
       }
