@@ -57,6 +57,14 @@ pub fn new_report(
             }
             std::fs::write(&p, bytes).with_context(|| format!("{}", p.display()))?;
         }
+        for (rel, from) in &d.copies {
+            let p = staging.join(rel);
+            if let Some(d) = p.parent() {
+                std::fs::create_dir_all(d).with_context(|| format!("{}", d.display()))?;
+            }
+            std::fs::copy(from, &p)
+                .with_context(|| format!("copying {} to {}", from.display(), p.display()))?;
+        }
         Ok(())
     })();
     let build_error = written.and_then(|()| trial_build(&staging, dir));

@@ -57,11 +57,93 @@ pub struct Options<'a> {
 /// A drafted report folder: files by relative path, plus what the analyst should check.
 pub struct Draft {
     pub files: Vec<(String, Vec<u8>)>,
+    /// Files copied as they are, by relative path and where they are now: the download, which
+    /// is not held in memory (it may be larger than what drafting reads of it).
+    pub copies: Vec<(String, std::path::PathBuf)>,
     /// One line per guess (also in REVIEW.md).
     pub guesses: Vec<String>,
     pub questions: usize,
     pub rows: usize,
     pub mode: WjxMode,
+}
+
+/// The submissions read to draft, kept column by column: each column's cells in one string,
+/// cut where each ends. A `Vec<String>` a row held the 100,000 rows of the CHIMA 2025
+/// questionnaire in about 1 GB, an allocation a cell; and drafting reads a column at a time
+/// (a question over every submission), which this keeps in one run of memory.
+#[derive(Default)]
+struct Answers {
+    columns: Vec<Column>,
+    /// How many cells each row has (rows may be short).
+    widths: Vec<u32>,
+}
+
+#[derive(Default)]
+struct Column {
+    text: String,
+    ends: Vec<u32>,
+}
+
+/// One submission of [`Answers`].
+#[derive(Clone, Copy)]
+struct Row<'a> {
+    answers: &'a Answers,
+    at: usize,
+}
+
+impl Answers {
+    /// Keep `cells` as the next row; `None` once a column's text passes 4 GiB, which no
+    /// download read within [`MAX_ROWS`] comes near.
+    fn push(&mut self, cells: &[String]) -> Option<()> {
+        let at = self.widths.len();
+        while self.columns.len() < cells.len() {
+            // A column first met in this row: empty in the rows before.
+            self.columns.push(Column {
+                text: String::new(),
+                ends: vec![0; at],
+            });
+        }
+        for (k, column) in self.columns.iter_mut().enumerate() {
+            if let Some(c) = cells.get(k) {
+                column.text.push_str(c);
+            }
+            column.ends.push(u32::try_from(column.text.len()).ok()?);
+        }
+        self.widths.push(u32::try_from(cells.len()).ok()?);
+        Some(())
+    }
+
+    fn len(&self) -> usize {
+        self.widths.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.widths.is_empty()
+    }
+
+    fn row(&self, at: usize) -> Row<'_> {
+        Row { answers: self, at }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = Row<'_>> + '_ {
+        (0..self.len()).map(|at| self.row(at))
+    }
+}
+
+impl<'a> Row<'a> {
+    /// The row's cell in column `c`, if the row reaches it.
+    fn get(&self, c: usize) -> Option<&'a str> {
+        if c >= *self.answers.widths.get(self.at)? as usize {
+            return None;
+        }
+        let column = self.answers.columns.get(c)?;
+        let end = *column.ends.get(self.at)? as usize;
+        let start = match self.at {
+            0 => 0,
+            k => column.ends[k - 1] as usize,
+        };
+        column.text.get(start..end)
+    }
 }
 
 /// A coded cell while drafting.
@@ -971,7 +1053,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             survey_import::table::no_id_column(opts.download, &headers, "序号")
         )));
     }
-    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut rows = Answers::default();
     let mut total_rows = 0usize;
     let mut last_day: Option<(u16, u32, u32)> = None;
     let times = [
@@ -1012,7 +1094,12 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             last_day = last_day.max(Some(day));
         }
         if rows.len() < MAX_ROWS {
-            rows.push(cells);
+            rows.push(&cells).ok_or_else(|| {
+                ScaffoldError::Other(format!(
+                    "{}: a column passes 4 GiB by row {row}; no 问卷星 download comes near (is this the download?)",
+                    opts.download.display()
+                ))
+            })?;
         }
     }
     // The survey's year, and a first edition date: the last submission's.
@@ -1038,7 +1125,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
     // What stops the drafted folder from building (submissions that are no valid answers).
     let mut blocking: Vec<String> = Vec::new();
     let id_col = headers.iter().position(|h| clean(h) == "序号");
-    let respondent = |r: &Vec<String>| {
+    let respondent = |r: Row| {
         format!(
             "序号 {}",
             id_col.and_then(|c| r.get(c)).map_or("?", |v| clean(v))
@@ -1098,7 +1185,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                         // in place of the 1.
                         let fill_in = is_fill_in(option);
                         rows.iter().any(|r| {
-                            let v = clean(r.get(c).map_or("", |v| v.as_str()));
+                            let v = clean(r.get(c).unwrap_or(""));
                             let v = strip_other(v).0;
                             !(v.is_empty()
                                 || is_not_shown(v)
@@ -1179,7 +1266,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
     }
     let col_values = |c: usize| {
         rows.iter()
-            .map(move |r| r.get(c).map(|s| s.as_str()).unwrap_or(""))
+            .map(move |r| r.get(c).unwrap_or(""))
     };
     // Matrix stems: `题干—行1` gives the stem for the rows after it.
     let mut stems: HashMap<u32, String> = HashMap::new();
@@ -1223,7 +1310,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                     let mut places: Vec<usize> = cols
                         .iter()
                         .filter_map(|&c| {
-                            clean(r.get(c).map_or("", |v| v.as_str()))
+                            clean(r.get(c).unwrap_or(""))
                                 .parse::<usize>()
                                 .ok()
                         })
@@ -1303,7 +1390,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                         }
                     };
                     if seen.contains(&k) {
-                        twice.push(respondent(&rows[r]));
+                        twice.push(respondent(rows.row(r)));
                     } else {
                         seen.push(k);
                         ranked_in[k] += 1;
@@ -1632,7 +1719,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                             .filter(|(_, v)| {
                                 number(clean(v)).is_some_and(|x| x < 1.0 || x > labels.len() as f64)
                             })
-                            .map(|(r, v)| format!("{} («{}»)", respondent(&rows[r]), clean(v)))
+                            .map(|(r, v)| format!("{} («{}»)", respondent(rows.row(r)), clean(v)))
                             .collect()
                     } else {
                         Vec::new()
@@ -2313,7 +2400,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
     }
     let vals: Vec<Vec<Val>> = qs
         .iter()
-        .map(|q| rows.iter().map(|r| code(&q.coder, r)).collect())
+        .map(|q| rows.iter().map(|r| code(&q.coder, &r)).collect())
         .collect();
     // Questions left unanswered somewhere: optional, unless the questionnaire text marks them
     // required (*) and few left them so (then those submissions are incomplete).
@@ -2720,21 +2807,24 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
     }
     // Identical answers mark a resubmission only where they are unlikely by chance: a short
     // questionnaire of few options gives many hospitals the same answers.
+    // Each submission's answers are kept as a 128-bit hash of them, not as text: a chance
+    // collision among 100,000 submissions is about 1 in 10^28.
     let mut seen = std::collections::HashSet::new();
+    let mut pattern: Vec<u8> = Vec::new();
     let alike = rows
         .iter()
         .filter(|r| {
-            let pattern: Vec<String> = qs
-                .iter()
-                .filter(|q| !q.identifying)
-                .map(|q| match q.coder {
-                    Coder::Number(c) | Coder::Text(c) => {
-                        r.get(c).map(|v| clean(v).to_owned()).unwrap_or_default()
-                    }
+            pattern.clear();
+            for q in qs.iter().filter(|q| !q.identifying) {
+                let part = match q.coder {
+                    Coder::Number(c) | Coder::Text(c) => clean(r.get(c).unwrap_or("")).to_owned(),
                     _ => format!("{:?}", code(&q.coder, r)),
-                })
-                .collect();
-            !seen.insert(pattern)
+                };
+                // Each answer with its length, so no two patterns run together alike.
+                pattern.extend_from_slice(&(part.len() as u64).to_le_bytes());
+                pattern.extend_from_slice(part.as_bytes());
+            }
+            !seen.insert(twox_hash::XxHash3_128::oneshot(&pattern))
         })
         .count();
     if alike * 20 <= rows.len() {
@@ -2771,9 +2861,6 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         &blocking,
     );
     let pretty = |v: serde_json::Value| serde_json::to_string_pretty(&v).expect("JSON") + "\n";
-    let download_bytes = std::fs::read(opts.download).map_err(|e| {
-        ScaffoldError::Other(format!("{}: cannot read: {e}", opts.download.display()))
-    })?;
     let files = vec![
         ("report.toml".to_owned(), report_toml.into_bytes()),
         (
@@ -2800,10 +2887,10 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             "REVIEW.md".to_owned(),
             survey_import::visible(&review).into_bytes(),
         ),
-        (data_rel, download_bytes),
     ];
     Ok(Draft {
         files,
+        copies: vec![(data_rel, opts.download.to_owned())],
         guesses,
         questions: qs.len(),
         rows: total_rows,
@@ -2830,7 +2917,7 @@ fn short(s: &str, n: usize) -> String {
 
 /// Whether the one-column questions that look like choices (a few answers, each given again
 /// and again) hold option numbers rather than option texts; `None` when none looks like one.
-fn answers_read_as_codes(roles: &[Role], rows: &[Vec<String>]) -> Option<bool> {
+fn answers_read_as_codes(roles: &[Role], rows: &Answers) -> Option<bool> {
     let (mut coded, mut worded) = (0usize, 0usize);
     for (c, role) in roles.iter().enumerate() {
         if !matches!(role, Role::Question { .. }) {
@@ -3009,12 +3096,12 @@ fn add_unlisted(
 /// in more than a tenth of the rows that give such numbers (and in two rows at least). A
 /// ranking never does (问卷星 gives each place once; a hand edit might, in a row or two); a
 /// matrix whose rows share a 1–5 scale does in most rows.
-fn places_repeat(cols: &[(usize, &str)], rows: &[Vec<String>]) -> bool {
+fn places_repeat(cols: &[(usize, &str)], rows: &Answers) -> bool {
     let (mut placed, mut repeated) = (0usize, 0usize);
-    for r in rows {
+    for r in rows.iter() {
         let mut seen: Vec<usize> = cols
             .iter()
-            .filter_map(|&(c, _)| clean(r.get(c).map_or("", |v| v.as_str())).parse().ok())
+            .filter_map(|&(c, _)| clean(r.get(c).unwrap_or("")).parse().ok())
             .filter(|&p: &usize| p > 1)
             .collect();
         if seen.is_empty() {
@@ -3045,7 +3132,7 @@ fn looks_like_test(answer: &str) -> bool {
 }
 
 fn names_with_several_codes(
-    rows: &[Vec<String>],
+    rows: &Answers,
     name: &DraftQ,
     id: &DraftQ,
 ) -> Vec<(String, Vec<String>)> {
@@ -3054,7 +3141,7 @@ fn names_with_several_codes(
     };
     let norm = |s: &str| survey_clean::normalise_identifier(s).into_owned();
     let mut codes: IndexMap<String, (String, Vec<String>)> = IndexMap::new();
-    for r in rows {
+    for r in rows.iter() {
         let (Some(name), Some(code)) = (r.get(*n), r.get(*c)) else {
             continue;
         };
@@ -3287,8 +3374,8 @@ fn push_ranking(
 }
 
 /// One row's answer to a drafted question.
-fn code(coder: &Coder, row: &[String]) -> Val {
-    let cell = |c: usize| clean(row.get(c).map(String::as_str).unwrap_or(""));
+fn code(coder: &Coder, row: &Row) -> Val {
+    let cell = |c: usize| clean(row.get(c).unwrap_or(""));
     match coder {
         Coder::Options(cols) => {
             let mut bits = 0u64;
