@@ -2608,3 +2608,78 @@ fn a_matrix_after_an_opening_question_is_shown_by_that_question_not_by_its_row_b
         "{review}"
     );
 }
+
+#[test]
+fn submissions_that_answered_nothing_neither_hide_display_logic_nor_count() {
+    // Trial 46: two rows answered no question but the hospital's name and code. With the
+    // questionnaire text, they hid the display condition of 第3题 (shown to those who chose
+    // «已取得»), so its skips were read as unanswered and every hospital not shown it was
+    // set aside; without it, they made every question optional, and the row holding nothing
+    // counted as a hospital.
+    let base = tmp("answered-nothing-files");
+    let questionnaire = base.join("问卷文本.txt");
+    std::fs::write(
+        &questionnaire,
+        "调查\n\n1. 医院名称*[填空题]\n\n2. 互联网医院执业许可*[单选题]\n已取得\n正在申请\n暂无计划\n\n3. 取得许可的年份*[单选题]\n2022年以前\n2022年以后\n\n4. 医院级别*[单选题]\n三级\n二级\n",
+    )
+    .unwrap();
+    let mut csv = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院名称,2、互联网医院执业许可,3、取得许可的年份,4、医院级别\n",
+    );
+    for i in 0..40usize {
+        let licence = 1 + i % 3;
+        let year = if licence == 1 {
+            format!("{}", 1 + i % 2)
+        } else {
+            "-3".to_owned()
+        };
+        let row = match i {
+            // Row 12: the name alone; row 31: nothing but what 问卷星 writes itself.
+            10 => format!("{},医院{i},,,", lead(i)),
+            29 => format!("{},,,,", lead(i)),
+            _ => format!("{},医院{i},{licence},{year},{}", lead(i), 1 + i % 2),
+        };
+        csv.push_str(&row);
+        csv.push('\n');
+    }
+    let download = base.join("6_按序号_调查_40_40.csv");
+    std::fs::write(&download, csv).unwrap();
+    for (name, text) in [
+        ("answered-nothing-text", Some(questionnaire.as_path())),
+        ("answered-nothing", None),
+    ] {
+        let out = draft_and_build(&download, text, name);
+        assert_eq!(excluded(&out), BTreeSet::from([12, 31]), "{name}");
+        let q: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(drafted(name).join("questionnaires/main.questionnaire.json"))
+                .unwrap(),
+        )
+        .unwrap();
+        let questions: Vec<&serde_json::Value> = q["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["questions"].as_array().unwrap())
+            .collect();
+        let year = questions.iter().find(|q| q["id"] == "q3").unwrap();
+        assert_eq!(
+            year["show_if"]["any_chosen"]["question"], "q2",
+            "{name}: {year}"
+        );
+        let level = questions.iter().find(|q| q["id"] == "q4").unwrap();
+        assert_ne!(level["required"], false, "{name}: {level}");
+        let review = std::fs::read_to_string(drafted(name).join("REVIEW.md")).unwrap();
+        assert!(
+            review.contains("2 submission(s) answered no question")
+                && review.contains("序号 11, 序号 30"),
+            "{name}: {review}"
+        );
+        let tables = tables_of(&out);
+        let level = tables
+            .tables
+            .iter()
+            .find(|t| t.questions == ["q4"])
+            .unwrap();
+        assert_eq!(level.base.as_ref().unwrap().n, 38, "{name}");
+    }
+}

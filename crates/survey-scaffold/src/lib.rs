@@ -1264,10 +1264,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             opts.download.display()
         )));
     }
-    let col_values = |c: usize| {
-        rows.iter()
-            .map(move |r| r.get(c).unwrap_or(""))
-    };
+    let col_values = |c: usize| rows.iter().map(move |r| r.get(c).unwrap_or(""));
     // Matrix stems: `题干—行1` gives the stem for the rows after it.
     let mut stems: HashMap<u32, String> = HashMap::new();
     let mut qs: Vec<DraftQ> = Vec::new();
@@ -1309,11 +1306,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 .filter(|r| {
                     let mut places: Vec<usize> = cols
                         .iter()
-                        .filter_map(|&c| {
-                            clean(r.get(c).unwrap_or(""))
-                                .parse::<usize>()
-                                .ok()
-                        })
+                        .filter_map(|&c| clean(r.get(c).unwrap_or("")).parse::<usize>().ok())
                         .filter(|&p| p > 0)
                         .collect();
                     places.sort_unstable();
@@ -2402,6 +2395,21 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         .iter()
         .map(|q| rows.iter().map(|r| code(&q.coder, &r)).collect())
         .collect();
+    // Submissions that answered no question but those naming the hospital (a row cleared in a
+    // spreadsheet, answers lost): they say nothing of what was optional or when a question was
+    // shown (trial 46: two such rows made every question optional, or hid a display condition
+    // so that its follow-ups set 280 of 600 submissions aside), and hold no answers to count.
+    let answered = |r: usize| {
+        qs.iter()
+            .zip(&vals)
+            .any(|(q, v)| !q.identifying && matches!(v[r], Val::Chosen(_) | Val::Given))
+    };
+    let answered_none: Vec<bool> = if qs.iter().any(|q| !q.identifying) {
+        (0..rows.len()).map(|r| !answered(r)).collect()
+    } else {
+        vec![false; rows.len()]
+    };
+    let answering = answered_none.iter().filter(|e| !**e).count();
     // Questions left unanswered somewhere: optional, unless the questionnaire text marks them
     // required (*) and few left them so (then those submissions are incomplete).
     let mut made_optional: Vec<String> = Vec::new();
@@ -2412,15 +2420,19 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         if q.marked == Some(false) {
             q.required = false;
         }
-        let skipped = vals[qi].iter().filter(|v| **v == Val::Skipped).count();
+        let skipped = vals[qi]
+            .iter()
+            .zip(&answered_none)
+            .filter(|(v, none)| **v == Val::Skipped && !**none)
+            .count();
         if skipped == 0 || q.ranking.is_some() {
             if skipped > 0 {
                 q.required = false;
             }
-        } else if q.marked == Some(true) && q.required && skipped * 10 <= rows.len() {
+        } else if q.marked == Some(true) && q.required && skipped * 10 <= answering {
             kept_required.push(format!("`{}` ({skipped})", q.id));
             for (r, v) in vals[qi].iter().enumerate() {
-                incomplete_rows[r] |= *v == Val::Skipped;
+                incomplete_rows[r] |= *v == Val::Skipped && !answered_none[r];
             }
         } else {
             if q.marked == Some(true) && q.typed.is_empty() {
@@ -2502,7 +2514,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             let set: u64 = (0..n)
                 .filter(|&k| {
                     let who: Vec<usize> = (0..rows.len())
-                        .filter(|&r| chosen(r) & (1 << k) != 0)
+                        .filter(|&r| chosen(r) & (1 << k) != 0 && !answered_none[r])
                         .collect();
                     !who.is_empty() && who.iter().all(|&r| shown[r])
                 })
@@ -2512,7 +2524,9 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             }
             // (Whether every option shows it, how many options): the smaller the better.
             let rank = |set: u64, n: usize| (set.count_ones() as usize == n, set.count_ones());
-            if (0..rows.len()).all(|r| shown[r] == (chosen(r) & set != 0))
+            if (0..rows.len())
+                .filter(|&r| !answered_none[r])
+                .all(|r| shown[r] == (chosen(r) & set != 0))
                 && found.is_none_or(|(best_q, best): (usize, u64)| {
                     rank(set, n) < rank(best, qs[best_q].kind.options().len())
                 })
@@ -2723,6 +2737,38 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             if tests.len() > 8 { "; …" } else { "" }
         ));
     }
+    // Submissions that answered nothing: set aside by name, whether or not any question is
+    // required, unless so many answered nothing that the download is misread.
+    let blank: Vec<String> = rows
+        .iter()
+        .enumerate()
+        .filter(|(r, _)| answered_none[*r])
+        .filter_map(|(_, r)| Some(clean(id_col.and_then(|c| r.get(c))?).to_owned()))
+        .filter(|id| !id.is_empty() && !tests.iter().any(|(t, _)| t == id))
+        .collect();
+    if !blank.is_empty() && blank.len() * 10 <= rows.len() {
+        guesses.push(format!(
+            "{} submission(s) answered no question but those naming the hospital: {}{}. They are set aside first as 空白答卷 (a `listed` rule in cleaning/main.rules.json, with a row of its own in the funnel), and left out when deciding which questions are optional and when a question was shown. Check them in the download; remove the 序号 of any that should count.",
+            blank.len(),
+            blank
+                .iter()
+                .take(8)
+                .map(|id| format!("序号 {id}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if blank.len() > 8 { ", …" } else { "" }
+        ));
+        rules.push(RuleSpec::Listed {
+            respondents: blank.into_iter().map(Into::into).collect(),
+            reason: "空白答卷".into(),
+        });
+    } else if !blank.is_empty() {
+        guesses.push(format!(
+            "{} of {} submissions answered no question but those naming the hospital: too many to be stray rows. Check that the download is the survey's and that its mode (按序号 or 按文本) was read right (`mode` in import/main.mapping.json).",
+            blank.len(),
+            rows.len()
+        ));
+    }
     rules.push(RuleSpec::Incomplete {
         action: Action::Exclude,
     });
@@ -2813,7 +2859,9 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
     let mut pattern: Vec<u8> = Vec::new();
     let alike = rows
         .iter()
-        .filter(|r| {
+        .enumerate()
+        .filter(|(at, _)| !answered_none[*at])
+        .filter(|(_, r)| {
             pattern.clear();
             for q in qs.iter().filter(|q| !q.identifying) {
                 let part = match q.coder {
