@@ -2682,4 +2682,18 @@ fn submissions_that_answered_nothing_neither_hide_display_logic_nor_count() {
             .unwrap();
         assert_eq!(level.base.as_ref().unwrap().n, 38, "{name}");
     }
+    // A 序号 mistyped in the rule is named by the rules file, where it is corrected.
+    let dir = drafted("answered-nothing");
+    let rules = dir.join("cleaning/main.rules.json");
+    let text = std::fs::read_to_string(&rules).unwrap();
+    assert!(text.contains("\"11\""), "{text}");
+    std::fs::write(&rules, text.replace("\"11\"", "\"999\"")).unwrap();
+    let typst = xtask::setup::typst().unwrap();
+    let e = xtask::report::build(&root(), &dir, &base.join("mistyped"), &typst, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("main.rules.json: rule 1 (listed) names the submission 序号 «999»"),
+        "{e}"
+    );
 }

@@ -276,6 +276,81 @@ pub enum CleanError {
     Scratch(#[from] io::Error),
 }
 
+/// Why a rules file does not parse, placed where the mistake is. A rule is read whole before
+/// its fields are (its `rule` says which fields it has), so serde places a mistake in a field at
+/// the rule's end, with no field named (trial 46: `"seconds": "60s"` was reported at the next
+/// rule's line as «expected f64»). The rule is found again, alone, and so is the field: the
+/// one whose absence changes what is wrong.
+fn rules_error(text: &str, e: &serde_json::Error) -> String {
+    let bare = |e: &serde_json::Error| {
+        let s = e.to_string();
+        let at = format!(" at line {} column {}", e.line(), e.column());
+        s.strip_suffix(&at)
+            .unwrap_or(&s)
+            .replace("expected f64", "expected a number")
+            .replace("expected u32", "expected a whole number")
+    };
+    let whole = format!(
+        "line {} column {}: not valid cleaning rules: {}",
+        e.line(),
+        e.column(),
+        bare(e)
+    );
+    #[derive(Deserialize)]
+    struct Raw<'a> {
+        #[serde(borrow)]
+        rules: Vec<&'a serde_json::value::RawValue>,
+    }
+    let Ok(raw) = serde_json::from_str::<Raw>(text) else {
+        return whole;
+    };
+    let line_at = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+    for (i, r) in raw.rules.iter().enumerate() {
+        let Err(e) = serde_json::from_str::<RuleSpec>(r.get()) else {
+            continue;
+        };
+        // Where the rule's text lies in the file.
+        let start = (r.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+        let name = serde_json::from_str::<serde_json::Value>(r.get())
+            .ok()
+            .and_then(|v| v.get("rule").and_then(|n| n.as_str()).map(str::to_owned));
+        let what = match &name {
+            Some(n) => format!("rule {} ({n})", i + 1),
+            None => format!("rule {}", i + 1),
+        };
+        let field = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(r.get())
+            .ok()
+            .and_then(|map| {
+                map.keys()
+                    .filter(|k| *k != "rule")
+                    .find(|k| {
+                        let mut without = map.clone();
+                        without.remove(*k);
+                        match serde_json::from_value::<RuleSpec>(without.into()) {
+                            Ok(_) => true,
+                            Err(other) => other.to_string().contains(&format!("`{k}`")),
+                        }
+                    })
+                    .cloned()
+            });
+        return match field {
+            Some(f) => {
+                let at = r.get().find(&format!("\"{f}\"")).unwrap_or(0);
+                format!(
+                    "line {}: {what}, field `{f}`: {}",
+                    line_at(start + at),
+                    bare(&e)
+                )
+            }
+            None => {
+                let at = r.get().find("\"rule\"").unwrap_or(0);
+                format!("line {}: {what}: {}", line_at(start + at), bare(&e))
+            }
+        };
+    }
+    whole
+}
+
 impl Rules {
     /// Read and check a rules file against its questionnaire.
     pub fn load(path: &Path, index: &Index) -> Result<Rules, CleanError> {
@@ -292,13 +367,7 @@ impl Rules {
             path: path.display().to_string(),
             message,
         };
-        let rules: Rules = serde_json::from_str(text).map_err(|e| {
-            err(format!(
-                "line {} column {}: not valid cleaning rules: {e}",
-                e.line(),
-                e.column()
-            ))
-        })?;
+        let rules: Rules = serde_json::from_str(text).map_err(|e| err(rules_error(text, &e)))?;
         for (i, r) in rules.rules.iter().enumerate() {
             if let RuleSpec::DuplicateIdentifier { question, .. } = r {
                 match index.get(question) {
@@ -1772,6 +1841,30 @@ mod tests {
                 .collect();
             proptest::prop_assert_eq!(normalise_identifier(&s), by_chars);
         }
+    }
+
+    #[test]
+    fn a_mistake_in_a_rule_is_placed_at_its_field() {
+        // Trial 46: serde placed both at the end of the rule, with no field named.
+        let text = "{\n  \"rules\": [\n    {\"rule\": \"incomplete\"},\n    {\n      \"rule\": \"min_duration\",\n      \"seconds\": \"60s\"\n    },\n    {\"rule\": \"invalid\"}\n  ]\n}\n";
+        let e = serde_json::from_str::<Rules>(text).unwrap_err();
+        assert_eq!(
+            rules_error(text, &e),
+            "line 6: rule 2 (min_duration), field `seconds`: invalid type: string \"60s\", expected a number"
+        );
+        let text = text
+            .replace("\"60s\"", "60")
+            .replace("min_duration", "min_duraton");
+        let e = serde_json::from_str::<Rules>(&text).unwrap_err();
+        let message = rules_error(&text, &e);
+        assert!(
+            message.starts_with("line 5: rule 2 (min_duraton): unknown variant `min_duraton`")
+                && !message.contains("column"),
+            "{message}"
+        );
+        // Not a rules file at all: placed as serde places it.
+        let e = serde_json::from_str::<Rules>("[1]").unwrap_err();
+        assert!(rules_error("[1]", &e).starts_with("line 1 column"));
     }
 
     #[test]

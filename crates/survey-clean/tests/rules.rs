@@ -391,7 +391,7 @@ fn rules_files_are_checked() {
     std::fs::write(&p, r#"{"rules": [{"rule": "too_short"}]}"#).unwrap();
     let e = Rules::load(&p, &idx).unwrap_err().to_string();
     assert!(
-        e.contains("line 1 column") && e.contains("too_short"),
+        e.contains("line 1: rule 1 (too_short): unknown variant `too_short`"),
         "{e}"
     );
 }

@@ -555,9 +555,16 @@ impl Dataset {
         }
         drop(importer);
         let t = Instant::now();
-        let cleaning = cleaner
-            .finish()
-            .map_err(|e| ReportError::Input(format!("{}: {e}", dpath.display())))?;
+        let cleaning = cleaner.finish().map_err(|e| match e {
+            // A mistake in the rules file, found by reading the export: named by the
+            // rules file, which is where it is corrected.
+            survey_clean::CleanError::ListedMissing { .. } => ReportError::Input(format!(
+                "{}: {e} (read from {})",
+                rpath.display(),
+                dpath.display()
+            )),
+            e => ReportError::Input(format!("{}: {e}", dpath.display())),
+        })?;
         timings.clean += t.elapsed();
 
         // Pass 2: the held rows again, the valid ones aggregated.
