@@ -2697,3 +2697,45 @@ fn submissions_that_answered_nothing_neither_hide_display_logic_nor_count() {
         "{e}"
     );
 }
+
+#[test]
+fn the_download_and_the_questionnaire_given_the_other_way_round_are_named_for_what_they_are() {
+    // Trial 46: «no 序号 column» and «no question found» left the newcomer guessing.
+    let base = tmp("swapped-files");
+    let questionnaire = base.join("问卷文本.txt");
+    std::fs::write(&questionnaire, "调查\n\n1. 医院级别*[单选题]\n三级\n二级\n").unwrap();
+    let mut csv =
+        String::from("\u{feff}序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院级别\n");
+    for i in 0..5 {
+        csv.push_str(&format!("{},{}\n", lead(i), 1 + i % 2));
+    }
+    let download = base.join("7_按序号_调查_5_5.csv");
+    std::fs::write(&download, csv).unwrap();
+    let dir = base.join("report");
+    let e = xtask::scaffold::new_report(&dir, &questionnaire, None, false)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("问卷文本.txt: is the questionnaire as text («1. 医院级别»…), not a download; give it with --questionnaire"),
+        "{e}"
+    );
+    let e = xtask::scaffold::new_report(&dir, &download, Some(&download), false)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains(
+            "is a 问卷星 download (its header starts with 序号), not the questionnaire as text"
+        ),
+        "{e}"
+    );
+    let workbook = base.join("答卷.xlsx");
+    std::fs::write(&workbook, [b"PK\x03\x04".as_slice(), &[0u8; 60]].concat()).unwrap();
+    let e = xtask::scaffold::new_report(&dir, &download, Some(&workbook), false)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("is an Excel workbook (a download?)"), "{e}");
+    assert!(!dir.exists());
+}

@@ -274,6 +274,21 @@ pub fn open<'a>(
             "the mapping's layout is `records`, which reads .json or .jsonl files",
         ));
     }
+    if !matches!(
+        ext.as_str(),
+        "csv" | "txt" | "xlsx" | "xlsm" | "xls" | "ods"
+    ) {
+        return Err(ImportError::file(
+            path,
+            if ext.is_empty() {
+                "cannot tell the format: the file name has no extension; expected .csv, .xlsx or .xls (a 问卷星 download), or .json or .jsonl (records)".to_owned()
+            } else {
+                format!(
+                    "cannot tell the format from the extension `.{ext}`; expected .csv, .xlsx or .xls (a 问卷星 download), or .json or .jsonl (records)"
+                )
+            },
+        ));
+    }
     let table = table::open_table(path, mapping.sheet.as_deref())?;
     let plan = wjx::Plan::new(index, mapping, &table.headers, path)?;
     let info = SourceInfo {

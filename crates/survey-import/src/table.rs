@@ -39,12 +39,12 @@ pub fn open_table(path: &Path, sheet: Option<&str>) -> Result<Table, ImportError
         "xlsx" | "xlsm" | "xls" | "ods" => open_workbook(path, sheet, size),
         "" => Err(ImportError::file(
             path,
-            "cannot tell the format: the file name has no extension; expected .csv, .xlsx, .xls, .json or .jsonl",
+            "cannot tell the format: the file name has no extension; a 问卷星 download is .csv, .xlsx or .xls",
         )),
         other => Err(ImportError::file(
             path,
             format!(
-                "cannot tell the format from the extension `.{other}`; expected .csv, .xlsx, .xls, .json or .jsonl"
+                "cannot tell the format from the extension `.{other}`; a 问卷星 download is .csv, .xlsx or .xls"
             ),
         )),
     }?;

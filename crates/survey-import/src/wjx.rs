@@ -674,7 +674,7 @@ impl Plan {
                     return Err(err_col(
                         col,
                         format!(
-                            "`{}` is multiple choice; in code mode it needs one column per option (`N、题干(选项1)`, `N、(选项2)`…)",
+                            "`{}` is multiple choice; in code mode it needs one column per option (`N、题干(选项1)`, `N、(选项2)`…). One column holding the chosen options' texts is how a 按文本 download writes it: if this is one, set `mode` to `text` in the mapping, or download the answers 按序号",
                             question.id
                         ),
                     ));

@@ -329,6 +329,12 @@ fn unreadable_and_empty_files() {
     let p = tmp("notes.pdf");
     std::fs::write(&p, "x").unwrap();
     assert!(first_error(&p).contains("cannot tell the format from the extension `.pdf`"));
+    // What a table reader reads, not what the import reads besides (trial 46).
+    let e = open_table(&p, None).err().unwrap().to_string();
+    assert!(
+        e.contains("a 问卷星 download is .csv, .xlsx or .xls") && !e.contains("json"),
+        "{e}"
+    );
     let p = tmp("answers");
     std::fs::write(&p, "x").unwrap();
     assert!(

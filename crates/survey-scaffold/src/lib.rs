@@ -1016,6 +1016,15 @@ fn province_of(answer: &str) -> Option<usize> {
     PROVINCES.iter().position(|p| *p == first)
 }
 
+/// The first question line of `path`, if it reads as a questionnaire in 问卷星's text form
+/// (a small file only: a questionnaire's text is a few KiB).
+fn questionnaire_text_in(path: &Path) -> Option<String> {
+    let bytes = survey_schema::read_regular_bytes(path, 8 << 20).ok()?;
+    let q = wjxtext::parse(&decode_text(&bytes)).ok()?;
+    let first = q.questions.first()?;
+    Some(format!("{}. {}", first.number, first.text))
+}
+
 /// Draft a report folder.
 pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
     let text_q: Option<TextQuestionnaire> = match opts.questionnaire_text {
@@ -1027,7 +1036,27 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                     message: format!("cannot read: {e}"),
                 }
             })?;
+            // The two files given the other way round (trial 46): said so, not «no question».
+            let swapped = |what: &str| ScaffoldError::Questionnaire {
+                file: p.to_owned(),
+                message: format!(
+                    "{what}, not the questionnaire as text (问卷星's 批量导入 form, `1. 题干[单选题]` and its options line by line); give the download with --from and the questionnaire text with --questionnaire"
+                ),
+            };
+            if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+                return Err(swapped("is an Excel workbook (a download?)"));
+            }
             let text = decode_text(&bytes);
+            let first = text
+                .trim_start_matches('\u{feff}')
+                .lines()
+                .next()
+                .unwrap_or("");
+            if first.split([',', '\t']).next().map(clean) == Some("序号") {
+                return Err(swapped(
+                    "is a 问卷星 download (its header starts with 序号)",
+                ));
+            }
             Some(
                 wjxtext::parse(&text).map_err(|message| ScaffoldError::Questionnaire {
                     file: p.to_owned(),
@@ -1039,6 +1068,16 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
     };
     let table = survey_import::table::open_table(opts.download, None)?;
     let headers = table.headers.clone();
+    // The questionnaire text given as the download (trial 46): said so, not «no 序号».
+    if !headers.iter().any(|h| clean(h) == "序号")
+        && let Some(line) = questionnaire_text_in(opts.download)
+    {
+        return Err(ScaffoldError::Other(format!(
+            "{}: is the questionnaire as text («{}»…), not a download; give it with --questionnaire, and the download (问卷星's 下载答卷数据, .csv or .xlsx) with --from",
+            opts.download.display(),
+            short(&line, 30)
+        )));
+    }
     // What the build would refuse in the header, refused before anything is drafted.
     survey_import::wjx::check_headers(&headers, opts.download)?;
     let format = table.format;
