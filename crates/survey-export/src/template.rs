@@ -139,7 +139,9 @@ const STYLE: &str = r##"
 #show outline.entry.where(level: 1): it => {
   set text(font: sans, weight: "bold", fill: accent)
   v(0.6em)
-  link(it.element.location(), it.indented([#it.prefix()#h(0.6em)PART], it.inner()))
+  // A numbered part is «01 PART», as CHIMA prints it; the appendix is «附录» alone.
+  let tag = if it.element.supplement == [PART] { [#h(0.6em)PART] }
+  link(it.element.location(), it.indented([#it.prefix()#tag], it.inner()))
 }
 #show outline: set par(first-line-indent: 0em)
 
@@ -152,11 +154,12 @@ const STYLE: &str = r##"
   // Below it, the space the title heading keeps (1.6em at its 20pt), which a block's last
   // child cannot give.
   block(breakable: false, width: 100%, below: 32pt, {
-    block(below: 0.4em, text(font: sans, size: 44pt, weight: "bold", fill: accent, number + " ") + text(font: sans, size: 13pt, fill: luma(120), "PART"))
+    let numbered = number.match(regex("^[0-9]+$")) != none
+    block(below: 0.4em, text(font: sans, size: 44pt, weight: "bold", fill: accent, number + " ") + if numbered { text(font: sans, size: 13pt, fill: luma(120), "PART") })
     line(length: 30%, stroke: 2pt + accent)
     v(0.6em)
     // The number shows in the outline; the page shows it large above.
-    heading(level: 1, outlined: true, numbering: _ => number, title)
+    heading(level: 1, outlined: true, numbering: _ => number, supplement: if numbered [PART] else [], title)
   })
 }
 

@@ -2351,6 +2351,23 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 short(&text, 30)
             ));
         }
+        // A 地区题 tabled by province is worded so (trial 46: «医院所在省份和城市» headed a
+        // table of provinces).
+        let text = if why.starts_with("a single choice: the province of a ") {
+            let province = ["省份和城市", "省份及城市", "省份、城市", "省市", "省、市"]
+                .iter()
+                .fold(text.clone(), |t, both| t.replace(both, "省份"));
+            if province != text {
+                guesses.push(format!(
+                    "`{id}` «{}» is drafted as «{}», since only its provinces are tabulated (its wording is in questionnaires/main.questionnaire.json).",
+                    short(&text, 30),
+                    short(&province, 30)
+                ));
+            }
+            province
+        } else {
+            text
+        };
         let why = match &g.note {
             Some(n) => format!("{why}; the header says {n}"),
             None => why,

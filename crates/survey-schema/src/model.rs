@@ -372,6 +372,13 @@ impl Questionnaire {
 /// verb (`运维模式是：` → `运维模式`).
 pub fn title(wording: &str) -> String {
     let addressed = readers_words(&without_instructions(&without_blanks(wording.trim())));
+    // 推荐本院互联网医院平台: the hospital is named already (trial 46).
+    let addressed = match addressed.find("本院") {
+        Some(at) if at > 0 && names_a_hospital(&addressed[at + "本院".len()..]) => {
+            format!("{}{}", &addressed[..at], &addressed[at + "本院".len()..])
+        }
+        _ => addressed,
+    };
     // 您对本院…的满意度 is about the hospital's service, not the respondent: 医院…的满意度.
     // (您对…是否了解 keeps its subject.)
     let addressed = match addressed.strip_prefix("您对") {
@@ -379,6 +386,8 @@ pub fn title(wording: &str) -> String {
             if !rest.contains("是否") && rest.contains('的') && rest.chars().count() >= 4 =>
         {
             match rest.strip_prefix("本院") {
+                // 您对本院互联网医院…: the hospital is named already (trial 46).
+                Some(r) if names_a_hospital(r) => r.to_owned(),
                 Some(r) => format!("医院{r}"),
                 None => rest.to_owned(),
             }
@@ -434,6 +443,7 @@ pub fn title(wording: &str) -> String {
     let addressed = [
         "请评价",
         "请选择",
+        "请选出",
         "请问",
         "请估计",
         "请填写",
@@ -628,6 +638,19 @@ fn without_blanks(wording: &str) -> String {
 
 /// The respondent's words for their hospital or unit (贵院, 您所在医院, 您单位) as a reader's,
 /// and for themselves where the rest still reads (您的岗位 → 岗位, 您所在的地区 → 所在地区).
+/// Whether `after` opens with a name of a hospital of its own (互联网医院, 分院医院), so that
+/// a 贵院/本院 before it needs no 医院: a short run of characters ending in 医院, with no word
+/// between that would make it another hospital (与其他医院, 对医院).
+fn names_a_hospital(after: &str) -> bool {
+    after.find("医院").is_some_and(|at| {
+        let run = &after[..at];
+        (1..=4).contains(&run.chars().count())
+            && !run.contains([
+                '与', '和', '及', '、', '，', '的', '对', '在', '向', '同', '其', '他',
+            ])
+    })
+}
+
 fn readers_words(wording: &str) -> String {
     let wording = ["您的", "您"]
         .iter()
@@ -660,8 +683,8 @@ fn readers_words(wording: &str) -> String {
     'scan: while !rest.is_empty() {
         for (said, meant) in ADDRESSED {
             if let Some(after) = rest.strip_prefix(said) {
-                // `贵院的医院等级`: the noun follows already.
-                if !after.starts_with(meant) {
+                // `贵院的医院等级`, `贵院互联网医院…`: the noun follows already.
+                if !after.starts_with(meant) && !(meant == "医院" && names_a_hospital(after)) {
                     out.push_str(meant);
                 }
                 rest = after;
@@ -754,6 +777,24 @@ mod tests {
         assert_eq!(title("贵院编制床位数是多少？"), "医院编制床位数");
         assert_eq!(title("您认为最重要的是？"), "您认为最重要的是");
         assert_eq!(title("贵院的医院等级："), "医院等级");
+        // The hospital named already (trial 46), or another hospital named.
+        assert_eq!(
+            title("您对本院互联网医院以下方面的满意度"),
+            "互联网医院各方面的满意度"
+        );
+        assert_eq!(title("贵院互联网医院的建设模式"), "互联网医院的建设模式");
+        assert_eq!(
+            title("您向同行推荐本院互联网医院平台的可能性"),
+            "向同行推荐互联网医院平台的可能性"
+        );
+        assert_eq!(
+            title("贵院与其他医院的协作方式"),
+            "医院与其他医院的协作方式"
+        );
+        assert_eq!(
+            title("请选出互联网医院建设面临的最主要的3项困难并排序"),
+            "互联网医院建设面临的最主要的3项困难"
+        );
         assert_eq!(title("贵院所在省份"), "医院所在省份");
         assert_eq!(title("贵院的运维模式是："), "医院运维模式");
         assert_eq!(

@@ -114,7 +114,13 @@ impl Block for Methodology {
             let enc = d
                 .source
                 .encoding
-                .map(|e| format!("，编码{}", e.name()))
+                .map(|e| match e {
+                    // In the report's language (trial 46 found «UTF-8 with BOM» printed).
+                    survey_import::encoding::TextEncoding::Utf8Bom => {
+                        "，带BOM的UTF-8编码".to_owned()
+                    }
+                    e => format!("，编码{}", e.name()),
+                })
                 .unwrap_or_default();
             let file = d
                 .source
