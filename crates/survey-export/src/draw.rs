@@ -37,9 +37,10 @@ pub fn document(d: &Document) -> Source {
         },
     );
     let mut st = State::default();
-    let mut skip = false;
+    let mut skip = 0usize;
     for (i, e) in d.elements.iter().enumerate() {
-        if std::mem::take(&mut skip) {
+        if skip > 0 {
+            skip -= 1;
             continue;
         }
         // A heading right before a table that checks its room is placed after the check, and
@@ -57,9 +58,50 @@ pub fn document(d: &Document) -> Source {
             && starts_where_it_fits(t)
         {
             let t_str = doc.str(title);
-            let heading = format!("#heading(level: {level}, outlined: {outlined}, {t_str})");
+            let heading = Before {
+                source: format!("#heading(level: {level}, outlined: {outlined}, {t_str})"),
+                room: format!("{HEADING_ROOM}pt"),
+            };
             table_after(&mut doc, t, true, Some(&heading));
-            skip = true;
+            skip = 1;
+            continue;
+        }
+        // So does a paragraph announcing the table («…校验值如下：»), its room measured, and
+        // the heading before it (trial 46: the heading and the sentence ended a page, the
+        // table began the next).
+        let heading_first = match e {
+            Element::Heading {
+                level,
+                title,
+                outlined,
+                new_page: false,
+            } => Some((level, title, outlined)),
+            _ => None,
+        };
+        let at = i + usize::from(heading_first.is_some());
+        if let (Some(Element::Paragraph(inl)), Some(Element::Table(t))) =
+            (d.elements.get(at), d.elements.get(at + 1))
+            && ends_announcing(inl)
+            && starts_where_it_fits(t)
+        {
+            let c = inlines(&mut doc, inl);
+            // Content: the check measures it (with the spacing after it).
+            let mut before = Before {
+                source: format!("#par[{c}]\n"),
+                room: format!("[#par[{c}]]"),
+            };
+            if let Some((level, title, outlined)) = heading_first {
+                let t_str = doc.str(title);
+                before = Before {
+                    source: format!(
+                        "#heading(level: {level}, outlined: {outlined}, {t_str})\n{}",
+                        before.source
+                    ),
+                    room: format!("({HEADING_ROOM}pt, {})", before.room),
+                };
+            }
+            table_after(&mut doc, t, true, Some(&before));
+            skip = at + 1 - i;
             continue;
         }
         // A one-line lead between a heading and its chart (or short table) goes on with it, so that
@@ -77,7 +119,10 @@ pub fn document(d: &Document) -> Source {
             // A tall chart (31 provinces) may not fit under them; they then stay where they
             // are, rather than leave a part's title, or half a page, empty above them.
             && !d.elements.get(i + 1).is_some_and(tall_chart);
-        if lead {
+        // A paragraph announcing a short table («…如下：») goes on with it too.
+        let announces = matches!(e, Element::Paragraph(inl) if ends_announcing(inl))
+            && matches!(d.elements.get(i + 1), Some(Element::Table(t)) if !starts_where_it_fits(t));
+        if lead || announces {
             doc.line("#block(sticky: true, width: 100%)[");
             element(&mut doc, &mut st, e);
             doc.line("]");
@@ -90,6 +135,14 @@ pub fn document(d: &Document) -> Source {
         chars: doc.chars().clone(),
         assets: st.assets,
     }
+}
+
+/// Whether a paragraph ends with a colon, introducing what follows it.
+fn ends_announcing(inl: &[survey_print::Inline]) -> bool {
+    inl.last().is_some_and(|last| match last {
+        survey_print::Inline::Text { text, .. } => text.trim_end().ends_with(['：', ':']),
+        _ => false,
+    })
 }
 
 /// How many bars' height a chart takes: its bars, one per category and series side by side;
@@ -361,15 +414,22 @@ const LONG_TABLE_START_ROWS: usize = 5;
 /// The rows an unnumbered table's start keeps together with its header.
 const UNNUMBERED_START_ROWS: usize = 3;
 
-/// The room check before a table (`start`: its first rows, as Typst), and the heading that
-/// goes with the table, after the check, which counts its room.
-fn room_check(doc: &mut Doc, marker: &str, start: &str, heading: Option<&str>) {
+/// What goes just before a table and with it: a heading, or a paragraph announcing it. Its
+/// Typst, and the room it takes: a Typst length, or content that the check measures.
+struct Before {
+    source: String,
+    room: String,
+}
+
+/// The room check before a table (`start`: its first rows, as Typst), and what goes with the
+/// table, after the check, which counts its room.
+fn room_check(doc: &mut Doc, marker: &str, start: &str, before: Option<&Before>) {
     doc.line(&format!(
-        "#room-for({marker}, {TEXT_WIDTH}pt, {start}, extra: {}pt)",
-        if heading.is_some() { HEADING_ROOM } else { 0.0 }
+        "#room-for({marker}, {TEXT_WIDTH}pt, {start}, extra: {})",
+        before.map_or("0pt", |b| b.room.as_str())
     ));
-    if let Some(h) = heading {
-        doc.line(h);
+    if let Some(b) = before {
+        doc.line(&b.source);
     }
 }
 
@@ -419,13 +479,13 @@ pub fn table(doc: &mut Doc, t: &PrintedTable, keep_note: bool) {
 /// The room a heading takes above a table: a section heading (13.5 pt) with its spacing.
 const HEADING_ROOM: f64 = 40.0;
 
-/// [`table`], with a heading (Typst) printed just before it, after its room check when it has
-/// one (which then counts the heading's room too).
-fn table_after(doc: &mut Doc, t: &PrintedTable, keep_note: bool, heading: Option<&str>) {
+/// [`table`], with a heading or paragraph printed just before it, after its room check when it
+/// has one (which then counts its room too).
+fn table_after(doc: &mut Doc, t: &PrintedTable, keep_note: bool, heading: Option<&Before>) {
     if !starts_where_it_fits(t)
         && let Some(h) = heading
     {
-        doc.line(h);
+        doc.line(&h.source);
     }
     // Labels take most of the width; running text shares the rest; numbers and codes are as
     // wide as they need.
@@ -1416,6 +1476,57 @@ mod tests {
             Cell::text("0a".repeat(32)),
         ]));
         assert_eq!(fitted_size(&hashes), None);
+    }
+
+    #[test]
+    fn a_heading_and_a_sentence_announcing_a_table_go_on_with_its_start() {
+        // Trial 46: «来源与可复现性» and «…校验值如下：» ended a page; the table began the next.
+        let mut hashes = PrintedTable::new(
+            TableKind::Provenance,
+            vec![
+                Column::new("文件", ColumnKind::Label),
+                Column::new("SHA-256", ColumnKind::Code),
+            ],
+        );
+        for k in 0..6 {
+            hashes.rows.push(PrintedRow::new(vec![
+                Cell::text(format!("file{k}.json")),
+                Cell::text("0a".repeat(32)),
+            ]));
+        }
+        assert!(starts_where_it_fits(&hashes));
+        let source = |said: &str| {
+            let d = Document {
+                meta: Default::default(),
+                elements: vec![
+                    Element::Heading {
+                        level: 2,
+                        title: "来源与可复现性".into(),
+                        outlined: false,
+                        new_page: false,
+                    },
+                    Element::Paragraph(vec![survey_print::Inline::Text { text: said.into() }]),
+                    Element::Table(Box::new(hashes.clone())),
+                ],
+            };
+            document(&d).text
+        };
+        let s = source("各输入文件及其校验值如下：");
+        let check = s.find("#room-for(").expect("a room check");
+        let heading = s.find("#heading(level: 2").unwrap();
+        let sentence = s.rfind("#par[#\"各输入文件").unwrap();
+        assert!(check < heading && heading < sentence, "{s}");
+        assert!(
+            s.contains(&format!("extra: ({HEADING_ROOM}pt, [#par[#\"各输入文件")),
+            "{s}"
+        );
+        // A sentence that announces nothing stays before the check, which counts nothing.
+        let s = source("各输入文件均有校验值。");
+        assert!(
+            s.find("#par[").unwrap() < s.find("#room-for(").unwrap(),
+            "{s}"
+        );
+        assert!(s.contains("extra: 0pt"), "{s}");
     }
 
     #[test]

@@ -174,6 +174,10 @@ const STYLE: &str = r##"
 #let room-for(marker, width, start, extra: 0pt) = {
   block(width: 100%, height: 0pt, above: 0pt, below: 0pt)[#metadata(none)#marker]
   context {
+    // `extra`: the room of what goes between the check and the table, or that content
+    // itself, measured with the spacing after it; or several of these.
+    let room(x) = if type(x) == content { measure(x, width: width).height + 12pt } else { x }
+    let extra = if type(extra) == array { extra.map(room).sum() } else { room(extra) }
     let need = measure(start, width: width).height + 24pt + extra
     let left = page.height - 2.5cm - locate(marker).position().y
     if left < need { pagebreak(weak: true) }
