@@ -1111,8 +1111,10 @@ fn donut(doc: &mut Doc, f: &PrintedFigure) -> String {
             PALETTE[i % PALETTE.len()]
         ));
     }
+    // Values stand a character clear of the longest label (trial 46: at 6 pt apart,
+    // «与第三方企业合作共建» nearly touched «189（41.91%）»).
     format!(
-        "  align(center, grid(columns: (auto, auto), column-gutter: 1.2cm, align: horizon,\n    box(width: {size}pt, height: {size}pt, {{\n{shapes}    }}),\n    grid(columns: (auto, auto, auto), column-gutter: 6pt, row-gutter: 6pt, align: (horizon, left + horizon, right + horizon),\n{legend}    )\n  ))"
+        "  align(center, grid(columns: (auto, auto), column-gutter: 1.2cm, align: horizon,\n    box(width: {size}pt, height: {size}pt, {{\n{shapes}    }}),\n    grid(columns: (auto, auto, auto), column-gutter: (6pt, 12pt), row-gutter: 6pt, align: (horizon, left + horizon, right + horizon),\n{legend}    )\n  ))"
     )
 }
 
