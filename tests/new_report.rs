@@ -1404,9 +1404,10 @@ fn a_first_download_reads_its_unit_its_stars_and_a_mistyped_code() {
             if i % 3 == 0 { "无" } else { "(空)" }
         ));
     }
-    // Row 32: 医院30 leaves every starred question blank but its name. Row 33: 医院5 again, its
+    // Row 32: 医院30 leaves every starred question blank but its name and its investment
+    // (one that answered nothing at all is 空白答卷, tested apart). Row 33: 医院5 again, its
     // code mistyped, now 二级.
-    csv.push_str(&format!("{},医院30,(空),(空),(空),(空)\n", lead(30)));
+    csv.push_str(&format!("{},医院30,(空),(空),120,(空)\n", lead(30)));
     csv.push_str(
         "32,2025/3/29 11:00:00,400秒,微信,N/A,10.0.0.32(北京-北京),医院5,C0DE0005,二级,150,(空)\n",
     );
@@ -2231,24 +2232,67 @@ fn the_rows_of_a_multiple_choice_matrix_share_their_option_codes() {
     let download = base.join("5_按文本_调查_30_30.csv");
     std::fs::write(&download, csv).unwrap();
     let out = draft_and_build(&download, None, "matrix-multi");
-    let tables = tables_of(&out);
-    let codes = |q: &str| -> Vec<(String, String)> {
-        let t = tables
-            .tables
+    // The rows' options, code and label, in the drafted questionnaire.
+    let options = |name: &str, q: &str| -> Vec<(String, String)> {
+        let text =
+            std::fs::read_to_string(drafted(name).join("questionnaires/main.questionnaire.json"))
+                .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut o: Vec<(String, String)> = v["sections"]
+            .as_array()
+            .unwrap()
             .iter()
-            .find(|t| t.questions == [q])
-            .unwrap_or_else(|| panic!("no table of {q}"));
-        let mut v: Vec<(String, String)> = t
-            .rows
+            .flat_map(|s| s["questions"].as_array().unwrap())
+            .find(|x| x["id"] == q)
+            .unwrap()["options"]
+            .as_array()
+            .unwrap()
             .iter()
-            .filter_map(|r| Some((r.code.clone()?, r.cells[0].text.clone())))
+            .map(|o| {
+                (
+                    o["code"].as_str().unwrap().to_owned(),
+                    o["label"].as_str().unwrap().to_owned(),
+                )
+            })
             .collect();
-        v.sort();
-        v
+        o.sort();
+        o
     };
-    let (a, b) = (codes("q2_1"), codes("q2_2"));
+    let (a, b) = (
+        options("matrix-multi", "q2_1"),
+        options("matrix-multi", "q2_2"),
+    );
     assert_eq!(a.len(), 4, "{a:?}");
     assert_eq!(a, b);
+    // One matrix table of both rows (trial 46: a table and a chart each), a column an option:
+    // the share of each row's respondents choosing it.
+    let tables = tables_of(&out);
+    let matrix = tables
+        .tables
+        .iter()
+        .find(|t| t.questions == ["q2_1", "q2_2"])
+        .expect("one matrix table");
+    let column = |label: &str| {
+        matrix
+            .columns
+            .iter()
+            .position(|c| c.header == label)
+            .unwrap()
+    };
+    // 影像设备: 条码 in every row (30 of 30), 物联网 in 10.
+    assert_eq!(matrix.rows[0].cells[column("条码")].text, "100.00%");
+    assert_eq!(matrix.rows[0].cells[column("物联网")].text, "33.33%");
+    // 检验设备: 条码 in 10 (RFID┋条码), RFID in 10.
+    assert_eq!(matrix.rows[1].cells[column("条码")].text, "33.33%");
+    assert_eq!(matrix.rows[1].cells[column("RFID")].text, "33.33%");
+    assert!(
+        matrix
+            .notes
+            .iter()
+            .any(|n| n.contains("各行可多选，比例之和可超过100%")),
+        "{:?}",
+        matrix.notes
+    );
     // With the questionnaire text, a 矩阵多选题 (and a 多级下拉题) was kept as text and never
     // tabulated; it is drafted from its answers as without the text.
     let questionnaire = base.join("问卷文本.txt");
@@ -2259,28 +2303,31 @@ fn the_rows_of_a_multiple_choice_matrix_share_their_option_codes() {
     .unwrap();
     let out = draft_and_build(&download, Some(&questionnaire), "matrix-multi-text");
     let tables = tables_of(&out);
-    for q in ["q2_1", "q2_2"] {
-        let t = tables
-            .tables
+    let t = tables
+        .tables
+        .iter()
+        .find(|t| t.questions == ["q2_1", "q2_2"])
+        .expect("one matrix table");
+    // In the questionnaire's order, the same in every row.
+    let labels: Vec<&str> = t
+        .columns
+        .iter()
+        .filter(|c| c.code.is_some())
+        .map(|c| c.header.as_str())
+        .collect();
+    let mut sorted = labels.clone();
+    sorted.sort_by_key(|l| {
+        ["条码", "物联网", "人工台账", "RFID"]
             .iter()
-            .find(|t| t.questions == [q])
-            .unwrap_or_else(|| panic!("no table of {q}"));
-        // In the questionnaire's order, the same in every row.
-        let mut labels: Vec<&str> = t
-            .rows
-            .iter()
-            .filter(|r| r.code.is_some())
-            .map(|r| r.cells[0].text.as_str())
-            .collect();
-        labels.sort_by_key(|l| {
-            ["条码", "物联网", "人工台账", "RFID"]
-                .iter()
-                .position(|x| x == l)
-        });
-        assert_eq!(labels, ["条码", "物联网", "人工台账", "RFID"], "{q}");
-        let codes: Vec<&str> = t.rows.iter().filter_map(|r| r.code.as_deref()).collect();
-        assert!(codes.contains(&"o1") && codes.contains(&"o4"), "{codes:?}");
-    }
+            .position(|x| x == l)
+    });
+    assert_eq!(sorted, ["条码", "物联网", "人工台账", "RFID"]);
+    let codes: Vec<&str> = t.columns.iter().filter_map(|c| c.code.as_deref()).collect();
+    assert!(codes.contains(&"o1") && codes.contains(&"o4"), "{codes:?}");
+    assert_eq!(
+        options("matrix-multi-text", "q2_1"),
+        options("matrix-multi-text", "q2_2")
+    );
     let questionnaire: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(
             drafted("matrix-multi-text").join("questionnaires/main.questionnaire.json"),

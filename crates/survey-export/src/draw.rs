@@ -145,13 +145,19 @@ fn ends_announcing(inl: &[survey_print::Inline]) -> bool {
     })
 }
 
-/// How many bars' height a chart takes: its bars, one per category and series side by side;
-/// a stacked chart's series share their category's bar (a matrix of 4 rows on a 5-step scale
+/// How many bars' height a chart takes: its bars, one per category (grouped bars by the height
+/// they are drawn, thinner); a stacked chart's series share their category's bar (a matrix of 4 rows on a 5-step scale
 /// is 4 bars high, not 20); a donut and columns are about 8 bars high whatever they show.
 fn chart_rows(f: &PrintedFigure) -> usize {
     match f.style {
         ChartStyle::Donut | ChartStyle::Columns => 8,
-        ChartStyle::GroupedBars => f.categories.len() * f.series.len().max(1),
+        // Grouped bars are drawn thinner than a chart's one bar a row (16 pt with its gap):
+        // counted by the height they take (trial 46: a 4 × 4 矩阵多选 chart, counted 16 bars,
+        // left its heading and sentence at a page's foot).
+        ChartStyle::GroupedBars => {
+            let (c, s) = (f.categories.len(), f.series.len().max(1));
+            (GroupedLook::fitting(c, s).height(c, s) / 16.0).ceil() as usize
+        }
         ChartStyle::Bars
         | ChartStyle::StackedBars
         | ChartStyle::StackedScale

@@ -3643,13 +3643,17 @@ fn narrative(qs: &[DraftQ]) -> (String, Vec<String>) {
         let Some((stem, _)) = q.key.split_once('.') else {
             return 1;
         };
-        let labels = |q: &DraftQ| -> Option<Vec<String>> {
-            q.kind.is_single().then(|| {
-                q.kind
-                    .options()
-                    .iter()
-                    .map(|o| o.label.zh.clone())
-                    .collect()
+        // Rows of one kind (single choices, or multiple: a 矩阵多选题, trial 46) sharing options.
+        let labels = |q: &DraftQ| -> Option<(bool, Vec<String>)> {
+            (q.kind.is_single() || q.kind.is_multiple()).then(|| {
+                (
+                    q.kind.is_multiple(),
+                    q.kind
+                        .options()
+                        .iter()
+                        .map(|o| o.label.zh.clone())
+                        .collect(),
+                )
             })
         };
         let Some(first) = labels(q) else { return 1 };
@@ -3704,8 +3708,9 @@ fn narrative(qs: &[DraftQ]) -> (String, Vec<String>) {
             }
             let _ = writeln!(
                 s,
-                "## {}\n\n本题为矩阵题，共{rows}个小题，各小题的回答分布见{{ref:fig:{}}}、{{ref:tbl:{}}}。\n\n@matrix {{questions = [{}], caption = {}}}\n",
+                "## {}\n\n本题为矩阵{}题，共{rows}个小题，各小题的回答分布见{{ref:fig:{}}}、{{ref:tbl:{}}}。\n\n@matrix {{questions = [{}], caption = {}}}\n",
                 heading(stem, number),
+                if q.kind.is_multiple() { "多选" } else { "" },
                 q.id,
                 q.id,
                 ids.join(", "),

@@ -1,5 +1,6 @@
-//! A matrix question (问卷星's 矩阵单选/矩阵量表): its rows, each a single-choice question with
-//! the same options, as one table of row percentages and one chart of stacked bars.
+//! A matrix question (问卷星's 矩阵单选/矩阵量表/矩阵多选): its rows, each a single-choice (or
+//! each a multiple-choice) question with the same options, as one table of row percentages and
+//! one chart: stacked bars, or for multiple choices (whose shares add up past 100%) grouped.
 
 use serde::Deserialize;
 use survey_aggregate::RowOrder;
@@ -11,9 +12,10 @@ use survey_print::{
 use super::{full_stop, tabulable, yes};
 use crate::block::{Block, Context};
 
-/// Rows of a matrix, one single-choice question each, all with the same options: a table of
-/// each row's shares (of those who answered that row) with its N, and a mean for a scale scored
-/// by its labels; above it, a bar per row divided by share.
+/// Rows of a matrix, one single-choice question each (or one multiple-choice question each),
+/// all with the same options: a table of each row's shares (of those who answered that row)
+/// with its N, and a mean for a scale scored by its labels; above it, a bar per row divided by
+/// share, or for multiple choices a bar per row and option.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MatrixBlock {
@@ -80,12 +82,35 @@ impl Block for MatrixBlock {
         let mut qs = Vec::new();
         for qid in &self.questions {
             let q = tabulable(d, name, qid)?;
-            if !q.kind.is_single() {
+            if !q.kind.is_single() && !q.kind.is_multiple() {
                 return Err(format!(
-                    "`{qid}` is not a single-choice question: every row of a matrix is one"
+                    "`{qid}` is not a choice question: every row of a matrix is one"
                 ));
             }
             qs.push(q);
+        }
+        // 矩阵多选: every row a multiple choice, or none.
+        let multiple = qs[0].kind.is_multiple();
+        if let Some((qid, _)) = self
+            .questions
+            .iter()
+            .zip(&qs)
+            .find(|(_, q)| q.kind.is_multiple() != multiple)
+        {
+            return Err(format!(
+                "`{qid}` is a {} question, but `{}` is a {} one: the rows of a matrix are all single choices or all multiple choices",
+                if multiple {
+                    "single-choice"
+                } else {
+                    "multiple-choice"
+                },
+                self.questions[0],
+                if multiple {
+                    "multiple-choice"
+                } else {
+                    "single-choice"
+                },
+            ));
         }
         let labels = |q: &survey_schema::Question| -> Vec<String> {
             q.kind
@@ -169,6 +194,9 @@ impl Block for MatrixBlock {
             });
         }
         let mut notes = vec!["各行比例以回答该行的应答者（N）为基数".to_owned()];
+        if multiple {
+            notes.push("各行可多选，比例之和可超过100%".to_owned());
+        }
         if let Some(s) = &scores {
             // Each step with its score: which end is best is the reader's to see.
             let steps: Vec<String> = qs[0]
@@ -209,7 +237,10 @@ impl Block for MatrixBlock {
             number: Some(number),
             caption: self.caption.clone(),
             title: None,
-            style: if matches!(qs[0].kind, survey_schema::QuestionKind::Ordinal { .. }) {
+            style: if multiple {
+                // Shares of one row add up past 100%: side by side, not stacked.
+                ChartStyle::GroupedBars
+            } else if matches!(qs[0].kind, survey_schema::QuestionKind::Ordinal { .. }) {
                 // Colours follow the scale's meaning, not the order the questionnaire lists it.
                 match scores.as_deref() {
                     Some([first, .., last]) if first > last => ChartStyle::StackedScaleDown,
