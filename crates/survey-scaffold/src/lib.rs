@@ -2764,7 +2764,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 .iter()
                 .filter(|q| q.identifying)
                 .filter_map(|q| match q.coder {
-                    Coder::Text(c) => r.get(c).map(|v| clean(v)),
+                    Coder::Text(c) => r.get(c).map(clean),
                     _ => None,
                 })
                 .find(|v| looks_like_test(v))?;
@@ -2815,7 +2815,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             if blank.len() > 8 { ", …" } else { "" }
         ));
         rules.push(RuleSpec::Listed {
-            respondents: blank.into_iter().map(Into::into).collect(),
+            respondents: blank,
             reason: "空白答卷".into(),
         });
     } else if !blank.is_empty() {
@@ -2831,7 +2831,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
     let durations: Vec<f64> = match find(&meta.duration) {
         Some(c) => rows
             .iter()
-            .filter_map(|r| r.get(c).and_then(|s| survey_import::wjx::parse_duration(s)))
+            .filter_map(|r| r.get(c).and_then(survey_import::wjx::parse_duration))
             .collect(),
         None => Vec::new(),
     };
@@ -3029,7 +3029,7 @@ fn answers_read_as_codes(roles: &[Role], rows: &Answers) -> Option<bool> {
         }
         let answers: Vec<&str> = rows
             .iter()
-            .filter_map(|r| r.get(c).map(|v| clean(v)))
+            .filter_map(|r| r.get(c).map(clean))
             .filter(|v| !v.is_empty() && !is_not_shown(v) && !is_skipped(v))
             .collect();
         let mut distinct: Vec<&str> = answers.clone();

@@ -684,7 +684,9 @@ fn readers_words(wording: &str) -> String {
         for (said, meant) in ADDRESSED {
             if let Some(after) = rest.strip_prefix(said) {
                 // `贵院的医院等级`, `贵院互联网医院…`: the noun follows already.
-                if !after.starts_with(meant) && !(meant == "医院" && names_a_hospital(after)) {
+                let named =
+                    after.starts_with(meant) || (meant == "医院" && names_a_hospital(after));
+                if !named {
                     out.push_str(meant);
                 }
                 rest = after;
