@@ -1621,7 +1621,10 @@ mod tests {
         assert!(lead_sticks(ChartStyle::StackedScale, 4, 5));
         assert!(lead_sticks(ChartStyle::Bars, 12, 1));
         assert!(!lead_sticks(ChartStyle::Bars, 14, 1));
-        assert!(!lead_sticks(ChartStyle::GroupedBars, 7, 2));
+        // Grouped bars by the height they are drawn: 4 rows of 4 options (trial 46's 矩阵多选)
+        // about 12 bars' height, 10 rows of 3 about 23.
+        assert!(lead_sticks(ChartStyle::GroupedBars, 4, 4));
+        assert!(!lead_sticks(ChartStyle::GroupedBars, 10, 3));
     }
 
     #[test]
