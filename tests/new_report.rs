@@ -1302,6 +1302,8 @@ fn matrix_blanks_and_shares_headed_as_options_are_not_rankings() {
             .map(|r| r.cells[0].text.as_str())
             .collect();
         assert_eq!(labels, ["北京市", "广东省", "四川省"], "{name}");
+        // A table of provinces is headed so, not «医院所在地区» (trial 47).
+        assert_eq!(region.caption.as_deref(), Some("医院所在省份"), "{name}");
         // Coded by name, as in every CHIMA questionnaire, so that two waves line up.
         let codes: Vec<&str> = region
             .rows
@@ -2785,4 +2787,35 @@ fn the_download_and_the_questionnaire_given_the_other_way_round_are_named_for_wh
         .to_string();
     assert!(e.contains("is an Excel workbook (a download?)"), "{e}");
     assert!(!dir.exists());
+}
+
+#[test]
+fn names_that_hospitals_share_do_not_find_duplicates() {
+    // Trial 47: 112 of 172 names came with several credit codes (generic names, 县人民医院);
+    // the draft found duplicates by the name too and set 216 of 400 submissions aside.
+    let base = tmp("shared-names-download");
+    let mut csv = String::from(
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、医院名称,2、统一社会信用代码,3、医院级别\n",
+    );
+    // 30 names, each given by two hospitals with codes of their own.
+    for i in 0..60 {
+        csv.push_str(&format!(
+            "{},{}县人民医院,1234567890ABCDE{i:03},{}\n",
+            lead(i),
+            ["东", "西", "南", "北", "中", "新"][i % 6].repeat(1 + i % 30 / 6),
+            ["三级", "二级"][i % 2]
+        ));
+    }
+    let download = base.join("8_按文本_调查_60_60.csv");
+    std::fs::write(&download, csv).unwrap();
+    let out = draft_and_build(&download, None, "shared-names");
+    assert!(excluded(&out).is_empty(), "{:?}", excluded(&out));
+    let dir = drafted("shared-names");
+    let rules = std::fs::read_to_string(dir.join("cleaning/main.rules.json")).unwrap();
+    assert!(!rules.contains("\"q1\""), "{rules}");
+    let review = std::fs::read_to_string(dir.join("REVIEW.md")).unwrap();
+    assert!(
+        review.contains("30 of 30 name(s) in `q1`") && review.contains("to be mistyped codes"),
+        "{review}"
+    );
 }

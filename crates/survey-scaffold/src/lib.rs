@@ -1836,8 +1836,10 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                             multi: false,
                             labels: HashMap::new(),
                         },
-                        "a rating: whole numbers from 0 to 10 to a question asking for a score"
-                            .to_owned(),
+                        // Its own range (trial 47: a 1–5 rating was said to run 0 to 10).
+                        format!(
+                            "a rating: whole numbers from {low} to {high} to a question asking for a score"
+                        ),
                     )
                 }
                 // A date question whose cells hold Excel's day numbers (a column re-saved in
@@ -2354,9 +2356,16 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         // A 地区题 tabled by province is worded so (trial 46: «医院所在省份和城市» headed a
         // table of provinces).
         let text = if why.starts_with("a single choice: the province of a ") {
-            let province = ["省份和城市", "省份及城市", "省份、城市", "省市", "省、市"]
-                .iter()
-                .fold(text.clone(), |t, both| t.replace(both, "省份"));
+            let province = [
+                ("省份和城市", "省份"),
+                ("省份及城市", "省份"),
+                ("省份、城市", "省份"),
+                ("省市", "省份"),
+                ("省、市", "省份"),
+                ("所在地区", "所在省份"),
+            ]
+            .iter()
+            .fold(text.clone(), |t, (both, one)| t.replace(both, one));
             if province != text {
                 guesses.push(format!(
                     "`{id}` «{}» is drafted as «{}», since only its provinces are tabulated (its wording is in questionnaires/main.questionnaire.json).",
@@ -2804,7 +2813,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         .collect();
     if !blank.is_empty() && blank.len() * 10 <= rows.len() {
         guesses.push(format!(
-            "{} submission(s) answered no question but those naming the hospital: {}{}. They are set aside first as 空白答卷 (a `listed` rule in cleaning/main.rules.json, with a row of its own in the funnel), and left out when deciding which questions are optional and when a question was shown. Check them in the download; remove the 序号 of any that should count.",
+            "{} submission(s) answered no question, or only those naming the hospital: {}{}. They are set aside first as 空白答卷 (a `listed` rule in cleaning/main.rules.json, with a row of its own in the funnel), and left out when deciding which questions are optional and when a question was shown. Check them in the download; remove the 序号 of any that should count.",
             blank.len(),
             blank
                 .iter()
@@ -2820,7 +2829,7 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
         });
     } else if !blank.is_empty() {
         guesses.push(format!(
-            "{} of {} submissions answered no question but those naming the hospital: too many to be stray rows. Check that the download is the survey's and that its mode (按序号 or 按文本) was read right (`mode` in import/main.mapping.json).",
+            "{} of {} submissions answered no question, or only those naming the hospital: too many to be stray rows. Check that the download is the survey's and that its mode (按序号 or 按文本) was read right (`mode` in import/main.mapping.json).",
             blank.len(),
             rows.len()
         ));
@@ -2882,8 +2891,30 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                     .iter()
                     .any(|k| q.text.contains(k))
         }) {
-            let pairs = names_with_several_codes(&rows, q, id);
+            let (pairs, names) = names_with_several_codes(&rows, q, id);
             if pairs.is_empty() {
+                continue;
+            }
+            // A mistyped code is rare, and gives a name two codes. More than a few such names
+            // (two, or one in 50), or a name with three codes, are names that hospitals share
+            // (县人民医院): found by the name, different hospitals would be one (trial 47: 112
+            // such names of 172 set 216 of 400 submissions aside).
+            if pairs.len() > (names / 50).max(2) || pairs.iter().any(|(_, codes)| codes.len() > 2) {
+                guesses.push(format!(
+                    "{} of {names} name(s) in `{}` «{}» come with different `{}` in different submissions ({}{}): too many, or too many codes a name, to be mistyped codes, so hospitals share these names and duplicates are found by `{}` alone. If some are one hospital with a mistyped code, correct the code in the download or list the earlier submission in a `listed` rule.",
+                    pairs.len(),
+                    q.id,
+                    short(&q.text, 20),
+                    id.id,
+                    pairs
+                        .iter()
+                        .take(4)
+                        .map(|(name, codes)| format!("«{}»: {}", short(name, 20), codes.join(" / ")))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    if pairs.len() > 4 { "; …" } else { "" },
+                    id.id
+                ));
                 continue;
             }
             rules.push(RuleSpec::DuplicateIdentifier {
@@ -3235,13 +3266,15 @@ fn looks_like_test(answer: &str) -> bool {
             .any(|w| matches!(w, "test" | "tests" | "testing" | "ceshi"))
 }
 
+/// The names that come with more than one code, each with its codes; and how many names there
+/// are.
 fn names_with_several_codes(
     rows: &Answers,
     name: &DraftQ,
     id: &DraftQ,
-) -> Vec<(String, Vec<String>)> {
+) -> (Vec<(String, Vec<String>)>, usize) {
     let (Coder::Text(n), Coder::Text(c)) = (&name.coder, &id.coder) else {
-        return Vec::new();
+        return (Vec::new(), 0);
     };
     let norm = |s: &str| survey_clean::normalise_identifier(s).into_owned();
     let mut codes: IndexMap<String, (String, Vec<String>)> = IndexMap::new();
@@ -3261,10 +3294,12 @@ fn names_with_several_codes(
             entry.1.push(code);
         }
     }
-    codes
+    let names = codes.len();
+    let several = codes
         .into_values()
         .filter(|(_, codes)| codes.len() > 1)
-        .collect()
+        .collect();
+    (several, names)
 }
 
 /// A drafted number question: whole or not, and from 0 when no answer is below it.

@@ -291,16 +291,19 @@ pub fn parse(text: &str) -> Result<TextQuestionnaire, String> {
 /// A matrix body: web form (column labels on the first line, then rows) or API form (`行：`,
 /// `- item`, `列：`, or a `1~5` scale).
 fn matrix_body(body: &[String]) -> (Vec<String>, Vec<String>) {
-    if body
-        .iter()
-        .any(|b| b.starts_with("行") || b.starts_with("列"))
-    {
+    // `行：` or `列：` alone on its line: a row named 行政楼 is no marker (trial 47).
+    let marker = |b: &str, m: &str| {
+        b.trim()
+            .strip_prefix(m)
+            .is_some_and(|r| r.trim().trim_start_matches(['：', ':']).trim().is_empty())
+    };
+    if body.iter().any(|b| marker(b, "行") || marker(b, "列")) {
         let (mut rows, mut cols) = (Vec::new(), Vec::new());
         let mut in_rows = true;
         for b in body {
-            if b.starts_with("行") {
+            if marker(b, "行") {
                 in_rows = true;
-            } else if b.starts_with("列") {
+            } else if marker(b, "列") {
                 in_rows = false;
             } else if let Some(item) = b.strip_prefix("- ") {
                 if in_rows {
@@ -387,6 +390,24 @@ mod tests {
             e.starts_with("line 4: the scale «满意度» lists one option («满意»)"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_matrix_row_named_with_hang_is_a_row_not_the_api_marker() {
+        // Trial 47: a row «行政楼» was read as the API form's `行：`, and the matrix lost the
+        // scale its first line gives.
+        let q = parse(
+            "调查\n\n1. 各楼宇的接入情况[矩阵多选题]\n能耗计量 环境监测 尚未接入\n门诊楼\n行政楼\n列车站\n",
+        )
+        .unwrap();
+        assert_eq!(q.questions[0].options, ["能耗计量", "环境监测", "尚未接入"]);
+        assert_eq!(q.questions[0].rows, ["门诊楼", "行政楼", "列车站"]);
+        // The API form still reads.
+        let q =
+            parse("调查\n\n1. 满意度[矩阵单选题]\n行：\n- 门诊\n- 住院\n列：\n- 满意\n- 不满意\n")
+                .unwrap();
+        assert_eq!(q.questions[0].rows, ["门诊", "住院"]);
+        assert_eq!(q.questions[0].options, ["满意", "不满意"]);
     }
 
     #[test]
