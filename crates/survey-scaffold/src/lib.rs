@@ -2895,24 +2895,31 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
             if pairs.is_empty() {
                 continue;
             }
+            // The first few names, each with its codes.
+            let some = |n: usize| {
+                let shown: Vec<String> = pairs
+                    .iter()
+                    .take(n)
+                    .map(|(name, codes)| format!("«{}»: {}", short(name, 20), codes.join(" / ")))
+                    .collect();
+                format!(
+                    "{}{}",
+                    shown.join("; "),
+                    if pairs.len() > n { "; …" } else { "" }
+                )
+            };
             // A mistyped code is rare, and gives a name two codes. More than a few such names
             // (two, or one in 50), or a name with three codes, are names that hospitals share
             // (县人民医院): found by the name, different hospitals would be one (trial 47: 112
             // such names of 172 set 216 of 400 submissions aside).
             if pairs.len() > (names / 50).max(2) || pairs.iter().any(|(_, codes)| codes.len() > 2) {
                 guesses.push(format!(
-                    "{} of {names} name(s) in `{}` «{}» come with different `{}` in different submissions ({}{}): too many, or too many codes a name, to be mistyped codes, so hospitals share these names and duplicates are found by `{}` alone. If some are one hospital with a mistyped code, correct the code in the download or list the earlier submission in a `listed` rule.",
+                    "{} of {names} name(s) in `{}` «{}» come with different `{}` in different submissions ({}): too many, or too many codes a name, to be mistyped codes, so hospitals share these names and duplicates are found by `{}` alone. If some are one hospital with a mistyped code, correct the code in the download or list the earlier submission in a `listed` rule.",
                     pairs.len(),
                     q.id,
                     short(&q.text, 20),
                     id.id,
-                    pairs
-                        .iter()
-                        .take(4)
-                        .map(|(name, codes)| format!("«{}»: {}", short(name, 20), codes.join(" / ")))
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                    if pairs.len() > 4 { "; …" } else { "" },
+                    some(4),
                     id.id
                 ));
                 continue;
@@ -2922,18 +2929,12 @@ pub fn draft(opts: &Options) -> Result<Draft, ScaffoldError> {
                 keep: Keep::Last,
             });
             guesses.push(format!(
-                "{} name(s) in `{}` «{}» come with different `{}` in different submissions, so duplicates are also found by the name (the last kept): {}{}. Check each is one hospital with a mistyped code; if two hospitals share a name, delete the rule on `{}`.",
+                "{} name(s) in `{}` «{}» come with different `{}` in different submissions, so duplicates are also found by the name (the last kept): {}. Check each is one hospital with a mistyped code; if two hospitals share a name, delete the rule on `{}`.",
                 pairs.len(),
                 q.id,
                 short(&q.text, 20),
                 id.id,
-                pairs
-                    .iter()
-                    .take(6)
-                    .map(|(name, codes)| format!("«{}»: {}", short(name, 20), codes.join(" / ")))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                if pairs.len() > 6 { "; …" } else { "" },
+                some(6),
                 q.id
             ));
         }
