@@ -116,9 +116,13 @@ pub fn document(d: &Document) -> Source {
                 Some(Element::Table(t)) => !starts_where_it_fits(t),
                 _ => false,
             }
-            // A tall chart (31 provinces) may not fit under them; they then stay where they
-            // are, rather than leave a part's title, or half a page, empty above them.
-            && !d.elements.get(i + 1).is_some_and(tall_chart);
+            // A tall chart (31 provinces) right under a part's title may not fit there; they
+            // then stay under the title, rather than leave it alone on its page. Elsewhere
+            // they go on with the chart (trial 47: a heading and its sentence ended a page,
+            // the 4 × 5 matrix chart they introduce began the next).
+            && !(d.elements.get(i + 1).is_some_and(tall_chart)
+                && i >= 2
+                && matches!(d.elements[i - 2], Element::Part { .. }));
         // A paragraph announcing a short table («…如下：») goes on with it too.
         let announces = matches!(e, Element::Paragraph(inl) if ends_announcing(inl))
             && matches!(d.elements.get(i + 1), Some(Element::Table(t)) if !starts_where_it_fits(t));
@@ -1584,8 +1588,9 @@ mod tests {
     #[test]
     fn a_matrix_chart_is_as_tall_as_its_rows_so_its_heading_goes_on_with_it() {
         // 4 rows on a 5-step scale: 4 bars high (stacked), not 20; the heading's sentence
-        // goes on with the chart. 14 provinces are tall: their sentence stays where it is.
-        let lead_sticks = |style: ChartStyle, categories: usize, series: usize| {
+        // goes on with the chart. 14 provinces are tall: right under a part's title their
+        // sentence stays where it is; elsewhere it goes on with them (trial 47).
+        let sticks_after = |style: ChartStyle, categories: usize, series: usize, part: bool| {
             let names: Vec<(String, f64)> =
                 (0..categories).map(|i| (format!("行{i}"), 20.0)).collect();
             let mut f = bars("满意度", "图", &names);
@@ -1599,32 +1604,46 @@ mod tests {
                     })
                     .collect();
             }
+            let mut elements = vec![
+                Element::Heading {
+                    level: 2,
+                    title: "满意度".into(),
+                    outlined: true,
+                    new_page: false,
+                },
+                Element::Paragraph(vec![survey_print::Inline::Text {
+                    text: "本题为矩阵题。".into(),
+                }]),
+                Element::Figure(Box::new(f)),
+            ];
+            if part {
+                elements.insert(
+                    0,
+                    Element::Part {
+                        number: "02".into(),
+                        title: "调查结果".into(),
+                    },
+                );
+            }
             let d = Document {
                 meta: Default::default(),
-                elements: vec![
-                    Element::Heading {
-                        level: 2,
-                        title: "满意度".into(),
-                        outlined: true,
-                        new_page: false,
-                    },
-                    Element::Paragraph(vec![survey_print::Inline::Text {
-                        text: "本题为矩阵题。".into(),
-                    }]),
-                    Element::Figure(Box::new(f)),
-                ],
+                elements,
             };
             document(&d)
                 .text
                 .contains("#block(sticky: true, width: 100%)[")
         };
+        let lead_sticks = |style, categories, series| sticks_after(style, categories, series, true);
         assert!(lead_sticks(ChartStyle::StackedScale, 4, 5));
         assert!(lead_sticks(ChartStyle::Bars, 12, 1));
         assert!(!lead_sticks(ChartStyle::Bars, 14, 1));
+        assert!(sticks_after(ChartStyle::Bars, 14, 1, false));
         // Grouped bars by the height they are drawn: 4 rows of 4 options (trial 46's 矩阵多选)
-        // about 12 bars' height, 10 rows of 3 about 23.
+        // about 12 bars' height, 10 rows of 3 about 23; 4 rows of 5 (trial 47) about 15, which
+        // go on with their sentence unless they open a part.
         assert!(lead_sticks(ChartStyle::GroupedBars, 4, 4));
         assert!(!lead_sticks(ChartStyle::GroupedBars, 10, 3));
+        assert!(sticks_after(ChartStyle::GroupedBars, 4, 5, false));
     }
 
     #[test]
