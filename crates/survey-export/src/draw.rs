@@ -45,30 +45,10 @@ pub fn document(d: &Document) -> Source {
         }
         // A heading right before a table that checks its room is placed after the check, and
         // the check counts it: the heading then moves on with the table's start, never left
-        // alone at a page's foot (it sticks to what follows, which would be the check).
-        if let (
-            Element::Heading {
-                level,
-                title,
-                outlined,
-                new_page: false,
-            },
-            Some(Element::Table(t)),
-        ) = (e, d.elements.get(i + 1))
-            && starts_where_it_fits(t)
-        {
-            let t_str = doc.str(title);
-            let heading = Before {
-                source: format!("#heading(level: {level}, outlined: {outlined}, {t_str})"),
-                room: format!("{HEADING_ROOM}pt"),
-            };
-            table_after(&mut doc, t, true, Some(&heading));
-            skip = 1;
-            continue;
-        }
-        // So does a paragraph announcing the table («…校验值如下：»), its room measured, and
-        // the heading before it (trial 46: the heading and the sentence ended a page, the
-        // table began the next).
+        // alone at a page's foot (it sticks to what follows, which would be the check). So
+        // does a paragraph announcing the table («…校验值如下：»), its room measured, with the
+        // heading before it if there is one (trial 46: the heading and the sentence ended a
+        // page, the table began the next).
         let heading_first = match e {
             Element::Heading {
                 level,
@@ -79,29 +59,51 @@ pub fn document(d: &Document) -> Source {
             _ => None,
         };
         let at = i + usize::from(heading_first.is_some());
-        if let (Some(Element::Paragraph(inl)), Some(Element::Table(t))) =
-            (d.elements.get(at), d.elements.get(at + 1))
-            && ends_announcing(inl)
+        let announcing = match d.elements.get(at) {
+            Some(Element::Paragraph(inl)) if ends_announcing(inl) => Some(inl),
+            _ => None,
+        };
+        let table_at = at + usize::from(announcing.is_some());
+        if (heading_first.is_some() || announcing.is_some())
+            && let Some(Element::Table(t)) = d.elements.get(table_at)
             && starts_where_it_fits(t)
         {
-            let c = inlines(&mut doc, inl);
-            // Content: the check measures it (with the spacing after it).
-            let mut before = Before {
-                source: format!("#par[{c}]\n"),
-                room: format!("[#par[{c}]]"),
-            };
+            let mut parts: Vec<Before> = Vec::new();
             if let Some((level, title, outlined)) = heading_first {
                 let t_str = doc.str(title);
-                before = Before {
-                    source: format!(
-                        "#heading(level: {level}, outlined: {outlined}, {t_str})\n{}",
-                        before.source
-                    ),
-                    room: format!("({HEADING_ROOM}pt, {})", before.room),
-                };
+                parts.push(Before {
+                    source: format!("#heading(level: {level}, outlined: {outlined}, {t_str})"),
+                    room: format!("{HEADING_ROOM}pt"),
+                });
             }
+            if let Some(inl) = announcing {
+                let c = inlines(&mut doc, inl);
+                // Content: the check measures it (with the spacing after it).
+                parts.push(Before {
+                    source: format!("#par[{c}]\n"),
+                    room: format!("[#par[{c}]]"),
+                });
+            }
+            let before = match parts.len() {
+                1 => parts.remove(0),
+                _ => Before {
+                    source: parts
+                        .iter()
+                        .map(|b| b.source.as_str())
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                    room: format!(
+                        "({})",
+                        parts
+                            .iter()
+                            .map(|b| b.room.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                },
+            };
             table_after(&mut doc, t, true, Some(&before));
-            skip = at + 1 - i;
+            skip = table_at - i;
             continue;
         }
         // A one-line lead between a heading and its chart (or short table) goes on with it, so that
