@@ -701,6 +701,50 @@ pub struct Cleaner<'a> {
 }
 
 impl<'a> Cleaner<'a> {
+    /// A finding as the cleaning log's evidence, in Chinese for the survey team: the question
+    /// (id and the start of its wording), the value, and what is wrong. A finding on no
+    /// question keeps the validator's own words.
+    fn evidence(&self, f: &survey_validate::Finding) -> String {
+        let Some(q) = &f.question else {
+            return f.message.clone();
+        };
+        let question = self.index.get(q);
+        let wording = question
+            .map(|question| {
+                let t: String = question.text.zh.trim().chars().take(16).collect();
+                if t.chars().count() < question.text.zh.trim().chars().count() {
+                    format!("（{t}…）")
+                } else {
+                    format!("（{t}）")
+                }
+            })
+            .unwrap_or_default();
+        // Option codes as the options' labels; a null (nothing recorded) says nothing more.
+        let value = f.value.as_deref().filter(|v| *v != "null").map(|v| {
+            let options = question.map_or(&[][..], |q| q.kind.options());
+            let label = |c: &str| {
+                options
+                    .iter()
+                    .find(|o| o.code == c)
+                    .map_or_else(|| format!("“{c}”"), |o| format!("“{}”", o.label.zh))
+            };
+            match serde_json::from_str::<serde_json::Value>(v) {
+                Ok(serde_json::Value::String(c)) => label(&c),
+                Ok(serde_json::Value::Array(a)) if a.iter().all(|x| x.is_string()) => a
+                    .iter()
+                    .filter_map(|x| x.as_str())
+                    .map(label)
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                _ => v.to_owned(),
+            }
+        });
+        match value {
+            Some(v) => format!("{q}{wording} = {v}：{}", f.rule.describe_zh()),
+            None => format!("{q}{wording}：{}", f.rule.describe_zh()),
+        }
+    }
+
     pub fn new(index: &'a Index, rules: &'a Rules) -> Cleaner<'a> {
         Cleaner::with_memory(index, rules, SCRATCH_MEMORY)
     }
@@ -813,14 +857,7 @@ impl<'a> Cleaner<'a> {
             .validate_record(meta.row, rec)
             .into_iter()
             .filter(|f| f.severity == Severity::Error)
-            .map(|f| {
-                let what = match (&f.question, &f.value) {
-                    (Some(q), Some(v)) => format!("{q} = {v}: {}", f.message),
-                    (Some(q), None) => format!("{q}: {}", f.message),
-                    _ => f.message.clone(),
-                };
-                (f.rule, what)
-            })
+            .map(|f| (f.rule, self.evidence(&f)))
             .collect();
         Footprint {
             row: u32::try_from(meta.row).unwrap_or(u32::MAX),

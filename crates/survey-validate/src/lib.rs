@@ -128,6 +128,29 @@ impl Rule {
         }
     }
 
+    /// The rule in plain Chinese, as the cleaning log gives its evidence to the survey team.
+    pub fn describe_zh(self) -> &'static str {
+        match self {
+            Rule::Malformed => "记录格式有误",
+            Rule::DuplicateRespondent => "答卷编号重复",
+            Rule::UnknownQuestion => "问卷中没有这道题",
+            Rule::UnknownOption => "答案不是本题的选项",
+            Rule::WrongType => "答案类型与题型不符",
+            Rule::MissingAnswer => "缺少本题的答案",
+            Rule::RequiredMissing => "必答题已显示但未作答",
+            Rule::TooFewSelections => "选择的选项少于本题要求",
+            Rule::TooManySelections => "选择的选项多于本题允许",
+            Rule::DuplicateSelection => "同一选项选了两次",
+            Rule::OutOfRange => "数值超出本题范围",
+            Rule::TextTooLong => "文字超出本题字数上限",
+            Rule::ExclusiveCombined => "互斥选项与其他选项同时选择",
+            Rule::HiddenButAnswered => "本题按显示条件不应显示，却有答案",
+            Rule::ShownButMissing => "本题按显示条件应显示，却记为未显示",
+            Rule::OtherTextWithoutOther => "填写了“其他”说明，却未选“其他”",
+            Rule::OtherTextNotAllowed => "本题没有“其他”选项，却有其说明文字",
+        }
+    }
+
     /// Stable machine-readable name, as serialised.
     pub fn code(self) -> String {
         serde_json::to_value(self)
