@@ -1293,3 +1293,106 @@ fn an_earlier_wave_read_from_respondents_compares_and_says_when_its_rules_differ
     let pdf = squash(&text_of(&r.out_dir.join("report.pdf")));
     assert!(!pdf.contains(&squash("清洗规则有所不同")));
 }
+
+#[test]
+fn merged_options_of_a_multiple_choice_question_compare_with_who_chose_any_of_them() {
+    // Trial 48: a crosswalk merging two earlier options of a multiple-choice question printed
+    // their summed counts (96.2% where 76.2% of hospitals ticked either; 175% with three). The
+    // earlier wave here is this wave's own answers under the same rules, so the merged earlier
+    // share must be the current share of those choosing at least one of the two, as the
+    // narrative's `any(…)` reference prints it.
+    let src = tmp("merged-multiple-src");
+    copy_dir(&root().join("reports/chima-2026-ai-followup"), &src);
+    std::fs::create_dir_all(src.join("waves")).unwrap();
+    std::fs::write(
+        src.join("waves/earlier.crosswalk.json"),
+        r#"{"from": "chima-2026-ai-followup", "to": "chima-2026-ai-followup",
+            "questions": {"level": {"from": "level"}, "uses_llm": {"from": "uses_llm"},
+                "llm_controls": {"from": "llm_controls", "options": {
+                    "private_deploy": ["private_deploy", "input_filter"], "input_filter": [],
+                    "output_review": ["output_review"], "access_log": ["access_log"],
+                    "masking": ["masking"], "none": ["none"], "other": ["other"]}},
+                "governance": {"from": "governance"}, "top_concern": {"from": "top_concern"}}}"#,
+    )
+    .unwrap();
+    edit_file(&src, "report.toml", |spec| {
+        spec.replacen(
+        "[[weights]]",
+        "[[datasets]]\nname = \"w\"\nquestionnaire = \"questionnaires/followup.questionnaire.json\"\ndata = \"data/synthetic-followup-wjx-text.csv\"\nmapping = \"import/followup.mapping.json\"\ncleaning = \"cleaning/followup.rules.json\"\n\n[[waves]]\nname = \"earlier\"\nlabel = \"上一期\"\ncurrent_label = \"本期\"\ndataset = \"f\"\ncrosswalk = \"waves/earlier.crosswalk.json\"\nearlier_dataset = \"w\"\n\n[[weights]]",
+        1,
+    )
+    });
+    edit_file(&src, "narrative/report.md", |text| {
+        text.replacen(
+            "@part 附录",
+            "合并核对：{f.llm_controls.any(private_deploy,input_filter).pct}，单项{f.llm_controls.private_deploy.pct}与{f.llm_controls.input_filter.pct}。\n\n@trend llm_controls {caption = \"管控措施：上一期与本期\"}\n\n@funnel w\n\n@part 附录",
+            1,
+        )
+    });
+    let out = tmp("merged-multiple-out");
+    let r = build(&src, &out).unwrap();
+    let pdf = squash(&text_of(&r.out_dir.join("report.pdf")));
+    let said = pdf
+        .split("合并核对：")
+        .nth(1)
+        .expect("the check sentence is printed");
+    let pct = |s: &str| -> f64 { s.split('%').next().unwrap().parse().unwrap() };
+    let any = pct(said);
+    let (one, other) = {
+        let rest = said.split("单项").nth(1).unwrap();
+        (pct(rest), pct(rest.split('与').nth(1).unwrap()))
+    };
+    assert!(
+        any < one + other - 0.01,
+        "{any} {one} {other}: some chose both"
+    );
+    assert!(
+        pdf.contains("合并比较：")
+            && pdf.contains("对应上一期选择")
+            && pdf.contains("中任一项的比例"),
+        "the note under the table says what the merged option compares with"
+    );
+    // Two datasets: a funnel without a caption says whose it is.
+    assert!(
+        pdf.contains("数据清洗过程：医院AI应用数据安全治理跟踪调查（示例）"),
+        "{pdf}"
+    );
+    let tables: survey_print::TablesFile = tables_in(&r.out_dir);
+    let t = tables
+        .tables
+        .iter()
+        .find(|t| t.caption.as_deref() == Some("管控措施：上一期与本期"))
+        .unwrap();
+    let row = t
+        .rows
+        .iter()
+        .find(|r| r.code.as_deref() == Some("private_deploy"))
+        .unwrap();
+    let then = serde_json::to_value(&row.cells[1].value).unwrap();
+    let then = then["percent"].as_f64().unwrap_or_else(|| panic!("{then}"));
+    assert!(
+        (then - any).abs() < 0.005,
+        "earlier {then}, any of the two {any}"
+    );
+
+    // From published tables the union is unknown: the build says so instead of summing.
+    std::fs::copy(
+        r.out_dir.join("tables.json"),
+        src.join("waves/earlier.tables.json"),
+    )
+    .unwrap();
+    edit_file(&src, "report.toml", |spec| {
+        spec.replacen(
+            "earlier_dataset = \"w\"",
+            "published = \"waves/earlier.tables.json\"\nquestionnaire = \"questionnaires/followup.questionnaire.json\"",
+            1,
+        )
+    });
+    let e = format!("{:#}", build(&src, &out).unwrap_err());
+    assert!(
+        e.contains("waves/earlier.crosswalk.json")
+            && e.contains("`llm_controls` option `private_deploy` merges the earlier options `private_deploy`, `input_filter`")
+            && e.contains("earlier_dataset"),
+        "{e}"
+    );
+}

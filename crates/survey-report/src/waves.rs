@@ -122,6 +122,42 @@ impl Wave {
         }
     }
 
+    /// How many earlier respondents chose what `option` of this wave's `question` compares
+    /// with: `None` when it compares with nothing. One earlier option gives its count; several
+    /// merged options of a single-choice question give their sum, and of a multiple-choice
+    /// question the respondents who chose any of them (read from the earlier respondents: a
+    /// hospital that ticked both counts once; [`load`] refuses such a merge from published
+    /// tables, which hold each option's count alone).
+    pub fn earlier_count(
+        &self,
+        question: &str,
+        option: &str,
+        then: &EarlierCounts,
+        datasets: &IndexMap<String, Dataset>,
+    ) -> Result<Option<u64>, String> {
+        let OptionLink::Earlier(list) = self.links.option(question, option) else {
+            return Ok(None);
+        };
+        let from = self.links.earlier(question).unwrap_or_default();
+        let multiple = self.earlier.get(from).is_some_and(|q| !q.kind.is_single());
+        if list.len() < 2 || !multiple {
+            return Ok(Some(
+                list.iter()
+                    .map(|c| then.counts.get(*c).copied().unwrap_or(0))
+                    .sum(),
+            ));
+        }
+        let Source::Dataset(name) = &self.source else {
+            return Err(merge_from_tables(question, option, from, &list));
+        };
+        let d = &datasets[name];
+        let any = d
+            .aggregate
+            .any_of(&d.index, from, &list)
+            .map_err(|e| e.to_string())?;
+        Ok(Some(any.count))
+    }
+
     /// The change of one option of this wave's `question` (unweighted): `None` when the option
     /// has nothing to compare with.
     pub fn change(
@@ -142,13 +178,9 @@ impl Wave {
             .find(|r| r.code == option)
             .ok_or_else(|| format!("`{question}` has no option `{option}`"))?;
         let then = self.earlier_counts(question, datasets)?;
-        let OptionLink::Earlier(list) = self.links.option(question, option) else {
+        let Some(x_then) = self.earlier_count(question, option, &then, datasets)? else {
             return Ok(None);
         };
-        let x_then: u64 = list
-            .iter()
-            .map(|c| then.counts.get(*c).copied().unwrap_or(0))
-            .sum();
         Ok(Some(OptionChange::unweighted(
             (row.count, t.base),
             (x_then, then.base),
@@ -234,6 +266,17 @@ pub fn signed_pp(d: f64) -> String {
 /// An interval of a change in percentage points: `[−1.2, +5.3]`.
 pub fn signed_interval(lower: f64, upper: f64) -> String {
     survey_print::fmt::signed_interval(lower * 100.0, upper * 100.0, 1)
+}
+
+/// Why merged options of a multiple-choice question cannot be compared from published tables.
+fn merge_from_tables(question: &str, option: &str, from: &str, list: &[&str]) -> String {
+    format!(
+        "`{question}` option `{option}` merges the earlier options {} of the multiple-choice `{from}`: published tables give each option's count, not how many respondents chose any of them (a hospital may have chosen both); compare with the earlier respondents (`earlier_dataset`), or link the option to one earlier option, or to `[]` (not compared)",
+        list.iter()
+            .map(|c| format!("`{c}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// The counts of every question in a transcription or a report's `tables.json`.
@@ -388,6 +431,27 @@ pub fn load(
                     .join("\n"),
             )
         })?;
+        if matches!(source, Source::Published(_)) {
+            for q in current.questions() {
+                let Some(from) = links.earlier(&q.id) else {
+                    continue;
+                };
+                if earlier.get(from).is_none_or(|e| e.kind.is_single()) {
+                    continue;
+                }
+                for o in q.kind.options() {
+                    if let OptionLink::Earlier(list) = links.option(&q.id, &o.code)
+                        && list.len() > 1
+                    {
+                        return Err(ReportError::Input(format!(
+                            "{}: {}",
+                            shown.display(),
+                            merge_from_tables(&q.id, &o.code, from, &list)
+                        )));
+                    }
+                }
+            }
+        }
         out.insert(
             w.name.clone(),
             Wave {

@@ -2,7 +2,8 @@
 //! of this one compares with, so that two survey waves can be set side by side.
 //!
 //! It covers renamed options (a different code, the same meaning), merged options (one option
-//! now for several earlier ones: it compares with their sum), new options and split options
+//! now for several earlier ones: it compares with the earlier respondents who chose any of
+//! them, for a single choice their sum), new options and split options
 //! (nothing to compare with: mapped to `[]`), new questions (`"from": null`), questions no longer
 //! asked (`dropped`), and a changed base (other skip logic: `base_changed` says how). Nothing is
 //! matched silently: a question without `options` must have exactly the same option codes in
@@ -38,7 +39,8 @@ pub struct QuestionLink {
     /// The earlier question's id; `null` for a question new in this wave.
     pub from: Option<String>,
     /// Each option of this question → the earlier options it stands for: one (the same or a
-    /// renamed option), several (merged: compared with their sum) or none (`[]`: new, or split
+    /// renamed option), several (merged: compared with the earlier respondents who chose any of them; for a
+    /// single choice, their sum) or none (`[]`: new, or split
     /// from an earlier option, so not comparable). Absent: both questions have the same codes, with the same labels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<IndexMap<String, Vec<String>>>,
@@ -61,7 +63,8 @@ pub struct Links {
 /// How one option of this wave compares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OptionLink<'a> {
-    /// With the sum of these earlier options (one for the same or a renamed option).
+    /// With the earlier respondents who chose any of these options (one for the same or a
+    /// renamed option).
     Earlier(Vec<&'a str>),
     /// With nothing: new in this wave, or split from an earlier option.
     NotComparable,

@@ -13,10 +13,6 @@ use survey_print::{
 use super::{Listed, Order};
 use crate::block::{Block, Context, Deferred};
 
-fn funnel_caption() -> String {
-    "数据清洗过程".into()
-}
-
 /// The cleaning funnel of a dataset: collected → excluded per rule → valid.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,8 +21,10 @@ pub struct Funnel {
     pub dataset: Option<String>,
     #[serde(default)]
     pub number: Option<String>,
-    #[serde(default = "funnel_caption")]
-    pub caption: String,
+    /// Absent: «数据清洗过程», and when the report has several datasets, the questionnaire's
+    /// title after it, so that two funnels (two waves, say) are told apart.
+    #[serde(default)]
+    pub caption: Option<String>,
 }
 
 /// `−21` (a true minus sign) for a step that removed 21 submissions; `0` when it removed none.
@@ -74,7 +72,13 @@ impl Block for Funnel {
         ]));
         let t = PrintedTable {
             number: Some(number),
-            caption: Some(self.caption.clone()),
+            caption: Some(match &self.caption {
+                Some(c) => c.clone(),
+                None if cx.datasets.len() > 1 => {
+                    format!("数据清洗过程：{}", d.index.questionnaire().title.zh.trim())
+                }
+                None => "数据清洗过程".into(),
+            }),
             dataset: Some(name.to_owned()),
             rows,
             ..PrintedTable::new(TableKind::Funnel, columns)

@@ -110,15 +110,8 @@ impl Block for TrendBlock {
         // Per option: the earlier count it compares with, if any.
         let earlier: Vec<Option<u64>> = opts
             .iter()
-            .map(|o| match w.links.option(&self.question, &o.code) {
-                OptionLink::Earlier(list) => Some(
-                    list.iter()
-                        .map(|c| then.counts.get(*c).copied().unwrap_or(0))
-                        .sum(),
-                ),
-                OptionLink::NotComparable => None,
-            })
-            .collect();
+            .map(|o| w.earlier_count(&self.question, &o.code, &then, cx.datasets))
+            .collect::<Result<_, _>>()?;
         let mut tests = Vec::new();
         let mut rows: Vec<Row> = Vec::new();
         let mut overall: Option<String> = None;
@@ -445,13 +438,20 @@ impl Block for TrendBlock {
                 w.label
             ));
         }
+        // A merged option of a multiple choice stands for those who chose any of the earlier
+        // options (a respondent who chose two counts once); of a single choice, for their sum.
+        let earlier_multiple = w
+            .earlier
+            .get(w.links.earlier(&self.question).unwrap_or_default())
+            .is_some_and(|eq| !eq.kind.is_single());
         let merged: Vec<String> = opts
             .iter()
             .filter_map(|o| match w.links.option(&self.question, &o.code) {
                 OptionLink::Earlier(list) if list.len() > 1 => Some(format!(
-                    "“{}”对应{}的{}",
+                    "“{}”对应{}{}{}",
                     o.label.zh,
                     w.label,
+                    if earlier_multiple { "选择" } else { "" },
                     list.iter()
                         .map(|c| {
                             w.earlier
@@ -466,7 +466,12 @@ impl Block for TrendBlock {
                                 .unwrap_or_else(|| format!("`{c}`"))
                         })
                         .collect::<Vec<_>>()
-                        .join("与")
+                        .join("、")
+                        + if earlier_multiple {
+                            "中任一项的比例"
+                        } else {
+                            "之和"
+                        }
                 )),
                 _ => None,
             })
