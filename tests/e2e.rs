@@ -1233,6 +1233,19 @@ fn a_table_that_hides_most_of_its_figures_is_named_at_build_time() {
     );
 }
 
+/// In a copy of the follow-up report, declare its own answers again as dataset `w` (cleaned by
+/// `rules`) and as the earlier wave `earlier` of dataset `f`, read from respondents, with the
+/// crosswalk `waves/earlier.crosswalk.json`.
+fn declare_earlier_wave(src: &Path, rules: &str) {
+    edit_file(src, "report.toml", |spec| {
+        spec.replacen(
+            "[[weights]]",
+            &format!("[[datasets]]\nname = \"w\"\nquestionnaire = \"questionnaires/followup.questionnaire.json\"\ndata = \"data/synthetic-followup-wjx-text.csv\"\nmapping = \"import/followup.mapping.json\"\ncleaning = \"{rules}\"\n\n[[waves]]\nname = \"earlier\"\nlabel = \"上一期\"\ncurrent_label = \"本期\"\ndataset = \"f\"\ncrosswalk = \"waves/earlier.crosswalk.json\"\nearlier_dataset = \"w\"\n\n[[weights]]"),
+            1,
+        )
+    });
+}
+
 #[test]
 fn an_earlier_wave_read_from_respondents_compares_and_says_when_its_rules_differ() {
     // The respondent route of a comparison (`earlier_dataset`), which trial 35 took: the same
@@ -1256,13 +1269,7 @@ fn an_earlier_wave_read_from_respondents_compares_and_says_when_its_rules_differ
                 "top_concern": {"from": "top_concern"}}}"#,
     )
     .unwrap();
-    edit_file(&src, "report.toml", |spec| {
-        spec.replacen(
-        "[[weights]]",
-        "[[datasets]]\nname = \"w\"\nquestionnaire = \"questionnaires/followup.questionnaire.json\"\ndata = \"data/synthetic-followup-wjx-text.csv\"\nmapping = \"import/followup.mapping.json\"\ncleaning = \"cleaning/earlier.rules.json\"\n\n[[waves]]\nname = \"earlier\"\nlabel = \"上一期\"\ncurrent_label = \"本期\"\ndataset = \"f\"\ncrosswalk = \"waves/earlier.crosswalk.json\"\nearlier_dataset = \"w\"\n\n[[weights]]",
-        1,
-    )
-    });
+    declare_earlier_wave(&src, "cleaning/earlier.rules.json");
     edit_file(&src, "narrative/report.md", |text| {
         text.replacen(
             "@part 附录",
@@ -1315,13 +1322,7 @@ fn merged_options_of_a_multiple_choice_question_compare_with_who_chose_any_of_th
                 "governance": {"from": "governance"}, "top_concern": {"from": "top_concern"}}}"#,
     )
     .unwrap();
-    edit_file(&src, "report.toml", |spec| {
-        spec.replacen(
-        "[[weights]]",
-        "[[datasets]]\nname = \"w\"\nquestionnaire = \"questionnaires/followup.questionnaire.json\"\ndata = \"data/synthetic-followup-wjx-text.csv\"\nmapping = \"import/followup.mapping.json\"\ncleaning = \"cleaning/followup.rules.json\"\n\n[[waves]]\nname = \"earlier\"\nlabel = \"上一期\"\ncurrent_label = \"本期\"\ndataset = \"f\"\ncrosswalk = \"waves/earlier.crosswalk.json\"\nearlier_dataset = \"w\"\n\n[[weights]]",
-        1,
-    )
-    });
+    declare_earlier_wave(&src, "cleaning/followup.rules.json");
     edit_file(&src, "narrative/report.md", |text| {
         text.replacen(
             "@part 附录",

@@ -122,6 +122,15 @@ impl Wave {
         }
     }
 
+    /// Whether the earlier question `question` compares with is a multiple choice: its merged
+    /// options stand for who chose any of them, not for their sum.
+    pub fn earlier_is_multiple(&self, question: &str) -> bool {
+        self.links
+            .earlier(question)
+            .and_then(|from| self.earlier.get(from))
+            .is_some_and(|q| !q.kind.is_single())
+    }
+
     /// How many earlier respondents chose what `option` of this wave's `question` compares
     /// with: `None` when it compares with nothing. One earlier option gives its count; several
     /// merged options of a single-choice question give their sum, and of a multiple-choice
@@ -138,15 +147,14 @@ impl Wave {
         let OptionLink::Earlier(list) = self.links.option(question, option) else {
             return Ok(None);
         };
-        let from = self.links.earlier(question).unwrap_or_default();
-        let multiple = self.earlier.get(from).is_some_and(|q| !q.kind.is_single());
-        if list.len() < 2 || !multiple {
+        if list.len() < 2 || !self.earlier_is_multiple(question) {
             return Ok(Some(
                 list.iter()
                     .map(|c| then.counts.get(*c).copied().unwrap_or(0))
                     .sum(),
             ));
         }
+        let from = self.links.earlier(question).unwrap_or_default();
         let Source::Dataset(name) = &self.source else {
             return Err(merge_from_tables(question, option, from, &list));
         };
@@ -431,18 +439,32 @@ pub fn load(
                     .join("\n"),
             )
         })?;
-        if matches!(source, Source::Published(_)) {
-            for q in current.questions() {
-                let Some(from) = links.earlier(&q.id) else {
-                    continue;
-                };
-                if earlier.get(from).is_none_or(|e| e.kind.is_single()) {
-                    continue;
-                }
+        let wave = Wave {
+            name: w.name.clone(),
+            label: w.label.clone(),
+            current_label: w
+                .current_label
+                .clone()
+                .unwrap_or_else(|| format!("{year}年")),
+            dataset,
+            earlier,
+            links,
+            source,
+            source_note,
+        };
+        // Merged options of a multiple choice need the earlier respondents: say so now, not at
+        // the first table that compares them.
+        if matches!(wave.source, Source::Published(_)) {
+            for q in current
+                .questions()
+                .iter()
+                .filter(|q| wave.earlier_is_multiple(&q.id))
+            {
                 for o in q.kind.options() {
-                    if let OptionLink::Earlier(list) = links.option(&q.id, &o.code)
+                    if let OptionLink::Earlier(list) = wave.links.option(&q.id, &o.code)
                         && list.len() > 1
                     {
+                        let from = wave.links.earlier(&q.id).unwrap_or_default();
                         return Err(ReportError::Input(format!(
                             "{}: {}",
                             shown.display(),
@@ -452,22 +474,7 @@ pub fn load(
                 }
             }
         }
-        out.insert(
-            w.name.clone(),
-            Wave {
-                name: w.name.clone(),
-                label: w.label.clone(),
-                current_label: w
-                    .current_label
-                    .clone()
-                    .unwrap_or_else(|| format!("{year}年")),
-                dataset,
-                earlier,
-                links,
-                source,
-                source_note,
-            },
-        );
+        out.insert(w.name.clone(), wave);
     }
     Ok(out)
 }

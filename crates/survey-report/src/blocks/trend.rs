@@ -440,10 +440,7 @@ impl Block for TrendBlock {
         }
         // A merged option of a multiple choice stands for those who chose any of the earlier
         // options (a respondent who chose two counts once); of a single choice, for their sum.
-        let earlier_multiple = w
-            .earlier
-            .get(w.links.earlier(&self.question).unwrap_or_default())
-            .is_some_and(|eq| !eq.kind.is_single());
+        let earlier_multiple = w.earlier_is_multiple(&self.question);
         let merged: Vec<String> = opts
             .iter()
             .filter_map(|o| match w.links.option(&self.question, &o.code) {
